@@ -1,0 +1,1 @@
+"""govhub/catalog"""

@@ -1,0 +1,151 @@
+"""Read the catalog folder and say precisely what is wrong with it.
+
+`load_catalog` never raises on a bad entry: it returns the catalog of the entries that parsed plus every problem, each
+naming file, resource and element in plain words. `require_catalog` is for callers that need a valid one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from govhub.catalog.model import Agency, Catalog, Resource
+from govhub.catalog.rules import check_catalog
+
+TODO = "TODO"
+
+
+@dataclass(frozen=True)
+class CatalogProblem:
+    file: str
+    resource: str  # resource code (or id, or "-" for agency entries)
+    element: str  # dotted path of the catalog element, e.g. share.conditions or fields[2].semantic
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.resource}: {self.element}: {self.message}"
+
+
+class CatalogInvalid(Exception):
+    def __init__(self, problems: list[CatalogProblem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def _element(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(entry)"
+
+
+def _todo_paths(data: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Paths of values a draft left for the agency to decide ("TODO…")."""
+    if isinstance(data, dict):
+        return [p for k, v in data.items() for p in _todo_paths(v, (*prefix, k))]
+    if isinstance(data, list):
+        return [p for i, v in enumerate(data) for p in _todo_paths(v, (*prefix, i))]
+    if isinstance(data, str) and data.strip().upper().startswith(TODO):
+        return [prefix]
+    return []
+
+
+def _pydantic_message(err: dict[str, Any]) -> str:
+    kind = err["type"]
+    if kind == "enum":
+        allowed = err.get("ctx", {}).get("expected", "")
+        return f"unknown value {err['input']!r}; allowed: {allowed}"
+    if kind == "missing":
+        return "is required but missing"
+    if kind == "extra_forbidden":
+        return f"is not a catalog element (value {err['input']!r}); check the spelling"
+    if kind == "string_pattern_mismatch":
+        return f"{err['input']!r} is not a valid name: use lower-case letters, digits and _ starting with a letter"
+    return f"{err['msg']} (value {err.get('input')!r})"
+
+
+def _read_yaml(path: Path, root: Path, problems: list[CatalogProblem]) -> Any:
+    rel = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        problems.append(CatalogProblem(rel, "-", "(file)", f"is not readable YAML: {exc}".replace("\n", " ")))
+        return None
+
+
+def parse_resource(data: Any, file: str) -> tuple[Resource | None, list[CatalogProblem]]:
+    """One resource entry from its YAML data, or the problems that keep it from being one."""
+    if not isinstance(data, dict):
+        return None, [CatalogProblem(file, "-", "(file)", "a resource file must hold a mapping of elements")]
+    ref = str(data.get("code") or data.get("id") or "-")
+    todos = _todo_paths(data)
+    problems = [
+        CatalogProblem(file, ref, _element(p), "is still TODO: the agency must decide this element before publishing")
+        for p in todos
+    ]
+    try:
+        resource = Resource.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            if tuple(err["loc"]) in todos:
+                continue
+            problems.append(CatalogProblem(file, ref, _element(tuple(err["loc"])), _pydantic_message(err)))
+        return None, problems
+    return (resource, problems) if not problems else (None, problems)
+
+
+def load_catalog(root: Path) -> tuple[Catalog, list[CatalogProblem]]:
+    """Every agency and resource under `root` and every problem found; entries with problems are left out."""
+    root = Path(root)
+    problems: list[CatalogProblem] = []
+    agencies: dict[str, Agency] = {}
+    agencies_file = root / "agencies.yaml"
+    if not agencies_file.exists():
+        problems.append(CatalogProblem("agencies.yaml", "-", "(file)", f"is missing from {root}"))
+    else:
+        data = _read_yaml(agencies_file, root, problems) or {}
+        for i, entry in enumerate(data.get("agencies", []) if isinstance(data, dict) else []):
+            try:
+                agency = Agency.model_validate(entry)
+            except ValidationError as exc:
+                for err in exc.errors():
+                    loc = ("agencies", i, *err["loc"])
+                    problems.append(CatalogProblem("agencies.yaml", "-", _element(loc), _pydantic_message(err)))
+                continue
+            if agency.id in agencies:
+                problems.append(
+                    CatalogProblem("agencies.yaml", "-", f"agencies[{i}].id", f"agency id {agency.id!r} is used twice")
+                )
+            agencies[agency.id] = agency
+
+    resources: list[Resource] = []
+    for path in sorted(root.glob("*/*.yaml")) + sorted(root.glob("*/*.yml")):
+        rel = str(path.relative_to(root))
+        data = _read_yaml(path, root, problems)
+        if data is None and not path.read_bytes().strip():
+            problems.append(CatalogProblem(rel, "-", "(file)", "is empty"))
+            continue
+        resource, found = parse_resource(data, rel)
+        problems.extend(found)
+        if resource is not None:
+            resource._source = path
+            resources.append(resource)
+
+    catalog = Catalog(agencies=agencies, resources=resources)
+    problems.extend(check_catalog(catalog, CatalogProblem))
+    bad = {(p.file, p.resource) for p in problems}
+    catalog.resources[:] = [
+        r for r in catalog.resources if (str(r.source_file.relative_to(root)), r.code) not in bad
+    ]
+    return catalog, problems
+
+
+def require_catalog(root: Path) -> Catalog:
+    catalog, problems = load_catalog(root)
+    if problems:
+        raise CatalogInvalid(problems)
+    return catalog
