@@ -64,7 +64,9 @@ class Settings:
         return self.home / "demo"
 
 
-def get_settings(home: str | os.PathLike[str] | None = None, catalog: str | os.PathLike[str] | None = None) -> Settings:
+def get_settings(
+    home: str | os.PathLike[str] | None = None, catalog: str | os.PathLike[str] | None = None
+) -> Settings:
     """Settings from arguments, else $GOVHUB_HOME / $GOVHUB_CATALOG, else ./data and ./catalog."""
     home_path = Path(home or os.environ.get("GOVHUB_HOME") or "data").resolve()
     catalog_path = Path(catalog or os.environ.get("GOVHUB_CATALOG") or "catalog").resolve()

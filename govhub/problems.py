@@ -26,7 +26,10 @@ class Problem:
             [f"第{self.row}行" if self.row is not None else "", f"「{self.column}」列" if self.column else ""]
         )
         extra = "".join(
-            [f"，值为“{self.value}”" if self.value not in (None, "") else "", f"，应为{self.expected}" if self.expected else ""]
+            [
+                f"，值为“{self.value}”" if self.value not in (None, "") else "",
+                f"，应为{self.expected}" if self.expected else "",
+            ]
         )
         return f"{where + '：' if where else ''}{self.message_zh}{extra}"
 

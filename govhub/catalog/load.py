@@ -84,7 +84,9 @@ def parse_resource(data: Any, file: str) -> tuple[Resource | None, list[CatalogP
     ref = str(data.get("code") or data.get("id") or "-")
     todos = _todo_paths(data)
     problems = [
-        CatalogProblem(file, ref, _element(p), "is still TODO: the agency must decide this element before publishing")
+        CatalogProblem(
+            file, ref, _element(p), "is still TODO: the agency must decide this element before publishing"
+        )
         for p in todos
     ]
     try:
@@ -114,11 +116,15 @@ def load_catalog(root: Path) -> tuple[Catalog, list[CatalogProblem]]:
             except ValidationError as exc:
                 for err in exc.errors():
                     loc = ("agencies", i, *err["loc"])
-                    problems.append(CatalogProblem("agencies.yaml", "-", _element(loc), _pydantic_message(err)))
+                    problems.append(
+                        CatalogProblem("agencies.yaml", "-", _element(loc), _pydantic_message(err))
+                    )
                 continue
             if agency.id in agencies:
                 problems.append(
-                    CatalogProblem("agencies.yaml", "-", f"agencies[{i}].id", f"agency id {agency.id!r} is used twice")
+                    CatalogProblem(
+                        "agencies.yaml", "-", f"agencies[{i}].id", f"agency id {agency.id!r} is used twice"
+                    )
                 )
             agencies[agency.id] = agency
 

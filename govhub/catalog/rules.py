@@ -18,7 +18,7 @@ from govhub.catalog.model import (
 from govhub.identifiers import uscc_problem
 
 if TYPE_CHECKING:
-    from govhub.catalog.load import CatalogProblem
+    pass
 
 # 类(1) 项(2) 目(3) [细目(3)] / 顺序码(6), e.g. 101001001/000001
 RESOURCE_CODE = re.compile(r"^(\d)(\d{2})(\d{3})(\d{3})?/(\d{6})$")
@@ -44,7 +44,10 @@ def _resource_rules(r: Resource) -> Iterator[tuple[str, str]]:
     """(element, message) for each rule a single resource breaks."""
     m = RESOURCE_CODE.match(r.code)
     if not m:
-        yield "code", f"{r.code!r} is not a resource code of the form 类项目[细目]/顺序码, e.g. 101001001/000001"
+        yield (
+            "code",
+            f"{r.code!r} is not a resource code of the form 类项目[细目]/顺序码, e.g. 101001001/000001",
+        )
     elif not (r.code.startswith(r.resource_class.code_digits)):
         yield (
             "code",
@@ -55,7 +58,10 @@ def _resource_rules(r: Resource) -> Iterator[tuple[str, str]]:
     if r.share.type is ShareType.CONDITIONAL and not (r.share.conditions or "").strip():
         yield "share.conditions", "a conditional (按需共享) resource must state its sharing conditions"
     if r.share.type is ShareType.NOT_SHARED and not (r.share.legal_basis or "").strip():
-        yield "share.legal_basis", "a not-shared (不共享) resource must cite the law, regulation or rule that forbids sharing"
+        yield (
+            "share.legal_basis",
+            "a not-shared (不共享) resource must cite the law, regulation or rule that forbids sharing",
+        )
 
     names = [f.name for f in r.fields]
     if not r.fields:
@@ -98,17 +104,31 @@ def _resource_rules(r: Resource) -> Iterator[tuple[str, str]]:
     method = r.delivery.method
     section = {DeliveryMethod.API: r.delivery.api, DeliveryMethod.DATABASE: r.delivery.database}.get(method)
     if method is not DeliveryMethod.SHEET and section is None:
-        yield f"delivery.{method.value}", f"delivery method {method.value} needs its connection settings under delivery.{method.value}"
+        yield (
+            f"delivery.{method.value}",
+            f"delivery method {method.value} needs its connection settings under delivery.{method.value}",
+        )
     db = r.delivery.database
     if method is DeliveryMethod.DATABASE and db is not None and not (db.table or db.query):
         yield "delivery.database.table", "a database delivery names a table or a query"
     api = r.delivery.api
-    if method is DeliveryMethod.API and api is not None and api.incremental_field and api.incremental_field not in names:
-        yield "delivery.api.incremental_field", f"incremental field {api.incremental_field!r} is not a field of the resource"
+    if (
+        method is DeliveryMethod.API
+        and api is not None
+        and api.incremental_field
+        and api.incremental_field not in names
+    ):
+        yield (
+            "delivery.api.incremental_field",
+            f"incremental field {api.incremental_field!r} is not a field of the resource",
+        )
     if method is DeliveryMethod.SHEET and r.delivery.sheet is not None:
         bad_formats = set(r.delivery.sheet.formats) - {"xlsx", "csv"}
         if bad_formats:
-            yield "delivery.sheet.formats", f"unknown sheet format(s) {sorted(bad_formats)}; allowed: xlsx, csv"
+            yield (
+                "delivery.sheet.formats",
+                f"unknown sheet format(s) {sorted(bad_formats)}; allowed: xlsx, csv",
+            )
 
     if r.published_on and r.changed_on and r.changed_on < r.published_on:
         yield "changed_on", f"last changed ({r.changed_on}) is before first published ({r.published_on})"
@@ -122,7 +142,9 @@ def check_catalog(catalog: Catalog, problem: Callable[..., Any]) -> list[Any]:
     for i, a in enumerate(catalog.agencies.values()):
         why = uscc_problem(a.uscc)
         if why:
-            out.append(problem("agencies.yaml", "-", f"agencies[{i}].uscc", f"agency {a.id} USCC {a.uscc!r}: {why}"))
+            out.append(
+                problem("agencies.yaml", "-", f"agencies[{i}].uscc", f"agency {a.id} USCC {a.uscc!r}: {why}")
+            )
 
     by_code: dict[str, str] = {}
     by_key: dict[tuple[str, str], str] = {}
@@ -131,15 +153,36 @@ def check_catalog(catalog: Catalog, problem: Callable[..., Any]) -> list[Any]:
         for element, message in _resource_rules(r):
             out.append(problem(file, r.code, element, message))
         if r.agency not in catalog.agencies:
-            out.append(problem(file, r.code, "agency", f"unknown agency {r.agency!r}; agencies are listed in agencies.yaml"))
+            out.append(
+                problem(
+                    file,
+                    r.code,
+                    "agency",
+                    f"unknown agency {r.agency!r}; agencies are listed in agencies.yaml",
+                )
+            )
         elif r.source_file and r.source_file.parent.name != r.agency:
             out.append(
-                problem(file, r.code, "agency", f"resource of agency {r.agency!r} lies in folder {r.source_file.parent.name!r}")
+                problem(
+                    file,
+                    r.code,
+                    "agency",
+                    f"resource of agency {r.agency!r} lies in folder {r.source_file.parent.name!r}",
+                )
             )
         if r.code in by_code:
-            out.append(problem(file, r.code, "code", f"resource code {r.code} is also used by {by_code[r.code]}"))
+            out.append(
+                problem(file, r.code, "code", f"resource code {r.code} is also used by {by_code[r.code]}")
+            )
         by_code.setdefault(r.code, file)
         if r.key in by_key:
-            out.append(problem(file, r.code, "id", f"resource id {r.id!r} is used twice in agency {r.agency} ({by_key[r.key]})"))
+            out.append(
+                problem(
+                    file,
+                    r.code,
+                    "id",
+                    f"resource id {r.id!r} is used twice in agency {r.agency} ({by_key[r.key]})",
+                )
+            )
         by_key.setdefault(r.key, file)
     return out
