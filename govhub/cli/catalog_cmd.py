@@ -1,0 +1,134 @@
+"""`govhub catalog validate | list | show | draft`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("catalog", help="the resource catalog (资源目录): validate, list, show, draft")
+    csub = p.add_subparsers(dest="catalog_command", metavar="ACTION", required=True)
+
+    v = csub.add_parser("validate", help="check the catalog; exit 1 and list every problem if it is invalid")
+    v.add_argument("path", nargs="?", help="catalog folder (default $GOVHUB_CATALOG or ./catalog)")
+    v.set_defaults(handler=validate)
+
+    ls = csub.add_parser("list", help="one line per resource")
+    ls.add_argument("--json", action="store_true", help="one object per resource, for scripts")
+    ls.add_argument("--agency", help="only this agency's resources")
+    ls.set_defaults(handler=list_resources)
+
+    sh = csub.add_parser("show", help="one resource in full")
+    sh.add_argument("code", help="resource code, agency/resource key or resource id")
+    sh.add_argument("--json", action="store_true")
+    sh.set_defaults(handler=show)
+
+    d = csub.add_parser("draft", help="draft entries from an agency's database tables (系统对接, §9)")
+    d.add_argument("--from-db", required=True, metavar="URL", help="SQLAlchemy URL of the agency's database")
+    d.add_argument("--agency", required=True, help="agency id the drafts belong to")
+    d.add_argument("-o", "--output", help="catalog folder to write into (default: the catalog folder)")
+    d.set_defaults(handler=draft)
+
+
+def _catalog_dir(path: str | None = None) -> Path:
+    from govhub.config import get_settings
+
+    return Path(path) if path else get_settings().catalog_dir
+
+
+def _catalog_or_exit():
+    from govhub.catalog.load import load_catalog
+
+    catalog, problems = load_catalog(_catalog_dir())
+    for p in problems:
+        print(f"catalog problem: {p}", file=sys.stderr)
+    return catalog
+
+
+def validate(args: argparse.Namespace) -> int:
+    from govhub.catalog.load import load_catalog
+
+    root = _catalog_dir(args.path)
+    if not root.is_dir():
+        print(f"{root}: no such catalog folder", file=sys.stderr)
+        return 2
+    catalog, problems = load_catalog(root)
+    if problems:
+        for p in problems:
+            print(p)
+        print(f"\n{len(problems)} problem(s) in {root}", file=sys.stderr)
+        return 1
+    print(
+        f"catalog valid: {len(catalog.agencies)} agencies, {len(catalog.resources)} resources (version {catalog.version})"
+    )
+    return 0
+
+
+def _summary(r) -> dict:
+    return {
+        "code": r.code,
+        "key": f"{r.agency}/{r.id}",
+        "agency": r.agency,
+        "name": r.name,
+        "class": r.resource_class.value,
+        "share_type": r.share.type.value,
+        "delivery": r.delivery.method.value,
+        "cycle": r.cycle.value,
+        "status": r.status.value,
+        "fields": len(r.fields),
+    }
+
+
+def list_resources(args: argparse.Namespace) -> int:
+    from govhub.cli.output import print_json, print_table
+
+    catalog = _catalog_or_exit()
+    rows = [_summary(r) for r in catalog.resources if not args.agency or r.agency == args.agency]
+    if args.json:
+        print_json(rows)
+        return 0
+    headers = ["code", "key", "name", "class", "share_type", "delivery", "cycle", "status"]
+    print_table(headers, [[row[h] for h in headers] for row in rows])
+    return 0
+
+
+def show(args: argparse.Namespace) -> int:
+    import yaml
+
+    from govhub.catalog.model import model_dump_yaml_ready
+    from govhub.cli.output import print_json
+
+    catalog = _catalog_or_exit()
+    try:
+        r = catalog.resource(args.code)
+    except KeyError as exc:
+        print(exc.args[0], file=sys.stderr)
+        return 1
+    data = model_dump_yaml_ready(r)
+    data["fingerprint"] = r.fingerprint
+    if args.json:
+        print_json(data)
+    else:
+        print(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), end="")
+    return 0
+
+
+def draft(args: argparse.Namespace) -> int:
+    import sqlalchemy as sa
+
+    from govhub.catalog.draft import draft_resources, write_drafts
+
+    try:
+        drafts = draft_resources(args.from_db, args.agency)
+    except (sa.exc.SQLAlchemyError, ValueError) as exc:
+        print(
+            f"cannot reflect {args.from_db.split('@')[-1]}: {type(exc).__name__}: {exc}".splitlines()[0],
+            file=sys.stderr,
+        )
+        return 1
+    for path in write_drafts(drafts, Path(args.output) if args.output else _catalog_dir()):
+        print(f"draft written: {path}")
+    print("fill in every TODO, then run `govhub catalog validate`")
+    return 0
