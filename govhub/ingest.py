@@ -1,0 +1,137 @@
+"""One delivery of one resource, end to end: connector → landing → write-audit-publish → ledger.
+
+This is the only ingestion path: the CLI (`govhub ingest`, `govhub upload`), the Dagster assets and the inbox sensor
+all call `ingest_resource`. It knows no Dagster; it returns a `LoadOutcome` and never raises for bad input.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+from govhub.catalog.model import DeliveryMethod, Resource
+from govhub.config import Settings
+from govhub.problems import GovhubError, Problem
+
+
+def inbox_dir(settings: Settings, resource: Resource) -> Path:
+    return settings.inbox_dir / resource.agency / resource.id
+
+
+def pending_uploads(settings: Settings, resource: Resource) -> list[Path]:
+    """Sheets waiting in the resource's inbox folder, oldest first (processed ones move to `processed/`)."""
+    folder = inbox_dir(settings, resource)
+    if not folder.is_dir():
+        return []
+    files = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
+    return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name))
+
+
+def _archive_upload(settings: Settings, resource: Resource, path: Path) -> None:
+    """Move a processed inbox file aside (its bytes are already in landing, so nothing is lost)."""
+    folder = inbox_dir(settings, resource)
+    if path.parent != folder:
+        return
+    done = folder / "processed"
+    done.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+    shutil.move(str(path), done / f"{stamp}-{path.name}")
+
+
+def _failed(
+    settings: Settings, resource: Resource, problems: list[Problem], *, actor: str, trigger: str, receipt=None
+):
+    from govhub.warehouse.load import record_refusal
+
+    return record_refusal(settings, resource, problems, actor=actor, trigger=trigger, receipt=receipt)
+
+
+def ingest_resource(
+    settings: Settings,
+    resource: Resource,
+    *,
+    upload: Path | None = None,
+    actor: str = "system",
+    trigger: str = "manual",
+):
+    """Pull (API, database) or read an uploaded sheet, and run the one write-audit-publish load. Returns a LoadOutcome."""
+    from govhub.expectations.validate import validate_load
+    from govhub.warehouse.landing import Landing
+    from govhub.warehouse.load import current_cursor, run_load
+
+    landing = Landing(settings)
+    method = resource.delivery.method
+    receipt = None
+    try:
+        if method is DeliveryMethod.SHEET:
+            if upload is None:
+                raise GovhubError(
+                    Problem(
+                        "sheet.no_upload",
+                        f"填报类资源「{resource.name}」需要上传填报文件",
+                        expected=".xlsx 或 .csv 文件",
+                    )
+                )
+            receipt = landing.land_file(resource, upload, received_by=actor, source=f"upload:{upload.name}")
+            from govhub.connectors.sheet import read_sheet
+
+            extract = read_sheet(resource, landing.open_blob(receipt), filename=upload.name)
+            sink = None
+        else:
+            since = current_cursor(settings, resource)
+            sink = landing.sink(resource, received_by=actor, source=method.value)
+            if method is DeliveryMethod.API:
+                from govhub.connectors.api import read_api
+
+                extract = read_api(settings, resource, since=since, sink=sink)
+            else:
+                from govhub.connectors.database import read_database
+
+                extract = read_database(settings, resource, since=since, sink=sink)
+        outcome = run_load(
+            settings,
+            resource,
+            extract,
+            receipt=receipt,
+            sink=sink,
+            validate=validate_load,
+            actor=actor,
+            trigger=trigger,
+        )
+    except GovhubError as exc:
+        outcome = _failed(settings, resource, exc.problems, actor=actor, trigger=trigger, receipt=receipt)
+    if upload is not None and outcome.status == "rejected" and upload.suffix.lower() in (".xlsx", ".csv"):
+        _annotate(settings, resource, landing, receipt, upload, outcome)
+    if upload is not None:
+        _archive_upload(settings, resource, upload)
+    _record_in_ledger(settings, resource, outcome)
+    return outcome
+
+
+def _annotate(settings: Settings, resource: Resource, landing, receipt, upload: Path, outcome) -> None:
+    """Give the agency back its own workbook with every offending cell marked."""
+    if receipt is None or not outcome.problems:
+        return
+    from govhub.connectors.annotate import annotate_workbook
+
+    dest = (
+        settings.reports_dir
+        / resource.agency
+        / resource.id
+        / outcome.load_id
+        / f"{upload.stem}-错误标注.xlsx"
+    )
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        outcome.annotated_path = str(annotate_workbook(landing.open_blob(receipt), outcome.problems, dest))
+    except GovhubError:
+        outcome.annotated_path = (
+            None  # a file we cannot open cannot be annotated; the report still lists problems
+        )
+
+
+def _record_in_ledger(settings: Settings, resource: Resource, outcome) -> None:
+    from govhub.governance.ledger import record_load_outcome
+
+    record_load_outcome(settings, resource, outcome.to_dict(), at=dt.datetime.now(dt.UTC))

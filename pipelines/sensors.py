@@ -1,0 +1,61 @@
+"""Sensors: the inbox of uploaded fill-in sheets (each file loaded exactly once)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import dagster as dg
+
+from govhub.catalog.model import Catalog, DeliveryMethod
+from govhub.pipelines.assets import IngestConfig, asset_key, op_name
+
+
+def _file_key(path, stat) -> str:
+    """Identity of one upload: where, what and when — a re-upload of the same name is a new delivery."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    return f"{path.parent.parent.name}/{path.parent.name}/{path.name}:{digest}:{stat.st_mtime_ns}"
+
+
+def build_inbox_sensor(catalog: Catalog) -> dg.SensorDefinition:
+    sheets = [r for r in catalog.resources if r.delivery.method is DeliveryMethod.SHEET]
+
+    @dg.sensor(
+        name="inbox_sensor",
+        minimum_interval_seconds=15,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        asset_selection=dg.AssetSelection.assets(*[asset_key(r) for r in sheets]),
+        description="每个上传到收件箱（inbox/<机构>/<资源>/）的填报文件恰好加载一次",
+    )
+    def inbox_sensor(context: dg.SensorEvaluationContext):
+        from govhub.config import get_settings
+        from govhub.ingest import pending_uploads
+
+        settings = get_settings()
+        cursor = json.loads(context.cursor) if context.cursor else {"seen": []}
+        seen = set(cursor["seen"])
+        requests = []
+        for resource in sheets:
+            for path in pending_uploads(settings, resource):
+                key = _file_key(path, path.stat())
+                if key in seen:
+                    continue
+                seen.add(key)
+                requests.append(
+                    dg.RunRequest(
+                        run_key=key,
+                        asset_selection=[asset_key(resource)],
+                        run_config=dg.RunConfig(
+                            ops={op_name(resource): IngestConfig(upload_path=str(path), actor="inbox")}
+                        ),
+                        tags={
+                            "govhub/upload": path.name,
+                            "govhub/resource": f"{resource.agency}.{resource.id}",
+                        },
+                    )
+                )
+        # Processed files leave the inbox, so only keys of files still present need remembering.
+        present = {k for k in seen if any(k.startswith(f"{r.agency}/{r.id}/") for r in sheets)}
+        return dg.SensorResult(run_requests=requests, cursor=json.dumps({"seen": sorted(present)[-5000:]}))
+
+    return inbox_sensor
