@@ -1,0 +1,200 @@
+"""Landing: every input kept byte-for-byte, content-addressed, with a receipt per arrival (Measures §11).
+
+Blobs live at `<landing>/<agency>/<resource>/<sha[:2]>/<sha256>.<ext>`; receipts (who, when, from where) at
+`<landing>/<agency>/<resource>/receipts/`. Nothing here overwrites or removes: the same content delivered twice is
+one blob and two receipts. Multi-part inputs (API pages, DB extract chunks) are landed part by part through a
+`LandingSink` (a connector `RawSink`) and tied together by a manifest, whose sha256 identifies the load's input.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from govhub.catalog.model import Resource
+from govhub.config import Settings
+from govhub.problems import GovhubError, Problem
+from govhub.warehouse.meta import iso, sortable_id, utc_now, write_json_atomic
+
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """One arrival of input: what (sha256, size, filename), from where, from whom, when, and where it is kept."""
+
+    agency: str
+    resource: str
+    sha256: str
+    size: int
+    filename: str
+    source: str
+    received_by: str
+    received_at: str
+    kind: str  # file | bytes | bundle
+    path: str  # the landed blob (for a bundle: its manifest)
+    receipt_path: str
+    parts: list[dict[str, Any]] = field(default_factory=list)  # bundle parts: name, sha256, size, path
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _ext(filename: str) -> str:
+    suffix = Path(filename).suffix.lower().lstrip(".")
+    return suffix if suffix and suffix.isalnum() and len(suffix) <= 10 else "bin"
+
+
+class Landing:
+    """The append-only store of inputs as received."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    def resource_dir(self, resource: Resource) -> Path:
+        agency, rid = resource.key
+        return self.settings.landing_dir / agency / rid
+
+    def blob_path(self, resource: Resource, sha256: str, ext: str) -> Path:
+        return self.resource_dir(resource) / sha256[:2] / f"{sha256}.{ext}"
+
+    def _store(self, resource: Resource, tmp: Path, sha256: str, ext: str) -> Path:
+        """Move a fully written temp file to its content address, unless that content is already there."""
+        final = self.blob_path(resource, sha256, ext)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(tmp, final)  # fails if the name exists: an existing blob is never replaced
+            os.chmod(final, 0o444)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+        return final
+
+    def _tmp(self, resource: Resource) -> Path:
+        d = self.resource_dir(resource) / ".incoming"
+        d.mkdir(parents=True, exist_ok=True)
+        return d / f"{os.getpid()}-{secrets.token_hex(6)}.part"
+
+    def _receipt(self, resource: Resource, **fields: Any) -> Receipt:
+        agency, rid = resource.key
+        now = utc_now()
+        receipts = self.resource_dir(resource) / "receipts"
+        name = f"{sortable_id(now)}-{fields['sha256'][:12]}-{secrets.token_hex(3)}.json"
+        receipt = Receipt(
+            agency=agency, resource=rid, received_at=iso(now), receipt_path=str(receipts / name), **fields
+        )
+        write_json_atomic(receipts / name, receipt.to_dict())
+        return receipt
+
+    def land_file(
+        self, resource: Resource, path: str | os.PathLike[str], *, received_by: str, source: str
+    ) -> Receipt:
+        """Copy a delivered file into landing (streaming, hashing as it goes) and write its receipt."""
+        src = Path(path)
+        if not src.is_file():
+            raise GovhubError(
+                Problem(code="landing.no_file", message_zh=f"找不到要接收的文件：{src.name}", value=str(src))
+            )
+        tmp = self._tmp(resource)
+        digest = hashlib.sha256()
+        size = 0
+        with open(src, "rb") as fin, open(tmp, "wb") as fout:
+            while chunk := fin.read(_CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+                fout.write(chunk)
+            fout.flush()
+            os.fsync(fout.fileno())
+        sha = digest.hexdigest()
+        blob = self._store(resource, tmp, sha, _ext(src.name))
+        return self._receipt(
+            resource, sha256=sha, size=size, filename=src.name, source=source, received_by=received_by,
+            kind="file", path=str(blob),
+        )  # fmt: skip
+
+    def land_bytes(
+        self,
+        resource: Resource,
+        data: bytes,
+        *,
+        filename: str,
+        received_by: str,
+        source: str,
+        kind: str = "bytes",
+    ) -> Receipt:
+        """Land bytes received in memory (an upload body, one API page) with a receipt."""
+        sha, blob = self._put_bytes(resource, data, _ext(filename))
+        return self._receipt(
+            resource, sha256=sha, size=len(data), filename=filename, source=source, received_by=received_by,
+            kind=kind, path=str(blob),
+        )  # fmt: skip
+
+    def _put_bytes(self, resource: Resource, data: bytes, ext: str) -> tuple[str, Path]:
+        sha = hashlib.sha256(data).hexdigest()
+        if self.blob_path(resource, sha, ext).exists():
+            return sha, self.blob_path(resource, sha, ext)
+        tmp = self._tmp(resource)
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        return sha, self._store(resource, tmp, sha, ext)
+
+    def sink(self, resource: Resource, *, received_by: str, source: str) -> LandingSink:
+        """A connector `RawSink` landing each raw part; `close()` writes the manifest receipt."""
+        return LandingSink(self, resource, received_by=received_by, source=source)
+
+    def receipts(self, resource: Resource) -> list[Receipt]:
+        """All receipts of a resource, oldest first."""
+        folder = self.resource_dir(resource) / "receipts"
+        if not folder.is_dir():
+            return []
+        return [Receipt(**json.loads(p.read_text("utf-8"))) for p in sorted(folder.glob("*.json"))]
+
+    def open_blob(self, receipt: Receipt) -> Path:
+        return Path(receipt.path)
+
+    def copy_out(self, receipt: Receipt, dest: Path) -> Path:
+        """A working copy of a landed blob (landed files are read-only and must stay untouched)."""
+        shutil.copyfile(receipt.path, dest)
+        return dest
+
+
+class LandingSink:
+    """Lands a multi-part input (API pages, DB extract chunks) as one bundle: parts as blobs plus a manifest."""
+
+    def __init__(self, landing: Landing, resource: Resource, *, received_by: str, source: str):
+        self.landing = landing
+        self.resource = resource
+        self.received_by = received_by
+        self.source = source
+        self.parts: list[dict[str, Any]] = []
+        self.receipt: Receipt | None = None
+
+    def write(self, name: str, data: bytes) -> None:
+        if self.receipt is not None:
+            raise RuntimeError("this landing bundle is already closed")
+        sha, blob = self.landing._put_bytes(self.resource, data, _ext(name))
+        self.parts.append({"name": name, "sha256": sha, "size": len(data), "path": str(blob)})
+
+    def close(self) -> Receipt:
+        """Write the manifest (ordered parts) as a blob and its receipt; idempotent."""
+        if self.receipt is None:
+            manifest = [{k: p[k] for k in ("name", "sha256", "size")} for p in self.parts]
+            data = json.dumps(
+                {"source": self.source, "parts": manifest}, ensure_ascii=False, sort_keys=True
+            ).encode()
+            sha, blob = self.landing._put_bytes(self.resource, data, "json")
+            self.receipt = self.landing._receipt(
+                self.resource, sha256=sha, size=sum(p["size"] for p in self.parts), filename="manifest.json",
+                source=self.source, received_by=self.received_by, kind="bundle", path=str(blob),
+                parts=list(self.parts),
+            )  # fmt: skip
+        return self.receipt

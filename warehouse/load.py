@@ -1,0 +1,530 @@
+"""The one write-audit-publish path for a load of one resource.
+
+write:   stream the extract's batches, normalised to catalog types, into a staged Parquet file (with `__row__`)
+audit:   run the validation hook and the connector's problems; quarantine rows with blocking problems; apply the
+         resource's quality policy (blocking table problems, bad-row share, empty or shrunken loads)
+publish: build the new snapshot (incremental extracts are upserted onto the current one by primary key), compare its
+         fingerprint with the current one (identical → zero update, nothing written), else diff and switch `current`.
+
+Everything happens under the resource's lock, in `_staging/<load_id>/`, which is removed however the load ends; the
+previous snapshot stays current unless the new one is published whole. A rejected load is an outcome, not an
+exception. Every outcome is recorded (`hub/_meta/loads/`, the event log).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from govhub.catalog.arrow import ROW_COLUMN, arrow_schema
+from govhub.catalog.model import Resource
+from govhub.config import Settings
+from govhub.connectors.base import Extract
+from govhub.problems import GovhubError, Problem
+from govhub.warehouse.diff import (
+    HASH_VERSION,
+    DiffCounts,
+    diff_hashes,
+    quote,
+    snapshot_fingerprint,
+    snapshot_hashes,
+    sql_str,
+    write_row_hashes,
+)
+from govhub.warehouse.landing import Receipt
+from govhub.warehouse.meta import iso, new_load_id, next_snapshot_id, pause_point, utc_now, write_meta
+from govhub.warehouse.normalize import conform_sql, normalise_batch
+from govhub.warehouse.reports import report_dir, write_problem_report
+from govhub.warehouse.snapshots import (
+    CHANGES_FILE,
+    DATA_FILE,
+    HASHES_FILE,
+    PARQUET_OPTIONS,
+    SnapshotInfo,
+    current_cursor,
+    current_info,
+    data_glob,
+    new_staging,
+    publish,
+    recover,
+    resource_lock,
+    resource_paths,
+)
+
+Validate = Callable[[Resource, duckdb.DuckDBPyConnection, str], Any]
+
+DISPLAY_PROBLEMS = 200  # problems carried in the outcome; the report keeps all
+PREVIEW_ROWS = 10
+STAGE_ROWS = 128_000  # rows buffered per staged row group: bounded memory, few row groups
+
+__all__ = ["LoadOutcome", "current_cursor", "run_load"]
+
+
+@dataclass
+class LoadOutcome:
+    load_id: str
+    agency: str
+    resource: str
+    status: str  # published | zero_update | rejected | failed
+    rows: int = 0  # rows delivered
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    snapshot_id: str | None = None  # the published one (zero update: the current one it confirmed)
+    previous_snapshot_id: str | None = None
+    landing_sha256: str | None = None
+    duration_s: float = 0.0
+    problems: list[Problem] = field(default_factory=list)
+    problem_count: int = 0
+    report_path: str | None = None
+    preview: list[dict[str, Any]] = field(default_factory=list)
+    expectation_results: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["problems"] = [p.to_dict() for p in self.problems]
+        return data
+
+
+class _Rejected(Exception):
+    """Internal: the delivered data cannot be published; carries the problems for the outcome."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__(f"{len(problems)} problems")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
+
+def _connect(work: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = {sql_str(os.environ.get('GOVHUB_DUCKDB_MEMORY_LIMIT', '2GB'))}")
+    con.execute(f"SET temp_directory = {sql_str(work / 'spill')}")
+    return con
+
+
+@dataclass
+class _Load:
+    settings: Settings
+    resource: Resource
+    extract: Extract
+    receipt: Receipt | None
+    validate: Validate | None
+    actor: str
+    trigger: str
+    load_id: str
+    work: Path
+    outcome: LoadOutcome
+    table_problems: list[Problem] = field(default_factory=list)
+    row_problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def staged(self) -> str:
+        return f"read_parquet({sql_str(self.work / 'staged.parquet')})"
+
+    @property
+    def candidate(self) -> Path:
+        return self.work / "snapshot"
+
+    # write ------------------------------------------------------------------------------------------------------
+
+    def stage(self) -> int:
+        """Stream the extract into staged.parquet, normalised; returns rows delivered."""
+        policy = self.resource.quality
+        schema = arrow_schema(self.resource, with_row=True)
+        rows, buffer, buffered = 0, [], 0
+        with pq.ParquetWriter(self.work / "staged.parquet", schema, compression="zstd") as writer:
+            for batch in self.extract.batches:  # a GovhubError here is the source's failure → failed
+                self._check_columns(batch.schema.names, strict=policy.block_on_schema_mismatch)
+                try:
+                    normalised = normalise_batch(self.resource, batch, first_row=rows + 1, allow_missing=True)
+                except GovhubError as exc:
+                    raise _Rejected(exc.problems) from exc
+                buffer.append(normalised)
+                buffered += normalised.num_rows
+                rows += normalised.num_rows
+                if buffered >= STAGE_ROWS:
+                    writer.write_table(pa.Table.from_batches(buffer, schema))
+                    buffer, buffered = [], 0
+                    pause_point("staging")
+            if buffer:
+                writer.write_table(pa.Table.from_batches(buffer, schema))
+        return rows
+
+    def _check_columns(self, names: list[str], *, strict: bool) -> None:
+        missing = [f for f in self.resource.fields if f.name not in names]
+        known = {p.field for p in self.table_problems if p.code == "load.schema_mismatch"}
+        found = [
+            Problem(
+                code="load.schema_mismatch",
+                message_zh=f"交付的数据缺少目录规定的信息项「{f.label}」",
+                column=f.label,
+                field=f.name,
+                expected=f"包含信息项「{f.label}」({f.name})",
+                blocking=strict,
+            )
+            for f in missing
+            if f.name not in known
+        ]
+        if found and strict:
+            raise _Rejected(found)
+        self.table_problems.extend(found)
+
+    # audit ------------------------------------------------------------------------------------------------------
+
+    def audit(self, con: duckdb.DuckDBPyConnection, rows: int) -> int:
+        """Validation hook + connector problems; quarantine; policy. Returns the number of good rows."""
+        result = self.validate(self.resource, con, self.staged) if self.validate else None
+        if result is not None:
+            self.row_problems += list(result.row_problems)
+            self.table_problems += list(result.table_problems)
+            self.outcome.expectation_results = list(result.expectation_results)
+        self.row_problems += [p for p in self.extract.problems if p.row is not None]
+        self.table_problems += [p for p in self.extract.problems if p.row is None]
+        if self.validate is None:
+            self.table_problems += self._duplicate_keys(con)
+        quarantined = self._quarantine(con)
+        self.outcome.quarantined = quarantined
+        good = rows - quarantined
+        self._apply_policy(rows, quarantined, good)
+        return good
+
+    def _duplicate_keys(self, con: duckdb.DuckDBPyConnection) -> list[Problem]:
+        """Without a validation hook the load still refuses an ambiguous primary key (the diff depends on it)."""
+        keys = ", ".join(quote(k) for k in self.resource.primary_key)
+        dups = con.execute(
+            f"SELECT {keys}, count(*) FROM {self.staged} GROUP BY ALL HAVING count(*) > 1 LIMIT 20"
+        ).fetchall()
+        labels = "、".join(self.resource.field(k).label for k in self.resource.primary_key)
+        return [
+            Problem(
+                code="load.duplicate_key",
+                message_zh=f"主键（{labels}）重复出现 {d[-1]} 次",
+                value="|".join(str(v) for v in d[:-1]),
+                expected="主键唯一",
+                blocking=self.resource.quality.block_on_duplicate_keys,
+            )
+            for d in dups
+        ]
+
+    def _quarantine(self, con: duckdb.DuckDBPyConnection) -> int:
+        bad = sorted({p.row for p in self.row_problems if p.blocking and p.row is not None})
+        con.register("bad_rows_arrow", pa.table({ROW_COLUMN: pa.array(bad, pa.int64())}))
+        con.execute("CREATE TEMP TABLE bad_rows AS SELECT * FROM bad_rows_arrow")
+        con.unregister("bad_rows_arrow")
+        if not bad:
+            return 0
+        folder = report_dir(self.settings, self.resource, self.load_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        con.execute(
+            f"COPY (SELECT s.* FROM {self.staged} s SEMI JOIN bad_rows USING ({ROW_COLUMN}) ORDER BY {ROW_COLUMN}) "
+            f"TO {sql_str(folder / 'quarantine.parquet')} ({PARQUET_OPTIONS})"
+        )
+        return con.execute(
+            f"SELECT count(*) FROM read_parquet({sql_str(folder / 'quarantine.parquet')})"
+        ).fetchone()[0]
+
+    def _apply_policy(self, rows: int, quarantined: int, good: int) -> None:
+        policy = self.resource.quality
+        blocking = [p for p in self.table_problems if p.blocking]
+        if blocking:
+            raise _Rejected([])
+        pct = 100.0 * quarantined / rows if rows else 0.0
+        if pct > policy.max_bad_row_pct:
+            raise _Rejected(
+                [
+                    Problem(
+                        code="load.too_many_bad_rows",
+                        message_zh=f"有问题的记录 {quarantined} 条，占 {pct:.2f}%，超过允许的 {policy.max_bad_row_pct}%，本次数据未发布",
+                        value=f"{pct:.2f}%",
+                        expected=f"不超过 {policy.max_bad_row_pct}%",
+                    )
+                ]
+            )
+        if good == 0 and self.extract.mode != "incremental":
+            raise _Rejected([Problem(code="load.no_good_rows", message_zh="没有可以发布的记录")])
+        previous = current_info(self.settings, self.resource)
+        if (
+            self.extract.mode == "full"
+            and previous is not None
+            and not previous.initial
+            and previous.rows > 0
+            and good < policy.min_rows_ratio * previous.rows
+        ):
+            raise _Rejected(
+                [
+                    Problem(
+                        code="load.too_few_rows",
+                        message_zh=f"本次 {good} 条记录，不足上次发布的 {previous.rows} 条的 {policy.min_rows_ratio:.0%}，疑似数据不完整，未发布",
+                        value=str(good),
+                        expected=f"至少 {int(policy.min_rows_ratio * previous.rows)} 条",
+                    )
+                ]
+            )
+
+    # publish ----------------------------------------------------------------------------------------------------
+
+    def good_relation(self, con: duckdb.DuckDBPyConnection) -> str:
+        if con.execute("SELECT count(*) FROM bad_rows").fetchone()[0] == 0:
+            return f"(SELECT * EXCLUDE ({ROW_COLUMN}) FROM {self.staged})"
+        return f"(SELECT s.* EXCLUDE ({ROW_COLUMN}) FROM {self.staged} s ANTI JOIN bad_rows USING ({ROW_COLUMN}))"
+
+    def build_and_publish(self, con: duckdb.DuckDBPyConnection) -> None:
+        previous = current_info(self.settings, self.resource)
+        paths = resource_paths(self.settings, self.resource)
+        prev_folder = paths.snapshot(previous.id) if previous else None
+        self.outcome.previous_snapshot_id = previous.id if previous else None
+        good = self.good_relation(con)
+        hashes = self.candidate / HASHES_FILE
+        data = self.candidate / DATA_FILE
+        upsert = self.extract.mode == "incremental" and previous is not None
+        if upsert:
+            self._write_upserted(con, good, prev_folder, data)
+            fingerprint = write_row_hashes(con, self.resource, f"read_parquet({sql_str(data)})", hashes)
+        else:
+            fingerprint = write_row_hashes(con, self.resource, good, hashes)
+        if previous is not None and fingerprint == snapshot_fingerprint(
+            con, self.resource, prev_folder, previous
+        ):
+            return self._zero_update(previous, fingerprint)
+        if not upsert:
+            con.execute(f"COPY (SELECT * FROM {good}) TO {sql_str(data)} ({PARQUET_OPTIONS})")
+        old = (
+            snapshot_hashes(con, self.resource, prev_folder, previous)
+            if previous
+            else f"(SELECT * FROM read_parquet({sql_str(hashes)}) LIMIT 0)"
+        )
+        counts = diff_hashes(
+            con, self.resource, f"read_parquet({sql_str(hashes)})", old, self.candidate / CHANGES_FILE
+        )
+        info = SnapshotInfo(
+            id=next_snapshot_id(previous.id if previous else None),
+            agency=self.resource.agency,
+            resource=self.resource.id,
+            rows=counts.rows,
+            fingerprint=fingerprint,
+            hash_version=HASH_VERSION,
+            hash_columns=self.resource.field_names,
+            created_at=iso(utc_now()),
+            previous_id=previous.id if previous else None,
+            landing_sha256=self.receipt.sha256 if self.receipt else None,
+            cursor=self.extract.cursor,
+            load_id=self.load_id,
+            inserted=counts.inserted,
+            updated=counts.updated,
+            deleted=counts.deleted,
+            unchanged=counts.unchanged,
+            catalog_fingerprint=self.resource.fingerprint,
+        )
+        pause_point("before_publish")
+        publish(self.settings, self.resource, self.candidate, info)
+        self._record_diff(counts, info.id, previous)
+        self._set_counts(counts)
+        self.outcome.status = "published"
+        self.outcome.snapshot_id = info.id
+
+    def _write_upserted(
+        self, con: duckdb.DuckDBPyConnection, good: str, prev_folder: Path, dest: Path
+    ) -> None:
+        """Current snapshot minus the delivered keys, plus the delivered rows."""
+        current = f"read_parquet({sql_str(data_glob(prev_folder))})"
+        available = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {current}").fetchall()]
+        keys = ", ".join(quote(k) for k in self.resource.primary_key)
+        con.execute(
+            f"COPY (SELECT * FROM (SELECT {conform_sql(self.resource, available)} FROM {current}) c "
+            f"ANTI JOIN (SELECT {keys} FROM {good}) d USING ({keys}) "
+            f"UNION ALL BY NAME SELECT * FROM {good}) TO {sql_str(dest)} ({PARQUET_OPTIONS})"
+        )
+
+    def _zero_update(self, previous: SnapshotInfo | None, fingerprint: str | None) -> None:
+        rows = previous.rows if previous else 0
+        self.outcome.status = "zero_update"
+        self.outcome.snapshot_id = previous.id if previous else None
+        self.outcome.unchanged = rows
+        self._record_diff(DiffCounts(rows, rows, 0, 0, 0, rows, True), None, previous)
+        write_meta(
+            self.settings,
+            "zero_updates",
+            self.load_id,
+            {
+                "load_id": self.load_id,
+                "agency": self.resource.agency,
+                "resource": self.resource.id,
+                "snapshot_id": previous.id if previous else None,
+                "fingerprint": fingerprint,
+                "landing_sha256": self.receipt.sha256 if self.receipt else None,
+                "reason": "identical_content",
+                "actor": self.actor,
+                "trigger": self.trigger,
+                "recorded_at": iso(utc_now()),
+            },
+        )
+
+    def _record_diff(
+        self, counts: DiffCounts, snapshot_id: str | None, previous: SnapshotInfo | None
+    ) -> None:
+        write_meta(
+            self.settings,
+            "diffs",
+            self.load_id,
+            {
+                "load_id": self.load_id,
+                "agency": self.resource.agency,
+                "resource": self.resource.id,
+                "snapshot_id": snapshot_id,
+                "base_snapshot_id": previous.id if previous else None,
+                **counts.to_dict(),
+                "created_at": iso(utc_now()),
+            },
+        )
+
+    def _set_counts(self, counts: DiffCounts) -> None:
+        o = self.outcome
+        o.inserted, o.updated, o.deleted, o.unchanged = (
+            counts.inserted,
+            counts.updated,
+            counts.deleted,
+            counts.unchanged,
+        )
+
+    def preview(self, con: duckdb.DuckDBPyConnection) -> None:
+        cur = con.execute(f"SELECT * FROM {self.staged} ORDER BY {ROW_COLUMN} LIMIT {PREVIEW_ROWS}")
+        names = [d[0] for d in cur.description]
+        self.outcome.preview = [
+            {n: _jsonable(v) for n, v in zip(names, r, strict=True)} for r in cur.fetchall()
+        ]
+
+
+def run_load(
+    settings: Settings,
+    resource: Resource,
+    extract: Extract,
+    *,
+    receipt: Receipt | None,
+    validate: Validate | None = None,
+    actor: str,
+    trigger: str,
+) -> LoadOutcome:
+    """Write, audit and publish one load; never leaves a half-published resource. See the module docstring."""
+    started = time.monotonic()
+    load_id = new_load_id()
+    outcome = LoadOutcome(
+        load_id=load_id,
+        agency=resource.agency,
+        resource=resource.id,
+        status="failed",
+        landing_sha256=receipt.sha256 if receipt else None,
+    )
+    started_at = iso(utc_now())
+    with resource_lock(settings, resource):
+        recover(settings, resource)
+        work = new_staging(settings, resource, load_id)
+        job = _Load(settings, resource, extract, receipt, validate, actor, trigger, load_id, work, outcome)
+        try:
+            _run(job)
+        except _Rejected as exc:
+            outcome.status = "rejected"
+            job.table_problems += exc.problems
+        except GovhubError as exc:
+            outcome.status = "failed"
+            job.table_problems += exc.problems
+        except BaseException as exc:  # a bug or an interrupt: record it, keep the previous snapshot, re-raise
+            outcome.status = "failed"
+            job.table_problems.append(
+                Problem(
+                    code="load.internal_error",
+                    message_zh="系统内部错误，本次数据未发布，请联系管理员",
+                    value=repr(exc)[:300],
+                )
+            )
+            _finish(job, started, started_at)
+            raise
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    return _finish(job, started, started_at)
+
+
+def _run(job: _Load) -> None:
+    rows = job.stage()
+    job.outcome.rows = rows
+    with _connect(job.work) as con:
+        job.preview(con)
+        if rows == 0:
+            _empty(job)
+            return
+        job.audit(con, rows)
+        job.build_and_publish(con)
+
+
+def _empty(job: _Load) -> None:
+    """Nothing delivered: an incremental pull with nothing new is a zero update; a full delivery is rejected."""
+    if job.extract.mode != "incremental":
+        raise _Rejected(
+            [Problem(code="load.empty", message_zh="交付的数据没有任何记录，未发布", expected="至少一条记录")]
+        )
+    previous = current_info(job.settings, job.resource)
+    job.outcome.previous_snapshot_id = previous.id if previous else None
+    job._zero_update(previous, previous.fingerprint if previous else None)
+
+
+def _finish(job: _Load, started: float, started_at: str) -> LoadOutcome:
+    """Report, load record and event for every outcome."""
+    outcome = job.outcome
+    problems = job.table_problems + job.row_problems
+    outcome.problem_count = len(problems)
+    outcome.problems = problems[:DISPLAY_PROBLEMS]
+    outcome.duration_s = round(time.monotonic() - started, 3)
+    if problems or outcome.quarantined:
+        folder = report_dir(job.settings, job.resource, job.load_id)
+        summary = {k: v for k, v in outcome.to_dict().items() if k not in ("problems", "preview")}
+        write_problem_report(folder, problems, summary)
+        outcome.report_path = str(folder)
+    record = {
+        **outcome.to_dict(),
+        "problems": [p.to_dict() for p in problems[:DISPLAY_PROBLEMS]],
+        "actor": job.actor,
+        "trigger": job.trigger,
+        "mode": job.extract.mode,
+        "source": job.extract.source,
+        "cursor": job.extract.cursor,
+        "started_at": started_at,
+        "finished_at": iso(utc_now()),
+    }
+    write_meta(job.settings, "loads", job.load_id, record)
+    _event(job, outcome)
+    return outcome
+
+
+def _event(job: _Load, outcome: LoadOutcome) -> None:
+    from govhub.events import record_event  # lazy: the event log pulls in the workflow store
+
+    payload = {
+        k: v for k, v in outcome.to_dict().items() if k not in ("problems", "preview", "expectation_results")
+    }
+    payload["problems"] = [str(p) for p in outcome.problems[:20]]
+    record_event(
+        job.settings,
+        kind=f"load.{outcome.status}",
+        actor=job.actor,
+        agency=job.resource.agency,
+        subject=f"{job.resource.agency}/{job.resource.id}",
+        payload={**payload, "trigger": job.trigger},
+    )

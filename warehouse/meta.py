@@ -1,0 +1,93 @@
+"""Small shared pieces of the warehouse: sortable ids, atomic JSON files, the `hub/_meta/` records.
+
+Metadata files are written to a hidden temporary name in the same folder and renamed into place, so a reader (the
+`meta.*` views, a load recovering after a crash) only ever sees whole files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from govhub.config import Settings
+
+META_KINDS = ("snapshots", "loads", "diffs", "zero_updates")
+_ID_FORMAT = "%Y%m%dT%H%M%S%fZ"
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def iso(moment: dt.datetime) -> str:
+    return moment.isoformat(timespec="microseconds")
+
+
+def sortable_id(moment: dt.datetime | None = None) -> str:
+    """E.g. 20261124T210501123456Z: sorts as text in time order."""
+    return (moment or utc_now()).strftime(_ID_FORMAT)
+
+
+def next_snapshot_id(after: str | None) -> str:
+    """A new snapshot id strictly greater than `after` (clocks can step back; ids must not)."""
+    now = utc_now()
+    if after is not None:
+        floor = dt.datetime.strptime(after, _ID_FORMAT).replace(tzinfo=dt.UTC) + dt.timedelta(microseconds=1)
+        now = max(now, floor)
+    return sortable_id(now)
+
+
+def new_load_id() -> str:
+    """Unique across processes: a sortable time plus a random suffix."""
+    return f"{sortable_id()}-{secrets.token_hex(3)}"
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_json_atomic(path: Path, record: dict[str, Any]) -> Path:
+    """Write a JSON file so that it appears whole or not at all."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(3)}.tmp"
+    data = json.dumps(record, ensure_ascii=False, indent=1, default=str).encode()
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def meta_dir(settings: Settings, kind: str) -> Path:
+    if kind not in META_KINDS:
+        raise ValueError(f"unknown metadata kind {kind!r}")
+    return settings.hub_dir / "_meta" / kind
+
+
+def write_meta(settings: Settings, kind: str, name: str, record: dict[str, Any]) -> Path:
+    """One record of `kind` (snapshots, loads, diffs, zero_updates) as `hub/_meta/<kind>/<name>.json`."""
+    return write_json_atomic(meta_dir(settings, kind) / f"{name}.json", record)
+
+
+def pause_point(name: str) -> None:
+    """Test-only hook: when $GOVHUB_TEST_PAUSE_AT names this point, say so in $GOVHUB_TEST_PAUSE_MARKER and wait
+    (to be killed). Lets the crash tests stop a real load at an exact step; costs one dict lookup otherwise."""
+    if os.environ.get("GOVHUB_TEST_PAUSE_AT") != name:
+        return
+    import time
+
+    Path(os.environ["GOVHUB_TEST_PAUSE_MARKER"]).write_text(name)
+    time.sleep(3600)

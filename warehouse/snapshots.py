@@ -1,0 +1,278 @@
+"""Immutable Parquet snapshots per resource, published atomically.
+
+Layout under `<hub>/<agency>/<resource>/`:
+
+    snapshots/<snapshot_id>/part-00000.parquet   the data (zstd, catalog types, no __row__)
+    snapshots/<snapshot_id>/snapshot.json        metadata (rows, fingerprint, landing sha256, cursor, previous id…)
+    snapshots/<snapshot_id>/_hashes/…parquet     (primary key, row hash) to speed up the next diff
+    snapshots/<snapshot_id>/_changes/…parquet    the keys that changed against the previous snapshot
+    current -> snapshots/<snapshot_id>           relative symlink: what the hub views read
+    _staging/<load_id>/                          work in progress of one load
+    .lock                                        fcntl lock: loads of one resource run one at a time
+
+Publishing is two atomic steps: rename the finished folder from `_staging/` into `snapshots/`, then point `current`
+at it by `os.replace` of a fresh symlink. A process killed at any moment leaves `current` on a whole snapshot;
+`recover()` (run under the lock before each load) removes what a killed load left behind. DuckDB's
+`read_parquet('<dir>/current/*.parquet')` resolves the link at every query, so open connections see the switch.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from govhub.catalog.arrow import arrow_schema
+from govhub.catalog.model import Resource
+from govhub.config import Settings
+from govhub.warehouse.meta import (
+    fsync_dir,
+    iso,
+    next_snapshot_id,
+    pause_point,
+    read_json,
+    utc_now,
+    write_json_atomic,
+    write_meta,
+)
+
+DATA_FILE = "part-00000.parquet"
+HASHES_FILE = "_hashes/row_hashes.parquet"
+CHANGES_FILE = "_changes/changes.parquet"
+META_FILE = "snapshot.json"
+PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd"
+
+
+@dataclass
+class SnapshotInfo:
+    """The metadata of one snapshot (stored as snapshot.json inside it and as a `meta.snapshots` record)."""
+
+    id: str
+    agency: str
+    resource: str
+    rows: int
+    fingerprint: str
+    hash_version: str
+    hash_columns: list[str]
+    created_at: str
+    previous_id: str | None = None
+    landing_sha256: str | None = None
+    cursor: dict[str, Any] | None = None
+    load_id: str | None = None
+    initial: bool = False  # the empty placeholder of a resource never delivered: not a publication
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    catalog_fingerprint: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SnapshotInfo:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class ResourcePaths:
+    root: Path
+
+    @property
+    def snapshots(self) -> Path:
+        return self.root / "snapshots"
+
+    @property
+    def staging(self) -> Path:
+        return self.root / "_staging"
+
+    @property
+    def current(self) -> Path:
+        return self.root / "current"
+
+    @property
+    def lock(self) -> Path:
+        return self.root / ".lock"
+
+    def snapshot(self, snapshot_id: str) -> Path:
+        return self.snapshots / snapshot_id
+
+
+def resource_paths(settings: Settings, resource: Resource) -> ResourcePaths:
+    agency, rid = resource.key
+    return ResourcePaths(settings.hub_dir / agency / rid)
+
+
+@contextmanager
+def resource_lock(settings: Settings, resource: Resource) -> Iterator[None]:
+    """Serialise writers of one resource across processes; other resources are not affected."""
+    paths = resource_paths(settings, resource)
+    paths.root.mkdir(parents=True, exist_ok=True)
+    fd = os.open(paths.lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def current_snapshot_id(settings: Settings, resource: Resource) -> str | None:
+    try:
+        return Path(os.readlink(resource_paths(settings, resource).current)).name
+    except FileNotFoundError:
+        return None
+
+
+def snapshot_info(settings: Settings, resource: Resource, snapshot_id: str) -> SnapshotInfo:
+    return SnapshotInfo.from_dict(
+        read_json(resource_paths(settings, resource).snapshot(snapshot_id) / META_FILE)
+    )
+
+
+def current_info(settings: Settings, resource: Resource) -> SnapshotInfo | None:
+    """The metadata of the current snapshot (read by id, so it is consistent even if `current` moves meanwhile)."""
+    sid = current_snapshot_id(settings, resource)
+    return None if sid is None else snapshot_info(settings, resource, sid)
+
+
+def current_cursor(settings: Settings, resource: Resource) -> dict[str, Any] | None:
+    """The incremental cursor stored with the current snapshot: it moves only when a snapshot is published."""
+    info = current_info(settings, resource)
+    return None if info is None else info.cursor
+
+
+def published_ids(settings: Settings, resource: Resource) -> list[str]:
+    """Snapshot ids up to the current one, oldest first (later folders are leftovers of a killed load)."""
+    cur = current_snapshot_id(settings, resource)
+    folder = resource_paths(settings, resource).snapshots
+    if cur is None or not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name <= cur)
+
+
+def data_glob(snapshot_dir: Path) -> str:
+    return str(snapshot_dir / "*.parquet")
+
+
+def _meta_name(info: SnapshotInfo) -> str:
+    return f"{info.agency}.{info.resource}.{info.id}"
+
+
+def new_staging(settings: Settings, resource: Resource, load_id: str) -> Path:
+    """A fresh work folder for one load; its `snapshot/` subfolder becomes the published snapshot."""
+    work = resource_paths(settings, resource).staging / load_id
+    (work / "snapshot" / "_hashes").mkdir(parents=True)
+    (work / "snapshot" / "_changes").mkdir(parents=True)
+    return work
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in sorted(folder.rglob("*"), reverse=True):
+        if path.is_file():
+            with open(path, "rb") as f:
+                os.fsync(f.fileno())
+        else:
+            fsync_dir(path)
+    fsync_dir(folder)
+
+
+def publish(settings: Settings, resource: Resource, candidate: Path, info: SnapshotInfo) -> Path:
+    """Make a finished candidate folder the current snapshot. Call under `resource_lock`.
+
+    Steps, each atomic: write snapshot.json → rename into snapshots/ → replace the `current` symlink → record meta.
+    """
+    paths = resource_paths(settings, resource)
+    write_json_atomic(candidate / META_FILE, info.to_dict())
+    _fsync_tree(candidate)
+    paths.snapshots.mkdir(parents=True, exist_ok=True)
+    final = paths.snapshot(info.id)
+    pause_point("before_rename")
+    os.rename(candidate, final)
+    fsync_dir(paths.snapshots)
+    pause_point("before_switch")
+    tmp_link = paths.root / f".current.{os.getpid()}.tmp"
+    tmp_link.unlink(missing_ok=True)
+    os.symlink(os.path.join("snapshots", info.id), tmp_link)
+    os.replace(tmp_link, paths.current)
+    fsync_dir(paths.root)
+    pause_point("after_switch")
+    write_meta(settings, "snapshots", _meta_name(info), info.to_dict())
+    return final
+
+
+def recover(settings: Settings, resource: Resource) -> list[str]:
+    """Clean up after a killed load. Call under `resource_lock`. Returns what was done, for logs.
+
+    Staging folders are discarded; snapshot folders newer than `current` were never published and are removed; a
+    current snapshot whose meta record was not written yet gets it now.
+    """
+    paths = resource_paths(settings, resource)
+    done: list[str] = []
+    if paths.staging.is_dir():
+        for leftover in paths.staging.iterdir():
+            shutil.rmtree(leftover, ignore_errors=False) if leftover.is_dir() else leftover.unlink()
+            done.append(f"removed staging {leftover.name}")
+    for link in paths.root.glob(".current.*.tmp"):
+        link.unlink()
+    cur = current_snapshot_id(settings, resource)
+    if paths.snapshots.is_dir():
+        for folder in paths.snapshots.iterdir():
+            if cur is None or folder.name > cur:
+                shutil.rmtree(folder)
+                done.append(f"removed unpublished snapshot {folder.name}")
+    if cur is not None:
+        info = snapshot_info(settings, resource, cur)
+        record = settings.hub_dir / "_meta" / "snapshots" / f"{_meta_name(info)}.json"
+        if not record.exists():
+            write_meta(settings, "snapshots", _meta_name(info), info.to_dict())
+            done.append(f"recorded snapshot {cur}")
+    return done
+
+
+def _empty_hashes(resource: Resource) -> pa.Table:
+    schema = arrow_schema(resource)
+    key_fields = [schema.field(k) for k in resource.primary_key]
+    return pa.schema([*key_fields, pa.field("row_hash", pa.uint64())]).empty_table()
+
+
+def ensure_initial(settings: Settings, resource: Resource) -> str:
+    """Give a never-delivered resource an empty snapshot (catalog schema, 0 rows) so hub views always bind."""
+    from govhub.warehouse.diff import EMPTY_FINGERPRINT, HASH_VERSION
+
+    with resource_lock(settings, resource):
+        existing = current_snapshot_id(settings, resource)
+        if existing is not None:
+            return existing
+        recover(settings, resource)
+        work = new_staging(settings, resource, "initial")
+        try:
+            candidate = work / "snapshot"
+            pq.write_table(arrow_schema(resource).empty_table(), candidate / DATA_FILE, compression="zstd")
+            pq.write_table(_empty_hashes(resource), candidate / HASHES_FILE, compression="zstd")
+            info = SnapshotInfo(
+                id=next_snapshot_id(None),
+                agency=resource.agency,
+                resource=resource.id,
+                rows=0,
+                fingerprint=EMPTY_FINGERPRINT,
+                hash_version=HASH_VERSION,
+                hash_columns=resource.field_names,
+                created_at=iso(utc_now()),
+                initial=True,
+                catalog_fingerprint=resource.fingerprint,
+            )
+            publish(settings, resource, candidate, info)
+            return info.id
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
