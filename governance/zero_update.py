@@ -1,0 +1,94 @@
+"""Zero updates (零更新, §11): an agency with nothing new for a period says so, and a person answers for it.
+
+A declared zero update satisfies the period like a delivery does. It is refused when the source is known to have
+changed since the last snapshot (the lead's `source_changed` check for API/DB feeds), when the period has not begun,
+and when the period already has an update.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from govhub import store
+from govhub.catalog.model import Resource
+from govhub.config import Settings
+from govhub.events import record_event, utc_stamp
+from govhub.governance.freshness import parse_period
+from govhub.governance.ledger import (
+    LEDGER_LOCK,
+    LedgerEntry,
+    LedgerState,
+    beijing_date,
+    rows_for,
+    target_period,
+    write_entry,
+)
+from govhub.problems import GovhubError, Problem
+
+
+def _refuse(code: str, message_zh: str, **kw: str) -> GovhubError:
+    return GovhubError(Problem(code=f"zero_update.{code}", message_zh=message_zh, **kw))
+
+
+def file_zero_update(
+    settings: Settings,
+    resource: Resource,
+    *,
+    period: str | None,
+    by: str,
+    source_changed: Callable[[Resource], bool | None] | None = None,
+    note: str | None = None,
+    at: dt.datetime | None = None,
+) -> LedgerEntry:
+    """Declare that `resource` has nothing new for `period` (default: the period owed now), attested by `by`."""
+    at = at or dt.datetime.now(dt.UTC)
+    name = f"「{resource.name}」({resource.code})"
+    if not by.strip():
+        raise _refuse("no_person", "零更新必须由具体人员申报（谁申报谁负责）", expected="申报人姓名")
+    if resource.cycle.value == "irregular":
+        raise _refuse("irregular", f"{name}的更新周期为“不定期”，无需也不能申报零更新")
+    today = beijing_date(at)
+    if source_changed is not None and source_changed(resource):
+        raise _refuse(
+            "source_changed",
+            f"{name}的源数据自上次快照以来已发生变化，不能申报零更新，请重新汇聚数据",
+        )
+    with store.write_transaction(settings, LEDGER_LOCK) as conn:
+        existing = rows_for(conn, resource.agency, resource.id)
+        chosen = parse_period(resource.cycle, period) if period else target_period(resource, today, existing)
+        assert chosen is not None
+        if chosen.start > today:
+            raise _refuse(
+                "future_period",
+                f"报送周期 {chosen.id} 尚未开始，不能提前申报零更新",
+                value=chosen.id,
+                expected=f"不晚于当前周期（今天是 {today.isoformat()}）",
+            )
+        before = existing.get(chosen.id)
+        if before is not None and before.satisfies:
+            raise _refuse(
+                "already_updated",
+                f"{name}在报送周期 {chosen.id} 已有记录（{before.state.label}），不能再申报零更新",
+                value=chosen.id,
+            )
+        entry = LedgerEntry(
+            agency=resource.agency,
+            resource=resource.id,
+            period=chosen.id,
+            state=LedgerState.ZERO_UPDATE_DECLARED,
+            at=utc_stamp(at),
+            attested_by=by,
+            note=note or (f"此前状态：{before.state.label}" if before else None),
+        )
+        write_entry(conn, entry, replace=before is not None)
+    record_event(
+        settings,
+        kind="zero_update.declared",
+        actor=by,
+        agency=resource.agency,
+        subject=f"{resource.agency}/{resource.id}",
+        payload={"period": chosen.id, "note": note},
+        at=at,
+    )
+    return entry
