@@ -1,0 +1,175 @@
+"""`govhub demo`: build the demo district, start its source systems, ingest everything, serve the Dagster UI."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_API_PORT = 18765
+DEFAULT_UI_PORT = 3000
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="build the demo district, ingest it all and serve the Dagster UI")
+    p.add_argument("--no-serve", action="store_true", help="do the work, print the outcome and exit")
+    p.add_argument(
+        "--scale", type=float, default=1.0, help="multiply row counts (1000 → millions, for benchmarks)"
+    )
+    p.add_argument("--seed", type=int, default=2016)
+    p.add_argument("--port", type=int, default=DEFAULT_UI_PORT, help="Dagster UI port")
+    p.add_argument("--api-port", type=int, default=DEFAULT_API_PORT, help="the demo agencies' HTTP API port")
+    p.add_argument("--no-broken", action="store_true", help="skip the example of a rejected sheet")
+    p.set_defaults(handler=demo)
+
+
+def free_port(preferred: int) -> int:
+    """`preferred` if nothing listens there, else any free port."""
+    for port in (preferred, 0):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise OSError("no free port")
+
+
+def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before listening on {port}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout:.0f} s")
+
+
+def start_demo_api(settings, port: int) -> tuple[subprocess.Popen, str]:
+    """The API-fed agencies' interface: a real HTTP server on 127.0.0.1 serving the generated records."""
+    from govhub.demo import DEMO_API_TOKEN
+
+    port = free_port(port)
+    log = (settings.demo_dir / "api.log").open("ab")
+    cmd = [
+        sys.executable,
+        "-m",
+        "govhub.demo.api_server",
+        "--root",
+        str(settings.demo_dir / "api"),
+        "--port",
+        str(port),
+    ]
+    proc = subprocess.Popen([*cmd, "--token", DEMO_API_TOKEN], stdout=log, stderr=subprocess.STDOUT)
+    wait_for_port(port, proc)
+    url = f"http://127.0.0.1:{port}"
+    os.environ["GOVHUB_DEMO_API"] = url
+    return proc, url
+
+
+def deliver_demo_sheets(settings, catalog, manifest: dict) -> int:
+    """Put each sheet-fed agency's clean sheet into its inbox, as a steward would upload it."""
+    from govhub.catalog.model import DeliveryMethod
+    from govhub.ingest import inbox_dir
+
+    count = 0
+    for resource in catalog.resources:
+        if resource.delivery.method is not DeliveryMethod.SHEET:
+            continue
+        entry = manifest["resources"].get(f"{resource.agency}/{resource.id}", {})
+        source = Path(entry.get("path") or entry.get("source") or "")
+        if not source.is_file():
+            continue
+        folder = inbox_dir(settings, resource)
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, folder / source.name)
+        count += 1
+    return count
+
+
+def demo(args: argparse.Namespace) -> int:
+    from govhub.catalog.load import require_catalog
+    from govhub.cli.ingest_cmd import OK_STATUSES, _progress, render_outcomes
+    from govhub.config import get_settings
+    from govhub.demo.generate import generate_district
+    from govhub.pipelines.run import materialize_many
+    from govhub.warehouse.hub import sync_hub
+
+    settings = get_settings()
+    os.environ["GOVHUB_HOME"] = str(settings.home)
+    os.environ["GOVHUB_CATALOG"] = str(settings.catalog_dir)
+    catalog = require_catalog(settings.catalog_dir)
+    started = time.monotonic()
+    print(f"govhub demo: data folder {settings.home}", flush=True)
+    manifest = generate_district(settings, catalog, seed=args.seed, scale=args.scale)
+    manifest = manifest.to_dict() if hasattr(manifest, "to_dict") else manifest
+    print(
+        f"demo district generated: {len(catalog.agencies)} agencies, {len(catalog.resources)} resources",
+        flush=True,
+    )
+
+    api, api_url = start_demo_api(settings, args.api_port)
+    try:
+        sync_hub(settings, catalog)
+        deliver_demo_sheets(settings, catalog, manifest)
+        outcomes = materialize_many(
+            settings,
+            catalog,
+            list(catalog.resources),
+            actor="demo",
+            on_done=_progress(len(catalog.resources)),
+        )
+        render_outcomes(outcomes)
+        if not args.no_broken:
+            _show_a_rejection(settings, catalog, manifest)
+        failed = [o for o in outcomes if o["status"] not in OK_STATUSES]
+        print(
+            f"\ningested {len(outcomes) - len(failed)}/{len(outcomes)} resources in {time.monotonic() - started:.1f} s"
+        )
+        print(f"hub (DuckDB, open read-only): {settings.hub_db}")
+        print(f"demo agencies' API: {api_url}")
+        if args.no_serve:
+            return 0 if not failed else 1
+        return serve_dagster(settings, args.port)
+    finally:
+        api.terminate()
+        api.wait(timeout=10)
+
+
+def _show_a_rejection(settings, catalog, manifest: dict) -> None:
+    """Upload one deliberately broken sheet, to show what an agency is told (the previous snapshot stays)."""
+    from govhub.cli.ingest_cmd import render_outcomes
+    from govhub.pipelines.run import materialize_resource
+
+    broken = manifest.get("broken") or []
+    if not broken:
+        return
+    example = broken[0]
+    resource = catalog.resource(example["resource"])
+    print(f"\n示例：一份有错误的填报文件（{Path(example['path']).name}：{example.get('what', '')}）")
+    outcome = materialize_resource(settings, catalog, resource, upload=Path(example["path"]), actor="demo")
+    render_outcomes([outcome])
+
+
+def serve_dagster(settings, port: int) -> int:
+    """`dagster dev` on the hub's persistent instance; stops with Ctrl-C."""
+    home = prepare_dagster_home(settings)
+    port = free_port(port)
+    dagster = Path(sys.executable).with_name("dagster")
+    cmd = [str(dagster), "dev", "-m", "govhub.pipelines.definitions", "-h", "127.0.0.1", "-p", str(port)]
+    proc = subprocess.Popen(cmd, env={**os.environ, "DAGSTER_HOME": str(home)})
+    try:
+        wait_for_port(port, proc, timeout=120)
+        print(f"\nDagster UI: http://127.0.0.1:{port}   (Ctrl-C to stop)", flush=True)
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        proc.wait(timeout=30)
+        return 0
