@@ -160,6 +160,8 @@ def _show_a_rejection(settings, catalog, manifest: dict) -> None:
 
 def serve_dagster(settings, port: int) -> int:
     """`dagster dev` on the hub's persistent instance; stops with Ctrl-C."""
+    from govhub.pipelines.run import prepare_dagster_home
+
     home = prepare_dagster_home(settings)
     port = free_port(port)
     dagster = Path(sys.executable).with_name("dagster")
