@@ -1,0 +1,81 @@
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from govhub.problems import GovhubError
+from govhub.warehouse.landing import Landing
+
+
+def test_landed_file_is_kept_byte_for_byte_at_its_content_address(settings, people, tmp_path):
+    upload = tmp_path / "人口.xlsx"
+    upload.write_bytes(b"PK\x03\x04 workbook bytes")
+    receipt = Landing(settings).land_file(people, upload, received_by="zhang", source="upload")
+
+    import hashlib
+
+    sha = hashlib.sha256(b"PK\x03\x04 workbook bytes").hexdigest()
+    blob = settings.landing_dir / "civil" / "people" / sha[:2] / f"{sha}.xlsx"
+    assert receipt.sha256 == sha and receipt.path == str(blob)
+    assert blob.read_bytes() == b"PK\x03\x04 workbook bytes"
+    assert receipt.size == len(b"PK\x03\x04 workbook bytes") and receipt.filename == "人口.xlsx"
+    stored = json.loads(Path(receipt.receipt_path).read_text(encoding="utf-8"))
+    assert stored["received_by"] == "zhang" and stored["source"] == "upload" and stored["kind"] == "file"
+    assert stored["received_at"].endswith("+00:00")
+
+
+def test_same_content_twice_is_one_blob_and_two_receipts(settings, people, tmp_path):
+    landing = Landing(settings)
+    (tmp_path / "a.csv").write_bytes(b"id,name\n1,a\n")
+    first = landing.land_file(people, tmp_path / "a.csv", received_by="zhang", source="upload")
+    second = landing.land_bytes(people, b"id,name\n1,a\n", filename="b.csv", received_by="li", source="api")
+    assert first.path == second.path
+    assert first.receipt_path != second.receipt_path
+    blobs = [p for p in (settings.landing_dir / "civil" / "people").rglob("*.csv")]
+    assert len(blobs) == 1
+    assert [r.received_by for r in landing.receipts(people)] == ["zhang", "li"]
+
+
+def test_landing_never_overwrites_an_existing_blob(settings, people):
+    landing = Landing(settings)
+    receipt = landing.land_bytes(people, b"original", filename="x.json", received_by="a", source="s")
+    # even if someone tampered with permissions, landing the same address again leaves the bytes alone
+    os.chmod(receipt.path, 0o644)
+    with open(receipt.path, "wb") as f:
+        f.write(b"tampered")
+    again = landing.land_bytes(people, b"original", filename="x.json", received_by="a", source="s")
+    assert Path(again.path).read_bytes() == b"tampered"  # nothing rewritten: landing is append-only
+    assert len(landing.receipts(people)) == 2
+
+
+def test_landed_blob_is_read_only(settings, people):
+    receipt = Landing(settings).land_bytes(people, b"abc", filename="p.json", received_by="a", source="s")
+    assert os.stat(receipt.path).st_mode & 0o222 == 0
+
+
+def test_missing_file_is_a_readable_error(settings, people, tmp_path):
+    with pytest.raises(GovhubError) as err:
+        Landing(settings).land_file(people, tmp_path / "nope.xlsx", received_by="a", source="upload")
+    assert "找不到" in err.value.problems[0].message_zh
+
+
+def test_sink_lands_pages_as_one_bundle_whose_manifest_identifies_the_input(settings, people):
+    landing = Landing(settings)
+
+    def pull(pages):
+        sink = landing.sink(people, received_by="scheduler", source="http://api/people")
+        for i, page in enumerate(pages):
+            sink.write(f"page-{i:04d}.json", page)
+        return sink.close()
+
+    first = pull([b'{"data":[1]}', b'{"data":[2]}'])
+    same = pull([b'{"data":[1]}', b'{"data":[2]}'])
+    other = pull([b'{"data":[1]}', b'{"data":[3]}'])
+    assert first.kind == "bundle" and len(first.parts) == 2 and first.size == 24
+    assert first.sha256 == same.sha256 != other.sha256
+    manifest = json.loads(Path(first.path).read_text(encoding="utf-8"))
+    assert [p["name"] for p in manifest["parts"]] == ["page-0000.json", "page-0001.json"]
+    for part in first.parts:
+        assert os.path.exists(part["path"])
+    assert len(landing.receipts(people)) == 3
