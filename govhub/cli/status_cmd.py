@@ -1,0 +1,120 @@
+"""`govhub status` (freshness of every feed) and `govhub zero-update CODE --by PERSON` (零更新申报)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+
+_COLOURS = {"fresh": "32", "due": "33", "overdue": "31", "stale": "1;31", "irregular": "2"}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    s = sub.add_parser("status", help="freshness of every feed: last update or zero update, due date, state")
+    s.add_argument("--json", action="store_true", help="one object per resource, for scripts")
+    s.add_argument(
+        "--as-of", metavar="YYYY-MM-DD", type=_date, help="evaluate on this date (default: today, Beijing)"
+    )
+    s.add_argument("--agency", help="only this agency's resources")
+    s.set_defaults(handler=status)
+
+    z = sub.add_parser("zero-update", help="declare that a resource has nothing new for a period (零更新)")
+    z.add_argument("code", help="resource code, agency/resource key or resource id")
+    z.add_argument(
+        "--period", help="period id, e.g. 2026-W48, 2026-11, 2026-Q4 (default: the period owed now)"
+    )
+    z.add_argument("--by", required=True, metavar="PERSON", help="the person who attests it (谁申报谁负责)")
+    z.add_argument("--json", action="store_true")
+    z.set_defaults(handler=zero_update)
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _catalog():
+    from govhub.catalog.load import CatalogInvalid, require_catalog
+    from govhub.config import get_settings
+
+    settings = get_settings()
+    try:
+        return settings, require_catalog(settings.catalog_dir)
+    except CatalogInvalid as exc:
+        for p in exc.problems:
+            print(f"catalog problem: {p}", file=sys.stderr)
+        return settings, None
+
+
+def _report(exc: Exception) -> int:
+    for p in getattr(exc, "problems", [exc]):
+        print(f"错误：{p}", file=sys.stderr)
+    return 1
+
+
+def status(args: argparse.Namespace) -> int:
+    from govhub.governance.alerts import evaluate_freshness
+    from govhub.problems import GovhubError
+
+    settings, catalog = _catalog()
+    if catalog is None:
+        return 1
+    try:
+        rows = evaluate_freshness(settings, catalog, args.as_of)
+    except GovhubError as exc:
+        return _report(exc)
+    if args.agency:
+        rows = [r for r in rows if r.agency == args.agency]
+    if args.json:
+        from govhub.cli.output import print_json
+
+        print_json([r.to_dict() for r in rows])
+        return 0
+    _print_status(rows, colour=sys.stdout.isatty())
+    return 0
+
+
+def _print_status(rows: list, *, colour: bool) -> None:
+    from govhub.cli.output import print_table
+
+    def last(r) -> str:
+        if r.last is None:
+            return "—"
+        return f"{r.last.period} {r.last.state.label} {r.last.at[:10]}"
+
+    def state(r) -> str:
+        text = f"{r.state.value} {r.state.label}"
+        return f"\x1b[{_COLOURS[r.state.value]}m{text}\x1b[0m" if colour else text
+
+    table = [
+        (r.code, r.agency, r.name, r.cycle, last(r), r.period or "—", r.due_date or "—", state(r))
+        for r in rows
+    ]
+    print_table(["code", "agency", "name", "cycle", "last update", "period", "due", "state"], table)
+
+
+def zero_update(args: argparse.Namespace) -> int:
+    from govhub.governance.zero_update import file_zero_update
+    from govhub.problems import GovhubError
+
+    settings, catalog = _catalog()
+    if catalog is None:
+        return 1
+    try:
+        resource = catalog.resource(args.code)
+    except KeyError:
+        print(f"错误：目录中没有资源“{args.code}”", file=sys.stderr)
+        return 1
+    try:
+        entry = file_zero_update(settings, resource, period=args.period, by=args.by)
+    except GovhubError as exc:
+        return _report(exc)
+    if args.json:
+        from govhub.cli.output import print_json
+
+        print_json(entry.to_dict())
+    else:
+        print(f"已登记零更新：{resource.name}（{resource.code}）{entry.period}，申报人 {entry.attested_by}")
+    return 0
