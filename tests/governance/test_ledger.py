@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -128,3 +128,22 @@ def test_missing_is_not_a_zero_update(settings, weekly):
 def test_an_unknown_status_is_a_programming_error(settings, weekly):
     with pytest.raises(ValueError):
         record_load_outcome(settings, weekly, {"status": "done"}, at=at("2026-11-18T10:00"))
+
+
+@pytest.mark.postgres
+def test_ledger_zero_updates_and_alerts_on_postgresql(pg_settings, weekly):
+    from govhub.catalog.model import Catalog
+    from govhub.governance.alerts import evaluate_freshness, raise_alerts
+    from govhub.governance.zero_update import file_zero_update
+
+    publish(pg_settings, weekly, "2026-11-11T10:00")
+    assert publish(pg_settings, weekly, "2026-11-12T10:00").state is LedgerState.AMENDED
+    file_zero_update(pg_settings, weekly, period="2026-W47", by="张三", at=at("2026-11-23T09:00"))
+    assert satisfied_periods(pg_settings, weekly) == {"2026-W46", "2026-W47"}
+    catalog = Catalog(agencies={}, resources=[weekly])
+    alerts = raise_alerts(
+        pg_settings, evaluate_freshness(pg_settings, catalog, date(2026, 12, 2)), catalog=catalog
+    )
+    assert [(a.kind, a.period) for a in alerts] == [("overdue", "2026-W48")]
+    assert raise_alerts(pg_settings, evaluate_freshness(pg_settings, catalog, date(2026, 12, 3))) == []
+    assert verify_chain(pg_settings) == []
