@@ -1,0 +1,181 @@
+"""Chinese identifiers checked in DuckDB SQL: ID numbers, USCCs, division codes, mobile numbers.
+
+Each `*_valid_sql(column)` returns a boolean SQL expression over a quoted column: TRUE for a valid value, FALSE for
+an invalid one, NULL for NULL. They agree with the scalar definitions in `govhub.identifiers` (and python-stdnum);
+the tests prove it value by value. Only TRY_ casts and string functions are used, so no expression can raise on
+malformed input, whatever order DuckDB evaluates an AND in.
+
+Known division codes come from python-stdnum's `cn/loc.dat` (every 6-digit code it lists, including historic
+ones, as stdnum accepts them) plus Songjiang's 9-digit town codes; `register_code_tables` puts both into a
+connection as temp tables the expressions look up.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from importlib import resources
+
+import duckdb
+
+from govhub.identifiers import CN_ID_CHECK, CN_ID_WEIGHTS, USCC_ALPHABET, USCC_WEIGHTS
+
+DIVISION6_TABLE = "govhub_division6"
+DIVISION9_TABLE = "govhub_division9"
+MOBILE_REGEX = r"^1[3-9][0-9]{9}$"
+_ASCII_CN_ID = re.compile(r"[0-9]{17}[0-9X]")
+_ASCII_USCC = re.compile(rf"[0-9A-HJ-NPQRTUWXY]{{2}}[0-9]{{6}}[{USCC_ALPHABET}]{{10}}")
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+
+# Songjiang's streets and towns (街道/镇), used only if the demo package does not export its list yet.
+_SONGJIANG_TOWNS_FALLBACK = {
+    "310117001": "岳阳街道",
+    "310117002": "永丰街道",
+    "310117003": "方松街道",
+    "310117004": "中山街道",
+    "310117005": "广富林街道",
+    "310117006": "九里亭街道",
+    "310117102": "泗泾镇",
+    "310117103": "佘山镇",
+    "310117104": "车墩镇",
+    "310117105": "新桥镇",
+    "310117106": "洞泾镇",
+    "310117107": "九亭镇",
+    "310117109": "泖港镇",
+    "310117116": "石湖荡镇",
+    "310117117": "新浜镇",
+    "310117120": "叶榭镇",
+    "310117121": "小昆山镇",
+    "310117501": "松江工业区",
+    "310117504": "佘山度假区",
+    "310117507": "松江出口加工区",
+}
+
+
+@functools.cache
+def known_county_codes() -> frozenset[str]:
+    """Every 6-digit division code python-stdnum knows (province, prefecture and county level, past and present)."""
+    text = resources.files("stdnum").joinpath("cn/loc.dat").read_text(encoding="utf-8")
+    codes: set[str] = set()
+    province = ""
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        code = line.split()[0]
+        if not line.startswith(" ") and len(code) == 2:
+            province = code
+        elif line.startswith("  ") and len(code) == 4 and province:
+            codes.add(province + code)
+    return frozenset(codes)
+
+
+@functools.cache
+def songjiang_towns() -> dict[str, str]:
+    """Songjiang's 9-digit town/street codes → names (the demo district's list when it is available)."""
+    try:
+        from govhub.demo.places import SONGJIANG_TOWNS
+    except ImportError:
+        return dict(_SONGJIANG_TOWNS_FALLBACK)
+    return dict(SONGJIANG_TOWNS)
+
+
+def register_code_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create (or refresh) the temp tables of known division codes in this connection."""
+    for table, codes in ((DIVISION6_TABLE, known_county_codes()), (DIVISION9_TABLE, songjiang_towns())):
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT unnest(?::VARCHAR[]) AS code",
+            [sorted(codes)],
+        )
+
+
+def _null_if_null(column: str, expression: str) -> str:
+    return f"(CASE WHEN {column} IS NULL THEN NULL ELSE {expression} END)"
+
+
+def cn_id_digits_sql(column: str) -> str:
+    """The first 17 digits as a BIGINT (NULL if not digits): project it once and pass it to `cn_id_valid_sql`."""
+    return f"TRY_CAST(substr({column}, 1, 17) AS BIGINT)"
+
+
+def cn_id_valid_sql(column: str, digits17: str | None = None) -> str:
+    """18-digit 公民身份号码: shape, real birth date in [1900-01-01, today], GB 11643 check digit, known region.
+
+    The check digit peels the digits off the 17-digit number arithmetically. DuckDB does not share common
+    subexpressions, so a caller evaluating many rows should project `cn_id_digits_sql` once in a subquery and name
+    it as `digits17` (3x faster than 17 substrings); the shape check guards it, so it only ever sees digits.
+    """
+    number = digits17 or cn_id_digits_sql(column)
+    weighted = " + ".join(f"(({number} // {10 ** (16 - i)}) % 10) * {w}" for i, w in enumerate(CN_ID_WEIGHTS))
+    birth = f"try_strptime(substr({column}, 7, 8), '%Y%m%d')"
+    return _null_if_null(
+        column,
+        f"(regexp_full_match({column}, '[0-9]{{17}}[0-9X]')"
+        f" AND coalesce({birth} BETWEEN DATE '1900-01-01' AND current_date, FALSE)"
+        f" AND substr('{CN_ID_CHECK}', (({weighted}) % 11) + 1, 1) = substr({column}, 18, 1)"
+        f" AND substr({column}, 1, 6) IN (SELECT code FROM {DIVISION6_TABLE}))",
+    )
+
+
+def uscc_valid_sql(column: str) -> str:
+    """统一社会信用代码: 18 chars over the 31-symbol alphabet, digits 3–8 a known division code, GB 32100 check."""
+    alphabet = USCC_ALPHABET
+    index = [f"(instr('{alphabet}', substr({column}, {i + 1}, 1)) - 1)" for i in range(17)]
+    weighted = " + ".join(f"{ix} * {w}" for ix, w in zip(index, USCC_WEIGHTS, strict=True))
+    return (
+        f"(regexp_full_match({column}, '[0-9A-HJ-NPQRTUWXY]{{2}}[0-9]{{6}}[{alphabet}]{{10}}')"
+        f" AND substr('{alphabet}', ((31 - ({weighted}) % 31) % 31) + 1, 1) = substr({column}, 18, 1)"
+        f" AND substr({column}, 3, 6) IN (SELECT code FROM {DIVISION6_TABLE}))"
+    )
+
+
+def admin_division_valid_sql(column: str) -> str:
+    """行政区划代码: a known 6-digit code, or one of Songjiang's 9-digit town/street codes."""
+    return (
+        f"(CASE length({column})"
+        f" WHEN 6 THEN {column} IN (SELECT code FROM {DIVISION6_TABLE})"
+        f" WHEN 9 THEN {column} IN (SELECT code FROM {DIVISION9_TABLE})"
+        f" ELSE FALSE END)"
+    )
+
+
+def mobile_valid_sql(column: str) -> str:
+    """Mainland mobile number: 11 digits starting 13–19."""
+    return f"regexp_full_match({column}, '1[3-9][0-9]{{9}}')"
+
+
+# Scalar twins used for row messages and by the GE expectations (same rules as the SQL above).
+
+
+def cn_id_reason(value: str) -> str | None:
+    """Why `value` is not a valid ID number (Chinese), or None."""
+    from govhub.identifiers import cn_id_problem
+
+    if not _ASCII_CN_ID.fullmatch(value):  # the scalar regex also lets full-width digits in
+        return "应为18位，前17位为数字，末位为数字或大写X"
+    found = cn_id_problem(value)
+    if found is None and value[:6] not in known_county_codes():
+        return f"前6位行政区划代码{value[:6]}不存在"
+    return found
+
+
+def uscc_reason(value: str) -> str | None:
+    from govhub.identifiers import uscc_problem
+
+    if not _ASCII_USCC.fullmatch(value):
+        return "应为18位，由数字和大写字母（不含I、O、Z、S、V）组成，第3至8位为行政区划代码"
+    found = uscc_problem(value)
+    if found is None and value[2:8] not in known_county_codes():
+        return f"第3至8位登记管理机关行政区划码{value[2:8]}不存在"
+    return found
+
+
+def admin_division_reason(value: str) -> str | None:
+    if len(value) == 6 and value in known_county_codes():
+        return None
+    if len(value) == 9 and value in songjiang_towns():
+        return None
+    return f"行政区划代码{value}不存在（应为已知的6位县级代码或松江区9位街镇代码）"
+
+
+def mobile_reason(value: str) -> str | None:
+    return None if _MOBILE.fullmatch(value) else "应为11位手机号码，以13至19开头"
