@@ -128,7 +128,9 @@ def _markdown_preview(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def build_resource_asset(resource: Resource, steward: str = "") -> dg.AssetsDefinition:
+def build_resource_asset(
+    resource: Resource, steward: str = "", *, freshness: dg.FreshnessPolicy | None = None
+) -> dg.AssetsDefinition:
     """The asset for one catalog resource (key `agency/resource`, grouped by agency)."""
     key = asset_key(resource)
     tags = {
@@ -147,6 +149,7 @@ def build_resource_asset(resource: Resource, steward: str = "") -> dg.AssetsDefi
         description=f"{resource.name}（{resource.code}）：{resource.summary}",
         metadata=_definition_metadata(resource, steward),
         check_specs=_check_specs(resource, key),
+        freshness_policy=freshness,
     )
     def _load(context: dg.AssetExecutionContext, config: IngestConfig):
         from pathlib import Path

@@ -13,6 +13,7 @@ from govhub.catalog.load import load_catalog
 from govhub.catalog.model import Catalog
 from govhub.config import Settings, get_settings
 from govhub.pipelines.assets import build_resource_asset
+from govhub.pipelines.freshness import build_fresh_checks, build_freshness_sensor, freshness_policy
 from govhub.pipelines.schedules import build_schedules
 from govhub.pipelines.sensors import build_inbox_sensor
 
@@ -32,7 +33,11 @@ def build_assets(catalog: Catalog) -> list[dg.AssetsDefinition]:
         agency = catalog.agencies.get(agency_id)
         return f"{agency.name} · {agency.steward.name}" if agency else ""
 
-    return [build_resource_asset(r, steward(r.agency)) for r in catalog.resources]
+    # Global policies, in one place: Dagster freshness from each resource's update cycle.
+    return [
+        build_resource_asset(r, steward(r.agency), freshness=freshness_policy(r.cycle))
+        for r in catalog.resources
+    ]
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
@@ -44,9 +49,10 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     )
     return dg.Definitions(
         assets=assets,
+        asset_checks=[build_fresh_checks(catalog)],
         jobs=[ingest_all],
         schedules=build_schedules(catalog),
-        sensors=[build_inbox_sensor(catalog)],
+        sensors=[build_inbox_sensor(catalog), build_freshness_sensor(catalog)],
     )
 
 
