@@ -96,3 +96,67 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 @pytest.fixture
 def people() -> Resource:
     return make_resource()
+
+
+def people_batches(resource: Resource, n: int, *, start: int = 0, size: int = 50_000, age_shift: int = 0):
+    """A sizeable table generated batch by batch (vectorised), as a connector would stream it."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    def text(prefix: str, values, width: int) -> pa.Array:
+        digits = pc.utf8_lpad(pc.cast(pa.array(values), pa.string()), width, "0")
+        return pc.binary_join_element_wise(prefix, digits, "")
+
+    schema = arrow_schema(resource, with_row=True)
+    base = np.datetime64("2026-01-01T08:00:00", "us")
+    for off in range(start, start + n, size):
+        idx = np.arange(off, min(off + size, start + n))
+        yield pa.RecordBatch.from_arrays(
+            [
+                pa.array(idx + 2, pa.int64()),
+                text("P", idx, 7),
+                text("姓名", idx, 1),
+                pa.array(20 + (idx + age_shift) % 60, pa.int64()),
+                pa.array(idx * 0.5, pa.float64()),
+                pa.array((idx % 10000).astype("datetime64[D]"), pa.date32()),
+                pa.array(base + idx.astype("timedelta64[s]"), pa.timestamp("us")),
+                text("1380000", idx % 10000, 4),
+            ],
+            schema=schema,
+        )
+
+
+# A load run in its own process (the crash and concurrency tests kill or race it).
+LOAD_SCRIPT = """
+import json, sys
+sys.path.insert(0, {tests!r})
+from conftest import make_resource, people_batches
+from govhub.config import get_settings
+from govhub.connectors.base import Extract
+from govhub.warehouse.load import run_load
+
+home, agency, rid, rows, shift = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+resource = make_resource(agency=agency, rid=rid)
+extract = Extract(batches=people_batches(resource, rows, age_shift=shift), cursor={{"shift": shift}})
+outcome = run_load(get_settings(home, home), resource, extract, receipt=None, actor="proc", trigger="test")
+print(json.dumps({{"status": outcome.status, "snapshot_id": outcome.snapshot_id, "rows": outcome.rows}}))
+"""
+
+
+def start_load_process(
+    home: Path, agency: str, rid: str, rows: int, shift: int, env: dict[str, str] | None = None
+):
+    import os
+    import subprocess
+    import sys
+
+    script = home / "_load_script.py"
+    if not script.exists():
+        script.write_text(LOAD_SCRIPT.format(tests=str(Path(__file__).parent)))
+    return subprocess.Popen(
+        [sys.executable, str(script), str(home), agency, rid, str(rows), str(shift)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
