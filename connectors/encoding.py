@@ -75,11 +75,7 @@ def _not_text(found: str) -> GovhubError:
 def decode_error(data: bytes, encoding: str, *, declared: str = "auto") -> GovhubError:
     """The Chinese error for bytes that do not decode as `encoding`: which line, and what to do."""
     codec = UTF8 if encoding == UTF8_SIG else encoding
-    try:
-        data.decode(codec)
-        offset = len(data)
-    except UnicodeDecodeError as exc:
-        offset = exc.start
+    offset = _failure_offset(data, codec)
     line = _line_of(data, offset)
     snippet = data[offset : offset + 4].hex(" ").upper()
     hint = ""
@@ -157,7 +153,17 @@ def detect_encoding(data: bytes, declared: str | None = "auto") -> str:
         return UTF8
     if _decodes(_prefix(data), GB18030):
         return GB18030
-    raise decode_error(data, GB18030)
+    # neither: report the reading that got furthest (a UTF-8 file with one bad byte is "mostly UTF-8")
+    likely = UTF8 if _failure_offset(data, UTF8) >= _failure_offset(data, GB18030) else GB18030
+    raise decode_error(data, likely)
+
+
+def _failure_offset(data: bytes, codec: str) -> int:
+    try:
+        data.decode(codec)
+    except UnicodeDecodeError as exc:
+        return exc.start
+    return len(data)
 
 
 def decode_text(data: bytes, declared: str | None = "auto") -> str:
