@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -159,6 +160,8 @@ def build_data_docs(
             result_format="SUMMARY",
         )
     )
-    checkpoint.run(batch_parameters={"dataframe": frame_for_ge(con, relation)})
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="This pattern is interpreted as a regular expression")
+        checkpoint.run(batch_parameters={"dataframe": frame_for_ge(con, relation)})
     context.build_data_docs(site_names=[SITE_NAME])
     return site_dir / "index.html"
