@@ -1,0 +1,47 @@
+"""`govhub template CODE -o FILE [--format xlsx|csv]`: the fill-in template for one catalog resource."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("template", help="write the fill-in template (填报模板) of a resource")
+    p.add_argument("code", help="resource code, agency/resource key or resource id")
+    p.add_argument("-o", "--output", required=True, help="file to write (e.g. 低保名册.xlsx)")
+    p.add_argument("--format", choices=["xlsx", "csv"], help="default: from the file's extension, else xlsx")
+    p.set_defaults(handler=template)
+
+
+def template(args: argparse.Namespace) -> int:
+    from govhub.catalog.load import CatalogInvalid, require_catalog
+    from govhub.config import get_settings
+    from govhub.connectors.template import write_csv_template, write_template
+
+    try:
+        catalog = require_catalog(get_settings().catalog_dir)
+    except CatalogInvalid as exc:
+        print(f"目录有误，无法生成模板：\n{exc}", file=sys.stderr)
+        return 2
+    try:
+        resource = catalog.resource(args.code)
+    except KeyError:
+        print(f"目录中没有资源「{args.code}」（可用 govhub catalog list 查看）", file=sys.stderr)
+        return 2
+    out = Path(args.output)
+    fmt = args.format or ("csv" if out.suffix.lower() == ".csv" else "xlsx")
+    if out.suffix.lower() != f".{fmt}":
+        out = out.with_name(out.name + f".{fmt}") if not out.suffix else out.with_suffix(f".{fmt}")
+    try:
+        if fmt == "csv":
+            write_csv_template(resource, out)
+        else:
+            agency = catalog.agencies.get(resource.agency)
+            write_template(resource, out, agency_name=agency.name if agency else None)
+    except OSError as exc:
+        print(f"无法写入{out}：{exc.strerror}", file=sys.stderr)
+        return 1
+    print(f"已生成「{resource.name}」（{resource.code}）的填报模板：{out}（模板版本 {resource.fingerprint}）")
+    return 0
