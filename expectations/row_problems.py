@@ -23,7 +23,7 @@ _SEMANTIC_EXPECTED = {
     "postal_code": "6位邮政编码",
 }
 
-# type -> (code, message, expected given kwargs, reason given value or None)
+# expectation type -> the scalar rule that says, for one failing value, what exactly is wrong
 _REASONS: dict[str, Callable[[str], str | None]] = {
     "expect_column_values_to_be_valid_cn_id": ids.cn_id_reason,
     "expect_column_values_to_be_valid_uscc": ids.uscc_reason,
