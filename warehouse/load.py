@@ -39,6 +39,7 @@ from govhub.warehouse.diff import (
     snapshot_fingerprint,
     snapshot_hashes,
     sql_str,
+    table_fingerprint,
     write_row_hashes,
 )
 from govhub.warehouse.landing import Receipt
@@ -299,13 +300,14 @@ class _Load:
         if upsert:
             self._write_upserted(con, good, prev_folder, data)
             fingerprint = write_row_hashes(con, self.resource, f"read_parquet({sql_str(data)})", hashes)
-        else:
-            fingerprint = write_row_hashes(con, self.resource, good, hashes)
+        else:  # one hashing pass, no write, decides the common case of an identical re-delivery
+            fingerprint = table_fingerprint(con, self.resource, good)
         if previous is not None and fingerprint == snapshot_fingerprint(
             con, self.resource, prev_folder, previous
         ):
             return self._zero_update(previous, fingerprint)
         if not upsert:
+            write_row_hashes(con, self.resource, good, hashes)
             con.execute(f"COPY (SELECT * FROM {good}) TO {sql_str(data)} ({PARQUET_OPTIONS})")
         old = (
             snapshot_hashes(con, self.resource, prev_folder, previous)
