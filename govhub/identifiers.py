@@ -15,8 +15,8 @@ CN_ID_CHECK = "10X98765432"
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
-_CN_ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
-_USCC_SHAPE = re.compile(rf"^[0-9A-HJ-NPQRTUWXY]{{2}}\d{{6}}[{USCC_ALPHABET}]{{10}}$")
+_CN_ID_SHAPE = re.compile(r"[0-9]{17}[0-9X]", re.ASCII)  # ASCII: \d would accept full-width digits
+_USCC_SHAPE = re.compile(rf"[0-9A-HJ-NPQRTUWXY]{{2}}[0-9]{{6}}[{USCC_ALPHABET}]{{10}}")
 
 
 def cn_id_check_char(first17: str) -> str:
@@ -31,7 +31,7 @@ def cn_id_problem(value: str) -> str | None:
     Checks shape, birth date (a real date, not in the future, not before 1900) and check digit.
     The region is checked separately against known division codes (see `expectations`).
     """
-    if not _CN_ID_SHAPE.match(value):
+    if not _CN_ID_SHAPE.fullmatch(value):
         return "应为18位，前17位为数字，末位为数字或大写X"
     try:
         birth = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
@@ -52,7 +52,7 @@ def uscc_check_char(first17: str) -> str:
 
 def uscc_problem(value: str) -> str | None:
     """Why `value` is not a valid unified social credit code (in Chinese), or None when it is."""
-    if not _USCC_SHAPE.match(value):
+    if not _USCC_SHAPE.fullmatch(value):
         return "应为18位，由数字和大写字母（不含I、O、Z、S、V）组成，第3至8位为行政区划代码"
     if uscc_check_char(value[:17]) != value[17]:
         return f"校验码错误（应为{uscc_check_char(value[:17])}）"
