@@ -42,7 +42,7 @@ from govhub.warehouse.diff import (
     table_fingerprint,
     write_row_hashes,
 )
-from govhub.warehouse.landing import Receipt
+from govhub.warehouse.landing import LandingSink, Receipt
 from govhub.warehouse.meta import iso, new_load_id, next_snapshot_id, pause_point, utc_now, write_meta
 from govhub.warehouse.normalize import conform_sql, normalise_batch
 from govhub.warehouse.reports import report_dir, write_problem_report
@@ -68,7 +68,7 @@ DISPLAY_PROBLEMS = 200  # problems carried in the outcome; the report keeps all
 PREVIEW_ROWS = 10
 STAGE_ROWS = 128_000  # rows buffered per staged row group: bounded memory, few row groups
 
-__all__ = ["LoadOutcome", "current_cursor", "run_load"]
+__all__ = ["LoadOutcome", "current_cursor", "record_refusal", "run_load"]
 
 
 @dataclass
@@ -92,6 +92,7 @@ class LoadOutcome:
     report_path: str | None = None
     preview: list[dict[str, Any]] = field(default_factory=list)
     expectation_results: list[dict[str, Any]] = field(default_factory=list)
+    annotated_path: str | None = None  # the agency's workbook with errors marked (set by the ingest layer)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -134,6 +135,7 @@ class _Load:
     load_id: str
     work: Path
     outcome: LoadOutcome
+    sink: LandingSink | None = None
     table_problems: list[Problem] = field(default_factory=list)
     row_problems: list[Problem] = field(default_factory=list)
 
@@ -188,6 +190,12 @@ class _Load:
         if found and strict:
             raise _Rejected(found)
         self.table_problems.extend(found)
+
+    def close_sink(self) -> None:
+        """Land the manifest of a pulled input (also for a failed pull: what arrived is kept)."""
+        if self.sink is not None and self.receipt is None:
+            self.receipt = self.sink.close()
+            self.outcome.landing_sha256 = self.receipt.sha256
 
     # audit ------------------------------------------------------------------------------------------------------
 
@@ -421,11 +429,16 @@ def run_load(
     extract: Extract,
     *,
     receipt: Receipt | None,
+    sink: LandingSink | None = None,
     validate: Validate | None = None,
     actor: str,
     trigger: str,
 ) -> LoadOutcome:
-    """Write, audit and publish one load; never leaves a half-published resource. See the module docstring."""
+    """Write, audit and publish one load; never leaves a half-published resource. See the module docstring.
+
+    `receipt` is the landed input (an uploaded file); for pulled inputs pass the `sink` the connector lands its raw
+    pieces into instead: it is closed once the batches are exhausted and its manifest receipt becomes the load's.
+    """
     started = time.monotonic()
     load_id = new_load_id()
     outcome = LoadOutcome(
@@ -439,7 +452,9 @@ def run_load(
     with resource_lock(settings, resource):
         recover(settings, resource)
         work = new_staging(settings, resource, load_id)
-        job = _Load(settings, resource, extract, receipt, validate, actor, trigger, load_id, work, outcome)
+        job = _Load(
+            settings, resource, extract, receipt, validate, actor, trigger, load_id, work, outcome, sink
+        )
         try:
             _run(job)
         except _Rejected as exc:
@@ -466,6 +481,7 @@ def run_load(
 
 def _run(job: _Load) -> None:
     rows = job.stage()
+    job.close_sink()
     job.outcome.rows = rows
     with _connect(job.work) as con:
         job.preview(con)
@@ -490,6 +506,8 @@ def _empty(job: _Load) -> None:
 def _finish(job: _Load, started: float, started_at: str) -> LoadOutcome:
     """Report, load record and event for every outcome."""
     outcome = job.outcome
+    if job.sink is not None and job.sink.parts:
+        job.close_sink()
     problems = job.table_problems + job.row_problems
     outcome.problem_count = len(problems)
     outcome.problems = problems[:DISPLAY_PROBLEMS]
@@ -530,3 +548,33 @@ def _event(job: _Load, outcome: LoadOutcome) -> None:
         subject=f"{job.resource.agency}/{job.resource.id}",
         payload={**payload, "trigger": job.trigger},
     )
+
+
+def record_refusal(
+    settings: Settings,
+    resource: Resource,
+    problems: list[Problem],
+    *,
+    actor: str,
+    trigger: str,
+    receipt: Receipt | None = None,
+    status: str = "rejected",
+) -> LoadOutcome:
+    """Record a delivery refused before it could be loaded (e.g. an unreadable sheet) like any other outcome:
+    report, `meta.loads` record and event; nothing is staged and the current snapshot is untouched."""
+    if status not in ("rejected", "failed"):
+        raise ValueError(f"a refusal is rejected or failed, not {status!r}")
+    load_id = new_load_id()
+    outcome = LoadOutcome(
+        load_id=load_id,
+        agency=resource.agency,
+        resource=resource.id,
+        status=status,
+        landing_sha256=receipt.sha256 if receipt else None,
+    )
+    current = current_info(settings, resource)
+    outcome.previous_snapshot_id = current.id if current else None
+    extract = Extract(batches=iter(()), source=receipt.filename if receipt else "")
+    job = _Load(settings, resource, extract, receipt, None, actor, trigger, load_id, Path(), outcome)
+    job.table_problems = list(problems)
+    return _finish(job, time.monotonic(), iso(utc_now()))

@@ -11,7 +11,7 @@ from govhub.connectors.base import Extract
 from govhub.events import list_events
 from govhub.problems import GovhubError, Problem
 from govhub.warehouse.landing import Landing
-from govhub.warehouse.load import run_load
+from govhub.warehouse.load import record_refusal, run_load
 from govhub.warehouse.snapshots import (
     current_cursor,
     current_info,
@@ -227,3 +227,47 @@ def test_a_bug_is_raised_but_recorded_and_leaves_the_previous_snapshot(settings,
     assert current_snapshot_id(settings, people) == first.snapshot_id
     assert list_events(settings, kind="load.failed")
     assert not any(resource_paths(settings, people).staging.iterdir())
+
+
+def test_pulled_input_lands_as_a_bundle_whose_manifest_sha_is_the_loads(settings, people):
+    sink = Landing(settings).sink(people, received_by="scheduler", source="api")
+    table = people_table(people, people_rows(30))
+
+    def pages():  # a connector lands each raw page as it yields its batch
+        for i, batch in enumerate(table.to_batches(max_chunksize=10)):
+            sink.write(f"page-{i}.json", json.dumps(batch.to_pylist(), default=str).encode())
+            yield batch
+
+    outcome = run_load(
+        settings,
+        people,
+        Extract(batches=pages()),
+        receipt=None,
+        sink=sink,
+        actor="scheduler",
+        trigger="schedule",
+    )
+    assert outcome.status == "published"
+    assert outcome.landing_sha256 == sink.receipt.sha256 == current_info(settings, people).landing_sha256
+    assert len(sink.receipt.parts) == 3
+
+
+def test_refused_delivery_is_recorded_like_any_outcome(settings, people):
+    first = _load(settings, people, people_table(people, people_rows(3)))
+    problem = Problem(code="sheet.missing_column", message_zh="缺少列「姓名」", column="姓名")
+    outcome = record_refusal(settings, people, [problem], actor="zhang", trigger="upload")
+    assert outcome.status == "rejected" and outcome.previous_snapshot_id == first.snapshot_id
+    assert Path(outcome.report_path, "problems.csv").exists()
+    assert list_events(settings, kind="load.rejected")[0].actor == "zhang"
+    assert current_snapshot_id(settings, people) == first.snapshot_id
+
+
+def test_works_with_the_real_validation_hook(settings, people):
+    from govhub.expectations.validate import validate_load
+
+    rows = people_rows(20)
+    rows[4]["person_id"] = None  # a required field left empty: quarantined, and 5% > 0% rejects the load
+    outcome = _load(settings, people, people_table(people, rows), validate=validate_load)
+    assert outcome.status == "rejected" and outcome.quarantined == 1
+    assert any(p.row == 6 for p in outcome.problems)
+    assert outcome.expectation_results
