@@ -3,7 +3,8 @@
 Agencies save CSVs from Excel or WPS as "CSV UTF-8" or as the system's GBK. GBK is read as GB18030: real names use
 characters GBK lacks (e.g. 䶮), and GB18030 decodes every GBK file identically. Detection looks at the whole stream
 for UTF-8 (cheap) and at a prefix for GB18030; the reader decodes the whole stream before splitting fields, because
-GBK is not self-synchronising (a trail byte can look like a comma or quote).
+GBK is not self-synchronising: a trail byte can be an ASCII backslash, letter or digit, so a reader that starts in the
+middle of a character, or treats bytes one at a time, misreads the text.
 """
 
 from __future__ import annotations
