@@ -281,12 +281,10 @@ def _grid_from_cells(resource: Resource, cells: list[list[Any]], header_row: int
     headers = list(cells[header_row - 1]) if len(cells) >= header_row else []
     data = cells[header_row:]
     width = max((len(r) for r in cells[header_row - 1 :]), default=0)
-    columns = (
-        [list(c) for c in zip(*(r + [""] * (width - len(r)) for r in data), strict=True)] if data else []
-    )
+    if any(len(r) != width for r in data):  # calamine's grid is rectangular; pad anything else
+        data = [r + [""] * (width - len(r)) for r in data]
     headers += [""] * (width - len(headers))
-    if not data:
-        columns = [[] for _ in headers]
+    columns: list[Any] = list(zip(*data, strict=True)) if data else [() for _ in headers]
     headers, columns = _trim_blank_columns(headers, columns)
     _check_width(len(headers), sheet_name)
     headers = [_header_cell(h) for h in headers]
@@ -421,13 +419,15 @@ def _sheet_part(zf: zipfile.ZipFile, sheet_name: str) -> str | None:
 
 
 def _has_formula(zf: zipfile.ZipFile, part: str) -> bool:
+    """Whether the sheet's XML has a formula element, streaming (a 200k-row sheet is ~75 MB of XML)."""
     tail = b""
     with zf.open(part) as fh:
-        while chunk := fh.read(1 << 20):
-            window = tail + chunk
-            if b"<f>" in window or b"<f " in window:
+        while chunk := fh.read(4 << 20):
+            if b"<f" in tail + chunk[:4] and (b"<f>" in tail + chunk[:4] or b"<f " in tail + chunk[:4]):
                 return True
-            tail = chunk[-4:]
+            if b"<f>" in chunk or b"<f " in chunk:
+                return True
+            tail = chunk[-3:]
     return False
 
 
