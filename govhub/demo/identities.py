@@ -320,7 +320,8 @@ FEMALE_GIVEN = tuple("芳娜敏静丽艳娟霞秀玲桂英红梅琳雪颖倩婷�
 RARE_GIVEN = ("䶮", "㛃", "𬱖", "𫖮", "𬀩", "𬍤", "𬌗", "𫍽")
 
 
-def _pick(rng: np.random.Generator, choices: Sequence[str], n: int, p: np.ndarray | None = None) -> pa.Array:
+def pick(rng: np.random.Generator, choices: Sequence[str], n: int, p: np.ndarray | None = None) -> pa.Array:
+    """n values drawn from `choices` (with probabilities `p`), as an Arrow string array."""
     return pa.array(choices, pa.string()).take(pa.array(rng.choice(len(choices), size=n, p=p)))
 
 
@@ -331,14 +332,14 @@ def _join(*parts: pa.Array) -> pa.Array:
 def person_names(rng: np.random.Generator, male: np.ndarray, *, rare_share: float = 0.003) -> pa.StringArray:
     """Surname + one or two given-name characters by sex; `rare_share` of names need GB18030."""
     n = len(male)
-    surname = _pick(rng, SURNAMES, n, _SURNAME_P)
-    first = pc.if_else(pa.array(male), _pick(rng, MALE_GIVEN, n), _pick(rng, FEMALE_GIVEN, n))
-    second = pc.if_else(pa.array(male), _pick(rng, MALE_GIVEN, n), _pick(rng, FEMALE_GIVEN, n))
+    surname = pick(rng, SURNAMES, n, _SURNAME_P)
+    first = pc.if_else(pa.array(male), pick(rng, MALE_GIVEN, n), pick(rng, FEMALE_GIVEN, n))
+    second = pc.if_else(pa.array(male), pick(rng, MALE_GIVEN, n), pick(rng, FEMALE_GIVEN, n))
     second = pc.if_else(
         pa.array(rng.random(n) < 0.25), pa.scalar(""), second
     )  # a quarter have one-character names
     rare = pa.array(rng.random(n) < rare_share)
-    first = pc.if_else(rare, _pick(rng, RARE_GIVEN, n), first)
+    first = pc.if_else(rare, pick(rng, RARE_GIVEN, n), first)
     return _join(surname, first, second)
 
 
@@ -353,20 +354,20 @@ _COMPANY_FORMS = ("有限公司", "有限公司", "有限公司", "股份有限�
 
 def trade_names(rng: np.random.Generator, n: int) -> pa.Array:
     """Two-character 字号 such as 云峰, 茸信."""
-    return _join(_pick(rng, _TRADE_FIRST, n), _pick(rng, _TRADE_SECOND, n))
+    return _join(pick(rng, _TRADE_FIRST, n), pick(rng, _TRADE_SECOND, n))
 
 
 def company_names(rng: np.random.Generator, n: int) -> pa.StringArray:
     """上海 + 字号 + 行业 + 组织形式, e.g. 上海云峰信息技术有限公司."""
     return _join(
-        pa.array(["上海"] * n), trade_names(rng, n), _pick(rng, _INDUSTRIES, n), _pick(rng, _COMPANY_FORMS, n)
+        pa.array(["上海"] * n), trade_names(rng, n), pick(rng, _INDUSTRIES, n), pick(rng, _COMPANY_FORMS, n)
     )
 
 
 def emails(rng: np.random.Generator, n: int) -> pa.StringArray:
     user = ascii_strings(rng.integers(ord("a"), ord("z") + 1, size=(n, 6)).astype(np.uint8))
     number = pc.cast(pa.array(rng.integers(10, 9999, n)), pa.string())
-    domain = _pick(rng, ("163.com", "126.com", "qq.com", "sina.com", "songjiang.example"), n)
+    domain = pick(rng, ("163.com", "126.com", "qq.com", "sina.com", "songjiang.example"), n)
     return _join(user, number, pa.array(["@"] * n), domain)
 
 
