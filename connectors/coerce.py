@@ -10,7 +10,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from govhub.catalog.arrow import ARROW_TYPES, ROW_COLUMN
+from govhub.catalog.arrow import ARROW_TYPES, ROW_COLUMN, arrow_schema
 from govhub.catalog.model import CatalogField, FieldType, Resource
 from govhub.problems import Problem
 
@@ -69,7 +69,8 @@ def _parse(text: pa.Array, field: CatalogField) -> pa.Array:
         return text
     if kind is FieldType.INTEGER:
         ok = pc.match_substring_regex(text, _INT)
-        return pc.cast(pc.cast(pc.if_else(ok, text, pa.scalar(None, pa.string())), pa.float64()), pa.int64())
+        whole = pc.replace_substring_regex(pc.if_else(ok, text, pa.scalar(None, pa.string())), r"\.0+$", "")
+        return pc.cast(pc.replace_substring(whole, "+", ""), pa.int64())  # not via float: exact beyond 2**53
     if kind is FieldType.NUMBER:
         plain = pc.replace_substring(text, ",", "")
         ok = pc.match_substring_regex(plain, _NUM)
@@ -77,11 +78,16 @@ def _parse(text: pa.Array, field: CatalogField) -> pa.Array:
     if kind is FieldType.BOOLEAN:
         yes, no = pc.is_in(text, pa.array(_TRUE)), pc.is_in(text, pa.array(_FALSE))
         return pc.if_else(yes, True, pc.if_else(no, False, pa.scalar(None, pa.bool_())))
-    norm = _normalise_date_text(text)
     if kind is FieldType.DATE:
-        date_part = pc.replace_substring_regex(norm, r"^(\d{4}-\d{2}-\d{2}) 00:00(:00)?(\.0+)?$", r"\1")
-        return pc.cast(_strict_strptime(date_part, "%Y-%m-%d"), pa.date32())
+        if not _all_match(text, r"^\d{4}-\d{2}-\d{2}$"):
+            text = pc.replace_substring_regex(
+                _normalise_date_text(text), r"^(\d{4}-\d{2}-\d{2}) 00:00(:00)?(\.0+)?$", r"\1"
+            )
+        return pc.cast(_strict_strptime(text, "%Y-%m-%d"), pa.date32())
     # datetime: with or without seconds / fractions; a bare date means midnight.
+    if _all_match(text, r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"):
+        return _strict_strptime(text, "%Y-%m-%d %H:%M:%S")
+    norm = _normalise_date_text(text)
     norm = pc.replace_substring_regex(norm, r"^(\d{4}-\d{2}-\d{2})$", r"\1 00:00:00")
     norm = pc.replace_substring_regex(norm, r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2})$", r"\1:00")
     whole = pc.replace_substring_regex(norm, r"\.\d+$", "")
@@ -92,11 +98,20 @@ def _parse(text: pa.Array, field: CatalogField) -> pa.Array:
     return pc.add(parsed, pc.cast(micros, pa.duration("us")))
 
 
+def _all_match(text: pa.Array, pattern: str) -> bool:
+    """Whether every non-empty value already has the canonical form (the common case skips normalising)."""
+    return bool(pc.all(pc.match_substring_regex(text, pattern), skip_nulls=True).as_py() is not False)
+
+
 def _strict_strptime(text: pa.Array, fmt: str) -> pa.Array:
-    """strptime that refuses impossible dates: Arrow would roll 2023-02-29 over to 1 March, so round-trip each value."""
-    parsed = pc.strptime(text, format=fmt, unit="s", error_is_null=True)  # unit s: %S prints no fraction
-    same = pc.equal(pc.strftime(parsed, format=fmt), text)
-    return pc.cast(pc.if_else(same, parsed, pa.scalar(None, parsed.type)), pa.timestamp("us"))
+    """strptime that refuses impossible dates: Arrow rolls 2023-02-29 over to 1 March, so the parsed day of month
+    must equal the day written (text is YYYY-MM-DD… here, so the day is characters 8–9)."""
+    parsed = pc.strptime(text, format=fmt, unit="us", error_is_null=True)
+    day_text = pc.utf8_slice_codeunits(text, 8, 10)
+    day_text = pc.if_else(pc.ascii_is_decimal(day_text), day_text, pa.scalar(None, pa.string()))
+    written_day = pc.cast(day_text, pa.int64())
+    same = pc.fill_null(pc.equal(pc.day(parsed), written_day), False)
+    return pc.if_else(same, parsed, pa.scalar(None, parsed.type))
 
 
 def _precision_losses(
@@ -171,7 +186,7 @@ def coerce_table(
 
     `rows` are the source row numbers; `columns` maps field name → the header as the agency wrote it, for messages.
     """
-    arrays: list[pa.Array] = [rows.cast(pa.int64())]
+    arrays: list[pa.Array] = [rows.cast(pa.int64())]  # never null: every delivered row has a number
     names = [ROW_COLUMN]
     problems: list[Problem] = []
     for f in resource.fields:
@@ -182,4 +197,5 @@ def coerce_table(
             arr = pa.nulls(table.num_rows, ARROW_TYPES[f.type])
         arrays.append(arr)
         names.append(f.name)
-    return pa.RecordBatch.from_arrays(arrays, names=names), problems
+    schema = arrow_schema(resource, with_row=True)
+    return pa.RecordBatch.from_arrays(arrays, schema=schema), problems
