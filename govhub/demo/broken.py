@@ -155,9 +155,10 @@ def _ids_as_numbers(resource: Resource, table: pa.Table, out: Path, seed: int) -
 
 
 # (resource, how it is broken): each resource exists in the demo catalog with the field the breaker touches.
+# The first is the demo's example of a rejected delivery: a missing required column blocks the whole load.
 BREAKERS: list[tuple[str, Callable[[Resource, pa.Table, Path, int], BrokenSheet]]] = [
-    ("rsj/jydj", _bad_check_digits),
     ("scjgj/spjy", _missing_column),
+    ("rsj/jydj", _bad_check_digits),
     ("mzj/hydj", _wrong_dates),
     ("mzj/shjz", _utf8_claimed_gbk),
     ("mzj/shzz", _duplicate_keys),

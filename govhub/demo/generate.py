@@ -20,7 +20,7 @@ import pyarrow as pa
 from govhub.catalog.model import Catalog, DeliveryMethod, Resource, ResourceClass
 from govhub.config import Settings
 from govhub.demo import DEMO_API_TOKEN, DEMO_API_TOKEN_SECRET
-from govhub.demo.broken import BrokenSheet, write_broken_sheets
+from govhub.demo.broken import BROKEN_DIR, BrokenSheet, write_broken_sheets
 from govhub.demo.sources import sheet_cells, write_csv, write_parquet, write_sqlite, write_xlsx
 from govhub.demo.synthetic import DistrictPools, company_pool, people_pool, synthetic_table
 
@@ -35,6 +35,8 @@ DEFAULT_ROWS = {
 ROW_OVERRIDES = {
     ("gaj", "hjrk"): 3000
 }  # the population register is the pool other resources draw people from
+
+XLSX_MAX_DATA_ROWS = 1_048_575  # Excel's row limit, less the header
 
 # The district's master registers; other resources draw their people and companies from these.
 PEOPLE_REGISTER = ("gaj", "hjrk")
@@ -72,13 +74,29 @@ class DemoManifest:
                 return s
         raise KeyError(key)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "seed": self.seed,
-            "scale": self.scale,
-            "sources": [asdict(s) for s in self.sources],
-            "broken": [asdict(b) for b in self.broken],
+    def to_dict(self, *, absolute: bool = True) -> dict[str, Any]:
+        """Plain data: `resources` keyed `agency/resource`, `broken` sheets with what is wrong in each.
+
+        `path` is absolute (for callers in this process) or relative to the demo folder (in manifest.json, so that
+        two data folders generated from one seed hold byte-identical manifests).
+        """
+
+        def where(rel: str) -> str:
+            return str(self.demo_dir / rel) if absolute else rel
+
+        resources = {
+            f"{s.agency}/{s.resource}": {
+                **asdict(s),
+                "path": where(s.path),
+                "files": [where(f) for f in s.files],
+            }
+            for s in self.sources
         }
+        broken = [
+            {**asdict(b), "path": where(f"sheets/{BROKEN_DIR}/{b.file}"), "what": b.description_zh}
+            for b in self.broken
+        ]
+        return {"seed": self.seed, "scale": self.scale, "resources": resources, "broken": broken}
 
 
 def demo_rows(resource: Resource, scale: float = 1.0) -> int:
@@ -150,7 +168,8 @@ def generate_district(
     broken = write_broken_sheets(catalog, tables, demo / "sheets", seed)
     manifest = DemoManifest(seed, scale, demo, sources, broken)
     (demo / "manifest.json").write_text(
-        json.dumps(manifest.to_dict(), ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        json.dumps(manifest.to_dict(absolute=False), ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+        encoding="utf-8",
     )
     _write_demo_secret(settings.secrets_file)
     return manifest
@@ -173,6 +192,8 @@ def _source(
 def _write_sheets(r: Resource, table: pa.Table, demo: Path) -> list[str]:
     headers, columns = [f.label for f in r.fields], sheet_cells(r, table)
     formats = r.delivery.sheet.formats if r.delivery.sheet else ["xlsx", "csv"]
+    if len(table) > XLSX_MAX_DATA_ROWS and "csv" in formats:
+        formats = ["csv"]  # a benchmark-sized sheet does not fit a worksheet: CSV only
     files = []
     for fmt in formats:
         rel = f"sheets/{r.agency}/{r.id}.{fmt}"

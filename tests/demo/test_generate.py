@@ -61,7 +61,14 @@ def test_whole_demo_generates_in_seconds_with_a_source_per_resource(district, ca
         for rel in source.files:
             assert (manifest.demo_dir / rel).is_file(), rel
     written = json.loads((manifest.demo_dir / "manifest.json").read_text(encoding="utf-8"))
-    assert written["seed"] == 2016 and len(written["sources"]) == len(catalog.resources)
+    assert written["seed"] == 2016 and len(written["resources"]) == len(catalog.resources)
+    assert written["resources"]["gaj/hjrk"]["path"] == "api/gaj/hjrk.parquet", (
+        "the file holds no absolute paths"
+    )
+    in_process = manifest.to_dict()
+    for entry in [*in_process["resources"].values(), *in_process["broken"]]:
+        assert Path(entry["path"]).is_file(), entry
+    assert in_process["broken"][0]["what"]
 
 
 def test_api_resources_are_parquet_in_the_catalog_schema(district, catalog: Catalog) -> None:
