@@ -78,7 +78,9 @@ def read_api(
     retry: RetryPolicy | None = None,
     batch_rows: int = 10_000,
 ) -> Extract:
-    """Pull `resource` from its API; batches (one per page) are fetched lazily as the Extract is iterated.
+    """Pull `resource` from its API; pages are fetched lazily as the Extract is iterated, typed in batches of about
+    `batch_rows` records (memory stays bounded by that). `client` lets a caller share one HTTP connection pool;
+    `retry` sets the waits between attempts (the number of attempts is the catalog's `max_retries`).
 
     `since` is the previous pull's `Extract.cursor` (`{"field": ..., "value": ...}`); with an `incremental_field` in
     the catalog only records updated since then are asked for, and `Extract.cursor` holds the new high-water mark

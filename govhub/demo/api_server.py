@@ -17,6 +17,7 @@ import binascii
 import datetime as dt
 import json
 import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -132,6 +133,14 @@ def decode_cursor(cursor: str) -> int:
         raise _BadRequest(f"invalid cursor {cursor!r}") from exc
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up (after its timeout, or dropping a page it no longer needs) is not an error."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 class PagedApiServer:
     """A threaded HTTP server on 127.0.0.1 serving paged datasets; use as a context manager or start()/stop()."""
 
@@ -142,7 +151,7 @@ class PagedApiServer:
         self._lock = threading.Lock()
         self.requests: list[ServedRequest] = []
         self._local = threading.local()
-        self._httpd = ThreadingHTTPServer((host, port), _handler_for(self))
+        self._httpd = _QuietServer((host, port), _handler_for(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 

@@ -197,7 +197,9 @@ def test_values_that_do_not_fit_become_problems_on_their_row(settings, sink, tmp
         {"name": "household_size", "label": "户内人数", "type": "integer"},
         {"name": "birth_date", "label": "出生日期", "type": "date"},
     ]
-    resource = resource_with({"method": "database", "database": {"url": url, "table": "person"}}, fields=fields)
+    resource = resource_with(
+        {"method": "database", "database": {"url": url, "table": "person"}}, fields=fields
+    )
     extract, table = pull(settings, resource, sink)
     assert table.column("household_size").to_pylist() == [3, None, None]
     assert {(p.row, p.field, p.value) for p in extract.problems} == {
