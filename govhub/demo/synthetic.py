@@ -177,6 +177,8 @@ def _people(
     draw: _Draw, pool: pa.Table | None, *, unique: bool, male: bool | None, newcomers: bool, stem: str
 ) -> dict[str, Any]:
     rng, n = draw.rng, draw.n
+    if pool is not None and unique and n > len(pool):
+        pool = None  # too few registered people for distinct keys: make new ones rather than repeat a key
     if pool is None or len(pool) == 0:
         first, last = ("1930-01-01", AS_OF) if unique and not newcomers else ("1950-01-01", "2006-12-31")
         if stem in _BIRTH_YEARS_BY_STEM:
@@ -198,7 +200,9 @@ def _people(
     if male is not None:
         ok &= pool_male == male
     candidates = np.flatnonzero(ok)
-    idx = rng.choice(candidates, size=n, replace=not unique or n > len(candidates))
+    if unique and n > len(candidates):
+        candidates = np.arange(len(pool))  # not enough adults: anyone registered, still each once
+    idx = rng.choice(candidates, size=n, replace=not unique)
     births_text = pc.utf8_slice_codeunits(pool_ids.take(pa.array(idx)), 6, 14)
     births = pc.strptime(births_text, format="%Y%m%d", unit="s").to_numpy().astype("datetime64[D]")
     take = pa.array(idx)

@@ -286,3 +286,12 @@ def test_a_million_rows_of_a_ten_column_resource_take_seconds(catalog: Catalog) 
     table = synthetic_table(r, 1_000_000, seed=5)
     assert len(table) == 1_000_000 and len(set(table.column("house_id").to_pylist())) == 1_000_000
     assert time.perf_counter() - started < 15
+
+
+def test_a_small_register_never_repeats_a_key(catalog: Catalog) -> None:
+    from govhub.demo.synthetic import DistrictPools, people_pool
+
+    register = catalog.resource("gaj/hjrk")
+    pools = DistrictPools(people=people_pool(register, synthetic_table(register, 50, seed=1)))
+    jydj = synthetic_table(catalog.resource("rsj/jydj"), 200, seed=1, pools=pools)
+    assert len(set(jydj.column("id_number").to_pylist())) == 200
