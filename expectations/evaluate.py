@@ -20,6 +20,7 @@ import duckdb
 
 from govhub.catalog.arrow import ROW_COLUMN
 from govhub.catalog.model import Resource
+from govhub.duck import first_row
 from govhub.expectations import identifiers_sql as ids
 from govhub.problems import GovhubError, Problem
 
@@ -228,9 +229,7 @@ def evaluate_suite(
     flags = ", ".join(f"{c.unexpected} AS u{c.index}, {c.missing or 'FALSE'} AS m{c.index}" for c in checks)
     inner = f"SELECT {row_expr} AS __row__{', ' + flags if flags else ''} FROM {source}"
     aggregates = ", ".join(f"count_if(u{c.index}), count_if(m{c.index})" for c in checks)
-    counts = con.execute(
-        f"SELECT count(*){', ' + aggregates if aggregates else ''} FROM ({inner})"
-    ).fetchone()
+    counts = first_row(con, f"SELECT count(*){', ' + aggregates if aggregates else ''} FROM ({inner})")
     n_rows = counts[0]
 
     for i, exp in enumerate(suite["expectations"]):

@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 
 from govhub.catalog.model import Resource
+from govhub.duck import first_row
 from govhub.warehouse.normalize import DUCKDB_TYPES
 from govhub.warehouse.snapshots import HASHES_FILE, PARQUET_OPTIONS, SnapshotInfo, data_glob
 
@@ -80,18 +81,19 @@ def write_row_hashes(
 
 def fingerprint_of(con: duckdb.DuckDBPyConnection, hashes_relation: str) -> str:
     """Order-independent whole-table fingerprint from a (key, row_hash) relation."""
-    rows, total = con.execute(
-        f"SELECT count(*), coalesce(sum(row_hash::HUGEINT), 0) FROM {hashes_relation}"
-    ).fetchone()
+    rows, total = first_row(
+        con, f"SELECT count(*), coalesce(sum(row_hash::HUGEINT), 0) FROM {hashes_relation}"
+    )
     return f"{rows}:{total}"
 
 
 def table_fingerprint(con: duckdb.DuckDBPyConnection, resource: Resource, relation: str) -> str:
     """Fingerprint of any relation holding the catalog columns (hashing it on the fly)."""
     available = columns_of(con, relation)
-    rows, total = con.execute(
-        f"SELECT count(*), coalesce(sum({row_hash_sql(resource, available)}::HUGEINT), 0) FROM {relation}"
-    ).fetchone()
+    rows, total = first_row(
+        con,
+        f"SELECT count(*), coalesce(sum({row_hash_sql(resource, available)}::HUGEINT), 0) FROM {relation}",
+    )
     return f"{rows}:{total}"
 
 
@@ -140,8 +142,8 @@ def diff_hashes(
             f"SELECT change, count(*) FROM read_parquet({sql_str(changes_path)}) GROUP BY change"
         ).fetchall()
     )
-    rows = con.execute(f"SELECT count(*) FROM {new}").fetchone()[0]
-    previous_rows = con.execute(f"SELECT count(*) FROM {old}").fetchone()[0]
+    rows = first_row(con, f"SELECT count(*) FROM {new}")[0]
+    previous_rows = first_row(con, f"SELECT count(*) FROM {old}")[0]
     inserted, updated, deleted = (counts.get(k, 0) for k in ("insert", "update", "delete"))
     return DiffCounts(
         rows=rows,

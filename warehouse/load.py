@@ -30,6 +30,7 @@ from govhub.catalog.arrow import ROW_COLUMN, arrow_schema
 from govhub.catalog.model import Resource
 from govhub.config import Settings
 from govhub.connectors.base import Extract
+from govhub.duck import first_row
 from govhub.problems import GovhubError, Problem
 from govhub.warehouse.diff import (
     HASH_VERSION,
@@ -247,9 +248,9 @@ class _Load:
             f"COPY (SELECT s.* FROM {self.staged} s SEMI JOIN bad_rows USING ({ROW_COLUMN}) ORDER BY {ROW_COLUMN}) "
             f"TO {sql_str(folder / 'quarantine.parquet')} ({PARQUET_OPTIONS})"
         )
-        return con.execute(
-            f"SELECT count(*) FROM read_parquet({sql_str(folder / 'quarantine.parquet')})"
-        ).fetchone()[0]
+        return first_row(con, f"SELECT count(*) FROM read_parquet({sql_str(folder / 'quarantine.parquet')})")[
+            0
+        ]
 
     def _apply_policy(self, rows: int, quarantined: int, good: int) -> None:
         policy = self.resource.quality
@@ -292,7 +293,7 @@ class _Load:
     # publish ----------------------------------------------------------------------------------------------------
 
     def good_relation(self, con: duckdb.DuckDBPyConnection) -> str:
-        if con.execute("SELECT count(*) FROM bad_rows").fetchone()[0] == 0:
+        if first_row(con, "SELECT count(*) FROM bad_rows")[0] == 0:
             return f"(SELECT * EXCLUDE ({ROW_COLUMN}) FROM {self.staged})"
         return f"(SELECT s.* EXCLUDE ({ROW_COLUMN}) FROM {self.staged} s ANTI JOIN bad_rows USING ({ROW_COLUMN}))"
 

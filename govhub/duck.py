@@ -1,0 +1,22 @@
+"""DuckDB helpers shared by the warehouse and the checks.
+
+DuckDB 2.0 keeps a result open until it is drained: after `fetchone()` the connection refuses further work
+("unfinished result"). `first_row` drains the result, so callers never leave one open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import duckdb
+
+
+def first_row(
+    con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None
+) -> tuple[Any, ...]:
+    """The first row of a query's result (the whole result is fetched, so the connection stays usable)."""
+    rows = con.execute(sql, params).fetchall() if params is not None else con.execute(sql).fetchall()
+    if not rows:
+        raise LookupError(f"query returned no rows: {sql[:200]}")
+    return rows[0]
