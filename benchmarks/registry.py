@@ -1,0 +1,49 @@
+"""Every measured case by key `<workload>/<side>`, and which input groups a workload needs."""
+
+from __future__ import annotations
+
+import importlib
+
+from benchmarks.harness import Case
+
+CASES: dict[str, str] = {
+    "W1/govhub": "benchmarks.w_sheets:W1Govhub",
+    "W1/baseline": "benchmarks.w_sheets:W1Baseline",
+    "W2/govhub": "benchmarks.w_sheets:W2Govhub",
+    "W2/baseline": "benchmarks.w_sheets:W2Baseline",
+    "W8/govhub": "benchmarks.w_sheets:W8Govhub",
+    "W8/baseline": "benchmarks.w_sheets:W8Baseline",
+    "W5/govhub": "benchmarks.w_api:W5Govhub",
+    "W5/baseline": "benchmarks.w_api:W5Baseline",
+    "L10M/first": "benchmarks.w_snapshots:L10MFirst",
+    "L10M/next": "benchmarks.w_snapshots:L10MNext",
+    "L10M/reload": "benchmarks.w_snapshots:L10MReload",
+    "W3/govhub": "benchmarks.w_snapshots:W3Govhub",
+    "W3/govhub-rehash": "benchmarks.w_snapshots:W3GovhubRehash",
+    "W3/baseline": "benchmarks.w_snapshots:W3Baseline",
+    "W4/govhub": "benchmarks.w_snapshots:W4Govhub",
+    "W4/baseline": "benchmarks.w_snapshots:W4Baseline",
+    "W6/govhub": "benchmarks.w_snapshots:W6Govhub",
+    "W6/baseline": "benchmarks.w_snapshots:W6Baseline",
+}
+
+INPUTS: dict[str, list[str]] = {
+    "W1": ["sheets"],
+    "W2": ["sheets"],
+    "W3": ["snapshots"],
+    "W4": ["snapshots"],
+    "W5": ["api"],
+    "W6": ["snapshots"],
+    "W7": [],
+    "W8": ["small"],
+    "L10M": ["snapshots"],
+}
+
+
+def case_class(key: str) -> type[Case]:
+    module, name = CASES[key].split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def cases_of(workload: str) -> list[str]:
+    return [k for k in CASES if k.split("/")[0] == workload]

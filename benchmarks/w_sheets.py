@@ -1,0 +1,221 @@
+"""W1 (1M-row GBK CSV), W2 (200k-row xlsx) and W8 (many small sheets): a delivered sheet, end to end.
+
+govhub: `ingest_resource(settings, resource, upload=path)` — land, read, validate (one DuckDB pass), diff against
+the previous snapshot (1% changed), publish. Baseline: `naive.naive_load` (pandas + GE + merge + to_parquet).
+Before each run the hub is restored (untimed) to the state holding the previous version.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.harness import Case
+
+PREVIOUS, CURRENT = "prev", "new"
+
+
+def sheet_path(inputs: Path, kind: str, rows: int, version: str = CURRENT) -> Path:
+    return inputs / f"people-{rows}-{version}.{kind}"
+
+
+def parquet_path(inputs: Path, rows: int, version: str) -> Path:
+    return inputs / f"people-{rows}-{version}.parquet"
+
+
+def _counts(outcome: Any) -> dict[str, Any]:
+    return {
+        "status": outcome.status,
+        "rows": outcome.rows,
+        "inserted": outcome.inserted,
+        "updated": outcome.updated,
+        "deleted": outcome.deleted,
+        "quarantined": outcome.quarantined,
+        "problems": outcome.problem_count,
+    }
+
+
+class SheetGovhub(Case):
+    side = "govhub"
+    kind = "csv"
+
+    def n(self) -> int:
+        raise NotImplementedError
+
+    def rows(self) -> int:
+        return self.n()
+
+    def prepare(self) -> None:
+        from benchmarks.hubs import load_parquet, settings_for, work_around_open_result
+        from benchmarks.resources import people_resource
+
+        self.workaround = work_around_open_result()
+        self.resource = people_resource()
+        scratch = self.ctx.scratch(f"{self.workload}-govhub")
+        self.template, self.home = scratch / "template", scratch / "home"
+        if self.template.exists():
+            shutil.rmtree(self.template)
+        outcome = load_parquet(
+            settings_for(self.template), self.resource, parquet_path(self.ctx.inputs, self.n(), PREVIOUS)
+        )
+        if outcome.status != "published":
+            raise RuntimeError(f"previous snapshot not published: {outcome.status} {outcome.problems[:3]}")
+
+    def reset(self) -> None:
+        from benchmarks.hubs import restore
+
+        restore(self.template, self.home)
+
+    def run(self) -> dict[str, Any]:
+        from benchmarks.hubs import settings_for
+        from govhub.ingest import ingest_resource
+
+        outcome = ingest_resource(
+            settings_for(self.home), self.resource, upload=sheet_path(self.ctx.inputs, self.kind, self.n())
+        )
+        return _counts(outcome) | {"workaround_open_result": self.workaround}
+
+
+class SheetBaseline(Case):
+    side = "baseline"
+    kind = "csv"
+
+    def n(self) -> int:
+        raise NotImplementedError
+
+    def rows(self) -> int:
+        return self.n()
+
+    def prepare(self) -> None:
+        from benchmarks.resources import people_resource
+
+        self.resource = people_resource()
+        self.out = self.ctx.scratch(f"{self.workload}-baseline") / "snapshot.parquet"
+
+    def run(self) -> dict[str, Any]:
+        from benchmarks.naive import naive_load
+
+        inputs = self.ctx.inputs
+        return naive_load(
+            self.resource,
+            sheet_path(inputs, self.kind, self.n()),
+            parquet_path(inputs, self.n(), PREVIOUS),
+            self.out,
+        )
+
+
+class W1Govhub(SheetGovhub):
+    workload, kind = "W1", "csv"
+    title = "GBK CSV sheet end to end: decode, parse, full suite, diff (1% changed), publish"
+
+    def n(self) -> int:
+        return self.ctx.profile.csv_rows
+
+
+class W1Baseline(SheetBaseline):
+    workload, kind = "W1", "csv"
+    title = "pandas read_csv(gbk) + GE on pandas + merge diff + to_parquet"
+
+    def n(self) -> int:
+        return self.ctx.profile.csv_rows
+
+
+class W2Govhub(SheetGovhub):
+    workload, kind = "W2", "xlsx"
+    title = "xlsx fill-in sheet end to end (calamine), same pipeline"
+
+    def n(self) -> int:
+        return self.ctx.profile.xlsx_rows
+
+
+class W2Baseline(SheetBaseline):
+    workload, kind = "W2", "xlsx"
+    title = "pandas read_excel (openpyxl) + GE on pandas + merge diff + to_parquet"
+    slow = True
+
+    def n(self) -> int:
+        return self.ctx.profile.xlsx_rows
+
+
+# --- W8: many small sheets, one after another --------------------------------------------------------------
+
+
+def small_sheets(inputs: Path) -> list[tuple[str, Path]]:
+    """(agency, sheet) in upload order, as written by `prepare_inputs.small_sheets`."""
+    folder = inputs / "small"
+    return [
+        (p.name.split("-")[0], p) for p in sorted(folder.iterdir(), key=lambda p: p.name.split("-", 1)[1])
+    ]
+
+
+class W8Govhub(Case):
+    workload, side = "W8", "govhub"
+    title = "small sheets (many agencies) one after another through ingest_resource"
+
+    def rows(self) -> int:
+        return self.ctx.profile.small_sheets
+
+    def prepare(self) -> None:
+        from benchmarks.hubs import work_around_open_result
+        from benchmarks.resources import people_resource
+
+        self.workaround = work_around_open_result()
+        self.sheets = small_sheets(self.ctx.inputs)[: self.ctx.profile.small_sheets]
+        self.resources = {a: people_resource(agency=a) for a, _ in self.sheets}
+        self.home = self.ctx.scratch("W8-govhub") / "home"
+
+    def reset(self) -> None:
+        if self.home.exists():
+            shutil.rmtree(self.home)
+
+    def run(self) -> dict[str, Any]:
+        from benchmarks.hubs import settings_for
+        from govhub.ingest import ingest_resource
+
+        settings = settings_for(self.home)
+        per_sheet, statuses = [], {}
+        for agency, path in self.sheets:
+            start = time.perf_counter()
+            outcome = ingest_resource(settings, self.resources[agency], upload=path)
+            per_sheet.append(time.perf_counter() - start)
+            statuses[outcome.status] = statuses.get(outcome.status, 0) + 1
+        return {"item_seconds": per_sheet, "statuses": statuses, "workaround_open_result": self.workaround}
+
+
+class W8Baseline(Case):
+    workload, side = "W8", "baseline"
+    title = "the same sheets through the naive path (pandas + GE + merge + to_parquet per sheet)"
+
+    def rows(self) -> int:
+        return self.ctx.profile.baseline_small_sheets
+
+    def repeats(self) -> int:
+        return 0  # every sheet is timed on its own; one pass gives hundreds of samples
+
+    def prepare(self) -> None:
+        from benchmarks.resources import people_resource
+
+        self.sheets = small_sheets(self.ctx.inputs)[: self.ctx.profile.baseline_small_sheets]
+        self.resources = {a: people_resource(agency=a) for a, _ in self.sheets}
+        self.out = self.ctx.scratch("W8-baseline")
+
+    def reset(self) -> None:
+        shutil.rmtree(self.out, ignore_errors=True)
+        self.out.mkdir(parents=True)
+
+    def run(self) -> dict[str, Any]:
+        from benchmarks.naive import naive_load
+
+        per_sheet, updated = [], 0
+        for agency, path in self.sheets:
+            start = time.perf_counter()
+            current = self.out / f"{agency}.parquet"
+            counts = naive_load(self.resources[agency], path, current, current)
+            per_sheet.append(time.perf_counter() - start)
+            updated += counts["updated"]
+        return {"item_seconds": per_sheet, "updated": updated}
+
+
+W8Govhub.repeats = W8Baseline.repeats  # type: ignore[method-assign]
