@@ -69,6 +69,16 @@ def read_database(
         raise
     extract = Extract(batches=iter(()), mode="incremental" if plan.bound is not None else "full")
     extract.source = f"{safe_db_url(url)} {db.table or '(query)'}"
+    if plan.extra_columns:
+        extract.problems.append(
+            Problem(
+                "db.extra_column",
+                f"数据源中有目录未登记的列：{'、'.join(plan.extra_columns)}；这些列未汇聚，请在2个工作日内更新资源目录",
+                value="、".join(plan.extra_columns),
+                expected="数据源的列与目录信息项一致",
+                blocking=False,
+            )
+        )
     extract.batches = _stream(engine, url, resource, db, plan, sink, extract, since)
     return extract
 
@@ -128,6 +138,7 @@ class _Plan:
     statement: sa.Select
     cursor_label: str | None  # column holding the update value in each chunk
     bound: Any  # rows after this value are read (None: full pull)
+    extra_columns: list[str]  # source columns the catalog does not list: the catalog may be out of date (§10)
 
 
 def _plan(
@@ -154,7 +165,9 @@ def _plan(
         statement = statement.where(columns[db.cursor_column] > bound)
     if db.cursor_column:  # a stable order, so the mark is the last row read
         statement = statement.order_by(columns[db.cursor_column], *[columns[k] for k in resource.primary_key])
-    return _Plan(statement, cursor_label, bound)
+    known = {n.lower() for n in [*resource.field_names, db.cursor_column or ""]}
+    extra = [c.name for c in source.columns if c.name.lower() not in known]
+    return _Plan(statement, cursor_label, bound, extra)
 
 
 def _source(conn: sa.Connection, url: URL, db: DatabaseDelivery) -> sa.FromClause:

@@ -59,10 +59,12 @@ def ingest_resource(
     from govhub.expectations.validate import validate_load
     from govhub.warehouse.landing import Landing
     from govhub.warehouse.load import current_cursor, run_load
+    from govhub.warehouse.snapshots import current_info
 
     landing = Landing(settings)
     method = resource.delivery.method
     receipt = None
+    previous = current_info(settings, resource)
     try:
         if method is DeliveryMethod.SHEET:
             if upload is None:
@@ -106,7 +108,21 @@ def ingest_resource(
     if upload is not None:
         _archive_upload(settings, resource, upload)
     _record_in_ledger(settings, resource, outcome)
+    _watch(settings, resource, outcome, previous.rows if previous and not previous.initial else None)
     return outcome
+
+
+def _watch(settings: Settings, resource: Resource, outcome, previous_rows: int | None) -> None:
+    """Signals beyond pass/fail: catalog drift (§10) and silent anomalies (far fewer rows, no zero update)."""
+    from govhub.governance.alerts import check_volume, raise_alert
+    from govhub.governance.drift import flag_drift
+
+    now = dt.datetime.now(dt.UTC)
+    flag_drift(settings, resource, outcome.problems, at=now)
+    if outcome.status in ("published", "rejected") and outcome.rows is not None:
+        alert = check_volume(resource, outcome.rows, previous_rows, at=now, period=outcome.load_id)
+        if alert is not None:
+            raise_alert(settings, alert)
 
 
 def _annotate(settings: Settings, resource: Resource, landing, receipt, upload: Path, outcome) -> None:
@@ -135,3 +151,48 @@ def _record_in_ledger(settings: Settings, resource: Resource, outcome) -> None:
     from govhub.governance.ledger import record_load_outcome
 
     record_load_outcome(settings, resource, outcome.to_dict(), at=dt.datetime.now(dt.UTC))
+
+
+def source_changed(settings: Settings, resource: Resource) -> bool | None:
+    """Whether an interface-fed source now holds different content than the current snapshot (None: cannot tell).
+
+    Used before accepting a declared zero update (§11): an API or database feed whose content changed cannot be
+    zero-updated. A full verification pull, fingerprinted exactly as snapshots are; nothing is published.
+    """
+    if resource.delivery.method is DeliveryMethod.SHEET:
+        return None  # the hub cannot see an agency's spreadsheets before they are uploaded
+    import tempfile
+
+    import duckdb
+    import pyarrow.parquet as pq
+
+    from govhub.connectors.base import NullSink
+    from govhub.warehouse.diff import snapshot_fingerprint, sql_str, table_fingerprint
+    from govhub.warehouse.normalize import normalise_batch
+    from govhub.warehouse.snapshots import current_info, resource_paths
+
+    info = current_info(settings, resource)
+    if info is None or info.initial:
+        return None
+    if resource.delivery.method is DeliveryMethod.API:
+        from govhub.connectors.api import read_api
+
+        extract = read_api(settings, resource, since=None, sink=NullSink())
+    else:
+        from govhub.connectors.database import read_database
+
+        extract = read_database(settings, resource, since=None, sink=NullSink())
+    with tempfile.TemporaryDirectory(prefix="govhub-check-") as tmp:
+        path = f"{tmp}/pulled.parquet"
+        writer = None
+        for batch in extract.batches:
+            batch = normalise_batch(resource, batch)
+            writer = writer or pq.ParquetWriter(path, batch.schema)
+            writer.write_batch(batch)
+        if writer is None:
+            return info.rows != 0
+        writer.close()
+        with duckdb.connect() as con:
+            pulled = table_fingerprint(con, resource, f"read_parquet({sql_str(path)})")
+            folder = resource_paths(settings, resource).snapshots / info.id
+            return pulled != snapshot_fingerprint(con, resource, folder, info)

@@ -119,11 +119,13 @@ def build_freshness_sensor(
         from govhub.config import get_settings
         from govhub.events import list_events
         from govhub.governance.alerts import evaluate_freshness, raise_alerts, today_in_beijing
+        from govhub.governance.drift import catalog_alerts
 
         settings = get_settings()
         cursor = json.loads(context.cursor) if context.cursor else {"states": {}, "event_id": 0}
         rows = evaluate_freshness(settings, catalog, (today or today_in_beijing)())
         alerts = raise_alerts(settings, rows, catalog=catalog)
+        alerts += catalog_alerts(settings, catalog, (today or today_in_beijing)())
         events: list = []
         for row in rows:
             key = f"{row.agency}/{row.resource}"

@@ -108,7 +108,16 @@ def zero_update(args: argparse.Namespace) -> int:
         print(f"错误：目录中没有资源“{args.code}”", file=sys.stderr)
         return 1
     try:
-        entry = file_zero_update(settings, resource, period=args.period, by=args.by)
+        from govhub.ingest import source_changed
+
+        # Interface-fed sources are checked: a feed whose content changed cannot be zero-updated.
+        entry = file_zero_update(
+            settings,
+            resource,
+            period=args.period,
+            by=args.by,
+            source_changed=lambda r: source_changed(settings, r),
+        )
     except GovhubError as exc:
         return _report(exc)
     if args.json:
