@@ -1,0 +1,145 @@
+"""The inbox sensor, evaluated through Dagster: every uploaded sheet is requested once, run once, loaded once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+
+from govhub.catalog.model import Catalog, Resource
+from govhub.config import Settings
+from govhub.governance.ledger import LedgerState, ledger_rows
+from govhub.pipelines.assets import op_name
+from govhub.pipelines.definitions import build_assets, build_definitions
+from tests.pipelines.conftest import sheet_file
+
+HYDJ = "mzj/hydj"  # 婚姻登记信息: a weekly fill-in sheet
+
+
+@pytest.fixture
+def hydj(catalog: Catalog) -> Resource:
+    return catalog.resource(HYDJ)
+
+
+@pytest.fixture
+def inbox_sensor(settings: Settings) -> dg.SensorDefinition:
+    """The sensor exactly as the code location serves it."""
+    return build_definitions(settings).resolve_sensor_def("inbox_sensor")
+
+
+def tick(sensor: dg.SensorDefinition, instance: dg.DagsterInstance, cursor: str | None) -> dg.SensorResult:
+    result = sensor(dg.build_sensor_context(instance=instance, cursor=cursor))
+    assert isinstance(result, dg.SensorResult)
+    return result
+
+
+def execute(
+    request: dg.RunRequest, catalog: Catalog, instance: dg.DagsterInstance
+) -> dg.ExecuteInProcessResult:
+    """Run what the sensor asked for: its asset selection with its run config and tags."""
+    return dg.materialize(
+        build_assets(catalog),
+        selection=request.asset_selection,
+        run_config=request.run_config,
+        tags=request.tags,
+        instance=instance,
+        raise_on_error=False,
+    )
+
+
+def outcome_of(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
+    (event,) = result.get_asset_materialization_events()
+    return event.step_materialization_data.materialization.metadata["outcome"].data
+
+
+def test_an_uploaded_sheet_yields_one_run_request_for_its_asset_with_the_upload_in_its_config(
+    settings: Settings, demo, hydj: Resource, upload, inbox_sensor
+) -> None:
+    dropped = upload(hydj, sheet_file(demo, HYDJ))
+    with dg.instance_for_test() as instance:
+        result = tick(inbox_sensor, instance, None)
+    (request,) = result.run_requests
+    assert request.asset_selection == [dg.AssetKey(["mzj", "hydj"])]
+    config = request.run_config["ops"][op_name(hydj)]["config"]
+    assert config == {"upload_path": str(dropped), "actor": "inbox"}
+    assert request.tags["govhub/resource"] == "mzj.hydj"
+    assert request.tags["govhub/upload"] == "hydj.xlsx"
+    assert request.run_key and "hydj.xlsx" in request.run_key
+    assert result.cursor is not None
+
+
+def test_an_empty_inbox_requests_nothing(settings: Settings, demo, inbox_sensor) -> None:
+    with dg.instance_for_test() as instance:
+        result = tick(inbox_sensor, instance, None)
+    assert result.run_requests == []
+
+
+def test_the_returned_cursor_remembers_a_pending_upload(
+    settings: Settings, demo, hydj: Resource, upload, inbox_sensor
+) -> None:
+    upload(hydj, sheet_file(demo, HYDJ))
+    with dg.instance_for_test() as instance:
+        first = tick(inbox_sensor, instance, None)
+        second = tick(inbox_sensor, instance, first.cursor)
+        third = tick(inbox_sensor, instance, second.cursor)
+    assert len(first.run_requests) == 1
+    assert second.run_requests == [] and third.run_requests == []
+
+
+@pytest.mark.slow
+def test_each_upload_is_requested_once_run_once_and_moved_to_processed(
+    settings: Settings, catalog: Catalog, demo, hydj: Resource, upload, inbox_sensor, tmp_path: Path
+) -> None:
+    inbox = settings.inbox_dir / "mzj" / "hydj"
+    with dg.instance_for_test() as instance:
+        # 1. a first delivery: requested, run, published, moved out of the inbox
+        upload(hydj, sheet_file(demo, HYDJ))
+        first = tick(inbox_sensor, instance, None)
+        (request,) = first.run_requests
+        run = execute(request, catalog, instance)
+        assert run.success
+        published = outcome_of(run)
+        assert published["status"] == "published"
+        assert published["rows"] == demo["resources"][HYDJ]["rows"]
+        assert (settings.hub_dir / "mzj" / "hydj" / "current").is_symlink()
+        assert [p.name for p in inbox.iterdir() if p.is_file()] == []
+        assert [p.name.endswith("-hydj.xlsx") for p in (inbox / "processed").iterdir()] == [True]
+        assert run.dagster_run.tags["govhub/upload"] == "hydj.xlsx"
+        after_run = tick(inbox_sensor, instance, first.cursor)
+        assert after_run.run_requests == []
+
+        # 2. another file with the same rows (the CSV export): a new delivery, an automatic zero update
+        upload(hydj, sheet_file(demo, HYDJ, ".csv"))
+        second = tick(inbox_sensor, instance, after_run.cursor)
+        (request,) = second.run_requests
+        assert request.tags["govhub/upload"] == "hydj.csv"
+        run = execute(request, catalog, instance)
+        assert run.success and outcome_of(run)["status"] == "zero_update"
+
+        # 3. the same name uploaded again with edited content: requested again, loaded with the exact diff
+        edited = tmp_path / "hydj.csv"
+        lines = sheet_file(demo, HYDJ, ".csv").read_bytes().splitlines(keepends=True)
+        edited.write_bytes(b"".join(lines[:-1]))  # the last register entry withdrawn
+        upload(hydj, edited)
+        third = tick(inbox_sensor, instance, second.cursor)
+        (request,) = third.run_requests
+        run = execute(request, catalog, instance)
+        outcome = outcome_of(run)
+        assert (outcome["status"], outcome["deleted"], outcome["inserted"]) == ("published", 1, 0)
+        assert tick(inbox_sensor, instance, third.cursor).run_requests == []
+
+        # each of the three uploads was loaded exactly once, and none is left in the inbox
+        runs = instance.get_runs(filters=dg.RunsFilter(tags={"govhub/resource": "mzj.hydj"}))
+        assert len(runs) == 3
+        assert sorted(p.name.split("-", 1)[1] for p in (inbox / "processed").iterdir()) == [
+            "hydj.csv",
+            "hydj.csv",
+            "hydj.xlsx",
+        ]
+        assert [p for p in inbox.iterdir() if p.is_file()] == []
+    # the ledger tells the same story for the week: delivered, then corrected (the identical copy changed nothing)
+    (entry,) = ledger_rows(settings, agency="mzj", resource="hydj")
+    assert entry.state is LedgerState.AMENDED
+    assert entry.snapshot_id == outcome["snapshot_id"]
