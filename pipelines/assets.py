@@ -114,6 +114,10 @@ def outcome_metadata(outcome: Any) -> dict[str, Any]:
     }
     if outcome.preview:
         meta["preview"] = dg.MetadataValue.md(_markdown_preview(outcome.preview))
+    from govhub.config import get_settings
+    from govhub.pipelines.quality import data_docs_url
+
+    meta["data_docs"] = dg.MetadataValue.url(data_docs_url(get_settings()))
     if outcome.report_path:
         meta["report"] = dg.MetadataValue.path(str(outcome.report_path))
     if outcome.problems:

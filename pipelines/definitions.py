@@ -14,6 +14,7 @@ from govhub.catalog.model import Catalog
 from govhub.config import Settings, get_settings
 from govhub.pipelines.assets import build_resource_asset
 from govhub.pipelines.freshness import build_fresh_checks, build_freshness_sensor, freshness_policy
+from govhub.pipelines.quality import data_docs_job, data_docs_schedule
 from govhub.pipelines.schedules import build_schedules
 from govhub.pipelines.sensors import build_inbox_sensor
 
@@ -50,8 +51,8 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=assets,
         asset_checks=[build_fresh_checks(catalog)],
-        jobs=[ingest_all],
-        schedules=build_schedules(catalog),
+        jobs=[ingest_all, data_docs_job],
+        schedules=[*build_schedules(catalog), data_docs_schedule],
         sensors=[build_inbox_sensor(catalog), build_freshness_sensor(catalog)],
     )
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 DEFAULT_API_PORT = 18765
 DEFAULT_UI_PORT = 3000
+DEFAULT_REPORTS_PORT = 3001
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,6 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=DEFAULT_UI_PORT, help="Dagster UI port")
     p.add_argument("--api-port", type=int, default=DEFAULT_API_PORT, help="the demo agencies' HTTP API port")
     p.add_argument("--no-broken", action="store_true", help="skip the example of a rejected sheet")
+    p.add_argument("--reports-port", type=int, default=DEFAULT_REPORTS_PORT, help="port of the reports site")
     p.set_defaults(handler=demo)
 
 
@@ -137,10 +139,40 @@ def demo(args: argparse.Namespace) -> int:
         print(f"demo agencies' API: {api_url}")
         if args.no_serve:
             return 0 if not failed else 1
-        return serve_dagster(settings, args.port)
+        reports = start_reports_site(settings, args.reports_port)
+        try:
+            return serve_dagster(settings, args.port)
+        finally:
+            reports.terminate()
     finally:
         api.terminate()
         api.wait(timeout=10)
+
+
+def start_reports_site(settings, port: int) -> subprocess.Popen:
+    """Serve the reports folder (Data Docs, rejection reports, annotated workbooks) and render Data Docs behind it."""
+    settings.reports_dir.mkdir(parents=True, exist_ok=True)
+    port = free_port(port)
+    cmd = [
+        sys.executable,
+        "-m",
+        "http.server",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--directory",
+        str(settings.reports_dir),
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for_port(port, proc)
+    os.environ["GOVHUB_REPORTS_URL"] = f"http://127.0.0.1:{port}"
+    log = (settings.reports_dir / "data_docs.log").open("ab")
+    govhub = Path(sys.executable).with_name("govhub")
+    subprocess.Popen([str(govhub), "quality", "docs"], stdout=log, stderr=subprocess.STDOUT)
+    print(
+        f"reports and Data Docs: http://127.0.0.1:{port}/data_docs/index.html (rendering in the background)"
+    )
+    return proc
 
 
 def _show_a_rejection(settings, catalog, manifest: dict) -> None:

@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "govhub.cli.ingest_cmd",  # ingest, upload
     "govhub.cli.template_cmd",  # template
     "govhub.cli.status_cmd",  # status, zero-update
+    "govhub.cli.quality_cmd",  # quality suites, quality docs
 ]
 
 
