@@ -1,0 +1,94 @@
+"""A demo hub for end-to-end ingestion tests (tests/test_ingest.py, tests/cli/): a temporary data folder holding the
+demo district's source systems, a copy of the catalog with fast retries, and the demo API on 127.0.0.1."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from govhub.catalog.load import require_catalog
+from govhub.catalog.model import Catalog, Resource
+from govhub.config import Settings, get_settings
+
+REPO_CATALOG = Path(__file__).resolve().parents[1] / "catalog"
+DEMO_SCALE = 0.2  # hjrk 600 rows, sbcb/jydj 120: several API pages, fast loads
+API_PAGE_SIZE = 100
+
+
+@dataclass
+class DemoHub:
+    settings: Settings
+    catalog: Catalog
+    server: object  # govhub.demo.api_server.PagedApiServer
+
+    def resource(self, code: str) -> Resource:
+        return self.catalog.resource(code)
+
+    def reload_catalog(self) -> Catalog:
+        self.catalog = require_catalog(self.settings.catalog_dir)
+        return self.catalog
+
+
+def fast_catalog(dest: Path) -> Path:
+    """The repo's catalog with API retries and timeouts short enough for tests, and small pages."""
+    shutil.copytree(REPO_CATALOG, dest)
+    for path in sorted(dest.glob("*/*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        api = (data.get("delivery") or {}).get("api")
+        if api is None:
+            continue
+        api.update(max_retries=1, timeout_s=1)
+        api.setdefault("pagination", {})["page_size"] = API_PAGE_SIZE
+        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return dest
+
+
+def set_quality(catalog_dir: Path, code: str, **quality: object) -> None:
+    """Rewrite one resource's quality policy in a catalog folder (`code` is agency/resource)."""
+    path = catalog_dir / f"{code}.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["quality"] = {**(data.get("quality") or {}), **quality}
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def demo_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo district generated once: `<dir>/demo/` and `<dir>/secrets.yaml` (copied into each test's hub)."""
+    from govhub.demo.generate import generate_district
+
+    home = tmp_path_factory.mktemp("demo-source")
+    generate_district(get_settings(home, REPO_CATALOG), require_catalog(REPO_CATALOG), scale=DEMO_SCALE)
+    return home
+
+
+@pytest.fixture
+def demo_hub(tmp_path: Path, demo_source: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DemoHub]:
+    """A fresh hub in tmp_path with the demo sources, the fast catalog, and the demo API serving them."""
+    from govhub.demo import DEMO_API_TOKEN
+    from govhub.demo.api_server import PagedApiServer
+    from govhub.warehouse.hub import sync_hub
+
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copytree(demo_source / "demo", home / "demo")
+    shutil.copyfile(demo_source / "secrets.yaml", home / "secrets.yaml")
+    catalog_dir = fast_catalog(tmp_path / "catalog")
+    for name in ("GOVHUB_STATE_URL", "GOVHUB_SECRETS_FILE", "GOVHUB_SECRET_DEMO_API_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GOVHUB_HOME", str(home))
+    monkeypatch.setenv("GOVHUB_CATALOG", str(catalog_dir))
+    monkeypatch.setenv(
+        "DAGSTER_HOME", str(home / "dagster")
+    )  # set (not left to the CLI) so it is undone after
+    settings = get_settings(home, catalog_dir)
+    catalog = require_catalog(catalog_dir)
+    with PagedApiServer(token=DEMO_API_TOKEN) as server:
+        server.serve_directory(settings.demo_dir / "api")
+        monkeypatch.setenv("GOVHUB_DEMO_API", server.url)
+        sync_hub(settings, catalog)
+        yield DemoHub(settings, catalog, server)
