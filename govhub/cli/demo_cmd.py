@@ -42,6 +42,30 @@ def free_port(preferred: int) -> int:
     raise OSError("no free port")
 
 
+def _default_signals() -> None:
+    """In each child: SIGTERM and SIGINT back to their defaults (a parent that ignores them must not pass that on)."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def spawn(cmd: list[str], **kwargs) -> subprocess.Popen:
+    return subprocess.Popen(cmd, preexec_fn=_default_signals, **kwargs)
+
+
+def stop(proc: subprocess.Popen, timeout: float = 20.0) -> None:
+    """Terminate a child and wait; kill it if it does not go."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=timeout)
+
+
 def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -69,7 +93,7 @@ def start_demo_api(settings, port: int) -> tuple[subprocess.Popen, str]:
         "--port",
         str(port),
     ]
-    proc = subprocess.Popen([*cmd, "--token", DEMO_API_TOKEN], stdout=log, stderr=subprocess.STDOUT)
+    proc = spawn([*cmd, "--token", DEMO_API_TOKEN], stdout=log, stderr=subprocess.STDOUT)
     wait_for_port(port, proc)
     url = f"http://127.0.0.1:{port}"
     os.environ["GOVHUB_DEMO_API"] = url
@@ -96,7 +120,22 @@ def deliver_demo_sheets(settings, catalog, manifest: dict) -> int:
     return count
 
 
+def _stop_on_sigterm() -> None:
+    """SIGTERM (a service manager, `kill`) and Ctrl-C stop the demo so its servers are shut down, not orphaned.
+
+    Installed again before serving: in-process Dagster runs restore the dispositions the process started with,
+    which are "ignore" when launched from a non-interactive shell."""
+    import signal
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
 def demo(args: argparse.Namespace) -> int:
+    _stop_on_sigterm()
     from govhub.catalog.load import require_catalog
     from govhub.cli.ingest_cmd import OK_STATUSES, _progress, render_outcomes
     from govhub.config import get_settings
@@ -139,14 +178,14 @@ def demo(args: argparse.Namespace) -> int:
         print(f"demo agencies' API: {api_url}")
         if args.no_serve:
             return 0 if not failed else 1
+        _stop_on_sigterm()
         reports = start_reports_site(settings, args.reports_port)
         try:
             return serve_dagster(settings, args.port)
         finally:
-            reports.terminate()
+            stop(reports)
     finally:
-        api.terminate()
-        api.wait(timeout=10)
+        stop(api)
 
 
 def start_reports_site(settings, port: int) -> subprocess.Popen:
@@ -163,12 +202,12 @@ def start_reports_site(settings, port: int) -> subprocess.Popen:
         "--directory",
         str(settings.reports_dir),
     ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = spawn(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for_port(port, proc)
     os.environ["GOVHUB_REPORTS_URL"] = f"http://127.0.0.1:{port}"
     log = (settings.reports_dir / "data_docs.log").open("ab")
     govhub = Path(sys.executable).with_name("govhub")
-    subprocess.Popen([str(govhub), "quality", "docs"], stdout=log, stderr=subprocess.STDOUT)
+    spawn([str(govhub), "quality", "docs"], stdout=log, stderr=subprocess.STDOUT)
     print(
         f"reports and Data Docs: http://127.0.0.1:{port}/data_docs/index.html (rendering in the background)"
     )
@@ -198,12 +237,12 @@ def serve_dagster(settings, port: int) -> int:
     port = free_port(port)
     dagster = Path(sys.executable).with_name("dagster")
     cmd = [str(dagster), "dev", "-m", "govhub.pipelines.definitions", "-h", "127.0.0.1", "-p", str(port)]
-    proc = subprocess.Popen(cmd, env={**os.environ, "DAGSTER_HOME": str(home)})
+    proc = spawn(cmd, env={**os.environ, "DAGSTER_HOME": str(home)})
     try:
         wait_for_port(port, proc, timeout=120)
         print(f"\nDagster UI: http://127.0.0.1:{port}   (Ctrl-C to stop)", flush=True)
         return proc.wait()
     except KeyboardInterrupt:
-        proc.terminate()
-        proc.wait(timeout=30)
         return 0
+    finally:
+        stop(proc, timeout=30)
