@@ -113,3 +113,33 @@ def test_draft_never_writes_a_database_password(tmp_path: Path) -> None:
     url = sa.engine.make_url("postgresql://steward:s3cret@db.example:5432/rsj")
     assert "s3cret" not in _safe_url(url)
     assert "${RSJ_DB_PASSWORD}" in _safe_url(url)
+
+
+def test_drafts_from_the_demo_database_fail_only_on_todos_and_pass_once_filled(tmp_path: Path) -> None:
+    import shutil
+
+    from govhub.catalog.load import require_catalog
+    from govhub.config import get_settings
+    from govhub.demo.generate import generate_district
+
+    repo_catalog = Path(__file__).resolve().parents[2] / "catalog"
+    settings = get_settings(home=tmp_path / "home", catalog=repo_catalog)
+    generate_district(settings, require_catalog(repo_catalog))
+    catalog_dir = tmp_path / "catalog"
+    catalog_dir.mkdir()
+    shutil.copy(repo_catalog / "agencies.yaml", catalog_dir / "agencies.yaml")
+
+    url = f"sqlite:///{settings.demo_dir / 'sources' / 'fgj.db'}"
+    written = write_drafts(draft_resources(url, "fgj"), catalog_dir)
+    assert written
+    _, problems = load_catalog(catalog_dir)
+    assert problems and all("is still TODO" in p.message for p in problems), [str(p) for p in problems]
+
+    for path in written:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        _fill_todos(data)
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    catalog, problems = load_catalog(catalog_dir)
+    assert problems == [], [str(p) for p in problems]
+    fields = {f.name: f for r in catalog.resources for f in r.fields}
+    assert any(f.semantic is not None and f.semantic.value == "admin_division" for f in fields.values())
