@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,20 @@ API_FAILURES = [
         "rsj/sbcb", "loop_cursor", {"times": 1, "after": 1}, False, "api.cursor_loop", id="looping-cursor"
     ),
     pytest.param("gaj/hjrk", None, {}, True, "api.unauthorized", id="401-wrong-token"),
+    pytest.param(
+        "gaj/hjrk",
+        "drop_connection",
+        {"times": 10, "after": 1},
+        False,
+        "api.connection",
+        id="dropped-connection",
+    ),
+    pytest.param(
+        "gaj/hjrk", "wrong_shape", {"times": 1, "after": 1}, False, "api.wrong_shape", id="wrong-shape"
+    ),
+    pytest.param(
+        "gaj/hjrk", "429", {"times": 10, "retry_after": 0.2}, False, "api.http_429", id="429-forever"
+    ),
 ]
 CHANGED_COLUMN = {"gaj/hjrk": "address", "rsj/sbcb": "employer_name"}
 
@@ -152,6 +167,22 @@ def test_api_failure_keeps_previous_snapshot_and_cursor_until_a_good_incremental
     assert len(view_rows(demo_hub, code)) == len(rows_before)
 
 
+def test_api_token_not_configured_is_a_failed_pull_not_a_rejected_delivery(demo_hub: DemoHub) -> None:
+    """No token anywhere: the hub's configuration is at fault, not the agency's data (no ledger row)."""
+    from govhub.governance.ledger import ledger_rows
+
+    first = ingest(demo_hub, "gaj/hjrk")
+    assert first.status == "published"
+    demo_hub.settings.secrets_file.unlink()
+    failed = ingest(demo_hub, "gaj/hjrk")
+    assert "secret.missing" in problem_codes(failed)
+    assert failed.status == "failed"
+    assert current_snapshot_id(demo_hub.settings, demo_hub.resource("gaj/hjrk")) == first.snapshot_id
+    assert [e.load_id for e in ledger_rows(demo_hub.settings, agency="gaj", resource="hjrk")] == [
+        first.load_id
+    ]
+
+
 def test_rate_limit_with_retry_after_is_honoured_and_the_load_publishes(demo_hub: DemoHub) -> None:
     path = "/api/gaj/hjrk"
     demo_hub.server.inject(path, "429", times=1, retry_after=1.0)
@@ -172,7 +203,9 @@ def test_database_source_gone_fails_and_keeps_previous_snapshot(demo_hub: DemoHu
     assert first.status == "published", first.problems
     cursor_before = current_cursor(demo_hub.settings, resource)
     rows_before = view_rows(demo_hub, code)
-    (demo_hub.settings.demo_dir / "sources" / "gaj.db").unlink()
+    db_file = demo_hub.settings.demo_dir / "sources" / "gaj.db"
+    kept = db_file.with_name("gaj.db.kept")
+    db_file.rename(kept)
 
     failed = ingest(demo_hub, code)
     assert failed.status == "failed"
@@ -181,6 +214,22 @@ def test_database_source_gone_fails_and_keeps_previous_snapshot(demo_hub: DemoHu
     assert current_snapshot_id(demo_hub.settings, resource) == first.snapshot_id
     assert current_cursor(demo_hub.settings, resource) == cursor_before
     assert view_rows(demo_hub, code) == rows_before
+
+    # the agency's database is back, with two registrations changed since the last pull
+    kept.rename(db_file)
+    with sqlite3.connect(db_file) as con:
+        newest = con.execute("SELECT max(updated_at) FROM lhry_jzdj").fetchone()[0]
+        later = (dt.datetime.fromisoformat(newest) + dt.timedelta(hours=1)).isoformat(" ", "microseconds")
+        changed = [r[0] for r in con.execute("SELECT id_number FROM lhry_jzdj ORDER BY id_number LIMIT 2")]
+        con.executemany(
+            "UPDATE lhry_jzdj SET address = address || '（迁居）', updated_at = ? WHERE id_number = ?",
+            [(later, k) for k in changed],
+        )
+    good = ingest(demo_hub, code)
+    assert good.status == "published", good.problems
+    assert (good.updated, good.inserted, good.deleted) == (2, 0, 0)
+    assert current_cursor(demo_hub.settings, resource)["value"] > cursor_before["value"]
+    assert len(view_rows(demo_hub, code)) == len(rows_before)
 
 
 # -- quality policy with a real sheet ---------------------------------------------------------------------------

@@ -153,6 +153,35 @@ def test_ingest_exits_nonzero_when_any_load_fails(demo_hub: DemoHub, govhub) -> 
     assert "Traceback" not in run.out + run.err
 
 
+def test_ingest_loads_a_sheet_waiting_in_the_inbox_once_and_files_it_away(
+    demo_hub: DemoHub, govhub, tmp_path: Path
+) -> None:
+    from govhub.ingest import inbox_dir, pending_uploads
+
+    resource = demo_hub.resource(SHEET_CODE)
+    inbox = inbox_dir(demo_hub.settings, resource)
+    inbox.mkdir(parents=True)
+    clean_sheet(demo_hub, inbox / "就业登记-2026年11月.xlsx")
+    run = govhub("ingest", "--resource", JYDJ_CODE, "--json")
+    assert run.code == 0, run.out + run.err
+    [outcome] = json.loads(run.out)
+    assert (outcome["status"], outcome["rows"]) == ("published", 100)
+    assert pending_uploads(demo_hub.settings, resource) == []
+    assert [p.name.endswith("就业登记-2026年11月.xlsx") for p in (inbox / "processed").iterdir()] == [True]
+
+
+def test_upload_with_bad_rows_within_the_allowance_publishes_and_lists_them(
+    demo_hub: DemoHub, govhub, tmp_path: Path
+) -> None:
+    set_quality(demo_hub.settings.catalog_dir, SHEET_CODE, max_bad_row_pct=5)
+    sheet, bad = sheet_with_bad_ids(demo_hub, tmp_path / "bad.xlsx")
+    run = govhub("upload", sheet, "--resource", JYDJ_CODE)
+    assert run.code == 0, run.out + run.err
+    assert "已发布" in run.out
+    for row, value in bad.items():
+        assert f"第{row}行「{ID_LABEL}」列" in run.out and value in run.out
+
+
 def test_ingest_of_a_sheet_resource_without_upload_says_how_to_upload(demo_hub: DemoHub, govhub) -> None:
     run = govhub("ingest", "--resource", SHEET_CODE)
     assert run.code == 1
