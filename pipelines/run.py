@@ -67,7 +67,9 @@ def materialize_resource(
             instance=instance,
             raise_on_error=False,
             # The CLI renders outcomes itself; Dagster's console log (with stack traces) stays in the run's event log.
-            run_config=dg.RunConfig(ops={op_name(resource): config}, loggers={"console": {"config": {"log_level": "CRITICAL"}}}),
+            run_config=dg.RunConfig(
+                ops={op_name(resource): config}, loggers={"console": {"config": {"log_level": "CRITICAL"}}}
+            ),
             tags={"govhub/trigger": "cli", "govhub/actor": actor},
         )
     outcome = _outcome_from(result) or {"status": "failed", "errors": ["no outcome recorded"]}
