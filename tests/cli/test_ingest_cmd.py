@@ -114,7 +114,6 @@ def test_upload_of_a_missing_file_exits_2(demo_hub: DemoHub, govhub, tmp_path: P
     assert "文件不存在" in run.err
 
 
-@pytest.mark.slow
 def test_ingest_agency_json_reports_every_resource_of_the_agency(demo_hub: DemoHub, govhub) -> None:
     run = govhub("ingest", "--agency", "gaj", "--json")
     assert run.code == 0, run.out + run.err
@@ -129,7 +128,6 @@ def test_ingest_agency_json_reports_every_resource_of_the_agency(demo_hub: DemoH
         assert o["snapshot_id"] == current_snapshot_id(demo_hub.settings, resource)
 
 
-@pytest.mark.slow
 def test_ingest_resource_by_code_and_again_is_a_zero_update(demo_hub: DemoHub, govhub) -> None:
     first = govhub("ingest", "--resource", HJRK_CODE, "--json")
     assert first.code == 0, first.out + first.err
@@ -140,7 +138,6 @@ def test_ingest_resource_by_code_and_again_is_a_zero_update(demo_hub: DemoHub, g
     assert "零更新" in again.out and "gaj/hjrk" in again.out
 
 
-@pytest.mark.slow
 def test_ingest_exits_nonzero_when_any_load_fails(demo_hub: DemoHub, govhub) -> None:
     demo_hub.server.inject("/api/gaj/hjrk", "500", times=10)
     run = govhub("ingest", "--agency", "gaj", "--json")
