@@ -169,16 +169,7 @@ def record_load_outcome(
     actor = outcome.get("actor") or "system"
     subject = f"{resource.agency}/{resource.id}"
     if status == "failed":
-        record_event(
-            settings,
-            kind=f"load.{status}",
-            actor=actor,
-            agency=resource.agency,
-            subject=subject,
-            payload={k: outcome.get(k) for k in ("load_id", "snapshot_id")},
-            at=at,
-        )
-        return None
+        return None  # the hub could not pull: nothing the agency delivered (the load itself logged the event)
     calendar = calendar or calendar_for(settings.catalog_dir)
     policy = policy or FreshnessPolicy()
     on = beijing_date(at)

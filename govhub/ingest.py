@@ -40,11 +40,20 @@ def _archive_upload(settings: Settings, resource: Resource, path: Path) -> None:
 
 
 def _failed(
-    settings: Settings, resource: Resource, problems: list[Problem], *, actor: str, trigger: str, receipt=None
+    settings: Settings,
+    resource: Resource,
+    problems: list[Problem],
+    *,
+    actor: str,
+    trigger: str,
+    status: str,
+    receipt=None,
 ):
     from govhub.warehouse.load import record_refusal
 
-    return record_refusal(settings, resource, problems, actor=actor, trigger=trigger, receipt=receipt)
+    return record_refusal(
+        settings, resource, problems, actor=actor, trigger=trigger, receipt=receipt, status=status
+    )
 
 
 def ingest_resource(
@@ -102,12 +111,16 @@ def ingest_resource(
             trigger=trigger,
         )
     except GovhubError as exc:
-        outcome = _failed(settings, resource, exc.problems, actor=actor, trigger=trigger, receipt=receipt)
+        # A refused upload is the agency's (rejected); a source the hub cannot reach is the hub's (failed).
+        status = "rejected" if method is DeliveryMethod.SHEET else "failed"
+        outcome = _failed(
+            settings, resource, exc.problems, actor=actor, trigger=trigger, receipt=receipt, status=status
+        )
     if upload is not None and outcome.status == "rejected" and upload.suffix.lower() in (".xlsx", ".csv"):
         _annotate(settings, resource, landing, receipt, upload, outcome)
     if upload is not None:
         _archive_upload(settings, resource, upload)
-    _record_in_ledger(settings, resource, outcome)
+    _record_in_ledger(settings, resource, outcome, actor)
     _watch(settings, resource, outcome, previous.rows if previous and not previous.initial else None)
     return outcome
 
@@ -147,10 +160,11 @@ def _annotate(settings: Settings, resource: Resource, landing, receipt, upload: 
         )
 
 
-def _record_in_ledger(settings: Settings, resource: Resource, outcome) -> None:
+def _record_in_ledger(settings: Settings, resource: Resource, outcome, actor: str) -> None:
+    """The submission ledger names who delivered (§17: whoever uses it is responsible)."""
     from govhub.governance.ledger import record_load_outcome
 
-    record_load_outcome(settings, resource, outcome.to_dict(), at=dt.datetime.now(dt.UTC))
+    record_load_outcome(settings, resource, {**outcome.to_dict(), "actor": actor}, at=dt.datetime.now(dt.UTC))
 
 
 def source_changed(settings: Settings, resource: Resource) -> bool | None:

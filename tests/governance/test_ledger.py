@@ -96,13 +96,14 @@ def test_a_rejection_is_recorded_and_a_later_good_load_replaces_it(settings, wee
     assert still.state is LedgerState.UPDATED
 
 
-def test_a_failed_load_leaves_no_ledger_row_but_an_event(settings, weekly):
+def test_a_failed_pull_is_not_the_agencys_submission(settings, weekly):
+    """The hub could not pull: no ledger row, and no second event (the load already logged `load.failed`)."""
     assert (
         record_load_outcome(settings, weekly, {"status": "failed", "load_id": "x"}, at=at("2026-11-18T10:00"))
         is None
     )
     assert ledger_rows(settings) == []
-    assert [e.kind for e in list_events(settings)] == ["load.failed"]
+    assert list_events(settings) == []
 
 
 def test_every_ledger_change_is_in_the_event_log_with_its_person(settings, weekly):
