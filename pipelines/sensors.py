@@ -12,9 +12,14 @@ from govhub.pipelines.assets import IngestConfig, asset_key, op_name
 
 
 def _file_key(path, stat) -> str:
-    """Identity of one upload: where, what and when — a re-upload of the same name is a new delivery."""
+    """Identity of one upload: where, what and when — a re-upload of the same name is a new delivery.
+
+    The change time (ctime) is set by the file system when the file is written into the inbox and cannot be carried
+    over by a copy that keeps the modification time, so even an identical re-sent file gets a new key (and a new
+    run key, which Dagster would otherwise drop as already run)."""
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-    return f"{path.parent.parent.name}/{path.parent.name}/{path.name}:{digest}:{stat.st_mtime_ns}"
+    written = max(stat.st_mtime_ns, stat.st_ctime_ns)
+    return f"{path.parent.parent.name}/{path.parent.name}/{path.name}:{digest}:{written}"
 
 
 def build_inbox_sensor(catalog: Catalog) -> dg.SensorDefinition:
@@ -34,13 +39,14 @@ def build_inbox_sensor(catalog: Catalog) -> dg.SensorDefinition:
         settings = get_settings()
         cursor = json.loads(context.cursor) if context.cursor else {"seen": []}
         seen = set(cursor["seen"])
+        present: set[str] = set()
         requests = []
         for resource in sheets:
             for path in pending_uploads(settings, resource):
                 key = _file_key(path, path.stat())
+                present.add(key)
                 if key in seen:
                     continue
-                seen.add(key)
                 requests.append(
                     dg.RunRequest(
                         run_key=key,
@@ -55,7 +61,6 @@ def build_inbox_sensor(catalog: Catalog) -> dg.SensorDefinition:
                     )
                 )
         # Processed files leave the inbox, so only keys of files still present need remembering.
-        present = {k for k in seen if any(k.startswith(f"{r.agency}/{r.id}/") for r in sheets)}
-        return dg.SensorResult(run_requests=requests, cursor=json.dumps({"seen": sorted(present)[-5000:]}))
+        return dg.SensorResult(run_requests=requests, cursor=json.dumps({"seen": sorted(present)}))
 
     return inbox_sensor

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -143,3 +145,39 @@ def test_each_upload_is_requested_once_run_once_and_moved_to_processed(
     (entry,) = ledger_rows(settings, agency="mzj", resource="hydj")
     assert entry.state is LedgerState.AMENDED
     assert entry.snapshot_id == outcome["snapshot_id"]
+
+
+def test_a_processed_upload_is_forgotten_by_the_cursor(
+    settings: Settings, catalog: Catalog, demo, hydj: Resource, upload, inbox_sensor
+) -> None:
+    """Only files still waiting need remembering: the cursor stays as small as the inbox."""
+    upload(hydj, sheet_file(demo, HYDJ))
+    with dg.instance_for_test() as instance:
+        first = tick(inbox_sensor, instance, None)
+        assert len(json.loads(first.cursor)["seen"]) == 1
+        assert execute(first.run_requests[0], catalog, instance).success
+        after = tick(inbox_sensor, instance, first.cursor)
+    assert after.run_requests == []
+    assert json.loads(after.cursor)["seen"] == []
+
+
+@pytest.mark.slow
+def test_the_same_file_uploaded_again_after_processing_is_a_new_delivery(
+    settings: Settings, catalog: Catalog, demo, hydj: Resource, tmp_path: Path, inbox_sensor
+) -> None:
+    """A steward re-sends the identical file (same name, bytes and modification time, as `cp -p` or an unzip
+    gives): it is a new delivery — loaded, recorded as a zero update, and not left in the inbox forever."""
+    inbox = settings.inbox_dir / "mzj" / "hydj"
+    inbox.mkdir(parents=True)
+    original = sheet_file(demo, HYDJ)
+    with dg.instance_for_test() as instance:
+        shutil.copy2(original, inbox / original.name)  # copy2 keeps the modification time
+        first = tick(inbox_sensor, instance, None)
+        assert execute(first.run_requests[0], catalog, instance).success
+        shutil.copy2(original, inbox / original.name)
+        again = tick(inbox_sensor, instance, first.cursor)
+        (request,) = again.run_requests
+        assert request.run_key != first.run_requests[0].run_key  # the daemon would drop a repeated run key
+        run = execute(request, catalog, instance)
+    assert outcome_of(run)["status"] == "zero_update"
+    assert [p for p in inbox.iterdir() if p.is_file()] == []
