@@ -106,6 +106,7 @@ def outcome_metadata(outcome: Any) -> dict[str, Any]:
         "deleted": outcome.deleted,
         "unchanged": outcome.unchanged,
         "quarantined": outcome.quarantined,
+        "held": outcome.held,
         "snapshot_id": outcome.snapshot_id or "",
         "landing_sha256": outcome.landing_sha256 or "",
         "duration_s": round(outcome.duration_s, 3),

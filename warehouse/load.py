@@ -84,6 +84,7 @@ class LoadOutcome:
     deleted: int = 0
     unchanged: int = 0
     quarantined: int = 0
+    held: int = 0  # keys whose delivered row was quarantined and whose previous version was kept
     snapshot_id: str | None = None  # the published one (zero update: the current one it confirmed)
     previous_snapshot_id: str | None = None
     landing_sha256: str | None = None
@@ -292,17 +293,34 @@ class _Load:
 
     # publish ----------------------------------------------------------------------------------------------------
 
-    def good_relation(self, con: duckdb.DuckDBPyConnection) -> str:
+    def good_relation(self, con: duckdb.DuckDBPyConnection, prev_folder: Path | None) -> str:
+        """The rows to publish: the delivered good rows, plus — for a full delivery — the previous version of every
+        key whose delivered row was quarantined, so one bad cell never makes a record vanish from the hub."""
         if first_row(con, "SELECT count(*) FROM bad_rows")[0] == 0:
             return f"(SELECT * EXCLUDE ({ROW_COLUMN}) FROM {self.staged})"
-        return f"(SELECT s.* EXCLUDE ({ROW_COLUMN}) FROM {self.staged} s ANTI JOIN bad_rows USING ({ROW_COLUMN}))"
+        good = f"(SELECT s.* EXCLUDE ({ROW_COLUMN}) FROM {self.staged} s ANTI JOIN bad_rows USING ({ROW_COLUMN}))"
+        if (
+            prev_folder is None or self.extract.mode == "incremental"
+        ):  # an upsert keeps the previous rows anyway
+            return good
+        keys = ", ".join(quote(k) for k in self.resource.primary_key)
+        current = f"read_parquet({sql_str(data_glob(prev_folder))})"
+        available = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {current}").fetchall()]
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE held AS SELECT c.* FROM "
+            f"(SELECT {conform_sql(self.resource, available)} FROM {current}) c "
+            f"SEMI JOIN (SELECT {keys} FROM {self.staged} s SEMI JOIN bad_rows USING ({ROW_COLUMN})) q USING ({keys}) "
+            f"ANTI JOIN (SELECT {keys} FROM {good}) g USING ({keys})"
+        )
+        self.outcome.held = first_row(con, "SELECT count(*) FROM held")[0]
+        return f"(SELECT * FROM {good} UNION ALL BY NAME SELECT * FROM held)" if self.outcome.held else good
 
     def build_and_publish(self, con: duckdb.DuckDBPyConnection) -> None:
         previous = current_info(self.settings, self.resource)
         paths = resource_paths(self.settings, self.resource)
         prev_folder = paths.snapshot(previous.id) if previous else None
         self.outcome.previous_snapshot_id = previous.id if previous else None
-        good = self.good_relation(con)
+        good = self.good_relation(con, prev_folder)
         hashes = self.candidate / HASHES_FILE
         data = self.candidate / DATA_FILE
         upsert = self.extract.mode == "incremental" and previous is not None

@@ -68,7 +68,17 @@ def _progress(total: int):
 def render_outcomes(outcomes: list[dict[str, Any]]) -> None:
     from govhub.cli.output import print_table
 
-    headers = ["resource", "status", "rows", "inserted", "updated", "deleted", "quarantined", "snapshot"]
+    headers = [
+        "resource",
+        "status",
+        "rows",
+        "inserted",
+        "updated",
+        "deleted",
+        "quarantined",
+        "held",
+        "snapshot",
+    ]
     rows = [
         [
             f"{o['agency']}/{o['resource']}",
@@ -78,6 +88,7 @@ def render_outcomes(outcomes: list[dict[str, Any]]) -> None:
             o.get("updated", ""),
             o.get("deleted", ""),
             o.get("quarantined", ""),
+            o.get("held", ""),
             o.get("snapshot_id") or "",
         ]
         for o in outcomes
