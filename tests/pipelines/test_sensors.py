@@ -181,3 +181,33 @@ def test_the_same_file_uploaded_again_after_processing_is_a_new_delivery(
         run = execute(request, catalog, instance)
     assert outcome_of(run)["status"] == "zero_update"
     assert [p for p in inbox.iterdir() if p.is_file()] == []
+
+
+@pytest.mark.slow
+def test_a_sheet_replaced_before_its_run_is_loaded_once_and_the_stale_request_ends_without_a_traceback(
+    settings: Settings, catalog: Catalog, demo, hydj: Resource, upload, inbox_sensor, tmp_path: Path
+) -> None:
+    """The steward fixes a row and uploads the sheet again under the same name before the first run started: two
+    requests, one file. The edited content is loaded once; the request whose file is gone says so in Chinese."""
+    original = sheet_file(demo, HYDJ, ".csv")
+    edited = tmp_path / original.name
+    edited.write_bytes(b"".join(original.read_bytes().splitlines(keepends=True)[:-1]))
+    with dg.instance_for_test() as instance:
+        upload(hydj, original)
+        first = tick(inbox_sensor, instance, None)
+        upload(hydj, edited)  # overwrites the waiting file
+        second = tick(inbox_sensor, instance, first.cursor)
+        assert len(first.run_requests) == len(second.run_requests) == 1
+        loaded = execute(first.run_requests[0], catalog, instance)
+        stale = execute(second.run_requests[0], catalog, instance)
+    assert loaded.success and outcome_of(loaded)["rows"] == demo["resources"][HYDJ]["rows"] - 1
+    failures = [e.step_failure_data for e in stale.all_events if e.is_step_failure]
+    tracebacks = [_innermost(f.error) for f in failures if f.user_failure_data is None]
+    assert tracebacks == [], "the stale request crashed instead of saying its file was already processed"
+    assert len(list((settings.inbox_dir / "mzj" / "hydj" / "processed").iterdir())) == 1
+
+
+def _innermost(error) -> str:
+    while error.cause is not None:
+        error = error.cause
+    return f"{error.cls_name}: {error.message.strip()}"
