@@ -22,10 +22,11 @@ DAGSTER_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml"
 
 
 def prepare_dagster_home(settings: Settings) -> Path:
-    """A persistent DAGSTER_HOME under the data folder, configured by the project's dagster.yaml."""
+    """A persistent DAGSTER_HOME under the data folder, configured by the project's dagster.yaml unless the
+    instance already has its own (an administrator's PostgreSQL storage or limits are never overwritten)."""
     home = settings.dagster_home
     home.mkdir(parents=True, exist_ok=True)
-    if DAGSTER_YAML.exists():
+    if DAGSTER_YAML.exists() and not (home / "dagster.yaml").exists():
         shutil.copyfile(DAGSTER_YAML, home / "dagster.yaml")
     os.environ["DAGSTER_HOME"] = str(home)
     return home

@@ -201,3 +201,21 @@ def test_dagster_dev_shows_every_catalog_asset_with_metadata_checks_freshness_an
     (repo,) = dagster_dev.query(SENSORS)["repositoriesOrError"]["nodes"]
     assert {s["name"] for s in repo["sensors"]} == {"inbox_sensor", "freshness_sensor"}
     assert "pull_daily_schedule" in {s["name"] for s in repo["schedules"]}
+
+
+def test_the_cli_gives_a_new_hub_the_projects_instance_settings_and_keeps_an_administrators_own(
+    settings: Settings, monkeypatch
+) -> None:
+    """`govhub ingest` and `dagster dev` share DAGSTER_HOME: a load must not overwrite what an administrator set
+    there (PostgreSQL run storage, concurrency limits)."""
+    from govhub.pipelines.run import DAGSTER_YAML, prepare_dagster_home
+
+    new_hub = settings.home / "dagster"
+    monkeypatch.setenv("DAGSTER_HOME", str(new_hub))
+    assert prepare_dagster_home(settings) == new_hub
+    assert (new_hub / "dagster.yaml").read_text(encoding="utf-8") == DAGSTER_YAML.read_text(encoding="utf-8")
+
+    own = "telemetry:\n  enabled: false\nrun_coordinator:\n  module: dagster.core.run_coordinator\n"
+    (new_hub / "dagster.yaml").write_text(own, encoding="utf-8")
+    prepare_dagster_home(settings)
+    assert (new_hub / "dagster.yaml").read_text(encoding="utf-8") == own
