@@ -22,16 +22,26 @@ class Problem:
     blocking: bool = True  # False: only a warning
 
     def __str__(self) -> str:
+        """One line for people: where, what, found, expected — each said once, even if the message says it too."""
+        msg = self.message_zh
         where = "".join(
             [f"第{self.row}行" if self.row is not None else "", f"「{self.column}」列" if self.column else ""]
         )
+        if (
+            where
+            and msg.startswith(where[:4])
+            and msg.startswith(f"第{self.row}行" if self.row is not None else "「")
+        ):
+            where = ""  # the message already opens with its location
         extra = "".join(
             [
-                f"，值为“{self.value}”" if self.value not in (None, "") else "",
-                f"，应为{self.expected}" if self.expected else "",
+                f"，值为“{self.value}”"
+                if self.value not in (None, "") and str(self.value) not in msg
+                else "",
+                f"，应为{self.expected}" if self.expected and self.expected not in msg else "",
             ]
         )
-        return f"{where + '：' if where else ''}{self.message_zh}{extra}"
+        return f"{where + '：' if where else ''}{msg}{extra}"
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
