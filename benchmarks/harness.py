@@ -3,7 +3,8 @@
 The parent starts `python -m benchmarks.child <case> <context.json>`; the child imports only the harness, then runs
 the case `1 + repeats` times: the first run is **cold** (a fresh process: imports and first-use costs included), the
 others are **warm** (the headline is their median). Setup between runs (copying a prepared hub, …) is not timed.
-Peak RSS is the child's VmHWM (/proc/self/status) cross-checked with `wait4`'s ru_maxrss. Inputs were just written
+Peak RSS is the child's VmHWM (/proc/self/status): not `wait4`'s ru_maxrss, which Linux carries across exec from the
+(large) parent that forked the child. Inputs were just written
 by the same run, so the OS page cache is warm for every case alike.
 """
 
@@ -142,20 +143,13 @@ class Measurement:
         return data
 
 
-def _wait(proc: subprocess.Popen, timeout_s: float) -> tuple[int, float]:
-    """Wait for a child, returning its exit status and its own ru_maxrss in MB (wait4: this child only)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            return proc.returncode, usage.ru_maxrss / 1024
-        if time.monotonic() > deadline:
-            proc.kill()
-            pid, status, usage = os.wait4(proc.pid, 0)
-            proc.returncode = -9
-            return -9, usage.ru_maxrss / 1024
-        time.sleep(0.02)
+def _wait(proc: subprocess.Popen, timeout_s: float) -> int:
+    try:
+        return proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return -9
 
 
 def measure_case(case_key: str, ctx: Context, title: str, *, timeout_s: float = 1800) -> Measurement:
@@ -173,7 +167,7 @@ def measure_case(case_key: str, ctx: Context, title: str, *, timeout_s: float = 
             env=_child_env(ctx),
         )
         out = proc.stdout.read() if proc.stdout else ""
-        code, maxrss = _wait(proc, timeout_s)
+        code = _wait(proc, timeout_s)
     result = next(
         (json.loads(line[len(RESULT_MARK) :]) for line in out.splitlines() if line.startswith(RESULT_MARK)),
         None,
@@ -181,7 +175,7 @@ def measure_case(case_key: str, ctx: Context, title: str, *, timeout_s: float = 
     if code != 0 or result is None:
         tail = log.read_text(errors="replace").strip().splitlines()[-3:]
         return Measurement(
-            workload, side, title, 0, None, [], maxrss, error=f"exit {code}: {' | '.join(tail)[-400:]}"
+            workload, side, title, 0, None, [], None, error=f"exit {code}: {' | '.join(tail)[-400:]}"
         )
     seconds = result["seconds"]
     return Measurement(
@@ -191,7 +185,7 @@ def measure_case(case_key: str, ctx: Context, title: str, *, timeout_s: float = 
         rows=result["rows"],
         cold_s=seconds[0],
         warm_s=seconds[1:],
-        peak_rss_mb=max(result["peak_rss_mb"], maxrss),
+        peak_rss_mb=result["peak_rss_mb"],  # VmHWM: ru_maxrss would include the parent's (kept across exec)
         facts=result["facts"][-1] if result["facts"] else {},
     )
 
@@ -199,18 +193,24 @@ def measure_case(case_key: str, ctx: Context, title: str, *, timeout_s: float = 
 def measure_command(
     workload: str, side: str, title: str, argv: list[str], runs: int, env: dict[str, str] | None = None
 ) -> Measurement:
-    """Cold start of a command: `runs` fresh processes, wall time each, median is the headline."""
-    seconds, peak, code = [], 0.0, 0
+    """Cold start of a command: `runs` fresh processes (each forked by `benchmarks.cold`), median wall time."""
+    seconds, peak = [], 0.0
     for _ in range(runs):
-        start = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=REPO)
-        code, maxrss = _wait(proc, 300)
-        seconds.append(time.perf_counter() - start)
-        peak = max(peak, maxrss)
-        if code != 0:
-            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-            return Measurement(workload, side, title, 0, None, [], peak, error=f"exit {code}: {err[-300:]}")
-    # every run is a cold start: the headline is the median over all of them
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks.cold", *argv],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=REPO,
+        )
+        result = json.loads(done.stdout) if done.returncode == 0 and done.stdout else None
+        if result is None or result["code"] != 0:
+            detail = result["stderr"] if result else done.stderr[-300:]
+            return Measurement(
+                workload, side, title, 0, None, [], None, error=f"exit {result and result['code']}: {detail}"
+            )
+        seconds.append(result["seconds"])
+        peak = max(peak, result["peak_rss_mb"])
     return Measurement(
         workload, side, title, 1, seconds[0], seconds, peak, note=f"median of {runs} fresh processes"
     )

@@ -79,6 +79,11 @@ def _fmt_rate(r: float | None) -> str:
     return f"{r / 1e6:.2f}M/s" if r >= 1e6 else f"{r / 1e3:.1f}k/s" if r >= 1e3 else f"{r:.1f}/s"
 
 
+def _loads(table: list[dict[str, Any]]) -> str:
+    loads = [r["facts"].get("loadavg_before") for r in table if r["facts"].get("loadavg_before") is not None]
+    return f"min {min(loads):.1f}, max {max(loads):.1f}" if loads else "not recorded"
+
+
 def rows(measurements: list[Measurement]) -> list[dict[str, Any]]:
     out = []
     for m in measurements:
@@ -105,6 +110,9 @@ def markdown(table: list[dict[str, Any]], info: dict[str, Any], profile: str, el
         "",
         f"Machine: {info['nproc']} cores ({info['cpu']}), {info['memory_gb']} GB RAM, Python {info['python']}; {lib}. "
         f"Commit {info['git']}. Whole run {elapsed_s / 60:.1f} min.",
+        "",
+        f"Load average (1 min) before the cases: {_loads(table)} — on {info['nproc']} cores, anything above "
+        f"≈1 means other processes competed with the measurement.",
         "",
         "Headline = median of the warm runs (after one cold run in the same fresh process; W7: median of fresh "
         "processes; W8: median per sheet). Peak RSS of the measuring process. Speed-up = baseline ÷ govhub.",

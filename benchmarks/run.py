@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import shutil
 import socket
 import statistics
@@ -113,8 +114,9 @@ def run_workload(workload: str, ctx: Context, log: Callable[[str], None]) -> lis
     try:
         out = []
         for key in cases_of(workload):
-            start = time.perf_counter()
+            start, load = time.perf_counter(), os.getloadavg()[0]
             m = per_item(measure_case(key, ctx, case_class(key).title))
+            m.facts["loadavg_before"] = load  # other work on the machine skews figures: keep the evidence
             out.append(m)
             state = m.error or f"{report._fmt_s(m.seconds)}, {m.peak_rss_mb or 0:.0f} MB"
             log(f"  {key}: {state} [{time.perf_counter() - start:.0f} s]")

@@ -54,6 +54,7 @@ class W5Govhub(Case):
 class W5Baseline(Case):
     workload, side = "W5", "baseline"
     title = "requests page by page → list of dicts → pandas DataFrame"
+    slow = True
 
     def rows(self) -> int:
         return self.ctx.profile.api_rows

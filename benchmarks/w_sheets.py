@@ -117,6 +117,7 @@ class W1Govhub(SheetGovhub):
 class W1Baseline(SheetBaseline):
     workload, kind = "W1", "csv"
     title = "pandas read_csv(gbk) + GE on pandas + merge diff + to_parquet"
+    slow = True
 
     def n(self) -> int:
         return self.ctx.profile.csv_rows
