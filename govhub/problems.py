@@ -27,11 +27,7 @@ class Problem:
         where = "".join(
             [f"第{self.row}行" if self.row is not None else "", f"「{self.column}」列" if self.column else ""]
         )
-        if (
-            where
-            and msg.startswith(where[:4])
-            and msg.startswith(f"第{self.row}行" if self.row is not None else "「")
-        ):
+        if self.row is not None and msg.startswith(f"第{self.row}行"):
             where = ""  # the message already opens with its location
         extra = "".join(
             [
