@@ -10,13 +10,11 @@ import textwrap
 import time
 
 import pytest
-from sqlalchemy import create_engine, text, update
+from sqlalchemy import update
 
 from govhub import store
 from govhub.config import get_settings
 from govhub.events import GENESIS, list_events, record_event, verify_chain
-
-PG_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture
@@ -25,26 +23,6 @@ def settings(tmp_path, monkeypatch):
     monkeypatch.delenv("GOVHUB_STATE_URL", raising=False)
     yield get_settings(tmp_path, tmp_path / "catalog")
     store.dispose_engines()
-
-
-@pytest.fixture
-def pg_settings(tmp_path, monkeypatch):
-    schema = f"govhub_t_{tmp_path.name.lower().replace('-', '_')[-40:]}"
-    admin = create_engine(PG_URL)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-    except Exception as exc:
-        pytest.fail(
-            f"PostgreSQL is not reachable at 127.0.0.1:5432 (start it; user postgres, db test): {exc}"
-        )
-    url = f"{PG_URL}?options=-csearch_path%3D{schema}"
-    monkeypatch.setenv("GOVHUB_STATE_URL", url)
-    yield get_settings(tmp_path, tmp_path / "catalog")
-    store.dispose_engines()
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 def _record(settings, n: int, actor: str = "张三") -> None:

@@ -68,28 +68,3 @@ def test_postgresql_store_by_url(pg_settings):
     with store.write_transaction(pg_settings, "x") as conn:
         assert conn.execute(text("SELECT 1")).scalar() == 1
     assert "events" in inspect(eng).get_table_names()
-
-
-PG_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
-
-
-@pytest.fixture
-def pg_settings(tmp_path, monkeypatch):
-    """A store in a fresh PostgreSQL schema (search_path), dropped afterwards."""
-    from sqlalchemy import create_engine
-
-    schema = f"govhub_t_{tmp_path.name.lower().replace('-', '_')[-40:]}"
-    admin = create_engine(PG_URL)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-    except Exception as exc:  # the server is part of the test environment
-        pytest.fail(
-            f"PostgreSQL is not reachable at 127.0.0.1:5432 (start it; user postgres, db test): {exc}"
-        )
-    monkeypatch.setenv("GOVHUB_STATE_URL", f"{PG_URL}?options=-csearch_path%3D{schema}")
-    yield get_settings(tmp_path, tmp_path / "catalog")
-    store.dispose_engines()
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
