@@ -82,7 +82,11 @@ def _print_status(rows: list, *, colour: bool) -> None:
     def last(r) -> str:
         if r.last is None:
             return "—"
-        return f"{r.last.period} {r.last.state.label} {r.last.at[:10]}"
+        import datetime as dt
+
+        from govhub.governance.ledger import beijing_date
+
+        return f"{r.last.period} {r.last.state.label} {beijing_date(dt.datetime.fromisoformat(r.last.at))}"
 
     def state(r) -> str:
         text = f"{r.state.value} {r.state.label}"
