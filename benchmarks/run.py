@@ -55,7 +55,7 @@ class ApiServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(ctx.work / "logs" / "api-server.log", "w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.api_serve", "--root", str(prepare_inputs.api_root(ctx.inputs)),
+            [sys.executable, "-m", "govhub.demo.api_server", "--root", str(prepare_inputs.api_root(ctx.inputs)),
              "--port", str(self.port), "--page-size", str(ctx.profile.api_page)],
             cwd=REPO, stdout=self.log, stderr=self.log,
         )  # fmt: skip

@@ -171,3 +171,23 @@ def test_module_command_serves_a_folder_until_terminated(tmp_path):
         out, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err
     assert "serving 1 datasets" in out
+
+
+def test_keep_alive_pages_do_not_wait_for_the_clients_delayed_ack():
+    """Nagle's algorithm would hold each response's body ≈40 ms for the client's delayed ACK (≤ 25 pages/s)."""
+    import http.client
+
+    with PagedApiServer() as srv:
+        srv.add_dataset("/api/bench/big", records(2000), max_page_size=100)
+        host, port = srv.url.removeprefix("http://").split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=5)
+        seconds = []
+        for page in range(1, 21):
+            started = time.perf_counter()
+            conn.request("GET", f"/api/bench/big?page={page}&page_size=100")
+            response = conn.getresponse()
+            assert len(json.loads(response.read())["data"]) == 100
+            seconds.append(time.perf_counter() - started)
+        conn.close()
+    seconds.sort()
+    assert seconds[len(seconds) // 2] < 0.03, f"median page took {seconds[len(seconds) // 2] * 1000:.0f} ms"
