@@ -3,7 +3,9 @@
 Blobs live at `<landing>/<agency>/<resource>/<sha[:2]>/<sha256>.<ext>`; receipts (who, when, from where) at
 `<landing>/<agency>/<resource>/receipts/`. Nothing here overwrites or removes: the same content delivered twice is
 one blob and two receipts. Multi-part inputs (API pages, DB extract chunks) are landed part by part through a
-`LandingSink` (a connector `RawSink`) and tied together by a manifest, whose sha256 identifies the load's input.
+`LandingSink` (a connector `RawSink`) into ONE bundle per pull: a tar archive whose members are the parts
+byte-for-byte, fsynced once when the pull ends (one fsync per page cost more than parsing the page). A manifest names
+every part with its sha256 and where it sits in the bundle; its sha256 identifies the load's input.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import os
 import secrets
 import shutil
+import tarfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,9 +23,10 @@ from typing import Any
 from govhub.catalog.model import Resource
 from govhub.config import Settings
 from govhub.problems import GovhubError, Problem
-from govhub.warehouse.meta import iso, sortable_id, utc_now, write_json_atomic
+from govhub.warehouse.meta import fsync_dir, iso, sortable_id, utc_now, write_json_atomic
 
 _CHUNK = 1 << 20
+_TAR_BLOCK = tarfile.BLOCKSIZE
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ class Receipt:
     kind: str  # file | bytes | bundle
     path: str  # the landed blob (for a bundle: its manifest)
     receipt_path: str
-    parts: list[dict[str, Any]] = field(default_factory=list)  # bundle parts: name, sha256, size, path
+    parts: list[dict[str, Any]] = field(default_factory=list)  # name, sha256, size, path (the tar), offset
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -64,7 +68,7 @@ class Landing:
     def blob_path(self, resource: Resource, sha256: str, ext: str) -> Path:
         return self.resource_dir(resource) / sha256[:2] / f"{sha256}.{ext}"
 
-    def _store(self, resource: Resource, tmp: Path, sha256: str, ext: str) -> Path:
+    def _store(self, resource: Resource, tmp: Path, sha256: str, ext: str, *, sync_dir: bool = False) -> Path:
         """Move a fully written temp file to its content address, unless that content is already there."""
         final = self.blob_path(resource, sha256, ext)
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -75,6 +79,8 @@ class Landing:
             pass
         finally:
             tmp.unlink(missing_ok=True)
+        if sync_dir:
+            fsync_dir(final.parent)
         return final
 
     def _tmp(self, resource: Resource) -> Path:
@@ -168,7 +174,8 @@ class Landing:
 
 
 class LandingSink:
-    """Lands a multi-part input (API pages, DB extract chunks) as one bundle: parts as blobs plus a manifest."""
+    """Lands a multi-part input (API pages, DB extract chunks) as one bundle: the parts appended to one tar archive
+    (fsynced once, at `close()`), plus a manifest naming each part's sha256, size and offset in the archive."""
 
     def __init__(self, landing: Landing, resource: Resource, *, received_by: str, source: str):
         self.landing = landing
@@ -177,20 +184,57 @@ class LandingSink:
         self.source = source
         self.parts: list[dict[str, Any]] = []
         self.receipt: Receipt | None = None
+        self._tmp: Path | None = None
+        self._file: Any = None
+        self._digest = hashlib.sha256()
+        self._offset = 0
 
     def write(self, name: str, data: bytes) -> None:
+        """Append one part to the bundle as a tar member (not yet fsynced: `close()` makes the whole pull durable)."""
         if self.receipt is not None:
             raise RuntimeError("this landing bundle is already closed")
-        sha, blob = self.landing._put_bytes(self.resource, data, _ext(name))
-        self.parts.append({"name": name, "sha256": sha, "size": len(data), "path": str(blob)})
+        if self._file is None:
+            self._tmp = self.landing._tmp(self.resource)
+            self._file = open(self._tmp, "wb")  # noqa: SIM115 - closed in close()
+        member = tarfile.TarInfo(name)
+        member.size, member.mode, member.mtime = len(data), 0o444, 0  # deterministic: same pull, same bytes
+        header = member.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
+        padding = b"\0" * (-len(data) % _TAR_BLOCK)
+        offset = self._offset + len(header)
+        for chunk in (header, data, padding):
+            self._file.write(chunk)
+            self._digest.update(chunk)
+        self._offset = offset + len(data) + len(padding)
+        sha = hashlib.sha256(data).hexdigest()
+        self.parts.append({"name": name, "sha256": sha, "size": len(data), "offset": offset})
+
+    def _land_bundle(self) -> str | None:
+        """End the archive, fsync it once and move it to its content address; returns its path."""
+        if self._file is None:
+            return None
+        end = b"\0" * (2 * _TAR_BLOCK)
+        self._file.write(end)
+        self._digest.update(end)
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        assert self._tmp is not None
+        blob = self.landing._store(self.resource, self._tmp, self._digest.hexdigest(), "tar", sync_dir=True)
+        for part in self.parts:
+            part["path"] = str(blob)
+        return str(blob)
 
     def close(self) -> Receipt:
-        """Write the manifest (ordered parts) as a blob and its receipt; idempotent."""
+        """Make the bundle durable, then write the manifest (ordered parts) as a blob and its receipt; idempotent."""
         if self.receipt is None:
-            manifest = [{k: p[k] for k in ("name", "sha256", "size")} for p in self.parts]
-            data = json.dumps(
-                {"source": self.source, "parts": manifest}, ensure_ascii=False, sort_keys=True
-            ).encode()
+            bundle = self._land_bundle()
+            manifest: dict[str, Any] = {
+                "source": self.source,
+                "parts": [{k: p[k] for k in ("name", "sha256", "size")} for p in self.parts],
+            }
+            if bundle is not None:
+                manifest["bundle"] = {"format": "tar", "sha256": Path(bundle).stem}
+            data = json.dumps(manifest, ensure_ascii=False, sort_keys=True).encode()
             sha, blob = self.landing._put_bytes(self.resource, data, "json")
             self.receipt = self.landing._receipt(
                 self.resource, sha256=sha, size=sum(p["size"] for p in self.parts), filename="manifest.json",
@@ -198,3 +242,10 @@ class LandingSink:
                 parts=list(self.parts),
             )  # fmt: skip
         return self.receipt
+
+
+def read_part(part: dict[str, Any]) -> bytes:
+    """One landed part of a bundle (an entry of `Receipt.parts`), read back byte-for-byte from its tar archive."""
+    with open(part["path"], "rb") as f:
+        f.seek(part["offset"])
+        return f.read(part["size"])

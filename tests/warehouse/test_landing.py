@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from govhub.problems import GovhubError
-from govhub.warehouse.landing import Landing
+from govhub.warehouse.landing import Landing, read_part
 
 
 def test_landed_file_is_kept_byte_for_byte_at_its_content_address(settings, people, tmp_path):
@@ -78,4 +78,41 @@ def test_sink_lands_pages_as_one_bundle_whose_manifest_identifies_the_input(sett
     assert [p["name"] for p in manifest["parts"]] == ["page-0000.json", "page-0001.json"]
     for part in first.parts:
         assert os.path.exists(part["path"])
+    assert [read_part(p) for p in first.parts] == [b'{"data":[1]}', b'{"data":[2]}']
     assert len(landing.receipts(people)) == 3
+
+
+def test_pulled_pages_land_byte_for_byte_in_one_tar_bundle_named_by_the_manifest(settings, people):
+    import hashlib
+    import tarfile
+
+    pages = [os.urandom(700), b"", '{"名称": "松江"}'.encode(), os.urandom(1024)]
+    sink = Landing(settings).sink(people, received_by="scheduler", source="api")
+    for i, page in enumerate(pages):
+        sink.write(f"page-{i:06d}.json", page)
+    receipt = sink.close()
+    bundles = {p["path"] for p in receipt.parts}
+    assert len(bundles) == 1  # one file, one fsync per pull
+    bundle = Path(bundles.pop())
+    assert bundle.suffix == ".tar" and bundle.stem == hashlib.sha256(bundle.read_bytes()).hexdigest()
+    with tarfile.open(bundle) as tar:
+        members = tar.getmembers()
+        assert [m.name for m in members] == [f"page-{i:06d}.json" for i in range(4)]
+        assert [tar.extractfile(m).read() for m in members] == pages
+    manifest = json.loads(Path(receipt.path).read_text(encoding="utf-8"))
+    assert manifest["bundle"] == {"format": "tar", "sha256": bundle.stem}
+    assert [p["sha256"] for p in manifest["parts"]] == [hashlib.sha256(p).hexdigest() for p in pages]
+    assert [read_part(p) for p in receipt.parts] == pages
+    assert not list((settings.landing_dir / "civil" / "people" / ".incoming").iterdir())
+
+
+def test_an_identical_pull_reuses_the_landed_bundle(settings, people):
+    landing = Landing(settings)
+    receipts = []
+    for _ in range(2):
+        sink = landing.sink(people, received_by="scheduler", source="api")
+        sink.write("page-000001.json", b'{"data": [1, 2]}')
+        receipts.append(sink.close())
+    assert receipts[0].sha256 == receipts[1].sha256
+    assert receipts[0].parts[0]["path"] == receipts[1].parts[0]["path"]
+    assert len(list((settings.landing_dir / "civil" / "people").rglob("*.tar"))) == 1
