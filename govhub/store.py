@@ -99,8 +99,8 @@ def _sqlite_setup(engine: Engine) -> None:
     def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
         dbapi_conn.isolation_level = None  # pysqlite must not issue its own (deferred) BEGIN
         cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA busy_timeout=30000")  # first: the WAL switch itself may have to wait
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
@@ -125,9 +125,29 @@ def engine(settings: Settings) -> Engine:
             _engines[url] = eng
         names = frozenset(metadata.tables)
         if _created.get(url) != names:
-            metadata.create_all(eng)
+            _create_tables(eng)
             _created[url] = names
     return eng
+
+
+def _create_tables(eng: Engine) -> None:
+    """Create missing tables. Processes starting at once on a new SQLite file (Dagster's multiprocess steps) would
+    fail with "database is locked" while the file and its WAL are set up, so they take turns on a file lock and
+    create inside BEGIN IMMEDIATE."""
+    if eng.dialect.name != "sqlite" or not eng.url.database or eng.url.database == ":memory:":
+        metadata.create_all(eng)
+        return
+    import fcntl
+
+    with open(f"{eng.url.database}.lock", "a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            with eng.connect() as conn:
+                conn.execution_options(govhub_immediate=True)
+                with conn.begin():
+                    metadata.create_all(conn)
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
 def _advisory_key(name: str) -> int:

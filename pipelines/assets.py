@@ -164,6 +164,10 @@ def build_resource_asset(
 
         settings = get_settings()
         if resource.delivery.method is DeliveryMethod.SHEET:
+            if config.upload_path and not Path(config.upload_path).is_file():
+                # A stale request: that file was already loaded (or replaced) and has left the inbox.
+                name = Path(config.upload_path).name
+                raise dg.Failure(description=f"上传文件“{name}”已不在收件箱中（已被处理或被新的上传替换）")
             uploads = (
                 [Path(config.upload_path)] if config.upload_path else pending_uploads(settings, resource)
             )
