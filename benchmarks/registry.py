@@ -23,6 +23,8 @@ CASES: dict[str, str] = {
     "W3/baseline": "benchmarks.w_snapshots:W3Baseline",
     "W4/govhub": "benchmarks.w_snapshots:W4Govhub",
     "W4/baseline": "benchmarks.w_snapshots:W4Baseline",
+    "W4F/govhub": "benchmarks.w_sheets:W4FileGovhub",
+    "W4F/baseline": "benchmarks.w_sheets:W4FileBaseline",
     "W6/govhub": "benchmarks.w_snapshots:W6Govhub",
     "W6/baseline": "benchmarks.w_snapshots:W6Baseline",
 }
@@ -32,6 +34,7 @@ INPUTS: dict[str, list[str]] = {
     "W2": ["sheets"],
     "W3": ["snapshots"],
     "W4": ["snapshots"],
+    "W4F": ["sheets"],
     "W5": ["api"],
     "W6": ["snapshots"],
     "W7": [],

@@ -25,6 +25,7 @@ TARGETS: dict[str, Target] = {
     "W2/govhub": Target("≤ 2.5 s, ≥ 10× B2", max_s=2.5, min_speedup=10),
     "W3/govhub": Target("≤ 2.5 s, ≥ 10× B3, ≤ 2 GB", max_s=2.5, min_speedup=10, max_rss_mb=2 * GB),
     "W4/govhub": Target("≤ 0.5 s, type-only difference is no change", max_s=0.5, fact="zero_update"),
+    "W4F/govhub": Target("≤ 0.5 s, identical file is a zero update", max_s=0.5, fact="zero_update"),
     "W5/govhub": Target(
         "≥ 150k records/s, bounded memory (≤ 0.5 GB)", min_rows_per_s=150_000, max_rss_mb=512
     ),

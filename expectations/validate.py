@@ -41,6 +41,21 @@ def suite_for(resource: Resource, catalog_dir: Path | None = None) -> dict[str, 
     return build_suite(resource, load_overrides(folder, resource) if folder else None)
 
 
+def audit_key(resource: Resource, catalog_dir: Path | None = None) -> str:
+    """A hash of everything the audit of a delivery depends on besides its data: the resource's whole catalog entry
+    (fields, rules, quality policy) and its suite with overrides. Equal keys: the same file audits the same way."""
+    import hashlib
+    import json
+
+    blob = json.dumps(
+        {"resource": resource.model_dump(mode="json"), "suite": suite_for(resource, catalog_dir)},
+        ensure_ascii=False,
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
 def _schema_problems(resource: Resource, results: list[dict[str, Any]]) -> list[Problem]:
     out = []
     blocking = resource.quality.block_on_schema_mismatch

@@ -31,7 +31,7 @@ def pending_uploads(settings: Settings, resource: Resource) -> list[Path]:
 def _archive_upload(settings: Settings, resource: Resource, path: Path) -> None:
     """Move a processed inbox file aside (its bytes are already in landing, so nothing is lost)."""
     folder = inbox_dir(settings, resource)
-    if path.parent != folder:
+    if path.parent != folder or not path.exists():
         return
     done = folder / "processed"
     done.mkdir(parents=True, exist_ok=True)
@@ -65,15 +65,17 @@ def ingest_resource(
     trigger: str = "manual",
 ):
     """Pull (API, database) or read an uploaded sheet, and run the one write-audit-publish load. Returns a LoadOutcome."""
-    from govhub.expectations.validate import validate_load
+    from govhub.expectations.validate import audit_key, validate_load
     from govhub.warehouse.landing import Landing
-    from govhub.warehouse.load import current_cursor, run_load
+    from govhub.warehouse.load import current_cursor, run_load, zero_update_if_same_file
     from govhub.warehouse.snapshots import current_info
 
     landing = Landing(settings)
     method = resource.delivery.method
     receipt = None
     previous = current_info(settings, resource)
+    key = audit_key(resource)
+    outcome = None
     try:
         if method is DeliveryMethod.SHEET:
             if upload is None:
@@ -85,9 +87,14 @@ def ingest_resource(
                     )
                 )
             receipt = landing.land_file(resource, upload, received_by=actor, source=f"upload:{upload.name}")
+            # the very file the current snapshot was built from: a zero update without parsing it again
+            outcome = zero_update_if_same_file(
+                settings, resource, receipt, audit_key=key, actor=actor, trigger=trigger
+            )
             from govhub.connectors.sheet import read_sheet
 
-            extract = read_sheet(resource, landing.open_blob(receipt), filename=upload.name)
+            if outcome is None:
+                extract = read_sheet(resource, landing.open_blob(receipt), filename=upload.name)
             sink = None
         else:
             since = current_cursor(settings, resource)
@@ -100,16 +107,18 @@ def ingest_resource(
                 from govhub.connectors.database import read_database
 
                 extract = read_database(settings, resource, since=since, sink=sink)
-        outcome = run_load(
-            settings,
-            resource,
-            extract,
-            receipt=receipt,
-            sink=sink,
-            validate=validate_load,
-            actor=actor,
-            trigger=trigger,
-        )
+        if outcome is None:
+            outcome = run_load(
+                settings,
+                resource,
+                extract,
+                receipt=receipt,
+                sink=sink,
+                validate=validate_load,
+                audit_key=key,
+                actor=actor,
+                trigger=trigger,
+            )
     except GovhubError as exc:
         # A refused upload is the agency's (rejected); a source the hub cannot reach is the hub's (failed).
         status = "rejected" if method is DeliveryMethod.SHEET else "failed"

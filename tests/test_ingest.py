@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -314,6 +315,71 @@ def test_reupload_of_same_file_is_a_zero_update(demo_hub: DemoHub, tmp_path: Pat
     assert published_ids(demo_hub.settings, resource) == snapshots
     zero_updates = list((demo_hub.settings.hub_dir / "_meta" / "zero_updates").glob("*.json"))
     assert len(zero_updates) == 1
+
+
+def zero_update_reasons(hub: DemoHub) -> list[str]:
+    folder = hub.settings.hub_dir / "_meta" / "zero_updates"
+    return [json.loads(p.read_text(encoding="utf-8"))["reason"] for p in sorted(folder.glob("*.json"))]
+
+
+def test_reupload_of_the_very_same_file_is_a_zero_update_without_parsing_it(
+    demo_hub: DemoHub, tmp_path: Path
+) -> None:
+    from govhub.warehouse.landing import Landing
+
+    resource = demo_hub.resource(SHEET_CODE)
+    sheet = clean_sheet(demo_hub, tmp_path / "就业登记.xlsx")
+    first = ingest(demo_hub, SHEET_CODE, sheet)
+    again = ingest(demo_hub, SHEET_CODE, sheet, actor="张海峰")
+    assert again.status == "zero_update" and again.snapshot_id == first.snapshot_id
+    assert (again.rows, again.unchanged, again.quarantined) == (100, 100, 0)
+    assert again.landing_sha256 == first.landing_sha256
+    assert again.expectation_results == []  # recognised by its sha256: not read, not validated again
+    assert (
+        len(again.preview) == len(first.preview)
+        and again.preview[0]["id_number"] == first.preview[0]["id_number"]
+    )
+    assert zero_update_reasons(demo_hub) == ["identical_file"]
+    receipts = Landing(demo_hub.settings).receipts(resource)
+    assert [r.received_by for r in receipts] == ["tester", "张海峰"]  # the arrival is still on record
+
+
+def test_same_rows_in_a_different_file_are_a_zero_update_by_content(
+    demo_hub: DemoHub, tmp_path: Path
+) -> None:
+    header, rows = sheet_rows(demo_hub)
+    first = ingest(demo_hub, SHEET_CODE, write_xlsx(tmp_path / "a.xlsx", header, rows[:100]))
+    reordered = ingest(demo_hub, SHEET_CODE, write_xlsx(tmp_path / "b.xlsx", header, rows[:100][::-1]))
+    assert reordered.landing_sha256 != first.landing_sha256
+    assert (reordered.status, reordered.rows, reordered.unchanged) == ("zero_update", 100, 100)
+    assert reordered.expectation_results  # parsed and validated like any other delivery
+    assert zero_update_reasons(demo_hub) == ["identical_content"]
+
+
+def test_reupload_of_a_file_with_quarantined_rows_is_audited_again(demo_hub: DemoHub, tmp_path: Path) -> None:
+    """The agency gets its problem report again; only clean loads are recognised by the file's sha256."""
+    set_quality(demo_hub.settings.catalog_dir, SHEET_CODE, max_bad_row_pct=5)
+    demo_hub.reload_catalog()
+    sheet, bad = sheet_with_bad_ids(demo_hub, tmp_path / "就业登记-3%错误.xlsx")
+    first = ingest(demo_hub, SHEET_CODE, sheet)
+    assert (first.status, first.quarantined) == ("published", 3)
+    again = ingest(demo_hub, SHEET_CODE, sheet)
+    assert (again.status, again.quarantined) == ("zero_update", 3)
+    assert {p.row for p in again.problems if p.row is not None} == set(bad)
+    assert Path(again.report_path, "problems.csv").is_file()
+    assert zero_update_reasons(demo_hub) == ["identical_content"]
+
+
+def test_reupload_after_the_quality_policy_changed_is_audited_again(
+    demo_hub: DemoHub, tmp_path: Path
+) -> None:
+    sheet = clean_sheet(demo_hub, tmp_path / "就业登记.xlsx")
+    assert ingest(demo_hub, SHEET_CODE, sheet).status == "published"
+    set_quality(demo_hub.settings.catalog_dir, SHEET_CODE, max_bad_row_pct=2)
+    demo_hub.reload_catalog()
+    again = ingest(demo_hub, SHEET_CODE, sheet)
+    assert again.status == "zero_update" and again.expectation_results
+    assert zero_update_reasons(demo_hub) == ["identical_content"]
 
 
 def test_edited_file_gives_exact_inserted_updated_deleted_counts(demo_hub: DemoHub, tmp_path: Path) -> None:

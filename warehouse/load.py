@@ -40,6 +40,7 @@ from govhub.warehouse.diff import (
     snapshot_fingerprint,
     snapshot_hashes,
     sql_str,
+    stored_hashes_usable,
     table_fingerprint,
     write_row_hashes,
 )
@@ -69,7 +70,7 @@ DISPLAY_PROBLEMS = 200  # problems carried in the outcome; the report keeps all
 PREVIEW_ROWS = 10
 STAGE_ROWS = 128_000  # rows buffered per staged row group: bounded memory, few row groups
 
-__all__ = ["LoadOutcome", "current_cursor", "record_refusal", "run_load"]
+__all__ = ["LoadOutcome", "current_cursor", "record_refusal", "run_load", "zero_update_if_same_file"]
 
 
 @dataclass
@@ -138,6 +139,7 @@ class _Load:
     work: Path
     outcome: LoadOutcome
     sink: LandingSink | None = None
+    audit_key: str | None = None
     table_problems: list[Problem] = field(default_factory=list)
     row_problems: list[Problem] = field(default_factory=list)
 
@@ -362,6 +364,7 @@ class _Load:
             deleted=counts.deleted,
             unchanged=counts.unchanged,
             catalog_fingerprint=self.resource.fingerprint,
+            extra=self._provenance(),
         )
         pause_point("before_publish")
         publish(self.settings, self.resource, self.candidate, info)
@@ -369,6 +372,15 @@ class _Load:
         self._set_counts(counts)
         self.outcome.status = "published"
         self.outcome.snapshot_id = info.id
+
+    def _provenance(self) -> dict[str, Any]:
+        """What an identical re-upload of the same file needs to be recognised without parsing it again."""
+        if self.receipt is None or self.receipt.kind != "file" or self.audit_key is None:
+            return {}
+        clean = not (
+            self.outcome.quarantined or self.outcome.held or self.table_problems or self.row_problems
+        )
+        return {"delivery": "file", "audit_key": self.audit_key, "clean": clean, "mode": self.extract.mode}
 
     def _write_upserted(
         self, con: duckdb.DuckDBPyConnection, good: str, prev_folder: Path, dest: Path
@@ -383,7 +395,9 @@ class _Load:
             f"UNION ALL BY NAME SELECT * FROM {good}) TO {sql_str(dest)} ({PARQUET_OPTIONS})"
         )
 
-    def _zero_update(self, previous: SnapshotInfo | None, fingerprint: str | None) -> None:
+    def _zero_update(
+        self, previous: SnapshotInfo | None, fingerprint: str | None, reason: str = "identical_content"
+    ) -> None:
         rows = previous.rows if previous else 0
         self.outcome.status = "zero_update"
         self.outcome.snapshot_id = previous.id if previous else None
@@ -400,7 +414,7 @@ class _Load:
                 "snapshot_id": previous.id if previous else None,
                 "fingerprint": fingerprint,
                 "landing_sha256": self.receipt.sha256 if self.receipt else None,
-                "reason": "identical_content",
+                "reason": reason,
                 "actor": self.actor,
                 "trigger": self.trigger,
                 "recorded_at": iso(utc_now()),
@@ -450,6 +464,7 @@ def run_load(
     receipt: Receipt | None,
     sink: LandingSink | None = None,
     validate: Validate | None = None,
+    audit_key: str | None = None,
     actor: str,
     trigger: str,
 ) -> LoadOutcome:
@@ -457,6 +472,8 @@ def run_load(
 
     `receipt` is the landed input (an uploaded file); for pulled inputs pass the `sink` the connector lands its raw
     pieces into instead: it is closed once the batches are exhausted and its manifest receipt becomes the load's.
+    `audit_key` identifies everything the audit depends on besides the data (catalog entry, suite): stored with a
+    snapshot published from a file, it lets `zero_update_if_same_file` recognise an identical re-upload.
     """
     started = time.monotonic()
     load_id = new_load_id()
@@ -472,7 +489,18 @@ def run_load(
         recover(settings, resource)
         work = new_staging(settings, resource, load_id)
         job = _Load(
-            settings, resource, extract, receipt, validate, actor, trigger, load_id, work, outcome, sink
+            settings,
+            resource,
+            extract,
+            receipt,
+            validate,
+            actor,
+            trigger,
+            load_id,
+            work,
+            outcome,
+            sink,
+            audit_key,
         )
         try:
             _run(job)
@@ -567,6 +595,68 @@ def _event(job: _Load, outcome: LoadOutcome) -> None:
         subject=f"{job.resource.agency}/{job.resource.id}",
         payload={**payload, "trigger": job.trigger},
     )
+
+
+def same_file_as_current(
+    previous: SnapshotInfo | None, resource: Resource, receipt: Receipt, audit_key: str | None
+) -> bool:
+    """Whether `receipt` is byte-for-byte the file the current snapshot was built from, under the same catalog entry,
+    hash version and audit, by a clean full load (nothing quarantined, no problem at all): then loading it again can
+    only confirm the current snapshot, and parsing it would tell nobody anything new."""
+    if previous is None or previous.initial or receipt.kind != "file" or audit_key is None:
+        return False
+    extra = previous.extra or {}
+    return (
+        previous.landing_sha256 == receipt.sha256
+        and previous.catalog_fingerprint == resource.fingerprint
+        and stored_hashes_usable(resource, previous)
+        and extra.get("delivery") == "file"
+        and extra.get("mode") == "full"
+        and extra.get("clean") is True
+        and extra.get("audit_key") == audit_key
+    )
+
+
+def zero_update_if_same_file(
+    settings: Settings,
+    resource: Resource,
+    receipt: Receipt,
+    *,
+    audit_key: str | None,
+    actor: str,
+    trigger: str,
+) -> LoadOutcome | None:
+    """An identical re-upload is an automatic zero update without parsing (see `same_file_as_current`); None
+    otherwise (then load it with `run_load`). The receipt is already landed; the outcome, load record, event and
+    zero-update record are those of any zero update (reason `identical_file`)."""
+    started, started_at = time.monotonic(), iso(utc_now())
+    with resource_lock(settings, resource):
+        previous = current_info(settings, resource)
+        if not same_file_as_current(previous, resource, receipt, audit_key):
+            return None
+        assert previous is not None
+        load_id = new_load_id()
+        outcome = LoadOutcome(
+            load_id=load_id,
+            agency=resource.agency,
+            resource=resource.id,
+            status="zero_update",
+            rows=previous.rows,
+            previous_snapshot_id=previous.id,
+            landing_sha256=receipt.sha256,
+        )
+        extract = Extract(batches=iter(()), mode="full", source=receipt.filename)
+        job = _Load(settings, resource, extract, receipt, None, actor, trigger, load_id, Path(), outcome)
+        job._zero_update(previous, previous.fingerprint, reason="identical_file")
+        outcome.preview = _snapshot_preview(settings, resource, previous)
+    return _finish(job, started, started_at)
+
+
+def _snapshot_preview(settings: Settings, resource: Resource, info: SnapshotInfo) -> list[dict[str, Any]]:
+    """The first rows of a published snapshot (in delivery order, as the load wrote them)."""
+    folder = resource_paths(settings, resource).snapshot(info.id)
+    first = next(pq.ParquetFile(folder / DATA_FILE).iter_batches(batch_size=PREVIEW_ROWS), None)
+    return [] if first is None else [{k: _jsonable(v) for k, v in r.items()} for r in first.to_pylist()]
 
 
 def record_refusal(

@@ -65,6 +65,13 @@ def test_a_delivered_sheet_is_published_with_the_generated_diff(ctx, workload, r
     assert diff_of(found) == expected and expected["updated"] > 0
 
 
+def test_an_identical_file_and_the_same_rows_in_another_file_are_both_zero_updates(ctx):
+    rows = pq.read_metadata(parquet_path(ctx.inputs, ctx.profile.csv_rows, CURRENT)).num_rows
+    for side in ("govhub", "baseline"):
+        found = facts(f"W4F/{side}", ctx)
+        assert found["zero_update"] is True and found["rows"] == rows, side
+
+
 def test_many_small_sheets_are_all_published(ctx):
     found = facts("W8/govhub", ctx)
     assert found["statuses"] == {"published": ctx.profile.small_sheets}
