@@ -14,7 +14,8 @@ import yaml
 from govhub.catalog.load import require_catalog
 from govhub.catalog.model import Catalog, Resource
 from govhub.config import Settings, get_settings
-from tests.servers import pg_settings  # noqa: F401  (fixture shared by every folder)
+
+pytest_plugins = ["tests.servers"]  # fixtures shared by every folder: settings, pg_settings
 
 REPO_CATALOG = Path(__file__).resolve().parents[1] / "catalog"
 DEMO_SCALE = 0.2  # hjrk 600 rows, sbcb/jydj 120: several API pages, fast loads

@@ -13,6 +13,18 @@ from govhub import store
 from govhub.config import Settings, get_settings
 
 PG_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+_ISOLATE = ("GOVHUB_STATE_URL", "GOVHUB_ALERT_WEBHOOK", "GOVHUB_SECRETS_FILE", "GOVHUB_SECRET_DEMO_API_TOKEN")
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch) -> Iterator[Settings]:
+    """A fresh, independent hub in tmp_path: embedded SQLite store, no webhook, no secrets from the environment."""
+    monkeypatch.setenv("GOVHUB_HOME", str(tmp_path))
+    for name in _ISOLATE:
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "catalog").mkdir(exist_ok=True)
+    yield get_settings(tmp_path, tmp_path / "catalog")
+    store.dispose_engines()
 
 
 @pytest.fixture

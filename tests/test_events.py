@@ -13,16 +13,7 @@ import pytest
 from sqlalchemy import update
 
 from govhub import store
-from govhub.config import get_settings
 from govhub.events import GENESIS, list_events, record_event, verify_chain
-
-
-@pytest.fixture
-def settings(tmp_path, monkeypatch):
-    monkeypatch.setenv("GOVHUB_HOME", str(tmp_path))
-    monkeypatch.delenv("GOVHUB_STATE_URL", raising=False)
-    yield get_settings(tmp_path, tmp_path / "catalog")
-    store.dispose_engines()
 
 
 def _record(settings, n: int, actor: str = "张三") -> None:

@@ -8,15 +8,6 @@ import pytest
 from sqlalchemy import Column, Integer, Table, inspect, select, text
 
 from govhub import store
-from govhub.config import get_settings
-
-
-@pytest.fixture
-def settings(tmp_path, monkeypatch):
-    monkeypatch.setenv("GOVHUB_HOME", str(tmp_path))
-    monkeypatch.delenv("GOVHUB_STATE_URL", raising=False)
-    yield get_settings(tmp_path, tmp_path / "catalog")
-    store.dispose_engines()
 
 
 def test_default_store_is_a_sqlite_file_in_wal_mode_created_on_demand(settings):

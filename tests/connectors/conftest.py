@@ -11,7 +11,6 @@ import pytest
 import sqlalchemy as sa
 
 from govhub.catalog.model import Resource
-from govhub.config import Settings, get_settings
 
 POSTGRES_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 MARIADB_URL = "mysql+pymysql://root@127.0.0.1:3306/test"
@@ -57,13 +56,6 @@ def make_resource(
             "primary_key": pk or ["id_number"],
         }
     )
-
-
-@pytest.fixture
-def settings(tmp_path, monkeypatch) -> Settings:
-    monkeypatch.setenv("GOVHUB_HOME", str(tmp_path))
-    monkeypatch.delenv("GOVHUB_SECRETS_FILE", raising=False)
-    return get_settings(tmp_path, tmp_path / "catalog")
 
 
 @pytest.fixture

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from govhub import store
 from govhub.catalog.model import Resource
-from govhub.config import get_settings
-
-
-@pytest.fixture
-def settings(tmp_path, monkeypatch):
-    monkeypatch.setenv("GOVHUB_HOME", str(tmp_path))
-    monkeypatch.delenv("GOVHUB_STATE_URL", raising=False)
-    monkeypatch.delenv("GOVHUB_ALERT_WEBHOOK", raising=False)
-    (tmp_path / "catalog").mkdir()
-    yield get_settings(tmp_path, tmp_path / "catalog")
-    store.dispose_engines()
 
 
 def make_resource(
@@ -47,3 +37,8 @@ def resource_factory():
 @pytest.fixture
 def weekly():
     return make_resource()
+
+
+def at(stamp: str) -> datetime:
+    """A Beijing wall-clock time as an aware UTC datetime."""
+    return datetime.fromisoformat(stamp + "+08:00").astimezone(UTC)

@@ -16,10 +16,7 @@ from govhub.governance.ledger import (
     satisfied_periods,
 )
 
-
-def at(stamp: str) -> datetime:
-    """A Beijing wall-clock time as an aware UTC datetime."""
-    return datetime.fromisoformat(stamp + "+08:00").astimezone(UTC)
+from .conftest import at
 
 
 def publish(settings, res, when, **kw):

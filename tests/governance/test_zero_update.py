@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from govhub.events import list_events
@@ -18,9 +16,7 @@ from govhub.governance.ledger import (
 from govhub.governance.zero_update import file_zero_update
 from govhub.problems import GovhubError
 
-
-def at(stamp: str) -> datetime:
-    return datetime.fromisoformat(stamp + "+08:00").astimezone(UTC)
+from .conftest import at
 
 
 def test_a_zero_update_is_recorded_with_who_and_when_and_logged(settings, weekly):

@@ -12,7 +12,6 @@ import pytest
 
 from govhub.catalog.arrow import ROW_COLUMN, arrow_schema
 from govhub.catalog.model import Agency, Catalog, Resource, Steward
-from govhub.config import Settings, get_settings
 from govhub.connectors.base import Extract
 
 PEOPLE_FIELDS = [
@@ -84,13 +83,6 @@ def extract_of(table: pa.Table, *, mode: str = "full", cursor: dict | None = Non
     return Extract(
         batches=batches_of(table), mode=mode, cursor=cursor, problems=list(problems or []), source="test"
     )
-
-
-@pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("GOVHUB_HOME", str(tmp_path))
-    monkeypatch.delenv("GOVHUB_STATE_URL", raising=False)
-    return get_settings(tmp_path, tmp_path / "catalog")
 
 
 @pytest.fixture
