@@ -27,30 +27,6 @@ _ASCII_CN_ID = re.compile(r"[0-9]{17}[0-9X]")
 _ASCII_USCC = re.compile(rf"[0-9A-HJ-NPQRTUWXY]{{2}}[0-9]{{6}}[{USCC_ALPHABET}]{{10}}")
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")
 
-# Songjiang's streets and towns (街道/镇), used only if the demo package does not export its list yet.
-_SONGJIANG_TOWNS_FALLBACK = {
-    "310117001": "岳阳街道",
-    "310117002": "永丰街道",
-    "310117003": "方松街道",
-    "310117004": "中山街道",
-    "310117005": "广富林街道",
-    "310117006": "九里亭街道",
-    "310117102": "泗泾镇",
-    "310117103": "佘山镇",
-    "310117104": "车墩镇",
-    "310117105": "新桥镇",
-    "310117106": "洞泾镇",
-    "310117107": "九亭镇",
-    "310117109": "泖港镇",
-    "310117116": "石湖荡镇",
-    "310117117": "新浜镇",
-    "310117120": "叶榭镇",
-    "310117121": "小昆山镇",
-    "310117501": "松江工业区",
-    "310117504": "佘山度假区",
-    "310117507": "松江出口加工区",
-}
-
 
 @functools.cache
 def known_county_codes() -> frozenset[str]:
@@ -71,21 +47,26 @@ def known_county_codes() -> frozenset[str]:
 
 @functools.cache
 def songjiang_towns() -> dict[str, str]:
-    """Songjiang's 9-digit town/street codes → names (the demo district's list when it is available)."""
-    try:
-        from govhub.demo.places import SONGJIANG_TOWNS
-    except ImportError:
-        return dict(_SONGJIANG_TOWNS_FALLBACK)
+    """Songjiang's 9-digit town/street codes → names."""
+    from govhub.divisions import SONGJIANG_TOWNS
+
     return dict(SONGJIANG_TOWNS)
 
 
+@functools.cache
+def _code_tables() -> tuple[tuple[str, pa.Table], ...]:
+    """The known division codes as Arrow tables, built once per process."""
+    return tuple(
+        (table, pa.table({"code": pa.array(sorted(codes), pa.string())}))
+        for table, codes in ((DIVISION6_TABLE, known_county_codes()), (DIVISION9_TABLE, songjiang_towns()))
+    )
+
+
 def register_code_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create (or refresh) the temp tables of known division codes in this connection."""
-    for table, codes in ((DIVISION6_TABLE, known_county_codes()), (DIVISION9_TABLE, songjiang_towns())):
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT unnest(?::VARCHAR[]) AS code",
-            [sorted(codes)],
-        )
+    """Make the known division codes queryable by name in this connection (registered Arrow tables: ≈0.5 ms,
+    where building them as temp tables cost ≈6 ms per load)."""
+    for table, codes in _code_tables():
+        con.register(table, codes)
 
 
 def _null_if_null(column: str, expression: str) -> str:

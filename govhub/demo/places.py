@@ -1,35 +1,12 @@
 """Songjiang's towns and streets (乡级行政区划), the roads addresses lie on, and where they are.
 
 Embedded here (public facts, 统计用区划代码) so that neither the demo nor the quality checks read reference files at
-run time. `SONGJIANG_TOWNS` is the one table of valid 9-digit division codes for the district.
+run time. The valid 9-digit division codes themselves live in `govhub.divisions`.
 """
 
 from __future__ import annotations
 
-SONGJIANG_DISTRICT = "310117"
-
-SONGJIANG_TOWNS: dict[str, str] = {
-    "310117001": "岳阳街道",
-    "310117002": "永丰街道",
-    "310117003": "方松街道",
-    "310117004": "中山街道",
-    "310117005": "广富林街道",
-    "310117006": "九里亭街道",
-    "310117102": "泗泾镇",
-    "310117103": "佘山镇",
-    "310117104": "车墩镇",
-    "310117105": "新桥镇",
-    "310117106": "洞泾镇",
-    "310117107": "九亭镇",
-    "310117109": "泖港镇",
-    "310117116": "石湖荡镇",
-    "310117117": "新浜镇",
-    "310117120": "叶榭镇",
-    "310117121": "小昆山镇",
-    "310117501": "松江工业区",
-    "310117504": "佘山度假区",
-    "310117507": "上海松江出口加工区",
-}
+from govhub.divisions import SONGJIANG_DISTRICT, SONGJIANG_TOWNS  # noqa: F401  (re-exported for the demo)
 
 # Per town: postal code, approximate centre (longitude, latitude, CGCS2000) and a few of its roads.
 # Streets of the old town and the new city (新城) are the most populous, hence listed first.
