@@ -17,6 +17,7 @@ import re
 from importlib import resources
 
 import duckdb
+import pyarrow as pa
 
 from govhub.identifiers import CN_ID_CHECK, CN_ID_WEIGHTS, USCC_ALPHABET, USCC_WEIGHTS
 

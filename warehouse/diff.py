@@ -125,9 +125,18 @@ def snapshot_fingerprint(
 
 
 def diff_hashes(
-    con: duckdb.DuckDBPyConnection, resource: Resource, new: str, old: str, changes_path: Path
+    con: duckdb.DuckDBPyConnection,
+    resource: Resource,
+    new: str,
+    old: str,
+    changes_path: Path,
+    *,
+    rows: int | None = None,
+    previous_rows: int | None = None,
 ) -> DiffCounts:
-    """Join new and old (key, row_hash) by primary key; write changed keys with their kind; count each kind."""
+    """Join new and old (key, row_hash) by primary key; write changed keys with their kind; count each kind.
+
+    `rows` / `previous_rows`: the sizes of `new` / `old` when the caller already knows them (saves two queries)."""
     keys = resource.primary_key
     on = " AND ".join(f"n.{quote(k)} = o.{quote(k)}" for k in keys)
     key_out = ", ".join(f"coalesce(n.{quote(k)}, o.{quote(k)}) AS {quote(k)}" for k in keys)
@@ -142,8 +151,10 @@ def diff_hashes(
             f"SELECT change, count(*) FROM read_parquet({sql_str(changes_path)}) GROUP BY change"
         ).fetchall()
     )
-    rows = first_row(con, f"SELECT count(*) FROM {new}")[0]
-    previous_rows = first_row(con, f"SELECT count(*) FROM {old}")[0]
+    if rows is None:
+        rows = first_row(con, f"SELECT count(*) FROM {new}")[0]
+    if previous_rows is None:
+        previous_rows = first_row(con, f"SELECT count(*) FROM {old}")[0]
     inserted, updated, deleted = (counts.get(k, 0) for k in ("insert", "update", "delete"))
     return DiffCounts(
         rows=rows,
