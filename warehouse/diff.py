@@ -68,10 +68,17 @@ def key_select_sql(resource: Resource, available: list[str], alias: str = "") ->
 
 
 def write_row_hashes(
-    con: duckdb.DuckDBPyConnection, resource: Resource, relation: str, dest: Path, *, where: str = ""
+    con: duckdb.DuckDBPyConnection,
+    resource: Resource,
+    relation: str,
+    dest: Path,
+    *,
+    where: str = "",
+    available: list[str] | None = None,
 ) -> str:
-    """Write (primary key, row_hash) of a relation to Parquet; return its fingerprint."""
-    available = columns_of(con, relation)
+    """Write (primary key, row_hash) of a relation to Parquet; return its fingerprint. `available`: the relation's
+    columns when the caller knows them (saves a DESCRIBE)."""
+    available = available if available is not None else columns_of(con, relation)
     con.execute(
         f"COPY (SELECT {key_select_sql(resource, available)}, {row_hash_sql(resource, available)} AS row_hash "
         f"FROM {relation} {where}) TO {sql_str(dest)} ({PARQUET_OPTIONS})"

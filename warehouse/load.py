@@ -42,7 +42,6 @@ from govhub.warehouse.diff import (
     snapshot_hashes,
     sql_str,
     stored_hashes_usable,
-    table_fingerprint,
     write_row_hashes,
 )
 from govhub.warehouse.landing import LandingSink, Receipt
@@ -70,6 +69,9 @@ Validate = Callable[[Resource, duckdb.DuckDBPyConnection, str], Any]
 DISPLAY_PROBLEMS = 200  # problems carried in the outcome; the report keeps all
 PREVIEW_ROWS = 10
 STAGE_ROWS = 128_000  # rows buffered per staged row group: bounded memory, few row groups
+# staged.parquet lives for one load and is read 3-4 times: lz4 writes 25% faster than zstd and reads 25% faster
+# (1M rows: 0.38 vs 0.50 s written, 0.17 vs 0.24 s per hashing pass), at 1.6x the transient size
+STAGE_COMPRESSION = "lz4"
 
 __all__ = ["LoadOutcome", "current_cursor", "record_refusal", "run_load", "zero_update_if_same_file"]
 
@@ -198,7 +200,7 @@ class _Load:
         policy = self.resource.quality
         schema = arrow_schema(self.resource, with_row=True)
         rows, buffer, buffered = 0, [], 0
-        with pq.ParquetWriter(self.work / "staged.parquet", schema, compression="zstd") as writer:
+        with pq.ParquetWriter(self.work / "staged.parquet", schema, compression=STAGE_COMPRESSION) as writer:
             for batch in self.extract.batches:  # a GovhubError here is the source's failure → failed
                 self._check_columns(batch.schema.names, strict=policy.block_on_schema_mismatch)
                 try:
@@ -372,14 +374,15 @@ class _Load:
         if upsert:
             self._write_upserted(con, good, prev_folder, data)
             fingerprint = write_row_hashes(con, self.resource, f"read_parquet({sql_str(data)})", hashes)
-        else:  # one hashing pass, no write, decides the common case of an identical re-delivery
-            fingerprint = table_fingerprint(con, self.resource, good)
+        else:  # the one hashing pass writes (key, row_hash); their fingerprint decides an identical re-delivery
+            fingerprint = write_row_hashes(
+                con, self.resource, good, hashes, available=self.resource.field_names
+            )
         if previous is not None and fingerprint == snapshot_fingerprint(
             con, self.resource, prev_folder, previous
         ):
             return self._zero_update(previous, fingerprint)
         if not upsert:
-            write_row_hashes(con, self.resource, good, hashes)
             con.execute(f"COPY (SELECT * FROM {good}) TO {sql_str(data)} ({PARQUET_OPTIONS})")
         old = (
             snapshot_hashes(con, self.resource, prev_folder, previous)

@@ -271,3 +271,23 @@ def test_works_with_the_real_validation_hook(settings, people):
     assert outcome.status == "rejected" and outcome.quarantined == 1
     assert any(p.row == 6 for p in outcome.problems)
     assert outcome.expectation_results
+
+
+def test_loads_spill_under_the_hub_and_spill_left_by_dead_processes_is_swept(settings, people, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    spill = settings.hub_dir / "_spill"
+    left_by_dead = spill / f"{int(dead.stdout)}-1"
+    left_by_dead.mkdir(parents=True)
+    (left_by_dead / "duckdb_temp_storage-0.tmp").write_bytes(b"x" * 10)
+    alive = spill / f"{os.getpid()}-0"
+    alive.mkdir()
+    first = _load(settings, people, people_table(people, people_rows(5)))
+    second = _load(settings, people, people_table(people, people_rows(6)))
+    assert (first.status, second.status, second.inserted) == ("published", "published", 1)
+    assert not left_by_dead.exists() and alive.is_dir()
