@@ -116,9 +116,10 @@ class Landing:
                 digest.update(chunk)
                 size += len(chunk)
                 fout.write(chunk)
-            fout.flush()
-            os.fsync(fout.fileno())
-        sha = digest.hexdigest()
+            sha = digest.hexdigest()
+            if not self.blob_path(resource, sha, _ext(src.name)).exists():
+                fout.flush()  # new content: durable before it is linked in (a known blob already is)
+                os.fsync(fout.fileno())
         blob = self._store(resource, tmp, sha, _ext(src.name))
         return self._receipt(
             resource, sha256=sha, size=size, filename=src.name, source=source, received_by=received_by,
