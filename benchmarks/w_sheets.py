@@ -25,7 +25,8 @@ def parquet_path(inputs: Path, rows: int, version: str) -> Path:
     return inputs / f"people-{rows}-{version}.parquet"
 
 
-def _counts(outcome: Any) -> dict[str, Any]:
+def outcome_counts(outcome: Any) -> dict[str, Any]:
+    """What every govhub case reports of a load (checked against the baselines in tests/benchmarks)."""
     return {
         "status": outcome.status,
         "rows": outcome.rows,
@@ -37,8 +38,9 @@ def _counts(outcome: Any) -> dict[str, Any]:
     }
 
 
-class SheetGovhub(Case):
-    side = "govhub"
+class _SizedSheet(Case):
+    """A case over one delivered sheet of `n()` rows."""
+
     kind = "csv"
 
     def n(self) -> int:
@@ -46,6 +48,10 @@ class SheetGovhub(Case):
 
     def rows(self) -> int:
         return self.n()
+
+
+class SheetGovhub(_SizedSheet):
+    side = "govhub"
 
     def prepare(self) -> None:
         from benchmarks.hubs import load_parquet, settings_for, work_around_open_result
@@ -75,18 +81,11 @@ class SheetGovhub(Case):
         outcome = ingest_resource(
             settings_for(self.home), self.resource, upload=sheet_path(self.ctx.inputs, self.kind, self.n())
         )
-        return _counts(outcome) | {"workaround_open_result": self.workaround}
+        return outcome_counts(outcome) | {"workaround_open_result": self.workaround}
 
 
-class SheetBaseline(Case):
+class SheetBaseline(_SizedSheet):
     side = "baseline"
-    kind = "csv"
-
-    def n(self) -> int:
-        raise NotImplementedError
-
-    def rows(self) -> int:
-        return self.n()
 
     def prepare(self) -> None:
         from benchmarks.resources import people_resource
@@ -263,7 +262,7 @@ class W4FileGovhub(SheetGovhub):
         from govhub.ingest import ingest_resource
 
         outcome = ingest_resource(settings_for(self.home), self.resource, upload=self.upload())
-        return _counts(outcome) | {"zero_update": outcome.status == "zero_update"}
+        return outcome_counts(outcome) | {"zero_update": outcome.status == "zero_update"}
 
 
 class W4FileBaseline(W4FileGovhub):

@@ -13,7 +13,7 @@ from typing import Any
 
 from benchmarks.harness import Case
 from benchmarks.prepare_inputs import type_variant_path
-from benchmarks.w_sheets import CURRENT, PREVIOUS, parquet_path
+from benchmarks.w_sheets import CURRENT, PREVIOUS, outcome_counts, parquet_path
 
 DUCKDB_MEMORY = "2GB"  # what govhub's loads allow DuckDB (GOVHUB_DUCKDB_MEMORY_LIMIT's default)
 
@@ -69,15 +69,7 @@ class _Load(Case):
 
         path = parquet_path(self.ctx.inputs, self.rows(), self.version)
         outcome = load_parquet(settings_for(hub_home(self.ctx)), _resource(), path)
-        return {
-            "status": outcome.status,
-            "rows": outcome.rows,
-            "inserted": outcome.inserted,
-            "updated": outcome.updated,
-            "deleted": outcome.deleted,
-            "problems": outcome.problem_count,
-            "workaround_open_result": self.workaround,
-        }
+        return outcome_counts(outcome) | {"workaround_open_result": self.workaround}
 
 
 class L10MFirst(_Load):
