@@ -91,9 +91,9 @@ def ingest_resource(
             outcome = zero_update_if_same_file(
                 settings, resource, receipt, audit_key=key, actor=actor, trigger=trigger
             )
-            from govhub.connectors.sheet import read_sheet
-
             if outcome is None:
+                from govhub.connectors.sheet import read_sheet
+
                 extract = read_sheet(resource, landing.open_blob(receipt), filename=upload.name)
             sink = None
         else:
@@ -141,7 +141,10 @@ def _watch(settings: Settings, resource: Resource, outcome, previous_rows: int |
 
     now = dt.datetime.now(dt.UTC)
     flag_drift(settings, resource, outcome.problems, at=now)
-    if outcome.status in ("published", "rejected") and outcome.rows is not None:
+    # Volume anomalies are about data that arrived: a publish, or a refusal for having far fewer rows than usual —
+    # not a file refused before any row was read (that one has its own report).
+    too_few = any(p.code == "load.too_few_rows" for p in outcome.problems)
+    if (outcome.status == "published" or too_few) and outcome.rows is not None:
         alert = check_volume(resource, outcome.rows, previous_rows, at=now, period=outcome.load_id)
         if alert is not None:
             raise_alert(settings, alert)

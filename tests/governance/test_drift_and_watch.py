@@ -119,3 +119,13 @@ def test_annual_review_due_is_alerted_once_a_year(hub) -> None:
     assert [
         a for a in catalog_alerts(settings, catalog, dt.date(2026, 11, 25)) if a.kind == "catalog_review_due"
     ] == []
+
+
+def test_a_sheet_refused_before_any_row_is_read_raises_no_volume_alert(hub) -> None:
+    settings, catalog = hub
+    broken = settings.demo_dir / "sheets" / "_broken"
+    readme = json.loads((broken / "README.json").read_text(encoding="utf-8"))
+    entry = next(e for e in readme["files"] if e["problem"] == "missing_column")
+    outcome = ingest_resource(settings, catalog.resource(entry["resource"]), upload=broken / entry["file"])
+    assert outcome.status == "rejected"
+    assert not [a for a in _alerts(settings) if a["kind"] in ("empty_load", "volume_drop")]
