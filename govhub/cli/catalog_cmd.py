@@ -98,14 +98,11 @@ def show(args: argparse.Namespace) -> int:
     import yaml
 
     from govhub.catalog.model import model_dump_yaml_ready
+    from govhub.cli.common import find_resource
     from govhub.cli.output import print_json
 
     catalog = _catalog_or_exit()
-    try:
-        r = catalog.resource(args.code)
-    except KeyError as exc:
-        print(exc.args[0], file=sys.stderr)
-        return 1
+    r = find_resource(catalog, args.code, code=1)
     data = model_dump_yaml_ready(r)
     data["fingerprint"] = r.fingerprint
     if args.json:

@@ -136,7 +136,7 @@ def _stop_on_sigterm() -> None:
 
 def demo(args: argparse.Namespace) -> int:
     _stop_on_sigterm()
-    from govhub.catalog.load import require_catalog
+    from govhub.cli.common import settings_and_catalog
     from govhub.cli.ingest_cmd import OK_STATUSES, _progress, render_outcomes
     from govhub.config import get_settings
     from govhub.demo.generate import generate_district
@@ -146,7 +146,7 @@ def demo(args: argparse.Namespace) -> int:
     settings = get_settings()
     os.environ["GOVHUB_HOME"] = str(settings.home)
     os.environ["GOVHUB_CATALOG"] = str(settings.catalog_dir)
-    catalog = require_catalog(settings.catalog_dir)
+    _, catalog = settings_and_catalog()
     started = time.monotonic()
     print(f"govhub demo: data folder {settings.home}", flush=True)
     manifest = generate_district(settings, catalog, seed=args.seed, scale=args.scale)

@@ -119,15 +119,12 @@ def _problem_text(p: dict[str, Any]) -> str:
 
 
 def ingest(args: argparse.Namespace) -> int:
+    from govhub.cli.common import find_resource
     from govhub.pipelines.run import materialize_many
 
     settings, catalog = _setup()
     if args.resource:
-        try:
-            resources = [catalog.resource(args.resource)]
-        except KeyError as exc:
-            print(exc.args[0], file=sys.stderr)
-            return 2
+        resources = [find_resource(catalog, args.resource)]
     elif args.agency:
         resources = catalog.of_agency(args.agency)
         if not resources:
@@ -151,17 +148,14 @@ def ingest(args: argparse.Namespace) -> int:
 
 
 def upload(args: argparse.Namespace) -> int:
+    from govhub.cli.common import find_resource
     from govhub.pipelines.run import materialize_resource
 
     if not args.file.is_file():
         print(f"{args.file}: 文件不存在", file=sys.stderr)
         return 2
     settings, catalog = _setup()
-    try:
-        resource = catalog.resource(args.resource)
-    except KeyError as exc:
-        print(exc.args[0], file=sys.stderr)
-        return 2
+    resource = find_resource(catalog, args.resource)
     # Loaded straight from where it is (landing keeps its bytes); the inbox is for the sensor.
     outcome = materialize_resource(settings, catalog, resource, upload=args.file.resolve(), actor=args.by)
     if args.json:

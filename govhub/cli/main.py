@@ -51,8 +51,18 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["GOVHUB_HOME"] = args.home
     if args.catalog:
         os.environ["GOVHUB_CATALOG"] = args.catalog
+    from govhub.cli.common import CliError
+    from govhub.problems import GovhubError
+
     try:
         return int(args.handler(args) or 0)
+    except CliError as exc:
+        print(exc, file=sys.stderr)
+        return exc.code
+    except GovhubError as exc:
+        for problem in exc.problems:
+            print(f"错误：{problem}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
+
+from govhub.cli.common import find_resource, settings_and_catalog
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,18 +19,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     d.set_defaults(handler=docs)
 
 
-def _catalog():
-    from govhub.catalog.load import require_catalog
-    from govhub.config import get_settings
-
-    settings = get_settings()
-    return settings, require_catalog(settings.catalog_dir)
-
-
 def suites(args: argparse.Namespace) -> int:
     from govhub.expectations.suites import write_suites
 
-    settings, catalog = _catalog()
+    settings, catalog = settings_and_catalog()
     paths = write_suites(settings, catalog)
     print(f"{len(paths)} suites written under {settings.home / 'expectations' / 'suites'}")
     return 0
@@ -38,12 +31,8 @@ def suites(args: argparse.Namespace) -> int:
 def docs(args: argparse.Namespace) -> int:
     from govhub.expectations.docs import build_hub_data_docs
 
-    settings, catalog = _catalog()
-    try:
-        resources = [catalog.resource(args.resource)] if args.resource else None
-    except KeyError as exc:
-        print(exc.args[0], file=sys.stderr)
-        return 2
+    settings, catalog = settings_and_catalog()
+    resources = [find_resource(catalog, args.resource)] if args.resource else None
     index = build_hub_data_docs(settings, catalog, resources)
     print(f"Data Docs: {index}")
     return 0

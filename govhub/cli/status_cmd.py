@@ -35,36 +35,12 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _catalog():
-    from govhub.catalog.load import CatalogInvalid, require_catalog
-    from govhub.config import get_settings
-
-    settings = get_settings()
-    try:
-        return settings, require_catalog(settings.catalog_dir)
-    except CatalogInvalid as exc:
-        for p in exc.problems:
-            print(f"catalog problem: {p}", file=sys.stderr)
-        return settings, None
-
-
-def _report(exc: Exception) -> int:
-    for p in getattr(exc, "problems", [exc]):
-        print(f"错误：{p}", file=sys.stderr)
-    return 1
-
-
 def status(args: argparse.Namespace) -> int:
+    from govhub.cli.common import settings_and_catalog
     from govhub.governance.alerts import evaluate_freshness
-    from govhub.problems import GovhubError
 
-    settings, catalog = _catalog()
-    if catalog is None:
-        return 1
-    try:
-        rows = evaluate_freshness(settings, catalog, args.as_of)
-    except GovhubError as exc:
-        return _report(exc)
+    settings, catalog = settings_and_catalog()
+    rows = evaluate_freshness(settings, catalog, args.as_of)
     if args.agency:
         rows = [r for r in rows if r.agency == args.agency]
     if args.json:
@@ -100,30 +76,20 @@ def _print_status(rows: list, *, colour: bool) -> None:
 
 
 def zero_update(args: argparse.Namespace) -> int:
+    from govhub.cli.common import find_resource, settings_and_catalog
     from govhub.governance.zero_update import file_zero_update
-    from govhub.problems import GovhubError
+    from govhub.ingest import source_changed
 
-    settings, catalog = _catalog()
-    if catalog is None:
-        return 1
-    try:
-        resource = catalog.resource(args.code)
-    except KeyError:
-        print(f"错误：目录中没有资源“{args.code}”", file=sys.stderr)
-        return 1
-    try:
-        from govhub.ingest import source_changed
-
-        # Interface-fed sources are checked: a feed whose content changed cannot be zero-updated.
-        entry = file_zero_update(
-            settings,
-            resource,
-            period=args.period,
-            by=args.by,
-            source_changed=lambda r: source_changed(settings, r),
-        )
-    except GovhubError as exc:
-        return _report(exc)
+    settings, catalog = settings_and_catalog()
+    resource = find_resource(catalog, args.code, code=1)
+    # Interface-fed sources are checked: a feed whose content changed cannot be zero-updated.
+    entry = file_zero_update(
+        settings,
+        resource,
+        period=args.period,
+        by=args.by,
+        source_changed=lambda r: source_changed(settings, r),
+    )
     if args.json:
         from govhub.cli.output import print_json
 

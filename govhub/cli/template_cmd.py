@@ -16,20 +16,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def template(args: argparse.Namespace) -> int:
-    from govhub.catalog.load import CatalogInvalid, require_catalog
-    from govhub.config import get_settings
+    from govhub.cli.common import find_resource, settings_and_catalog
     from govhub.connectors.template import write_csv_template, write_template
 
-    try:
-        catalog = require_catalog(get_settings().catalog_dir)
-    except CatalogInvalid as exc:
-        print(f"目录有误，无法生成模板：\n{exc}", file=sys.stderr)
-        return 2
-    try:
-        resource = catalog.resource(args.code)
-    except KeyError:
-        print(f"目录中没有资源「{args.code}」（可用 govhub catalog list 查看）", file=sys.stderr)
-        return 2
+    _, catalog = settings_and_catalog()
+    resource = find_resource(catalog, args.code)
     out = Path(args.output)
     fmt = args.format or ("csv" if out.suffix.lower() == ".csv" else "xlsx")
     if out.suffix.lower() != f".{fmt}":
