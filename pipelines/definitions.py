@@ -10,7 +10,7 @@ import logging
 import dagster as dg
 
 from govhub.catalog.load import load_catalog
-from govhub.catalog.model import Catalog
+from govhub.catalog.model import Catalog, Resource
 from govhub.config import Settings, get_settings
 from govhub.pipelines.assets import build_resource_asset
 from govhub.pipelines.freshness import build_fresh_checks, build_freshness_sensor, freshness_policy
@@ -29,16 +29,16 @@ def load_valid_catalog(settings: Settings) -> Catalog:
     return catalog
 
 
-def build_assets(catalog: Catalog) -> list[dg.AssetsDefinition]:
-    def steward(agency_id: str) -> str:
-        agency = catalog.agencies.get(agency_id)
-        return f"{agency.name} · {agency.steward.name}" if agency else ""
+def build_asset(catalog: Catalog, resource: Resource) -> dg.AssetsDefinition:
+    """One resource's asset, with the policies that hold for every resource applied here, in one place
+    (Dagster freshness from the update cycle; the steward from the agency list)."""
+    agency = catalog.agencies.get(resource.agency)
+    steward = f"{agency.name} · {agency.steward.name}" if agency else ""
+    return build_resource_asset(resource, steward, freshness=freshness_policy(resource.cycle))
 
-    # Global policies, in one place: Dagster freshness from each resource's update cycle.
-    return [
-        build_resource_asset(r, steward(r.agency), freshness=freshness_policy(r.cycle))
-        for r in catalog.resources
-    ]
+
+def build_assets(catalog: Catalog) -> list[dg.AssetsDefinition]:
+    return [build_asset(catalog, r) for r in catalog.resources]
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:

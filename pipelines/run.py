@@ -16,7 +16,7 @@ import dagster as dg
 from govhub.catalog.model import Catalog, Resource
 from govhub.config import Settings
 from govhub.pipelines.assets import IngestConfig, op_name
-from govhub.pipelines.definitions import build_assets
+from govhub.pipelines.definitions import build_asset
 
 DAGSTER_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml"
 
@@ -60,7 +60,7 @@ def materialize_resource(
 ) -> dict[str, Any]:
     """Run one resource's asset in-process; the load outcome as a dict (status, rows, inserted …, problems)."""
     prepare_dagster_home(settings)
-    asset = next(a for a in build_assets(catalog) if resource.key == tuple(a.key.path))
+    asset = build_asset(catalog, resource)
     config = IngestConfig(upload_path=str(upload) if upload else None, actor=actor)
     with dg.DagsterInstance.get() as instance:
         result = dg.materialize(
