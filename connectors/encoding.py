@@ -9,6 +9,9 @@ middle of a character, or treats bytes one at a time, misreads the text.
 
 from __future__ import annotations
 
+import numpy as np
+import pyarrow as pa
+
 from govhub.problems import GovhubError, Problem
 
 UTF8 = "utf-8"
@@ -174,3 +177,42 @@ def decode_text(data: bytes, declared: str | None = "auto") -> str:
         return data.decode(encoding)
     except UnicodeDecodeError:
         raise decode_error(data, encoding, declared=str(declared)) from None
+
+
+def decode_gb18030_column(values: pa.Array, head_rows: int) -> pa.Array | None:
+    """A CSV column parsed as raw bytes, decoded from GB18030 to Arrow text; None if it does not decode.
+
+    Splitting a GB18030 file into fields *before* decoding is safe where a byte-wise reader is not (see above):
+    no byte of a multi-byte character is ever a comma, a quote or a line break (trail bytes are 0x30–0x39 and
+    0x40–0xFE), so the fields found are exactly the decoded file's. Most columns are ASCII below their header (ID
+    numbers, codes, dates, amounts): those need no decoding at all; only the columns holding Chinese are decoded, in
+    one call for the whole column (values joined by NUL, which no GB18030 character contains, and split again).
+    The first `head_rows` values (where the header is looked for) are decoded one by one.
+    """
+    head = [None if v is None else v.decode(GB18030) for v in values[:head_rows].to_pylist()]
+    tail = values[head_rows:]
+    offsets = np.frombuffer(tail.buffers()[1], np.int32, count=len(tail) + 1, offset=tail.offset * 4)
+    body = tail.buffers()[2]
+    raw = (
+        np.frombuffer(body, np.uint8)[offsets[0] : offsets[-1]] if body is not None else np.zeros(0, np.uint8)
+    )
+    if tail.null_count or not raw.size or (raw < 0x80).all():
+        decoded = tail.cast(pa.string())  # ASCII is UTF-8: validated, not copied
+    else:
+        if (raw == 0).any():
+            return None
+        lengths = np.diff(offsets)
+        joined = np.zeros(raw.size + len(tail), np.uint8)  # each value followed by a NUL
+        ends = np.cumsum(lengths + 1) - 1
+        keep = np.ones(joined.size, bool)
+        keep[ends] = False
+        joined[keep] = raw
+        text = joined.tobytes().decode(GB18030).encode("utf-8")
+        utf8 = np.frombuffer(text, np.uint8)
+        nul = np.flatnonzero(utf8 == 0)
+        starts = np.concatenate(([0], nul[:-1] - np.arange(len(nul) - 1)))
+        value_offsets = np.concatenate((starts, [utf8.size - len(nul)])).astype(np.int32)
+        decoded = pa.StringArray.from_buffers(
+            len(tail), pa.py_buffer(value_offsets), pa.py_buffer(utf8[utf8 != 0].tobytes())
+        )
+    return pa.concat_arrays([pa.array(head, pa.string()), decoded])

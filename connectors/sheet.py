@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from xml.etree import ElementTree
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -29,7 +30,7 @@ from govhub.catalog.arrow import arrow_schema
 from govhub.catalog.model import CatalogField, FieldType, Resource
 from govhub.connectors.base import Extract
 from govhub.connectors.coerce import coerce_column, coerce_table
-from govhub.connectors.encoding import GB18030, UTF8_SIG, decode_error, detect_encoding
+from govhub.connectors.encoding import GB18030, UTF8_SIG, decode_error, decode_gb18030_column, detect_encoding
 from govhub.connectors.headers import HeaderMatch, column_letter, match_headers, match_score
 from govhub.connectors.template import META_SHEET, parse_meta, template_changes
 from govhub.problems import GovhubError, Problem
@@ -480,35 +481,20 @@ def _formula_problems(path: Path, sheet_name: str, header_row: int) -> list[Prob
 
 
 def _read_csv(resource: Resource, path: Path) -> Grid:
-    import pyarrow.csv as pcsv
-
     data = path.read_bytes()
     declared = resource.delivery.sheet.encoding if resource.delivery.sheet else "auto"
     encoding = detect_encoding(data, declared)
     buffer = pa.py_buffer(data)
     if encoding == UTF8_SIG:
         buffer = buffer.slice(3)
+    if encoding == GB18030:
+        table = _gb18030_table(data, buffer)
+        if table is not None:
+            return _grid_from_table(resource, table, path.name)
     ragged: list[str] = []
-
-    def on_invalid_row(row: Any) -> str:
-        ragged.append(row.text)
-        return "skip"
-
     try:
-        table = pcsv.read_csv(
-            pa.BufferReader(buffer),
-            read_options=pcsv.ReadOptions(
-                autogenerate_column_names=True, encoding="gb18030" if encoding == GB18030 else "utf8"
-            ),
-            parse_options=pcsv.ParseOptions(
-                invalid_row_handler=on_invalid_row,
-                ignore_empty_lines=False,
-                newlines_in_values=b'"'
-                in data,  # quoted line breaks (Alt+Enter in Excel); costs ~40% when on
-            ),
-            convert_options=pcsv.ConvertOptions(
-                column_types={f"f{i}": pa.string() for i in range(MAX_COLUMNS + 1)}, strings_can_be_null=False
-            ),
+        table = _parse_csv(
+            data, buffer, pa.string(), ragged, encoding="gb18030" if encoding == GB18030 else "utf8"
         )
     except UnicodeDecodeError:
         raise decode_error(data, encoding, declared=declared) from None
@@ -519,6 +505,52 @@ def _read_csv(resource: Resource, path: Path) -> Grid:
     if ragged:
         raise GovhubError(_ragged_problem(data, encoding, table.num_columns))
     return _grid_from_table(resource, table, path.name)
+
+
+def _parse_csv(
+    data: bytes, buffer: pa.Buffer, cell_type: pa.DataType, ragged: list[str], *, encoding: str
+) -> pa.Table:
+    import pyarrow.csv as pcsv
+
+    def on_invalid_row(row: Any) -> str:
+        ragged.append(row.text)
+        return "skip"
+
+    return pcsv.read_csv(
+        pa.BufferReader(buffer),
+        read_options=pcsv.ReadOptions(autogenerate_column_names=True, encoding=encoding),
+        parse_options=pcsv.ParseOptions(
+            invalid_row_handler=on_invalid_row,
+            ignore_empty_lines=False,
+            newlines_in_values=b'"' in data,  # quoted line breaks (Alt+Enter in Excel); costs ~40% when on
+        ),
+        convert_options=pcsv.ConvertOptions(
+            column_types={f"f{i}": cell_type for i in range(MAX_COLUMNS + 1)}, strings_can_be_null=False
+        ),
+    )
+
+
+def _gb18030_table(data: bytes, buffer: pa.Buffer) -> pa.Table | None:
+    """A GB18030/GBK CSV split into fields as bytes and decoded a column at a time (`decode_gb18030_column`):
+    ≈0.4 s less per 1M rows than decoding the whole file first. None when anything is off (a ragged row, a byte
+    that does not decode): the decoding reader then runs and names the fault."""
+    ragged: list[str] = []
+    try:
+        table = _parse_csv(data, buffer, pa.binary(), ragged, encoding="utf8")
+    except (pa.ArrowException, UnicodeDecodeError, ValueError):  # the decoding reader reports it precisely
+        return None
+    if ragged:
+        return None
+    columns = []
+    for column in table.columns:
+        try:
+            decoded = decode_gb18030_column(column.combine_chunks(), HEADER_SEARCH_ROWS)
+        except UnicodeDecodeError:
+            return None
+        if decoded is None:
+            return None
+        columns.append(decoded)
+    return pa.table(columns, names=table.column_names)
 
 
 def _grid_from_table(resource: Resource, table: pa.Table, name: str) -> Grid:
@@ -597,7 +629,7 @@ def _blank_header_has_data(grid: Grid) -> list[bool]:
 
 
 def _typed(resource: Resource, grid: Grid, match: HeaderMatch) -> tuple[pa.RecordBatch, list[Problem]]:
-    rows = pa.array(range(grid.header_row + 1, grid.header_row + 1 + grid.n_rows), pa.int64())
+    rows = pa.array(np.arange(grid.header_row + 1, grid.header_row + 1 + grid.n_rows, dtype=np.int64))
     arrays: dict[str, pa.Array] = {}
     problems: list[Problem] = []
     for name, idx in match.columns.items():

@@ -55,20 +55,6 @@ def _between(expr: str, kw: dict[str, Any]) -> str:
     return " AND ".join(parts) or "TRUE"
 
 
-def _helper(col: str) -> str:
-    """Name of the projected 17-digit number of an ID-number column (see identifiers_sql.cn_id_valid_sql)."""
-    return f"__cn_id_digits_{col}"
-
-
-def _helpers(suite: dict[str, Any], types: dict[str, str]) -> list[str]:
-    cols = {
-        e["kwargs"]["column"]
-        for e in suite["expectations"]
-        if e["type"] == "expect_column_values_to_be_valid_cn_id"
-    }
-    return [f"{ids.cn_id_digits_sql(_text(c))} AS {quote(_helper(c))}" for c in sorted(cols) if c in types]
-
-
 def _number(col: str, types: dict[str, str]) -> str:
     numeric = types.get(col, "").startswith(
         ("BIGINT", "INTEGER", "DOUBLE", "FLOAT", "DECIMAL", "HUGEINT", "SMALLINT")
@@ -89,9 +75,7 @@ _VALID: dict[str, Callable[[str, dict[str, Any], dict[str, str]], str]] = {
     "expect_column_values_to_not_match_regex": lambda c, kw, t: (
         f"NOT regexp_matches({_text(c)}, {literal(kw['regex'])})"
     ),
-    "expect_column_values_to_be_valid_cn_id": lambda c, kw, t: ids.cn_id_valid_sql(
-        _text(c), quote(_helper(c))
-    ),
+    "expect_column_values_to_be_valid_cn_id": lambda c, kw, t: ids.cn_id_valid_sql(_text(c)),
     "expect_column_values_to_be_valid_uscc": lambda c, kw, t: ids.uscc_valid_sql(_text(c)),
     "expect_column_values_to_be_valid_admin_division": lambda c, kw, t: ids.admin_division_valid_sql(
         _text(c)
@@ -206,7 +190,7 @@ def evaluate_suite(
 ) -> Evaluation:
     """Evaluate `suite` over `relation` in one pass; with `resource`, also turn failing rows into Problems."""
     _check_supported(suite)
-    ids.register_code_tables(con)
+    ids.register_checks(con)
     types = relation_columns(con, relation)
     results: list[dict[str, Any]] = [_base_result(e) for e in suite["expectations"]]
     checks: list[_RowCheck] = []
@@ -224,10 +208,9 @@ def evaluate_suite(
             checks.append(_row_check(i, exp, types, relation))
 
     row_expr = quote(ROW_COLUMN) if ROW_COLUMN in types else "row_number() OVER ()"
-    helpers = _helpers(suite, types)
-    source = f"(SELECT *, {', '.join(helpers)} FROM {relation})" if helpers else relation
+
     flags = ", ".join(f"{c.unexpected} AS u{c.index}, {c.missing or 'FALSE'} AS m{c.index}" for c in checks)
-    inner = f"SELECT {row_expr} AS __row__{', ' + flags if flags else ''} FROM {source}"
+    inner = f"SELECT {row_expr} AS __row__{', ' + flags if flags else ''} FROM {relation}"
     aggregates = ", ".join(f"count_if(u{c.index}), count_if(m{c.index})" for c in checks)
     counts = first_row(con, f"SELECT count(*){', ' + aggregates if aggregates else ''} FROM ({inner})")
     n_rows = counts[0]
@@ -251,7 +234,7 @@ def evaluate_suite(
     evaluation = Evaluation(results=results)
     failing = [c for c in checks if results[c.index]["unexpected_count"]]
     if failing:
-        evaluation.failures = _fetch_failures(con, source, row_expr, failing)
+        evaluation.failures = _fetch_failures(con, relation, row_expr, failing)
         for c in failing:
             rows = evaluation.failures[c.index]
             results[c.index]["partial_unexpected_list"] = [_joined(v) for _, v in rows[:PARTIAL_LIMIT]]

@@ -6,6 +6,7 @@ an integer phone number vs text, '' vs NULL, stray spaces) never looks like a da
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -89,7 +90,7 @@ def normalise_batch(
     if ROW_COLUMN in names:
         rows = pc.cast(batch.column(ROW_COLUMN), pa.int64())
     else:
-        rows = pa.array(range(first_row, first_row + n), pa.int64())
+        rows = pa.array(np.arange(first_row, first_row + n, dtype=np.int64))
     columns: list[pa.Array] = [rows]
     for f in resource.fields:
         if f.name not in names:

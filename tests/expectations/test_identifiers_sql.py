@@ -16,7 +16,7 @@ from tests.expectations.corpus import BAD_CN_IDS, BAD_USCCS, make_cn_id, make_us
 @pytest.fixture(scope="module")
 def con() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    ids.register_code_tables(con)
+    ids.register_checks(con)
     return con
 
 

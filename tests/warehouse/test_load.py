@@ -291,3 +291,26 @@ def test_loads_spill_under_the_hub_and_spill_left_by_dead_processes_is_swept(set
     second = _load(settings, people, people_table(people, people_rows(6)))
     assert (first.status, second.status, second.inserted) == ("published", "published", 1)
     assert not left_by_dead.exists() and alive.is_dir()
+
+
+@pytest.mark.parametrize("budget", [0, 60_000, 1 << 30], ids=["spilled", "spilled-midway", "in-memory"])
+def test_staged_rows_in_memory_or_spilled_to_parquet_load_alike(settings, monkeypatch, budget):
+    """Rows stay in memory up to the budget and stream to staged.parquet beyond it: same outcome either way."""
+    from govhub.warehouse import load as load_module
+
+    monkeypatch.setattr(load_module, "STAGE_MEMORY_BYTES", budget)
+    relations: list[str] = []
+
+    def hook(resource, con, relation):
+        relations.append(relation)
+        return too_old(resource, con, relation)
+
+    lenient = make_resource(quality={"max_bad_row_pct": 20})
+    rows = people_rows(2500)  # three batches of up to 1,000 rows
+    outcome = _load(settings, lenient, people_table(lenient, rows), validate=hook)
+    assert relations[0].startswith("read_parquet(") == (budget < 1 << 30)
+    over = {r["person_id"] for r in rows if r["age"] > 70}
+    assert outcome.status == "published" and outcome.rows == 2500 and outcome.quarantined == len(over)
+    published = {r["person_id"] for r in _snapshot_rows(settings, lenient)}
+    assert published == {r["person_id"] for r in rows} - over
+    assert not any(resource_paths(settings, lenient).staging.iterdir())
