@@ -45,10 +45,17 @@ def people_table(rows: int, seed: int = SEED, *, salt: str = "people") -> pa.Tab
             "mobile": pc.if_else(no_mobile, pa.scalar(None, pa.string()), mobile),
             "town_code": ids.town_codes(towns),
             "registered_on": pa.array(registered.astype("datetime64[D]"), pa.date32()),
-            "monthly_wage": pa.array(np.round(rng.lognormal(8.9, 0.5, rows), 2)),
+            "monthly_wage": _amounts(rng.lognormal(8.9, 0.5, rows)),
             "updated_at": pa.array(updated.astype("datetime64[us]"), pa.timestamp("us")),
         }
     )
+
+
+def _amounts(values: np.ndarray | pa.ChunkedArray) -> pa.Array:
+    """Yuan amounts as typed: the double nearest each 2-decimal amount (whole cents divided by 100, which IEEE
+    division rounds correctly). np.round(x, 2) leaves binary noise (9433.309999999999) no typed amount has."""
+    x = values.to_numpy() if isinstance(values, pa.ChunkedArray) else np.asarray(values, dtype=np.float64)
+    return pa.array(np.rint(x * 100) / 100)
 
 
 def changed_version(table: pa.Table, seed: int = SEED) -> pa.Table:
@@ -59,7 +66,7 @@ def changed_version(table: pa.Table, seed: int = SEED) -> pa.Table:
     deleted = pick < DELETED_SHARE
     updated = (pick >= DELETED_SHARE) & (pick < DELETED_SHARE + UPDATED_SHARE)
     upd = pa.array(updated)
-    wage = pc.if_else(upd, pc.round(pc.multiply(table["monthly_wage"], 1.05), 2), table["monthly_wage"])
+    wage = pc.if_else(upd, _amounts(pc.multiply(table["monthly_wage"], 1.05)), table["monthly_wage"])
     stamp = pc.if_else(upd, pa.scalar(np.datetime64("2026-11-02T09:30:00", "us")), table["updated_at"])
     kept = table.set_column(table.schema.get_field_index("monthly_wage"), "monthly_wage", wage)
     kept = kept.set_column(kept.schema.get_field_index("updated_at"), "updated_at", stamp)

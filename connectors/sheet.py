@@ -21,7 +21,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
-from xml.etree import ElementTree
 
 import numpy as np
 import pyarrow as pa
@@ -34,6 +33,7 @@ from govhub.connectors.coerce import coerce_column, coerce_table
 from govhub.connectors.encoding import GB18030, UTF8_SIG, decode_error, decode_gb18030_column, detect_encoding
 from govhub.connectors.headers import HeaderMatch, column_letter, match_headers, match_score
 from govhub.connectors.template import META_SHEET, parse_meta, template_changes
+from govhub.connectors.xlsx_plain import SheetScan, read_plain_sheet, scan_sheet
 from govhub.problems import GovhubError, Problem
 
 MAX_COLUMNS = 500
@@ -60,6 +60,7 @@ class Grid:
     n_rows: int
     header_row: int  # as Excel numbers it
     warnings: list[Problem] = field(default_factory=list)
+    cells_as_text: bool = False  # an xlsx read through the plain-sheet path (xlsx_plain)
 
 
 def read_sheet(
@@ -77,6 +78,11 @@ def read_sheet(
     match = match_headers(
         resource, grid.headers, row=grid.header_row, column_has_data=_blank_header_has_data(grid)
     )
+    if grid.cells_as_text and _dates_in_other_fields(resource, grid, match):
+        grid = _read_xlsx(resource, path, typed=True)
+        match = match_headers(
+            resource, grid.headers, row=grid.header_row, column_has_data=_blank_header_has_data(grid)
+        )
     blocking = [*(p for p in grid.warnings if p.blocking), *match.blocking]
     if blocking:
         raise GovhubError(blocking)
@@ -174,7 +180,21 @@ def _no_rows(name: str, header_row: int) -> Problem:
 # ---------------------------------------------------------------- xlsx
 
 
-def _read_xlsx(resource: Resource, path: Path) -> Grid:
+def _dates_in_other_fields(resource: Resource, grid: Grid, match: HeaderMatch) -> bool:
+    """Whether a column read as text holds what fastexcel makes of a date cell ("2024-01-05 00:00:00") under a
+    field that is not a date: the typed reader gives such a cell as the date the agency sees."""
+    for name, idx in match.columns.items():
+        col = grid.columns[idx] if idx < len(grid.columns) else None
+        if resource.field(name).type in (FieldType.DATE, FieldType.DATETIME) or not isinstance(col, pa.Array):
+            continue
+        if pc.any(pc.match_substring_regex(col, r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")).as_py():
+            return True
+    return False
+
+
+def _read_xlsx(resource: Resource, path: Path, *, typed: bool = False) -> Grid:
+    """The sheet's cells: through the plain-sheet path when the sheet is plain (`xlsx_plain`), else typed by
+    calamine (`typed=True` forces it)."""
     import python_calamine as calamine
 
     name = path.name
@@ -194,8 +214,15 @@ def _read_xlsx(resource: Resource, path: Path) -> Grid:
     with wb, ThreadPoolExecutor(max_workers=1) as pool:
         sheet_name = _choose_sheet(resource, wb)
         warnings = _template_check(resource, wb)
-        # calamine releases the GIL while it parses: the formula scan (unzip + search) runs meanwhile
-        formulas = pool.submit(_formula_problems, path, sheet_name, header_row)
+        # fastexcel and calamine release the GIL while they parse: the sheet's XML is scanned meanwhile
+        scanning = pool.submit(scan_sheet, path, sheet_name)
+        plain = None if typed else read_plain_sheet(path, sheet_name)
+        scan = scanning.result()
+        if plain is not None and scan.plain:
+            grid = _grid_from_table(resource, plain, name, warnings)
+            grid.cells_as_text = True
+            return grid
+        formulas = pool.submit(_formula_problems, path, sheet_name, scan, header_row)
         try:
             sheet = wb.get_sheet_by_name(sheet_name)
             cells = sheet.to_python(skip_empty_area=False)
@@ -397,52 +424,12 @@ _CELL = re.compile(rb'<c r="([A-Z]+)(\d+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
 _VALUE = re.compile(rb"<v>([^<]*)</v>|<is>", re.S)
 
 
-def _sheet_part(zf: zipfile.ZipFile, sheet_name: str) -> str | None:
-    """The zip member holding `sheet_name`'s cells, from workbook.xml and its relationships."""
-    ns = {
-        "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-        "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-        "p": "http://schemas.openxmlformats.org/package/2006/relationships",
-    }
-    try:
-        book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
-        rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-    except (KeyError, ElementTree.ParseError):
-        return None
-    rid = next(
-        (
-            s.get(f"{{{ns['r']}}}id")
-            for s in book.iterfind("m:sheets/m:sheet", ns)
-            if s.get("name") == sheet_name
-        ),
-        None,
-    )
-    target = next((r.get("Target") for r in rels.iterfind("p:Relationship", ns) if r.get("Id") == rid), None)
-    if not target:
-        return None
-    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-
-
-def _has_formula(zf: zipfile.ZipFile, part: str) -> bool:
-    """Whether the sheet's XML has a formula element, streaming (a 200k-row sheet is ~75 MB of XML)."""
-    tail = b""
-    with zf.open(part) as fh:
-        while chunk := fh.read(4 << 20):
-            if b"<f" in tail + chunk[:4] and (b"<f>" in tail + chunk[:4] or b"<f " in tail + chunk[:4]):
-                return True
-            if b"<f>" in chunk or b"<f " in chunk:
-                return True
-            tail = chunk[-3:]
-    return False
-
-
-def _formula_problems(path: Path, sheet_name: str, header_row: int) -> list[Problem]:
+def _formula_problems(path: Path, sheet_name: str, scan: SheetScan, header_row: int) -> list[Problem]:
     """Formula cells under the header: blocking when they carry no computed value, else a warning."""
+    if not scan.has_formula or scan.part is None:
+        return []
     with zipfile.ZipFile(path) as zf:
-        part = _sheet_part(zf, sheet_name)
-        if part is None or part not in zf.namelist() or not _has_formula(zf, part):
-            return []
-        xml = zf.read(part)
+        xml = zf.read(scan.part)
     empty, computed = [], []
     for m in _CELL.finditer(xml):
         inner = m.group(4) or b""
@@ -557,7 +544,9 @@ def _gb18030_table(data: bytes, buffer: pa.Buffer) -> pa.Table | None:
     return pa.table(columns, names=table.column_names)
 
 
-def _grid_from_table(resource: Resource, table: pa.Table, name: str) -> Grid:
+def _grid_from_table(
+    resource: Resource, table: pa.Table, name: str, warnings: list[Problem] | None = None
+) -> Grid:
     table = _drop_trailing_blank_rows(table)
     if table.num_rows == 0:
         raise _problem("sheet.empty_sheet", f"文件「{name}」没有内容（只有空行）")
@@ -569,7 +558,9 @@ def _grid_from_table(resource: Resource, table: pa.Table, name: str) -> Grid:
     data = table.slice(header_row)
     columns: list[Any] = [data.column(i).combine_chunks() for i in range(data.num_columns)]
     headers, columns = _trim_blank_columns(headers, columns)
-    return Grid(headers=headers, columns=columns, n_rows=data.num_rows, header_row=header_row)
+    return Grid(
+        headers=headers, columns=columns, n_rows=data.num_rows, header_row=header_row, warnings=warnings or []
+    )
 
 
 def _drop_trailing_blank_rows(table: pa.Table) -> pa.Table:
