@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from govhub.catalog.arrow import arrow_schema
+from govhub.catalog.arrow import arrow_schema, row_numbers
 from govhub.catalog.model import ApiDelivery, FieldType, Resource, expand_env
 from govhub.config import Settings
 from govhub.connectors.base import Extract, RawSink
@@ -186,9 +186,8 @@ class _Pull:
             tables = [pa.concat_tables(tables, promote_options="permissive")] if len(tables) > 1 else tables
         for table in tables:
             n = table.num_rows
-            row_numbers = pa.array(range(self.rows + 1, self.rows + n + 1), pa.int64())
             batch, problems = coerce_table(
-                self.resource, _precast_temporal(self.resource, table), row_numbers
+                self.resource, _precast_temporal(self.resource, table), row_numbers(self.rows + 1, n)
             )
             extract.problems.extend(problems)
             self._track_high_water(batch, table)

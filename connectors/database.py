@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 
-from govhub.catalog.arrow import arrow_schema
+from govhub.catalog.arrow import arrow_schema, row_numbers
 from govhub.catalog.model import DatabaseDelivery, FieldType, Resource, expand_env
 from govhub.config import Settings
 from govhub.connectors.base import Extract, RawSink
@@ -270,7 +270,7 @@ def _stream(
                 for n, rows in enumerate(result.partitions(), start=1):
                     raw = _chunk_table(names, rows)
                     sink.write(f"chunk-{n:06d}.parquet", _parquet(raw))
-                    numbers = pa.array(range(rows_read + 1, rows_read + raw.num_rows + 1), pa.int64())
+                    numbers = row_numbers(rows_read + 1, raw.num_rows)
                     batch, problems = coerce_table(resource, _prepared(resource, raw), numbers)
                     extract.problems.extend(problems)
                     rows_read += raw.num_rows

@@ -26,7 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from govhub.catalog.arrow import arrow_schema
+from govhub.catalog.arrow import arrow_schema, row_numbers
 from govhub.catalog.model import CatalogField, FieldType, Resource
 from govhub.connectors.base import Extract
 from govhub.connectors.coerce import coerce_column, coerce_table
@@ -624,7 +624,7 @@ def _blank_header_has_data(grid: Grid) -> list[bool]:
 
 
 def _typed(resource: Resource, grid: Grid, match: HeaderMatch) -> tuple[pa.RecordBatch, list[Problem]]:
-    rows = pa.array(np.arange(grid.header_row + 1, grid.header_row + 1 + grid.n_rows, dtype=np.int64))
+    rows = row_numbers(grid.header_row + 1, grid.n_rows)
     arrays: dict[str, pa.Array] = {}
     problems: list[Problem] = []
     for name, idx in match.columns.items():

@@ -6,11 +6,10 @@ an integer phone number vs text, '' vs NULL, stray spaces) never looks like a da
 
 from __future__ import annotations
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from govhub.catalog.arrow import ARROW_TYPES, ROW_COLUMN, arrow_schema
+from govhub.catalog.arrow import ARROW_TYPES, ROW_COLUMN, arrow_schema, row_numbers
 from govhub.catalog.model import FieldType, Resource
 from govhub.problems import GovhubError, Problem
 
@@ -87,10 +86,7 @@ def normalise_batch(
             ]
         )
     n = batch.num_rows
-    if ROW_COLUMN in names:
-        rows = pc.cast(batch.column(ROW_COLUMN), pa.int64())
-    else:
-        rows = pa.array(np.arange(first_row, first_row + n, dtype=np.int64))
+    rows = pc.cast(batch.column(ROW_COLUMN), pa.int64()) if ROW_COLUMN in names else row_numbers(first_row, n)
     columns: list[pa.Array] = [rows]
     for f in resource.fields:
         if f.name not in names:

@@ -6,6 +6,7 @@ empty), so that a type-only difference is never mistaken for a data change.
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 
 from govhub.catalog.model import FieldType, Resource
@@ -28,3 +29,9 @@ def arrow_schema(resource: Resource, *, with_row: bool = False) -> pa.Schema:
     if with_row:
         fields.insert(0, pa.field(ROW_COLUMN, pa.int64(), nullable=False))
     return pa.schema(fields)
+
+
+def row_numbers(first: int, n: int) -> pa.Array:
+    """`n` source row numbers from `first` on, as the `__row__` column (int64; a Python range would cost 70 ms per
+    million rows)."""
+    return pa.array(np.arange(first, first + n, dtype=np.int64))
