@@ -52,8 +52,7 @@ def people_table(rows: int, seed: int = SEED, *, salt: str = "people") -> pa.Tab
 
 
 def _amounts(values: np.ndarray | pa.ChunkedArray) -> pa.Array:
-    """Yuan amounts as typed: the double nearest each 2-decimal amount (whole cents divided by 100, which IEEE
-    division rounds correctly). np.round(x, 2) leaves binary noise (9433.309999999999) no typed amount has."""
+    """Yuan amounts to the cent: the double nearest each 2-decimal amount (whole cents divided by 100)."""
     x = values.to_numpy() if isinstance(values, pa.ChunkedArray) else np.asarray(values, dtype=np.float64)
     return pa.array(np.rint(x * 100) / 100)
 

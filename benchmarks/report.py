@@ -21,6 +21,7 @@ LIBRARIES = (
     "numpy",
     "great-expectations",
     "python-calamine",
+    "fastexcel",
     "openpyxl",
     "httpx",
     "requests",

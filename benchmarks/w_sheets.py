@@ -124,7 +124,7 @@ class W1Baseline(SheetBaseline):
 
 class W2Govhub(SheetGovhub):
     workload, kind = "W2", "xlsx"
-    title = "xlsx fill-in sheet end to end (calamine), same pipeline"
+    title = "xlsx fill-in sheet end to end (fastexcel: a plain sheet; else calamine), same pipeline"
 
     def n(self) -> int:
         return self.ctx.profile.xlsx_rows
