@@ -20,7 +20,7 @@ from govhub import store
 from govhub.catalog.model import Catalog, LifecycleStatus, Resource
 from govhub.config import Settings
 from govhub.events import utc_stamp
-from govhub.governance.freshness import FreshnessPolicy, FreshnessState, assess, parse_period
+from govhub.governance.freshness import FreshnessPolicy, FreshnessState, assess, parse_period, policy_for
 from govhub.governance.ledger import BEIJING, LedgerEntry, ledger_by_resource, mark_missing
 from govhub.governance.workdays import WorkdayCalendar, calendar_for
 
@@ -83,9 +83,9 @@ def evaluate_freshness(
     policy: FreshnessPolicy | None = None,
     calendar: WorkdayCalendar | None = None,
 ) -> list[FreshnessRow]:
-    """The freshness of every published or changed catalog resource at `as_of` (default: today in Beijing)."""
+    """The freshness of every published or changed catalog resource at `as_of` (default: today in Beijing), each
+    by its catalog `freshness:` settings unless `policy` overrides them all."""
     as_of = as_of or today_in_beijing()
-    policy = policy or FreshnessPolicy()
     calendar = calendar or calendar_for(settings.catalog_dir)
     ledger = ledger_by_resource(settings)
     rows = []
@@ -99,7 +99,7 @@ def evaluate_freshness(
             {e.period for e in satisfying},
             as_of,
             calendar=calendar,
-            policy=policy,
+            policy=policy or policy_for(r),
             since=r.published_on,
         )
         last = max(satisfying, key=lambda e: e.at, default=None)

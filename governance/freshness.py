@@ -5,7 +5,8 @@ Periods per update cycle (realtime is treated as daily; irregular has no periods
     daily 2026-11-24 · weekly (ISO) 2026-W48 · monthly 2026-11 · quarterly 2026-Q4 · half-yearly 2026-H2 · yearly 2026
 
 A period is *satisfied* by a published snapshot or a zero update recorded for it in the submission ledger. Its *due
-date* is its last day plus `grace_working_days` PRC working days (`governance.workdays`).
+date* is its last day plus `grace_working_days` PRC working days (`governance.workdays`), set per resource in the
+catalog (`freshness:`, see `policy_for`).
 
 The state at `as_of` (a date; "cur" is the period containing it, "prev" the one just ended):
 
@@ -30,7 +31,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
-from govhub.catalog.model import UpdateCycle
+from govhub.catalog.model import Resource, UpdateCycle
 from govhub.governance.workdays import WorkdayCalendar
 from govhub.problems import GovhubError, Problem
 
@@ -55,6 +56,11 @@ class FreshnessState(StrEnum):
 class FreshnessPolicy:
     grace_working_days: int = 2  # working days after a period's end to deliver or declare a zero update
     stale_after_working_days: int | None = None  # also stale when overdue by more than this many working days
+
+
+def policy_for(resource: Resource) -> FreshnessPolicy:
+    """The resource's catalog settings (`freshness:`; defaults: 2 working days' grace, stale after a missed period)."""
+    return FreshnessPolicy(resource.freshness.grace_working_days, resource.freshness.stale_after_working_days)
 
 
 @dataclass(frozen=True, order=True)

@@ -23,7 +23,7 @@ from govhub import store
 from govhub.catalog.model import Resource
 from govhub.config import Settings
 from govhub.events import record_event, utc_stamp
-from govhub.governance.freshness import FreshnessPolicy, Period, due_date, parse_period, period_of
+from govhub.governance.freshness import FreshnessPolicy, Period, due_date, parse_period, period_of, policy_for
 from govhub.governance.workdays import WorkdayCalendar, calendar_for
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -171,7 +171,7 @@ def record_load_outcome(
     if status == "failed":
         return None  # the hub could not pull: nothing the agency delivered (the load itself logged the event)
     calendar = calendar or calendar_for(settings.catalog_dir)
-    policy = policy or FreshnessPolicy()
+    policy = policy or policy_for(resource)
     on = beijing_date(at)
     with store.write_transaction(settings, LEDGER_LOCK) as conn:
         existing = rows_for(conn, resource.agency, resource.id)

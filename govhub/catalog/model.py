@@ -252,6 +252,15 @@ class Delivery(_Model):
     sheet: SheetDelivery | None = None
 
 
+class FreshnessSettings(_Model):
+    """When a period's delivery is owed (§11): its due date is the period's last day plus `grace_working_days` PRC
+    working days; a feed is stale when the next period was missed too, or overdue by more than
+    `stale_after_working_days` working days when that is set."""
+
+    grace_working_days: int = Field(default=2, ge=0, le=60)
+    stale_after_working_days: int | None = Field(default=None, ge=1, le=250)
+
+
 class QualityPolicy(_Model):
     """What blocks publishing and what only warns (write, audit, publish)."""
 
@@ -281,6 +290,7 @@ class Resource(_Model):
     changed_on: dt.date | None = None
     reviewed_on: dt.date | None = None
     quality: QualityPolicy = QualityPolicy()
+    freshness: FreshnessSettings = FreshnessSettings()
     tags: list[str] = []
 
     _source: Path | None = PrivateAttr(default=None)

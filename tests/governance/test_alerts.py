@@ -151,3 +151,34 @@ def test_annual_review_and_the_two_working_day_change_clock(resource_factory):
     assert not catalog_change_overdue(changed, D("2026-10-09"), cal)
     assert catalog_change_overdue(changed, D("2026-10-10"), cal)
     assert not catalog_change_overdue(resource_factory(changed_on=D("2026-09-30")), D("2026-12-01"), cal)
+
+
+def test_grace_and_stale_thresholds_are_each_resources_catalog_settings(settings, resource_factory):
+    """W47 ends Sun 22 Nov: due Tue 24 Nov by default; a resource granted 5 working days is due Fri 27 Nov, and one
+    marked stale after 1 working day overdue is stale on Wed 26 Nov instead of merely overdue."""
+    patient = resource_factory(
+        "patient", "weekly", published_on=D("2026-11-01"), freshness={"grace_working_days": 5}
+    )
+    strict = resource_factory("strict", "weekly", published_on=D("2026-11-01"))
+    strict = strict.model_copy(
+        update={"freshness": strict.freshness.model_copy(update={"stale_after_working_days": 1})}
+    )
+    usual = resource_factory("usual", "weekly", published_on=D("2026-11-01"))
+    catalog = Catalog(agencies={}, resources=[patient, strict, usual])
+    for r in catalog.resources:
+        record_load_outcome(settings, r, {"status": "published", "actor": "张三"}, at=at("2026-11-11T10:00"))
+    rows = {r.resource: r for r in evaluate_freshness(settings, catalog, D("2026-11-26"))}
+    assert (rows["usual"].state, rows["usual"].due_date) == (FreshnessState.OVERDUE, D("2026-11-24"))
+    assert (rows["patient"].state, rows["patient"].due_date) == (FreshnessState.DUE, D("2026-11-27"))
+    assert rows["strict"].state is FreshnessState.STALE
+    late = record_load_outcome(
+        settings, patient, {"status": "published", "actor": "张三"}, at=at("2026-11-27T10:00")
+    )
+    assert late.state is LedgerState.UPDATED  # within its own grace: on time, not late
+
+
+def test_freshness_settings_are_validated_by_the_catalog(resource_factory):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        resource_factory(freshness={"grace_working_days": -1})
