@@ -116,12 +116,16 @@ def list_events(
     subject: str | None = None,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
+    after_id: int | None = None,
     limit: int | None = None,
     newest_first: bool = False,
 ) -> list[Event]:
-    """Events matching every given filter (kind may end in "*" for a prefix, e.g. "zero_update.*")."""
+    """Events matching every given filter (kind may end in "*" for a prefix, e.g. "zero_update.*"). `after_id` is
+    a reader's cursor: only events appended after the one it saw last (ids only grow)."""
     t = store.events
     q = select(t)
+    if after_id is not None:
+        q = q.where(t.c.id > after_id)
     if kind is not None:
         q = q.where(t.c.kind.startswith(kind[:-1]) if kind.endswith("*") else t.c.kind == kind)
     for col, value in ((t.c.actor, actor), (t.c.agency, agency), (t.c.subject, subject)):

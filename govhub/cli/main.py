@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "govhub.cli.template_cmd",  # template
     "govhub.cli.status_cmd",  # status, zero-update
     "govhub.cli.quality_cmd",  # quality suites, quality docs
+    "govhub.cli.events_cmd",  # events, events verify
 ]
 
 

@@ -1,0 +1,107 @@
+"""`govhub events` (the hash-chained event log: who did what, when) and `govhub events verify` (is it intact?).
+
+`verify` walks the whole chain and prints its head (last id and hash). Write the head down somewhere else (a ticket,
+a printed report): `verify --head ID:HASH` later proves that event still stands where it stood, which a chain alone
+cannot prove when its newest rows were cut off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    e = sub.add_parser("events", help="the event log (audit trail); `events verify` checks its hash chain")
+    e.add_argument("--kind", help='event kind, or a prefix ending in "*" (e.g. "load.*", "zero_update.*")')
+    e.add_argument("--agency", help="only this agency's events")
+    e.add_argument("--actor", help="only this person's (or system's) events")
+    e.add_argument("--subject", help="only events about this subject (e.g. mzj/dibao)")
+    e.add_argument(
+        "--since", type=_day_or_time, metavar="WHEN", help="from this date/time (UTC, ISO 8601) on"
+    )
+    e.add_argument("--after", type=int, metavar="ID", help="only events after this id (a reader's cursor)")
+    e.add_argument(
+        "--limit", type=int, default=50, help="at most this many, newest first (default 50; 0: all)"
+    )
+    e.add_argument("--json", action="store_true", help="full events with payload and hashes, oldest first")
+    e.set_defaults(handler=list_cmd)
+    verbs = e.add_subparsers(dest="verb")
+    v = verbs.add_parser("verify", help="check every link of the hash chain; print its head")
+    v.add_argument(
+        "--head", metavar="ID:HASH", help="a head written down earlier: it must still be in the chain"
+    )
+    v.add_argument("--json", action="store_true")
+    v.set_defaults(handler=verify_cmd)
+
+
+def _day_or_time(text: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date or time (ISO 8601)") from None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def list_cmd(args: argparse.Namespace) -> int:
+    from govhub.cli.output import print_json, print_table
+    from govhub.config import get_settings
+    from govhub.events import list_events
+
+    events = list_events(
+        get_settings(),
+        kind=args.kind,
+        actor=args.actor,
+        agency=args.agency,
+        subject=args.subject,
+        since=args.since,
+        after_id=args.after,
+        limit=args.limit or None,
+        newest_first=not args.json,
+    )
+    if args.json:
+        print_json([e.__dict__ for e in events])
+        return 0
+    rows = [(e.id, e.at, e.kind, e.actor, e.agency or "—", e.subject, _summary(e.payload)) for e in events]
+    print_table(["id", "at (UTC)", "kind", "actor", "agency", "subject", "payload"], rows)
+    return 0
+
+
+def _summary(payload: dict, width: int = 60) -> str:
+    text = ", ".join(f"{k}={v}" for k, v in payload.items() if not isinstance(v, dict | list))
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def verify_cmd(args: argparse.Namespace) -> int:
+    from govhub.cli.output import print_json
+    from govhub.config import get_settings
+    from govhub.events import list_events, verify_chain
+
+    settings = get_settings()
+    problems = verify_chain(settings)
+    newest = list_events(settings, newest_first=True, limit=1)
+    head = f"{newest[0].id}:{newest[0].hash}" if newest else None
+    if args.head:
+        problems += _head_problems(settings, args.head)
+    if args.json:
+        print_json({"intact": not problems, "head": head, "problems": problems})
+    else:
+        for p in problems:
+            print(f"BROKEN  {p}")
+        print(f"{'intact' if not problems else 'NOT intact'}: head {head or '(empty log)'}")
+    return 1 if problems else 0
+
+
+def _head_problems(settings, head: str) -> list[str]:
+    from govhub.cli.common import CliError
+    from govhub.events import list_events
+
+    number, _, digest = head.partition(":")
+    if not number.isdigit() or not digest:
+        raise CliError(f"--head must be ID:HASH as printed by `govhub events verify`, not {head!r}")
+    found = list_events(settings, after_id=int(number) - 1, limit=1)
+    if not found or found[0].id != int(number):
+        return [f"event {number}: the recorded head is gone (the log was cut short)"]
+    if found[0].hash != digest:
+        return [f"event {number}: hash differs from the recorded head (the log was rewritten)"]
+    return []
