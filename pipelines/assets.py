@@ -126,6 +126,19 @@ def outcome_metadata(outcome: Any) -> dict[str, Any]:
     return meta
 
 
+def _delivery_metadata(upload: Any, outcome: Any) -> dict[str, Any]:
+    return outcome_metadata(outcome) | ({"upload": upload.name} if upload is not None else {})
+
+
+def _deliveries_table(outcomes: list[tuple[Any, Any]]) -> str:
+    """Every load of a run that took several pending sheets, in the order they were loaded."""
+    lines = ["| # | file | status | rows | problems | load |", "|---|---|---|---|---|---|"]
+    for i, (upload, o) in enumerate(outcomes, 1):
+        name = upload.name if upload is not None else "—"
+        lines.append(f"| {i} | {name} | {o.status} | {o.rows} | {o.problem_count} | {o.load_id} |")
+    return "\n".join(lines)
+
+
 def _markdown_preview(rows: list[dict[str, Any]]) -> str:
     headers = list(rows[0])
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
@@ -175,21 +188,32 @@ def build_resource_asset(
                 raise dg.Failure(description=f"「{resource.name}」没有待处理的填报文件（收件箱为空）")
         else:
             uploads = [None]
-        outcome = None
+        outcomes = []
         for upload in uploads:
             outcome = ingest_resource(
                 settings, resource, upload=upload, actor=config.actor, trigger=context.run_id
             )
+            outcomes.append((upload, outcome))
             context.log.info(f"{resource.agency}/{resource.id}: {outcome.status} ({outcome.rows} rows)")
-        yield from check_results(outcome)
+        for upload, earlier in outcomes[
+            :-1
+        ]:  # each delivery of the run shows on the asset, not just the last
+            context.log_event(
+                dg.AssetObservation(asset_key=key, metadata=_delivery_metadata(upload, earlier))
+            )
+        upload, outcome = outcomes[-1]
+        metadata = _delivery_metadata(upload, outcome)
+        if len(outcomes) > 1:
+            metadata["deliveries"] = dg.MetadataValue.md(_deliveries_table(outcomes))
+        yield from check_results(outcome)  # the checks describe what is current after the run: the last load
         if outcome.status not in ("published", "zero_update"):
             raise dg.Failure(
                 description=f"{resource.name}: {outcome.status}; "
                 + "；".join(str(p) for p in outcome.problems[:5]),
-                metadata=outcome_metadata(outcome),
+                metadata=metadata,
             )
         yield dg.MaterializeResult(
-            metadata=outcome_metadata(outcome), data_version=dg.DataVersion(outcome.snapshot_id or "initial")
+            metadata=metadata, data_version=dg.DataVersion(outcome.snapshot_id or "initial")
         )
 
     return _load

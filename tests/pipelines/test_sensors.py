@@ -211,3 +211,33 @@ def _innermost(error) -> str:
     while error.cause is not None:
         error = error.cause
     return f"{error.cls_name}: {error.message.strip()}"
+
+
+def test_a_run_over_several_pending_sheets_shows_every_delivery_on_the_asset(
+    settings: Settings, demo, hydj: Resource, upload, catalog: Catalog, tmp_path: Path
+) -> None:
+    """Materialised by hand with two sheets waiting: a broken one, then a good one. Both are loaded in order; the
+    rejected one is an observation on the asset, the materialization lists both, the checks describe the last."""
+    import os
+
+    broken = tmp_path / "hydj-broken.xlsx"
+    broken.write_bytes(b"this is not a workbook")
+    first = upload(hydj, broken)
+    second = upload(hydj, sheet_file(demo, HYDJ))
+    os.utime(first, ns=(1, 1))  # the broken one was uploaded first
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            build_assets(catalog), selection=[dg.AssetKey(["mzj", "hydj"])], instance=instance
+        )
+        observations = instance.fetch_observations(dg.AssetKey(["mzj", "hydj"]), limit=10).records
+    assert result.success
+    (observed,) = observations
+    seen = observed.asset_observation.metadata
+    assert seen["status"].value == "rejected" and seen["upload"].value == "hydj-broken.xlsx"
+    materialized = outcome_of(result)
+    assert materialized["status"] == "published"
+    (event,) = result.get_asset_materialization_events()
+    table = event.step_materialization_data.materialization.metadata["deliveries"].value
+    assert table.index("hydj-broken.xlsx") < table.index(second.name) and "rejected" in table
+    checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
+    assert all(checks.values()), checks
