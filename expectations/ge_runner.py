@@ -164,4 +164,7 @@ def build_data_docs(
         warnings.filterwarnings("ignore", message="This pattern is interpreted as a regular expression")
         checkpoint.run(batch_parameters={"dataframe": frame_for_ge(con, relation)})
     context.build_data_docs(site_names=[SITE_NAME])
+    from govhub.expectations.offline_docs import localize_site
+
+    localize_site(site_dir)  # no CDN: government networks often have no internet
     return site_dir / "index.html"

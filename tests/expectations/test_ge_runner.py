@@ -99,3 +99,37 @@ def test_data_docs_are_written_under_reports(
     assert (
         "scjgj.licences" in html and "expect_column_values_to_be_valid_cn_id" in html.replace("-", "_")
     ) or "valid_cn_id" in html
+
+
+def test_data_docs_need_no_internet(tmp_path: Path, planted: tuple[duckdb.DuckDBPyConnection, dict]) -> None:
+    """Every stylesheet and script of every page is served from the site itself (relative paths that exist), nothing
+    from a CDN: the district's network has no internet."""
+    import re
+
+    from govhub.expectations.offline_docs import LOCAL
+
+    con, suite = planted
+    build_data_docs(
+        get_settings(home=tmp_path), licence_resource(primary_key=["uscc", "permit_no"]), con, "staged", suite
+    )
+    site = tmp_path / "reports" / "data_docs"
+    pages = list(site.rglob("*.html"))
+    assert len(pages) >= 3  # index, suite, validation result
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assets = re.findall(r'<(?:link|script)\b[^>]*?(?:href|src)="([^"]+)"', html)
+        assert assets, page
+        remote = [a for a in assets if a.startswith(("http:", "https:", "//"))]
+        assert remote == [], (page, remote)
+        vendored = [
+            a for a in assets if "static/vendor/" in a
+        ]  # (GE's own favicon link is a level off: its bug)
+        assert len(vendored) >= 10
+        for asset in vendored:
+            assert (page.parent / asset).resolve().is_file(), (page, asset)
+        assert "bootstrap.min.css" in html and "integrity=" not in html
+    vendor = site / "static" / "vendor"
+    css = (vendor / "css" / "fontawesome-all.min.css").read_text(encoding="utf-8")
+    fonts = set(re.findall(r"url\(\.\./webfonts/([^)]+\.woff2)\)", css))
+    assert fonts and all((vendor / "webfonts" / f).is_file() for f in fonts)
+    assert set(LOCAL.values()) <= {p.relative_to(vendor).as_posix() for p in vendor.rglob("*.*")}
