@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup lint format bench clean
+.PHONY: run test setup browser lint format bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -18,7 +18,16 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(BIN)/govhub demo
 
-test: $(STAMP)
+# Browser tests drive Debian's Chromium with Playwright; installed here when missing (as root, or through sudo).
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update -qq >/dev/null && $$SUDO apt-get install -y -qq chromium >/dev/null; } || \
+	  { echo "could not install chromium: install Debian's chromium package, then run make test again"; exit 1; }; }
+
+test: $(STAMP) browser
 	$(BIN)/ruff format --check . && $(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -15,7 +15,10 @@ import shutil
 from pathlib import Path
 
 VENDOR = Path(__file__).parent / "static" / "vendor"
-SITE_VENDOR = Path("static") / "vendor"
+SITE_STATIC = Path("static")  # the site's own static folder (GE puts its images and styles there)
+GE_IMAGES = (
+    "https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/"  # GE's logo: also in static/images
+)
 
 LOCAL: dict[str, str] = {
     "https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css": "bootstrap.min.css",
@@ -49,11 +52,13 @@ DROPPED = (
 )
 _TAG = re.compile(r'<(link|script)\b[^>]*?\b(?:href|src)="(https?://[^"]+)"[^>]*>(?:\s*</script>)?', re.S)
 _SRI = re.compile(r'\s+(?:integrity|crossorigin)="[^"]*"')
+_GE_IMAGE = re.compile(re.escape(GE_IMAGES) + r'([\w.-]+)(?:\?[^"]*)?')
 
 
-def localize_page(html: str, vendor_dir: str) -> str:
-    """`html` with every vendored CDN reference pointing into `vendor_dir` (a relative URL path) and every
-    unvendored script or stylesheet tag of DROPPED removed; other links (e.g. a logo image) are left alone."""
+def localize_page(html: str, static_dir: str) -> str:
+    """`html` with every vendored CDN reference pointing into `static_dir`/vendor (a relative URL path), GE's logo
+    at the copy in `static_dir`/images, and the script and stylesheet tags of DROPPED removed."""
+    vendor_dir = f"{static_dir}/vendor"
 
     def swap(match: re.Match[str]) -> str:
         tag, url = match.group(0), match.group(2)
@@ -63,19 +68,17 @@ def localize_page(html: str, vendor_dir: str) -> str:
             return tag
         return _SRI.sub("", tag.replace(url, f"{vendor_dir}/{LOCAL[url]}"))  # the hashes are the CDN files'
 
-    return _TAG.sub(swap, html)
+    return _GE_IMAGE.sub(lambda m: f"{static_dir}/images/{m.group(1)}", _TAG.sub(swap, html))
 
 
 def localize_site(site_dir: Path) -> int:
     """Copy the vendored assets into the site and rewrite its pages; returns the number of pages rewritten."""
-    target = site_dir / SITE_VENDOR
-    shutil.copytree(
-        VENDOR, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("README.md", "licenses")
-    )
+    static = site_dir / SITE_STATIC
+    shutil.copytree(VENDOR, static / "vendor", dirs_exist_ok=True)  # licences and their README travel along
     rewritten = 0
     for page in site_dir.rglob("*.html"):
         html = page.read_text(encoding="utf-8")
-        relative = Path(os.path.relpath(target, page.parent)).as_posix()
+        relative = Path(os.path.relpath(static, page.parent)).as_posix()
         changed = localize_page(html, relative)
         if changed != html:
             page.write_text(changed, encoding="utf-8")

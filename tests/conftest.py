@@ -15,7 +15,10 @@ from govhub.catalog.load import require_catalog
 from govhub.catalog.model import Catalog, Resource
 from govhub.config import Settings, get_settings
 
-pytest_plugins = ["tests.servers"]  # fixtures shared by every folder: settings, pg_settings
+pytest_plugins = [
+    "tests.servers",
+    "tests.browser",
+]  # shared fixtures: settings, pg_settings; browser, offline_page
 
 REPO_CATALOG = Path(__file__).resolve().parents[1] / "catalog"
 DEMO_SCALE = 0.2  # hjrk 600 rows, sbcb/jydj 120: several API pages, fast loads

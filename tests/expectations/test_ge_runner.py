@@ -133,3 +133,29 @@ def test_data_docs_need_no_internet(tmp_path: Path, planted: tuple[duckdb.DuckDB
     fonts = set(re.findall(r"url\(\.\./webfonts/([^)]+\.woff2)\)", css))
     assert fonts and all((vendor / "webfonts" / f).is_file() for f in fonts)
     assert set(LOCAL.values()) <= {p.relative_to(vendor).as_posix() for p in vendor.rglob("*.*")}
+
+
+def test_data_docs_render_styled_in_a_browser_without_internet(
+    tmp_path: Path, planted: tuple[duckdb.DuckDBPyConnection, dict], offline_page
+) -> None:
+    """Chromium with no way out of the machine: Bootstrap's styles apply, jQuery and bootstrap-table run, GE's logo
+    shows, and the pages ask for nothing outside the site."""
+    con, suite = planted
+    settings = get_settings(home=tmp_path)
+    index = build_data_docs(
+        settings, licence_resource(primary_key=["uscc", "permit_no"]), con, "staged", suite
+    )
+    validation = next((tmp_path / "reports" / "data_docs" / "validations").rglob("*.html"))
+    for page_file in (index, validation):
+        offline_page.goto(page_file.as_uri())
+        assert offline_page.evaluate("typeof window.jQuery") == "function"
+        assert offline_page.evaluate("typeof window.jQuery.fn.bootstrapTable") == "function"
+        font = offline_page.evaluate("getComputedStyle(document.body).fontFamily")
+        assert "-apple-system" in font or "Segoe UI" in font, (
+            font
+        )  # Bootstrap's reboot, not the browser default
+        navbar = offline_page.evaluate("getComputedStyle(document.querySelector('.navbar')).display")
+        assert navbar == "flex"  # Bootstrap 4's .navbar
+        logo = offline_page.evaluate("document.querySelector('.navbar img').naturalWidth")
+        assert logo > 0  # loaded from the site's static/images
+    assert offline_page.refused == []
