@@ -134,9 +134,7 @@ def build_freshness_sensor(
                 events.append(check_evaluation(row))
                 cursor["states"][key] = signature
         known = {f"{r.agency}/{r.id}" for r in catalog.resources}
-        for event in list_events(settings, kind="zero_update.declared"):
-            if event.id <= cursor["event_id"]:
-                continue
+        for event in list_events(settings, kind="zero_update.declared", after_id=cursor["event_id"]):
             cursor["event_id"] = event.id
             if event.subject in known:
                 events.append(
