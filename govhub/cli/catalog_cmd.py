@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("catalog", help="the resource catalog (资源目录): validate, list, show, draft")
+    p = sub.add_parser("catalog", help="the resource catalog (资源目录): validate, list, show, export, draft")
     csub = p.add_subparsers(dest="catalog_command", metavar="ACTION", required=True)
 
     v = csub.add_parser("validate", help="check the catalog; exit 1 and list every problem if it is invalid")
@@ -24,6 +24,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     sh.add_argument("code", help="resource code, agency/resource key or resource id")
     sh.add_argument("--json", action="store_true")
     sh.set_defaults(handler=show)
+
+    x = csub.add_parser("export", help="the catalog as DCAT-AP JSON-LD (resources in force)")
+    x.add_argument("-o", "--output", help="file to write (default: standard output)")
+    x.add_argument(
+        "--with-snapshots", action="store_true", help="add each current snapshot as a distribution"
+    )
+    x.set_defaults(handler=export)
 
     d = csub.add_parser("draft", help="draft entries from an agency's database tables (系统对接, §9)")
     d.add_argument("--from-db", required=True, metavar="URL", help="SQLAlchemy URL of the agency's database")
@@ -110,6 +117,38 @@ def show(args: argparse.Namespace) -> int:
     else:
         print(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), end="")
     return 0
+
+
+def export(args: argparse.Namespace) -> int:
+    import json
+
+    from govhub.catalog.dcat import catalog_jsonld
+    from govhub.cli.common import settings_and_catalog
+
+    settings, catalog = settings_and_catalog()  # only a valid catalog is published
+    snapshots = _snapshot_distributions(settings, catalog) if args.with_snapshots else None
+    text = json.dumps(catalog_jsonld(catalog, snapshots=snapshots), ensure_ascii=False, indent=2) + "\n"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"DCAT-AP catalog written: {args.output}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _snapshot_distributions(settings, catalog) -> dict:
+    from govhub.catalog.dcat import distribution
+    from govhub.warehouse.snapshots import current_info, resource_paths
+
+    out = {}
+    for r in catalog.resources:
+        info = current_info(settings, r)
+        if info is None or info.initial:
+            continue
+        folder = resource_paths(settings, r).snapshot(info.id)
+        size = sum(p.stat().st_size for p in folder.rglob("*.parquet") if p.parent == folder)
+        out[r.key] = distribution(r, info.id, rows=info.rows, size=size, created_at=info.created_at)
+    return out
 
 
 def draft(args: argparse.Namespace) -> int:
