@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "govhub.cli.status_cmd",  # status, zero-update
     "govhub.cli.quality_cmd",  # quality suites, quality docs
     "govhub.cli.events_cmd",  # events, events verify
+    "govhub.cli.backup_cmd",  # backup, restore
 ]
 
 

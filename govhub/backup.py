@@ -1,0 +1,305 @@
+"""Backup and restore of a hub (§16): one tar archive that restores to an identical, verifiable hub.
+
+What a backup holds, under `govhub-backup/`:
+
+- `files/…` — landing (every input as received), hub snapshots and their metadata, problem reports, pending inbox
+  sheets: each resource's folder is copied under its load lock, so a load running meanwhile is either wholly in or
+  wholly out; snapshots and landing blobs are immutable anyway;
+- `store/<table>.jsonl` — the workflow store (event log with its hashes, submission ledger, alerts sent) exported
+  row by row, so a backup of SQLite restores into PostgreSQL and back;
+- `MANIFEST.json` — every member's size and sha256, the store's row counts and the event log's head (id:hash).
+
+Not included: hub.duckdb (views, rebuilt on restore), Dagster's run history, DuckDB spill and staging folders, and
+`secrets.yaml` (credentials belong in the secret store, not in archives; `include_secrets=True` overrides).
+
+`restore` refuses a target that already holds a hub, checks every member against the manifest before anything is
+written (a damaged archive is named file by file and restores nothing), imports the store, verifies the event chain
+and its head against the manifest, and rebuilds the DuckDB views.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import shutil
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from govhub import store
+from govhub.catalog.model import Catalog
+from govhub.config import Settings
+from govhub.problems import GovhubError, Problem
+
+ROOT = "govhub-backup"
+FORMAT = 1
+SKIPPED_DIRS = {"_staging", "_spill"}
+SKIPPED_FILES = {".lock"}
+
+
+@dataclass
+class BackupSummary:
+    path: Path
+    files: int
+    bytes: int
+    store_rows: dict[str, int]
+    event_head: str | None
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    """Files and symlinks under `folder`, skipping scratch folders and lock files, in a stable order."""
+    if not folder.exists():
+        return
+    for path in sorted(folder.iterdir()):
+        if path.name in SKIPPED_DIRS or path.name in SKIPPED_FILES or path.suffix == ".lock":
+            continue
+        if path.is_symlink() or path.is_file():
+            yield path
+        elif path.is_dir():
+            yield from _walk(path)
+
+
+def _store_rows(settings: Settings) -> dict[str, list[dict[str, Any]]]:
+    with store.read_connection(settings) as conn:
+        return {
+            name: [
+                dict(r) for r in conn.execute(select(table).order_by(*table.primary_key.columns)).mappings()
+            ]
+            for name, table in sorted(store.metadata.tables.items())
+        }
+
+
+def create_backup(
+    settings: Settings, catalog: Catalog, dest: Path, *, include_secrets: bool = False
+) -> BackupSummary:
+    """Write the hub at `settings.home` into the tar archive `dest` (written beside, then renamed into place)."""
+    from govhub.events import list_events
+    from govhub.warehouse.snapshots import resource_lock, resource_paths
+
+    home = settings.home
+    members: dict[str, dict[str, Any]] = {}
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    partial = dest.with_name(dest.name + ".partial")
+    with tarfile.open(partial, "w") as tar:
+
+        def add(path: Path) -> None:
+            name = f"{ROOT}/files/{path.relative_to(home).as_posix()}"
+            tar.add(path, arcname=name, recursive=False)
+            if path.is_symlink():
+                members[name] = {"symlink": os.readlink(path)}
+            else:
+                members[name] = {"size": path.stat().st_size, "sha256": _sha256(path)}
+
+        locked_roots = set()
+        for resource in catalog.resources:
+            root = resource_paths(settings, resource).root
+            locked_roots.add(root)
+            with resource_lock(settings, resource):  # a running load is wholly in or wholly out
+                for path in _walk(root):
+                    add(path)
+        for top in (settings.hub_dir, settings.landing_dir, settings.reports_dir, settings.inbox_dir):
+            for path in _walk(top):
+                if not any(root in path.parents for root in locked_roots):
+                    add(path)
+        alerts_log = settings.state_dir / "alerts.log"
+        if alerts_log.exists():
+            add(alerts_log)
+        if include_secrets and settings.secrets_file.exists():
+            add(settings.secrets_file)
+        rows = _store_rows(settings)
+        for name, table_rows in rows.items():
+            data = "".join(
+                json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in table_rows
+            ).encode()
+            _add_bytes(tar, f"{ROOT}/store/{name}.jsonl", data)
+            members[f"{ROOT}/store/{name}.jsonl"] = {
+                "size": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+            }
+        newest = list_events(settings, newest_first=True, limit=1)
+        head = f"{newest[0].id}:{newest[0].hash}" if newest else None
+        manifest = {
+            "format": FORMAT,
+            "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "home": str(home),
+            "store_rows": {name: len(r) for name, r in rows.items()},
+            "event_head": head,
+            "members": members,
+        }
+        _add_bytes(tar, f"{ROOT}/MANIFEST.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode())
+    with partial.open("rb") as fh:
+        os.fsync(fh.fileno())
+    partial.replace(dest)
+    files = [m for m in members.values() if "size" in m]
+    return BackupSummary(dest, len(members), sum(m["size"] for m in files), manifest["store_rows"], head)
+
+
+def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mtime = int(dt.datetime.now(dt.UTC).timestamp())
+    tar.addfile(info, io.BytesIO(data))
+
+
+def _problem(code: str, message_zh: str, **kw: Any) -> GovhubError:
+    return GovhubError(Problem(code=code, message_zh=message_zh, **kw))
+
+
+def _read_manifest(tar: tarfile.TarFile, source: Path) -> dict[str, Any]:
+    try:
+        member = tar.extractfile(f"{ROOT}/MANIFEST.json")
+        manifest = json.loads(member.read()) if member else None
+    except (KeyError, json.JSONDecodeError):
+        manifest = None
+    if not manifest or manifest.get("format") != FORMAT:
+        raise _problem(
+            "backup.not_a_backup", f"「{source.name}」不是govhub备份文件（缺少或无法识别MANIFEST.json）"
+        )
+    return manifest
+
+
+def _verify_members(tar: tarfile.TarFile, manifest: dict[str, Any], work: Path) -> list[Problem]:
+    """Extract into `work`, checking every member against the manifest; the problems found, file by file."""
+    problems: list[Problem] = []
+    expected = manifest["members"]
+    seen = set()
+    for info in tar:
+        if info.name == f"{ROOT}/MANIFEST.json":
+            continue
+        seen.add(info.name)
+        entry = expected.get(info.name)
+        target = work / info.name
+        if entry is None or not info.name.startswith(f"{ROOT}/") or ".." in Path(info.name).parts:
+            problems.append(
+                Problem(code="backup.unexpected_member", message_zh="备份中有清单之外的文件", value=info.name)
+            )
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if info.issym():
+            if entry.get("symlink") != info.linkname:
+                problems.append(Problem(code="backup.damaged", message_zh="链接与清单不符", value=info.name))
+                continue
+            os.symlink(info.linkname, target)
+            continue
+        source = tar.extractfile(info)
+        digest = hashlib.sha256()
+        with target.open("wb") as out:
+            while source is not None and (chunk := source.read(1 << 20)):
+                digest.update(chunk)
+                out.write(chunk)
+        if digest.hexdigest() != entry.get("sha256") or info.size != entry.get("size"):
+            problems.append(
+                Problem(code="backup.damaged", message_zh="文件内容与清单中的校验值不符", value=info.name)
+            )
+    for name in sorted(set(expected) - seen):
+        problems.append(
+            Problem(code="backup.missing_member", message_zh="清单中的文件在备份里缺失", value=name)
+        )
+    return problems
+
+
+def _move_into(source: Path, target: Path) -> None:
+    """Move `source`'s tree into `target`, merging folders that exist already (the store's own state folder)."""
+    if not source.exists():
+        return
+    for item in source.iterdir():
+        destination = target / item.name
+        if item.is_dir() and not item.is_symlink() and destination.is_dir():
+            _move_into(item, destination)
+        else:
+            shutil.move(str(item), str(destination))
+
+
+def _advance_sequences(conn: Any, table: Any) -> None:
+    """PostgreSQL: ids inserted explicitly do not move a serial column's sequence; move it past them."""
+    if conn.dialect.name != "postgresql":
+        return
+    from sqlalchemy import text
+
+    for column in table.primary_key.columns:
+        if column.autoincrement is True:
+            conn.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'), "
+                    f"(SELECT max({column.name}) FROM {table.name}))"
+                )
+            )
+
+
+def restore_backup(source: Path, settings: Settings, catalog: Catalog) -> dict[str, Any]:
+    """Restore the archive `source` into the empty hub `settings.home` (and its store); returns a summary."""
+    from govhub.events import list_events, verify_chain
+    from govhub.warehouse.hub import sync_hub
+
+    home = settings.home
+    if home.exists() and any(p.name in ("hub", "landing") for p in home.iterdir()):
+        raise _problem(
+            "backup.target_not_empty",
+            f"目标目录{home}中已有数据中心，恢复只能写入新的空目录",
+            value=str(home),
+        )
+    with ExitStack() as stack:
+        try:
+            tar = stack.enter_context(tarfile.open(source, "r"))
+        except (OSError, tarfile.TarError) as exc:
+            raise _problem(
+                "backup.unreadable", f"备份文件「{source.name}」无法读取（{type(exc).__name__}）"
+            ) from None
+        manifest = _read_manifest(tar, source)
+        home.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=home.parent, prefix=".restore-")))
+        problems = _verify_members(tar, manifest, work)
+        if problems:
+            raise GovhubError(problems)  # nothing was written to the target
+        with store.read_connection(settings) as conn:
+            existing = {
+                name: conn.execute(select(t).limit(1)).first() for name, t in store.metadata.tables.items()
+            }
+        if any(existing.values()):
+            raise _problem(
+                "backup.store_not_empty", "目标工作流数据库中已有记录（事件日志、台账），恢复只能写入空库"
+            )
+        home.mkdir(parents=True, exist_ok=True)
+        _move_into(work / ROOT / "files", home)
+        with store.write_transaction(settings) as conn:
+            for name, table in store.metadata.tables.items():
+                path = work / ROOT / "store" / f"{name}.jsonl"
+                text = path.read_text(encoding="utf-8") if path.exists() else ""
+                rows = [json.loads(line) for line in text.splitlines()]
+                if rows:
+                    conn.execute(insert(table), rows)
+                    _advance_sequences(conn, table)
+    broken = verify_chain(settings)
+    newest = list_events(settings, newest_first=True, limit=1)
+    head = f"{newest[0].id}:{newest[0].hash}" if newest else None
+    if broken or head != manifest["event_head"]:
+        raise _problem(
+            "backup.chain_broken",
+            "恢复后的事件日志校验失败："
+            + "；".join(broken or [f"日志头{head}与备份时的{manifest['event_head']}不一致"]),
+        )
+    sync_hub(settings, catalog)
+    return {
+        "home": str(home),
+        "files": sum(1 for m in manifest["members"] if "/files/" in m),
+        "store_rows": manifest["store_rows"],
+        "event_head": head,
+        "backed_up_at": manifest["created_at"],
+    }

@@ -1,0 +1,149 @@
+"""Backup and restore: the demo hub restores to an identical hub (same snapshots, same rows through the views, the same
+event log and ledger, its chain verified), across store backends; a damaged archive restores nothing."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from govhub.backup import create_backup, restore_backup
+from govhub.config import get_settings
+from govhub.events import list_events, verify_chain
+from govhub.governance.ledger import ledger_rows
+from govhub.ingest import ingest_resource
+from govhub.problems import GovhubError
+from govhub.warehouse.hub import connect_readonly
+from govhub.warehouse.snapshots import current_snapshot_id
+from tests.conftest import DemoHub
+
+CODES = ["gaj/hjrk", "fgj/fwjbxx", "scjgj/qydj"]  # API, database, and a second pull
+
+
+def _loaded(hub: DemoHub) -> None:
+    for code in CODES:
+        outcome = ingest_resource(hub.settings, hub.resource(code), actor="tester", trigger="test")
+        assert outcome.status == "published", (code, outcome.problems[:3])
+
+
+def _rows(settings, hub: DemoHub, code: str) -> list[tuple]:
+    r = hub.resource(code)
+    with connect_readonly(settings) as con:
+        return con.execute(f'SELECT * FROM "{r.agency}"."{r.id}" ORDER BY ALL').fetchall()
+
+
+def _events(settings) -> list[tuple]:
+    return [(e.id, e.kind, e.actor, e.subject, e.hash) for e in list_events(settings)]
+
+
+def test_a_backup_restores_to_an_identical_hub(demo_hub: DemoHub, tmp_path: Path, monkeypatch) -> None:
+    _loaded(demo_hub)
+    archive = tmp_path / "backup.tar"
+    summary = create_backup(demo_hub.settings, demo_hub.catalog, archive)
+    assert summary.files > 10 and summary.event_head and summary.store_rows["events"] >= len(CODES)
+    with tarfile.open(archive) as tar:
+        names = tar.getnames()
+    assert not any("secrets.yaml" in n or "_staging" in n or n.endswith("hub.duckdb") for n in names)
+
+    home = tmp_path / "restored"
+    monkeypatch.setenv("GOVHUB_HOME", str(home))
+    target = get_settings(home, demo_hub.settings.catalog_dir)
+    result = restore_backup(archive, target, demo_hub.catalog)
+    assert result["event_head"] == summary.event_head
+    assert verify_chain(target) == []
+    assert _events(target) == _events(demo_hub.settings)
+    assert ledger_rows(target) == ledger_rows(demo_hub.settings)
+    for code in CODES:
+        r = demo_hub.resource(code)
+        assert current_snapshot_id(target, r) == current_snapshot_id(demo_hub.settings, r)
+        assert _rows(target, demo_hub, code) == _rows(demo_hub.settings, demo_hub, code)
+    # the restored hub keeps working: the next API pull is a zero update against the restored snapshot (the API
+    # token is not in the archive: secrets come from the secret store, here the environment)
+    from govhub.demo import DEMO_API_TOKEN
+
+    monkeypatch.setenv("GOVHUB_SECRET_DEMO_API_TOKEN", DEMO_API_TOKEN)
+    again = ingest_resource(target, demo_hub.resource("gaj/hjrk"), actor="tester", trigger="test")
+    assert again.status == "zero_update", again.problems[:3]
+
+
+def test_a_sqlite_backup_restores_into_postgresql(demo_hub: DemoHub, tmp_path: Path, pg_settings) -> None:
+    """pg_settings points GOVHUB_STATE_URL at a fresh PostgreSQL schema: the store is exported row by row."""
+    import os
+
+    state_url = os.environ.pop("GOVHUB_STATE_URL")  # the demo hub's own store is SQLite
+    _loaded(demo_hub)
+    archive = tmp_path / "backup.tar"
+    create_backup(demo_hub.settings, demo_hub.catalog, archive)
+    os.environ["GOVHUB_STATE_URL"] = state_url
+    target = get_settings(tmp_path / "pg-home", demo_hub.settings.catalog_dir)
+    assert target.state_url.startswith("postgresql")
+    restore_backup(archive, target, demo_hub.catalog)
+    assert verify_chain(target) == []
+    assert len(list_events(target)) == len(list_events(demo_hub.settings))
+    # new events and ledger rows continue the restored ones (ids and sequences moved on)
+    from govhub.demo import DEMO_API_TOKEN
+
+    os.environ["GOVHUB_SECRET_DEMO_API_TOKEN"] = DEMO_API_TOKEN
+    try:
+        outcome = ingest_resource(target, demo_hub.resource("gaj/hjrk"), actor="tester", trigger="test")
+    finally:
+        del os.environ["GOVHUB_SECRET_DEMO_API_TOKEN"]
+    assert outcome.status == "zero_update", outcome.problems[:3]
+    assert verify_chain(target) == []
+
+
+def test_a_damaged_archive_restores_nothing_and_names_the_file(demo_hub: DemoHub, tmp_path: Path) -> None:
+    _loaded(demo_hub)
+    archive = tmp_path / "backup.tar"
+    create_backup(demo_hub.settings, demo_hub.catalog, archive)
+    damaged = tmp_path / "damaged.tar"
+    with tarfile.open(archive) as src, tarfile.open(damaged, "w") as dst:
+        for info in src:
+            data = src.extractfile(info).read() if info.isfile() else None
+            if (
+                data is not None
+                and info.name.endswith("part-00000.parquet")
+                and "damaged" not in info.pax_headers
+            ):
+                data = data[:-10] + b"\x00" * 10  # same size, other bytes
+                info.pax_headers = {"damaged": "1"}
+            dst.addfile(info, __import__("io").BytesIO(data) if data is not None else None)
+    target = get_settings(tmp_path / "restored", demo_hub.settings.catalog_dir)
+    with pytest.raises(GovhubError) as err:
+        restore_backup(damaged, target, demo_hub.catalog)
+    problem = err.value.problems[0]
+    assert problem.code == "backup.damaged" and problem.value.endswith("part-00000.parquet")
+    assert not (target.home / "hub").exists() and not (target.home / "landing").exists()
+
+
+def test_restore_refuses_a_hub_that_exists_and_a_file_that_is_no_backup(
+    demo_hub: DemoHub, tmp_path: Path
+) -> None:
+    _loaded(demo_hub)
+    archive = tmp_path / "backup.tar"
+    create_backup(demo_hub.settings, demo_hub.catalog, archive)
+    with pytest.raises(GovhubError) as err:
+        restore_backup(archive, demo_hub.settings, demo_hub.catalog)
+    assert err.value.problems[0].code == "backup.target_not_empty"
+    bogus = tmp_path / "bogus.tar"
+    bogus.write_bytes(b"not a tar at all")
+    with pytest.raises(GovhubError) as err:
+        restore_backup(bogus, get_settings(tmp_path / "x", demo_hub.settings.catalog_dir), demo_hub.catalog)
+    assert err.value.problems[0].code == "backup.unreadable"
+
+
+def test_backup_and_restore_commands(demo_hub: DemoHub, tmp_path: Path, monkeypatch, capsys) -> None:
+    from govhub.cli.main import main
+
+    _loaded(demo_hub)
+    archive = tmp_path / "b.tar"
+    assert main(["backup", "-o", str(archive), "--json"]) == 0
+    written = json.loads(capsys.readouterr().out)
+    assert Path(written["path"]) == archive and written["event_head"]
+    monkeypatch.setenv("GOVHUB_HOME", str(tmp_path / "fresh"))
+    assert main(["restore", str(archive)]) == 0
+    assert "event log verified" in capsys.readouterr().out
+    assert main(["restore", str(archive)]) == 1  # now the target holds a hub
+    assert "恢复只能写入新的空目录" in capsys.readouterr().err
