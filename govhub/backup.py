@@ -76,21 +76,29 @@ def _walk(folder: Path) -> Iterator[Path]:
             yield from _walk(path)
 
 
-def _store_rows(settings: Settings) -> dict[str, list[dict[str, Any]]]:
-    with store.read_connection(settings) as conn:
-        return {
-            name: [
-                dict(r) for r in conn.execute(select(table).order_by(*table.primary_key.columns)).mappings()
-            ]
-            for name, table in sorted(store.metadata.tables.items())
-        }
+def _export_store(settings: Settings, folder: Path) -> tuple[dict[str, int], str | None]:
+    """Each store table as JSON lines in `folder`, streamed in one read transaction; (row counts, event head).
+    The head is the last exported event, so it matches the export even if events are appended meanwhile."""
+    counts: dict[str, int] = {}
+    head = None
+    with store.read_connection(settings) as conn, conn.begin():
+        for name, table in sorted(store.metadata.tables.items()):
+            n = 0
+            with (folder / f"{name}.jsonl").open("w", encoding="utf-8") as out:
+                query = select(table).order_by(*table.primary_key.columns).execution_options(yield_per=5000)
+                for row in conn.execute(query).mappings():
+                    out.write(json.dumps(dict(row), ensure_ascii=False, sort_keys=True) + "\n")
+                    n += 1
+                    if name == store.events.name:
+                        head = f"{row['id']}:{row['hash']}"
+            counts[name] = n
+    return counts, head
 
 
 def create_backup(
     settings: Settings, catalog: Catalog, dest: Path, *, include_secrets: bool = False
 ) -> BackupSummary:
     """Write the hub at `settings.home` into the tar archive `dest` (written beside, then renamed into place)."""
-    from govhub.events import list_events
     from govhub.warehouse.snapshots import resource_lock, resource_paths
 
     home = settings.home
@@ -123,23 +131,17 @@ def create_backup(
             add(alerts_log)
         if include_secrets and settings.secrets_file.exists():
             add(settings.secrets_file)
-        rows = _store_rows(settings)
-        for name, table_rows in rows.items():
-            data = "".join(
-                json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in table_rows
-            ).encode()
-            _add_bytes(tar, f"{ROOT}/store/{name}.jsonl", data)
-            members[f"{ROOT}/store/{name}.jsonl"] = {
-                "size": len(data),
-                "sha256": hashlib.sha256(data).hexdigest(),
-            }
-        newest = list_events(settings, newest_first=True, limit=1)
-        head = f"{newest[0].id}:{newest[0].hash}" if newest else None
+        with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".store-") as scratch:
+            counts, head = _export_store(settings, Path(scratch))
+            for path in sorted(Path(scratch).iterdir()):
+                name = f"{ROOT}/store/{path.name}"
+                tar.add(path, arcname=name, recursive=False)
+                members[name] = {"size": path.stat().st_size, "sha256": _sha256(path)}
         manifest = {
             "format": FORMAT,
             "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
             "home": str(home),
-            "store_rows": {name: len(r) for name, r in rows.items()},
+            "store_rows": counts,
             "event_head": head,
             "members": members,
         }
@@ -215,6 +217,19 @@ def _verify_members(tar: tarfile.TarFile, manifest: dict[str, Any], work: Path) 
     return problems
 
 
+def _import_rows(conn: Any, table: Any, path: Path, chunk: int = 5000) -> None:
+    batch: list[dict[str, Any]] = []
+    with path.open(encoding="utf-8") as rows:
+        for line in rows:
+            batch.append(json.loads(line))
+            if len(batch) >= chunk:
+                conn.execute(insert(table), batch)
+                batch = []
+    if batch:
+        conn.execute(insert(table), batch)
+    _advance_sequences(conn, table)
+
+
 def _move_into(source: Path, target: Path) -> None:
     """Move `source`'s tree into `target`, merging folders that exist already (the store's own state folder)."""
     if not source.exists():
@@ -281,11 +296,8 @@ def restore_backup(source: Path, settings: Settings, catalog: Catalog) -> dict[s
         with store.write_transaction(settings) as conn:
             for name, table in store.metadata.tables.items():
                 path = work / ROOT / "store" / f"{name}.jsonl"
-                text = path.read_text(encoding="utf-8") if path.exists() else ""
-                rows = [json.loads(line) for line in text.splitlines()]
-                if rows:
-                    conn.execute(insert(table), rows)
-                    _advance_sequences(conn, table)
+                if path.exists():
+                    _import_rows(conn, table, path)
     broken = verify_chain(settings)
     newest = list_events(settings, newest_first=True, limit=1)
     head = f"{newest[0].id}:{newest[0].hash}" if newest else None
