@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "govhub.cli.quality_cmd",  # quality suites, quality docs
     "govhub.cli.events_cmd",  # events, events verify
     "govhub.cli.backup_cmd",  # backup, restore
+    "govhub.cli.scorecard_cmd",  # scorecard
 ]
 
 

@@ -1,0 +1,160 @@
+"""Per-agency scorecards over a period (§18–§19), from what the hub already records.
+
+For each agency and the window [start, end]:
+
+- catalog compiled: its resources in force (published or changed) against all it has catalogued (drafts pending);
+- catalog kept up to date: changed entries not re-published within 2 working days (§10), and open drift flags
+  (deliveries no longer matching the catalog) whose 2-working-day deadline passed by `end`;
+- annual review: resources in force whose yearly full review is overdue at `end` (§10);
+- aggregated: resources in force with at least one published snapshot;
+- refreshed on time (§11): every period owed in the window — a period is owed when its due date (period end + the
+  resource's grace working days) falls in [start, end] and the resource was in force — counted as on time (updated or
+  zero update, declared or automatic, by the due date), late, or missing, from the submission ledger;
+- requests answered on time and data used: not measured until sharing exists (None, shown as "—").
+
+The score is the mean of the measured rates, in percent; an agency below `RECTIFY_BELOW` or with anything overdue in its
+catalog gets a rectification notice (§19) naming what to fix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from govhub.catalog.model import Catalog, LifecycleStatus, Resource
+from govhub.config import Settings
+from govhub.governance.freshness import Period, due_date, period_of, policy_for
+from govhub.governance.ledger import LedgerEntry, LedgerState, ledger_by_resource
+from govhub.governance.workdays import WorkdayCalendar
+
+RECTIFY_BELOW = 80.0
+IN_FORCE = (LifecycleStatus.PUBLISHED, LifecycleStatus.CHANGED)
+ON_TIME = (
+    LedgerState.UPDATED,
+    LedgerState.ZERO_UPDATE_DECLARED,
+    LedgerState.ZERO_UPDATE_AUTO,
+    LedgerState.AMENDED,
+)
+
+
+@dataclass
+class AgencyScore:
+    agency: str
+    name: str
+    catalogued: int
+    in_force: int
+    catalog_changes_overdue: list[str] = field(default_factory=list)
+    reviews_overdue: list[str] = field(default_factory=list)
+    aggregated: int = 0
+    periods_owed: int = 0
+    on_time: int = 0
+    late: int = 0
+    missing: list[str] = field(default_factory=list)  # "resource period" that were never delivered
+    requests_answered_rate: float | None = None  # sharing does not exist yet
+    data_used: int | None = None
+
+    @property
+    def rates(self) -> dict[str, float | None]:
+        def pct(part: int, whole: int) -> float | None:
+            return round(100.0 * part / whole, 1) if whole else None
+
+        kept = self.in_force - len(self.catalog_changes_overdue)
+        return {
+            "catalog_compiled": pct(self.in_force, self.catalogued),
+            "catalog_up_to_date": pct(kept, self.in_force),
+            "annual_review": pct(self.in_force - len(self.reviews_overdue), self.in_force),
+            "aggregated": pct(self.aggregated, self.in_force),
+            "refreshed_on_time": pct(self.on_time, self.periods_owed),
+            "requests_answered_on_time": self.requests_answered_rate,
+        }
+
+    @property
+    def score(self) -> float | None:
+        measured = [v for v in self.rates.values() if v is not None]
+        return round(sum(measured) / len(measured), 1) if measured else None
+
+    @property
+    def rectification(self) -> list[str]:
+        """What the agency must fix (§19), in Chinese; empty when nothing."""
+        todo = []
+        if self.score is not None and self.score < RECTIFY_BELOW:
+            todo.append(f"综合得分{self.score}低于{RECTIFY_BELOW:g}分")
+        if self.catalog_changes_overdue:
+            todo.append(f"目录变更逾期未发布：{'、'.join(self.catalog_changes_overdue)}")
+        if self.reviews_overdue:
+            todo.append(f"年度全面维护逾期：{'、'.join(self.reviews_overdue)}")
+        if self.missing:
+            todo.append(f"未按期报送：{'、'.join(self.missing[:10])}{'等' if len(self.missing) > 10 else ''}")
+        return todo
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"rates": self.rates, "score": self.score, "rectification": self.rectification}
+
+
+def _owed_periods(
+    resource: Resource, start: dt.date, end: dt.date, calendar: WorkdayCalendar
+) -> list[Period]:
+    """Periods whose due date falls in [start, end] and that began after the resource came into force."""
+    first = period_of(resource.cycle, start - dt.timedelta(days=400))
+    if first is None or resource.published_on is None:
+        return []
+    since = period_of(resource.cycle, resource.published_on)
+    policy = policy_for(resource)
+    owed, period = [], first
+    while period.start <= end:
+        due = due_date(period, calendar, policy)
+        if start <= due <= end and since is not None and period.start >= since.start:
+            owed.append(period)
+        period = period.next()
+    return owed
+
+
+def _delivery(entries: dict[str, LedgerEntry], period: Period) -> str:
+    entry = entries.get(period.id)
+    if entry is None or entry.state in (LedgerState.MISSING, LedgerState.REJECTED):
+        return "missing"
+    return "on_time" if entry.state in ON_TIME else "late"
+
+
+def agency_scores(
+    settings: Settings, catalog: Catalog, start: dt.date, end: dt.date, calendar: WorkdayCalendar
+) -> list[AgencyScore]:
+    """One scorecard per agency for the window [start, end] (dates in Beijing)."""
+    from govhub.governance.alerts import catalog_change_overdue, catalog_review_due
+    from govhub.governance.drift import open_flags
+    from govhub.warehouse.snapshots import current_info
+
+    ledger = ledger_by_resource(settings)
+    drift = {(f.agency, f.resource) for f in open_flags(settings) if f.deadline < end}
+    scores = {
+        a.id: AgencyScore(a.id, a.short_name or a.name, catalogued=0, in_force=0)
+        for a in catalog.agencies.values()
+    }
+    for r in catalog.resources:
+        s = scores.setdefault(r.agency, AgencyScore(r.agency, r.agency, 0, 0))
+        if r.status is LifecycleStatus.RETIRED:
+            continue
+        s.catalogued += 1
+        if r.status not in IN_FORCE:
+            continue
+        s.in_force += 1
+        label = f"{r.name}（{r.code}）"
+        if catalog_change_overdue(r, end, calendar) or r.key in drift:
+            s.catalog_changes_overdue.append(label)
+        if catalog_review_due(r, end):
+            s.reviews_overdue.append(label)
+        info = current_info(settings, r)
+        if info is not None and not info.initial:
+            s.aggregated += 1
+        entries = {e.period: e for e in ledger.get(r.key, [])}
+        for period in _owed_periods(r, start, end, calendar):
+            s.periods_owed += 1
+            verdict = _delivery(entries, period)
+            if verdict == "on_time":
+                s.on_time += 1
+            elif verdict == "late":
+                s.late += 1
+            else:
+                s.missing.append(f"{r.name} {period.id}")
+    return sorted(scores.values(), key=lambda s: s.agency)

@@ -1,0 +1,67 @@
+"""`govhub scorecard [--from DATE] [--to DATE] [--json]`: per-agency scorecards (§18) and rectification (§19)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    s = sub.add_parser(
+        "scorecard", help="per-agency scorecards over a period, with rectification notices (§18–19)"
+    )
+    s.add_argument(
+        "--from",
+        dest="start",
+        type=dt.date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="first day (default: the first day of this quarter, Beijing)",
+    )
+    s.add_argument(
+        "--to",
+        dest="end",
+        type=dt.date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="last day (default: today, Beijing)",
+    )
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(handler=scorecard)  # fmt: skip
+
+
+def scorecard(args: argparse.Namespace) -> int:
+    from govhub.cli.common import CliError, settings_and_catalog
+    from govhub.cli.output import print_json, print_table
+    from govhub.governance.alerts import today_in_beijing
+    from govhub.governance.scorecard import agency_scores
+    from govhub.governance.workdays import calendar_for
+
+    settings, catalog = settings_and_catalog()
+    end = args.end or today_in_beijing()
+    start = args.start or dt.date(end.year, (end.month - 1) // 3 * 3 + 1, 1)
+    if start > end:
+        raise CliError(f"--from {start} is after --to {end}")
+    scores = agency_scores(settings, catalog, start, end, calendar_for(settings.catalog_dir))
+    if args.json:
+        print_json(
+            {"from": start.isoformat(), "to": end.isoformat(), "agencies": [s.to_dict() for s in scores]}
+        )
+        return 0
+
+    def pct(value: float | None) -> str:
+        return "—" if value is None else f"{value:g}%"
+
+    print(f"政务数据资源共享考核 {start} 至 {end}")
+    rows = []
+    for s in scores:
+        r = s.rates
+        rows.append([s.agency, s.name, f"{s.in_force}/{s.catalogued}", pct(r["catalog_up_to_date"]),
+                     pct(r["annual_review"]), pct(r["aggregated"]),
+                     f"{s.on_time}/{s.periods_owed}" + (f"（逾期{s.late}）" if s.late else ""),
+                     pct(r["requests_answered_on_time"]), "—" if s.score is None else f"{s.score:g}"])  # fmt: skip
+    print_table(
+        ["机构", "名称", "目录", "目录及时", "年度维护", "已归集", "按期更新", "需求答复", "得分"], rows
+    )
+    notices = [(s, s.rectification) for s in scores if s.rectification]
+    for s, todo in notices:
+        print(f"\n整改通知 {s.name}：" + "；".join(todo))
+    return 0

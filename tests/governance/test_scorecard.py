@@ -1,0 +1,98 @@
+"""Per-agency scorecards (§18–19) computed from the catalog and the submission ledger, on the working-day calendar."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from govhub.catalog.model import Agency, Catalog, Steward
+from govhub.governance.ledger import record_load_outcome
+from govhub.governance.scorecard import agency_scores
+from govhub.governance.workdays import WorkdayCalendar
+
+from .conftest import at, make_resource
+
+D = date.fromisoformat
+CAL = WorkdayCalendar()
+
+
+def _agency(aid: str, name: str) -> Agency:
+    return Agency(id=aid, name=name, uscc="11310117002425109R", steward=Steward(name="张三"))
+
+
+def _catalog() -> Catalog:
+    weekly = make_resource("population", "weekly", published_on=D("2026-10-01"), reviewed_on=D("2026-06-01"))
+    monthly = make_resource(
+        "licences", "monthly", agency="shichang", published_on=D("2026-01-01"), reviewed_on=D("2025-01-01")
+    )
+    changed = make_resource("permits", "monthly", agency="shichang", status="changed", changed_on=D("2026-11-02"),
+                            published_on=D("2026-01-01"), reviewed_on=D("2026-05-01"))  # fmt: skip
+    draft = make_resource("plans", "yearly", agency="shichang", status="draft")
+    return Catalog(
+        agencies={"gongan": _agency("gongan", "公安分局"), "shichang": _agency("shichang", "市场监管局")},
+        resources=[weekly, monthly, changed, draft],
+    )
+
+
+def test_on_time_late_and_missing_periods_are_counted_per_agency(settings) -> None:
+    catalog = _catalog()
+    population = catalog.resources[0]
+    # W44 (26 Oct–1 Nov) due Tue 3 Nov, W45 due 10 Nov, W46 due 17 Nov, W47 due 24 Nov: 1–25 Nov owes W44–W47
+    record_load_outcome(
+        settings,
+        population,
+        {"status": "published", "actor": "张三", "period": "2026-W44"},
+        at=at("2026-11-02T10:00"),
+    )  # W44
+    record_load_outcome(
+        settings,
+        population,
+        {"status": "zero_update", "actor": "张三", "period": "2026-W45"},
+        at=at("2026-11-10T10:00"),
+    )  # W45
+    record_load_outcome(
+        settings,
+        population,
+        {"status": "published", "actor": "张三", "period": "2026-W46"},
+        at=at("2026-11-20T10:00"),
+    )  # W46, late
+    scores = {s.agency: s for s in agency_scores(settings, catalog, D("2026-11-01"), D("2026-11-25"), CAL)}
+    gongan = scores["gongan"]
+    assert (gongan.periods_owed, gongan.on_time, gongan.late) == (4, 2, 1)
+    assert gongan.missing == ["实有人口基本信息 2026-W47"]
+    assert gongan.rates["refreshed_on_time"] == 50.0 and gongan.rates["requests_answered_on_time"] is None
+    assert gongan.reviews_overdue == [] and gongan.catalog_changes_overdue == []
+    assert any("未按期报送" in t for t in gongan.rectification)
+
+    shichang = scores["shichang"]
+    assert (shichang.catalogued, shichang.in_force) == (3, 2)  # the draft is catalogued, not in force
+    assert shichang.rates["catalog_compiled"] == 66.7
+    assert len(shichang.reviews_overdue) == 1  # licences: last reviewed 2025-01-01
+    assert len(shichang.catalog_changes_overdue) == 1  # permits: changed 2 Nov, due 4 Nov, still "changed"
+    assert (
+        shichang.periods_owed == 2 and shichang.on_time == 0
+    )  # October for both monthly resources, nothing delivered
+    assert shichang.score is not None and shichang.score < 80 and shichang.rectification
+
+
+def test_a_resource_owes_nothing_before_it_came_into_force(settings) -> None:
+    catalog = _catalog()
+    scores = {s.agency: s for s in agency_scores(settings, catalog, D("2026-09-01"), D("2026-09-30"), CAL)}
+    assert scores["gongan"].periods_owed == 0  # published 1 October
+
+
+def test_scorecard_command(settings, monkeypatch, capsys) -> None:
+    import json
+    from pathlib import Path
+
+    from govhub.cli.main import main
+
+    catalog = Path(__file__).resolve().parents[2] / "catalog"
+    assert (
+        main(["--catalog", str(catalog), "scorecard", "--from", "2026-10-01", "--to", "2026-11-24", "--json"])
+        == 0
+    )
+    report = json.loads(capsys.readouterr().out)
+    assert len(report["agencies"]) == 8 and all("score" in a for a in report["agencies"])
+    assert main(["--catalog", str(catalog), "scorecard", "--from", "2026-10-01", "--to", "2026-11-24"]) == 0
+    out = capsys.readouterr().out
+    assert "政务数据资源共享考核" in out and "整改通知" in out  # nothing delivered in this empty hub
