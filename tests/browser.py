@@ -18,8 +18,10 @@ def chromium_path() -> str | None:
     return os.environ.get("GOVHUB_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+@pytest.fixture(
+    scope="module"
+)  # not longer: Playwright's event loop must not outlive its tests (Dagster's runs
+def browser() -> Iterator[Any]:  # later in the session would find it and warn)
     path = chromium_path()
     if path is None:
         pytest.fail(
