@@ -87,6 +87,20 @@ alerts_sent = Table(
     Column("message_zh", Text),
 )
 
+# §16–§17: the people who act (data stewards, reviewers, the office, analysts, engineers), each of one agency.
+people = Table(
+    "people",
+    metadata,
+    Column("id", String(100), primary_key=True),  # login name, e.g. "zhangmin"
+    Column("name", String(200), nullable=False),  # 姓名, as recorded with every action
+    Column("agency", String(100), nullable=False),
+    Column(
+        "roles", String(200), nullable=False
+    ),  # comma-separated: steward, reviewer, office, analyst, engineer
+    Column("active", Integer, nullable=False, default=1),
+    Column("updated_at", String(32), nullable=False),
+)
+
 _engines: dict[str, Engine] = {}
 _created: dict[str, frozenset[str]] = {}
 _lock = threading.Lock()

@@ -157,7 +157,11 @@ def upload(args: argparse.Namespace) -> int:
     settings, catalog = _setup()
     resource = find_resource(catalog, args.resource)
     # Loaded straight from where it is (landing keeps its bytes); the inbox is for the sensor.
-    outcome = materialize_resource(settings, catalog, resource, upload=args.file.resolve(), actor=args.by)
+    from govhub.people import authorize
+    from govhub.roles import Role
+
+    actor = authorize(settings, args.by, Role.STEWARD, resource.agency, action_zh="上传填报文件")
+    outcome = materialize_resource(settings, catalog, resource, upload=args.file.resolve(), actor=actor)
     if args.json:
         from govhub.cli.output import print_json
 

@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "govhub.cli.events_cmd",  # events, events verify
     "govhub.cli.backup_cmd",  # backup, restore
     "govhub.cli.scorecard_cmd",  # scorecard
+    "govhub.cli.people_cmd",  # people add / list / deactivate
 ]
 
 

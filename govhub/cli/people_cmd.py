@@ -1,0 +1,69 @@
+"""`govhub people add|list|deactivate`: who may act, for which agency, in which roles (§16–§17)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from govhub.roles import Role
+
+    p = sub.add_parser(
+        "people", help="people and roles: stewards, reviewers, the office, analysts, engineers"
+    )
+    psub = p.add_subparsers(dest="verb", required=True)
+    a = psub.add_parser("add", help="register a person, or change their name, agency or roles")
+    a.add_argument("id", help="login name, e.g. zhangmin")
+    a.add_argument("--name", required=True, help="姓名, as recorded with every action")
+    a.add_argument("--agency", required=True, help="agency id from the catalog")
+    a.add_argument(
+        "--role", action="append", required=True, choices=[r.value for r in Role], help="repeatable"
+    )
+    a.add_argument("--by", required=True, metavar="PERSON", help="who registers them (recorded)")
+    a.set_defaults(handler=add)
+    ls = psub.add_parser("list", help="everyone registered")
+    ls.add_argument("--agency")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(handler=list_cmd)
+    d = psub.add_parser("deactivate", help="a person who left: their history stays, they can no longer act")
+    d.add_argument("id")
+    d.add_argument("--by", required=True, metavar="PERSON")
+    d.set_defaults(handler=deactivate_cmd)
+
+
+def add(args: argparse.Namespace) -> int:
+    from govhub.cli.common import settings_and_catalog
+    from govhub.people import save_person
+    from govhub.roles import Role
+
+    settings, catalog = settings_and_catalog()
+    person = save_person(settings, args.id, name=args.name, agency=args.agency, roles=[Role(r) for r in args.role],
+                         by=args.by, known_agencies=set(catalog.agencies))  # fmt: skip
+    print(f"登记：{person.name}（{person.id}），{person.agency}，{'、'.join(r.label for r in person.roles)}")
+    return 0
+
+
+def list_cmd(args: argparse.Namespace) -> int:
+    from govhub.cli.output import print_json, print_table
+    from govhub.config import get_settings
+    from govhub.people import list_people
+
+    people = list_people(get_settings(), agency=args.agency)
+    if args.json:
+        print_json([p.to_dict() for p in people])
+        return 0
+    rows = [
+        (p.id, p.name, p.agency, "、".join(r.label for r in p.roles), "在用" if p.active else "已停用")
+        for p in people
+    ]
+    print_table(["id", "姓名", "机构", "角色", "状态"], rows)
+    return 0
+
+
+def deactivate_cmd(args: argparse.Namespace) -> int:
+    from govhub.config import get_settings
+    from govhub.people import deactivate
+
+    person = deactivate(get_settings(), args.id, by=args.by)
+    print(f"已停用：{person.name}（{person.id}）")
+    return 0

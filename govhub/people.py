@@ -1,0 +1,144 @@
+"""People and roles (§16–§17: access control by role; whoever acts is responsible).
+
+Each person belongs to one agency and holds roles: `steward` (数据专管员: catalog, uploads, zero updates, answers
+requests), `reviewer` (审核人), `office` (区科委/领导小组办公室: reviews and coordinates for every agency), `analyst`
+(分析人员: queries), `engineer` (平台工程师: runs ingestion). Every change to the registry is an event.
+
+`authorize` is how a capability checks its actor. A hub whose registry is still empty runs open (the demo, a first
+installation): actions are recorded under the name given, as before. Once anyone is registered, the actor must be a
+registered, active person with the role, acting for their own agency (the office acts for any agency).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from govhub import store
+from govhub.config import Settings
+from govhub.events import record_event, utc_stamp
+from govhub.problems import GovhubError, Problem
+from govhub.roles import Role
+
+PEOPLE_LOCK = "people"
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    name: str
+    agency: str
+    roles: tuple[Role, ...]
+    active: bool
+
+    def to_dict(self) -> dict[str, object]:
+        return {**self.__dict__, "roles": [r.value for r in self.roles]}
+
+
+def _refuse(code: str, message_zh: str, **kw: str) -> GovhubError:
+    return GovhubError(Problem(code=f"people.{code}", message_zh=message_zh, **kw))
+
+
+def _person(row: dict) -> Person:
+    roles = tuple(Role(r) for r in row["roles"].split(",") if r)
+    return Person(row["id"], row["name"], row["agency"], roles, bool(row["active"]))
+
+
+def list_people(settings: Settings, *, agency: str | None = None) -> list[Person]:
+    q = select(store.people).order_by(store.people.c.agency, store.people.c.id)
+    if agency is not None:
+        q = q.where(store.people.c.agency == agency)
+    with store.read_connection(settings) as conn:
+        return [_person(dict(r)) for r in conn.execute(q).mappings()]
+
+
+def find_person(settings: Settings, ref: str) -> Person | None:
+    """A person by login id, or by name when exactly one person has it."""
+    people = list_people(settings)
+    by_id = [p for p in people if p.id == ref]
+    by_name = [p for p in people if p.name == ref]
+    return (by_id or (by_name if len(by_name) == 1 else [None]))[0]
+
+
+def save_person(
+    settings: Settings,
+    person_id: str,
+    *,
+    name: str,
+    agency: str,
+    roles: list[Role],
+    by: str,
+    known_agencies: set[str] | None = None,
+) -> Person:
+    """Register a person or change their name, agency or roles (an event either way)."""
+    if not person_id.strip() or not name.strip():
+        raise _refuse("incomplete", "人员登记需要登录名和姓名")
+    if not roles:
+        raise _refuse("no_role", f"请为{name}指定至少一个角色", expected="、".join(r.value for r in Role))
+    if known_agencies is not None and agency not in known_agencies:
+        raise _refuse(
+            "unknown_agency",
+            f"机构“{agency}”不在目录中",
+            value=agency,
+            expected="、".join(sorted(known_agencies)),
+        )
+    row = {
+        "id": person_id,
+        "name": name,
+        "agency": agency,
+        "roles": ",".join(r.value for r in roles),
+        "active": 1,
+        "updated_at": utc_stamp(),
+    }
+    with store.write_transaction(settings, PEOPLE_LOCK) as conn:
+        before = conn.execute(select(store.people).where(store.people.c.id == person_id)).mappings().first()
+        if before is None:
+            conn.execute(store.people.insert().values(**row))
+        else:
+            conn.execute(update(store.people).where(store.people.c.id == person_id).values(**row))
+    kind = "people.registered" if before is None else "people.changed"
+    record_event(settings, kind=kind, actor=by, agency=agency, subject=f"person/{person_id}",
+                 payload={"name": name, "roles": row["roles"], "before": dict(before) if before else None})  # fmt: skip
+    return _person(row)
+
+
+def deactivate(settings: Settings, person_id: str, *, by: str) -> Person:
+    with store.write_transaction(settings, PEOPLE_LOCK) as conn:
+        row = conn.execute(select(store.people).where(store.people.c.id == person_id)).mappings().first()
+        if row is None:
+            raise _refuse("unknown_person", f"没有登录名为“{person_id}”的人员", value=person_id)
+        conn.execute(
+            update(store.people)
+            .where(store.people.c.id == person_id)
+            .values(active=0, updated_at=utc_stamp())
+        )
+    record_event(settings, kind="people.deactivated", actor=by, agency=row["agency"], subject=f"person/{person_id}",
+                 payload={"name": row["name"]})  # fmt: skip
+    return _person({**row, "active": 0})
+
+
+def authorize(settings: Settings, actor: str, role: Role, agency: str, *, action_zh: str) -> str:
+    """The name to record for `actor` doing `action_zh` for `agency`; raises when the registry says no.
+
+    With no one registered the hub runs open and `actor` is recorded as given."""
+    people = list_people(settings)
+    if not people:
+        return actor
+    person = find_person(settings, actor)
+    if person is None:
+        raise _refuse("unknown_person", f"“{actor}”不是登记在册的人员，不能{action_zh}", value=actor)
+    if not person.active:
+        raise _refuse(
+            "inactive", f"{person.name}（{person.id}）的账号已停用，不能{action_zh}", value=person.id
+        )
+    if Role.OFFICE in person.roles:
+        return person.name
+    if role not in person.roles:
+        held = "、".join(r.label for r in person.roles)
+        raise _refuse("no_role", f"{person.name}的角色为{held}，{action_zh}需要{role.label}角色", value=person.id,
+                      expected=role.label)  # fmt: skip
+    if person.agency != agency:
+        raise _refuse("other_agency", f"{person.name}属于{person.agency}，不能为{agency}{action_zh}", value=person.id,
+                      expected=agency)  # fmt: skip
+    return person.name
