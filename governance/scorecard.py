@@ -92,6 +92,11 @@ class AgencyScore:
         return asdict(self) | {"rates": self.rates, "score": self.score, "rectification": self.rectification}
 
 
+def quarter_start(day: dt.date) -> dt.date:
+    """The first day of `day`'s quarter: the default scorecard window runs from it to today."""
+    return dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+
+
 def _owed_periods(
     resource: Resource, start: dt.date, end: dt.date, calendar: WorkdayCalendar
 ) -> list[Period]:

@@ -211,7 +211,22 @@ def start_reports_site(settings, port: int) -> subprocess.Popen:
     print(
         f"reports and Data Docs: http://127.0.0.1:{port}/data_docs/index.html (rendering in the background)"
     )
+    print(f"scorecards (§18): http://127.0.0.1:{port}/scorecards/{_scorecard_report(settings).name}")
     return proc
+
+
+def _scorecard_report(settings) -> Path:
+    """This quarter's scorecard page, as `govhub scorecard --html` writes it."""
+    from govhub.catalog.load import require_catalog
+    from govhub.governance.alerts import today_in_beijing
+    from govhub.governance.scorecard import agency_scores, quarter_start
+    from govhub.governance.scorecard_report import write_scorecard_report
+    from govhub.governance.workdays import calendar_for
+
+    catalog = require_catalog(settings.catalog_dir)
+    end = today_in_beijing()
+    scores = agency_scores(settings, catalog, quarter_start(end), end, calendar_for(settings.catalog_dir))
+    return write_scorecard_report(settings, scores, quarter_start(end), end)
 
 
 def _show_a_rejection(settings, catalog, manifest: dict) -> None:

@@ -25,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="last day (default: today, Beijing)",
     )
     s.add_argument("--json", action="store_true")
+    s.add_argument("--html", action="store_true", help="also write the report page under reports/scorecards/")
     s.set_defaults(handler=scorecard)  # fmt: skip
 
 
@@ -32,15 +33,21 @@ def scorecard(args: argparse.Namespace) -> int:
     from govhub.cli.common import CliError, settings_and_catalog
     from govhub.cli.output import print_json, print_table
     from govhub.governance.alerts import today_in_beijing
-    from govhub.governance.scorecard import agency_scores
+    from govhub.governance.scorecard import agency_scores, quarter_start
     from govhub.governance.workdays import calendar_for
 
     settings, catalog = settings_and_catalog()
     end = args.end or today_in_beijing()
-    start = args.start or dt.date(end.year, (end.month - 1) // 3 * 3 + 1, 1)
+    start = args.start or quarter_start(end)
     if start > end:
         raise CliError(f"--from {start} is after --to {end}")
     scores = agency_scores(settings, catalog, start, end, calendar_for(settings.catalog_dir))
+    if args.html:
+        from govhub.governance.scorecard_report import write_scorecard_report
+
+        page = write_scorecard_report(settings, scores, start, end)
+        if not args.json:
+            print(f"report: {page}")
     if args.json:
         print_json(
             {"from": start.isoformat(), "to": end.isoformat(), "agencies": [s.to_dict() for s in scores]}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from govhub.catalog.model import Agency, Catalog, Steward
 from govhub.governance.ledger import record_load_outcome
 from govhub.governance.scorecard import agency_scores
@@ -96,3 +98,33 @@ def test_scorecard_command(settings, monkeypatch, capsys) -> None:
     assert main(["--catalog", str(catalog), "scorecard", "--from", "2026-10-01", "--to", "2026-11-24"]) == 0
     out = capsys.readouterr().out
     assert "政务数据资源共享考核" in out and "整改通知" in out  # nothing delivered in this empty hub
+
+
+def test_the_report_page_shows_every_agency_with_bars_and_notices_offline(settings, offline_page) -> None:
+    """The §18 report in Chromium with no way off the machine: a row and a bar per agency, bar length by score,
+    rates below the line marked, each rectification notice listed; nothing fetched from anywhere."""
+    from govhub.governance.scorecard_report import write_scorecard_report
+
+    catalog = _catalog()
+    population = catalog.resources[0]
+    for period in ("2026-W44", "2026-W45", "2026-W46", "2026-W47"):
+        record_load_outcome(settings, population, {"status": "published", "actor": "张三", "period": period},
+                            at=at("2026-11-02T10:00"))  # fmt: skip
+    scores = agency_scores(settings, catalog, D("2026-11-01"), D("2026-11-25"), CAL)
+    page = write_scorecard_report(settings, scores, D("2026-11-01"), D("2026-11-25"))
+    offline_page.goto(page.as_uri())
+    assert offline_page.title() == "政务数据资源共享考核 2026-11-01 至 2026-11-25"
+    assert offline_page.locator("tbody tr").count() == 2
+    widths = {
+        bar.get_attribute("data-agency"): float(bar.get_attribute("width"))
+        for bar in offline_page.locator("rect.bar").all()
+    }
+    by_agency = {s.agency: s.score for s in scores}
+    assert widths["gongan"] == pytest.approx(4 * by_agency["gongan"], abs=0.1)  # 400 px = 100 points
+    assert widths["gongan"] > widths["shichang"]
+    assert offline_page.locator('tr[data-agency="shichang"] td.low').count() >= 1
+    notices = offline_page.locator(".notice").all_inner_texts()
+    assert len(notices) == 1 and "市场监管局" in notices[0] and "年度全面维护逾期" in notices[0]
+    assert offline_page.refused == []
+    index = (page.parent / "index.html").read_text(encoding="utf-8")
+    assert page.name in index
