@@ -90,7 +90,7 @@ def evaluate_freshness(
     ledger = ledger_by_resource(settings)
     rows = []
     for r in catalog.resources:
-        if r.status in (LifecycleStatus.DRAFT, LifecycleStatus.RETIRED):
+        if not r.status.in_force:
             continue  # nothing is owed for a resource the catalog has not published
         entries = ledger.get(r.key, [])
         satisfying = [e for e in entries if e.satisfies]

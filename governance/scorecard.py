@@ -29,13 +29,11 @@ from govhub.governance.ledger import LedgerEntry, LedgerState, ledger_by_resourc
 from govhub.governance.workdays import WorkdayCalendar
 
 RECTIFY_BELOW = 80.0
-IN_FORCE = (LifecycleStatus.PUBLISHED, LifecycleStatus.CHANGED)
-ON_TIME = (
-    LedgerState.UPDATED,
-    LedgerState.ZERO_UPDATE_DECLARED,
-    LedgerState.ZERO_UPDATE_AUTO,
-    LedgerState.AMENDED,
-)
+
+
+def percent_text(value: float | None, unit: str = "%") -> str:
+    """A rate or score as shown in the scorecards: "—" when it is not measured."""
+    return "—" if value is None else f"{value:g}{unit}"
 
 
 @dataclass
@@ -56,16 +54,16 @@ class AgencyScore:
 
     @property
     def rates(self) -> dict[str, float | None]:
-        def pct(part: int, whole: int) -> float | None:
+        def rate(part: int, whole: int) -> float | None:
             return round(100.0 * part / whole, 1) if whole else None
 
         kept = self.in_force - len(self.catalog_changes_overdue)
         return {
-            "catalog_compiled": pct(self.in_force, self.catalogued),
-            "catalog_up_to_date": pct(kept, self.in_force),
-            "annual_review": pct(self.in_force - len(self.reviews_overdue), self.in_force),
-            "aggregated": pct(self.aggregated, self.in_force),
-            "refreshed_on_time": pct(self.on_time, self.periods_owed),
+            "catalog_compiled": rate(self.in_force, self.catalogued),
+            "catalog_up_to_date": rate(kept, self.in_force),
+            "annual_review": rate(self.in_force - len(self.reviews_overdue), self.in_force),
+            "aggregated": rate(self.aggregated, self.in_force),
+            "refreshed_on_time": rate(self.on_time, self.periods_owed),
             "requests_answered_on_time": self.requests_answered_rate,
         }
 
@@ -92,24 +90,27 @@ class AgencyScore:
         return asdict(self) | {"rates": self.rates, "score": self.score, "rectification": self.rectification}
 
 
-def quarter_start(day: dt.date) -> dt.date:
-    """The first day of `day`'s quarter: the default scorecard window runs from it to today."""
-    return dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+def scorecard_window(start: dt.date | None = None, end: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The window [start, end]; by default from the first day of this quarter to today (Beijing)."""
+    from govhub.governance.alerts import today_in_beijing
+
+    end = end or today_in_beijing()
+    return start or dt.date(end.year, (end.month - 1) // 3 * 3 + 1, 1), end
 
 
 def _owed_periods(
     resource: Resource, start: dt.date, end: dt.date, calendar: WorkdayCalendar
 ) -> list[Period]:
-    """Periods whose due date falls in [start, end] and that began after the resource came into force."""
-    first = period_of(resource.cycle, start - dt.timedelta(days=400))
-    if first is None or resource.published_on is None:
+    """Periods whose due date falls in [start, end], from the one the resource came into force in."""
+    if resource.published_on is None:
         return []
-    since = period_of(resource.cycle, resource.published_on)
+    first = period_of(resource.cycle, max(start - dt.timedelta(days=400), resource.published_on))
+    if first is None:  # irregular: nothing is ever owed
+        return []
     policy = policy_for(resource)
     owed, period = [], first
     while period.start <= end:
-        due = due_date(period, calendar, policy)
-        if start <= due <= end and since is not None and period.start >= since.start:
+        if start <= due_date(period, calendar, policy) <= end:
             owed.append(period)
         period = period.next()
     return owed
@@ -117,18 +118,25 @@ def _owed_periods(
 
 def _delivery(entries: dict[str, LedgerEntry], period: Period) -> str:
     entry = entries.get(period.id)
-    if entry is None or entry.state in (LedgerState.MISSING, LedgerState.REJECTED):
+    if entry is None or not entry.satisfies:
         return "missing"
-    return "on_time" if entry.state in ON_TIME else "late"
+    return "late" if entry.state is LedgerState.LATE else "on_time"
 
 
 def agency_scores(
-    settings: Settings, catalog: Catalog, start: dt.date, end: dt.date, calendar: WorkdayCalendar
+    settings: Settings,
+    catalog: Catalog,
+    start: dt.date,
+    end: dt.date,
+    calendar: WorkdayCalendar | None = None,
 ) -> list[AgencyScore]:
-    """One scorecard per agency for the window [start, end] (dates in Beijing)."""
+    """One scorecard per agency for the window [start, end] (dates in Beijing; see `scorecard_window`)."""
     from govhub.governance.alerts import catalog_change_overdue, catalog_review_due
     from govhub.governance.drift import open_flags
+    from govhub.governance.workdays import calendar_for
     from govhub.warehouse.snapshots import current_info
+
+    calendar = calendar or calendar_for(settings.catalog_dir)
 
     ledger = ledger_by_resource(settings)
     drift = {(f.agency, f.resource) for f in open_flags(settings) if f.deadline < end}
@@ -141,7 +149,7 @@ def agency_scores(
         if r.status is LifecycleStatus.RETIRED:
             continue
         s.catalogued += 1
-        if r.status not in IN_FORCE:
+        if not r.status.in_force:
             continue
         s.in_force += 1
         label = f"{r.name}（{r.code}）"

@@ -11,7 +11,7 @@ import html
 from pathlib import Path
 
 from govhub.config import Settings
-from govhub.governance.scorecard import RECTIFY_BELOW, AgencyScore
+from govhub.governance.scorecard import RECTIFY_BELOW, AgencyScore, percent_text
 
 COLUMNS = [
     ("catalog_compiled", "目录编制"),
@@ -27,10 +27,6 @@ h1{font-size:1.5em}table{border-collapse:collapse;margin:1em 0}th,td{border:1px 
 th{background:#f0f3f7}td.num{text-align:right}.low{color:#b00020;font-weight:bold}.notice{background:#fff4f4;
 border-left:4px solid #b00020;padding:.5em 1em;margin:.5em 0}.note{color:#666;font-size:.9em}
 """
-
-
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:g}%"
 
 
 def _bars(scores: list[AgencyScore]) -> str:
@@ -50,7 +46,7 @@ def _bars(scores: list[AgencyScore]) -> str:
             f'width="{bar_w * score / 100:.1f}" height="{row_h - 8}" fill="{colour}"/>'
         )
         parts.append(f'<text x="{label_w + bar_w * score / 100 + 6:.1f}" y="{y + 15}" font-size="12">'
-                     f"{'—' if s.score is None else f'{s.score:g}'}</text>")  # fmt: skip
+                     f"{percent_text(s.score, '')}</text>")  # fmt: skip
     line_x = label_w + bar_w * RECTIFY_BELOW / 100
     parts.append(
         f'<line x1="{line_x}" y1="0" x2="{line_x}" y2="{height - 20}" stroke="#999" stroke-dasharray="4"/>'
@@ -68,10 +64,10 @@ def render(scores: list[AgencyScore], start: dt.date, end: dt.date) -> str:
     for s in scores:
         rates = s.rates
         cells = "".join(
-            f'<td class="num{" low" if (v := rates[key]) is not None and v < RECTIFY_BELOW else ""}">{_pct(v)}</td>'
+            f'<td class="num{" low" if (v := rates[key]) is not None and v < RECTIFY_BELOW else ""}">{percent_text(v)}</td>'
             for key, _ in COLUMNS
         )
-        score = "—" if s.score is None else f"{s.score:g}"
+        score = percent_text(s.score, "")
         rows.append(
             f'<tr data-agency="{html.escape(s.agency)}"><td>{html.escape(s.name)}</td>'
             f'<td class="num">{s.in_force}/{s.catalogued}</td><td class="num">{s.on_time}/{s.periods_owed}</td>'

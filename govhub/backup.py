@@ -55,12 +55,29 @@ class BackupSummary:
     event_head: str | None
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
+class _HashingReader:
+    """A file object that hashes what tarfile reads from it: the manifest's sha256 is of exactly the bytes
+    archived, read once (a file replaced meanwhile cannot make the two disagree)."""
+
+    def __init__(self, fh: Any):
+        self.fh, self.digest = fh, hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.fh.read(size)
+        self.digest.update(data)
+        return data
+
+
+def _archive(tar: tarfile.TarFile, path: Path, name: str) -> dict[str, Any]:
+    """Add `path` to the archive as `name`; returns its manifest entry."""
+    info = tar.gettarinfo(str(path), arcname=name)
+    if info.issym():
+        tar.addfile(info)
+        return {"symlink": info.linkname}
     with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+        reader = _HashingReader(fh)
+        tar.addfile(info, reader)
+    return {"size": info.size, "sha256": reader.digest.hexdigest()}
 
 
 def _walk(folder: Path) -> Iterator[Path]:
@@ -109,11 +126,7 @@ def create_backup(
 
         def add(path: Path) -> None:
             name = f"{ROOT}/files/{path.relative_to(home).as_posix()}"
-            tar.add(path, arcname=name, recursive=False)
-            if path.is_symlink():
-                members[name] = {"symlink": os.readlink(path)}
-            else:
-                members[name] = {"size": path.stat().st_size, "sha256": _sha256(path)}
+            members[name] = _archive(tar, path, name)
 
         locked_roots = set()
         for resource in catalog.resources:
@@ -135,8 +148,7 @@ def create_backup(
             counts, head = _export_store(settings, Path(scratch))
             for path in sorted(Path(scratch).iterdir()):
                 name = f"{ROOT}/store/{path.name}"
-                tar.add(path, arcname=name, recursive=False)
-                members[name] = {"size": path.stat().st_size, "sha256": _sha256(path)}
+                members[name] = _archive(tar, path, name)
         manifest = {
             "format": FORMAT,
             "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
@@ -260,7 +272,7 @@ def _advance_sequences(conn: Any, table: Any) -> None:
 
 def restore_backup(source: Path, settings: Settings, catalog: Catalog) -> dict[str, Any]:
     """Restore the archive `source` into the empty hub `settings.home` (and its store); returns a summary."""
-    from govhub.events import list_events, verify_chain
+    from govhub.events import chain_head, verify_chain
     from govhub.warehouse.hub import sync_hub
 
     home = settings.home
@@ -269,6 +281,12 @@ def restore_backup(source: Path, settings: Settings, catalog: Catalog) -> dict[s
             "backup.target_not_empty",
             f"目标目录{home}中已有数据中心，恢复只能写入新的空目录",
             value=str(home),
+        )
+    with store.read_connection(settings) as conn:
+        occupied = any(conn.execute(select(t).limit(1)).first() for t in store.metadata.tables.values())
+    if occupied:
+        raise _problem(
+            "backup.store_not_empty", "目标工作流数据库中已有记录（事件日志、台账），恢复只能写入空库"
         )
     with ExitStack() as stack:
         try:
@@ -283,14 +301,6 @@ def restore_backup(source: Path, settings: Settings, catalog: Catalog) -> dict[s
         problems = _verify_members(tar, manifest, work)
         if problems:
             raise GovhubError(problems)  # nothing was written to the target
-        with store.read_connection(settings) as conn:
-            existing = {
-                name: conn.execute(select(t).limit(1)).first() for name, t in store.metadata.tables.items()
-            }
-        if any(existing.values()):
-            raise _problem(
-                "backup.store_not_empty", "目标工作流数据库中已有记录（事件日志、台账），恢复只能写入空库"
-            )
         home.mkdir(parents=True, exist_ok=True)
         _move_into(work / ROOT / "files", home)
         with store.write_transaction(settings) as conn:
@@ -299,8 +309,7 @@ def restore_backup(source: Path, settings: Settings, catalog: Catalog) -> dict[s
                 if path.exists():
                     _import_rows(conn, table, path)
     broken = verify_chain(settings)
-    newest = list_events(settings, newest_first=True, limit=1)
-    head = f"{newest[0].id}:{newest[0].hash}" if newest else None
+    head = chain_head(settings)
     if broken or head != manifest["event_head"]:
         raise _problem(
             "backup.chain_broken",

@@ -107,6 +107,14 @@ def verify_chain(settings: Settings) -> list[str]:
     return problems
 
 
+def chain_head(settings: Settings) -> str | None:
+    """The newest event as "id:hash" (what `govhub events verify` prints and backups carry); None for an empty log."""
+    t = store.events
+    with store.read_connection(settings) as conn:
+        row = conn.execute(select(t.c.id, t.c.hash).order_by(t.c.id.desc()).limit(1)).first()
+    return f"{row.id}:{row.hash}" if row else None
+
+
 def list_events(
     settings: Settings,
     *,

@@ -53,9 +53,9 @@ def list_people(settings: Settings, *, agency: str | None = None) -> list[Person
         return [_person(dict(r)) for r in conn.execute(q).mappings()]
 
 
-def find_person(settings: Settings, ref: str) -> Person | None:
-    """A person by login id, or by name when exactly one person has it."""
-    people = list_people(settings)
+def find_person(settings: Settings, ref: str, people: list[Person] | None = None) -> Person | None:
+    """A person by login id, or by name when exactly one person has it (among `people` when given)."""
+    people = list_people(settings) if people is None else people
     by_id = [p for p in people if p.id == ref]
     by_name = [p for p in people if p.name == ref]
     return (by_id or (by_name if len(by_name) == 1 else [None]))[0]
@@ -125,7 +125,7 @@ def authorize(settings: Settings, actor: str, role: Role, agency: str, *, action
     people = list_people(settings)
     if not people:
         return actor
-    person = find_person(settings, actor)
+    person = find_person(settings, actor, people)
     if person is None:
         raise _refuse("unknown_person", f"“{actor}”不是登记在册的人员，不能{action_zh}", value=actor)
     if not person.active:

@@ -207,7 +207,7 @@ class _Load:
         they pass `STAGE_MEMORY_BYTES`, then everything goes to staged.parquet in `STAGE_ROWS` row groups."""
         policy = self.resource.quality
         schema = arrow_schema(self.resource, with_row=True)
-        rows, kept, kept_bytes, buffer, buffered = 0, [], 0, [], 0
+        rows, pending, pending_rows, pending_bytes = 0, [], 0, 0  # pending: not yet written (all, in memory)
         writer: pq.ParquetWriter | None = None
         try:
             for batch in self.extract.batches:  # a GovhubError here is the source's failure → failed
@@ -219,28 +219,25 @@ class _Load:
                 if self.first_staged is None and normalised.num_rows:
                     self.first_staged = normalised.slice(0, PREVIEW_ROWS)
                 rows += normalised.num_rows
-                if writer is None:
-                    kept.append(normalised)
-                    kept_bytes += normalised.nbytes
-                    if kept_bytes <= STAGE_MEMORY_BYTES:
-                        if rows // STAGE_ROWS != (rows - normalised.num_rows) // STAGE_ROWS:
-                            pause_point("staging")
-                        continue
+                pending.append(normalised)
+                pending_rows += normalised.num_rows
+                pending_bytes += normalised.nbytes
+                if writer is None and pending_bytes <= STAGE_MEMORY_BYTES:
+                    if rows // STAGE_ROWS != (rows - normalised.num_rows) // STAGE_ROWS:
+                        pause_point("staging")
+                    continue
+                if writer is None:  # past the budget: from now on the rows stream to a file
                     writer = pq.ParquetWriter(
                         self.work / "staged.parquet", schema, compression=STAGE_COMPRESSION
                     )
-                    buffer, buffered, kept = kept, sum(b.num_rows for b in kept), []
-                else:
-                    buffer.append(normalised)
-                    buffered += normalised.num_rows
-                if buffered >= STAGE_ROWS:
-                    writer.write_table(pa.Table.from_batches(buffer, schema))
-                    buffer, buffered = [], 0
+                if pending_rows >= STAGE_ROWS:
+                    writer.write_table(pa.Table.from_batches(pending, schema))
+                    pending, pending_rows = [], 0
                     pause_point("staging")
             if writer is None:
-                self.staged_table = pa.Table.from_batches(kept, schema)
-            elif buffer:
-                writer.write_table(pa.Table.from_batches(buffer, schema))
+                self.staged_table = pa.Table.from_batches(pending, schema)
+            elif pending:
+                writer.write_table(pa.Table.from_batches(pending, schema))
         finally:
             if writer is not None:
                 writer.close()

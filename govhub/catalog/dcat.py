@@ -22,7 +22,6 @@ from typing import Any
 from govhub.catalog.model import (
     Catalog,
     FieldType,
-    LifecycleStatus,
     OpenAttribute,
     Resource,
     UpdateCycle,
@@ -63,14 +62,6 @@ XSD = {
     FieldType.DATE: "xsd:date",
     FieldType.DATETIME: "xsd:dateTime",
 }
-CLASS_LABEL = {
-    "population": "人口",
-    "legal_entity": "法人",
-    "housing": "房屋",
-    "spatial": "空间地理",
-    "thematic": "行业专题",
-}
-EXPORTED = (LifecycleStatus.PUBLISHED, LifecycleStatus.CHANGED)
 
 
 def _zh(text: str) -> dict[str, str]:
@@ -150,7 +141,7 @@ def dataset(catalog: Catalog, resource: Resource, snapshot: dict[str, Any] | Non
         "dct:title": _zh(resource.name),
         "dct:description": _zh(resource.summary),
         "dct:publisher": _agent(catalog, resource.agency),
-        "dcat:theme": _zh(CLASS_LABEL[resource.resource_class.value]),
+        "dcat:theme": _zh(resource.resource_class.label.removeprefix("基础·")),
         "dct:accrualPeriodicity": {"@id": f"{EU}frequency/{FREQUENCY[resource.cycle]}"},
         "dct:accessRights": {"@id": f"{EU}access-right/{ACCESS_RIGHTS[resource.open]}"},
         "govhub:shareType": share.type.value,
@@ -179,7 +170,7 @@ def catalog_jsonld(
 ) -> dict[str, Any]:
     """The whole catalog as one JSON-LD document: resources in force only, each with its current snapshot's
     distribution when `snapshots` (by resource key) has one."""
-    resources = [r for r in catalog.resources if r.status in EXPORTED]
+    resources = [r for r in catalog.resources if r.status.in_force]
     return {
         "@context": CONTEXT,
         "@id": f"{GOVHUB}catalog",

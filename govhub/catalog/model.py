@@ -158,6 +158,11 @@ class LifecycleStatus(StrEnum):
     CHANGED = "changed"
     RETIRED = "retired"
 
+    @property
+    def in_force(self) -> bool:
+        """Published (or changed and awaiting re-publication): owed deliveries, exported, scored."""
+        return self in (LifecycleStatus.PUBLISHED, LifecycleStatus.CHANGED)
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, use_enum_values=False)

@@ -146,7 +146,7 @@ def _snapshot_distributions(settings, catalog) -> dict:
         if info is None or info.initial:
             continue
         folder = resource_paths(settings, r).snapshot(info.id)
-        size = sum(p.stat().st_size for p in folder.rglob("*.parquet") if p.parent == folder)
+        size = sum(p.stat().st_size for p in folder.glob("*.parquet"))
         out[r.key] = distribution(r, info.id, rows=info.rows, size=size, created_at=info.created_at)
     return out
 

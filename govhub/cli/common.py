@@ -6,6 +6,8 @@ traceback.
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -39,3 +41,11 @@ def find_resource(catalog: Catalog, ref: str, *, code: int = 2) -> Resource:
         return catalog.resource(ref)
     except KeyError:
         raise CliError(f"目录中没有资源「{ref}」（可用 govhub catalog list 查看）", code=code) from None
+
+
+def iso_date(text: str) -> dt.date:
+    """An argparse type for YYYY-MM-DD, with a plain message for anything else."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None

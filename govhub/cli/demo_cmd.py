@@ -179,7 +179,7 @@ def demo(args: argparse.Namespace) -> int:
         if args.no_serve:
             return 0 if not failed else 1
         _stop_on_sigterm()
-        reports = start_reports_site(settings, args.reports_port)
+        reports = start_reports_site(settings, catalog, args.reports_port)
         try:
             return serve_dagster(settings, args.port)
         finally:
@@ -188,7 +188,7 @@ def demo(args: argparse.Namespace) -> int:
         stop(api)
 
 
-def start_reports_site(settings, port: int) -> subprocess.Popen:
+def start_reports_site(settings, catalog, port: int) -> subprocess.Popen:
     """Serve the reports folder (Data Docs, rejection reports, annotated workbooks) and render Data Docs behind it."""
     settings.reports_dir.mkdir(parents=True, exist_ok=True)
     port = free_port(port)
@@ -211,22 +211,17 @@ def start_reports_site(settings, port: int) -> subprocess.Popen:
     print(
         f"reports and Data Docs: http://127.0.0.1:{port}/data_docs/index.html (rendering in the background)"
     )
-    print(f"scorecards (§18): http://127.0.0.1:{port}/scorecards/{_scorecard_report(settings).name}")
+    print(f"scorecards (§18): http://127.0.0.1:{port}/scorecards/{_scorecard_report(settings, catalog).name}")
     return proc
 
 
-def _scorecard_report(settings) -> Path:
+def _scorecard_report(settings, catalog) -> Path:
     """This quarter's scorecard page, as `govhub scorecard --html` writes it."""
-    from govhub.catalog.load import require_catalog
-    from govhub.governance.alerts import today_in_beijing
-    from govhub.governance.scorecard import agency_scores, quarter_start
+    from govhub.governance.scorecard import agency_scores, scorecard_window
     from govhub.governance.scorecard_report import write_scorecard_report
-    from govhub.governance.workdays import calendar_for
 
-    catalog = require_catalog(settings.catalog_dir)
-    end = today_in_beijing()
-    scores = agency_scores(settings, catalog, quarter_start(end), end, calendar_for(settings.catalog_dir))
-    return write_scorecard_report(settings, scores, quarter_start(end), end)
+    start, end = scorecard_window()
+    return write_scorecard_report(settings, agency_scores(settings, catalog, start, end), start, end)
 
 
 def _show_a_rejection(settings, catalog, manifest: dict) -> None:

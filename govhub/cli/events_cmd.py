@@ -75,12 +75,11 @@ def _summary(payload: dict, width: int = 60) -> str:
 def verify_cmd(args: argparse.Namespace) -> int:
     from govhub.cli.output import print_json
     from govhub.config import get_settings
-    from govhub.events import list_events, verify_chain
+    from govhub.events import chain_head, verify_chain
 
     settings = get_settings()
     problems = verify_chain(settings)
-    newest = list_events(settings, newest_first=True, limit=1)
-    head = f"{newest[0].id}:{newest[0].hash}" if newest else None
+    head = chain_head(settings)
     if args.head:
         problems += _head_problems(settings, args.head)
     if args.json:

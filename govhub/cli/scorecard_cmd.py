@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from govhub.cli.common import iso_date
+
     s = sub.add_parser(
         "scorecard", help="per-agency scorecards over a period, with rectification notices (§18–19)"
     )
     s.add_argument(
         "--from",
         dest="start",
-        type=dt.date.fromisoformat,
+        type=iso_date,
         metavar="YYYY-MM-DD",
         help="first day (default: the first day of this quarter, Beijing)",
     )
     s.add_argument(
         "--to",
         dest="end",
-        type=dt.date.fromisoformat,
+        type=iso_date,
         metavar="YYYY-MM-DD",
         help="last day (default: today, Beijing)",
     )
@@ -32,16 +33,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 def scorecard(args: argparse.Namespace) -> int:
     from govhub.cli.common import CliError, settings_and_catalog
     from govhub.cli.output import print_json, print_table
-    from govhub.governance.alerts import today_in_beijing
-    from govhub.governance.scorecard import agency_scores, quarter_start
-    from govhub.governance.workdays import calendar_for
+    from govhub.governance.scorecard import agency_scores, percent_text, scorecard_window
 
     settings, catalog = settings_and_catalog()
-    end = args.end or today_in_beijing()
-    start = args.start or quarter_start(end)
+    start, end = scorecard_window(args.start, args.end)
     if start > end:
         raise CliError(f"--from {start} is after --to {end}")
-    scores = agency_scores(settings, catalog, start, end, calendar_for(settings.catalog_dir))
+    scores = agency_scores(settings, catalog, start, end)
     if args.html:
         from govhub.governance.scorecard_report import write_scorecard_report
 
@@ -54,17 +52,14 @@ def scorecard(args: argparse.Namespace) -> int:
         )
         return 0
 
-    def pct(value: float | None) -> str:
-        return "—" if value is None else f"{value:g}%"
-
     print(f"政务数据资源共享考核 {start} 至 {end}")
     rows = []
     for s in scores:
         r = s.rates
-        rows.append([s.agency, s.name, f"{s.in_force}/{s.catalogued}", pct(r["catalog_up_to_date"]),
-                     pct(r["annual_review"]), pct(r["aggregated"]),
+        rows.append([s.agency, s.name, f"{s.in_force}/{s.catalogued}", percent_text(r["catalog_up_to_date"]),
+                     percent_text(r["annual_review"]), percent_text(r["aggregated"]),
                      f"{s.on_time}/{s.periods_owed}" + (f"（逾期{s.late}）" if s.late else ""),
-                     pct(r["requests_answered_on_time"]), "—" if s.score is None else f"{s.score:g}"])  # fmt: skip
+                     percent_text(r["requests_answered_on_time"]), percent_text(s.score, "")])  # fmt: skip
     print_table(
         ["机构", "名称", "目录", "目录及时", "年度维护", "已归集", "按期更新", "需求答复", "得分"], rows
     )

@@ -10,10 +10,12 @@ _COLOURS = {"fresh": "32", "due": "33", "overdue": "31", "stale": "1;31", "irreg
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from govhub.cli.common import iso_date
+
     s = sub.add_parser("status", help="freshness of every feed: last update or zero update, due date, state")
     s.add_argument("--json", action="store_true", help="one object per resource, for scripts")
     s.add_argument(
-        "--as-of", metavar="YYYY-MM-DD", type=_date, help="evaluate on this date (default: today, Beijing)"
+        "--as-of", metavar="YYYY-MM-DD", type=iso_date, help="evaluate on this date (default: today, Beijing)"
     )
     s.add_argument("--agency", help="only this agency's resources")
     s.set_defaults(handler=status)
@@ -26,13 +28,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     z.add_argument("--by", required=True, metavar="PERSON", help="the person who attests it (谁申报谁负责)")
     z.add_argument("--json", action="store_true")
     z.set_defaults(handler=zero_update)
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def status(args: argparse.Namespace) -> int:
@@ -58,7 +53,6 @@ def _print_status(rows: list, *, colour: bool) -> None:
     def last(r) -> str:
         if r.last is None:
             return "—"
-        import datetime as dt
 
         from govhub.governance.ledger import beijing_date
 

@@ -39,24 +39,14 @@ def test_on_time_late_and_missing_periods_are_counted_per_agency(settings) -> No
     catalog = _catalog()
     population = catalog.resources[0]
     # W44 (26 Oct–1 Nov) due Tue 3 Nov, W45 due 10 Nov, W46 due 17 Nov, W47 due 24 Nov: 1–25 Nov owes W44–W47
-    record_load_outcome(
-        settings,
-        population,
-        {"status": "published", "actor": "张三", "period": "2026-W44"},
-        at=at("2026-11-02T10:00"),
-    )  # W44
-    record_load_outcome(
-        settings,
-        population,
-        {"status": "zero_update", "actor": "张三", "period": "2026-W45"},
-        at=at("2026-11-10T10:00"),
-    )  # W45
-    record_load_outcome(
-        settings,
-        population,
-        {"status": "published", "actor": "张三", "period": "2026-W46"},
-        at=at("2026-11-20T10:00"),
-    )  # W46, late
+    for status, period, stamp in [
+        ("published", "2026-W44", "2026-11-02T10:00"),  # on time
+        ("zero_update", "2026-W45", "2026-11-10T10:00"),  # on time
+        ("published", "2026-W46", "2026-11-20T10:00"),  # late
+    ]:  # W47: nothing
+        record_load_outcome(
+            settings, population, {"status": status, "actor": "张三", "period": period}, at=at(stamp)
+        )
     scores = {s.agency: s for s in agency_scores(settings, catalog, D("2026-11-01"), D("2026-11-25"), CAL)}
     gongan = scores["gongan"]
     assert (gongan.periods_owed, gongan.on_time, gongan.late) == (4, 2, 1)
