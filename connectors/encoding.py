@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from govhub.catalog.arrow import string_buffers
 from govhub.problems import GovhubError, Problem
 
 UTF8 = "utf-8"
@@ -188,15 +189,15 @@ def decode_gb18030_column(values: pa.Array, head_rows: int) -> pa.Array | None:
     numbers, codes, dates, amounts): those need no decoding at all; only the columns holding Chinese are decoded, in
     one call for the whole column (values joined by NUL, which no GB18030 character contains, and split again).
     The first `head_rows` values (where the header is looked for) are decoded one by one.
+    None when any byte does not decode (the caller's decoding reader then names where).
     """
-    head = [None if v is None else v.decode(GB18030) for v in values[:head_rows].to_pylist()]
+    try:
+        head = [None if v is None else v.decode(GB18030) for v in values[:head_rows].to_pylist()]
+    except UnicodeDecodeError:
+        return None
     tail = values[head_rows:]
-    offsets = np.frombuffer(tail.buffers()[1], np.int32, count=len(tail) + 1, offset=tail.offset * 4)
-    body = tail.buffers()[2]
-    raw = (
-        np.frombuffer(body, np.uint8)[offsets[0] : offsets[-1]] if body is not None else np.zeros(0, np.uint8)
-    )
-    if tail.null_count or not raw.size or (raw < 0x80).all():
+    offsets, raw = string_buffers(tail)
+    if not raw.size or (raw < 0x80).all():
         decoded = tail.cast(pa.string())  # ASCII is UTF-8: validated, not copied
     else:
         if (raw == 0).any():
@@ -207,7 +208,10 @@ def decode_gb18030_column(values: pa.Array, head_rows: int) -> pa.Array | None:
         keep = np.ones(joined.size, bool)
         keep[ends] = False
         joined[keep] = raw
-        text = joined.tobytes().decode(GB18030).encode("utf-8")
+        try:
+            text = joined.tobytes().decode(GB18030).encode("utf-8")
+        except UnicodeDecodeError:
+            return None
         utf8 = np.frombuffer(text, np.uint8)
         nul = np.flatnonzero(utf8 == 0)
         starts = np.concatenate(([0], nul[:-1] - np.arange(len(nul) - 1)))

@@ -534,10 +534,7 @@ def _gb18030_table(data: bytes, buffer: pa.Buffer) -> pa.Table | None:
         return None
     columns = []
     for column in table.columns:
-        try:
-            decoded = decode_gb18030_column(column.combine_chunks(), HEADER_SEARCH_ROWS)
-        except UnicodeDecodeError:
-            return None
+        decoded = decode_gb18030_column(column.combine_chunks(), HEADER_SEARCH_ROWS)
         if decoded is None:
             return None
         columns.append(decoded)

@@ -4,7 +4,7 @@ A plain sheet is what a filled-in template usually is: no formulas, no merged ce
 whose text would not be exact (see `_CANDIDATE`; an ID number typed as a number is one). For such a sheet,
 reading every cell as its text gives the rows the typed reader gives (proved in tests/connectors/test_xlsx_plain.py)
 and costs ≈1.1 s per 200k rows where calamine's Python cells cost ≈2.5 s. One difference is caught after the
-headers are matched (`sheet._dates_in_text_fields`): fastexcel writes a date cell as "2024-01-05 00:00:00", which
+headers are matched (`sheet._dates_in_other_fields`): fastexcel writes a date cell as "2024-01-05 00:00:00", which
 date fields read alike but a text field would keep verbatim. `scan_sheet` decides, streaming the sheet's XML (it runs in a thread while fastexcel, which releases
 the GIL, parses); anything not plain goes the typed way (`sheet._read_xlsx`), which explains each of those cases.
 """

@@ -23,6 +23,7 @@ def build_hub_data_docs(
     import duckdb
 
     from govhub.expectations.ge_runner import build_data_docs
+    from govhub.expectations.offline_docs import localize_site
     from govhub.warehouse.diff import sql_str
     from govhub.warehouse.snapshots import current_info, data_glob, resource_paths
 
@@ -33,5 +34,9 @@ def build_hub_data_docs(
             if info is None or info.initial:
                 continue
             folder = resource_paths(settings, resource).snapshots / info.id
-            index = build_data_docs(settings, resource, con, f"read_parquet({sql_str(data_glob(folder))})")
+            index = build_data_docs(
+                settings, resource, con, f"read_parquet({sql_str(data_glob(folder))})", localize=False
+            )
+    if index.exists():
+        localize_site(index.parent)  # once for the whole site, not once per resource
     return index

@@ -132,8 +132,12 @@ def build_data_docs(
     con: duckdb.DuckDBPyConnection,
     relation: str,
     suite: dict[str, Any] | None = None,
+    *,
+    localize: bool = True,
 ) -> Path:
-    """Validate `relation` with GE and render Data Docs under <home>/reports/data_docs/; returns the index page."""
+    """Validate `relation` with GE and render Data Docs under <home>/reports/data_docs/; returns the index page.
+    `localize=False` leaves the pages pointing at CDNs, for a caller rendering many resources that localizes the
+    site once at the end (`offline_docs.localize_site`)."""
     import great_expectations as gx
     from great_expectations.checkpoint import UpdateDataDocsAction
 
@@ -166,5 +170,6 @@ def build_data_docs(
     context.build_data_docs(site_names=[SITE_NAME])
     from govhub.expectations.offline_docs import localize_site
 
-    localize_site(site_dir)  # no CDN: government networks often have no internet
+    if localize:
+        localize_site(site_dir)  # no CDN: government networks often have no internet
     return site_dir / "index.html"

@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from govhub.catalog.arrow import string_buffers
 from govhub.identifiers import CN_ID_CHECK, CN_ID_WEIGHTS, USCC_ALPHABET, USCC_WEIGHTS
 
 CN_ID_FUNCTION = "govhub_cn_id_valid"
@@ -88,19 +89,16 @@ def _as_string_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 def _fixed_width(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """(mask of values exactly WIDTH bytes long, their bytes as an (n_fit, WIDTH) uint8 matrix)."""
+    raw = None
     if values.null_count == 0:
-        offsets = np.frombuffer(
-            values.buffers()[1], np.int32, count=len(values) + 1, offset=values.offset * 4
-        )
+        offsets, raw = string_buffers(values)
         fits = np.diff(offsets) == WIDTH
     else:
         fits = pc.fill_null(pc.binary_length(values), -1).to_numpy() == WIDTH
-    chosen = values if fits.all() else values.filter(pa.array(fits))
-    offsets = np.frombuffer(chosen.buffers()[1], np.int32, count=len(chosen) + 1, offset=chosen.offset * 4)
-    data = chosen.buffers()[2]
-    raw = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
-    start = int(offsets[0]) if len(offsets) else 0
-    return fits, raw[start : start + WIDTH * len(chosen)].reshape(len(chosen), WIDTH)
+    if raw is None or not fits.all():
+        _, raw = string_buffers(values.filter(pa.array(fits)))
+    n = int(fits.sum())
+    return fits, raw[: WIDTH * n].reshape(n, WIDTH)
 
 
 def _result(values: pa.Array, fits: np.ndarray, valid: np.ndarray) -> pa.Array:

@@ -74,7 +74,7 @@ def ingest_resource(
     method = resource.delivery.method
     receipt = None
     previous = current_info(settings, resource)
-    key = audit_key(resource)
+    key = None  # only a delivered file is recognised again by its audit key
     outcome = None
     try:
         if method is DeliveryMethod.SHEET:
@@ -87,6 +87,7 @@ def ingest_resource(
                     )
                 )
             receipt = landing.land_file(resource, upload, received_by=actor, source=f"upload:{upload.name}")
+            key = audit_key(resource)
             # the very file the current snapshot was built from: a zero update without parsing it again
             outcome = zero_update_if_same_file(
                 settings, resource, receipt, audit_key=key, actor=actor, trigger=trigger

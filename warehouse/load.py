@@ -37,6 +37,7 @@ from govhub.problems import GovhubError, Problem
 from govhub.warehouse.diff import (
     HASH_VERSION,
     DiffCounts,
+    columns_of,
     diff_hashes,
     quote,
     snapshot_fingerprint,
@@ -363,6 +364,11 @@ class _Load:
 
     # publish ----------------------------------------------------------------------------------------------------
 
+    def _current_rows(self, con: duckdb.DuckDBPyConnection, prev_folder: Path) -> str:
+        """The previous snapshot's rows conformed to the catalog's current columns and types, as a subquery."""
+        current = f"read_parquet({sql_str(data_glob(prev_folder))})"
+        return f"(SELECT {conform_sql(self.resource, columns_of(con, current))} FROM {current})"
+
     def good_relation(self, con: duckdb.DuckDBPyConnection, prev_folder: Path | None) -> str:
         """The rows to publish: the delivered good rows, plus — for a full delivery — the previous version of every
         key whose delivered row was quarantined, so one bad cell never makes a record vanish from the hub."""
@@ -374,11 +380,10 @@ class _Load:
         ):  # an upsert keeps the previous rows anyway
             return good
         keys = ", ".join(quote(k) for k in self.resource.primary_key)
-        current = f"read_parquet({sql_str(data_glob(prev_folder))})"
-        available = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {current}").fetchall()]
+        current = self._current_rows(con, prev_folder)
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE held AS SELECT c.* FROM "
-            f"(SELECT {conform_sql(self.resource, available)} FROM {current}) c "
+            f"{current} c "
             f"SEMI JOIN (SELECT {keys} FROM {self.staged} s SEMI JOIN bad_rows USING ({ROW_COLUMN})) q USING ({keys}) "
             f"ANTI JOIN (SELECT {keys} FROM {good}) g USING ({keys})"
         )
@@ -463,11 +468,10 @@ class _Load:
         self, con: duckdb.DuckDBPyConnection, good: str, prev_folder: Path, dest: Path
     ) -> None:
         """Current snapshot minus the delivered keys, plus the delivered rows."""
-        current = f"read_parquet({sql_str(data_glob(prev_folder))})"
-        available = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {current}").fetchall()]
+        current = self._current_rows(con, prev_folder)
         keys = ", ".join(quote(k) for k in self.resource.primary_key)
         con.execute(
-            f"COPY (SELECT * FROM (SELECT {conform_sql(self.resource, available)} FROM {current}) c "
+            f"COPY (SELECT * FROM {current} c "
             f"ANTI JOIN (SELECT {keys} FROM {good}) d USING ({keys}) "
             f"UNION ALL BY NAME SELECT * FROM {good}) TO {sql_str(dest)} ({PARQUET_OPTIONS})"
         )
@@ -712,21 +716,35 @@ def zero_update_if_same_file(
         if not same_file_as_current(previous, resource, receipt, audit_key):
             return None
         assert previous is not None
-        load_id = new_load_id()
-        outcome = LoadOutcome(
-            load_id=load_id,
-            agency=resource.agency,
-            resource=resource.id,
-            status="zero_update",
-            rows=previous.rows,
-            previous_snapshot_id=previous.id,
-            landing_sha256=receipt.sha256,
-        )
-        extract = Extract(batches=iter(()), mode="full", source=receipt.filename)
-        job = _Load(settings, resource, extract, receipt, None, actor, trigger, load_id, Path(), outcome)
+        job = _unparsed_job(settings, resource, receipt, previous, actor=actor, trigger=trigger)
+        job.outcome.rows = previous.rows
         job._zero_update(previous, previous.fingerprint, reason="identical_file")
-        outcome.preview = _snapshot_preview(settings, resource, previous)
+        job.outcome.preview = _snapshot_preview(settings, resource, previous)
     return _finish(job, started, started_at)
+
+
+def _unparsed_job(
+    settings: Settings,
+    resource: Resource,
+    receipt: Receipt | None,
+    previous: SnapshotInfo | None,
+    *,
+    actor: str,
+    trigger: str,
+    status: str = "failed",
+) -> _Load:
+    """A load that never reads its input (an identical file, a refused delivery): what `_finish` records."""
+    load_id = new_load_id()
+    outcome = LoadOutcome(
+        load_id=load_id,
+        agency=resource.agency,
+        resource=resource.id,
+        status=status,
+        previous_snapshot_id=previous.id if previous else None,
+        landing_sha256=receipt.sha256 if receipt else None,
+    )
+    extract = Extract(batches=iter(()), mode="full", source=receipt.filename if receipt else "")
+    return _Load(settings, resource, extract, receipt, None, actor, trigger, load_id, Path(), outcome)
 
 
 def _snapshot_preview(settings: Settings, resource: Resource, info: SnapshotInfo) -> list[dict[str, Any]]:
@@ -750,17 +768,7 @@ def record_refusal(
     report, `meta.loads` record and event; nothing is staged and the current snapshot is untouched."""
     if status not in ("rejected", "failed"):
         raise ValueError(f"a refusal is rejected or failed, not {status!r}")
-    load_id = new_load_id()
-    outcome = LoadOutcome(
-        load_id=load_id,
-        agency=resource.agency,
-        resource=resource.id,
-        status=status,
-        landing_sha256=receipt.sha256 if receipt else None,
-    )
-    current = current_info(settings, resource)
-    outcome.previous_snapshot_id = current.id if current else None
-    extract = Extract(batches=iter(()), source=receipt.filename if receipt else "")
-    job = _Load(settings, resource, extract, receipt, None, actor, trigger, load_id, Path(), outcome)
+    previous = current_info(settings, resource)
+    job = _unparsed_job(settings, resource, receipt, previous, actor=actor, trigger=trigger, status=status)
     job.table_problems = list(problems)
     return _finish(job, time.monotonic(), iso(utc_now()))

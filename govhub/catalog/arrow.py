@@ -35,3 +35,12 @@ def row_numbers(first: int, n: int) -> pa.Array:
     """`n` source row numbers from `first` on, as the `__row__` column (int64; a Python range would cost 70 ms per
     million rows)."""
     return pa.array(np.arange(first, first + n, dtype=np.int64))
+
+
+def string_buffers(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """A string or binary array's value offsets (len + 1, starting at 0) and the bytes they index, as NumPy views
+    of its Arrow buffers: vectorised work on text without a Python object per value."""
+    offsets = np.frombuffer(values.buffers()[1], np.int32, count=len(values) + 1, offset=values.offset * 4)
+    body = values.buffers()[2]
+    data = np.frombuffer(body, np.uint8) if body is not None else np.zeros(0, np.uint8)
+    return offsets - offsets[0], data[offsets[0] : offsets[-1]]
