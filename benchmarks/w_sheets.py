@@ -76,7 +76,7 @@ class SheetGovhub(_SizedSheet):
 
     def run(self) -> dict[str, Any]:
         from benchmarks.hubs import settings_for
-        from govhub.ingest import ingest_resource
+        from govhub.services.ingest import ingest_resource
 
         outcome = ingest_resource(
             settings_for(self.home), self.resource, upload=sheet_path(self.ctx.inputs, self.kind, self.n())
@@ -172,7 +172,7 @@ class W8Govhub(Case):
 
     def run(self) -> dict[str, Any]:
         from benchmarks.hubs import settings_for
-        from govhub.ingest import ingest_resource
+        from govhub.services.ingest import ingest_resource
 
         settings = settings_for(self.home)
         per_sheet, statuses = [], {}
@@ -240,7 +240,7 @@ class W4FileGovhub(SheetGovhub):
     def prepare(self) -> None:
         from benchmarks.hubs import settings_for, work_around_open_result
         from benchmarks.resources import people_resource
-        from govhub.ingest import ingest_resource
+        from govhub.services.ingest import ingest_resource
 
         self.workaround = work_around_open_result()
         self.resource = people_resource()
@@ -259,7 +259,7 @@ class W4FileGovhub(SheetGovhub):
 
     def run(self) -> dict[str, Any]:
         from benchmarks.hubs import settings_for
-        from govhub.ingest import ingest_resource
+        from govhub.services.ingest import ingest_resource
 
         outcome = ingest_resource(settings_for(self.home), self.resource, upload=self.upload())
         return outcome_counts(outcome) | {"zero_update": outcome.status == "zero_update"}

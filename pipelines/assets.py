@@ -1,4 +1,4 @@
-"""One Dagster asset per catalog resource: thin glue over `govhub.ingest.ingest_resource`.
+"""One Dagster asset per catalog resource: thin glue over `govhub.services.ingest.ingest_resource`.
 
 (No `from __future__ import annotations` here: Dagster reads the config annotation at definition time.)
 The asset's checks are emitted in the same step as the load (write, audit, publish): the audit has already decided
@@ -173,7 +173,7 @@ def build_resource_asset(
         from pathlib import Path
 
         from govhub.config import get_settings
-        from govhub.ingest import ingest_resource, pending_uploads
+        from govhub.services.ingest import ingest_resource, pending_uploads
 
         settings = get_settings()
         if resource.delivery.method is DeliveryMethod.SHEET:

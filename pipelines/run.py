@@ -89,7 +89,7 @@ def materialize_many(
     on_done: Callable[[Resource, dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
     from govhub.catalog.model import DeliveryMethod
-    from govhub.ingest import pending_uploads
+    from govhub.services.ingest import pending_uploads
 
     outcomes = []
     for resource in resources:

@@ -34,7 +34,7 @@ def build_inbox_sensor(catalog: Catalog) -> dg.SensorDefinition:
     )
     def inbox_sensor(context: dg.SensorEvaluationContext):
         from govhub.config import get_settings
-        from govhub.ingest import pending_uploads
+        from govhub.services.ingest import pending_uploads
 
         settings = get_settings()
         cursor = json.loads(context.cursor) if context.cursor else {"seen": []}

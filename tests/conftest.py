@@ -1,4 +1,4 @@
-"""A demo hub for end-to-end ingestion tests (tests/test_ingest.py, tests/cli/): a temporary data folder holding the
+"""A demo hub for end-to-end ingestion tests (tests/services/test_ingest.py, tests/cli/): a temporary data folder holding the
 demo district's source systems, a copy of the catalog with fast retries, and the demo API on 127.0.0.1."""
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from govhub.warehouse.snapshots import current_snapshot_id
 from tests.cli.conftest import run_command
 from tests.conftest import DemoHub, set_quality
-from tests.test_ingest import (
+from tests.services.test_ingest import (
     BAD_AT,
     ID_LABEL,
     SHEET_CODE,
@@ -153,7 +153,7 @@ def test_ingest_exits_nonzero_when_any_load_fails(demo_hub: DemoHub, govhub) -> 
 def test_ingest_loads_a_sheet_waiting_in_the_inbox_once_and_files_it_away(
     demo_hub: DemoHub, govhub, tmp_path: Path
 ) -> None:
-    from govhub.ingest import inbox_dir, pending_uploads
+    from govhub.services.ingest import inbox_dir, pending_uploads
 
     resource = demo_hub.resource(SHEET_CODE)
     inbox = inbox_dir(demo_hub.settings, resource)

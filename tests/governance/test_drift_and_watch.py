@@ -14,7 +14,7 @@ from govhub.catalog.load import require_catalog
 from govhub.config import get_settings
 from govhub.demo.generate import generate_district
 from govhub.governance.drift import catalog_alerts, open_flags, resolve_updated
-from govhub.ingest import ingest_resource, source_changed
+from govhub.services.ingest import ingest_resource, source_changed
 
 CATALOG = Path(__file__).resolve().parents[2] / "catalog"
 DB_RESOURCE = "fgj/fwjbxx"  # 房屋基本信息, database-fed (incremental by updated_at)

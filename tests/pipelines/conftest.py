@@ -89,7 +89,7 @@ def sheet_file(demo: dict[str, Any], key: str, suffix: str = ".xlsx") -> Path:
 
 def drop_in_inbox(settings: Settings, resource: Resource, source: Path, name: str | None = None) -> Path:
     """Upload a sheet the way an agency's steward does: copy it into `inbox/<agency>/<resource>/`."""
-    from govhub.ingest import inbox_dir
+    from govhub.services.ingest import inbox_dir
 
     folder = inbox_dir(settings, resource)
     folder.mkdir(parents=True, exist_ok=True)

@@ -36,7 +36,7 @@ execution:
         forkserver:
           preload_modules:
             - govhub.pipelines.definitions
-            - govhub.ingest
+            - govhub.services.ingest
             - govhub.warehouse.load
             - govhub.expectations.validate
             - govhub.connectors.sheet

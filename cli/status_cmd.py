@@ -72,7 +72,7 @@ def _print_status(rows: list, *, colour: bool) -> None:
 def zero_update(args: argparse.Namespace) -> int:
     from govhub.cli.common import find_resource, settings_and_catalog
     from govhub.governance.zero_update import file_zero_update
-    from govhub.ingest import source_changed
+    from govhub.services.ingest import source_changed
 
     settings, catalog = settings_and_catalog()
     resource = find_resource(catalog, args.code, code=1)

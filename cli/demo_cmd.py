@@ -103,7 +103,7 @@ def start_demo_api(settings, port: int) -> tuple[subprocess.Popen, str]:
 def deliver_demo_sheets(settings, catalog, manifest: dict) -> int:
     """Put each sheet-fed agency's clean sheet into its inbox, as a steward would upload it."""
     from govhub.catalog.model import DeliveryMethod
-    from govhub.ingest import inbox_dir
+    from govhub.services.ingest import inbox_dir
 
     count = 0
     for resource in catalog.resources:

@@ -61,7 +61,7 @@ def test_people_commands(settings, monkeypatch, capsys) -> None:
 
     from govhub.cli.main import main
 
-    catalog = ["--catalog", str(Path(__file__).resolve().parents[1] / "catalog")]
+    catalog = ["--catalog", str(Path(__file__).resolve().parents[2] / "catalog")]
     assert main([*catalog, "people", "add", "wangmin", "--name", "王敏", "--agency", "mzj", "--role", "steward",
                  "--role", "analyst", "--by", "admin"]) == 0  # fmt: skip
     assert "数据专管员、分析人员" in capsys.readouterr().out

@@ -1,4 +1,4 @@
-"""End to end through `govhub.ingest.ingest_resource`, the one ingestion path: the demo district's real API server,
+"""End to end through `govhub.services.ingest.ingest_resource`, the one ingestion path: the demo district's real API server,
 SQLite sources and fill-in sheets → landing → write-audit-publish → hub.duckdb views → ledger.
 
 Every failure must leave the previous snapshot current (same id, same rows through the views) and the incremental
@@ -19,7 +19,7 @@ import pytest
 from openpyxl import Workbook
 from python_calamine import CalamineWorkbook
 
-from govhub.ingest import ingest_resource
+from govhub.services.ingest import ingest_resource
 from govhub.warehouse.hub import connect_readonly, sync_hub
 from govhub.warehouse.load import current_cursor
 from govhub.warehouse.snapshots import current_snapshot_id, published_ids

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from govhub.backup import create_backup, restore_backup
 from govhub.config import get_settings
 from govhub.events import list_events, verify_chain
 from govhub.governance.ledger import ledger_rows
-from govhub.ingest import ingest_resource
 from govhub.problems import GovhubError
+from govhub.services.ingest import ingest_resource
+from govhub.warehouse.backup import create_backup, restore_backup
 from govhub.warehouse.hub import connect_readonly
 from govhub.warehouse.snapshots import current_snapshot_id
 from tests.conftest import DemoHub

@@ -26,9 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def backup(args: argparse.Namespace) -> int:
-    from govhub.backup import create_backup
     from govhub.cli.common import settings_and_catalog
     from govhub.cli.output import print_json
+    from govhub.warehouse.backup import create_backup
 
     settings, catalog = settings_and_catalog()
     summary = create_backup(settings, catalog, Path(args.output), include_secrets=args.include_secrets)
@@ -43,9 +43,9 @@ def backup(args: argparse.Namespace) -> int:
 
 
 def restore(args: argparse.Namespace) -> int:
-    from govhub.backup import restore_backup
     from govhub.cli.common import settings_and_catalog
     from govhub.cli.output import print_json
+    from govhub.warehouse.backup import restore_backup
 
     settings, catalog = settings_and_catalog()
     summary = restore_backup(Path(args.archive), settings, catalog)

@@ -1,0 +1,1 @@
+"""Services: one module per user action, called by every entry point (CLI, Dagster, portal)."""
