@@ -5,6 +5,7 @@ A test whose server is absent fails, saying which server to start — it is neve
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -32,7 +33,8 @@ def pg_settings(tmp_path, monkeypatch) -> Iterator[Settings]:
     """A hub whose workflow store is a fresh PostgreSQL schema (via search_path), dropped afterwards."""
     from sqlalchemy import create_engine, text
 
-    schema = f"govhub_t_{tmp_path.name.lower().replace('-', '_')[-40:]}"
+    # unique per process as well as per test: several test runs may share the server
+    schema = f"govhub_t_{os.getpid()}_{tmp_path.name.lower().replace('-', '_')[-40:]}"
     admin = create_engine(PG_URL)
     try:
         with admin.begin() as conn:
