@@ -18,14 +18,16 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(BIN)/govhub demo
 
-# Browser tests drive Debian's Chromium with Playwright; installed here when missing (as root, or through sudo).
+# Browser tests drive Debian's Chromium with Playwright, with a CJK font so screenshots show Chinese (not empty
+# boxes); installed here when missing (as root, or through sudo).
 browser:
-	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
-	  echo "installing Debian's chromium for the browser tests"; \
+	@{ command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; } && \
+	  { fc-list 2>/dev/null | grep -qi "wqy\|noto sans cjk"; } || { \
+	  echo "installing Debian's chromium and a CJK font for the browser tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get install -y -qq chromium >/dev/null 2>&1 || \
-	  { $$SUDO apt-get update -qq >/dev/null && $$SUDO apt-get install -y -qq chromium >/dev/null; } || \
-	  { echo "could not install chromium: install Debian's chromium package, then run make test again"; exit 1; }; }
+	  $$SUDO apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update -qq >/dev/null && $$SUDO apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; } || \
+	  { echo "could not install chromium: install Debian's chromium and fonts-wqy-microhei, then run make test again"; exit 1; }; }
 
 test: $(STAMP) browser
 	$(BIN)/ruff format --check . && $(BIN)/ruff check .
