@@ -119,18 +119,16 @@ class W3Govhub(Case):
         self.changes = self.ctx.scratch("W3") / "changes.parquet"
 
     def run(self) -> dict[str, Any]:
-        from govhub.warehouse.diff import diff_snapshot_folders
+        from govhub.warehouse.diff import diff_hashes, snapshot_hashes
         from govhub.warehouse.snapshots import resource_paths
 
         paths = resource_paths(self.settings, self.resource)
-        with _connect(self.ctx) as con:
-            counts = diff_snapshot_folders(
+        with _connect(self.ctx) as con:  # two snapshot folders compared, as a load compares new with current
+            counts = diff_hashes(
                 con,
                 self.resource,
-                paths.snapshot(self.new.id),
-                self.new,
-                paths.snapshot(self.old.id),
-                self.old,
+                snapshot_hashes(con, self.resource, paths.snapshot(self.new.id), self.new),
+                snapshot_hashes(con, self.resource, paths.snapshot(self.old.id), self.old),
                 self.changes,
             )
         return {"inserted": counts.inserted, "updated": counts.updated, "deleted": counts.deleted}

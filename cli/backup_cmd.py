@@ -7,6 +7,8 @@ from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from govhub.cli.ingest_cmd import add_actor
+
     b = sub.add_parser(
         "backup", help="write the hub (inputs, snapshots, reports, event log, ledger) to one archive"
     )
@@ -15,6 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--include-secrets", action="store_true", help="also archive secrets.yaml (off by default)"
     )
     b.add_argument("--json", action="store_true")
+    add_actor(b, "who makes the backup (an engineer or the office)")
     b.set_defaults(handler=backup)
 
     r = sub.add_parser(
@@ -22,16 +25,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     r.add_argument("archive", help="a file written by `govhub backup`")
     r.add_argument("--json", action="store_true")
+    add_actor(r, "who restores (recorded)")
     r.set_defaults(handler=restore)
 
 
 def backup(args: argparse.Namespace) -> int:
     from govhub.cli.common import settings_and_catalog
+    from govhub.cli.ingest_cmd import default_actor
     from govhub.cli.output import print_json
-    from govhub.warehouse.backup import create_backup
+    from govhub.services.backup import backup_hub
 
-    settings, catalog = settings_and_catalog()
-    summary = create_backup(settings, catalog, Path(args.output), include_secrets=args.include_secrets)
+    settings, catalog = settings_and_catalog(args)
+    summary = backup_hub(settings, catalog, Path(args.output), actor=args.by or default_actor(),
+                         include_secrets=args.include_secrets)  # fmt: skip
     if args.json:
         print_json({**summary.__dict__, "path": str(summary.path)})
     else:
@@ -44,11 +50,12 @@ def backup(args: argparse.Namespace) -> int:
 
 def restore(args: argparse.Namespace) -> int:
     from govhub.cli.common import settings_and_catalog
+    from govhub.cli.ingest_cmd import default_actor
     from govhub.cli.output import print_json
-    from govhub.warehouse.backup import restore_backup
+    from govhub.services.backup import restore_hub
 
-    settings, catalog = settings_and_catalog()
-    summary = restore_backup(Path(args.archive), settings, catalog)
+    settings, catalog = settings_and_catalog(args)
+    summary = restore_hub(settings, catalog, Path(args.archive), actor=args.by or default_actor())
     if args.json:
         print_json(summary)
     else:

@@ -39,16 +39,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     d.set_defaults(handler=draft)
 
 
-def _catalog_dir(path: str | None = None) -> Path:
-    from govhub.config import get_settings
-
-    return Path(path) if path else get_settings().catalog_dir
+def _catalog_dir(args: argparse.Namespace, path: str | None = None) -> Path:
+    return Path(path) if path else args.settings.catalog_dir
 
 
-def _catalog_or_exit():
+def _catalog_or_exit(args: argparse.Namespace):
     from govhub.catalog.load import load_catalog
 
-    catalog, problems = load_catalog(_catalog_dir())
+    catalog, problems = load_catalog(_catalog_dir(args))
     for p in problems:
         print(f"catalog problem: {p}", file=sys.stderr)
     return catalog
@@ -57,7 +55,7 @@ def _catalog_or_exit():
 def validate(args: argparse.Namespace) -> int:
     from govhub.catalog.load import load_catalog
 
-    root = _catalog_dir(args.path)
+    root = _catalog_dir(args, args.path)
     if not root.is_dir():
         print(f"{root}: no such catalog folder", file=sys.stderr)
         return 2
@@ -91,7 +89,7 @@ def _summary(r) -> dict:
 def list_resources(args: argparse.Namespace) -> int:
     from govhub.cli.output import print_json, print_table
 
-    catalog = _catalog_or_exit()
+    catalog = _catalog_or_exit(args)
     rows = [_summary(r) for r in catalog.resources if not args.agency or r.agency == args.agency]
     if args.json:
         print_json(rows)
@@ -108,7 +106,7 @@ def show(args: argparse.Namespace) -> int:
     from govhub.cli.common import find_resource
     from govhub.cli.output import print_json
 
-    catalog = _catalog_or_exit()
+    catalog = _catalog_or_exit(args)
     r = find_resource(catalog, args.code, code=1)
     data = model_dump_yaml_ready(r)
     data["fingerprint"] = r.fingerprint
@@ -125,7 +123,7 @@ def export(args: argparse.Namespace) -> int:
     from govhub.catalog.dcat import catalog_jsonld
     from govhub.cli.common import settings_and_catalog
 
-    settings, catalog = settings_and_catalog()  # only a valid catalog is published
+    settings, catalog = settings_and_catalog(args)  # only a valid catalog is published
     snapshots = _snapshot_distributions(settings, catalog) if args.with_snapshots else None
     text = json.dumps(catalog_jsonld(catalog, snapshots=snapshots), ensure_ascii=False, indent=2) + "\n"
     if args.output:
@@ -164,7 +162,7 @@ def draft(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    for path in write_drafts(drafts, Path(args.output) if args.output else _catalog_dir()):
+    for path in write_drafts(drafts, Path(args.output) if args.output else _catalog_dir(args)):
         print(f"draft written: {path}")
     print("fill in every TODO, then run `govhub catalog validate`")
     return 0

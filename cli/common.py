@@ -23,12 +23,11 @@ class CliError(Exception):
         self.code = code
 
 
-def settings_and_catalog() -> tuple[Settings, Catalog]:
-    """The hub's settings and its catalog, which must be valid (every problem is listed otherwise)."""
+def settings_and_catalog(args: argparse.Namespace) -> tuple[Settings, Catalog]:
+    """The hub's settings (made once by `main`) and its catalog, which must be valid (every problem is listed)."""
     from govhub.catalog.load import CatalogInvalid, require_catalog
-    from govhub.config import get_settings
 
-    settings = get_settings()
+    settings = args.settings
     try:
         return settings, require_catalog(settings.catalog_dir)
     except CatalogInvalid as exc:
@@ -49,3 +48,32 @@ def iso_date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def pyarrow_without_pandas_detection() -> None:
+    """Tell pyarrow up front that this process hands it no pandas objects.
+
+    pyarrow imports pandas (≈0.3 s, a third of a cold `govhub upload`) the first time it converts any Python value,
+    only to check whether the value is a pandas object. Failing that first import once makes pyarrow skip the check;
+    anything that really needs pandas later (`to_pandas()`, Great Expectations) still imports it normally, because
+    pyarrow retries the import whenever pandas is required rather than probed. Used by the commands whose load path
+    never passes pandas objects to pyarrow (upload, ingest)."""
+    import sys
+
+    if "pandas" in sys.modules:
+        return
+
+    class _NoPandas:
+        def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+            if name == "pandas" or name.startswith("pandas."):
+                raise ImportError("pandas is not probed by this command")
+            return None
+
+    blocker = _NoPandas()
+    sys.meta_path.insert(0, blocker)
+    try:
+        import pyarrow as pa
+
+        pa.array([0])  # the probe: pyarrow records "no pandas" and stops asking
+    finally:
+        sys.meta_path.remove(blocker)

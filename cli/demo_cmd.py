@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -79,7 +78,10 @@ def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 20.0) -> N
 
 
 def start_demo_api(settings, port: int) -> tuple[subprocess.Popen, str]:
-    """The API-fed agencies' interface: a real HTTP server on 127.0.0.1 serving the generated records."""
+    """The API-fed agencies' interface: a real HTTP server on 127.0.0.1 serving the generated records. Its address
+    is kept in the hub's own settings file, so every later process on this hub (Dagster, another terminal's
+    `govhub ingest`) pulls from where it really is, whatever port was free."""
+    from govhub.config import save_hub_variables
     from govhub.demo import DEMO_API_TOKEN
 
     port = free_port(port)
@@ -96,28 +98,8 @@ def start_demo_api(settings, port: int) -> tuple[subprocess.Popen, str]:
     proc = spawn([*cmd, "--token", DEMO_API_TOKEN], stdout=log, stderr=subprocess.STDOUT)
     wait_for_port(port, proc)
     url = f"http://127.0.0.1:{port}"
-    os.environ["GOVHUB_DEMO_API"] = url
+    save_hub_variables(settings, GOVHUB_DEMO_API=url)
     return proc, url
-
-
-def deliver_demo_sheets(settings, catalog, manifest: dict) -> int:
-    """Put each sheet-fed agency's clean sheet into its inbox, as a steward would upload it."""
-    from govhub.catalog.model import DeliveryMethod
-    from govhub.services.ingest import inbox_dir
-
-    count = 0
-    for resource in catalog.resources:
-        if resource.delivery.method is not DeliveryMethod.SHEET:
-            continue
-        entry = manifest["resources"].get(f"{resource.agency}/{resource.id}", {})
-        source = Path(entry.get("path") or entry.get("source") or "")
-        if not source.is_file():
-            continue
-        folder = inbox_dir(settings, resource)
-        folder.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, folder / source.name)
-        count += 1
-    return count
 
 
 def _stop_on_sigterm() -> None:
@@ -137,43 +119,42 @@ def _stop_on_sigterm() -> None:
 def demo(args: argparse.Namespace) -> int:
     _stop_on_sigterm()
     from govhub.cli.common import settings_and_catalog
-    from govhub.cli.ingest_cmd import OK_STATUSES, _progress, render_outcomes
-    from govhub.config import get_settings
+    from govhub.cli.ingest_cmd import _progress, render_outcomes
     from govhub.demo.generate import generate_district
-    from govhub.pipelines.run import materialize_many
-    from govhub.warehouse.hub import sync_hub
+    from govhub.demo.inbox import deliver_demo_sheets
+    from govhub.demo.people import ENGINEER, register_demo_people
+    from govhub.services.ingest import ingest
+    from govhub.warehouse.hub import ensure_hub
 
-    settings = get_settings()
+    settings, catalog = settings_and_catalog(args)
+    # the servers started below (Dagster, the report builder) work on this same hub
     os.environ["GOVHUB_HOME"] = str(settings.home)
     os.environ["GOVHUB_CATALOG"] = str(settings.catalog_dir)
-    _, catalog = settings_and_catalog()
     started = time.monotonic()
     print(f"govhub demo: data folder {settings.home}", flush=True)
-    manifest = generate_district(settings, catalog, seed=args.seed, scale=args.scale)
-    manifest = manifest.to_dict() if hasattr(manifest, "to_dict") else manifest
+    manifest = generate_district(settings, catalog, seed=args.seed, scale=args.scale).to_dict()
+    people = register_demo_people(settings, catalog)
     print(
-        f"demo district generated: {len(catalog.agencies)} agencies, {len(catalog.resources)} resources",
+        f"demo district generated: {len(catalog.agencies)} agencies, {len(catalog.resources)} resources, "
+        f"{len(people)} people",
         flush=True,
     )
 
     api, api_url = start_demo_api(settings, args.api_port)
     try:
-        sync_hub(settings, catalog)
+        settings = settings.with_variables(GOVHUB_DEMO_API=api_url)
+        ensure_hub(settings, catalog)
         deliver_demo_sheets(settings, catalog, manifest)
-        outcomes = materialize_many(
-            settings,
-            catalog,
-            list(catalog.resources),
-            actor="demo",
-            on_done=_progress(len(catalog.resources)),
+        resources = list(catalog.resources)
+        outcomes = ingest(
+            settings, resources, actor=ENGINEER.id, via="demo", on_done=_progress(len(resources))
         )
         render_outcomes(outcomes)
         if not args.no_broken:
             _show_a_rejection(settings, catalog, manifest)
-        failed = [o for o in outcomes if o["status"] not in OK_STATUSES]
-        print(
-            f"\ningested {len(outcomes) - len(failed)}/{len(outcomes)} resources in {time.monotonic() - started:.1f} s"
-        )
+        failed = {(o.agency, o.resource) for o in outcomes if not o.status.ok}
+        took = time.monotonic() - started
+        print(f"\ningested {len(resources) - len(failed)}/{len(resources)} resources in {took:.1f} s")
         print(f"hub (DuckDB, open read-only): {settings.hub_db}")
         print(f"demo agencies' API: {api_url}")
         if args.no_serve:
@@ -204,7 +185,7 @@ def start_reports_site(settings, catalog, port: int) -> subprocess.Popen:
     ]
     proc = spawn(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for_port(port, proc)
-    os.environ["GOVHUB_REPORTS_URL"] = f"http://127.0.0.1:{port}"
+    os.environ["GOVHUB_REPORTS_URL"] = f"http://127.0.0.1:{port}"  # for the Dagster process started next
     log = (settings.reports_dir / "data_docs.log").open("ab")
     govhub = Path(sys.executable).with_name("govhub")
     spawn([str(govhub), "quality", "docs"], stdout=log, stderr=subprocess.STDOUT)
@@ -225,9 +206,11 @@ def _scorecard_report(settings, catalog) -> Path:
 
 
 def _show_a_rejection(settings, catalog, manifest: dict) -> None:
-    """Upload one deliberately broken sheet, to show what an agency is told (the previous snapshot stays)."""
+    """Upload one deliberately broken sheet as its agency's steward, to show what an agency is told (the previous
+    snapshot stays)."""
     from govhub.cli.ingest_cmd import render_outcomes
-    from govhub.pipelines.run import materialize_resource
+    from govhub.demo.people import steward_of
+    from govhub.services.upload import upload_sheet
 
     broken = manifest.get("broken") or []
     if not broken:
@@ -235,15 +218,14 @@ def _show_a_rejection(settings, catalog, manifest: dict) -> None:
     example = broken[0]
     resource = catalog.resource(example["resource"])
     print(f"\n示例：一份有错误的填报文件（{Path(example['path']).name}：{example.get('what', '')}）")
-    outcome = materialize_resource(settings, catalog, resource, upload=Path(example["path"]), actor="demo")
+    outcome = upload_sheet(settings, resource, Path(example["path"]), actor=steward_of(catalog, resource.agency),
+                           via="demo")  # fmt: skip
     render_outcomes([outcome])
 
 
 def serve_dagster(settings, port: int) -> int:
     """`dagster dev` on the hub's persistent instance; stops with Ctrl-C."""
-    from govhub.pipelines.run import prepare_dagster_home
-
-    home = prepare_dagster_home(settings)
+    home = settings.prepare_dagster_home()
     port = free_port(port)
     dagster = Path(sys.executable).with_name("dagster")
     cmd = [str(dagster), "dev", "-m", "govhub.pipelines.definitions", "-h", "127.0.0.1", "-p", str(port)]

@@ -45,11 +45,10 @@ def _day_or_time(text: str) -> dt.datetime:
 
 def list_cmd(args: argparse.Namespace) -> int:
     from govhub.cli.output import print_json, print_table
-    from govhub.config import get_settings
     from govhub.events import list_events
 
     events = list_events(
-        get_settings(),
+        args.settings,
         kind=args.kind,
         actor=args.actor,
         agency=args.agency,
@@ -74,10 +73,9 @@ def _summary(payload: dict, width: int = 60) -> str:
 
 def verify_cmd(args: argparse.Namespace) -> int:
     from govhub.cli.output import print_json
-    from govhub.config import get_settings
     from govhub.events import chain_head, verify_chain
 
-    settings = get_settings()
+    settings = args.settings
     problems = verify_chain(settings)
     head = chain_head(settings)
     if args.head:

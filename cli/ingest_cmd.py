@@ -1,24 +1,39 @@
-"""`govhub ingest` and `govhub upload`: the catalog's Dagster assets, run in-process."""
+"""`govhub ingest` and `govhub upload`: the same services as the inbox, Dagster and the portal, called directly.
+
+No Dagster in this process: a load is recorded by the service (load record, event log, ledger) and the Dagster code
+location's `hub_events_sensor` shows it on the asset, with its checks, within a tick.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-OK_STATUSES = {"published", "zero_update", "no_upload"}
-STATUS_ZH = {
-    "published": "已发布",
-    "zero_update": "零更新（内容未变）",
-    "rejected": "已拒收",
-    "failed": "失败",
-    "no_upload": "无待处理上传",
-}
+if TYPE_CHECKING:
+    from govhub.catalog.model import Resource
+    from govhub.warehouse.load import LoadOutcome
+
+SHOWN_PROBLEMS = 20
+
+
+def default_actor() -> str:
+    """Who is at the terminal: $GOVHUB_USER, else the login name (a registered hub checks it like any other)."""
+    import getpass
+    import os
+
+    return os.environ.get("GOVHUB_USER") or getpass.getuser()
+
+
+def add_actor(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument(
+        "--by", default=None, metavar="PERSON", help=f"{help_text} (default: $GOVHUB_USER or your login name)"
+    )
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("ingest", help="pull or load resources now (the same Dagster assets, in-process)")
+    p = sub.add_parser("ingest", help="pull interface-fed resources and load waiting inbox sheets, now")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--agency", help="every resource of this agency")
     which.add_argument("--resource", help="one resource (code, agency/resource or id)")
@@ -26,38 +41,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--json", action="store_true", help="per resource: status, rows, inserted, updated, deleted, …"
     )
-    p.add_argument("--by", default="cli", help="who runs the load (recorded with it)")
+    add_actor(p, "who runs the pulls (an engineer, the office or the agency's steward)")
     p.set_defaults(handler=ingest)
 
     u = sub.add_parser("upload", help="land and load one fill-in sheet; exit 0 if published")
     u.add_argument("file", type=Path)
     u.add_argument("--resource", required=True, help="resource code, agency/resource or id")
-    u.add_argument("--by", default="cli", help="who uploads (the agency's steward)")
+    add_actor(u, "who uploads (a steward of the resource's agency)")
     u.add_argument("--json", action="store_true")
     u.set_defaults(handler=upload)
 
 
-def _setup():
-    from govhub.config import get_settings
-    from govhub.pipelines.definitions import load_valid_catalog
-    from govhub.warehouse.hub import sync_hub
-
-    settings = get_settings()
-    catalog = load_valid_catalog(settings)
-    sync_hub(settings, catalog)
-    return settings, catalog
-
-
-def _progress(total: int):
+def _progress(total: int):  # type: ignore[no-untyped-def]
     done = [0]
     tty = sys.stderr.isatty()
 
-    def step(resource, outcome: dict[str, Any]) -> None:
+    def step(resource: Resource, outcomes: list[LoadOutcome]) -> None:
         done[0] += 1
         width = 30
         filled = width * done[0] // total
         bar = "█" * filled + "·" * (width - filled)
-        line = f"[{bar}] {done[0]}/{total} {resource.agency}/{resource.id}: {STATUS_ZH.get(outcome['status'], outcome['status'])}"
+        states = "、".join(o.status.label for o in outcomes)
+        line = f"[{bar}] {done[0]}/{total} {resource.agency}/{resource.id}: {states}"
         print(
             ("\r\x1b[2K" if tty else "") + line, end="" if tty and done[0] < total else "\n", file=sys.stderr
         )
@@ -65,7 +70,11 @@ def _progress(total: int):
     return step
 
 
-def render_outcomes(outcomes: list[dict[str, Any]]) -> None:
+def outcome_json(outcome: LoadOutcome, code: str) -> dict[str, Any]:
+    return {**outcome.to_dict(), "code": code}
+
+
+def render_outcomes(outcomes: list[LoadOutcome]) -> None:
     from govhub.cli.output import print_table
 
     headers = [
@@ -80,92 +89,80 @@ def render_outcomes(outcomes: list[dict[str, Any]]) -> None:
         "snapshot",
     ]
     rows = [
-        [
-            f"{o['agency']}/{o['resource']}",
-            STATUS_ZH.get(o["status"], o["status"]),
-            o.get("rows", ""),
-            o.get("inserted", ""),
-            o.get("updated", ""),
-            o.get("deleted", ""),
-            o.get("quarantined", ""),
-            o.get("held", ""),
-            o.get("snapshot_id") or "",
-        ]
+        [f"{o.agency}/{o.resource}", o.status.label, o.rows, o.inserted, o.updated, o.deleted, o.quarantined, o.held,
+         o.snapshot_id or ""]
         for o in outcomes
-    ]
+    ]  # fmt: skip
     print_table(headers, rows)
     for o in outcomes:
-        problems = o.get("problems") or [{"message_zh": e} for e in o.get("errors", [])]
-        if o["status"] not in OK_STATUSES or o.get("quarantined"):
-            print(
-                f"\n{o['agency']}/{o['resource']} ({o.get('code', '')}): {STATUS_ZH.get(o['status'], o['status'])}"
-            )
-            for p in problems[:20]:
-                print(f"  - {_problem_text(p)}")
-            if len(problems) > 20:
-                print(f"  … {len(problems) - 20} more")
-            for key in ("report_path", "annotated_path"):
-                if o.get(key):
-                    print(f"  {key}: {o[key]}")
+        if o.status.ok and not o.quarantined and not o.problems:
+            continue
+        print(f"\n{o.agency}/{o.resource}: {o.status.label}")
+        for p in o.problems[:SHOWN_PROBLEMS]:
+            print(f"  - {p}")
+        if o.problem_count > SHOWN_PROBLEMS:
+            print(f"  … 另有 {o.problem_count - SHOWN_PROBLEMS} 个问题（见问题报告）")
+        if o.report_path:
+            print(f"  问题报告：{o.report_path}")
+        if o.annotated_path:
+            print(f"  错误标注工作簿：{o.annotated_path}")
 
 
-def _problem_text(p: dict[str, Any]) -> str:
-    from govhub.problems import Problem
+def _sync(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from govhub.cli.common import pyarrow_without_pandas_detection, settings_and_catalog
+    from govhub.warehouse.hub import ensure_hub
 
-    fields = {k: p.get(k) for k in Problem.__dataclass_fields__}
-    fields["code"] = fields["code"] or ""
-    fields["message_zh"] = fields["message_zh"] or ""
-    return str(Problem(**{k: v for k, v in fields.items() if v is not None or k in ("code", "message_zh")}))
+    pyarrow_without_pandas_detection()
+    settings, catalog = settings_and_catalog(args)
+    ensure_hub(settings, catalog)
+    return settings, catalog
 
 
 def ingest(args: argparse.Namespace) -> int:
-    from govhub.cli.common import find_resource
-    from govhub.pipelines.run import materialize_many
+    from govhub.cli.common import CliError, find_resource
+    from govhub.services.ingest import ingest as ingest_all
+    from govhub.states import LoadStatus
 
-    settings, catalog = _setup()
+    settings, catalog = _sync(args)
     if args.resource:
         resources = [find_resource(catalog, args.resource)]
     elif args.agency:
         resources = catalog.of_agency(args.agency)
         if not resources:
-            print(f"no resources for agency {args.agency!r}", file=sys.stderr)
-            return 2
+            raise CliError(f"目录中没有机构“{args.agency}”的资源", code=2)
     else:
         resources = list(catalog.resources)
-    outcomes = materialize_many(
-        settings, catalog, resources, actor=args.by, on_done=_progress(len(resources))
+    outcomes = ingest_all(
+        settings, resources, actor=args.by or default_actor(), on_done=_progress(len(resources))
     )
-    if args.resource and outcomes[0]["status"] == "no_upload":
-        outcomes[0]["status"] = "failed"
-        outcomes[0]["errors"] = ["填报类资源没有待处理的上传文件：请用 govhub upload FILE --resource CODE"]
+    codes = {(r.agency, r.id): r.code for r in resources}
+    asked_for_a_sheet = args.resource and [o.status for o in outcomes] == [LoadStatus.NO_UPLOAD]
     if args.json:
         from govhub.cli.output import print_json
 
-        print_json(outcomes)
+        print_json([outcome_json(o, codes[(o.agency, o.resource)]) for o in outcomes])
     else:
         render_outcomes(outcomes)
-    return 0 if all(o["status"] in OK_STATUSES for o in outcomes) else 1
+    if asked_for_a_sheet:  # asked to load a sheet-fed resource that has nothing waiting
+        print(f"「{resources[0].name}」为填报类资源，收件箱中没有待处理的文件：请用 govhub upload FILE --resource "
+              f"{resources[0].code} 上传")  # fmt: skip
+        return 1
+    return 0 if all(o.status.ok for o in outcomes) else 1
 
 
 def upload(args: argparse.Namespace) -> int:
-    from govhub.cli.common import find_resource
-    from govhub.pipelines.run import materialize_resource
+    from govhub.cli.common import CliError, find_resource
+    from govhub.services.upload import upload_sheet
 
     if not args.file.is_file():
-        print(f"{args.file}: 文件不存在", file=sys.stderr)
-        return 2
-    settings, catalog = _setup()
+        raise CliError(f"{args.file}: 文件不存在", code=2)
+    settings, catalog = _sync(args)
     resource = find_resource(catalog, args.resource)
-    # Loaded straight from where it is (landing keeps its bytes); the inbox is for the sensor.
-    from govhub.people import authorize
-    from govhub.roles import Role
-
-    actor = authorize(settings, args.by, Role.STEWARD, resource.agency, action_zh="上传填报文件")
-    outcome = materialize_resource(settings, catalog, resource, upload=args.file.resolve(), actor=actor)
+    outcome = upload_sheet(settings, resource, args.file.resolve(), actor=args.by or default_actor())
     if args.json:
         from govhub.cli.output import print_json
 
-        print_json(outcome)
+        print_json(outcome_json(outcome, resource.code))
     else:
         render_outcomes([outcome])
-    return 0 if outcome["status"] in ("published", "zero_update") else 1
+    return 0 if outcome.status.current_confirmed else 1

@@ -49,15 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 0
-    import os
-
-    if args.home:
-        os.environ["GOVHUB_HOME"] = args.home
-    if args.catalog:
-        os.environ["GOVHUB_CATALOG"] = args.catalog
     from govhub.cli.common import CliError
+    from govhub.config import get_settings
     from govhub.problems import GovhubError
 
+    args.settings = get_settings(args.home, args.catalog)  # the one place the CLI reads its configuration
     try:
         return int(args.handler(args) or 0)
     except CliError as exc:

@@ -33,22 +33,22 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def add(args: argparse.Namespace) -> int:
     from govhub.cli.common import settings_and_catalog
-    from govhub.people import save_person
     from govhub.roles import Role
+    from govhub.services.people import register_person
 
-    settings, catalog = settings_and_catalog()
-    person = save_person(settings, args.id, name=args.name, agency=args.agency, roles=[Role(r) for r in args.role],
-                         by=args.by, known_agencies=set(catalog.agencies))  # fmt: skip
+    settings, catalog = settings_and_catalog(args)
+    person = register_person(settings, args.id, name=args.name, agency=args.agency,
+                             roles=[Role(r) for r in args.role], actor=args.by,
+                             known_agencies=set(catalog.agencies))  # fmt: skip
     print(f"登记：{person.name}（{person.id}），{person.agency}，{'、'.join(r.label for r in person.roles)}")
     return 0
 
 
 def list_cmd(args: argparse.Namespace) -> int:
     from govhub.cli.output import print_json, print_table
-    from govhub.config import get_settings
     from govhub.people import list_people
 
-    people = list_people(get_settings(), agency=args.agency)
+    people = list_people(args.settings, agency=args.agency)
     if args.json:
         print_json([p.to_dict() for p in people])
         return 0
@@ -61,9 +61,8 @@ def list_cmd(args: argparse.Namespace) -> int:
 
 
 def deactivate_cmd(args: argparse.Namespace) -> int:
-    from govhub.config import get_settings
-    from govhub.people import deactivate
+    from govhub.services.people import deactivate_person
 
-    person = deactivate(get_settings(), args.id, by=args.by)
+    person = deactivate_person(args.settings, args.id, actor=args.by)
     print(f"已停用：{person.name}（{person.id}）")
     return 0

@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def suites(args: argparse.Namespace) -> int:
     from govhub.expectations.suites import write_suites
 
-    settings, catalog = settings_and_catalog()
+    settings, catalog = settings_and_catalog(args)
     paths = write_suites(settings, catalog)
     print(f"{len(paths)} suites written under {settings.home / 'expectations' / 'suites'}")
     return 0
@@ -31,7 +31,7 @@ def suites(args: argparse.Namespace) -> int:
 def docs(args: argparse.Namespace) -> int:
     from govhub.expectations.docs import build_hub_data_docs
 
-    settings, catalog = settings_and_catalog()
+    settings, catalog = settings_and_catalog(args)
     resources = [find_resource(catalog, args.resource)] if args.resource else None
     index = build_hub_data_docs(settings, catalog, resources)
     print(f"Data Docs: {index}")

@@ -35,7 +35,7 @@ def scorecard(args: argparse.Namespace) -> int:
     from govhub.cli.output import print_json, print_table
     from govhub.governance.scorecard import agency_scores, percent_text, scorecard_window
 
-    settings, catalog = settings_and_catalog()
+    settings, catalog = settings_and_catalog(args)
     start, end = scorecard_window(args.start, args.end)
     if start > end:
         raise CliError(f"--from {start} is after --to {end}")

@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     z.add_argument(
         "--period", help="period id, e.g. 2026-W48, 2026-11, 2026-Q4 (default: the period owed now)"
     )
-    z.add_argument("--by", required=True, metavar="PERSON", help="the person who attests it (谁申报谁负责)")
+    z.add_argument("--by", required=True, metavar="PERSON", help="the steward who attests it (谁申报谁负责)")
     z.add_argument("--json", action="store_true")
     z.set_defaults(handler=zero_update)
 
@@ -34,7 +34,7 @@ def status(args: argparse.Namespace) -> int:
     from govhub.cli.common import settings_and_catalog
     from govhub.governance.alerts import evaluate_freshness
 
-    settings, catalog = settings_and_catalog()
+    settings, catalog = settings_and_catalog(args)
     rows = evaluate_freshness(settings, catalog, args.as_of)
     if args.agency:
         rows = [r for r in rows if r.agency == args.agency]
@@ -71,19 +71,11 @@ def _print_status(rows: list, *, colour: bool) -> None:
 
 def zero_update(args: argparse.Namespace) -> int:
     from govhub.cli.common import find_resource, settings_and_catalog
-    from govhub.governance.zero_update import file_zero_update
-    from govhub.services.ingest import source_changed
+    from govhub.services.zero_update import declare_zero_update
 
-    settings, catalog = settings_and_catalog()
+    settings, catalog = settings_and_catalog(args)
     resource = find_resource(catalog, args.code, code=1)
-    # Interface-fed sources are checked: a feed whose content changed cannot be zero-updated.
-    entry = file_zero_update(
-        settings,
-        resource,
-        period=args.period,
-        by=args.by,
-        source_changed=lambda r: source_changed(settings, r),
-    )
+    entry = declare_zero_update(settings, resource, actor=args.by, period=args.period)
     if args.json:
         from govhub.cli.output import print_json
 

@@ -19,7 +19,7 @@ def template(args: argparse.Namespace) -> int:
     from govhub.cli.common import find_resource, settings_and_catalog
     from govhub.connectors.template import write_csv_template, write_template
 
-    _, catalog = settings_and_catalog()
+    _, catalog = settings_and_catalog(args)
     resource = find_resource(catalog, args.code)
     out = Path(args.output)
     fmt = args.format or ("csv" if out.suffix.lower() == ".csv" else "xlsx")

@@ -92,7 +92,7 @@ def read_api(
             Problem("api.not_configured", f"资源“{resource.name}”未在目录中登记接口（delivery.api）")
         )
     try:
-        url = expand_env(api.url, extra={"GOVHUB_HOME": str(settings.home)})
+        url = expand_env(api.url, settings.variables)
     except KeyError as exc:
         raise GovhubError(Problem("api.bad_url", f"接口地址无法展开：{exc.args[0]}", value=api.url)) from None
     token = resolve_secret(settings, api.token_secret) if api.token_secret else None

@@ -86,7 +86,7 @@ def read_database(
 # -- connecting ------------------------------------------------------------------------------------------------
 def _url(settings: Settings, db: DatabaseDelivery) -> URL:
     try:
-        raw = expand_env(db.url, extra={"GOVHUB_HOME": str(settings.home)})
+        raw = expand_env(db.url, settings.variables)
     except KeyError as exc:
         raise GovhubError(Problem("db.bad_url", f"数据库地址无法展开：{exc.args[0]}")) from None
     try:

@@ -5,7 +5,6 @@ A secret's value never appears in logs, errors, `Extract.source` or landing rece
 
 from __future__ import annotations
 
-import os
 import re
 
 from govhub.config import Settings
@@ -20,9 +19,9 @@ def secret_env_var(name: str) -> str:
 
 
 def resolve_secret(settings: Settings, name: str) -> str:
-    """The value of secret `name`: from the environment first, then the YAML map in `settings.secrets_file`."""
+    """The value of secret `name`: from the environment (as captured in the settings) first, then the YAML map in `settings.secrets_file`."""
     env_var = secret_env_var(name)
-    value = os.environ.get(env_var)
+    value = settings.variables.get(env_var)
     if value:
         return value
     path = settings.secrets_file

@@ -60,11 +60,6 @@ def _example_uscc() -> str:
     return first17 + uscc_check_char(first17)
 
 
-def field_is_text(f: CatalogField) -> bool:
-    """Columns Excel must keep as text: identifiers and codes whose digits matter."""
-    return f.type is FieldType.STRING and (f.semantic in TEXT_SEMANTICS or f.pattern is not None)
-
-
 def field_rules(f: CatalogField) -> str:
     """The format rules of one field, in Chinese, for header comments and the 说明 sheet."""
     rules = [f"类型：{_TYPE_LABELS[f.type]}", "必填" if f.required else "可为空"]

@@ -1,8 +1,8 @@
 """The audit step of write → audit → publish: validate a staged load and say whether it may be published.
 
 `validate_load` is the warehouse's hook: suite from the catalog (+ overrides) → one DuckDB pass → row problems
-(quarantine), table problems (schema, duplicate keys) and GE-style results. `policy_verdict` applies the resource's
-quality policy to that result; it is pure, so the warehouse and the Dagster checks reach the same verdict.
+(quarantine), table problems (schema, duplicate keys) and GE-style results. The warehouse's load applies the resource's
+quality policy to them and records the one verdict (`govhub.warehouse.verdict`) every entry point shows.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from govhub.expectations.row_problems import label_of
 from govhub.expectations.suites import build_suite, catalog_dir_of, load_overrides
 from govhub.problems import Problem
 
-SCHEMA_CODES = {"check.schema", "check.schema_type"}
 DUPLICATE_KEY = "check.duplicate_key"
 
 
@@ -138,26 +137,3 @@ def validate_load(resource: Resource, con: duckdb.DuckDBPyConnection, relation: 
     return ValidationResult(
         row_problems=evaluation.row_problems, table_problems=table_problems, expectation_results=results
     )
-
-
-def policy_verdict(
-    resource: Resource, result: ValidationResult, connector_problem_rows: set[int], total_rows: int
-) -> tuple[bool, list[str]]:
-    """Whether the resource's quality policy blocks publishing this load, and why (in Chinese)."""
-    policy = resource.quality
-    reasons: list[str] = []
-    for p in result.table_problems:
-        if p.code in SCHEMA_CODES and policy.block_on_schema_mismatch:
-            reasons.append(f"数据结构与资源目录不一致：{p}")
-        elif p.code == DUPLICATE_KEY and policy.block_on_duplicate_keys:
-            reasons.append(f"主键重复：{p}")
-        elif p.blocking and p.code not in SCHEMA_CODES and p.code != DUPLICATE_KEY:
-            reasons.append(str(p))
-    bad_rows = result.quarantined_rows | set(connector_problem_rows)
-    if total_rows and bad_rows:
-        pct = len(bad_rows) / total_rows * 100
-        if pct > policy.max_bad_row_pct:
-            reasons.append(
-                f"问题行占比{pct:.2f}%（{len(bad_rows)}/{total_rows}行），超过允许的{policy.max_bad_row_pct:g}%"
-            )
-    return bool(reasons), reasons

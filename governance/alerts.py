@@ -2,8 +2,8 @@
 
 `evaluate_freshness` reads the ledger once and gives every catalog resource's state (cheap: a sensor can call it every
 tick); `raise_alerts` turns overdue and stale rows into alerts, each sent once per (resource, period, kind) — the
-`alerts_sent` table remembers — to a JSON-lines file (`<state dir>/alerts.log`) and, when `GOVHUB_ALERT_WEBHOOK` is
-set, a webhook (POST JSON; a failing webhook is logged, never raised: the alert stays in the file).
+`alerts_sent` table remembers — to a JSON-lines file (`<state dir>/alerts.log`) and, when the settings name one
+(`GOVHUB_ALERT_WEBHOOK`), a webhook (POST JSON; a failing webhook is logged, never raised: the alert stays in the file).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import select
@@ -20,9 +19,10 @@ from govhub import store
 from govhub.catalog.model import Catalog, LifecycleStatus, Resource
 from govhub.config import Settings
 from govhub.events import utc_stamp
-from govhub.governance.freshness import FreshnessPolicy, FreshnessState, assess, parse_period, policy_for
+from govhub.governance.freshness import FreshnessPolicy, assess, parse_period, policy_for
 from govhub.governance.ledger import BEIJING, LedgerEntry, ledger_by_resource, mark_missing
 from govhub.governance.workdays import WorkdayCalendar, calendar_for
+from govhub.states import FreshnessState
 
 log = logging.getLogger(__name__)
 ALERTS_LOCK = "govhub.alerts"
@@ -169,7 +169,7 @@ def _deliver(settings: Settings, alert: Alert) -> None:
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     with (settings.state_dir / "alerts.log").open("a", encoding="utf-8") as fh:
         fh.write(line + "\n")
-    url = os.environ.get("GOVHUB_ALERT_WEBHOOK")
+    url = settings.alert_webhook
     if not url:
         return
     import httpx

@@ -29,27 +29,13 @@ import datetime as dt
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
-from enum import StrEnum
 
 from govhub.catalog.model import Resource, UpdateCycle
 from govhub.governance.workdays import WorkdayCalendar
 from govhub.problems import GovhubError, Problem
+from govhub.states import FreshnessState
 
 ONE_DAY = dt.timedelta(days=1)
-
-
-class FreshnessState(StrEnum):
-    FRESH = "fresh"
-    DUE = "due"
-    OVERDUE = "overdue"
-    STALE = "stale"
-    IRREGULAR = "irregular"
-
-    @property
-    def label(self) -> str:
-        return {"fresh": "按时", "due": "待报送", "overdue": "逾期", "stale": "陈旧", "irregular": "不定期"}[
-            self.value
-        ]
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,35 +24,10 @@ from govhub.config import Settings
 from govhub.events import record_event, utc_stamp
 from govhub.governance.freshness import FreshnessPolicy, Period, due_date, parse_period, period_of, policy_for
 from govhub.governance.workdays import WorkdayCalendar, calendar_for
+from govhub.states import LedgerState, LoadStatus
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 LEDGER_LOCK = "govhub.ledger"
-
-
-class LedgerState(StrEnum):
-    UPDATED = "updated"
-    ZERO_UPDATE_DECLARED = "zero_update_declared"
-    ZERO_UPDATE_AUTO = "zero_update_auto"
-    REJECTED = "rejected"
-    AMENDED = "amended"
-    LATE = "late"
-    MISSING = "missing"
-
-    @property
-    def satisfies(self) -> bool:
-        return self not in (LedgerState.REJECTED, LedgerState.MISSING)
-
-    @property
-    def label(self) -> str:
-        return {
-            "updated": "已更新",
-            "zero_update_declared": "零更新(申报)",
-            "zero_update_auto": "零更新(自动)",
-            "rejected": "被退回",
-            "amended": "已更正",
-            "late": "逾期更新",
-            "missing": "未报送",
-        }[self.value]
 
 
 @dataclass(frozen=True)
@@ -163,12 +137,10 @@ def record_load_outcome(
     zero_update → zero_update_auto (an already satisfied period keeps its row); rejected → rejected unless the period
     is already satisfied; failed (the platform's fault, not the agency's) → no ledger row, only an event.
     """
-    status = outcome.get("status")
-    if status not in ("published", "zero_update", "rejected", "failed"):
-        raise ValueError(f"unknown load status {status!r}")
+    status = LoadStatus(outcome.get("status"))  # an unknown status is a programming error: ValueError
     actor = outcome.get("actor") or "system"
     subject = f"{resource.agency}/{resource.id}"
-    if status == "failed":
+    if status in (LoadStatus.FAILED, LoadStatus.NO_UPLOAD):
         return None  # the hub could not pull: nothing the agency delivered (the load itself logged the event)
     calendar = calendar or calendar_for(settings.catalog_dir)
     policy = policy or policy_for(resource)
@@ -203,14 +175,19 @@ def record_load_outcome(
         actor=actor,
         agency=resource.agency,
         subject=subject,
-        payload={"period": pid, "status": status, "snapshot_id": entry.snapshot_id, "load_id": entry.load_id},
+        payload={
+            "period": pid,
+            "status": status.value,
+            "snapshot_id": entry.snapshot_id,
+            "load_id": entry.load_id,
+        },
         at=at,
     )
     return entry
 
 
 def _state_for(
-    status: str,
+    status: LoadStatus,
     before: LedgerEntry | None,
     period: Period | None,
     on: dt.date,
@@ -219,7 +196,7 @@ def _state_for(
 ) -> LedgerState | None:
     """The period's new state, or None to leave its row as it is."""
     already = before is not None and before.satisfies
-    if status == "published":
+    if status is LoadStatus.PUBLISHED:
         if already:
             return LedgerState.AMENDED
         if period is not None and on > due_date(period, calendar, policy):
@@ -227,7 +204,7 @@ def _state_for(
         return LedgerState.UPDATED
     if already:
         return None  # an identical or rejected re-delivery does not undo what satisfied the period
-    return LedgerState.ZERO_UPDATE_AUTO if status == "zero_update" else LedgerState.REJECTED
+    return LedgerState.ZERO_UPDATE_AUTO if status is LoadStatus.ZERO_UPDATE else LedgerState.REJECTED
 
 
 def mark_missing(settings: Settings, resource: Resource, period: Period, *, at: dt.datetime) -> bool:

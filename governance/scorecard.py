@@ -25,8 +25,9 @@ from typing import Any
 from govhub.catalog.model import Catalog, LifecycleStatus, Resource
 from govhub.config import Settings
 from govhub.governance.freshness import Period, due_date, period_of, policy_for
-from govhub.governance.ledger import LedgerEntry, LedgerState, ledger_by_resource
+from govhub.governance.ledger import LedgerEntry, ledger_by_resource
 from govhub.governance.workdays import WorkdayCalendar
+from govhub.states import LedgerState
 
 RECTIFY_BELOW = 80.0
 
@@ -143,6 +144,7 @@ def agency_scores(
     scores = {
         a.id: AgencyScore(a.id, a.short_name or a.name, catalogued=0, in_force=0)
         for a in catalog.agencies.values()
+        if not a.coordinator  # the office coordinates; it is not scored on resources it does not hold
     }
     for r in catalog.resources:
         s = scores.setdefault(r.agency, AgencyScore(r.agency, r.agency, 0, 0))

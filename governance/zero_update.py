@@ -41,15 +41,10 @@ def file_zero_update(
     note: str | None = None,
     at: dt.datetime | None = None,
 ) -> LedgerEntry:
-    """Declare that `resource` has nothing new for `period` (default: the period owed now), attested by `by`."""
+    """Record that `resource` has nothing new for `period` (default: the period owed now), attested by `by` — a
+    name the caller has authorized (`govhub.services.zero_update` does)."""
     at = at or dt.datetime.now(dt.UTC)
     name = f"「{resource.name}」({resource.code})"
-    if not by.strip():
-        raise _refuse("no_person", "零更新必须由具体人员申报（谁申报谁负责）", expected="申报人姓名")
-    from govhub.people import authorize
-    from govhub.roles import Role
-
-    by = authorize(settings, by, Role.STEWARD, resource.agency, action_zh="申报零更新")
     if resource.cycle.value == "irregular":
         raise _refuse("irregular", f"{name}的更新周期为“不定期”，无需也不能申报零更新")
     today = beijing_date(at)

@@ -1,19 +1,51 @@
-"""Where a hub keeps its state: one data folder ($GOVHUB_HOME) and one catalog folder ($GOVHUB_CATALOG).
+"""Where a hub keeps its state and how it is configured: made once at the edge, passed down.
 
-Another data folder gives another, independent hub. Nothing here touches the disk; callers create what they use.
+An entry point (the CLI's `main`, the Dagster code location, the portal, a test) calls `get_settings()` once; every
+layer below takes the resulting `Settings` and never reads the environment itself. Another data folder gives another,
+independent hub. Nothing here touches the disk except reading the hub's optional `govhub.yaml`.
+
+Precedence for each value: an explicit argument, then the environment, then `<home>/govhub.yaml` (settings a hub
+keeps for itself, e.g. the address `govhub demo` serves its agencies' API on), then the built-in default.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+HUB_FILE = "govhub.yaml"
+DAGSTER_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml"
 
 
 @dataclass(frozen=True)
 class Settings:
     home: Path
     catalog_dir: Path
+    state_url: str = ""  # "" = SQLite under state/ (see __post_init__)
+    secrets_file: Path | None = None
+    dagster_home: Path | None = None
+    alert_webhook: str | None = None
+    reports_url: str | None = None  # where people open reports/ (the demo's report server), else file URLs
+    stage_memory_bytes: int = 256 << 20  # a load's staged rows stay in memory up to this size
+    duckdb_memory_limit: str = "2GB"  # per load; DuckDB spills under hub/_spill/ beyond it
+    # ${VAR} values the catalog's connection settings may use (the environment as it was at the edge, GOVHUB_HOME
+    # always) and GOVHUB_SECRET_<NAME> credentials: never printed
+    variables: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        defaults = {
+            "state_url": self.state_url or f"sqlite:///{self.home / 'state' / 'govhub.db'}",
+            "secrets_file": self.secrets_file or self.home / "secrets.yaml",
+            "dagster_home": self.dagster_home or self.home / "dagster",
+            "variables": MappingProxyType({**self.variables, "GOVHUB_HOME": str(self.home)}),
+        }
+        for name, value in defaults.items():
+            object.__setattr__(self, name, value)
 
     @property
     def landing_dir(self) -> Path:
@@ -27,12 +59,12 @@ class Settings:
 
     @property
     def hub_db(self) -> Path:
-        """The DuckDB file analysts open: views over the current snapshots."""
+        """The DuckDB file engineers and the office open: views over the current snapshots."""
         return self.home / "hub.duckdb"
 
     @property
     def inbox_dir(self) -> Path:
-        """Uploaded fill-in sheets waiting for the inbox sensor: inbox/<agency>/<resource>/."""
+        """Uploaded fill-in sheets waiting for the inbox sensor: inbox/<agency>/<resource>/<person>/."""
         return self.home / "inbox"
 
     @property
@@ -45,29 +77,82 @@ class Settings:
         return self.home / "state"
 
     @property
-    def state_url(self) -> str:
-        """The workflow store (event log, ledger, requests): SQLite by default, PostgreSQL by URL."""
-        return os.environ.get("GOVHUB_STATE_URL") or f"sqlite:///{self.state_dir / 'govhub.db'}"
-
-    @property
-    def secrets_file(self) -> Path:
-        """Connector credentials (API tokens), never in the catalog: a YAML map of name -> value."""
-        return Path(os.environ.get("GOVHUB_SECRETS_FILE") or self.home / "secrets.yaml")
-
-    @property
-    def dagster_home(self) -> Path:
-        return Path(os.environ.get("DAGSTER_HOME") or self.home / "dagster")
-
-    @property
     def demo_dir(self) -> Path:
         """The demo district's source systems: its API data, its SQL database, its agencies' sheets."""
         return self.home / "demo"
 
+    @property
+    def hub_file(self) -> Path:
+        return self.home / HUB_FILE
+
+    def with_variables(self, **values: str) -> Settings:
+        return replace(self, variables={**self.variables, **values})
+
+    def reports_url_for(self, relative: str) -> str:
+        """A link people can open to a file under reports/: the report server when one runs, else a file URL."""
+        if self.reports_url:
+            return f"{self.reports_url.rstrip('/')}/{relative.lstrip('/')}"
+        return (self.reports_dir / relative).as_uri()
+
+    def prepare_dagster_home(self) -> Path:
+        """A persistent DAGSTER_HOME under the data folder, configured by the project's dagster.yaml unless the
+        instance already has its own (an administrator's PostgreSQL storage or limits are never overwritten)."""
+        assert self.dagster_home is not None
+        self.dagster_home.mkdir(parents=True, exist_ok=True)
+        if DAGSTER_YAML.exists() and not (self.dagster_home / "dagster.yaml").exists():
+            shutil.copyfile(DAGSTER_YAML, self.dagster_home / "dagster.yaml")
+        return self.dagster_home
+
+
+def _hub_file(home: Path) -> dict[str, Any]:
+    path = home / HUB_FILE
+    if not path.is_file():
+        return {}
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return data if isinstance(data, dict) else {}
+
 
 def get_settings(
-    home: str | os.PathLike[str] | None = None, catalog: str | os.PathLike[str] | None = None
+    home: str | os.PathLike[str] | None = None,
+    catalog: str | os.PathLike[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
 ) -> Settings:
-    """Settings from arguments, else $GOVHUB_HOME / $GOVHUB_CATALOG, else ./data and ./catalog."""
-    home_path = Path(home or os.environ.get("GOVHUB_HOME") or "data").resolve()
-    catalog_path = Path(catalog or os.environ.get("GOVHUB_CATALOG") or "catalog").resolve()
-    return Settings(home=home_path, catalog_dir=catalog_path)
+    """Settings from arguments, else the environment ($GOVHUB_*), else `<home>/govhub.yaml`, else defaults."""
+    env = os.environ if env is None else env
+    home_path = Path(home or env.get("GOVHUB_HOME") or "data").resolve()
+    catalog_path = Path(catalog or env.get("GOVHUB_CATALOG") or "catalog").resolve()
+    stored = _hub_file(home_path)
+    variables = {str(k): str(v) for k, v in (stored.get("variables") or {}).items()}
+    variables.update(env)  # the environment wins over what the hub file says
+
+    def pick(name: str, default: Any = None) -> Any:
+        return env.get(name) or stored.get(name.removeprefix("GOVHUB_").lower()) or default
+
+    return Settings(
+        home=home_path,
+        catalog_dir=catalog_path,
+        state_url=pick("GOVHUB_STATE_URL", ""),
+        secrets_file=Path(p) if (p := pick("GOVHUB_SECRETS_FILE")) else None,
+        dagster_home=Path(p) if (p := env.get("DAGSTER_HOME")) else None,
+        alert_webhook=pick("GOVHUB_ALERT_WEBHOOK"),
+        reports_url=pick("GOVHUB_REPORTS_URL"),
+        stage_memory_bytes=int(pick("GOVHUB_STAGE_MEMORY_MB", 256)) << 20,
+        duckdb_memory_limit=str(pick("GOVHUB_DUCKDB_MEMORY_LIMIT", "2GB")),
+        variables=variables,
+    )
+
+
+def save_hub_variables(settings: Settings, **values: str) -> None:
+    """Remember catalog variables in the hub's own `govhub.yaml` (e.g. the demo API's address), so every later
+    process on this hub — another terminal's `govhub ingest`, Dagster — resolves the catalog the same way."""
+    import yaml
+
+    data = _hub_file(settings.home)
+    data["variables"] = {**(data.get("variables") or {}), **values}
+    settings.home.mkdir(parents=True, exist_ok=True)
+    tmp = settings.hub_file.with_name(f".{HUB_FILE}.{os.getpid()}")
+    tmp.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, settings.hub_file)

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from govhub import store
 from govhub.config import Settings
@@ -119,6 +119,7 @@ def list_events(
     settings: Settings,
     *,
     kind: str | None = None,
+    kinds: list[str] | None = None,
     actor: str | None = None,
     agency: str | None = None,
     subject: str | None = None,
@@ -128,14 +129,17 @@ def list_events(
     limit: int | None = None,
     newest_first: bool = False,
 ) -> list[Event]:
-    """Events matching every given filter (kind may end in "*" for a prefix, e.g. "zero_update.*"). `after_id` is
-    a reader's cursor: only events appended after the one it saw last (ids only grow)."""
+    """Events matching every given filter (a kind may end in "*" for a prefix, e.g. "zero_update.*"; `kinds`: any
+    of several). `after_id` is a reader's cursor: only events appended after the one it saw last (ids only grow)."""
     t = store.events
     q = select(t)
     if after_id is not None:
         q = q.where(t.c.id > after_id)
-    if kind is not None:
-        q = q.where(t.c.kind.startswith(kind[:-1]) if kind.endswith("*") else t.c.kind == kind)
+    patterns = ([kind] if kind is not None else []) + (kinds or [])
+    if patterns:
+        q = q.where(
+            or_(*(t.c.kind.startswith(k[:-1]) if k.endswith("*") else t.c.kind == k for k in patterns))
+        )
     for col, value in ((t.c.actor, actor), (t.c.agency, agency), (t.c.subject, subject)):
         if value is not None:
             q = q.where(col == value)

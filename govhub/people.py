@@ -4,9 +4,7 @@ Each person belongs to one agency and holds roles: `steward` (数据专管员: c
 requests), `reviewer` (审核人), `office` (区科委/领导小组办公室: reviews and coordinates for every agency), `analyst`
 (分析人员: queries), `engineer` (平台工程师: runs ingestion). Every change to the registry is an event.
 
-`authorize` is how a capability checks its actor. A hub whose registry is still empty runs open (the demo, a first
-installation): actions are recorded under the name given, as before. Once anyone is registered, the actor must be a
-registered, active person with the role, acting for their own agency (the office acts for any agency).
+Who may do what is decided in `govhub.access` from this registry; the services call it.
 """
 
 from __future__ import annotations
@@ -53,9 +51,8 @@ def list_people(settings: Settings, *, agency: str | None = None) -> list[Person
         return [_person(dict(r)) for r in conn.execute(q).mappings()]
 
 
-def find_person(settings: Settings, ref: str, people: list[Person] | None = None) -> Person | None:
-    """A person by login id, or by name when exactly one person has it (among `people` when given)."""
-    people = list_people(settings) if people is None else people
+def find_person(people: list[Person], ref: str) -> Person | None:
+    """A person by login id, or by name when exactly one person has it."""
     by_id = [p for p in people if p.id == ref]
     by_name = [p for p in people if p.name == ref]
     return (by_id or (by_name if len(by_name) == 1 else [None]))[0]
@@ -116,29 +113,3 @@ def deactivate(settings: Settings, person_id: str, *, by: str) -> Person:
     record_event(settings, kind="people.deactivated", actor=by, agency=row["agency"], subject=f"person/{person_id}",
                  payload={"name": row["name"]})  # fmt: skip
     return _person({**row, "active": 0})
-
-
-def authorize(settings: Settings, actor: str, role: Role, agency: str, *, action_zh: str) -> str:
-    """The name to record for `actor` doing `action_zh` for `agency`; raises when the registry says no.
-
-    With no one registered the hub runs open and `actor` is recorded as given."""
-    people = list_people(settings)
-    if not people:
-        return actor
-    person = find_person(settings, actor, people)
-    if person is None:
-        raise _refuse("unknown_person", f"“{actor}”不是登记在册的人员，不能{action_zh}", value=actor)
-    if not person.active:
-        raise _refuse(
-            "inactive", f"{person.name}（{person.id}）的账号已停用，不能{action_zh}", value=person.id
-        )
-    if Role.OFFICE in person.roles:
-        return person.name
-    if role not in person.roles:
-        held = "、".join(r.label for r in person.roles)
-        raise _refuse("no_role", f"{person.name}的角色为{held}，{action_zh}需要{role.label}角色", value=person.id,
-                      expected=role.label)  # fmt: skip
-    if person.agency != agency:
-        raise _refuse("other_agency", f"{person.name}属于{person.agency}，不能为{agency}{action_zh}", value=person.id,
-                      expected=agency)  # fmt: skip
-    return person.name

@@ -1,25 +1,239 @@
-"""Errors as values people can read: the one shape every layer (connectors, checks, loads) reports problems in.
+"""Errors as values people can read: the one shape every layer (connectors, checks, loads, services) reports in.
 
 A `Problem` names where (row, column), what was found (value), what was expected, and says it in Chinese for the
 agency (message_zh). The CLI, the Dagster metadata, the annotated workbook and the portal all render this one type.
+
+Every code is registered below (`CODES`, plus a few families such as `check.<rule>` and `api.http_<status>`): its
+Chinese title, its category — which audit check it counts against (`AuditVerdict`) and how a report groups it — and
+whether it blocks publishing unless the code site says otherwise. `tests/core/test_problems.py` fails on a code used
+in the source but missing here.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+class Category(StrEnum):
+    """What a problem is about; the audit checks and reports group problems by it."""
+
+    FILE = "file"  # the delivered file cannot be read as a sheet at all
+    SCHEMA = "schema"  # columns or types do not match the catalog
+    KEYS = "keys"  # the primary key is not unique
+    ROWS = "rows"  # values in rows break the catalog's rules (quarantined row by row)
+    VOLUME = "volume"  # how much arrived (empty, far fewer rows than before, too many bad rows)
+    SOURCE = "source"  # an interface or database the hub pulls from failed
+    CATALOG = "catalog"  # the catalog, calendar or suite overrides are wrong
+    ACCESS = "access"  # who may do what (§16–§17)
+    WORKFLOW = "workflow"  # a declaration or request that the rules refuse (zero updates, periods)
+    HUB = "hub"  # the hub itself: internal errors, views, backups
+
+    @property
+    def label(self) -> str:
+        return {
+            "file": "文件",
+            "schema": "结构",
+            "keys": "主键",
+            "rows": "记录",
+            "volume": "数据量",
+            "source": "数据源",
+            "catalog": "资源目录",
+            "access": "权限",
+            "workflow": "流程",
+            "hub": "平台",
+        }[self.value]
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    code: str
+    title_zh: str
+    category: Category
+    blocking: bool = True  # the default when the code site does not say
+
+
+def _codes(category: Category, *entries: tuple[str, str] | tuple[str, str, bool]) -> dict[str, CodeInfo]:
+    return {e[0]: CodeInfo(e[0], e[1], category, *e[2:]) for e in entries}
+
+
+C = Category
+CODES: dict[str, CodeInfo] = {
+    **_codes(
+        C.FILE,
+        ("sheet.no_upload", "没有上传文件"),
+        ("sheet.empty_file", "文件为空"),
+        ("sheet.encoding", "文件编码无法识别"),
+        ("sheet.encrypted", "文件已加密"),
+        ("sheet.not_csv", "不是CSV文件"),
+        ("sheet.not_xlsx", "不是Excel文件"),
+        ("sheet.wrong_type", "文件类型不受支持"),
+        ("sheet.no_sheet", "找不到工作表"),
+        ("sheet.empty_sheet", "工作表为空"),
+        ("sheet.no_rows", "没有数据行"),
+        ("sheet.too_large", "文件过大"),
+        ("landing.no_file", "文件不存在"),
+    ),
+    **_codes(
+        C.SCHEMA,
+        ("sheet.missing_column", "缺少必填列"),
+        ("sheet.missing_optional_column", "缺少非必填列", False),
+        ("sheet.unknown_column", "目录中没有的列"),
+        ("sheet.duplicate_header", "表头重复"),
+        ("sheet.empty_header", "表头为空"),
+        ("sheet.header_row", "表头行不对"),
+        ("sheet.merged_header", "表头有合并单元格"),
+        ("sheet.too_many_columns", "列数过多"),
+        ("sheet.outdated_template", "模板版本过旧"),
+        ("sheet.wrong_template", "模板与资源不符"),
+        ("db.missing_column", "数据源缺少目录中的列"),
+        ("db.extra_column", "数据源有目录未登记的列", False),
+        ("load.schema_mismatch", "数据缺少目录中的信息项"),
+        ("load.type_mismatch", "数据类型与目录不一致"),
+        ("check.schema", "数据列与目录不一致"),
+        ("check.schema_type", "列的数据类型与目录不一致"),
+    ),
+    **_codes(
+        C.KEYS,
+        ("load.duplicate_key", "主键重复"),
+        ("check.duplicate_key", "主键重复"),
+        ("check.unique", "值重复"),
+    ),
+    **_codes(
+        C.ROWS,
+        ("sheet.ragged_row", "行的列数不对"),
+        ("sheet.formula", "公式单元格"),
+        ("sheet.merged_cells", "合并单元格"),
+        ("type.precision_lost", "数值精度丢失"),
+    ),
+    **_codes(
+        C.VOLUME,
+        ("load.empty", "没有任何记录"),
+        ("load.no_good_rows", "没有合格的记录"),
+        ("load.too_many_bad_rows", "问题记录过多"),
+        ("load.too_few_rows", "记录数骤减"),
+    ),
+    **_codes(
+        C.SOURCE,
+        ("api.not_configured", "未登记接口"),
+        ("api.bad_url", "接口地址有误"),
+        ("api.connection", "接口无法连接"),
+        ("api.timeout", "接口超时"),
+        ("api.unauthorized", "接口拒绝访问"),
+        ("api.malformed_json", "接口返回的不是JSON"),
+        ("api.wrong_shape", "接口返回的结构不对"),
+        ("api.cursor_loop", "接口分页游标循环"),
+        ("db.not_configured", "未登记数据库"),
+        ("db.bad_url", "数据库地址有误"),
+        ("db.connection", "数据库无法连接"),
+        ("db.missing_table", "数据库中没有该表"),
+        ("db.query_failed", "数据库查询失败"),
+        ("db.read_failed", "数据库读取失败"),
+        ("secret.missing", "缺少密钥"),
+        ("secret.file_invalid", "密钥文件格式错误"),
+    ),
+    **_codes(
+        C.CATALOG,
+        ("catalog.drift", "资源目录未及时更新"),
+        ("calendar.unreadable", "工作日历无法读取"),
+        ("calendar.bad_date", "工作日历日期有误"),
+        ("calendar.bad_policy", "工作日历设置有误"),
+        ("calendar.conflict", "工作日历冲突"),
+        ("calendar.uncovered", "工作日历未覆盖该年份"),
+        ("expectations.override", "质量规则覆盖有误"),
+        ("expectations.unsupported", "不支持的质量规则"),
+        ("period.invalid", "报送周期有误"),
+        ("period.irregular", "不定期资源没有报送周期"),
+    ),
+    **_codes(
+        C.ACCESS,
+        ("access.denied", "无权操作"),
+        ("people.unknown_person", "不是登记在册的人员"),
+        ("people.inactive", "账号已停用"),
+        ("people.no_role", "没有所需角色"),
+        ("people.other_agency", "不能代其他机构操作"),
+        ("people.incomplete", "人员信息不完整"),
+        ("people.unknown_agency", "机构不在目录中"),
+        ("inbox.unattributed", "收件箱文件未注明上传人"),
+    ),
+    **_codes(
+        C.WORKFLOW,
+        ("zero_update.no_person", "零更新需要申报人"),
+        ("zero_update.irregular", "不定期资源无需零更新"),
+        ("zero_update.source_changed", "源数据已变化"),
+        ("zero_update.future_period", "报送周期尚未开始"),
+        ("zero_update.already_updated", "该周期已有记录"),
+    ),
+    **_codes(
+        C.HUB,
+        ("load.internal_error", "系统内部错误"),
+        ("load.step_failed", "后续处理步骤出错", False),
+        ("hub.not_built", "数据中心视图尚未建立"),
+        ("hub.sync_failed", "重建数据中心视图失败"),
+        ("backup.not_a_backup", "不是备份文件"),
+        ("backup.unreadable", "备份文件无法读取"),
+        ("backup.damaged", "备份文件已损坏"),
+        ("backup.missing_member", "备份缺少文件"),
+        ("backup.unexpected_member", "备份中有多余文件"),
+        ("backup.target_not_empty", "恢复目标不是空目录"),
+        ("backup.store_not_empty", "恢复目标数据库不为空"),
+        ("backup.chain_broken", "事件日志校验失败"),
+    ),
+}
+# Families whose last part varies: `check.<rule>` (from the catalog's rules and semantic types), `type.<field type>`
+# (a value that is not of its field's type) and `api.http_<status>`.
+FAMILIES: dict[str, CodeInfo] = {
+    "check.": CodeInfo("check.*", "值不符合目录规则", C.ROWS),
+    "type.": CodeInfo("type.*", "值的类型不对", C.ROWS),
+    "api.http_": CodeInfo("api.http_*", "接口返回错误状态", C.SOURCE),
+}
+UNKNOWN = CodeInfo("?", "其他问题", C.HUB)
+
+
+def code_info(code: str) -> CodeInfo:
+    """What the registry says about `code` (exact codes first, then the families)."""
+    found = CODES.get(code)
+    if found is not None:
+        return found
+    for prefix, info in FAMILIES.items():
+        if code.startswith(prefix):
+            return info
+    return UNKNOWN
+
+
+def is_registered(code: str) -> bool:
+    return code_info(code) is not UNKNOWN
 
 
 @dataclass(frozen=True)
 class Problem:
-    code: str  # stable machine code, e.g. "sheet.missing_column", "api.timeout", "check.cn_id"
+    code: str  # a registered code, e.g. "sheet.missing_column", "api.timeout", "check.cn_id"
     message_zh: str  # for agency users, complete on its own
     row: int | None = None  # source row as the agency sees it (sheet row number; record ordinal for API/DB)
     column: str | None = None  # the column header as delivered (or the catalog label)
     value: str | None = None
     expected: str | None = None
     field: str | None = None  # catalog field name, when known
-    blocking: bool = True  # False: only a warning
+    blocking: bool | None = None  # False: only a warning; None: the code's registered default
+
+    def __post_init__(self) -> None:
+        info = code_info(self.code)
+        if info is UNKNOWN:  # a bug, but never one that turns a user's error message into a crash
+            log.warning("problem code %r is not registered in govhub.problems.CODES", self.code)
+        if self.blocking is None:
+            object.__setattr__(self, "blocking", info.blocking)
+
+    @property
+    def category(self) -> Category:
+        return code_info(self.code).category
+
+    @property
+    def title_zh(self) -> str:
+        return code_info(self.code).title_zh
 
     def __str__(self) -> str:
         """One line for people: where, what, found, expected — each said once, even if the message says it too."""
@@ -42,6 +256,10 @@ class Problem:
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Problem:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
 
 class GovhubError(Exception):
     """A failure to report to a person, never as a traceback: carries one or more Problems."""
@@ -50,3 +268,7 @@ class GovhubError(Exception):
         self.problems = [problems] if isinstance(problems, Problem) else list(problems)
         self.retryable = retryable
         super().__init__("；".join(str(p) for p in self.problems[:20]))
+
+
+class AccessDenied(GovhubError):
+    """The registry says this person may not do this (§16); already recorded in the event log when raised."""

@@ -1,27 +1,43 @@
-"""One Dagster asset per catalog resource: thin glue over `govhub.services.ingest.ingest_resource`.
+"""One Dagster asset per catalog resource: thin glue over the services every other entry point calls.
 
 (No `from __future__ import annotations` here: Dagster reads the config annotation at definition time.)
-The asset's checks are emitted in the same step as the load (write, audit, publish): the audit has already decided
-whether the snapshot was published, so a blocking check that fails here means nothing was published.
+A run pulls the resource (`pull_resource`) or loads its sheets (`upload_sheet` / the inbox, each authorized as the
+person who delivered it). The audit already decided inside the load whether the snapshot was published; the asset's
+checks only display that one verdict (`govhub.warehouse.verdict`), so a blocking check that fails here means nothing
+was published. Loads made outside Dagster (CLI, portal) reach the same asset through `hub_events_sensor`.
 """
 
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 
 from govhub.catalog.model import DeliveryMethod, Resource
+from govhub.config import Settings, get_settings
 
 KIND_BY_METHOD = {DeliveryMethod.API: "api", DeliveryMethod.DATABASE: "sql", DeliveryMethod.SHEET: "excel"}
 CHECK_SCHEMA = "schema_matches_catalog"
 CHECK_KEYS = "primary_key_unique"
 CHECK_ROWS = "rows_within_quality_policy"
+VIA_PREFIX = "dagster:"  # a load's trigger when a Dagster run made it (the events sensor leaves those alone)
+
+
+class HubResource(dg.ConfigurableResource):
+    """The hub a code location serves: its data and catalog folders; everything else from the environment of the
+    process that runs (the edge where settings are made)."""
+
+    home: str
+    catalog: str
+
+    def settings(self) -> Settings:
+        return get_settings(self.home, self.catalog)
 
 
 class IngestConfig(dg.Config):
     """Run configuration of a resource's asset."""
 
     upload_path: str | None = None  # a sheet to load; without it, a sheet asset loads its pending inbox files
-    actor: str = "dagster"
+    actor: str = ""  # who runs it; default: the schedule for scheduled runs, else "system:dagster"
 
 
 def asset_key(resource: Resource) -> dg.AssetKey:
@@ -69,65 +85,44 @@ def _check_specs(resource: Resource, key: dg.AssetKey) -> list[dg.AssetCheckSpec
     ]  # fmt: skip
 
 
-def check_results(outcome: Any) -> list[dg.AssetCheckResult]:
-    """Check results from a load outcome's problems (the audit already ran inside the load)."""
-    codes = [p.code for p in outcome.problems]
-    schema_bad = [
-        c
-        for c in codes
-        if c.startswith(("sheet.missing_column", "sheet.unknown_column", "db.missing_column", "schema"))
-    ]
-    dup_bad = [c for c in codes if "duplicate_key" in c]
-    bad_pct = 100.0 * outcome.quarantined / outcome.rows if outcome.rows else 0.0
-    rows_ok = outcome.status in ("published", "zero_update")
-    return [
-        dg.AssetCheckResult(
-            check_name=CHECK_SCHEMA, passed=not schema_bad, metadata={"problems": len(schema_bad)}
-        ),
-        dg.AssetCheckResult(
-            check_name=CHECK_KEYS, passed=not dup_bad, metadata={"duplicate_rows": len(dup_bad)}
-        ),
-        dg.AssetCheckResult(
-            check_name=CHECK_ROWS,
-            passed=rows_ok,
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata={"quarantined_rows": outcome.quarantined, "bad_row_pct": round(bad_pct, 3)},
-        ),
-    ]
+def check_evaluations(key: dg.AssetKey, verdict: dict[str, Any]) -> list[dg.AssetCheckEvaluation]:
+    """The load's recorded verdict (`AuditVerdict.to_dict()`) as the asset's three checks."""
+    out = []
+    for name, part in ((CHECK_SCHEMA, "schema"), (CHECK_KEYS, "keys"), (CHECK_ROWS, "rows")):
+        check = verdict[part]
+        severity = dg.AssetCheckSeverity.ERROR if check["blocking"] else dg.AssetCheckSeverity.WARN
+        metadata: dict[str, Any] = {"problems": check["problems"]}
+        if part == "rows":
+            metadata["bad_row_pct"] = verdict["bad_row_pct"]
+        out.append(dg.AssetCheckEvaluation(asset_key=key, check_name=name, passed=check["passed"], severity=severity,
+                                           description=check["note_zh"], metadata=metadata))  # fmt: skip
+    return out
 
 
-def outcome_metadata(outcome: Any) -> dict[str, Any]:
-    """What a person wants to see on the asset page after a load."""
+def outcome_metadata(settings: Settings, outcome: dict[str, Any]) -> dict[str, Any]:
+    """What a person wants to see on the asset page after a load (from the outcome as recorded)."""
     meta: dict[str, Any] = {
-        "status": outcome.status,
-        "dagster/row_count": outcome.rows,
-        "inserted": outcome.inserted,
-        "updated": outcome.updated,
-        "deleted": outcome.deleted,
-        "unchanged": outcome.unchanged,
-        "quarantined": outcome.quarantined,
-        "held": outcome.held,
-        "snapshot_id": outcome.snapshot_id or "",
-        "landing_sha256": outcome.landing_sha256 or "",
-        "duration_s": round(outcome.duration_s, 3),
-        "load_id": outcome.load_id,
-        "outcome": dg.JsonMetadataValue(outcome.to_dict()),
+        "status": outcome["status"],
+        "dagster/row_count": outcome.get("rows") or 0,
+        **{
+            k: outcome.get(k) or 0
+            for k in ("inserted", "updated", "deleted", "unchanged", "quarantined", "held")
+        },
+        "snapshot_id": outcome.get("snapshot_id") or "",
+        "landing_sha256": outcome.get("landing_sha256") or "",
+        "duration_s": round(outcome.get("duration_s") or 0.0, 3),
+        "load_id": outcome.get("load_id") or "",
+        "actor": outcome.get("actor") or "",
+        "outcome": dg.JsonMetadataValue(outcome),
+        "data_docs": dg.MetadataValue.url(settings.reports_url_for("data_docs/index.html")),
     }
-    if outcome.preview:
-        meta["preview"] = dg.MetadataValue.md(_markdown_preview(outcome.preview))
-    from govhub.config import get_settings
-    from govhub.pipelines.quality import data_docs_url
-
-    meta["data_docs"] = dg.MetadataValue.url(data_docs_url(get_settings()))
-    if outcome.report_path:
-        meta["report"] = dg.MetadataValue.path(str(outcome.report_path))
-    if outcome.problems:
-        meta["problems"] = dg.MetadataValue.md("\n".join(f"- {p}" for p in outcome.problems[:50]))
+    if outcome.get("preview"):
+        meta["preview"] = dg.MetadataValue.md(_markdown_preview(outcome["preview"]))
+    if outcome.get("report_path"):
+        meta["report"] = dg.MetadataValue.path(str(outcome["report_path"]))
+    if outcome.get("problems"):
+        meta["problems"] = dg.MetadataValue.md("\n".join(f"- {p}" for p in outcome["problems"][:50]))
     return meta
-
-
-def _delivery_metadata(upload: Any, outcome: Any) -> dict[str, Any]:
-    return outcome_metadata(outcome) | ({"upload": upload.name} if upload is not None else {})
 
 
 def _deliveries_table(outcomes: list[tuple[Any, Any]]) -> str:
@@ -135,7 +130,7 @@ def _deliveries_table(outcomes: list[tuple[Any, Any]]) -> str:
     lines = ["| # | file | status | rows | problems | load |", "|---|---|---|---|---|---|"]
     for i, (upload, o) in enumerate(outcomes, 1):
         name = upload.name if upload is not None else "—"
-        lines.append(f"| {i} | {name} | {o.status} | {o.rows} | {o.problem_count} | {o.load_id} |")
+        lines.append(f"| {i} | {name} | {o.status.label} | {o.rows} | {o.problem_count} | {o.load_id} |")
     return "\n".join(lines)
 
 
@@ -144,6 +139,52 @@ def _markdown_preview(rows: list[dict[str, Any]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(str(r.get(h, "")) for h in headers) + " |" for r in rows[:10]]
     return "\n".join(lines)
+
+
+def _display(outcome: Any) -> dict[str, Any]:
+    data = outcome.to_dict()
+    data["problems"] = [str(p) for p in outcome.problems]
+    return data
+
+
+def run_actor(context: dg.AssetExecutionContext, config: IngestConfig) -> str:
+    """Who a run acts as: its config's actor, else the schedule that launched it, else a manual Dagster launch."""
+    if config.actor:
+        return config.actor
+    return "system:schedule" if context.run.tags.get("dagster/schedule_name") else "system:dagster"
+
+
+def _load(settings: Settings, resource: Resource, config: IngestConfig, actor: str, via: str) -> list[tuple]:
+    """The loads one run makes, as (upload path or None, outcome); refusals of the actor are outcomes too."""
+    from govhub.problems import AccessDenied
+    from govhub.services.inbox import inbox_dir
+    from govhub.services.loads import refused
+    from govhub.services.pull import pull_resource
+    from govhub.services.upload import deliver_inbox, upload_sheet
+
+    if resource.delivery.method is not DeliveryMethod.SHEET:
+        try:
+            return [(None, pull_resource(settings, resource, actor=actor, via=via))]
+        except AccessDenied as exc:
+            return [(None, refused(resource, exc.problems))]
+    if config.upload_path:
+        path = Path(config.upload_path)
+        if (
+            not path.is_file()
+        ):  # a stale request: that file was already loaded (or replaced) and left the inbox
+            raise dg.Failure(description=f"上传文件“{path.name}”已不在收件箱中（已被处理或被新的上传替换）")
+        if (
+            inbox_dir(settings, resource) in path.parents
+        ):  # an inbox file: delivered by the person whose folder it is
+            return deliver_inbox(settings, resource, via=via, only=path)
+        try:
+            return [(path, upload_sheet(settings, resource, path, actor=actor, via=via))]
+        except AccessDenied as exc:
+            return [(path, refused(resource, exc.problems))]
+    loads = deliver_inbox(settings, resource, via=via)
+    if not loads:
+        raise dg.Failure(description=f"「{resource.name}」没有待处理的填报文件（收件箱为空）")
+    return loads
 
 
 def build_resource_asset(
@@ -169,46 +210,28 @@ def build_resource_asset(
         check_specs=_check_specs(resource, key),
         freshness_policy=freshness,
     )
-    def _load(context: dg.AssetExecutionContext, config: IngestConfig):
-        from pathlib import Path
-
-        from govhub.config import get_settings
-        from govhub.services.ingest import ingest_resource, pending_uploads
-
-        settings = get_settings()
-        if resource.delivery.method is DeliveryMethod.SHEET:
-            if config.upload_path and not Path(config.upload_path).is_file():
-                # A stale request: that file was already loaded (or replaced) and has left the inbox.
-                name = Path(config.upload_path).name
-                raise dg.Failure(description=f"上传文件“{name}”已不在收件箱中（已被处理或被新的上传替换）")
-            uploads = (
-                [Path(config.upload_path)] if config.upload_path else pending_uploads(settings, resource)
+    def _asset(context: dg.AssetExecutionContext, config: IngestConfig, hub: HubResource):
+        settings = hub.settings()
+        loads = _load(settings, resource, config, run_actor(context, config), f"{VIA_PREFIX}{context.run_id}")
+        for _, outcome in loads:
+            context.log.info(f"{resource.agency}/{resource.id}: {outcome.status.value} ({outcome.rows} rows)")
+        for upload, earlier in loads[:-1]:  # each delivery of the run shows on the asset, not just the last
+            metadata = outcome_metadata(settings, _display(earlier)) | (
+                {"upload": upload.name} if upload else {}
             )
-            if not uploads:
-                raise dg.Failure(description=f"「{resource.name}」没有待处理的填报文件（收件箱为空）")
-        else:
-            uploads = [None]
-        outcomes = []
-        for upload in uploads:
-            outcome = ingest_resource(
-                settings, resource, upload=upload, actor=config.actor, trigger=context.run_id
-            )
-            outcomes.append((upload, outcome))
-            context.log.info(f"{resource.agency}/{resource.id}: {outcome.status} ({outcome.rows} rows)")
-        for upload, earlier in outcomes[
-            :-1
-        ]:  # each delivery of the run shows on the asset, not just the last
-            context.log_event(
-                dg.AssetObservation(asset_key=key, metadata=_delivery_metadata(upload, earlier))
-            )
-        upload, outcome = outcomes[-1]
-        metadata = _delivery_metadata(upload, outcome)
-        if len(outcomes) > 1:
-            metadata["deliveries"] = dg.MetadataValue.md(_deliveries_table(outcomes))
-        yield from check_results(outcome)  # the checks describe what is current after the run: the last load
-        if outcome.status not in ("published", "zero_update"):
+            context.log_event(dg.AssetObservation(asset_key=key, metadata=metadata))
+        upload, outcome = loads[-1]
+        metadata = outcome_metadata(settings, _display(outcome)) | ({"upload": upload.name} if upload else {})
+        if len(loads) > 1:
+            metadata["deliveries"] = dg.MetadataValue.md(_deliveries_table(loads))
+        if outcome.verdict is not None:  # the checks describe what is current after the run: the last load
+            for evaluation in check_evaluations(key, outcome.verdict.to_dict()):
+                yield dg.AssetCheckResult(check_name=evaluation.check_name, passed=evaluation.passed,
+                                          severity=evaluation.severity, description=evaluation.description,
+                                          metadata=evaluation.metadata)  # fmt: skip
+        if not outcome.status.current_confirmed:
             raise dg.Failure(
-                description=f"{resource.name}: {outcome.status}; "
+                description=f"{resource.name}：{outcome.status.label}；"
                 + "；".join(str(p) for p in outcome.problems[:5]),
                 metadata=metadata,
             )
@@ -216,4 +239,4 @@ def build_resource_asset(
             metadata=metadata, data_version=dg.DataVersion(outcome.snapshot_id or "initial")
         )
 
-    return _load
+    return _asset

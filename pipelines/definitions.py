@@ -1,32 +1,22 @@
 """The Dagster code location: everything built from the catalog, global policies applied here in one place.
 
-`dagster dev -m govhub.pipelines.definitions` serves it; `govhub ingest` materializes the same assets in-process.
+`dagster dev -m govhub.pipelines.definitions` serves it. Nothing is built at import: Dagster calls `defs()` (the
+`@dg.definitions` loader) when it loads the code location, which is the edge where this process's settings are made.
 """
 
 from __future__ import annotations
 
-import logging
-
 import dagster as dg
 
-from govhub.catalog.load import load_catalog
+from govhub.catalog.load import load_valid_catalog
 from govhub.catalog.model import Catalog, Resource
 from govhub.config import Settings, get_settings
-from govhub.pipelines.assets import build_resource_asset
+from govhub.pipelines.assets import HubResource, build_resource_asset
+from govhub.pipelines.events import build_hub_events_sensor
 from govhub.pipelines.freshness import build_fresh_checks, build_freshness_sensor, freshness_policy
 from govhub.pipelines.quality import data_docs_job, data_docs_schedule
 from govhub.pipelines.schedules import build_schedules
 from govhub.pipelines.sensors import build_inbox_sensor
-
-log = logging.getLogger(__name__)
-
-
-def load_valid_catalog(settings: Settings) -> Catalog:
-    """The catalog's valid entries; invalid ones are logged and left out rather than taking the code location down."""
-    catalog, problems = load_catalog(settings.catalog_dir)
-    for p in problems:
-        log.warning("catalog problem (entry left out): %s", p)
-    return catalog
 
 
 def build_asset(catalog: Catalog, resource: Resource) -> dg.AssetsDefinition:
@@ -41,20 +31,29 @@ def build_assets(catalog: Catalog) -> list[dg.AssetsDefinition]:
     return [build_asset(catalog, r) for r in catalog.resources]
 
 
-def build_definitions(settings: Settings | None = None) -> dg.Definitions:
-    settings = settings or get_settings()
-    catalog = load_valid_catalog(settings)
-    assets = build_assets(catalog)
+def hub_resource(settings: Settings) -> HubResource:
+    return HubResource(home=str(settings.home), catalog=str(settings.catalog_dir))
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    catalog = load_valid_catalog(settings.catalog_dir)
     ingest_all = dg.define_asset_job(
         "ingest_all", selection=dg.AssetSelection.all(), description="加载全部资源"
     )
     return dg.Definitions(
-        assets=assets,
+        assets=build_assets(catalog),
         asset_checks=[build_fresh_checks(catalog)],
         jobs=[ingest_all, data_docs_job],
         schedules=[*build_schedules(catalog), data_docs_schedule],
-        sensors=[build_inbox_sensor(catalog), build_freshness_sensor(catalog)],
+        sensors=[
+            build_inbox_sensor(catalog),
+            build_freshness_sensor(catalog),
+            build_hub_events_sensor(catalog),
+        ],
+        resources={"hub": hub_resource(settings)},
     )
 
 
-defs = build_definitions()
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions(get_settings())

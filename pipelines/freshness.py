@@ -2,9 +2,9 @@
 
 - a `fresh` asset check per resource (runnable on demand) whose verdict comes from the submission ledger and the PRC
   working-day calendar;
-- `freshness_sensor`: every tick evaluates all resources, raises each alert once per period (log file / webhook),
-  reports the `fresh` check when a state changes, and turns zero updates declared outside Dagster (CLI, portal)
-  into runless materializations so Dagster's own freshness view stays true without a run;
+- `freshness_sensor`: every tick evaluates all resources, raises each alert once per period (log file / webhook)
+  and reports the `fresh` check when a state changes (zero updates declared outside Dagster reach the assets through
+  `hub_events_sensor`, so Dagster's own freshness view stays true without a run);
 - Dagster's native `FreshnessPolicy` per update cycle, an approximation in calendar days for the UI's freshness column.
 (No `from __future__ import annotations`: Dagster inspects the context annotation at definition time.)
 """
@@ -16,10 +16,10 @@ from collections.abc import Callable
 import dagster as dg
 
 from govhub.catalog.model import Catalog, UpdateCycle
-from govhub.pipelines.assets import asset_key
+from govhub.pipelines.assets import HubResource, asset_key
+from govhub.states import FreshnessState
 
 CHECK_FRESH = "fresh"
-PASSING = {"fresh", "irregular"}
 
 # (warn, fail) windows in calendar days; the working-day verdict is the `fresh` check.
 _WINDOWS: dict[UpdateCycle, tuple[dt.timedelta, dt.timedelta]] = {
@@ -42,15 +42,17 @@ def freshness_policy(cycle: UpdateCycle) -> dg.FreshnessPolicy | None:
 
 def check_evaluation(row) -> dg.AssetCheckEvaluation:
     """A freshness row as the asset's `fresh` check (WARN while due, ERROR once overdue or stale)."""
-    state = row.state.value
+    state = row.state
     return dg.AssetCheckEvaluation(
         asset_key=dg.AssetKey([row.agency, row.resource]),
         check_name=CHECK_FRESH,
-        passed=state in PASSING,
-        severity=dg.AssetCheckSeverity.WARN if state in ("due", *PASSING) else dg.AssetCheckSeverity.ERROR,
+        passed=state.passing,
+        severity=dg.AssetCheckSeverity.WARN
+        if state.passing or state is FreshnessState.DUE
+        else dg.AssetCheckSeverity.ERROR,
         description=_describe(row),
         metadata={
-            "state": state,
+            "state": state.value,
             "period": row.period or "",
             "due_date": row.due_date.isoformat() if row.due_date else "",
             "overdue_working_days": row.overdue_working_days,
@@ -60,14 +62,7 @@ def check_evaluation(row) -> dg.AssetCheckEvaluation:
 
 
 def _describe(row) -> str:
-    zh = {
-        "fresh": "按期更新",
-        "due": "待更新",
-        "overdue": "已逾期",
-        "stale": "数据陈旧",
-        "irregular": "不定期",
-    }
-    text = f"{zh.get(row.state.value, row.state.value)}"
+    text = row.state.label
     if row.period:
         text += f"，周期 {row.period}"
     if row.due_date:
@@ -84,12 +79,11 @@ def build_fresh_checks(catalog: Catalog) -> dg.AssetChecksDefinition:
     ]
 
     @dg.multi_asset_check(specs=specs, can_subset=True, name="freshness_checks")
-    def freshness_checks(context: dg.AssetCheckExecutionContext):
-        from govhub.config import get_settings
+    def freshness_checks(context: dg.AssetCheckExecutionContext, hub: HubResource):
         from govhub.governance.alerts import evaluate_freshness
 
         selected = context.selected_asset_check_keys
-        for row in evaluate_freshness(get_settings(), catalog):
+        for row in evaluate_freshness(hub.settings(), catalog):
             evaluation = check_evaluation(row)
             if dg.AssetCheckKey(evaluation.asset_key, CHECK_FRESH) in selected:
                 yield dg.AssetCheckResult(
@@ -115,14 +109,12 @@ def build_freshness_sensor(
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="按工作日历评估各资源是否按期更新，逾期/陈旧时告警（每期一次）",
     )
-    def freshness_sensor(context: dg.SensorEvaluationContext):
-        from govhub.config import get_settings
-        from govhub.events import list_events
+    def freshness_sensor(context: dg.SensorEvaluationContext, hub: HubResource):
         from govhub.governance.alerts import evaluate_freshness, raise_alerts, today_in_beijing
         from govhub.governance.drift import catalog_alerts
 
-        settings = get_settings()
-        cursor = json.loads(context.cursor) if context.cursor else {"states": {}, "event_id": 0}
+        settings = hub.settings()
+        cursor = json.loads(context.cursor) if context.cursor else {"states": {}}
         rows = evaluate_freshness(settings, catalog, (today or today_in_beijing)())
         alerts = raise_alerts(settings, rows, catalog=catalog)
         alerts += catalog_alerts(settings, catalog, (today or today_in_beijing)())
@@ -133,18 +125,6 @@ def build_freshness_sensor(
             if cursor["states"].get(key) != signature:
                 events.append(check_evaluation(row))
                 cursor["states"][key] = signature
-        known = {f"{r.agency}/{r.id}" for r in catalog.resources}
-        for event in list_events(settings, kind="zero_update.declared", after_id=cursor["event_id"]):
-            cursor["event_id"] = event.id
-            if event.subject in known:
-                events.append(
-                    dg.AssetMaterialization(
-                        asset_key=dg.AssetKey(event.subject.split("/")),
-                        description=f"零更新（{event.payload.get('period')}），报送人 {event.actor}",
-                        metadata={"status": "zero_update_declared", "period": event.payload.get("period") or "",
-                                  "by": event.actor, "event_id": event.id},
-                    )
-                )  # fmt: skip
         if alerts:
             context.log.warning("; ".join(a.message_zh for a in alerts))
         return dg.SensorResult(asset_events=events, cursor=json.dumps(cursor))

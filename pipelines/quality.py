@@ -1,33 +1,24 @@
 """Data Docs as a Dagster job: GE renders every resource's current snapshot, hourly and on demand.
 
-(No `from __future__ import annotations`: Dagster inspects the context annotation at definition time.)
+(No `from __future__ import annotations`: Dagster inspects the context and resource annotations.)
 """
-
-import os
 
 import dagster as dg
 
-from govhub.config import Settings
+from govhub.pipelines.assets import HubResource
 
-
-def data_docs_url(settings: Settings) -> str:
-    """Where people open the Data Docs: the demo's report server when it runs, else the file itself."""
-    base = os.environ.get("GOVHUB_REPORTS_URL")
-    if base:
-        return f"{base.rstrip('/')}/data_docs/index.html"
-    return (settings.reports_dir / "data_docs" / "index.html").as_uri()
+DATA_DOCS_INDEX = "data_docs/index.html"
 
 
 @dg.op(description="用 Great Expectations 校验各资源当前快照并生成 Data Docs")
-def build_data_docs_op(context: dg.OpExecutionContext) -> str:
+def build_data_docs_op(context: dg.OpExecutionContext, hub: HubResource) -> str:
     from govhub.catalog.load import require_catalog
-    from govhub.config import get_settings
     from govhub.expectations.docs import build_hub_data_docs
 
-    settings = get_settings()
+    settings = hub.settings()
     index = build_hub_data_docs(settings, require_catalog(settings.catalog_dir))
     context.add_output_metadata(
-        {"data_docs": dg.MetadataValue.url(data_docs_url(settings)), "index": str(index)}
+        {"data_docs": dg.MetadataValue.url(settings.reports_url_for(DATA_DOCS_INDEX)), "index": str(index)}
     )
     return str(index)
 

@@ -39,6 +39,17 @@ class DemoHub:
         return self.catalog
 
 
+def deliver(settings: Settings, resource: Resource, upload: Path | None = None, actor: str = "tester",
+            via: str = "test"):  # fmt: skip
+    """One delivery through the services every entry point calls: the sheet `upload`, else a pull."""
+    from govhub.services.pull import pull_resource
+    from govhub.services.upload import upload_sheet
+
+    if upload is not None:
+        return upload_sheet(settings, resource, upload, actor=actor, via=via)
+    return pull_resource(settings, resource, actor=actor, via=via)
+
+
 def fast_catalog(dest: Path) -> Path:
     """The repo's catalog with API retries and timeouts short enough for tests, and small pages."""
     shutil.copytree(REPO_CATALOG, dest)
@@ -90,10 +101,10 @@ def demo_hub(tmp_path: Path, demo_source: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv(
         "DAGSTER_HOME", str(home / "dagster")
     )  # set (not left to the CLI) so it is undone after
-    settings = get_settings(home, catalog_dir)
     catalog = require_catalog(catalog_dir)
     with PagedApiServer(token=DEMO_API_TOKEN) as server:
-        server.serve_directory(settings.demo_dir / "api")
-        monkeypatch.setenv("GOVHUB_DEMO_API", server.url)
+        server.serve_directory(home / "demo" / "api")
+        monkeypatch.setenv("GOVHUB_DEMO_API", server.url)  # for what the tests start themselves (the CLI)
+        settings = get_settings(home, catalog_dir)
         sync_hub(settings, catalog)
         yield DemoHub(settings, catalog, server)

@@ -173,22 +173,3 @@ def diff_hashes(
         identical=not (inserted or updated or deleted),
         changes_path=str(changes_path),
     )
-
-
-def diff_snapshot_folders(
-    con: duckdb.DuckDBPyConnection,
-    resource: Resource,
-    new_folder: Path,
-    new_info: SnapshotInfo,
-    old_folder: Path,
-    old_info: SnapshotInfo,
-    changes_path: Path,
-) -> DiffCounts:
-    """Diff two snapshot folders (e.g. to compare any two points in a resource's history)."""
-    return diff_hashes(
-        con,
-        resource,
-        snapshot_hashes(con, resource, new_folder, new_info),
-        snapshot_hashes(con, resource, old_folder, old_info),
-        changes_path,
-    )

@@ -24,6 +24,7 @@ from govhub.warehouse.diff import quote, sql_str
 from govhub.warehouse.meta import meta_dir
 from govhub.warehouse.snapshots import META_FILE, ensure_initial, resource_paths
 
+LAYOUT = "views-1"  # bump when the views' SQL changes, so existing hubs rebuild hub.duckdb once
 META_COLUMNS: dict[str, dict[str, str]] = {
     "snapshots": {
         "id": "VARCHAR", "agency": "VARCHAR", "resource": "VARCHAR", "rows": "BIGINT", "initial": "BOOLEAN",
@@ -124,12 +125,35 @@ def sync_hub(settings: Settings, catalog: Catalog) -> Path:
         # A WAL left by someone who opened hub.duckdb read-write would be replayed onto the new file: drop it.
         target.with_name(target.name + ".wal").unlink(missing_ok=True)
         os.replace(building, target)
+        stamp = _stamp_file(settings)
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(_stamp(settings, catalog), encoding="utf-8")
     finally:
         building.unlink(missing_ok=True)
         building.with_name(building.name + ".wal").unlink(missing_ok=True)
         fcntl.flock(lock_fd, fcntl.LOCK_UN)
         os.close(lock_fd)
     return target
+
+
+def _stamp(settings: Settings, catalog: Catalog) -> str:
+    """What hub.duckdb's views depend on: where the hub lives and which resources the catalog has."""
+    keys = sorted(f"{r.agency}/{r.id}" for r in catalog.resources)
+    return f"{LAYOUT}|{settings.hub_dir}|{','.join(keys)}"
+
+
+def ensure_hub(settings: Settings, catalog: Catalog) -> None:
+    """`sync_hub` only when the views would change (a new or removed resource, a moved hub): a cheap check every
+    command can make (a fresh `govhub upload` must not rebuild hub.duckdb)."""
+    stamp_file = _stamp_file(settings)
+    fresh = settings.hub_db.exists() and stamp_file.is_file()
+    if fresh and stamp_file.read_text(encoding="utf-8") == _stamp(settings, catalog):
+        return
+    sync_hub(settings, catalog)
+
+
+def _stamp_file(settings: Settings) -> Path:
+    return settings.hub_dir / "_meta" / "hub.stamp"
 
 
 def connect_readonly(settings: Settings) -> duckdb.DuckDBPyConnection:

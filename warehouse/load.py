@@ -1,7 +1,7 @@
 """The one write-audit-publish path for a load of one resource.
 
 write:   stream the extract's batches, normalised to catalog types, into the staged rows (with `__row__`): kept in
-         memory as Arrow up to `STAGE_MEMORY_BYTES`, streamed into a staged Parquet file beyond (bounded memory)
+         memory as Arrow up to `settings.stage_memory_bytes`, streamed into a staged Parquet file beyond (bounded memory)
 audit:   run the validation hook and the connector's problems; quarantine rows with blocking problems; apply the
          resource's quality policy (blocking table problems, bad-row share, empty or shrunken loads)
 publish: build the new snapshot (incremental extracts are upserted onto the current one by primary key), compare its
@@ -34,6 +34,7 @@ from govhub.config import Settings
 from govhub.connectors.base import Extract
 from govhub.duck import first_row
 from govhub.problems import GovhubError, Problem
+from govhub.states import LoadStatus
 from govhub.warehouse.diff import (
     HASH_VERSION,
     DiffCounts,
@@ -65,6 +66,7 @@ from govhub.warehouse.snapshots import (
     resource_lock,
     resource_paths,
 )
+from govhub.warehouse.verdict import AuditVerdict
 
 Validate = Callable[[Resource, duckdb.DuckDBPyConnection, str], Any]
 
@@ -74,8 +76,6 @@ STAGE_ROWS = 128_000  # rows buffered per staged row group: bounded memory, few 
 # staged.parquet lives for one load and is read 3-4 times: lz4 writes 25% faster than zstd and reads 25% faster
 # (1M rows: 0.38 vs 0.50 s written, 0.17 vs 0.24 s per hashing pass), at 1.6x the transient size
 STAGE_COMPRESSION = "lz4"
-# staged rows up to this size stay in memory (a 1M-row sheet ≈ 130 MB): no staged file to write and read 3-4 times
-STAGE_MEMORY_BYTES = int(os.environ.get("GOVHUB_STAGE_MEMORY_MB", "256")) << 20
 STAGED_VIEW = "govhub_staged"  # the in-memory staged rows as registered on the load's connection
 
 __all__ = ["LoadOutcome", "current_cursor", "record_refusal", "run_load", "zero_update_if_same_file"]
@@ -86,7 +86,7 @@ class LoadOutcome:
     load_id: str
     agency: str
     resource: str
-    status: str  # published | zero_update | rejected | failed
+    status: LoadStatus
     rows: int = 0  # rows delivered
     inserted: int = 0
     updated: int = 0
@@ -103,12 +103,15 @@ class LoadOutcome:
     report_path: str | None = None
     preview: list[dict[str, Any]] = field(default_factory=list)
     expectation_results: list[dict[str, Any]] = field(default_factory=list)
-    annotated_path: str | None = None  # the agency's workbook with errors marked (set by the ingest layer)
+    annotated_path: str | None = None  # the agency's workbook with errors marked (set by the upload service)
+    verdict: AuditVerdict | None = None  # the audit's three checks, set once when the load ends
 
     def to_dict(self) -> dict[str, Any]:
         """A shallow dict (serialised straight away; `asdict`'s deep copy of the results cost ≈3 ms per call)."""
         data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["status"] = self.status.value
         data["problems"] = [p.to_dict() for p in self.problems]
+        data["verdict"] = self.verdict.to_dict() if self.verdict else None
         for name in ("preview", "expectation_results"):
             data[name] = list(data[name])
         return data
@@ -154,7 +157,7 @@ def _open_database(settings: Settings) -> duckdb.DuckDBPyConnection:
             if not _process_alive(int(folder.name.split("-")[0]) if folder.name[:1].isdigit() else 0):
                 shutil.rmtree(folder, ignore_errors=True)
     con = duckdb.connect()
-    con.execute(f"SET memory_limit = {sql_str(os.environ.get('GOVHUB_DUCKDB_MEMORY_LIMIT', '2GB'))}")
+    con.execute(f"SET memory_limit = {sql_str(settings.duckdb_memory_limit)}")
     con.execute(f"SET temp_directory = {sql_str(spill / f'{os.getpid()}-{threading.get_native_id()}')}")
     return con
 
@@ -205,7 +208,8 @@ class _Load:
 
     def stage(self) -> int:
         """Stream the extract into the staged rows, normalised; returns rows delivered. Rows stay in memory until
-        they pass `STAGE_MEMORY_BYTES`, then everything goes to staged.parquet in `STAGE_ROWS` row groups."""
+        they pass `settings.stage_memory_bytes` (a 1M-row sheet ≈ 130 MB: no staged file to write and read 3-4
+        times), then everything goes to staged.parquet in `STAGE_ROWS` row groups."""
         policy = self.resource.quality
         schema = arrow_schema(self.resource, with_row=True)
         rows, pending, pending_rows, pending_bytes = 0, [], 0, 0  # pending: not yet written (all, in memory)
@@ -223,7 +227,7 @@ class _Load:
                 pending.append(normalised)
                 pending_rows += normalised.num_rows
                 pending_bytes += normalised.nbytes
-                if writer is None and pending_bytes <= STAGE_MEMORY_BYTES:
+                if writer is None and pending_bytes <= self.settings.stage_memory_bytes:
                     if rows // STAGE_ROWS != (rows - normalised.num_rows) // STAGE_ROWS:
                         pause_point("staging")
                     continue
@@ -452,7 +456,7 @@ class _Load:
         publish(self.settings, self.resource, self.candidate, info)
         self._record_diff(counts, info.id, previous)
         self._set_counts(counts)
-        self.outcome.status = "published"
+        self.outcome.status = LoadStatus.PUBLISHED
         self.outcome.snapshot_id = info.id
 
     def _provenance(self) -> dict[str, Any]:
@@ -480,7 +484,7 @@ class _Load:
         self, previous: SnapshotInfo | None, fingerprint: str | None, reason: str = "identical_content"
     ) -> None:
         rows = previous.rows if previous else 0
-        self.outcome.status = "zero_update"
+        self.outcome.status = LoadStatus.ZERO_UPDATE
         self.outcome.snapshot_id = previous.id if previous else None
         self.outcome.unchanged = rows
         self._record_diff(DiffCounts(rows, rows, 0, 0, 0, rows, True), None, previous)
@@ -560,7 +564,7 @@ def run_load(
         load_id=load_id,
         agency=resource.agency,
         resource=resource.id,
-        status="failed",
+        status=LoadStatus.FAILED,
         landing_sha256=receipt.sha256 if receipt else None,
     )
     started_at = iso(utc_now())
@@ -584,13 +588,13 @@ def run_load(
         try:
             _run(job)
         except _Rejected as exc:
-            outcome.status = "rejected"
+            outcome.status = LoadStatus.REJECTED
             job.table_problems += exc.problems
         except GovhubError as exc:
-            outcome.status = "failed"
+            outcome.status = LoadStatus.FAILED
             job.table_problems += exc.problems
         except BaseException as exc:  # a bug or an interrupt: record it, keep the previous snapshot, re-raise
-            outcome.status = "failed"
+            outcome.status = LoadStatus.FAILED
             job.table_problems.append(
                 Problem(
                     code="load.internal_error",
@@ -637,6 +641,13 @@ def _finish(job: _Load, started: float, started_at: str) -> LoadOutcome:
     if job.sink is not None and job.sink.parts:
         job.close_sink()
     problems = job.table_problems + job.row_problems
+    outcome.verdict = AuditVerdict.of(
+        outcome.status,
+        problems,
+        rows=outcome.rows,
+        quarantined=outcome.quarantined,
+        max_bad_row_pct=job.resource.quality.max_bad_row_pct,
+    )
     outcome.problem_count = len(problems)
     outcome.problems = problems[:DISPLAY_PROBLEMS]
     outcome.duration_s = round(time.monotonic() - started, 3)
@@ -670,7 +681,7 @@ def _event(job: _Load, outcome: LoadOutcome) -> None:
     payload["problems"] = [str(p) for p in outcome.problems[:20]]
     record_event(
         job.settings,
-        kind=f"load.{outcome.status}",
+        kind=f"load.{outcome.status.value}",
         actor=job.actor,
         agency=job.resource.agency,
         subject=f"{job.resource.agency}/{job.resource.id}",
@@ -731,7 +742,7 @@ def _unparsed_job(
     *,
     actor: str,
     trigger: str,
-    status: str = "failed",
+    status: LoadStatus = LoadStatus.FAILED,
 ) -> _Load:
     """A load that never reads its input (an identical file, a refused delivery): what `_finish` records."""
     load_id = new_load_id()
@@ -762,11 +773,11 @@ def record_refusal(
     actor: str,
     trigger: str,
     receipt: Receipt | None = None,
-    status: str = "rejected",
+    status: LoadStatus = LoadStatus.REJECTED,
 ) -> LoadOutcome:
     """Record a delivery refused before it could be loaded (e.g. an unreadable sheet) like any other outcome:
     report, `meta.loads` record and event; nothing is staged and the current snapshot is untouched."""
-    if status not in ("rejected", "failed"):
+    if status not in (LoadStatus.REJECTED, LoadStatus.FAILED):
         raise ValueError(f"a refusal is rejected or failed, not {status!r}")
     previous = current_info(settings, resource)
     job = _unparsed_job(settings, resource, receipt, previous, actor=actor, trigger=trigger, status=status)

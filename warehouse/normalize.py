@@ -108,12 +108,6 @@ def normalise_batch(
     return pa.RecordBatch.from_arrays(columns, schema=arrow_schema(resource, with_row=True))
 
 
-def normalise_table(resource: Resource, table: pa.Table, *, allow_missing: bool = False) -> pa.Table:
-    """A whole table normalised, without `__row__` (for snapshots written directly)."""
-    batch = normalise_batch(resource, table.combine_chunks(), allow_missing=allow_missing)
-    return pa.Table.from_batches([batch]).drop_columns([ROW_COLUMN])
-
-
 def conform_sql(resource: Resource, available: list[str], *, alias: str = "") -> str:
     """SELECT list casting each catalog column to its type (NULL when a snapshot predates the column)."""
     prefix = f"{alias}." if alias else ""

@@ -16,6 +16,8 @@ from pydantic import ValidationError
 from govhub.catalog.model import Agency, Catalog, Resource
 from govhub.catalog.rules import check_catalog
 
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 TODO = "TODO"
 
 
@@ -71,7 +73,8 @@ def _pydantic_message(err: dict[str, Any]) -> str:
 def _read_yaml(path: Path, root: Path, problems: list[CatalogProblem]) -> Any:
     rel = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        # libyaml's loader when present: 10x the pure-Python one, which cost a CLI command ≈0.25 s per catalog
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         problems.append(CatalogProblem(rel, "-", "(file)", f"is not readable YAML: {exc}".replace("\n", " ")))
         return None
@@ -154,4 +157,15 @@ def require_catalog(root: Path) -> Catalog:
     catalog, problems = load_catalog(root)
     if problems:
         raise CatalogInvalid(problems)
+    return catalog
+
+
+def load_valid_catalog(root: Path) -> Catalog:
+    """The catalog's valid entries; invalid ones are logged and left out (a long-running server — the Dagster code
+    location, the portal — keeps serving the rest rather than going down)."""
+    import logging
+
+    catalog, problems = load_catalog(root)
+    for p in problems:
+        logging.getLogger(__name__).warning("catalog problem (entry left out): %s", p)
     return catalog

@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import re
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -184,6 +184,8 @@ class Agency(_Model):
     uscc: str
     steward: Steward
     short_name: str | None = None
+    # the coordinating office (区科委, §5): runs the platform, reviews and coordinates; holds no resources of its own
+    coordinator: bool = False
 
 
 class CatalogField(_Model):
@@ -353,14 +355,16 @@ class Catalog(_Model):
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
-def expand_env(value: str, extra: dict[str, str] | None = None) -> str:
-    """Expand ${VAR} and ${VAR:-default} in connection settings, so no host or path is baked into the catalog."""
+def expand_env(value: str, variables: Mapping[str, str]) -> str:
+    """Expand ${VAR} and ${VAR:-default} in connection settings from `variables` (`Settings.variables`: the
+    environment as captured at the edge, the hub's own `govhub.yaml`, GOVHUB_HOME), so no host or path is baked into
+    the catalog."""
 
     def sub(m: re.Match[str]) -> str:
         name, default = m.group(1), m.group(2)
-        found = (extra or {}).get(name) or os.environ.get(name)
+        found = variables.get(name) or None
         if found is None and default is None:
-            raise KeyError(f"environment variable {name} is not set (needed by {value!r})")
+            raise KeyError(f"variable {name} is not set (needed by {value!r})")
         return found if found is not None else default
 
     return _ENV.sub(sub, value)

@@ -153,7 +153,7 @@ def test_ingest_exits_nonzero_when_any_load_fails(demo_hub: DemoHub, govhub) -> 
 def test_ingest_loads_a_sheet_waiting_in_the_inbox_once_and_files_it_away(
     demo_hub: DemoHub, govhub, tmp_path: Path
 ) -> None:
-    from govhub.services.ingest import inbox_dir, pending_uploads
+    from govhub.services.inbox import inbox_dir, pending_uploads
 
     resource = demo_hub.resource(SHEET_CODE)
     inbox = inbox_dir(demo_hub.settings, resource)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import socket
@@ -43,10 +44,24 @@ def server():
         yield srv
 
 
+SECRET_VAR = "GOVHUB_SECRET_TEST_API_TOKEN"
+
+
 @pytest.fixture
-def api_resource(server, resource_with, monkeypatch):
+def settings(settings):
+    """The hub's settings with the test API's token, as the environment would give it at the edge."""
+    return settings.with_variables(**{SECRET_VAR: TOKEN})
+
+
+def without_token(settings):
+    return dataclasses.replace(
+        settings, variables={k: v for k, v in settings.variables.items() if k != SECRET_VAR}
+    )
+
+
+@pytest.fixture
+def api_resource(server, resource_with):
     """A resource on the test server; keyword arguments override the catalog's api settings."""
-    monkeypatch.setenv("GOVHUB_SECRET_TEST_API_TOKEN", TOKEN)
 
     def build(style: str = "page", page_size: int = 100, **api):
         pagination = {"style": style, "page_size": page_size, **api.pop("pagination", {})}
@@ -199,7 +214,7 @@ def test_a_wrong_token_is_unauthorized_and_the_token_appears_nowhere(
 ):
     server.add_dataset(PATH, people(10), style="page")
     resource = api_resource()
-    monkeypatch.setenv("GOVHUB_SECRET_TEST_API_TOKEN", "wrong-token-should-stay-hidden")
+    settings = settings.with_variables(**{SECRET_VAR: "wrong-token-should-stay-hidden"})
     extract = read_api(settings, resource, sink=sink, retry=FAST)
     with pytest.raises(GovhubError) as err:
         list(extract.batches)
@@ -213,7 +228,7 @@ def test_a_wrong_token_is_unauthorized_and_the_token_appears_nowhere(
 def test_token_from_the_secrets_file(server, api_resource, settings, sink, monkeypatch):
     server.add_dataset(PATH, people(10), style="page")
     resource = api_resource()
-    monkeypatch.delenv("GOVHUB_SECRET_TEST_API_TOKEN")
+    settings = without_token(settings)
     settings.secrets_file.write_text(f"other: x\ntest_api_token: {TOKEN}\n", encoding="utf-8")
     _, table = pull(settings, resource, sink)
     assert table.num_rows == 10
@@ -221,9 +236,8 @@ def test_token_from_the_secrets_file(server, api_resource, settings, sink, monke
 
 def test_a_missing_secret_is_named(server, api_resource, settings, sink, monkeypatch):
     resource = api_resource()
-    monkeypatch.delenv("GOVHUB_SECRET_TEST_API_TOKEN")
     with pytest.raises(GovhubError) as err:
-        read_api(settings, resource, sink=sink)
+        read_api(without_token(settings), resource, sink=sink)
     assert err.value.problems[0].code == "secret.missing"
     assert "test_api_token" in str(err.value) and "GOVHUB_SECRET_TEST_API_TOKEN" in str(err.value)
 

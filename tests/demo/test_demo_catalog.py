@@ -31,7 +31,10 @@ def test_catalog_loads_with_zero_problems_and_is_district_sized(catalog: Catalog
     assert len(catalog.agencies) >= 6
     assert len(catalog.resources) >= 15
     assert {"gaj", "scjgj", "fgj", "ghzyj", "rsj", "mzj"} <= set(catalog.agencies)
-    assert all(catalog.of_agency(a) for a in catalog.agencies), "every agency provides at least one resource"
+    providers = [a for a in catalog.agencies.values() if not a.coordinator]
+    assert all(catalog.of_agency(a.id) for a in providers), "every agency provides at least one resource"
+    (office,) = [a for a in catalog.agencies.values() if a.coordinator]  # 区科委 coordinates, holds none
+    assert office.id == "kw" and not catalog.of_agency(office.id)
 
 
 def test_agencies_are_songjiang_government_bodies_with_stewards(catalog: Catalog) -> None:

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from govhub.expectations.validate import ValidationResult, policy_verdict, validate_load
-from govhub.problems import Problem
+from govhub.expectations.validate import validate_load
 from tests.expectations.corpus import (
     PLANTS,
     good_licence,
@@ -43,7 +42,6 @@ def test_three_percent_bad_id_numbers_give_row_problems_for_exactly_those_rows(t
     assert result.table_problems == []
     cn_id = next(r for r in result.expectation_results if r["expectation_type"].endswith("valid_cn_id"))
     assert (cn_id["success"], cn_id["unexpected_count"], cn_id["unexpected_percent"]) == (False, 90, 3.0)
-    assert policy_verdict(resource, result, set(), 3000) == (False, [])  # 3% is within the 5% allowed
 
 
 def test_every_planted_error_is_found_on_its_row() -> None:
@@ -93,8 +91,6 @@ def test_duplicate_keys_are_a_table_problem_and_every_copy_a_row_problem() -> No
     assert table_problem.code == "check.duplicate_key" and table_problem.blocking
     assert "3行" in table_problem.message_zh and table_problem.column == "许可证编号"
     assert {p.row for p in result.row_problems if p.code == "check.duplicate_key"} == {12, 22, 32}
-    blocked, reasons = policy_verdict(resource, result, set(), 50)
-    assert blocked and "主键重复" in reasons[0]
 
     lenient = resource.model_copy(
         update={
@@ -105,7 +101,6 @@ def test_duplicate_keys_are_a_table_problem_and_every_copy_a_row_problem() -> No
     )
     result = validate_load(lenient, con, "staged")
     assert not result.table_problems[0].blocking
-    assert policy_verdict(lenient, result, set(), 50) == (False, [])
 
 
 def test_a_missing_column_is_a_schema_problem_that_blocks() -> None:
@@ -117,8 +112,7 @@ def test_a_missing_column_is_a_schema_problem_that_blocks() -> None:
     result = validate_load(resource, con, "narrow")
     schema = [p for p in result.table_problems if p.code.startswith("check.schema")]
     assert schema and "缺少列：电子邮箱" in schema[0].message_zh
-    blocked, reasons = policy_verdict(resource, result, set(), 30)
-    assert blocked and "数据结构与资源目录不一致" in reasons[0]
+    assert schema[0].blocking and schema[0].category.value == "schema"
 
 
 def test_a_column_of_the_wrong_type_is_a_schema_problem() -> None:
@@ -130,20 +124,6 @@ def test_a_column_of_the_wrong_type_is_a_schema_problem() -> None:
     result = validate_load(resource, con, "retyped")
     (problem,) = [p for p in result.table_problems if p.code == "check.schema_type"]
     assert problem.column == "从业人数" and problem.value == "VARCHAR" and problem.expected == "BIGINT"
-
-
-def test_policy_counts_connector_problem_rows_with_quarantined_rows() -> None:
-    resource = licence_resource()  # max_bad_row_pct 5
-    result = ValidationResult(
-        row_problems=[Problem("check.cn_id", "公民身份号码无效", row=r) for r in range(2, 5)]
-    )
-    assert policy_verdict(resource, result, {10, 11}, 100) == (False, [])
-    blocked, reasons = policy_verdict(resource, result, {10, 11, 12}, 100)
-    assert blocked and reasons == ["问题行占比6.00%（6/100行），超过允许的5%"]
-    warning_only = ValidationResult(
-        row_problems=[Problem("check.mobile", "手机号码无效", row=r, blocking=False) for r in range(50)]
-    )
-    assert policy_verdict(resource, warning_only, set(), 100) == (False, [])
 
 
 def test_a_tolerant_override_turns_row_problems_into_warnings(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 import threading
@@ -20,10 +21,10 @@ from govhub.governance.alerts import (
     evaluate_freshness,
     raise_alerts,
 )
-from govhub.governance.freshness import FreshnessState
-from govhub.governance.ledger import LedgerState, ledger_rows, record_load_outcome
+from govhub.governance.ledger import ledger_rows, record_load_outcome
 from govhub.governance.workdays import WorkdayCalendar
 from govhub.governance.zero_update import file_zero_update
+from govhub.states import FreshnessState, LedgerState
 
 D = date.fromisoformat
 
@@ -109,7 +110,7 @@ def test_alerts_are_posted_to_the_webhook(settings, catalog, monkeypatch):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     _Hook.received = []
     try:
-        monkeypatch.setenv("GOVHUB_ALERT_WEBHOOK", f"http://127.0.0.1:{server.server_port}/hook")
+        settings = dataclasses.replace(settings, alert_webhook=f"http://127.0.0.1:{server.server_port}/hook")
         raise_alerts(settings, evaluate_freshness(settings, catalog, D("2026-11-25")))
     finally:
         server.shutdown()
@@ -123,7 +124,7 @@ def test_a_failing_webhook_is_logged_not_raised_and_the_file_still_has_the_alert
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: nothing listens there
-    monkeypatch.setenv("GOVHUB_ALERT_WEBHOOK", f"http://127.0.0.1:{port}/hook")
+    settings = dataclasses.replace(settings, alert_webhook=f"http://127.0.0.1:{port}/hook")
     alerts = raise_alerts(settings, evaluate_freshness(settings, catalog, D("2026-11-25")))
     assert len(alerts) == 2
     assert "alert webhook" in caplog.text

@@ -14,7 +14,8 @@ from govhub.catalog.load import require_catalog
 from govhub.config import get_settings
 from govhub.demo.generate import generate_district
 from govhub.governance.drift import catalog_alerts, open_flags, resolve_updated
-from govhub.services.ingest import ingest_resource, source_changed
+from govhub.services.pull import source_changed
+from tests.conftest import deliver
 
 CATALOG = Path(__file__).resolve().parents[2] / "catalog"
 DB_RESOURCE = "fgj/fwjbxx"  # 房屋基本信息, database-fed (incremental by updated_at)
@@ -48,7 +49,7 @@ def test_a_source_column_missing_from_the_catalog_flags_drift_once_with_a_two_wo
     con.execute(f"ALTER TABLE {table} ADD COLUMN energy_rating TEXT")
     con.commit()
 
-    outcome = ingest_resource(settings, resource)
+    outcome = deliver(settings, resource)
     assert outcome.status == "published"  # an extra column is not loaded, and does not block
     [flag] = open_flags(settings)
     assert (flag.agency, flag.resource) == resource.key
@@ -56,7 +57,7 @@ def test_a_source_column_missing_from_the_catalog_flags_drift_once_with_a_two_wo
     assert 2 <= (flag.deadline - detected).days <= 12  # two working days, holidays and weekends skipped
     assert any(a["kind"] == "catalog_drift" and "energy_rating" in a["message_zh"] for a in _alerts(settings))
 
-    ingest_resource(settings, resource)  # the same drift again: no second flag, no second alert
+    deliver(settings, resource)  # the same drift again: no second flag, no second alert
     assert len(open_flags(settings)) == 1
     assert sum(a["kind"] == "catalog_drift" for a in _alerts(settings)) == 1
 
@@ -77,12 +78,12 @@ def test_a_source_column_missing_from_the_catalog_flags_drift_once_with_a_two_wo
 def test_a_load_far_smaller_than_the_last_is_refused_and_alerted(hub) -> None:
     settings, catalog = hub
     resource = catalog.resource(FULL_PULL_RESOURCE)
-    first = ingest_resource(settings, resource)
+    first = deliver(settings, resource)
     con, table = _source_db(settings, resource)
     con.execute(f"DELETE FROM {table} WHERE rowid % 10 != 0")  # keep a tenth
     con.commit()
 
-    shrunk = ingest_resource(settings, resource)
+    shrunk = deliver(settings, resource)
     assert shrunk.status == "rejected"
     assert shrunk.rows < first.rows * resource.quality.min_rows_ratio
     [alert] = [a for a in _alerts(settings) if a["kind"] == "volume_drop"]
@@ -94,7 +95,7 @@ def test_zero_update_is_refused_when_the_database_source_changed(hub, capsys) ->
 
     settings, catalog = hub
     resource = catalog.resource(DB_RESOURCE)
-    ingest_resource(settings, resource)
+    deliver(settings, resource)
     assert source_changed(settings, resource) is False
 
     con, table = _source_db(settings, resource)
@@ -126,6 +127,6 @@ def test_a_sheet_refused_before_any_row_is_read_raises_no_volume_alert(hub) -> N
     broken = settings.demo_dir / "sheets" / "_broken"
     readme = json.loads((broken / "README.json").read_text(encoding="utf-8"))
     entry = next(e for e in readme["files"] if e["problem"] == "missing_column")
-    outcome = ingest_resource(settings, catalog.resource(entry["resource"]), upload=broken / entry["file"])
+    outcome = deliver(settings, catalog.resource(entry["resource"]), broken / entry["file"])
     assert outcome.status == "rejected"
     assert not [a for a in _alerts(settings) if a["kind"] in ("empty_load", "volume_drop")]

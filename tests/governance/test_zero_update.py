@@ -99,5 +99,8 @@ def test_refused_for_irregular_feeds_bad_periods_and_without_a_person(settings, 
     with pytest.raises(GovhubError) as err:
         file_zero_update(settings, weekly, period="2026-11", by="张三")
     assert err.value.problems[0].code == "period.invalid"
-    with pytest.raises(GovhubError):
-        file_zero_update(settings, weekly, period=None, by="  ")
+    from govhub.services.zero_update import declare_zero_update
+
+    with pytest.raises(GovhubError) as err:
+        declare_zero_update(settings, weekly, actor="  ")
+    assert "必须由具体人员操作" in str(err.value)

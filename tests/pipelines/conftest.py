@@ -87,11 +87,14 @@ def sheet_file(demo: dict[str, Any], key: str, suffix: str = ".xlsx") -> Path:
     return next(f for f in files if f.suffix == suffix)
 
 
-def drop_in_inbox(settings: Settings, resource: Resource, source: Path, name: str | None = None) -> Path:
-    """Upload a sheet the way an agency's steward does: copy it into `inbox/<agency>/<resource>/`."""
-    from govhub.services.ingest import inbox_dir
+def drop_in_inbox(
+    settings: Settings, resource: Resource, source: Path, name: str | None = None, person: str | None = None
+) -> Path:
+    """Upload a sheet the way a steward does: copy it into `inbox/<agency>/<resource>/<person>/` (no person: straight
+    into the resource's folder, which an open hub — nobody registered — accepts)."""
+    from govhub.services.inbox import inbox_dir
 
-    folder = inbox_dir(settings, resource)
+    folder = inbox_dir(settings, resource) / (person or "")
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / (name or source.name)
     shutil.copyfile(source, target)
@@ -106,5 +109,35 @@ def free_port() -> int:
 
 @pytest.fixture
 def upload(settings: Settings):
-    """`upload(resource, source, name=None)`: drop a sheet into the resource's inbox; returns its inbox path."""
-    return lambda resource, source, name=None: drop_in_inbox(settings, resource, source, name)
+    """`upload(resource, source, name=None, person=None)`: drop a sheet into the inbox; returns its inbox path."""
+    return lambda resource, source, name=None, person=None: drop_in_inbox(
+        settings, resource, source, name, person
+    )
+
+
+def hub_resources(settings: Settings) -> dict[str, Any]:
+    """The resources a run of the code location gets (the hub it serves)."""
+    from govhub.pipelines.definitions import hub_resource
+
+    return {"hub": hub_resource(settings)}
+
+
+def materialize(settings: Settings, catalog: Catalog, keys: list[str] | None = None, **kwargs: Any):
+    """Dagster's own in-process `materialize` of the catalog's assets (all, or the `agency/resource` keys given)."""
+    import dagster as dg
+
+    from govhub.pipelines.definitions import build_assets
+
+    selection = [dg.AssetKey(k.split("/")) for k in keys] if keys else None
+    return dg.materialize(build_assets(catalog), selection=selection, resources=hub_resources(settings),
+                          raise_on_error=False, **kwargs)  # fmt: skip
+
+
+def run_outcome(result) -> dict[str, Any]:
+    """The outcome a run recorded on its asset: the materialization's, else the failure's (a refusal)."""
+    for event in result.get_asset_materialization_events():
+        return event.step_materialization_data.materialization.metadata["outcome"].data
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data.user_failure_data is not None:
+            return event.step_failure_data.user_failure_data.metadata["outcome"].data
+    raise AssertionError("the run recorded no outcome")

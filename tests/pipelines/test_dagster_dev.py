@@ -1,8 +1,10 @@
 """`dagster dev` serves the code location: every catalog asset with its group, description, catalog metadata, checks
-and freshness policy, and the loads the CLI made — read back over the webserver's GraphQL endpoint (issue 3, 4)."""
+and freshness policy, and the loads the CLI made without Dagster — shown by `hub_events_sensor` with the load's
+checks — read back over the webserver's GraphQL endpoint."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -50,7 +52,19 @@ query ($path: [String!]!) {
           ... on IntMetadataEntry { intValue }
         }
       }
+      assetObservations(limit: 1) {
+        metadataEntries { label ... on TextMetadataEntry { text } }
+      }
     }
+  }
+}
+"""
+
+CHECK_EXECUTIONS = """
+query ($path: [String!]!, $check: String!) {
+  assetCheckExecutions(assetKey: {path: $path}, checkName: $check, limit: 1) {
+    status
+    evaluation { success description }
   }
 }
 """
@@ -106,6 +120,16 @@ class DagsterDev:
             f"dagster dev did not serve {count} assets in {timeout:.0f} s ({last}): {self.tail()}"
         )
 
+    def wait_for(self, text: str, variables: dict[str, Any], ready, timeout: float = 120.0) -> dict[str, Any]:
+        """Query until `ready(data)` holds (the sensor daemon ticks on its own clock)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            data = self.query(text, variables)
+            if ready(data):
+                return data
+            assert time.monotonic() < deadline, f"not ready after {timeout:.0f} s: {data}; {self.tail()}"
+            time.sleep(2.0)
+
     def tail(self) -> str:
         self.log.flush()
         return Path(self.log.name).read_text(encoding="utf-8", errors="replace")[-3000:]
@@ -122,22 +146,38 @@ class DagsterDev:
 
 
 @pytest.fixture
-def ingested(settings: Settings, catalog: Catalog, demo, monkeypatch) -> dict[str, dict[str, Any]]:
-    """Two loads made through the CLI's path (in-process, recorded in the hub's Dagster instance)."""
-    from govhub.pipelines.run import materialize_resource
+def ingested(
+    settings: Settings, catalog: Catalog, demo, demo_api, tmp_path: Path
+) -> dict[str, dict[str, Any]]:
+    """Loads made through the CLI before the UI starts — no Dagster in that process: two published sheets and
+    database pulls, and a refused sheet (a column missing)."""
+    import json
 
-    monkeypatch.setenv("DAGSTER_HOME", str(settings.home / "dagster"))  # restored after the test
-    hydj, lhry = catalog.resource("mzj/hydj"), catalog.resource("gaj/lhry")
+    from govhub.cli.main import main
+
+    def govhub(*args: str) -> Any:
+        out = tmp_path / "out.json"
+        with out.open("w") as fh, contextlib.redirect_stdout(fh):
+            main(["--home", str(settings.home), "--catalog", str(settings.catalog_dir), *args, "--json"])
+        return json.loads(out.read_text(encoding="utf-8"))
+
+    broken = tmp_path / "hydj-broken.csv"
+    lines = sheet_file(demo, "mzj/hydj", ".csv").read_text(encoding="gb18030").splitlines()
+    broken.write_text("\n".join(",".join(line.split(",")[:-1]) for line in lines) + "\n", encoding="gb18030")
     outcomes = {
-        "mzj/hydj": materialize_resource(settings, catalog, hydj, upload=sheet_file(demo, "mzj/hydj")),
-        "gaj/lhry": materialize_resource(settings, catalog, lhry),
+        "mzj/hydj": govhub(
+            "upload", str(sheet_file(demo, "mzj/hydj")), "--resource", "mzj/hydj", "--by", "王静怡"
+        ),
+        "gaj/lhry": govhub("ingest", "--resource", "gaj/lhry", "--by", "刘洋")[0],
+        "mzj/hydj refused": govhub("upload", str(broken), "--resource", "mzj/hydj", "--by", "王静怡"),
     }
-    assert {k: o["status"] for k, o in outcomes.items()} == {"mzj/hydj": "published", "gaj/lhry": "published"}
+    assert [o["status"] for o in outcomes.values()] == ["published", "published", "rejected"]
     return outcomes
 
 
 @pytest.fixture
 def dagster_dev(settings: Settings, ingested, tmp_path: Path) -> Iterator[DagsterDev]:
+    settings.prepare_dagster_home()  # as `govhub demo` does before it starts `dagster dev`
     env = {
         **os.environ,
         "DAGSTER_HOME": str(settings.home / "dagster"),
@@ -188,34 +228,49 @@ def test_dagster_dev_shows_every_catalog_asset_with_metadata_checks_freshness_an
     weekly = nodes[("mzj", "hydj")]["internalFreshnessPolicy"]
     assert (weekly["warnWindowSeconds"], weekly["failWindowSeconds"]) == (7 * 86400, 11 * 86400)
 
-    # the loads made before the UI started are on their assets, with what a person wants to see
-    for key, outcome in ingested.items():
-        asset = dagster_dev.query(LATEST_LOAD, {"path": key.split("/")})["assetOrError"]
-        assert asset["__typename"] == "Asset"
+    # the loads made before the UI started reach their assets through hub_events_sensor, without a run
+    for key in ("mzj/hydj", "gaj/lhry"):
+        outcome = ingested[key]
+        asset = dagster_dev.wait_for(
+            LATEST_LOAD, {"path": key.split("/")}, lambda d: d["assetOrError"]["assetMaterializations"]
+        )["assetOrError"]
         (latest,) = asset["assetMaterializations"]
+        assert latest["runId"] == ""  # reported by the sensor, no run
         entries = {e["label"]: e.get("text", e.get("intValue")) for e in latest["metadataEntries"]}
         assert entries["status"] == "published"
         assert entries["snapshot_id"] == outcome["snapshot_id"]
         assert entries["dagster/row_count"] == outcome["rows"]
+        assert entries["actor"] in ("王静怡", "刘洋")
+
+    # …with the load's checks as its audit decided them; the refused sheet is an observation whose schema check
+    # failed (the same verdict the CLI printed)
+    def latest_is(passed: bool):  # the daemon stores a tick's events one by one: wait for the last to land
+        return lambda d: (
+            d["assetCheckExecutions"] and d["assetCheckExecutions"][0]["evaluation"]["success"] is passed
+        )
+
+    for check, passed in ((CHECK_SCHEMA, False), (CHECK_ROWS, False), (CHECK_KEYS, True)):
+        dagster_dev.wait_for(CHECK_EXECUTIONS, {"path": ["mzj", "hydj"], "check": check}, latest_is(passed))
+    observed = dagster_dev.query(LATEST_LOAD, {"path": ["mzj", "hydj"]})["assetOrError"]["assetObservations"]
+    assert {e["label"]: e.get("text") for e in observed[0]["metadataEntries"]}["status"] == "rejected"
 
     (repo,) = dagster_dev.query(SENSORS)["repositoriesOrError"]["nodes"]
-    assert {s["name"] for s in repo["sensors"]} == {"inbox_sensor", "freshness_sensor"}
+    assert {s["name"] for s in repo["sensors"]} == {"inbox_sensor", "freshness_sensor", "hub_events_sensor"}
     assert "pull_daily_schedule" in {s["name"] for s in repo["schedules"]}
 
 
 def test_the_cli_gives_a_new_hub_the_projects_instance_settings_and_keeps_an_administrators_own(
-    settings: Settings, monkeypatch
+    settings: Settings,
 ) -> None:
-    """`govhub ingest` and `dagster dev` share DAGSTER_HOME: a load must not overwrite what an administrator set
+    """`govhub demo` and `dagster dev` share DAGSTER_HOME: starting must not overwrite what an administrator set
     there (PostgreSQL run storage, concurrency limits)."""
-    from govhub.pipelines.run import DAGSTER_YAML, prepare_dagster_home
+    from govhub.config import DAGSTER_YAML
 
     new_hub = settings.home / "dagster"
-    monkeypatch.setenv("DAGSTER_HOME", str(new_hub))
-    assert prepare_dagster_home(settings) == new_hub
+    assert settings.prepare_dagster_home() == new_hub
     assert (new_hub / "dagster.yaml").read_text(encoding="utf-8") == DAGSTER_YAML.read_text(encoding="utf-8")
 
     own = "telemetry:\n  enabled: false\nrun_coordinator:\n  module: dagster.core.run_coordinator\n"
     (new_hub / "dagster.yaml").write_text(own, encoding="utf-8")
-    prepare_dagster_home(settings)
+    settings.prepare_dagster_home()
     assert (new_hub / "dagster.yaml").read_text(encoding="utf-8") == own

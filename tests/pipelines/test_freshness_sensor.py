@@ -13,33 +13,49 @@ import pytest
 from govhub.catalog.model import Catalog, Resource, UpdateCycle
 from govhub.config import Settings
 from govhub.governance.freshness import due_date, parse_period
-from govhub.governance.ledger import BEIJING, LedgerState, ledger_rows, record_load_outcome
+from govhub.governance.ledger import BEIJING, ledger_rows, record_load_outcome
 from govhub.governance.workdays import calendar_for
 from govhub.governance.zero_update import file_zero_update
+from govhub.pipelines.events import build_hub_events_sensor
 from govhub.pipelines.freshness import CHECK_FRESH, build_freshness_sensor
+from govhub.states import LedgerState
+from tests.pipelines.conftest import hub_resources
 
 HYDJ_KEY = dg.AssetKey(["mzj", "hydj"])  # 婚姻登记信息: weekly, delivered as a fill-in sheet
 DELIVERED_ON = dt.datetime(2026, 3, 4, 10, 0, tzinfo=BEIJING)  # Wednesday of 2026-W10, no holiday near
 
 
 class FrozenSensor:
-    """The freshness sensor on a clock the test moves, ticking the way the daemon does (cursor carried over)."""
+    """The freshness sensor on a clock the test moves, and the hub-events sensor beside it, ticking the way the
+    daemon does (each sensor's cursor carried over)."""
 
-    def __init__(self, catalog: Catalog, instance: dg.DagsterInstance, today: dt.date) -> None:
+    def __init__(
+        self, catalog: Catalog, instance: dg.DagsterInstance, today: dt.date, settings: Settings
+    ) -> None:
         self.today = [today]
-        self.sensor = build_freshness_sensor(catalog, today=lambda: self.today[0])
+        self.sensors = [
+            build_freshness_sensor(catalog, today=lambda: self.today[0]),
+            build_hub_events_sensor(catalog),
+        ]
         self.instance = instance
-        self.cursor: str | None = None
+        self.resources = hub_resources(settings)
+        self.cursors: list[str | None] = [None, None]
 
     def tick(self, on: dt.date) -> list[Any]:
         """Evaluate on `on`, hand the events to the instance as the sensor daemon would; hydj's events."""
         self.today[0] = on
-        result = self.sensor(dg.build_sensor_context(instance=self.instance, cursor=self.cursor))
-        assert isinstance(result, dg.SensorResult)
-        self.cursor = result.cursor
-        for event in result.asset_events:
-            self.instance.report_runless_asset_event(event)
-        return [e for e in result.asset_events if e.asset_key == HYDJ_KEY]
+        events = []
+        for i, sensor in enumerate(self.sensors):
+            context = dg.build_sensor_context(
+                instance=self.instance, cursor=self.cursors[i], resources=self.resources
+            )
+            result = sensor(context)
+            assert isinstance(result, dg.SensorResult)
+            self.cursors[i] = result.cursor
+            for event in result.asset_events:
+                self.instance.report_runless_asset_event(event)
+            events += result.asset_events
+        return [e for e in events if e.asset_key == HYDJ_KEY]
 
 
 @pytest.fixture
@@ -96,7 +112,7 @@ def test_a_weekly_feed_goes_fresh_due_overdue_stale_and_a_zero_update_restores_i
     one_day = dt.timedelta(days=1)
 
     with dg.instance_for_test() as instance:
-        clock = FrozenSensor(catalog, instance, week_11.start)
+        clock = FrozenSensor(catalog, instance, week_11.start, settings)
 
         # W11, the week after delivery: nothing owed yet
         fresh = only_check(clock.tick(week_11.start + one_day))
@@ -163,7 +179,7 @@ def test_a_zero_update_declared_before_the_sensor_first_ticks_is_reported_once(
         settings, hydj, period="2026-W11", by="张三", at=dt.datetime.combine(declared_on, dt.time(9), BEIJING)
     )
     with dg.instance_for_test() as instance:
-        clock = FrozenSensor(catalog, instance, declared_on)
+        clock = FrozenSensor(catalog, instance, declared_on, settings)
         first = clock.tick(declared_on)
         again = clock.tick(declared_on)
     kinds = sorted(type(e).__name__ for e in first)

@@ -9,22 +9,22 @@ import dagster as dg
 import pytest
 
 from govhub.pipelines.definitions import build_definitions
-from govhub.pipelines.run import materialize_resource
+from tests.pipelines.conftest import materialize, run_outcome
 
 
 @pytest.mark.slow
 def test_the_materialization_links_to_data_docs_rendered_by_the_data_docs_job(
     settings, catalog, demo
 ) -> None:
-    resource = catalog.resource("fgj/fwjbxx")  # database-fed: needs no server
-    outcome = materialize_resource(settings, catalog, resource)
-    assert outcome["status"] == "published"
+    with dg.instance_for_test() as instance:
+        run = materialize(
+            settings, catalog, ["fgj/fwjbxx"], instance=instance
+        )  # database-fed: needs no server
+        assert run_outcome(run)["status"] == "published"
 
-    defs = build_definitions(settings)
-    result = defs.resolve_job_def("data_docs").execute_in_process(instance=dg.DagsterInstance.ephemeral())
-    assert result.success
-
-    with dg.DagsterInstance.get() as instance:  # the hub's own instance, where the CLI's run was recorded
+        defs = build_definitions(settings)
+        result = defs.resolve_job_def("data_docs").execute_in_process(instance=instance)
+        assert result.success
         event = instance.get_latest_materialization_event(dg.AssetKey(["fgj", "fwjbxx"]))
     link = event.asset_materialization.metadata["data_docs"].url
     page = Path(unquote(urlparse(link).path))

@@ -12,10 +12,11 @@ import pytest
 
 from govhub.catalog.model import Catalog, Resource
 from govhub.config import Settings
-from govhub.governance.ledger import LedgerState, ledger_rows
+from govhub.governance.ledger import ledger_rows
 from govhub.pipelines.assets import op_name
 from govhub.pipelines.definitions import build_assets, build_definitions
-from tests.pipelines.conftest import sheet_file
+from govhub.states import LedgerState
+from tests.pipelines.conftest import hub_resources, sheet_file
 
 HYDJ = "mzj/hydj"  # 婚姻登记信息: a weekly fill-in sheet
 
@@ -31,14 +32,18 @@ def inbox_sensor(settings: Settings) -> dg.SensorDefinition:
     return build_definitions(settings).resolve_sensor_def("inbox_sensor")
 
 
-def tick(sensor: dg.SensorDefinition, instance: dg.DagsterInstance, cursor: str | None) -> dg.SensorResult:
-    result = sensor(dg.build_sensor_context(instance=instance, cursor=cursor))
+def tick(
+    sensor: dg.SensorDefinition, instance: dg.DagsterInstance, cursor: str | None, settings: Settings
+) -> dg.SensorResult:
+    result = sensor(
+        dg.build_sensor_context(instance=instance, cursor=cursor, resources=hub_resources(settings))
+    )
     assert isinstance(result, dg.SensorResult)
     return result
 
 
 def execute(
-    request: dg.RunRequest, catalog: Catalog, instance: dg.DagsterInstance
+    request: dg.RunRequest, catalog: Catalog, instance: dg.DagsterInstance, settings: Settings
 ) -> dg.ExecuteInProcessResult:
     """Run what the sensor asked for: its asset selection with its run config and tags."""
     return dg.materialize(
@@ -48,6 +53,7 @@ def execute(
         tags=request.tags,
         instance=instance,
         raise_on_error=False,
+        resources=hub_resources(settings),
     )
 
 
@@ -61,11 +67,14 @@ def test_an_uploaded_sheet_yields_one_run_request_for_its_asset_with_the_upload_
 ) -> None:
     dropped = upload(hydj, sheet_file(demo, HYDJ))
     with dg.instance_for_test() as instance:
-        result = tick(inbox_sensor, instance, None)
+        result = tick(inbox_sensor, instance, None, settings)
     (request,) = result.run_requests
     assert request.asset_selection == [dg.AssetKey(["mzj", "hydj"])]
     config = request.run_config["ops"][op_name(hydj)]["config"]
-    assert config == {"upload_path": str(dropped), "actor": "inbox"}
+    assert config == {
+        "upload_path": str(dropped),
+        "actor": "",
+    }  # the service attributes the file by its folder
     assert request.tags["govhub/resource"] == "mzj.hydj"
     assert request.tags["govhub/upload"] == "hydj.xlsx"
     assert request.run_key and "hydj.xlsx" in request.run_key
@@ -74,7 +83,7 @@ def test_an_uploaded_sheet_yields_one_run_request_for_its_asset_with_the_upload_
 
 def test_an_empty_inbox_requests_nothing(settings: Settings, demo, inbox_sensor) -> None:
     with dg.instance_for_test() as instance:
-        result = tick(inbox_sensor, instance, None)
+        result = tick(inbox_sensor, instance, None, settings)
     assert result.run_requests == []
 
 
@@ -83,9 +92,9 @@ def test_the_returned_cursor_remembers_a_pending_upload(
 ) -> None:
     upload(hydj, sheet_file(demo, HYDJ))
     with dg.instance_for_test() as instance:
-        first = tick(inbox_sensor, instance, None)
-        second = tick(inbox_sensor, instance, first.cursor)
-        third = tick(inbox_sensor, instance, second.cursor)
+        first = tick(inbox_sensor, instance, None, settings)
+        second = tick(inbox_sensor, instance, first.cursor, settings)
+        third = tick(inbox_sensor, instance, second.cursor, settings)
     assert len(first.run_requests) == 1
     assert second.run_requests == [] and third.run_requests == []
 
@@ -98,9 +107,9 @@ def test_each_upload_is_requested_once_run_once_and_moved_to_processed(
     with dg.instance_for_test() as instance:
         # 1. a first delivery: requested, run, published, moved out of the inbox
         upload(hydj, sheet_file(demo, HYDJ))
-        first = tick(inbox_sensor, instance, None)
+        first = tick(inbox_sensor, instance, None, settings)
         (request,) = first.run_requests
-        run = execute(request, catalog, instance)
+        run = execute(request, catalog, instance, settings)
         assert run.success
         published = outcome_of(run)
         assert published["status"] == "published"
@@ -109,15 +118,15 @@ def test_each_upload_is_requested_once_run_once_and_moved_to_processed(
         assert [p.name for p in inbox.iterdir() if p.is_file()] == []
         assert [p.name.endswith("-hydj.xlsx") for p in (inbox / "processed").iterdir()] == [True]
         assert run.dagster_run.tags["govhub/upload"] == "hydj.xlsx"
-        after_run = tick(inbox_sensor, instance, first.cursor)
+        after_run = tick(inbox_sensor, instance, first.cursor, settings)
         assert after_run.run_requests == []
 
         # 2. another file with the same rows (the CSV export): a new delivery, an automatic zero update
         upload(hydj, sheet_file(demo, HYDJ, ".csv"))
-        second = tick(inbox_sensor, instance, after_run.cursor)
+        second = tick(inbox_sensor, instance, after_run.cursor, settings)
         (request,) = second.run_requests
         assert request.tags["govhub/upload"] == "hydj.csv"
-        run = execute(request, catalog, instance)
+        run = execute(request, catalog, instance, settings)
         assert run.success and outcome_of(run)["status"] == "zero_update"
 
         # 3. the same name uploaded again with edited content: requested again, loaded with the exact diff
@@ -125,17 +134,17 @@ def test_each_upload_is_requested_once_run_once_and_moved_to_processed(
         lines = sheet_file(demo, HYDJ, ".csv").read_bytes().splitlines(keepends=True)
         edited.write_bytes(b"".join(lines[:-1]))  # the last register entry withdrawn
         upload(hydj, edited)
-        third = tick(inbox_sensor, instance, second.cursor)
+        third = tick(inbox_sensor, instance, second.cursor, settings)
         (request,) = third.run_requests
-        run = execute(request, catalog, instance)
+        run = execute(request, catalog, instance, settings)
         outcome = outcome_of(run)
         assert (outcome["status"], outcome["deleted"], outcome["inserted"]) == ("published", 1, 0)
-        assert tick(inbox_sensor, instance, third.cursor).run_requests == []
+        assert tick(inbox_sensor, instance, third.cursor, settings).run_requests == []
 
         # each of the three uploads was loaded exactly once, and none is left in the inbox
         runs = instance.get_runs(filters=dg.RunsFilter(tags={"govhub/resource": "mzj.hydj"}))
         assert len(runs) == 3
-        assert sorted(p.name.split("-", 1)[1] for p in (inbox / "processed").iterdir()) == [
+        assert sorted(p.name.split("-", 2)[2] for p in (inbox / "processed").iterdir()) == [
             "hydj.csv",
             "hydj.csv",
             "hydj.xlsx",
@@ -153,10 +162,10 @@ def test_a_processed_upload_is_forgotten_by_the_cursor(
     """Only files still waiting need remembering: the cursor stays as small as the inbox."""
     upload(hydj, sheet_file(demo, HYDJ))
     with dg.instance_for_test() as instance:
-        first = tick(inbox_sensor, instance, None)
+        first = tick(inbox_sensor, instance, None, settings)
         assert len(json.loads(first.cursor)["seen"]) == 1
-        assert execute(first.run_requests[0], catalog, instance).success
-        after = tick(inbox_sensor, instance, first.cursor)
+        assert execute(first.run_requests[0], catalog, instance, settings).success
+        after = tick(inbox_sensor, instance, first.cursor, settings)
     assert after.run_requests == []
     assert json.loads(after.cursor)["seen"] == []
 
@@ -172,13 +181,13 @@ def test_the_same_file_uploaded_again_after_processing_is_a_new_delivery(
     original = sheet_file(demo, HYDJ)
     with dg.instance_for_test() as instance:
         shutil.copy2(original, inbox / original.name)  # copy2 keeps the modification time
-        first = tick(inbox_sensor, instance, None)
-        assert execute(first.run_requests[0], catalog, instance).success
+        first = tick(inbox_sensor, instance, None, settings)
+        assert execute(first.run_requests[0], catalog, instance, settings).success
         shutil.copy2(original, inbox / original.name)
-        again = tick(inbox_sensor, instance, first.cursor)
+        again = tick(inbox_sensor, instance, first.cursor, settings)
         (request,) = again.run_requests
         assert request.run_key != first.run_requests[0].run_key  # the daemon would drop a repeated run key
-        run = execute(request, catalog, instance)
+        run = execute(request, catalog, instance, settings)
     assert outcome_of(run)["status"] == "zero_update"
     assert [p for p in inbox.iterdir() if p.is_file()] == []
 
@@ -194,12 +203,12 @@ def test_a_sheet_replaced_before_its_run_is_loaded_once_and_the_stale_request_en
     edited.write_bytes(b"".join(original.read_bytes().splitlines(keepends=True)[:-1]))
     with dg.instance_for_test() as instance:
         upload(hydj, original)
-        first = tick(inbox_sensor, instance, None)
+        first = tick(inbox_sensor, instance, None, settings)
         upload(hydj, edited)  # overwrites the waiting file
-        second = tick(inbox_sensor, instance, first.cursor)
+        second = tick(inbox_sensor, instance, first.cursor, settings)
         assert len(first.run_requests) == len(second.run_requests) == 1
-        loaded = execute(first.run_requests[0], catalog, instance)
-        stale = execute(second.run_requests[0], catalog, instance)
+        loaded = execute(first.run_requests[0], catalog, instance, settings)
+        stale = execute(second.run_requests[0], catalog, instance, settings)
     assert loaded.success and outcome_of(loaded)["rows"] == demo["resources"][HYDJ]["rows"] - 1
     failures = [e.step_failure_data for e in stale.all_events if e.is_step_failure]
     tracebacks = [_innermost(f.error) for f in failures if f.user_failure_data is None]
@@ -227,7 +236,10 @@ def test_a_run_over_several_pending_sheets_shows_every_delivery_on_the_asset(
     os.utime(first, ns=(1, 1))  # the broken one was uploaded first
     with dg.instance_for_test() as instance:
         result = dg.materialize(
-            build_assets(catalog), selection=[dg.AssetKey(["mzj", "hydj"])], instance=instance
+            build_assets(catalog),
+            selection=[dg.AssetKey(["mzj", "hydj"])],
+            instance=instance,
+            resources=hub_resources(settings),
         )
         observations = instance.fetch_observations(dg.AssetKey(["mzj", "hydj"]), limit=10).records
     assert result.success
@@ -238,6 +250,6 @@ def test_a_run_over_several_pending_sheets_shows_every_delivery_on_the_asset(
     assert materialized["status"] == "published"
     (event,) = result.get_asset_materialization_events()
     table = event.step_materialization_data.materialization.metadata["deliveries"].value
-    assert table.index("hydj-broken.xlsx") < table.index(second.name) and "rejected" in table
+    assert table.index("hydj-broken.xlsx") < table.index(second.name) and "已拒收" in table
     checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
     assert all(checks.values()), checks

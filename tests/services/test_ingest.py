@@ -19,11 +19,10 @@ import pytest
 from openpyxl import Workbook
 from python_calamine import CalamineWorkbook
 
-from govhub.services.ingest import ingest_resource
 from govhub.warehouse.hub import connect_readonly, sync_hub
 from govhub.warehouse.load import current_cursor
 from govhub.warehouse.snapshots import current_snapshot_id, published_ids
-from tests.conftest import DemoHub, set_quality
+from tests.conftest import DemoHub, deliver, set_quality
 
 SHEET_CODE = "rsj/jydj"  # 就业登记信息: a fill-in sheet keyed by 公民身份号码
 ID_LABEL = "公民身份号码"
@@ -31,7 +30,7 @@ ID_LABEL = "公民身份号码"
 
 # -- helpers ----------------------------------------------------------------------------------------------------
 def ingest(hub: DemoHub, code: str, upload: Path | None = None, actor: str = "tester"):
-    return ingest_resource(hub.settings, hub.resource(code), upload=upload, actor=actor, trigger="test")
+    return deliver(hub.settings, hub.resource(code), upload, actor=actor)
 
 
 def view_rows(hub: DemoHub, code: str) -> list[tuple]:
@@ -144,8 +143,9 @@ def test_api_failure_keeps_previous_snapshot_and_cursor_until_a_good_incremental
     demo_hub.server.add_dataset(path, table, style="any", updated_field="updated_at")
     if fault:
         demo_hub.server.inject(path, fault, **kwargs)
+    good_settings = demo_hub.settings
     if wrong_token:
-        monkeypatch.setenv("GOVHUB_SECRET_DEMO_API_TOKEN", "not-the-token")
+        demo_hub.settings = good_settings.with_variables(GOVHUB_SECRET_DEMO_API_TOKEN="not-the-token")
 
     failed = ingest(demo_hub, code)
     assert failed.status == "failed"
@@ -157,7 +157,7 @@ def test_api_failure_keeps_previous_snapshot_and_cursor_until_a_good_incremental
     assert view_rows(demo_hub, code) == rows_before
 
     demo_hub.server.clear_faults()
-    monkeypatch.delenv("GOVHUB_SECRET_DEMO_API_TOKEN", raising=False)
+    demo_hub.settings = good_settings
     good = ingest(demo_hub, code)
     assert good.status == "published", good.problems
     assert (good.updated, good.inserted, good.deleted) == (touched, 0, 0)

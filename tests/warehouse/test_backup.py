@@ -13,18 +13,17 @@ from govhub.config import get_settings
 from govhub.events import list_events, verify_chain
 from govhub.governance.ledger import ledger_rows
 from govhub.problems import GovhubError
-from govhub.services.ingest import ingest_resource
 from govhub.warehouse.backup import create_backup, restore_backup
 from govhub.warehouse.hub import connect_readonly
 from govhub.warehouse.snapshots import current_snapshot_id
-from tests.conftest import DemoHub
+from tests.conftest import DemoHub, deliver
 
 CODES = ["gaj/hjrk", "fgj/fwjbxx", "scjgj/qydj"]  # API, database, and a second pull
 
 
 def _loaded(hub: DemoHub) -> None:
     for code in CODES:
-        outcome = ingest_resource(hub.settings, hub.resource(code), actor="tester", trigger="test")
+        outcome = deliver(hub.settings, hub.resource(code))
         assert outcome.status == "published", (code, outcome.problems[:3])
 
 
@@ -63,8 +62,8 @@ def test_a_backup_restores_to_an_identical_hub(demo_hub: DemoHub, tmp_path: Path
     # token is not in the archive: secrets come from the secret store, here the environment)
     from govhub.demo import DEMO_API_TOKEN
 
-    monkeypatch.setenv("GOVHUB_SECRET_DEMO_API_TOKEN", DEMO_API_TOKEN)
-    again = ingest_resource(target, demo_hub.resource("gaj/hjrk"), actor="tester", trigger="test")
+    target = target.with_variables(GOVHUB_SECRET_DEMO_API_TOKEN=DEMO_API_TOKEN)
+    again = deliver(target, demo_hub.resource("gaj/hjrk"))
     assert again.status == "zero_update", again.problems[:3]
 
 
@@ -85,11 +84,9 @@ def test_a_sqlite_backup_restores_into_postgresql(demo_hub: DemoHub, tmp_path: P
     # new events and ledger rows continue the restored ones (ids and sequences moved on)
     from govhub.demo import DEMO_API_TOKEN
 
-    os.environ["GOVHUB_SECRET_DEMO_API_TOKEN"] = DEMO_API_TOKEN
-    try:
-        outcome = ingest_resource(target, demo_hub.resource("gaj/hjrk"), actor="tester", trigger="test")
-    finally:
-        del os.environ["GOVHUB_SECRET_DEMO_API_TOKEN"]
+    outcome = deliver(
+        target.with_variables(GOVHUB_SECRET_DEMO_API_TOKEN=DEMO_API_TOKEN), demo_hub.resource("gaj/hjrk")
+    )
     assert outcome.status == "zero_update", outcome.problems[:3]
     assert verify_chain(target) == []
 

@@ -1,4 +1,5 @@
 import csv
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -296,9 +297,7 @@ def test_loads_spill_under_the_hub_and_spill_left_by_dead_processes_is_swept(set
 @pytest.mark.parametrize("budget", [0, 60_000, 1 << 30], ids=["spilled", "spilled-midway", "in-memory"])
 def test_staged_rows_in_memory_or_spilled_to_parquet_load_alike(settings, monkeypatch, budget):
     """Rows stay in memory up to the budget and stream to staged.parquet beyond it: same outcome either way."""
-    from govhub.warehouse import load as load_module
-
-    monkeypatch.setattr(load_module, "STAGE_MEMORY_BYTES", budget)
+    settings = dataclasses.replace(settings, stage_memory_bytes=budget)
     relations: list[str] = []
 
     def hook(resource, con, relation):

@@ -1,0 +1,141 @@
+"""Who may do what, for which agency (§16 access control; §17 whoever acts is responsible).
+
+Every service calls `authorize(settings, actor, Action.X, agency)` before it acts: one rule table, one place, whatever
+the entry point (CLI, inbox, Dagster, portal). A refusal is written to the event log (`access.denied`, with the
+reason) and raised as `AccessDenied` with a Chinese message; an allowed actor comes back with the name to record.
+
+A hub whose registry is still empty runs open (a first installation): actions are recorded under the name given.
+Once anyone is registered, the actor must be a registered, active person holding one of the action's roles, acting
+for their own agency where the action is agency-bound; the office (区科委) acts for any agency. System actors (the
+scheduler, Dagster launches) may only do what their rule says — they never deliver an agency's sheet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from govhub.config import Settings
+from govhub.people import Person, find_person, list_people
+from govhub.problems import AccessDenied, Problem
+from govhub.roles import Role
+
+# System actors: name as recorded → who it is. Never registered people; never an agency's steward.
+SYSTEM_ACTORS = {
+    "system:schedule": "定时调度",  # a Dagster schedule pulling an interface-fed resource
+    "system:dagster": "Dagster 手动运行",  # an engineer launching a run from the Dagster UI
+    "system:sensor": "系统传感器",  # freshness/escalation sensors
+}
+# A sheet dropped into the inbox outside any person's folder: delivered as this on an open hub, refused otherwise.
+UNATTRIBUTED = "inbox"
+
+
+@dataclass(frozen=True)
+class Rule:
+    action_zh: str
+    roles: frozenset[Role]  # roles that may do it for their own agency
+    any_agency: frozenset[Role] = frozenset()  # roles that may do it for any agency (the office always may)
+    system: bool = False  # system actors may do it
+
+
+def _rule(action_zh: str, *roles: Role, any_agency: tuple[Role, ...] = (), system: bool = False) -> Rule:
+    return Rule(action_zh, frozenset(roles), frozenset(any_agency), system)
+
+
+class Action(StrEnum):
+    UPLOAD = "upload"  # deliver a fill-in sheet (§11)
+    ZERO_UPDATE = "zero_update"  # declare 零更新 for a period (§11)
+    PULL = "pull"  # pull an interface- or database-fed resource now
+    BACKUP = "backup"  # write the whole hub to an archive (§16)
+    RESTORE = "restore"  # restore an archive into an empty hub (§16)
+    MANAGE_PEOPLE = "manage_people"  # register, change or deactivate people (§16)
+
+    @property
+    def rule(self) -> Rule:
+        return RULES[self]
+
+
+RULES: dict[Action, Rule] = {
+    Action.UPLOAD: _rule("上传填报文件", Role.STEWARD),
+    Action.ZERO_UPDATE: _rule("申报零更新", Role.STEWARD),
+    Action.PULL: _rule("汇聚接口/数据库数据", Role.STEWARD, any_agency=(Role.ENGINEER,), system=True),
+    Action.BACKUP: _rule("备份数据中心", any_agency=(Role.ENGINEER,)),
+    Action.RESTORE: _rule("恢复数据中心", any_agency=(Role.ENGINEER,)),
+    Action.MANAGE_PEOPLE: _rule("管理人员和角色"),  # the office only
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Someone allowed to act: the name recorded with their actions, and who they are."""
+
+    name: str
+    person: Person | None = None  # None: a system actor, or anyone on an open hub
+    system: bool = False
+
+    @property
+    def agency(self) -> str | None:
+        return self.person.agency if self.person else None
+
+    def has(self, role: Role) -> bool:
+        return self.person is not None and role in self.person.roles
+
+
+def _deny(settings: Settings, ref: str, action: Action, agency: str | None, problem: Problem) -> AccessDenied:
+    from govhub.events import record_event
+
+    record_event(
+        settings,
+        kind="access.denied",
+        actor=ref or "(无)",
+        agency=agency,
+        subject=f"action/{action.value}",
+        payload={"action": action.value, "reason": problem.message_zh, "code": problem.code},
+    )
+    return AccessDenied(problem)
+
+
+def decide(people: list[Person], ref: str, action: Action, agency: str | None) -> Actor | Problem:
+    """The rule table applied to the registry (pure: no events); an `Actor`, or the `Problem` saying why not."""
+    rule = action.rule
+    what = rule.action_zh
+    if ref in SYSTEM_ACTORS:
+        if rule.system:
+            return Actor(ref, system=True)
+        return Problem("access.denied", f"{SYSTEM_ACTORS[ref]}不能{what}，需由具体人员操作", value=ref)
+    if not ref.strip():
+        return Problem(
+            "people.unknown_person", f"{what}必须由具体人员操作（谁操作谁负责）", expected="登录名"
+        )
+    if not people:
+        return Actor(ref)
+    if ref == UNATTRIBUTED:
+        return Problem("inbox.unattributed", f"收件箱中的文件没有放在上传人的文件夹里（inbox/机构/资源/登录名/），无法确认由谁{what}",
+                       expected="放入本人登录名的文件夹")  # fmt: skip
+    person = find_person(people, ref)
+    if person is None:
+        return Problem("people.unknown_person", f"“{ref}”不是登记在册的人员，不能{what}", value=ref)
+    if not person.active:
+        return Problem(
+            "people.inactive", f"{person.name}（{person.id}）的账号已停用，不能{what}", value=person.id
+        )
+    held = set(person.roles)
+    if Role.OFFICE in held or rule.any_agency & held:
+        return Actor(person.name, person)
+    if not rule.roles & held:
+        need = "或".join(r.label for r in sorted(rule.roles | rule.any_agency | {Role.OFFICE}))
+        return Problem("people.no_role", f"{person.name}的角色为{'、'.join(r.label for r in person.roles)}，"
+                       f"{what}需要{need}角色", value=person.id, expected=need)  # fmt: skip
+    if agency is not None and person.agency != agency:
+        return Problem("people.other_agency", f"{person.name}属于{person.agency}，不能为{agency}{what}",
+                       value=person.id, expected=agency)  # fmt: skip
+    return Actor(person.name, person)
+
+
+def authorize(settings: Settings, ref: str, action: Action, agency: str | None = None) -> Actor:
+    """`ref` (login id, or a name unique in the registry, or a system actor) doing `action` for `agency`; raises
+    `AccessDenied` — already recorded as `access.denied` — when the registry says no."""
+    verdict = decide(list_people(settings), ref, action, agency)
+    if isinstance(verdict, Problem):
+        raise _deny(settings, ref, action, agency, verdict)
+    return verdict

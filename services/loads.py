@@ -1,0 +1,131 @@
+"""What every delivery goes through after the warehouse's load, whichever way it came (upload, inbox, pull).
+
+The load itself (land → stage → audit → publish → record) has already ended with an outcome. Then: the submission
+ledger (§11), catalog-drift and volume watches, and — for a refused sheet — the agency's own workbook with the
+offending cells marked. Each of these steps is guarded: its failure is logged and noted on the outcome, but can never
+turn a clean refusal (or a publish) into an error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from govhub.catalog.model import Resource
+from govhub.config import Settings
+from govhub.problems import Problem
+from govhub.states import LoadStatus
+from govhub.warehouse.landing import Landing, Receipt
+from govhub.warehouse.load import LoadOutcome
+
+log = logging.getLogger(__name__)
+ANNOTATED_SUFFIXES = (".xlsx", ".csv")
+
+
+def guarded(outcome: LoadOutcome, step_zh: str, step: Callable[[], object]) -> None:
+    """Run a step that follows a load; a failure is logged with its traceback and noted (non-blocking) only."""
+    try:
+        step()
+    except Exception:
+        log.exception(
+            "%s/%s load %s: step %s failed", outcome.agency, outcome.resource, outcome.load_id, step_zh
+        )
+        outcome.problems.append(
+            Problem(
+                "load.step_failed",
+                f"{step_zh}未能完成（不影响本次结果：{outcome.status.label}），已记入系统日志",
+            )
+        )
+
+
+def after_load(
+    settings: Settings,
+    resource: Resource,
+    outcome: LoadOutcome,
+    *,
+    actor: str,
+    previous_rows: int | None,
+    upload: Path | None = None,
+    receipt: Receipt | None = None,
+) -> LoadOutcome:
+    """Ledger, watches and (for a refused sheet) the annotated workbook; see the module docstring."""
+    if (
+        upload is not None
+        and receipt is not None
+        and outcome.status is LoadStatus.REJECTED
+        and outcome.problems
+        and upload.suffix.lower() in ANNOTATED_SUFFIXES
+    ):
+        guarded(outcome, "错误标注工作簿", lambda: _annotate(settings, resource, receipt, upload, outcome))
+    guarded(outcome, "报送台账登记", lambda: _record_in_ledger(settings, resource, outcome, actor))
+    guarded(outcome, "目录变更与数据量检查", lambda: _watch(settings, resource, outcome, previous_rows))
+    return outcome
+
+
+def _annotate(
+    settings: Settings, resource: Resource, receipt: Receipt, upload: Path, outcome: LoadOutcome
+) -> None:
+    """Give the agency back its own workbook with every offending cell marked."""
+    from govhub.connectors.annotate import annotate_workbook
+    from govhub.problems import GovhubError
+
+    dest = (
+        settings.reports_dir
+        / resource.agency
+        / resource.id
+        / outcome.load_id
+        / f"{upload.stem}-错误标注.xlsx"
+    )
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        outcome.annotated_path = str(
+            annotate_workbook(Landing(settings).open_blob(receipt), outcome.problems, dest)
+        )
+    except GovhubError:
+        outcome.annotated_path = (
+            None  # a file we cannot open cannot be annotated; the report still lists problems
+        )
+
+
+def _record_in_ledger(settings: Settings, resource: Resource, outcome: LoadOutcome, actor: str) -> None:
+    """The submission ledger names who delivered (§17: whoever uses it is responsible)."""
+    from govhub.governance.ledger import record_load_outcome
+
+    record_load_outcome(settings, resource, {**outcome.to_dict(), "actor": actor}, at=dt.datetime.now(dt.UTC))
+
+
+def _watch(settings: Settings, resource: Resource, outcome: LoadOutcome, previous_rows: int | None) -> None:
+    """Signals beyond pass/fail: catalog drift (§10) and silent anomalies (far fewer rows, no zero update)."""
+    from govhub.governance.alerts import check_volume, raise_alert
+    from govhub.governance.drift import flag_drift
+
+    now = dt.datetime.now(dt.UTC)
+    flag_drift(settings, resource, outcome.problems, at=now)
+    # Volume anomalies are about data that arrived: a publish, or a refusal for having far fewer rows than usual —
+    # not a file refused before any row was read (that one has its own report).
+    too_few = any(p.code == "load.too_few_rows" for p in outcome.problems)
+    if (outcome.status is LoadStatus.PUBLISHED or too_few) and outcome.rows is not None:
+        alert = check_volume(resource, outcome.rows, previous_rows, at=now, period=outcome.load_id)
+        if alert is not None:
+            raise_alert(settings, alert)
+
+
+def previous_rows(settings: Settings, resource: Resource) -> int | None:
+    """Rows of the current snapshot before a load (None when nothing real was published yet)."""
+    from govhub.warehouse.snapshots import current_info
+
+    previous = current_info(settings, resource)
+    return previous.rows if previous and not previous.initial else None
+
+
+def nothing_to_load(resource: Resource) -> LoadOutcome:
+    """The outcome for a sheet-fed resource whose inbox is empty."""
+    return LoadOutcome(load_id="", agency=resource.agency, resource=resource.id, status=LoadStatus.NO_UPLOAD)
+
+
+def refused(resource: Resource, problems: list[Problem]) -> LoadOutcome:
+    """The outcome for a delivery refused before landing (who asked may not): nothing was loaded."""
+    return LoadOutcome(load_id="", agency=resource.agency, resource=resource.id, status=LoadStatus.REJECTED,
+                       problems=list(problems), problem_count=len(problems))  # fmt: skip

@@ -1,0 +1,32 @@
+"""Register, change and deactivate people (§16): the office manages the registry once it has anyone in it.
+
+The very first person can be registered by anyone (a new installation has nobody to ask); from then on only the
+office may change the registry, and every change is an event naming who made it.
+"""
+
+from __future__ import annotations
+
+from govhub.access import Action, authorize
+from govhub.config import Settings
+from govhub.people import Person, deactivate, save_person
+from govhub.roles import Role
+
+
+def register_person(
+    settings: Settings,
+    person_id: str,
+    *,
+    name: str,
+    agency: str,
+    roles: list[Role],
+    actor: str,
+    known_agencies: set[str] | None = None,
+) -> Person:
+    who = authorize(settings, actor, Action.MANAGE_PEOPLE)
+    return save_person(settings, person_id, name=name, agency=agency, roles=roles, by=who.name,
+                       known_agencies=known_agencies)  # fmt: skip
+
+
+def deactivate_person(settings: Settings, person_id: str, *, actor: str) -> Person:
+    who = authorize(settings, actor, Action.MANAGE_PEOPLE)
+    return deactivate(settings, person_id, by=who.name)
