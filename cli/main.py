@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "govhub.cli.backup_cmd",  # backup, restore
     "govhub.cli.scorecard_cmd",  # scorecard
     "govhub.cli.people_cmd",  # people add / list / deactivate
+    "govhub.cli.db_cmd",  # db upgrade / current (the workflow store's schema)
 ]
 
 

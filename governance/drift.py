@@ -12,7 +12,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Date, Integer, String, Table, Text, select
+from sqlalchemy import select
 
 from govhub import store
 from govhub.catalog.model import Catalog, Resource
@@ -39,18 +39,7 @@ DRIFT_CODES = frozenset(
     }
 )
 
-catalog_drift = Table(
-    "catalog_drift",
-    store.metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("agency", String(100), nullable=False),
-    Column("resource", String(100), nullable=False),
-    Column("catalog_fingerprint", String(32), nullable=False),
-    Column("detected_at", String(40), nullable=False),
-    Column("deadline", Date, nullable=False),
-    Column("details", Text, nullable=False),  # JSON list of the problems that revealed the drift
-    Column("resolved_at", String(40)),
-)
+catalog_drift = store.catalog_drift  # defined with every other table in govhub/store/schema.py
 
 
 @dataclass(frozen=True)

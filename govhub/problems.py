@@ -182,6 +182,10 @@ CODES: dict[str, CodeInfo] = {
         ("backup.target_not_empty", "恢复目标不是空目录"),
         ("backup.store_not_empty", "恢复目标数据库不为空"),
         ("backup.chain_broken", "事件日志校验失败"),
+        ("backup.newer_store", "备份来自更新版本的平台"),
+        ("store.unreachable", "工作流数据库无法连接"),
+        ("store.bad_url", "工作流数据库地址有误"),
+        ("store.unknown_revision", "工作流数据库版本未知"),
     ),
 }
 # Families whose last part varies: `check.<rule>` (from the catalog's rules and semantic types), `type.<field type>`

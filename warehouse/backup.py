@@ -5,15 +5,18 @@ What a backup holds, under `govhub-backup/`:
 - `files/…` — landing (every input as received), hub snapshots and their metadata, problem reports, pending inbox
   sheets: each resource's folder is copied under its load lock, so a load running meanwhile is either wholly in or
   wholly out; snapshots and landing blobs are immutable anyway;
-- `store/<table>.jsonl` — the workflow store (event log with its hashes, submission ledger, alerts sent) exported
-  row by row, so a backup of SQLite restores into PostgreSQL and back;
-- `MANIFEST.json` — every member's size and sha256, the store's row counts and the event log's head (id:hash).
+- `store/<table>.jsonl` — every table of the workflow store's schema (event log with its hashes, submission ledger,
+  alerts sent, people, catalog drift) exported row by row, so a backup of SQLite restores into PostgreSQL and back;
+  Alembic's version table is not data: the manifest records the store's revision instead;
+- `MANIFEST.json` — every member's size and sha256, the store's row counts and revision, and the event log's head
+  (id:hash).
 
 Not included: hub.duckdb (views, rebuilt on restore), Dagster's run history, DuckDB spill and staging folders, and
 `secrets.yaml` (credentials belong in the secret store, not in archives; `include_secrets=True` overrides).
 
 `restore` refuses a target that already holds a hub, checks every member against the manifest before anything is
-written (a damaged archive is named file by file and restores nothing), imports the store, verifies the event chain
+written (a damaged archive is named file by file and restores nothing), brings the target store to head (its first
+use does) and imports the rows (a backup from a newer store revision is refused), verifies the event chain
 and its head against the manifest, and rebuilds the DuckDB views.
 """
 
@@ -39,6 +42,7 @@ from govhub import store
 from govhub.catalog.model import Catalog
 from govhub.config import Settings
 from govhub.problems import GovhubError, Problem
+from govhub.store.migrate import head_revision, revisions
 
 ROOT = "govhub-backup"
 FORMAT = 1
@@ -104,12 +108,19 @@ def _export_store(settings: Settings, folder: Path) -> tuple[dict[str, int], str
             with (folder / f"{name}.jsonl").open("w", encoding="utf-8") as out:
                 query = select(table).order_by(*table.primary_key.columns).execution_options(yield_per=5000)
                 for row in conn.execute(query).mappings():
-                    out.write(json.dumps(dict(row), ensure_ascii=False, sort_keys=True) + "\n")
+                    out.write(json.dumps(dict(row), ensure_ascii=False, sort_keys=True, default=_iso) + "\n")
                     n += 1
                     if name == store.events.name:
                         head = f"{row['id']}:{row['hash']}"
             counts[name] = n
     return counts, head
+
+
+def _iso(value: Any) -> str:
+    """Dates (a drift flag's deadline) as ISO text; `_import_rows` turns them back by the column's type."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not exported")
 
 
 def create_backup(
@@ -154,6 +165,7 @@ def create_backup(
             "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
             "home": str(home),
             "store_rows": counts,
+            "store_revision": head_revision(),  # the export came through store.engine(): at this program's head
             "event_head": head,
             "members": members,
         }
@@ -187,6 +199,18 @@ def _read_manifest(tar: tarfile.TarFile, source: Path) -> dict[str, Any]:
             "backup.not_a_backup", f"「{source.name}」不是govhub备份文件（缺少或无法识别MANIFEST.json）"
         )
     return manifest
+
+
+def _refuse_newer_store(manifest: dict[str, Any]) -> None:
+    """A backup whose store a newer govhub migrated has tables or columns this program does not know."""
+    backed_up = manifest.get("store_revision")  # absent in backups made before migrations: the baseline
+    if backed_up is not None and backed_up not in revisions():
+        raise _problem(
+            "backup.newer_store",
+            f"备份中的工作流数据库版本为 {backed_up}，由更新版本的 govhub 建立；请用相同或更新版本的 govhub 恢复",
+            value=backed_up,
+            expected=head_revision(),
+        )
 
 
 def _verify_members(tar: tarfile.TarFile, manifest: dict[str, Any], work: Path) -> list[Problem]:
@@ -230,16 +254,28 @@ def _verify_members(tar: tarfile.TarFile, manifest: dict[str, Any], work: Path) 
 
 
 def _import_rows(conn: Any, table: Any, path: Path, chunk: int = 5000) -> None:
+    dates = [c.name for c in table.columns if _python_type(c.type) in (dt.date, dt.datetime)]
     batch: list[dict[str, Any]] = []
     with path.open(encoding="utf-8") as rows:
         for line in rows:
-            batch.append(json.loads(line))
+            row = json.loads(line)
+            for name in dates:
+                if row.get(name) is not None:
+                    row[name] = _python_type(table.c[name].type).fromisoformat(row[name])
+            batch.append(row)
             if len(batch) >= chunk:
                 conn.execute(insert(table), batch)
                 batch = []
     if batch:
         conn.execute(insert(table), batch)
     _advance_sequences(conn, table)
+
+
+def _python_type(sql_type: Any) -> type | None:
+    try:
+        return sql_type.python_type
+    except NotImplementedError:
+        return None
 
 
 def _move_into(source: Path, target: Path) -> None:
@@ -296,6 +332,7 @@ def restore_backup(source: Path, settings: Settings, catalog: Catalog) -> dict[s
                 "backup.unreadable", f"备份文件「{source.name}」无法读取（{type(exc).__name__}）"
             ) from None
         manifest = _read_manifest(tar, source)
+        _refuse_newer_store(manifest)
         home.parent.mkdir(parents=True, exist_ok=True)
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=home.parent, prefix=".restore-")))
         problems = _verify_members(tar, manifest, work)

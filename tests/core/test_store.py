@@ -1,11 +1,12 @@
-"""The workflow store: a SQLite file under the data folder by default, PostgreSQL by URL."""
+"""The workflow store: a SQLite file under the data folder by default, PostgreSQL by URL (its schema and migrations:
+test_store_migrations.py)."""
 
 from __future__ import annotations
 
 import sqlite3
 
 import pytest
-from sqlalchemy import Column, Integer, Table, inspect, select, text
+from sqlalchemy import inspect, select, text
 
 from govhub import store
 
@@ -22,15 +23,6 @@ def test_default_store_is_a_sqlite_file_in_wal_mode_created_on_demand(settings):
 
 def test_engine_is_cached_per_url(settings):
     assert store.engine(settings) is store.engine(settings)
-
-
-def test_tables_defined_later_are_created_on_next_use(settings):
-    store.engine(settings)
-    later = Table("test_later_table", store.metadata, Column("id", Integer, primary_key=True))
-    try:
-        assert "test_later_table" in inspect(store.engine(settings)).get_table_names()
-    finally:
-        store.metadata.remove(later)
 
 
 def test_write_transaction_takes_the_sqlite_write_lock_at_begin(settings):

@@ -3,16 +3,20 @@ event log and ledger, its chain verified), across store backends; a damaged arch
 
 from __future__ import annotations
 
+import io
 import json
 import tarfile
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from govhub import store
 from govhub.config import get_settings
 from govhub.events import list_events, verify_chain
 from govhub.governance.ledger import ledger_rows
 from govhub.problems import GovhubError
+from govhub.store.migrate import head_revision
 from govhub.warehouse.backup import create_backup, restore_backup
 from govhub.warehouse.hub import connect_readonly
 from govhub.warehouse.snapshots import current_snapshot_id
@@ -144,3 +148,82 @@ def test_backup_and_restore_commands(demo_hub: DemoHub, tmp_path: Path, monkeypa
     assert "event log verified" in capsys.readouterr().out
     assert main(["restore", str(archive)]) == 1  # now the target holds a hub
     assert "恢复只能写入新的空目录" in capsys.readouterr().err
+
+
+def _store_rows(settings) -> dict[str, list[dict]]:
+    with store.read_connection(settings) as conn:
+        return {
+            name: [dict(r) for r in conn.execute(select(t).order_by(*t.primary_key.columns)).mappings()]
+            for name, t in store.metadata.tables.items()
+        }
+
+
+def test_every_store_table_travels_into_a_fresh_postgresql_store_brought_to_head(
+    tmp_path: Path, pg_settings, monkeypatch
+) -> None:
+    """A row in every table of the schema module (a drift flag's date included) leaves a SQLite store and lands in
+    a PostgreSQL store that restore first migrates to head; Alembic's version table is not data and is not
+    exported."""
+    import datetime as dt
+
+    from govhub.catalog.load import require_catalog
+    from govhub.people import save_person
+    from govhub.roles import Role
+    from tests.conftest import REPO_CATALOG
+
+    catalog = require_catalog(REPO_CATALOG)
+    monkeypatch.delenv("GOVHUB_STATE_URL")
+    source = get_settings(tmp_path / "source", REPO_CATALOG)
+    save_person(source, "wangmin", name="王敏", agency="mzj", roles=[Role.STEWARD], by="admin")
+    with store.write_transaction(source) as conn:
+        conn.execute(
+            store.submissions.insert().values(
+                agency="mzj",
+                resource="dibao",
+                period="2026-03",
+                state="updated",
+                at="2026-03-02T00:00:00.000000Z",
+            )
+        )
+        conn.execute(
+            store.alerts_sent.insert().values(
+                agency="mzj",
+                resource="dibao",
+                period="2026-03",
+                kind="stale",
+                at="2026-03-02T00:00:00.000000Z",
+            )
+        )
+        conn.execute(store.catalog_drift.insert().values(agency="mzj", resource="dibao", catalog_fingerprint="0" * 32,
+                                                         detected_at="2026-03-02T00:00:00Z",
+                                                         deadline=dt.date(2026, 3, 4), details="[]"))  # fmt: skip
+    expected = _store_rows(source)
+    assert all(expected.values())
+    archive = tmp_path / "store.tar"
+    create_backup(source, catalog, archive)
+    with tarfile.open(archive) as tar:
+        exported = {Path(n).name for n in tar.getnames() if "/store/" in n}
+    assert exported == {f"{name}.jsonl" for name in store.metadata.tables}
+
+    monkeypatch.setenv("GOVHUB_STATE_URL", pg_settings.state_url)
+    target = get_settings(tmp_path / "target", REPO_CATALOG)
+    restore_backup(archive, target, catalog)
+    assert store.revision(target).current == head_revision()
+    assert _store_rows(target) == expected
+
+    # a backup from a store that a newer govhub migrated is refused before anything is written
+    newer = tmp_path / "newer.tar"
+    with tarfile.open(archive) as src, tarfile.open(newer, "w") as dst:
+        for info in src:
+            data = src.extractfile(info).read() if info.isfile() else b""
+            if info.name.endswith("MANIFEST.json"):
+                manifest = json.loads(data)
+                assert manifest["store_revision"] == head_revision()
+                data = json.dumps({**manifest, "store_revision": "0999_from_the_future"}).encode()
+                info.size = len(data)
+            dst.addfile(info, io.BytesIO(data))
+    monkeypatch.delenv("GOVHUB_STATE_URL")  # an empty store again: a new SQLite file
+    elsewhere = get_settings(tmp_path / "elsewhere", REPO_CATALOG)
+    with pytest.raises(GovhubError) as err:
+        restore_backup(newer, elsewhere, catalog)
+    assert err.value.problems[0].code == "backup.newer_store" and not (elsewhere.home / "hub").exists()

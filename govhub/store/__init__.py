@@ -1,0 +1,35 @@
+"""The workflow store: event log, submission ledger, alerts sent, people, catalog drift; later sharing requests,
+grants, API tokens and sessions.
+
+One SQLAlchemy engine per URL (`settings.state_url`): a SQLite file under `settings.state_dir` by default, in WAL mode
+with a busy timeout so several processes (CLI, Dagster sensor, portal) can write; PostgreSQL when
+`GOVHUB_STATE_URL` says so.
+
+- `schema`: every table, SQLAlchemy Core on the one `metadata` (re-exported here);
+- `engines`: `engine(settings)` (cached; its first use in a process brings the store to head), `write_transaction`
+  for writers that must be serialised (the hash chain, "at most one row per period" rules), `read_connection`;
+- `migrate` + `migrations/`: the Alembic environment and its revisions; `govhub db upgrade|current`.
+
+A new table goes into `schema.py` with a revision under `migrations/versions/` (docs/ARCHITECTURE.md, "State").
+"""
+
+from govhub.store.engines import dispose_engines, engine, read_connection, write_transaction
+from govhub.store.migrate import StoreRevision, Upgrade, revision, upgrade
+from govhub.store.schema import alerts_sent, catalog_drift, events, metadata, people, submissions
+
+__all__ = [
+    "StoreRevision",
+    "Upgrade",
+    "alerts_sent",
+    "catalog_drift",
+    "dispose_engines",
+    "engine",
+    "events",
+    "metadata",
+    "people",
+    "read_connection",
+    "revision",
+    "submissions",
+    "upgrade",
+    "write_transaction",
+]

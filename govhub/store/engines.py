@@ -1,0 +1,67 @@
+"""One engine per store URL, brought to the head revision by its first use in a process; transactions for
+serialised writers and plain connections for readers."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import Connection
+
+from govhub.config import Settings
+from govhub.store import migrate
+from govhub.store.connect import IMMEDIATE, advisory_key, open_engine
+
+_engines: dict[str, Engine] = {}
+_lock = threading.Lock()
+
+
+def engine(settings: Settings) -> Engine:
+    """The store's engine for `settings.state_url`, cached per URL; the first call in a process migrates the
+    store to head (a new store is created by the migrations)."""
+    url = settings.state_url
+    with _lock:
+        eng = _engines.get(url)
+        if eng is None:
+            eng = open_engine(url)
+            try:
+                migrate.bring_to_head(eng)
+            except BaseException:
+                eng.dispose()  # not cached: the next call tries again
+                raise
+            _engines[url] = eng
+    return eng
+
+
+@contextmanager
+def write_transaction(settings: Settings, lock: str = "govhub") -> Iterator[Connection]:
+    """A transaction in which writers holding the same `lock` run one at a time, across processes.
+
+    SQLite has one writer anyway: BEGIN IMMEDIATE takes the write lock before the first read, so read-then-write
+    (next id, previous hash) cannot interleave. PostgreSQL: a transaction-scoped advisory lock named by `lock`.
+    """
+    eng = engine(settings)
+    with eng.connect() as conn:
+        if eng.dialect.name == "sqlite":
+            conn.execution_options(**{IMMEDIATE: True})
+        with conn.begin():
+            if eng.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": advisory_key(lock)})
+            yield conn
+
+
+@contextmanager
+def read_connection(settings: Settings) -> Iterator[Connection]:
+    """A plain connection for reads (never takes the write lock)."""
+    with engine(settings).connect() as conn:
+        yield conn
+
+
+def dispose_engines() -> None:
+    """Close pooled connections (tests, and before forking worker processes)."""
+    with _lock:
+        for eng in _engines.values():
+            eng.dispose()
+        _engines.clear()
