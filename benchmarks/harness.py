@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -191,13 +192,20 @@ def measure_case(case_key: str, ctx: Context, title: str, *, timeout_s: float = 
 
 
 def measure_command(
-    workload: str, side: str, title: str, argv: list[str], runs: int, env: dict[str, str] | None = None
+    workload: str,
+    side: str,
+    title: str,
+    argv: list[str] | Callable[[int], list[str]],
+    runs: int,
+    env: dict[str, str] | None = None,
 ) -> Measurement:
-    """Cold start of a command: `runs` fresh processes (each forked by `benchmarks.cold`), median wall time."""
+    """Cold start of a command: `runs` fresh processes (each forked by `benchmarks.cold`), median wall time.
+    `argv` may be a function of the run's number (e.g. to alternate two inputs)."""
     seconds, peak = [], 0.0
-    for _ in range(runs):
+    for i in range(runs):
+        command = argv(i) if callable(argv) else argv
         done = subprocess.run(
-            [sys.executable, "-m", "benchmarks.cold", *argv],
+            [sys.executable, "-m", "benchmarks.cold", *command],
             capture_output=True,
             text=True,
             env=env,

@@ -38,6 +38,7 @@ INPUTS: dict[str, list[str]] = {
     "W5": ["api"],
     "W6": ["snapshots"],
     "W7": [],
+    "W8C": [],  # builds its own 200-row sheets
     "W8": ["small"],
     "L10M": ["snapshots"],
 }

@@ -24,7 +24,7 @@ from benchmarks.harness import REPO, Context, Measurement, measure_case
 from benchmarks.profiles import PROFILES
 from benchmarks.registry import INPUTS, case_class, cases_of
 
-ORDER = ["W7", "W1", "W2", "W4F", "W8", "W5", "L10M", "W3", "W4", "W6"]
+ORDER = ["W7", "W8C", "W1", "W2", "W4F", "W8", "W5", "L10M", "W3", "W4", "W6"]
 NEEDS_HUB = {"W3", "W4", "W6"}
 WORK = Path(__file__).resolve().parent / ".work"
 
@@ -101,10 +101,10 @@ def per_item(m: Measurement) -> Measurement:
 def run_workload(workload: str, ctx: Context, log: Callable[[str], None]) -> list[Measurement]:
     for group in INPUTS[workload]:
         prepare_inputs.ensure(ctx.inputs, ctx.profile, group, log)
-    if workload == "W7":
-        from benchmarks.w_cli import measure_cli
+    if workload in ("W7", "W8C"):
+        from benchmarks.w_cli import measure_cli, measure_upload
 
-        out = measure_cli(ctx)
+        out = measure_cli(ctx) if workload == "W7" else measure_upload(ctx)
         for m in out:
             log(f"  {m.key}: {m.error or report._fmt_s(m.seconds)}")
         return out

@@ -123,7 +123,7 @@ def decide(people: list[Person], ref: str, action: Action, agency: str | None) -
     if Role.OFFICE in held or rule.any_agency & held:
         return Actor(person.name, person)
     if not rule.roles & held:
-        need = "或".join(r.label for r in sorted(rule.roles | rule.any_agency | {Role.OFFICE}))
+        need = "或".join(r.label for r in [*sorted(rule.roles | rule.any_agency), Role.OFFICE])
         return Problem("people.no_role", f"{person.name}的角色为{'、'.join(r.label for r in person.roles)}，"
                        f"{what}需要{need}角色", value=person.id, expected=need)  # fmt: skip
     if agency is not None and person.agency != agency:

@@ -75,7 +75,6 @@ CODES: dict[str, CodeInfo] = {
         ("sheet.no_sheet", "找不到工作表"),
         ("sheet.empty_sheet", "工作表为空"),
         ("sheet.no_rows", "没有数据行"),
-        ("sheet.too_large", "文件过大"),
         ("landing.no_file", "文件不存在"),
     ),
     **_codes(
@@ -162,7 +161,6 @@ CODES: dict[str, CodeInfo] = {
     ),
     **_codes(
         C.WORKFLOW,
-        ("zero_update.no_person", "零更新需要申报人"),
         ("zero_update.irregular", "不定期资源无需零更新"),
         ("zero_update.source_changed", "源数据已变化"),
         ("zero_update.future_period", "报送周期尚未开始"),

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from govhub.catalog.model import Resource
 from govhub.config import Settings
-from govhub.problems import Problem
+from govhub.problems import Category, Problem
 from govhub.states import LoadStatus
 from govhub.warehouse.landing import Landing, Receipt
 from govhub.warehouse.load import LoadOutcome
@@ -57,6 +57,9 @@ def after_load(
         and outcome.status is LoadStatus.REJECTED
         and outcome.problems
         and upload.suffix.lower() in ANNOTATED_SUFFIXES
+        and not any(
+            p.category is Category.FILE for p in outcome.problems
+        )  # unreadable: nothing to mark in it
     ):
         guarded(outcome, "错误标注工作簿", lambda: _annotate(settings, resource, receipt, upload, outcome))
     guarded(outcome, "报送台账登记", lambda: _record_in_ledger(settings, resource, outcome, actor))

@@ -18,7 +18,8 @@ from govhub.config import Settings, get_settings
 pytest_plugins = [
     "tests.servers",
     "tests.browser",
-]  # shared fixtures: settings, pg_settings; browser, offline_page
+    "tests.commands",
+]  # shared fixtures: settings, pg_settings; browser, offline_page; govhub
 
 REPO_CATALOG = Path(__file__).resolve().parents[1] / "catalog"
 DEMO_SCALE = 0.2  # hjrk 600 rows, sbcb/jydj 120: several API pages, fast loads

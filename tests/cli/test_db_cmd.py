@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text
 
 from govhub import store
 from govhub.store.migrate import head_revision
-from tests.cli.conftest import run_command
+from tests.commands import run_command
 from tests.core import legacy_store
 from tests.servers import PG_URL
 

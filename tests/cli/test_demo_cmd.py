@@ -14,7 +14,7 @@ from govhub.catalog.load import require_catalog
 from govhub.catalog.model import Catalog
 from govhub.config import get_settings
 from govhub.warehouse.snapshots import current_info, published_ids
-from tests.cli.conftest import Run, run_command
+from tests.commands import Run, run_command
 from tests.conftest import REPO_CATALOG
 
 pytestmark = pytest.mark.slow

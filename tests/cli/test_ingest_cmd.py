@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from govhub.warehouse.snapshots import current_snapshot_id
-from tests.cli.conftest import run_command
+from tests.commands import run_command
 from tests.conftest import DemoHub, set_quality
 from tests.services.test_ingest import (
     BAD_AT,

@@ -1,4 +1,5 @@
-"""Helpers for CLI tests: run `govhub` in-process (exit code, stdout, stderr) or as the installed command."""
+"""Running `govhub` in tests: in-process (the `govhub` fixture: exit code, stdout, stderr) or as the installed command
+(`run_command`). Registered for every test in tests/conftest.py."""
 
 from __future__ import annotations
 
