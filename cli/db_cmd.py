@@ -25,10 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def upgrade_cmd(args: argparse.Namespace) -> int:
     from govhub.cli.output import print_json
-    from govhub.config import get_settings
     from govhub.store import upgrade
 
-    done = upgrade(get_settings())
+    done = upgrade(args.settings)
     url = done.url
     if args.json:
         print_json({**done.__dict__, "changed": done.changed})
@@ -45,10 +44,9 @@ def upgrade_cmd(args: argparse.Namespace) -> int:
 
 def current_cmd(args: argparse.Namespace) -> int:
     from govhub.cli.output import print_json
-    from govhub.config import get_settings
     from govhub.store import revision
 
-    state = revision(get_settings())
+    state = revision(args.settings)
     if args.json:
         print_json({**state.__dict__, "pending": state.pending, "ahead": state.ahead})
         return 1 if state.pending or state.ahead else 0

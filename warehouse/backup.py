@@ -47,6 +47,7 @@ from govhub.store.migrate import head_revision, revisions
 ROOT = "govhub-backup"
 FORMAT = 1
 SKIPPED_DIRS = {"_staging", "_spill"}
+TRANSIENT_TABLES = {"web_sessions"}  # signed-in browsers: a restored hub starts with everyone signed out
 SKIPPED_FILES = {".lock"}
 
 
@@ -97,13 +98,18 @@ def _walk(folder: Path) -> Iterator[Path]:
             yield from _walk(path)
 
 
+def archived_tables() -> dict[str, Any]:
+    """The store's tables a backup carries: all but the transient ones."""
+    return {n: t for n, t in store.metadata.tables.items() if n not in TRANSIENT_TABLES}
+
+
 def _export_store(settings: Settings, folder: Path) -> tuple[dict[str, int], str | None]:
     """Each store table as JSON lines in `folder`, streamed in one read transaction; (row counts, event head).
     The head is the last exported event, so it matches the export even if events are appended meanwhile."""
     counts: dict[str, int] = {}
     head = None
     with store.read_connection(settings) as conn, conn.begin():
-        for name, table in sorted(store.metadata.tables.items()):
+        for name, table in sorted(archived_tables().items()):
             n = 0
             with (folder / f"{name}.jsonl").open("w", encoding="utf-8") as out:
                 query = select(table).order_by(*table.primary_key.columns).execution_options(yield_per=5000)
@@ -341,7 +347,7 @@ def restore_backup(source: Path, settings: Settings, catalog: Catalog) -> dict[s
         home.mkdir(parents=True, exist_ok=True)
         _move_into(work / ROOT / "files", home)
         with store.write_transaction(settings) as conn:
-            for name, table in store.metadata.tables.items():
+            for name, table in archived_tables().items():
                 path = work / ROOT / "store" / f"{name}.jsonl"
                 if path.exists():
                     _import_rows(conn, table, path)

@@ -1,5 +1,5 @@
-"""The workflow store: event log, submission ledger, alerts sent, people, catalog drift; later sharing requests,
-grants, API tokens and sessions.
+"""The workflow store: event log, submission ledger, alerts sent, people, catalog drift, sharing requests and their
+transitions, grants, docking-API tokens, portal credentials and sessions, contacts and notices.
 
 One SQLAlchemy engine per URL (`settings.state_url`): a SQLite file under `settings.state_dir` by default, in WAL mode
 with a busy timeout so several processes (CLI, Dagster sensor, portal) can write; PostgreSQL when
@@ -15,21 +15,44 @@ A new table goes into `schema.py` with a revision under `migrations/versions/` (
 
 from govhub.store.engines import dispose_engines, engine, read_connection, write_transaction
 from govhub.store.migrate import StoreRevision, Upgrade, revision, upgrade
-from govhub.store.schema import alerts_sent, catalog_drift, events, metadata, people, submissions
+from govhub.store.schema import (
+    alerts_sent,
+    api_tokens,
+    catalog_drift,
+    contacts,
+    credentials,
+    events,
+    grants,
+    metadata,
+    notices,
+    people,
+    request_transitions,
+    sharing_requests,
+    submissions,
+    web_sessions,
+)
 
 __all__ = [
     "StoreRevision",
     "Upgrade",
     "alerts_sent",
+    "api_tokens",
     "catalog_drift",
+    "contacts",
+    "credentials",
     "dispose_engines",
     "engine",
     "events",
+    "grants",
     "metadata",
+    "notices",
     "people",
     "read_connection",
+    "request_transitions",
     "revision",
+    "sharing_requests",
     "submissions",
     "upgrade",
+    "web_sessions",
     "write_transaction",
 ]

@@ -99,3 +99,137 @@ catalog_drift = Table(
     Column("details", Text, nullable=False),  # JSON list of the problems that revealed the drift
     Column("resolved_at", String(40)),
 )
+
+# §12–§13: a sharing request and its journey (governance/requests.py: the state machine). Fields, row scope and the
+# provider's answer are JSON; deadlines are Beijing dates on the PRC working-day calendar.
+sharing_requests = Table(
+    "sharing_requests",
+    metadata,
+    Column("id", String(32), primary_key=True),  # e.g. SQ-20261127-0001: readable on the phone and in letters
+    Column("consumer", String(100), nullable=False),  # the requesting agency
+    Column("provider", String(100), nullable=False),  # the resource's agency
+    Column("resource", String(100), nullable=False),  # catalog id within the provider
+    Column("code", String(64), nullable=False),  # the resource code when requested
+    Column("share_type", String(20), nullable=False),  # unconditional | conditional, when requested
+    Column("fields", Text, nullable=False),  # JSON list of field names wanted
+    Column("row_scope", Text, nullable=False),  # JSON list of conditions (field in / between), [] = all rows
+    Column("purpose", Text, nullable=False),  # 用途 (§12: for the consumer's own duties only)
+    Column("basis", Text, nullable=False),  # business or legal basis
+    Column("use_from", Date, nullable=False),
+    Column("use_until", Date, nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+    Column("deadline", Date),  # when the current step is due (None: nothing pending)
+    Column("deadline_step", String(20)),  # review | answer | execute | decide
+    Column(
+        "answer", Text
+    ),  # JSON: the provider's answer (decision, fields, row_scope, conditions, reason, basis)
+    Column("answered_late", Integer, nullable=False, default=0),  # the provider missed the 10 working days
+    Column("grant_id", String(32)),
+    Column("disputed", Integer, nullable=False, default=0),  # a request can be disputed once
+)
+Index("ix_sharing_requests_consumer", sharing_requests.c.consumer)
+Index("ix_sharing_requests_provider", sharing_requests.c.provider)
+Index("ix_sharing_requests_state", sharing_requests.c.state)
+
+# Every transition of a request: who, when, from which state to which, with what (also in the event log).
+request_transitions = Table(
+    "request_transitions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", String(32), nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("from_state", String(20)),
+    Column("to_state", String(20), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("at", String(32), nullable=False),
+    Column("details", Text, nullable=False),  # JSON
+)
+Index("ix_request_transitions_request_id", request_transitions.c.request_id)
+
+# §12: an approved request's grant — what the consumer may reach (fields, rows), why, and until when.
+grants = Table(
+    "grants",
+    metadata,
+    Column("id", String(32), primary_key=True),  # e.g. GR-20261127-0001
+    Column("request_id", String(32)),
+    Column("consumer", String(100), nullable=False),
+    Column("provider", String(100), nullable=False),
+    Column("resource", String(100), nullable=False),
+    Column("fields", Text, nullable=False),  # JSON list: never a not-shared field
+    Column("row_scope", Text, nullable=False),  # JSON list of conditions
+    Column("purpose", Text, nullable=False),
+    Column("conditions", Text),  # the provider's conditions of use, as answered
+    Column("starts_on", Date, nullable=False),
+    Column("expires_on", Date, nullable=False),
+    Column("state", String(20), nullable=False),  # active | revoked (expiry is by date)
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("revoked_by", String(200)),
+    Column("revoked_at", String(32)),
+    Column("revoke_reason", Text),
+)
+Index("ix_grants_consumer", grants.c.consumer)
+Index("ix_grants_provider", grants.c.provider)
+
+# The docking API (资源共享对接服务): one token per consumer system, stored as a hash, revocable.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),  # public id (shown), not the secret
+    Column("agency", String(100), nullable=False),
+    Column("system", String(200), nullable=False),  # the consumer system's name
+    Column("token_hash", String(128), nullable=False, unique=True),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("revoked_by", String(200)),
+    Column("revoked_at", String(32)),
+    Column("last_used_at", String(32)),
+)
+
+# §16: portal accounts — a password hash per person (argon2), sign-in failures and lock-out.
+credentials = Table(
+    "credentials",
+    metadata,
+    Column("person", String(100), primary_key=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("changed_at", String(32), nullable=False),
+    Column("failed_sign_ins", Integer, nullable=False, default=0),
+    Column("locked_until", String(32)),
+)
+
+# Server-side web sessions (idle and absolute expiry), shared by every portal process on this store.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("key", String(128), primary_key=True),  # a hash of the session id, never the id itself
+    Column("data", Text, nullable=False),
+    Column("expires_at", String(32), nullable=False),
+)
+Index("ix_web_sessions_expires_at", web_sessions.c.expires_at)
+
+# How to reach a person (催报: reminders and notices) — e-mail, phone, a WeCom/DingTalk-style robot webhook.
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("person", String(100), primary_key=True),
+    Column("email", String(200)),
+    Column("phone", String(40)),
+    Column("webhook", String(500)),
+    Column("updated_at", String(32), nullable=False),
+)
+
+# Every notice sent (reminders before a deadline, escalations, digests): one row per thing, so none goes out twice.
+notices = Table(
+    "notices",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(300), nullable=False, unique=True),  # what it is about, e.g. remind:SQ-…:answer:2
+    Column("person", String(100)),
+    Column("channel", String(20), nullable=False),  # email | webhook | log
+    Column("subject", Text, nullable=False),
+    Column("sent_at", String(32), nullable=False),
+    Column("status", String(20), nullable=False),  # sent | failed
+)
