@@ -7,7 +7,8 @@
 
 Importing this module is cheap: GE (≈4 s) is imported and the classes are defined — which registers them with GE —
 on first access to one of the names above or on `register()`. Values are judged by the same scalar rules as the
-DuckDB fast path (`identifiers_sql.*_reason`), so both engines agree value by value.
+DuckDB fast path (`identifiers_sql.*_reason`), so both engines agree value by value. Data Docs state each rule, and
+what was found, in Chinese (`ge_render_zh`).
 """
 
 from __future__ import annotations
@@ -18,27 +19,27 @@ from typing import Any
 
 from govhub.expectations import identifiers_sql as ids
 
-# class name -> (metric name, scalar rule: reason or None, description)
+# class name -> (metric name, scalar rule: reason or None, the rule as Data Docs state it)
 CHECKS: dict[str, tuple[str, Callable[[str], str | None], str]] = {
     "ExpectColumnValuesToBeValidCnId": (
         "column_values.valid_cn_id",
         ids.cn_id_reason,
-        "公民身份号码有效（GB 11643）",
+        "公民身份号码格式与校验码正确（GB 11643）",
     ),
     "ExpectColumnValuesToBeValidUscc": (
         "column_values.valid_uscc",
         ids.uscc_reason,
-        "统一社会信用代码有效（GB 32100）",
+        "统一社会信用代码格式与校验码正确（GB 32100）",
     ),
     "ExpectColumnValuesToBeValidAdminDivision": (
         "column_values.valid_admin_division",
         ids.admin_division_reason,
-        "行政区划代码存在（6位县级或松江区9位街镇）",
+        "行政区划代码存在（6 位县级或松江区 9 位街镇）",
     ),
     "ExpectColumnValuesToBeValidCnMobile": (
         "column_values.valid_cn_mobile",
         ids.mobile_reason,
-        "大陆手机号码",
+        "为大陆手机号码",
     ),
 }
 
@@ -53,6 +54,8 @@ def _define(
         ColumnMapMetricProvider,
         column_condition_partial,
     )
+
+    from govhub.expectations.ge_render_zh import chinese_renderers
 
     def valid(cls: Any, column: pd.Series, **kwargs: Any) -> pd.Series:
         return column.map(lambda v: reason(str(v)) is None).astype(bool)
@@ -74,6 +77,7 @@ def _define(
             "map_metric": metric_name,
             "success_keys": ("mostly",),
             "library_metadata": {"tags": ["govhub", "china"], "contributors": ["govhub"]},
+            **chinese_renderers(description),
         },
     )
     return expectation, metric

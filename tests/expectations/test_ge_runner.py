@@ -83,6 +83,28 @@ def test_custom_expectations_register_with_ge() -> None:
     )
 
 
+def test_custom_expectations_state_their_rule_in_chinese() -> None:
+    """GE's prescriptive renderers (the legacy one its pages use, and the atomic summary) say what the check means,
+    in Chinese, with the tolerated share when `mostly` is set; the pages themselves are tested in test_docs.py."""
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+    from great_expectations.expectations.registry import get_renderer_impl
+    from great_expectations.render import LegacyRendererType
+
+    from govhub.expectations import ge_custom
+
+    kind = "expect_column_values_to_be_valid_cn_id"
+    cls = ge_custom.register()["ExpectColumnValuesToBeValidCnId"]
+    legacy = get_renderer_impl(kind, LegacyRendererType.PRESCRIPTIVE).renderer
+    config = ExpectationConfiguration(type=kind, kwargs={"column": "id_number", "mostly": 0.95})
+    [block] = legacy(configuration=config)
+    rule = "$column 列：公民身份号码格式与校验码正确（GB 11643），至少 $mostly_pct% 的非空值符合"
+    assert block.string_template["template"] == rule and block.string_template["params"]["mostly_pct"] == "95"
+    strict = cls(column="id_number")
+    strict.render()
+    [summary] = strict.rendered_content
+    assert summary.value.template == "$column 列：公民身份号码格式与校验码正确（GB 11643）（空值不检查）"
+
+
 def test_data_docs_are_written_under_reports(
     tmp_path: Path, planted: tuple[duckdb.DuckDBPyConnection, dict]
 ) -> None:
@@ -96,9 +118,8 @@ def test_data_docs_are_written_under_reports(
     pages = list((tmp_path / "reports" / "data_docs" / "validations").rglob("*.html"))
     assert pages, "no validation page rendered"
     html = pages[0].read_text(encoding="utf-8")
-    assert (
-        "scjgj.licences" in html and "expect_column_values_to_be_valid_cn_id" in html.replace("-", "_")
-    ) or "valid_cn_id" in html
+    assert "scjgj.licences" in html and "公民身份号码格式与校验码正确" in html  # the custom check, in Chinese
+    assert "expect_column_values_to_be_valid" not in html.replace("-", "_")
 
 
 def test_data_docs_need_no_internet(tmp_path: Path, planted: tuple[duckdb.DuckDBPyConnection, dict]) -> None:
