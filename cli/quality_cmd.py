@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from govhub.cli.common import find_resource, settings_and_catalog
 
@@ -14,8 +15,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         "suites", help="write each resource's GE suite (JSON, with overrides applied) to the data folder"
     )
     s.set_defaults(handler=suites)
-    d = q.add_parser("docs", help="validate current snapshots with Great Expectations and render Data Docs")
-    d.add_argument("--resource", help="only this resource (code, agency/resource or id)")
+    d = q.add_parser(
+        "docs",
+        help="validate current snapshots with Great Expectations and render Data Docs (progress on stderr)",
+    )
+    d.add_argument(
+        "--resource",
+        action="append",
+        metavar="CODE",
+        help="only this resource (code, agency/resource or id; repeatable): the others' pages stay as they are",
+    )
+    d.add_argument("--json", action="store_true", help="print a JSON summary of the build")
     d.set_defaults(handler=docs)
 
 
@@ -28,11 +38,26 @@ def suites(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_progress(done: int, total: int, outcome) -> None:
+    print(f"[{done}/{total}] {outcome.summary_zh()}", file=sys.stderr, flush=True)
+
+
 def docs(args: argparse.Namespace) -> int:
-    from govhub.expectations.docs import build_hub_data_docs
+    from govhub.expectations.docs import build_hub_data_docs, build_resource_docs
 
     settings, catalog = settings_and_catalog(args)
-    resources = [find_resource(catalog, args.resource)] if args.resource else None
-    index = build_hub_data_docs(settings, catalog, resources)
-    print(f"Data Docs: {index}")
-    return 0
+    print("正在载入 Great Expectations（约 4 秒）……", file=sys.stderr, flush=True)
+    if args.resource:
+        resources = [find_resource(catalog, ref) for ref in args.resource]
+        build = build_resource_docs(settings, catalog, resources, _print_progress)
+    else:
+        build = build_hub_data_docs(settings, catalog, _print_progress)
+    if args.json:
+        from govhub.cli.output import print_json
+
+        print_json(build.to_dict())
+    else:
+        for name in build.removed:
+            print(f"已移除（资源已不在目录中）：{name}")
+        print(f"Data Docs：{build.index}（{len(build.resources)} 个资源，{build.seconds:g} 秒）")
+    return 1 if any(r.status == "failed" for r in build.resources) else 0

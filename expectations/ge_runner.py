@@ -1,7 +1,6 @@
-"""Great Expectations itself, for what the fast path does not do: a second opinion and human-readable Data Docs.
+"""Great Expectations itself, for what the fast path does not do: a second opinion (and, in `docs_site`, Data Docs).
 
 `run_ge` validates a pandas DataFrame against a suite (as produced by `suites.build_suite`) in an ephemeral context.
-`build_data_docs` validates a staged relation and renders GE's HTML Data Docs under `<home>/reports/data_docs/`.
 GE (≈4 s to import) is imported only inside these functions.
 """
 
@@ -9,20 +8,15 @@ from __future__ import annotations
 
 import logging
 import os
-import warnings
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from govhub.catalog.arrow import ROW_COLUMN
-from govhub.catalog.model import Resource
-from govhub.config import Settings
 
 if TYPE_CHECKING:
     import pandas as pd
 
-SITE_NAME = "govhub_data_docs"
 RESULT_KEYS = ("element_count", "unexpected_count", "unexpected_percent", "missing_count", "observed_value")
 
 
@@ -38,13 +32,14 @@ def frame_for_ge(con: duckdb.DuckDBPyConnection, relation: str) -> pd.DataFrame:
     return frame
 
 
-def _quiet() -> None:
+def quiet_ge() -> None:
+    """No usage statistics sent; GE's own warnings kept out of our logs."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
 
 
 def _context(mode: str = "ephemeral", **kwargs: Any) -> Any:
-    _quiet()
+    quiet_ge()
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -56,14 +51,18 @@ def _context(mode: str = "ephemeral", **kwargs: Any) -> Any:
     return context
 
 
-def _ge_suite(suite: dict[str, Any]) -> Any:
+def ge_suite(suite: dict[str, Any], name: str | None = None) -> Any:
+    """A `suites.build_suite` suite as GE's `ExpectationSuite` (under `name` when given)."""
     from great_expectations.core.expectation_suite import ExpectationSuite
 
     expectations = [
         {"type": e["type"], "kwargs": e["kwargs"], "meta": e.get("meta", {})} for e in suite["expectations"]
     ]
     return ExpectationSuite(
-        name=suite["name"], expectations=expectations, meta=suite.get("meta"), notes=suite.get("notes")
+        name=name or suite["name"],
+        expectations=expectations,
+        meta=suite.get("meta"),
+        notes=suite.get("notes"),
     )
 
 
@@ -88,9 +87,9 @@ def _validation_definition(context: Any, suite: dict[str, Any]) -> Any:
 
     batch = context.data_sources.add_pandas("govhub").add_dataframe_asset(suite["name"])
     definition = batch.add_batch_definition_whole_dataframe("whole_load")
-    ge_suite = context.suites.add(_ge_suite(suite))
+    stored = context.suites.add(ge_suite(suite))
     return context.validation_definitions.add(
-        gx.ValidationDefinition(name=suite["name"], data=definition, suite=ge_suite)
+        gx.ValidationDefinition(name=suite["name"], data=definition, suite=stored)
     )
 
 
@@ -124,52 +123,3 @@ def in_suite_order(suite: dict[str, Any], results: list[dict[str, Any]]) -> list
         else:
             raise LookupError(f"GE returned no result for {exp['type']} {exp['kwargs']}")
     return ordered
-
-
-def build_data_docs(
-    settings: Settings,
-    resource: Resource,
-    con: duckdb.DuckDBPyConnection,
-    relation: str,
-    suite: dict[str, Any] | None = None,
-    *,
-    localize: bool = True,
-) -> Path:
-    """Validate `relation` with GE and render Data Docs under <home>/reports/data_docs/; returns the index page.
-    `localize=False` leaves the pages pointing at CDNs, for a caller rendering many resources that localizes the
-    site once at the end (`offline_docs.localize_site`)."""
-    import great_expectations as gx
-    from great_expectations.checkpoint import UpdateDataDocsAction
-
-    from govhub.expectations.validate import suite_for
-
-    suite = suite or suite_for(resource)
-    site_dir = settings.reports_dir / "data_docs"
-    site_dir.mkdir(parents=True, exist_ok=True)
-    context = _context()
-    context.add_data_docs_site(
-        SITE_NAME,
-        {
-            "class_name": "SiteBuilder",
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(site_dir)},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-        },
-    )
-    definition = _validation_definition(context, suite)
-    checkpoint = context.checkpoints.add(
-        gx.Checkpoint(
-            name=f"{suite['name']}.audit",
-            validation_definitions=[definition],
-            actions=[UpdateDataDocsAction(name="data_docs", site_names=[SITE_NAME])],
-            result_format="SUMMARY",
-        )
-    )
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="This pattern is interpreted as a regular expression")
-        checkpoint.run(batch_parameters={"dataframe": frame_for_ge(con, relation)})
-    context.build_data_docs(site_names=[SITE_NAME])
-    from govhub.expectations.offline_docs import localize_site
-
-    if localize:
-        localize_site(site_dir)  # no CDN: government networks often have no internet
-    return site_dir / "index.html"

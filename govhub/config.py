@@ -68,6 +68,11 @@ class Settings:
         return self.home / "inbox"
 
     @property
+    def expectations_dir(self) -> Path:
+        """GE suites as `govhub quality suites` writes them, and the stores the Data Docs are built from."""
+        return self.home / "expectations"
+
+    @property
     def reports_dir(self) -> Path:
         """Rejection reports and annotated workbooks returned to agencies; Data Docs."""
         return self.home / "reports"

@@ -9,9 +9,12 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+SCREENSHOTS = Path(__file__).parent / "screenshots"  # git-ignored: look at them after a run
 
 
 def chromium_path() -> str | None:
@@ -53,3 +56,11 @@ def offline_page(browser: Any) -> Iterator[Any]:
     page.route("**/*", route)
     yield page
     context.close()
+
+
+def screenshot(page: Any, name: str, *, full_page: bool = True) -> Path:
+    """Save what the page shows as tests/screenshots/<name>.png (to be looked at: Chinese must be legible)."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,29 +84,61 @@ def demo_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return home
 
 
-@pytest.fixture
-def demo_hub(tmp_path: Path, demo_source: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DemoHub]:
-    """A fresh hub in tmp_path with the demo sources, the fast catalog, and the demo API serving them."""
+@contextmanager
+def _serving_demo_hub(root: Path, demo_source: Path, mp: pytest.MonkeyPatch) -> Iterator[DemoHub]:
+    """A fresh hub under `root` with the demo sources, the fast catalog, and the demo API serving them."""
     from govhub.demo import DEMO_API_TOKEN
     from govhub.demo.api_server import PagedApiServer
     from govhub.warehouse.hub import sync_hub
 
-    home = tmp_path / "home"
+    home = root / "home"
     home.mkdir()
     shutil.copytree(demo_source / "demo", home / "demo")
     shutil.copyfile(demo_source / "secrets.yaml", home / "secrets.yaml")
-    catalog_dir = fast_catalog(tmp_path / "catalog")
+    catalog_dir = fast_catalog(root / "catalog")
     for name in ("GOVHUB_STATE_URL", "GOVHUB_SECRETS_FILE", "GOVHUB_SECRET_DEMO_API_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("GOVHUB_HOME", str(home))
-    monkeypatch.setenv("GOVHUB_CATALOG", str(catalog_dir))
-    monkeypatch.setenv(
-        "DAGSTER_HOME", str(home / "dagster")
-    )  # set (not left to the CLI) so it is undone after
+        mp.delenv(name, raising=False)
+    mp.setenv("GOVHUB_HOME", str(home))
+    mp.setenv("GOVHUB_CATALOG", str(catalog_dir))
+    mp.setenv("DAGSTER_HOME", str(home / "dagster"))  # set (not left to the CLI) so it is undone after
     catalog = require_catalog(catalog_dir)
     with PagedApiServer(token=DEMO_API_TOKEN) as server:
         server.serve_directory(home / "demo" / "api")
-        monkeypatch.setenv("GOVHUB_DEMO_API", server.url)  # for what the tests start themselves (the CLI)
+        mp.setenv("GOVHUB_DEMO_API", server.url)  # for what the tests start themselves (the CLI)
         settings = get_settings(home, catalog_dir)
         sync_hub(settings, catalog)
         yield DemoHub(settings, catalog, server)
+
+
+@pytest.fixture
+def demo_hub(tmp_path: Path, demo_source: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DemoHub]:
+    """A fresh hub in tmp_path with the demo sources, the fast catalog, and the demo API serving them."""
+    with _serving_demo_hub(tmp_path, demo_source, monkeypatch) as hub:
+        yield hub
+
+
+def ingest_demo(hub: DemoHub) -> None:
+    """Load every resource of the demo district once: pulls for API/database feeds, the clean sheet for the others."""
+    import json
+
+    from govhub.catalog.model import DeliveryMethod
+
+    manifest = json.loads((hub.settings.demo_dir / "manifest.json").read_text(encoding="utf-8"))
+    for resource in hub.catalog.resources:
+        upload = None
+        if resource.delivery.method is DeliveryMethod.SHEET:
+            upload = hub.settings.demo_dir / manifest["resources"][f"{resource.agency}/{resource.id}"]["path"]
+        outcome = deliver(hub.settings, resource, upload)
+        assert outcome.status == "published", (resource.code, outcome.status, outcome.problems)
+
+
+@pytest.fixture(scope="module")
+def ingested_hub(tmp_path_factory: pytest.TempPathFactory, demo_source: Path) -> Iterator[DemoHub]:
+    """The demo district with every resource published, built once per module (≈4 s at the test scale) for tests
+    that read a whole hub (Data Docs, the reports site); its tests share it, so each says what it changes."""
+    with (
+        pytest.MonkeyPatch.context() as mp,
+        _serving_demo_hub(tmp_path_factory.mktemp("hub"), demo_source, mp) as hub,
+    ):
+        ingest_demo(hub)
+        yield hub

@@ -2,9 +2,10 @@
 
 What a backup holds, under `govhub-backup/`:
 
-- `files/…` — landing (every input as received), hub snapshots and their metadata, problem reports, pending inbox
-  sheets: each resource's folder is copied under its load lock, so a load running meanwhile is either wholly in or
-  wholly out; snapshots and landing blobs are immutable anyway;
+- `files/…` — landing (every input as received), hub snapshots and their metadata, problem reports and Data Docs
+  (with GE's stores they are built from, under expectations/), pending inbox sheets: each resource's folder is
+  copied under its load lock, so a load running meanwhile is either wholly in or wholly out; snapshots and landing
+  blobs are immutable anyway;
 - `store/<table>.jsonl` — every table of the workflow store's schema (event log with its hashes, submission ledger,
   alerts sent, people, catalog drift) exported row by row, so a backup of SQLite restores into PostgreSQL and back;
   Alembic's version table is not data: the manifest records the store's revision instead;
@@ -152,7 +153,13 @@ def create_backup(
             with resource_lock(settings, resource):  # a running load is wholly in or wholly out
                 for path in _walk(root):
                     add(path)
-        for top in (settings.hub_dir, settings.landing_dir, settings.reports_dir, settings.inbox_dir):
+        for top in (
+            settings.hub_dir,
+            settings.landing_dir,
+            settings.reports_dir,
+            settings.inbox_dir,
+            settings.expectations_dir,  # with GE's stores the Data Docs index is built from
+        ):
             for path in _walk(top):
                 if not any(root in path.parents for root in locked_roots):
                     add(path)

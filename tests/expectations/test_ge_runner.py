@@ -1,19 +1,16 @@
 """THE EQUIVALENCE TEST: Great Expectations and the one-pass DuckDB evaluator agree on every expectation.
 
-Also: the custom identifier expectations register with GE, and Data Docs are written under <home>/reports/.
-GE costs ≈4 s to import and a few seconds to validate, hence `slow`.
+Also: the custom identifier expectations register with GE and state their rules in Chinese (the Data Docs site is
+tested in test_docs.py). GE costs ≈4 s to import and a few seconds to validate, hence `slow`.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 import pytest
 
-from govhub.config import get_settings
 from govhub.expectations.evaluate import evaluate_suite
-from govhub.expectations.ge_runner import build_data_docs, frame_for_ge, run_ge
+from govhub.expectations.ge_runner import frame_for_ge, run_ge
 from govhub.expectations.suites import build_suite
 from tests.expectations.corpus import licence_resource, load_rows, planted_rows
 
@@ -103,80 +100,3 @@ def test_custom_expectations_state_their_rule_in_chinese() -> None:
     strict.render()
     [summary] = strict.rendered_content
     assert summary.value.template == "$column 列：公民身份号码格式与校验码正确（GB 11643）（空值不检查）"
-
-
-def test_data_docs_are_written_under_reports(
-    tmp_path: Path, planted: tuple[duckdb.DuckDBPyConnection, dict]
-) -> None:
-    con, suite = planted
-    settings = get_settings(home=tmp_path)
-    index = build_data_docs(
-        settings, licence_resource(primary_key=["uscc", "permit_no"]), con, "staged", suite
-    )
-    assert index == tmp_path / "reports" / "data_docs" / "index.html"
-    assert index.exists()
-    pages = list((tmp_path / "reports" / "data_docs" / "validations").rglob("*.html"))
-    assert pages, "no validation page rendered"
-    html = pages[0].read_text(encoding="utf-8")
-    assert "scjgj.licences" in html and "公民身份号码格式与校验码正确" in html  # the custom check, in Chinese
-    assert "expect_column_values_to_be_valid" not in html.replace("-", "_")
-
-
-def test_data_docs_need_no_internet(tmp_path: Path, planted: tuple[duckdb.DuckDBPyConnection, dict]) -> None:
-    """Every stylesheet and script of every page is served from the site itself (relative paths that exist), nothing
-    from a CDN: the district's network has no internet."""
-    import re
-
-    from govhub.expectations.offline_docs import LOCAL
-
-    con, suite = planted
-    build_data_docs(
-        get_settings(home=tmp_path), licence_resource(primary_key=["uscc", "permit_no"]), con, "staged", suite
-    )
-    site = tmp_path / "reports" / "data_docs"
-    pages = list(site.rglob("*.html"))
-    assert len(pages) >= 3  # index, suite, validation result
-    for page in pages:
-        html = page.read_text(encoding="utf-8")
-        assets = re.findall(r'<(?:link|script)\b[^>]*?(?:href|src)="([^"]+)"', html)
-        assert assets, page
-        remote = [a for a in assets if a.startswith(("http:", "https:", "//"))]
-        assert remote == [], (page, remote)
-        vendored = [
-            a for a in assets if "static/vendor/" in a
-        ]  # (GE's own favicon link is a level off: its bug)
-        assert len(vendored) >= 10
-        for asset in vendored:
-            assert (page.parent / asset).resolve().is_file(), (page, asset)
-        assert "bootstrap.min.css" in html and "integrity=" not in html
-    vendor = site / "static" / "vendor"
-    css = (vendor / "css" / "fontawesome-all.min.css").read_text(encoding="utf-8")
-    fonts = set(re.findall(r"url\(\.\./webfonts/([^)]+\.woff2)\)", css))
-    assert fonts and all((vendor / "webfonts" / f).is_file() for f in fonts)
-    assert set(LOCAL.values()) <= {p.relative_to(vendor).as_posix() for p in vendor.rglob("*.*")}
-
-
-def test_data_docs_render_styled_in_a_browser_without_internet(
-    tmp_path: Path, planted: tuple[duckdb.DuckDBPyConnection, dict], offline_page
-) -> None:
-    """Chromium with no way out of the machine: Bootstrap's styles apply, jQuery and bootstrap-table run, GE's logo
-    shows, and the pages ask for nothing outside the site."""
-    con, suite = planted
-    settings = get_settings(home=tmp_path)
-    index = build_data_docs(
-        settings, licence_resource(primary_key=["uscc", "permit_no"]), con, "staged", suite
-    )
-    validation = next((tmp_path / "reports" / "data_docs" / "validations").rglob("*.html"))
-    for page_file in (index, validation):
-        offline_page.goto(page_file.as_uri())
-        assert offline_page.evaluate("typeof window.jQuery") == "function"
-        assert offline_page.evaluate("typeof window.jQuery.fn.bootstrapTable") == "function"
-        font = offline_page.evaluate("getComputedStyle(document.body).fontFamily")
-        assert "-apple-system" in font or "Segoe UI" in font, (
-            font
-        )  # Bootstrap's reboot, not the browser default
-        navbar = offline_page.evaluate("getComputedStyle(document.querySelector('.navbar')).display")
-        assert navbar == "flex"  # Bootstrap 4's .navbar
-        logo = offline_page.evaluate("document.querySelector('.navbar img').naturalWidth")
-        assert logo > 0  # loaded from the site's static/images
-    assert offline_page.refused == []
