@@ -193,6 +193,10 @@ def start_reports_site(settings, catalog, port: int) -> subprocess.Popen:
         f"reports and Data Docs: http://127.0.0.1:{port}/data_docs/index.html (rendering in the background)"
     )
     print(f"scorecards (§18): http://127.0.0.1:{port}/scorecards/{_scorecard_report(settings, catalog).name}")
+    from govhub.services.reports_index import write_reports_index
+
+    write_reports_index(settings, catalog)  # rewritten again when the Data Docs are done
+    print(f"报告首页（目录、质量报告、考核、问题数据）：http://127.0.0.1:{port}/index.html")
     return proc
 
 

@@ -43,15 +43,12 @@ def _print_progress(done: int, total: int, outcome) -> None:
 
 
 def docs(args: argparse.Namespace) -> int:
-    from govhub.expectations.docs import build_hub_data_docs, build_resource_docs
+    from govhub.services.reports_index import render_data_docs
 
     settings, catalog = settings_and_catalog(args)
+    resources = [find_resource(catalog, ref) for ref in args.resource] if args.resource else None
     print("正在载入 Great Expectations（约 4 秒）……", file=sys.stderr, flush=True)
-    if args.resource:
-        resources = [find_resource(catalog, ref) for ref in args.resource]
-        build = build_resource_docs(settings, catalog, resources, _print_progress)
-    else:
-        build = build_hub_data_docs(settings, catalog, _print_progress)
+    build = render_data_docs(settings, catalog, resources, _print_progress)
     if args.json:
         from govhub.cli.output import print_json
 
@@ -60,4 +57,5 @@ def docs(args: argparse.Namespace) -> int:
         for name in build.removed:
             print(f"已移除（资源已不在目录中）：{name}")
         print(f"Data Docs：{build.index}（{len(build.resources)} 个资源，{build.seconds:g} 秒）")
+        print(f"报告首页：{build.reports_index}")
     return 1 if any(r.status == "failed" for r in build.resources) else 0

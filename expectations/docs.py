@@ -70,6 +70,7 @@ class DocsBuild:
     index: Path
     resources: list[ResourceDocs] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)  # suites of resources no longer in the catalog
+    reports_index: Path | None = None  # the reports front page, when rewritten after (services.reports_index)
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -77,6 +78,7 @@ class DocsBuild:
             "index": str(self.index),
             "resources": [r.to_dict() for r in self.resources],
             "removed": self.removed,
+            "reports_index": str(self.reports_index) if self.reports_index else None,
             "seconds": self.seconds,
         }
 

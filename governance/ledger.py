@@ -56,6 +56,13 @@ def beijing_date(at: dt.datetime) -> dt.date:
     return at.astimezone(BEIJING).date()
 
 
+def beijing_text(at: dt.datetime) -> str:
+    """A moment as people read it on our pages, the zone stated: 2026-11-27 18:56（北京时间）."""
+    if at.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return f"{at.astimezone(BEIJING):%Y-%m-%d %H:%M}（北京时间）"
+
+
 def _entry(row: Any) -> LedgerEntry:
     m = row._mapping
     return LedgerEntry(

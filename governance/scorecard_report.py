@@ -11,6 +11,7 @@ import html
 from pathlib import Path
 
 from govhub.config import Settings
+from govhub.governance.ledger import beijing_text
 from govhub.governance.scorecard import RECTIFY_BELOW, AgencyScore, percent_text
 
 COLUMNS = [
@@ -91,7 +92,7 @@ def render(scores: list[AgencyScore], start: dt.date, end: dt.date) -> str:
 <table><thead><tr><th>机构</th><th>在用资源/目录</th><th>按期/应报</th>{head}<th>综合得分</th></tr></thead>
 <tbody>{"".join(rows)}</tbody></table>
 <h2>整改通知</h2>{notices or "<p>无</p>"}
-<p class="note">生成时间：{dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}Z</p>
+<p class="note">生成时间：{beijing_text(dt.datetime.now(dt.UTC))}</p>
 </body></html>
 """
 

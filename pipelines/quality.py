@@ -24,7 +24,7 @@ class DataDocsConfig(dg.Config):
 @dg.op(description="用 Great Expectations 校验各资源当前快照并生成 Data Docs（可只生成指定资源）")
 def build_data_docs_op(context: dg.OpExecutionContext, hub: HubResource, config: DataDocsConfig) -> str:
     from govhub.catalog.load import require_catalog
-    from govhub.expectations.docs import build_hub_data_docs, build_resource_docs
+    from govhub.services.reports_index import render_data_docs
 
     settings = hub.settings()
     catalog = require_catalog(settings.catalog_dir)
@@ -35,15 +35,13 @@ def build_data_docs_op(context: dg.OpExecutionContext, hub: HubResource, config:
     def progress(done: int, total: int, outcome) -> None:
         context.log.info(f"[{done}/{total}] {outcome.summary_zh()}")
 
-    if config.resources:
-        resources = [catalog.resource(ref) for ref in config.resources]
-        build = build_resource_docs(settings, catalog, resources, progress)
-    else:
-        build = build_hub_data_docs(settings, catalog, progress)
+    resources = [catalog.resource(ref) for ref in config.resources] if config.resources else None
+    build = render_data_docs(settings, catalog, resources, progress)
     context.add_output_metadata(
         {
             "data_docs": dg.MetadataValue.url(settings.reports_url_for(DATA_DOCS_INDEX)),
             "index": str(build.index),
+            "reports_index": str(build.reports_index),
             "resources": len(build.resources),
             "not_passing": dg.MetadataValue.json(
                 [r.code for r in build.resources if r.status == "validated" and not r.success]

@@ -118,6 +118,10 @@ class DeliveryMethod(StrEnum):
     DATABASE = "database"
     SHEET = "sheet"
 
+    @property
+    def label(self) -> str:
+        return {"api": "接口交换", "database": "数据库对接", "sheet": "填报"}[self.value]
+
 
 class FieldType(StrEnum):
     STRING = "string"

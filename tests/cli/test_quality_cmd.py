@@ -34,6 +34,7 @@ def test_docs_of_one_resource_report_progress_and_a_json_summary(hub, govhub) ->
     assert outcome["code"] == "101001001/000001" and outcome["status"] == "no_data"
     assert outcome["suite_page"] == str(suite_page(settings, catalog.resource("gaj/hjrk")))
     assert summary["index"] == str(data_docs_index(settings)) and data_docs_index(settings).is_file()
+    assert summary["reports_index"] == str(settings.reports_dir / "index.html")
 
 
 def test_docs_of_the_whole_hub_end_with_where_to_open_them(hub, govhub) -> None:
@@ -43,6 +44,7 @@ def test_docs_of_the_whole_hub_end_with_where_to_open_them(hub, govhub) -> None:
     steps = [line for line in run.err.splitlines() if line.startswith("[")]
     assert len(steps) == len(catalog.resources) and steps[-1].startswith(f"[{len(catalog.resources)}/")
     assert f"Data Docs：{data_docs_index(settings)}（{len(catalog.resources)} 个资源" in run.out
+    assert f"报告首页：{settings.reports_dir / 'index.html'}" in run.out
 
 
 def test_an_unknown_resource_is_named_without_a_traceback(hub, govhub) -> None:
