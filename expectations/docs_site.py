@@ -39,7 +39,10 @@ from govhub.expectations.docs import (
     validation_page,
 )
 from govhub.expectations.ge_runner import frame_for_ge, ge_suite, quiet_ge
+from govhub.expectations.validate import suite_for
 from govhub.problems import GovhubError
+from govhub.warehouse.diff import sql_str
+from govhub.warehouse.snapshots import SnapshotInfo, current_info, data_glob, resource_paths
 
 SITE_NAME = "政务数据资源共享平台"
 VIEWS = "govhub.expectations.docs_views"
@@ -130,13 +133,14 @@ class DocsSite:
 
     def render(self, resource: Resource, con: duckdb.DuckDBPyConnection) -> ResourceDocs:
         """Store the resource's suite, validate its current snapshot (if it has one), render its pages."""
-        from govhub.expectations.validate import suite_for
-        from govhub.warehouse.snapshots import current_info
-
         started = time.monotonic()
         name = docs_suite_name(resource)
         outcome = ResourceDocs(code=resource.code, name=resource.name, suite=name)
-        suite = self.context.suites.add_or_update(ge_suite(suite_for(resource), name))
+        try:
+            suite = self.context.suites.add_or_update(ge_suite(suite_for(resource), name))
+        except GovhubError as exc:  # an override file in error: this resource's pages stay as they were
+            outcome.status, outcome.message_zh = "failed", f"校验规则有误，页面未更新：{exc}"[:300]
+            return outcome
         for key in self._validation_keys(name):  # the latest result only: the index shows what holds now
             self.context.validation_results_store.remove_key(key)
         identifiers: list[Any] = [ExpectationSuiteIdentifier(name=name)]
@@ -163,13 +167,10 @@ class DocsSite:
         self,
         resource: Resource,
         suite: Any,
-        info: Any,
+        info: SnapshotInfo,
         con: duckdb.DuckDBPyConnection,
         outcome: ResourceDocs,
     ) -> None:
-        from govhub.warehouse.diff import sql_str
-        from govhub.warehouse.snapshots import data_glob, resource_paths
-
         asset_name = self._asset_name(resource)
         asset = self.datasource.add_dataframe_asset(asset_name)
         definition = self.context.validation_definitions.add(

@@ -192,6 +192,22 @@ def test_pages_render_styled_in_a_browser_without_internet(site: Site, offline_p
     assert offline_page.refused == []
 
 
+def test_rules_in_error_leave_the_resources_pages_as_they_were_and_say_why(site: Site) -> None:
+    settings, catalog = site.hub.settings, site.hub.catalog
+    resource = site.hub.resource("mzj/hydj")
+    override = settings.catalog_dir / "_expectations" / "mzj" / "hydj.yaml"
+    override.parent.mkdir(parents=True, exist_ok=True)
+    override.write_text("drop: [{type: expect_column_values_to_be_unique, column: nope}]\n", encoding="utf-8")
+    rules, result = suite_page(settings, resource).read_bytes(), latest_validation(settings, resource).page
+    try:
+        [outcome] = build_resource_docs(settings, catalog, [resource]).resources
+    finally:
+        override.unlink()
+    assert outcome.status == "failed" and outcome.message_zh.startswith("校验规则有误，页面未更新：")
+    assert "要删除的规则在生成的规则中不存在" in outcome.message_zh
+    assert suite_page(settings, resource).read_bytes() == rules and result.is_file()
+
+
 def test_one_resource_is_rebuilt_alone_and_the_index_still_lists_all(site: Site) -> None:
     """After a load, its resource's pages are replaced; the other resources' pages are not touched."""
     settings, catalog = site.hub.settings, site.hub.catalog
