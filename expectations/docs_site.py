@@ -208,14 +208,14 @@ class DocsSite:
         """GE's static files and the index, from everything the stores hold (pages without a source are removed)."""
         self.builder.target_store.copy_static_assets()
         self.builder.site_index_builder.build()
-        for folder in (ge_store_dir(self.settings), data_docs_dir(self.settings)):
-            _remove_empty_folders(folder / "validations")
+        for root in (ge_store_dir(self.settings), data_docs_dir(self.settings)):
+            _remove_empty_folders(root)
         return data_docs_dir(self.settings) / "index.html"
 
 
 def _remove_empty_folders(root: Path) -> None:
-    """The run folders of replaced results. (GE means to remove them with each key, but its test of an emptied
-    folder is `not Path(...).iterdir()`, which is never true.)"""
+    """The folders of replaced results and removed suites. (GE means to remove them with each key, but its test of
+    an emptied folder is `not Path(...).iterdir()`, which is never true.)"""
     for folder, _subfolders, files in os.walk(root, topdown=False):
         if folder != str(root) and not files and not os.listdir(folder):
             os.rmdir(folder)
