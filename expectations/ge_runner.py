@@ -17,7 +17,14 @@ from govhub.catalog.arrow import ROW_COLUMN
 if TYPE_CHECKING:
     import pandas as pd
 
-RESULT_KEYS = ("element_count", "unexpected_count", "unexpected_percent", "missing_count", "observed_value")
+RESULT_KEYS = (
+    "element_count",
+    "unexpected_count",
+    "unexpected_percent",
+    "missing_count",
+    "observed_value",
+    "unexpected_index_list",  # only with result_format="COMPLETE": which rows failed
+)
 
 
 def frame_for_ge(con: duckdb.DuckDBPyConnection, relation: str) -> pd.DataFrame:
@@ -93,11 +100,14 @@ def _validation_definition(context: Any, suite: dict[str, Any]) -> Any:
     )
 
 
-def run_ge(suite: dict[str, Any], df: pd.DataFrame) -> list[dict[str, Any]]:
-    """Validate `df` with GE against `suite`; one result per expectation, in suite order, in GE's vocabulary."""
+def run_ge(
+    suite: dict[str, Any], df: pd.DataFrame, *, result_format: str = "SUMMARY"
+) -> list[dict[str, Any]]:
+    """Validate `df` with GE against `suite`; one result per expectation, in suite order, in GE's vocabulary
+    (`result_format="COMPLETE"` adds every failing row's index, for value-by-value comparisons)."""
     context = _context()
     validation = _validation_definition(context, suite).run(
-        batch_parameters={"dataframe": df}, result_format="SUMMARY"
+        batch_parameters={"dataframe": df}, result_format=result_format
     )
     return in_suite_order(suite, [_as_dict(r) for r in validation.results])
 

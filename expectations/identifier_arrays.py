@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from govhub.catalog.arrow import string_buffers
-from govhub.identifiers import CN_ID_CHECK, CN_ID_WEIGHTS, USCC_ALPHABET, USCC_WEIGHTS
+from govhub.identifiers import CN_ID_CHECK, CN_ID_WEIGHTS, USCC_ALPHABET, USCC_KINDS, USCC_WEIGHTS
 
 CN_ID_FUNCTION = "govhub_cn_id_valid"
 USCC_FUNCTION = "govhub_uscc_valid"
@@ -79,6 +79,17 @@ _USCC_INDEX = _symbol_table(USCC_ALPHABET)  # places 1–2 and 9–18: the alpha
 _DIGIT_INDEX = _symbol_table("0123456789")
 
 
+def _kind_table() -> np.ndarray:
+    """(first byte, second byte) → True for a registration authority and one of its categories (GB 32100)."""
+    table = np.zeros((256, 256), dtype=bool)
+    for kind in USCC_KINDS:
+        table[ord(kind[0]), ord(kind[1])] = True
+    return table
+
+
+_USCC_KIND = _kind_table()  # one 64 KB gather per value: the table costs nothing next to the check sum
+
+
 def _as_string_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
@@ -132,8 +143,9 @@ def cn_id_valid(values: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 def uscc_valid(values: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """统一社会信用代码: 18 symbols of the 31-symbol alphabet with digits in places 3–8, a known 6-digit division
-    code there, and the GB 32100 check character."""
+    """统一社会信用代码: 18 symbols of the 31-symbol alphabet with digits in places 3–8, a registration authority
+    and one of its categories in places 1–2 (GB 32100 table), a known 6-digit division code in places 3–8, and the
+    GB 32100 check character."""
     values = _as_string_array(values)
     fits, chars = _fixed_width(values)
     index = _USCC_INDEX[chars]
@@ -141,7 +153,12 @@ def uscc_valid(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     index = np.where(shaped[:, None], index, np.uint8(0))
     total = (index[:, :17].astype(np.float64) @ _USCC_WEIGHTS).astype(np.int64)
     region = (index[:, 2:8].astype(np.float64) @ (10.0 ** np.arange(5, -1, -1))).astype(np.int64)
-    valid = shaped & (_USCC_CHECK[(31 - total % 31) % 31] == chars[:, 17]) & _known_regions()[region]
+    valid = (
+        shaped
+        & _USCC_KIND[chars[:, 0], chars[:, 1]]
+        & (_USCC_CHECK[(31 - total % 31) % 31] == chars[:, 17])
+        & _known_regions()[region]
+    )
     return _result(values, fits, valid)
 
 

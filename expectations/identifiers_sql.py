@@ -21,13 +21,10 @@ import duckdb
 import pyarrow as pa
 
 from govhub.expectations import identifier_arrays as arrays
-from govhub.identifiers import USCC_ALPHABET
 
 DIVISION6_TABLE = "govhub_division6"
 DIVISION9_TABLE = "govhub_division9"
 MOBILE_REGEX = r"^1[3-9][0-9]{9}$"
-_ASCII_CN_ID = re.compile(r"[0-9]{17}[0-9X]")
-_ASCII_USCC = re.compile(rf"[0-9A-HJ-NPQRTUWXY]{{2}}[0-9]{{6}}[{USCC_ALPHABET}]{{10}}")
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")
 
 
@@ -80,7 +77,8 @@ def cn_id_valid_sql(column: str) -> str:
 
 
 def uscc_valid_sql(column: str) -> str:
-    """统一社会信用代码: 18 chars over the 31-symbol alphabet, digits 3–8 a known division code, GB 32100 check
+    """统一社会信用代码: 18 chars over the 31-symbol alphabet, an authority and category of the GB 32100 table,
+    digits 3–8 a known division code, GB 32100 check
     (`identifier_arrays.uscc_valid`, vectorised)."""
     return f"{arrays.USCC_FUNCTION}({column})"
 
@@ -107,8 +105,6 @@ def cn_id_reason(value: str) -> str | None:
     """Why `value` is not a valid ID number (Chinese), or None."""
     from govhub.identifiers import cn_id_problem
 
-    if not _ASCII_CN_ID.fullmatch(value):  # the scalar regex also lets full-width digits in
-        return "应为18位，前17位为数字，末位为数字或大写X"
     found = cn_id_problem(value)
     if found is None and value[:6] not in known_county_codes():
         return f"前6位行政区划代码{value[:6]}不存在"
@@ -116,10 +112,9 @@ def cn_id_reason(value: str) -> str | None:
 
 
 def uscc_reason(value: str) -> str | None:
+    """Why `value` is not a valid USCC (Chinese), or None."""
     from govhub.identifiers import uscc_problem
 
-    if not _ASCII_USCC.fullmatch(value):
-        return "应为18位，由数字和大写字母（不含I、O、Z、S、V）组成，第3至8位为行政区划代码"
     found = uscc_problem(value)
     if found is None and value[2:8] not in known_county_codes():
         return f"第3至8位登记管理机关行政区划码{value[2:8]}不存在"

@@ -58,9 +58,17 @@ def describe(exp: dict[str, Any]) -> tuple[str, str, str]:
         verb = "符合" if kind.endswith("_to_match_regex") else "不符合"
         return "check.pattern", "格式不正确", f"{verb}格式 {kw['regex']}"
     if kind == "expect_column_values_to_be_valid_cn_id":
-        return "check.cn_id", "公民身份号码无效", "18位公民身份号码，校验码正确"
+        return (
+            "check.cn_id",
+            "公民身份号码无效",
+            "18位公民身份号码（半角数字，末位为数字或大写X），校验码正确",
+        )
     if kind == "expect_column_values_to_be_valid_uscc":
-        return "check.uscc", "统一社会信用代码无效", "18位统一社会信用代码，校验码正确"
+        return (
+            "check.uscc",
+            "统一社会信用代码无效",
+            "18位统一社会信用代码（半角，字母大写），前两位为GB 32100规定的登记管理部门和机构类别，校验码正确",
+        )
     if kind == "expect_column_values_to_be_valid_admin_division":
         return "check.admin_division", "行政区划代码无效", "已知的6位县级行政区划代码或松江区9位街镇代码"
     if kind == "expect_column_values_to_be_valid_cn_mobile":

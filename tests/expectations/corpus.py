@@ -61,6 +61,7 @@ BAD_CN_IDS = {
     "17 digits": lambda v: v[:17],
     "19 digits": lambda v: v + "1",
     "lowercase x": lambda v: _id_ending_in_x().lower(),
+    "full-width X": lambda v: _id_ending_in_x()[:17] + "Ｘ",
     "letter inside": lambda v: v[:5] + "A" + v[6:],
     "spaces": lambda v: " " + v[:17],
     "full-width digits": lambda v: v.translate(str.maketrans("0123456789", "０１２３４５６７８９")),
@@ -90,6 +91,17 @@ BAD_USCCS = {
     "unknown region": lambda v: _uscc_with(v[:2] + "999999" + v[8:17]),
     "lowercase": lambda v: v.lower() if v.lower() != v else v[:17] + "a",
     "17 characters": lambda v: v[:17],
+    "authority without that category": lambda v: _uscc_with("Y3" + v[2:17]),
+    "no such authority": lambda v: _uscc_with("B1" + v[2:17]),
+    "enterprise category 9": lambda v: _uscc_with("99" + v[2:17]),
+    "full-width digits": lambda v: v.translate(str.maketrans("0123456789", "０１２３４５６７８９")),
+}
+
+# the GB 32100 head cases beyond the check character, with the start of the message each must give
+USCC_HEAD_MESSAGES = {
+    "authority without that category": "登记管理部门代码“Y”下没有机构类别“3”",
+    "no such authority": "第1位登记管理部门代码“B”不存在",
+    "enterprise category 9": "登记管理部门代码“9”下没有机构类别“9”",
 }
 
 
@@ -169,6 +181,12 @@ PLANTS: dict[str, tuple[str, Any]] = {
     "bad id check": ("legal_person_id", lambda v, rng: wrong_last(v, "0123456789X")),
     "bad id date": ("legal_person_id", lambda v, rng: _with_check("310117" + "19990230" + "123")),
     "bad id region": ("legal_person_id", lambda v, rng: _with_check("999999" + v[6:17])),
+    "id lower-case x": ("legal_person_id", lambda v, rng: _id_ending_in_x()[:17] + "x"),
+    "id full-width": (
+        "legal_person_id",
+        lambda v, rng: v.translate(str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")),
+    ),
+    "uscc outside the table": ("uscc", lambda v, rng: _uscc_with("Y3" + v[2:17])),
     "unknown town": ("town_code", lambda v, rng: "310117999"),
     "bad mobile": ("mobile", lambda v, rng: "1" + v[1:] + "0"),
     "bad phone": ("phone", lambda v, rng: "phone?"),
@@ -213,3 +231,21 @@ def load_rows(
 
 def all_county_codes() -> list[str]:
     return sorted(known_county_codes())
+
+
+def identifier_corpus(seed: int = 17, n: int = 1500) -> tuple[list[str], list[str]]:
+    """(ID numbers, USCCs) for value-by-value engine comparisons: valid ones, single-character mutations (lower
+    case and full-width forms among them), every bad case above, and every USCC head (31 × 31 pairs and a few
+    lower-case ones) with a correct check character."""
+    rng = random.Random(seed)
+    cn_ids: list[str] = [make(make_cn_id(rng)) for make in BAD_CN_IDS.values()]
+    usccs: list[str] = [make(make_uscc(rng)) for make in BAD_USCCS.values()]
+    for _ in range(n):
+        v, u = make_cn_id(rng), make_uscc(rng)
+        p, q = rng.randrange(18), rng.randrange(18) if rng.random() < 0.7 else rng.randrange(2)
+        cn_ids += [v, v[:p] + rng.choice("0123456789XxＸ３") + v[p + 1 :]]
+        usccs += [u, u[:q] + rng.choice(USCC_ALPHABET + "IOZSVxa３") + u[q + 1 :]]
+    for head in (a + c for a in USCC_ALPHABET + "ny" for c in USCC_ALPHABET):
+        body = head + "310117" + "".join(rng.choice(USCC_ALPHABET) for _ in range(9))
+        usccs.append(body + (uscc_check_char(body) if set(body) <= set(USCC_ALPHABET) else "0"))
+    return cn_ids, usccs

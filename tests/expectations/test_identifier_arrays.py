@@ -11,7 +11,8 @@ import pyarrow as pa
 
 from govhub.expectations import identifier_arrays as arrays
 from govhub.expectations import identifiers_sql as ids
-from tests.expectations.corpus import make_cn_id, make_uscc
+from govhub.identifiers import USCC_ALPHABET, uscc_check_char
+from tests.expectations.corpus import BAD_CN_IDS, BAD_USCCS, make_cn_id, make_uscc
 
 
 def _near_misses(rng: random.Random, make, symbols: str, n: int) -> list[str | None]:
@@ -32,6 +33,10 @@ ODD = [
     "３１０１１７１９９００１０１００１Ｘ",
     "身份证号码十八个字节",
     "x" * 18,
+    "３１０１１７１９８００１０１００２Ｘ",  # full-width, 54 bytes
+    "31011719800101002ｘ",  # full-width x: 20 bytes
+    "31011719800101002x",  # lower-case x: 18 bytes, the only one that reaches the byte matrix
+    "9131011７MA1G12345Q",
 ]
 
 
@@ -71,6 +76,30 @@ def test_usccs_agree_with_the_scalar_rules_in_any_layout() -> None:
     expected = [None if v is None else ids.uscc_reason(v) is None for v in values]
     assert arrays.uscc_valid(pa.array(values)).to_pylist() == expected
     assert arrays.uscc_valid(pa.array(["pad", *values])[1:]).to_pylist() == expected
+
+
+def test_usccs_agree_with_the_scalar_rules_on_every_head_of_the_gb_32100_table() -> None:
+    """All 31 × 31 first-two-character pairs (and lower-case ones), each with a correct check character: the
+    vectorised verdict is the scalar one, which follows the table."""
+    rng = random.Random(32100)
+    heads = [a + c for a in USCC_ALPHABET + "ay" for c in USCC_ALPHABET + "IOZSV"]
+    values = []
+    for head in heads:
+        body = head + "310117" + "".join(rng.choice(USCC_ALPHABET) for _ in range(9))
+        values.append(body + (uscc_check_char(body) if set(body) <= set(USCC_ALPHABET) else "0"))
+    expected = [ids.uscc_reason(v) is None for v in values]
+    assert arrays.uscc_valid(pa.array(values)).to_pylist() == expected
+    assert sum(expected) == 36  # one per (authority, category) of the table
+
+
+def test_every_bad_case_of_the_corpus_is_invalid_in_both() -> None:
+    rng = random.Random(11)
+    ids_ = [make(make_cn_id(rng)) for make in BAD_CN_IDS.values()]
+    usccs = [make(make_uscc(rng)) for make in BAD_USCCS.values()]
+    assert arrays.cn_id_valid(pa.array(ids_)).to_pylist() == [False] * len(ids_)
+    assert [ids.cn_id_reason(v) is None for v in ids_] == [False] * len(ids_)
+    assert arrays.uscc_valid(pa.array(usccs)).to_pylist() == [False] * len(usccs)
+    assert [ids.uscc_reason(v) is None for v in usccs] == [False] * len(usccs)
 
 
 def test_empty_and_all_null_arrays() -> None:

@@ -10,7 +10,7 @@ from stdnum.cn import ric, uscc
 
 from govhub.expectations import identifiers_sql as ids
 from govhub.identifiers import cn_id_problem, uscc_problem
-from tests.expectations.corpus import BAD_CN_IDS, BAD_USCCS, make_cn_id, make_uscc
+from tests.expectations.corpus import BAD_CN_IDS, BAD_USCCS, USCC_HEAD_MESSAGES, make_cn_id, make_uscc
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +61,19 @@ def test_id_number_reasons_name_the_fault() -> None:
     assert "出生日期19990230" in ids.cn_id_reason(BAD_CN_IDS["impossible birth date"](""))
     assert "999999" in ids.cn_id_reason(BAD_CN_IDS["unknown region"](make_cn_id(random.Random(1))))
     assert "校验码" in ids.cn_id_reason(BAD_CN_IDS["wrong check digit"](make_cn_id(random.Random(1))))
+    assert ids.cn_id_reason(BAD_CN_IDS["lowercase x"]("")) == "校验码应为大写X"
+    assert ids.cn_id_reason(BAD_CN_IDS["full-width X"]("")) == "含全角字符，请改为半角"
+    assert (
+        ids.cn_id_reason(BAD_CN_IDS["full-width digits"](make_cn_id(random.Random(1))))
+        == "含全角字符，请改为半角"
+    )
+
+
+@pytest.mark.parametrize("kind", sorted(USCC_HEAD_MESSAGES))
+def test_uscc_head_reasons_name_the_fault(con: duckdb.DuckDBPyConnection, kind: str) -> None:
+    bad = BAD_USCCS[kind](make_uscc(random.Random(kind)))
+    assert ids.uscc_reason(bad).startswith(USCC_HEAD_MESSAGES[kind]), ids.uscc_reason(bad)
+    assert sql_verdicts(con, ids.uscc_valid_sql("value"), [bad, bad.lower()]) == [False, False]
 
 
 def test_random_valid_usccs_pass_in_sql_scalar_and_stdnum(con: duckdb.DuckDBPyConnection) -> None:
@@ -86,10 +99,10 @@ def test_sql_and_scalar_agree_on_random_near_misses(con: duckdb.DuckDBPyConnecti
     for _ in range(1500):
         v = make_cn_id(rng)
         p = rng.randrange(18)
-        ids_.append(v[:p] + rng.choice("0123456789X") + v[p + 1 :])
+        ids_.append(v[:p] + rng.choice("0123456789XxＸ３") + v[p + 1 :])
         u = make_uscc(rng)
-        p = rng.randrange(18)
-        usccs.append(u[:p] + rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXYIOZSV") + u[p + 1 :])
+        p = rng.randrange(18) if rng.random() < 0.7 else rng.randrange(2)  # the head: authority, category
+        usccs.append(u[:p] + rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXYIOZSVx３") + u[p + 1 :])
     assert sql_verdicts(con, ids.cn_id_valid_sql("value"), ids_) == [
         ids.cn_id_reason(v) is None for v in ids_
     ]

@@ -35,7 +35,8 @@ def test_three_percent_bad_id_numbers_give_row_problems_for_exactly_those_rows(t
     assert {p.row for p in result.row_problems} == {i + 2 for i in bad_rows}
     assert all(p.code == "check.cn_id" and p.column == "法定代表人身份证号" for p in result.row_problems)
     assert all(
-        p.expected == "18位公民身份号码，校验码正确" and "校验码错误" in p.message_zh
+        p.expected == "18位公民身份号码（半角数字，末位为数字或大写X），校验码正确"
+        and "校验码错误" in p.message_zh
         for p in result.row_problems
     )
     assert result.row_problems[0].value == rows[result.row_problems[0].row - 2]["legal_person_id"]
@@ -77,6 +78,17 @@ def test_every_planted_error_is_found_on_its_row() -> None:
         p for p in result.row_problems if p.field == "legal_person_id" and "19990230" in p.value
     )
     assert "出生日期19990230不是有效日期" in date_problem.message_zh
+    # the new identifier rules: each message says what to change
+    by_row = {(p.row, p.field): p.message_zh for p in result.row_problems}
+    for kind, message in (
+        ("id lower-case x", "公民身份号码无效：校验码应为大写X"),
+        ("id full-width", "公民身份号码无效：含全角字符，请改为半角"),
+    ):
+        assert {by_row[(row, "legal_person_id")] for row in where[kind]} == {message}, kind
+    assert all(
+        by_row[(row, "uscc")].startswith("统一社会信用代码无效：登记管理部门代码“Y”下没有机构类别“3”")
+        for row in where["uscc outside the table"]
+    )
     assert "第" in str(date_problem) and "法定代表人身份证号" in str(date_problem)
 
 
