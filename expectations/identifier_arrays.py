@@ -1,7 +1,7 @@
 """ID numbers and USCCs checked a column at a time: NumPy over the Arrow strings' bytes, no Python per value.
 
-The same rules as the scalar definitions in `govhub.identifiers` (and python-stdnum), which the tests prove value by
-value, but ≈5x cheaper than the equivalent SQL string arithmetic and with nothing for DuckDB to bind per query:
+The same rules as the scalar definitions in `govhub.identifiers`, which the tests prove value by value, but ≈5x
+cheaper than the equivalent SQL string arithmetic and with nothing for DuckDB to bind per query:
 `register_functions` makes them DuckDB functions (`govhub_cn_id_valid(text)`, `govhub_uscc_valid(text)`) that the
 suite's one-pass query calls on each 2,048-row vector.
 

@@ -1,8 +1,9 @@
 """Chinese identifiers checked in DuckDB SQL: ID numbers, USCCs, division codes, mobile numbers.
 
 Each `*_valid_sql(column)` returns a boolean SQL expression over a quoted column: TRUE for a valid value, FALSE for
-an invalid one, NULL for NULL. They agree with the scalar definitions in `govhub.identifiers` (and python-stdnum);
-the tests prove it value by value. ID numbers and USCCs are checked by vectorised functions
+an invalid one, NULL for NULL. They agree with the scalar definitions in `govhub.identifiers`, which the tests
+prove value by value; where python-stdnum judges otherwise, each class of difference is a named test
+(tests/expectations/test_identifiers_vs_stdnum.py). ID numbers and USCCs are checked by vectorised functions
 (`identifier_arrays`: the check-digit arithmetic as SQL string functions cost ≈5x more and made DuckDB spend
 ≈18 ms binding each small load's query); division codes and mobiles by plain SQL that cannot raise.
 
