@@ -15,10 +15,11 @@ What a backup holds, under `govhub-backup/`:
 Not included: hub.duckdb (views, rebuilt on restore), Dagster's run history, DuckDB spill and staging folders, and
 `secrets.yaml` (credentials belong in the secret store, not in archives; `include_secrets=True` overrides).
 
-`restore` refuses a target that already holds a hub, checks every member against the manifest before anything is
-written (a damaged archive is named file by file and restores nothing), brings the target store to head (its first
-use does) and imports the rows (a backup from a newer store revision is refused), verifies the event chain
-and its head against the manifest, and rebuilds the DuckDB views.
+`restore` refuses a target that already holds a hub, an unfinished (`.partial`) or truncated archive, and any member
+that could write outside the data folder (judged from its header before anything is written: `backup_members.py`);
+then checks every member against the manifest (a damaged archive is named file by file and restores nothing),
+brings the target store to head (its first use does) and imports the rows (a backup from a newer store revision is
+refused), verifies the event chain and its head against the manifest, and rebuilds the DuckDB views.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from govhub.catalog.model import Catalog
 from govhub.config import Settings
 from govhub.problems import GovhubError, Problem
 from govhub.store.migrate import head_revision, revisions
+from govhub.warehouse.backup_members import manifest_problems, member_problems, write_members
 
 ROOT = "govhub-backup"
 FORMAT = 1
@@ -201,13 +203,45 @@ def _problem(code: str, message_zh: str, **kw: Any) -> GovhubError:
     return GovhubError(Problem(code=code, message_zh=message_zh, **kw))
 
 
-def _read_manifest(tar: tarfile.TarFile, source: Path) -> dict[str, Any]:
+def _open_archive(stack: ExitStack, source: Path) -> tuple[tarfile.TarFile, list[tarfile.TarInfo]]:
+    """The archive and its members' headers, or a refusal: unfinished (`.partial`), unreadable, cut short."""
+    if source.name.endswith(".partial"):
+        raise _problem(
+            "backup.partial",
+            f"「{source.name}」是备份被中断时留下的未完成文件，不能用于恢复；请使用完整的备份文件（.tar）",
+            value=source.name,
+        )
     try:
-        member = tar.extractfile(f"{ROOT}/MANIFEST.json")
-        manifest = json.loads(member.read()) if member else None
-    except (KeyError, json.JSONDecodeError):
+        # backups are plain tar, never compressed; closed with the caller's ExitStack
+        tar = stack.enter_context(tarfile.open(source, "r:"))  # noqa: SIM115
+    except (OSError, tarfile.TarError):
+        raise _problem(
+            "backup.unreadable", f"备份文件「{source.name}」无法读取（不是tar格式的备份）"
+        ) from None
+    truncated = _problem(
+        "backup.truncated",
+        f"备份文件「{source.name}」不完整（在结尾之前被截断，可能是备份或复制被中断），恢复未写入任何内容",
+        value=source.name,
+    )
+    try:
+        members = tar.getmembers()
+        # tarfile takes a header cut short for the end of the archive: a complete one ends in two zero blocks
+        tar.fileobj.seek(tar.offset)
+        complete = tar.fileobj.read(2 * tarfile.BLOCKSIZE) == bytes(2 * tarfile.BLOCKSIZE)
+    except (OSError, tarfile.TarError):
+        raise truncated from None
+    if not complete:
+        raise truncated
+    return tar, members
+
+
+def _read_manifest(tar: tarfile.TarFile, members: list[tarfile.TarInfo], source: Path) -> dict[str, Any]:
+    info = next((m for m in members if m.name == f"{ROOT}/MANIFEST.json" and m.isreg()), None)
+    try:
+        manifest = json.loads(tar.extractfile(info).read()) if info is not None else None
+    except (json.JSONDecodeError, UnicodeDecodeError):
         manifest = None
-    if not manifest or manifest.get("format") != FORMAT:
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise _problem(
             "backup.not_a_backup", f"「{source.name}」不是govhub备份文件（缺少或无法识别MANIFEST.json）"
         )
@@ -226,44 +260,25 @@ def _refuse_newer_store(manifest: dict[str, Any]) -> None:
         )
 
 
-def _verify_members(tar: tarfile.TarFile, manifest: dict[str, Any], work: Path) -> list[Problem]:
-    """Extract into `work`, checking every member against the manifest; the problems found, file by file."""
-    problems: list[Problem] = []
-    expected = manifest["members"]
-    seen = set()
-    for info in tar:
-        if info.name == f"{ROOT}/MANIFEST.json":
-            continue
-        seen.add(info.name)
-        entry = expected.get(info.name)
-        target = work / info.name
-        if entry is None or not info.name.startswith(f"{ROOT}/") or ".." in Path(info.name).parts:
-            problems.append(
-                Problem(code="backup.unexpected_member", message_zh="备份中有清单之外的文件", value=info.name)
-            )
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if info.issym():
-            if entry.get("symlink") != info.linkname:
-                problems.append(Problem(code="backup.damaged", message_zh="链接与清单不符", value=info.name))
-                continue
-            os.symlink(info.linkname, target)
-            continue
-        source = tar.extractfile(info)
-        digest = hashlib.sha256()
-        with target.open("wb") as out:
-            while source is not None and (chunk := source.read(1 << 20)):
-                digest.update(chunk)
-                out.write(chunk)
-        if digest.hexdigest() != entry.get("sha256") or info.size != entry.get("size"):
-            problems.append(
-                Problem(code="backup.damaged", message_zh="文件内容与清单中的校验值不符", value=info.name)
-            )
-    for name in sorted(set(expected) - seen):
-        problems.append(
-            Problem(code="backup.missing_member", message_zh="清单中的文件在备份里缺失", value=name)
-        )
-    return problems
+def _extract_checked(
+    tar: tarfile.TarFile, members: list[tarfile.TarInfo], manifest: dict[str, Any], work: Path
+) -> list[Problem]:
+    """Judge every member from its header (nothing is written if any is refused), then write them into `work` and
+    check their bytes against the manifest; the problems found, member by member (see backup_members.py)."""
+    members = [m for m in members if m.name != f"{ROOT}/MANIFEST.json"]
+    listed = manifest.get("members")
+    if not isinstance(listed, dict):
+        return [Problem(code="backup.not_a_backup", message_zh="备份清单MANIFEST.json中没有成员列表")]
+    problems = member_problems(members, ROOT, work) + manifest_problems(members, listed, None)
+    if problems:
+        return problems
+    try:
+        digests = write_members(tar, members, work)
+    except (OSError, tarfile.TarError):  # the file changed or failed under us after the checks above
+        return [
+            Problem(code="backup.unreadable", message_zh="备份文件在恢复过程中无法读出，恢复未写入任何内容")
+        ]
+    return manifest_problems(members, listed, digests)
 
 
 def _import_rows(conn: Any, table: Any, path: Path, chunk: int = 5000) -> None:
@@ -303,6 +318,20 @@ def _move_into(source: Path, target: Path) -> None:
             shutil.move(str(item), str(destination))
 
 
+def _refuse_links_in_target(home: Path, files: Path) -> None:
+    """A folder the restore merges into must be a folder, not a link to somewhere else (say `reports` pointing to
+    a shared drive): the restore never writes through a link, the target's own included."""
+    if not (home.is_dir() and files.is_dir()):
+        return
+    linked = sorted(item.name for item in files.iterdir() if (home / item.name).is_symlink())
+    if linked:
+        raise _problem(
+            "backup.target_link",
+            f"目标目录{home}中的“{'、'.join(linked)}”是符号链接，恢复不会经由链接写入；请先移走它",
+            value=str(home / linked[0]),
+        )
+
+
 def _advance_sequences(conn: Any, table: Any) -> None:
     """PostgreSQL: ids inserted explicitly do not move a serial column's sequence; move it past them."""
     if conn.dialect.name != "postgresql":
@@ -338,19 +367,16 @@ def restore_backup(source: Path, settings: Settings, catalog: Catalog) -> dict[s
             "backup.store_not_empty", "目标工作流数据库中已有记录（事件日志、台账），恢复只能写入空库"
         )
     with ExitStack() as stack:
-        try:
-            tar = stack.enter_context(tarfile.open(source, "r"))
-        except (OSError, tarfile.TarError) as exc:
-            raise _problem(
-                "backup.unreadable", f"备份文件「{source.name}」无法读取（{type(exc).__name__}）"
-            ) from None
-        manifest = _read_manifest(tar, source)
+        tar, members = _open_archive(stack, source)
+        manifest = _read_manifest(tar, members, source)
         _refuse_newer_store(manifest)
         home.parent.mkdir(parents=True, exist_ok=True)
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=home.parent, prefix=".restore-")))
-        problems = _verify_members(tar, manifest, work)
+        problems = _extract_checked(tar, members, manifest, work)
         if problems:
-            raise GovhubError(problems)  # nothing was written to the target
+            # nothing was written to the target (the scratch folder goes with `stack`)
+            raise GovhubError(problems)
+        _refuse_links_in_target(home, work / ROOT / "files")
         home.mkdir(parents=True, exist_ok=True)
         _move_into(work / ROOT / "files", home)
         with store.write_transaction(settings) as conn:

@@ -21,6 +21,7 @@ from govhub.warehouse.backup import archived_tables, create_backup, restore_back
 from govhub.warehouse.hub import connect_readonly
 from govhub.warehouse.snapshots import current_snapshot_id
 from tests.conftest import DemoHub, deliver
+from tests.warehouse.crafted_archives import CASES, SNAPSHOT, legit_members, write_archive
 
 CODES = ["gaj/hjrk", "fgj/fwjbxx", "scjgj/qydj"]  # API, database, and a second pull
 
@@ -249,3 +250,96 @@ def test_every_store_table_travels_into_a_fresh_postgresql_store_brought_to_head
     with pytest.raises(GovhubError) as err:
         restore_backup(newer, elsewhere, catalog)
     assert err.value.problems[0].code == "backup.newer_store" and not (elsewhere.home / "hub").exists()
+
+
+# --- crafted archives: each refused with its message, nothing written to the target, the store or outside -----------
+
+
+def _refused(settings, home: Path, archive: Path) -> list:
+    from govhub.catalog.model import Catalog
+
+    target = get_settings(home, settings.catalog_dir)
+    with pytest.raises(GovhubError) as err:
+        restore_backup(archive, target, Catalog(agencies={}, resources=[]))
+    return target, err.value.problems
+
+
+def _nothing_written(target, home: Path, outside: Path) -> None:
+    from sqlalchemy import select
+
+    from govhub import store
+
+    assert not any(outside.iterdir()), list(outside.iterdir())
+    # the target holds at most the (empty) store the restore opened to see whether it was empty
+    assert {p.relative_to(home).parts[0] for p in home.rglob("*")} <= {"state"}
+    with store.read_connection(target) as conn:
+        assert not any(conn.execute(select(t).limit(1)).first() for t in store.metadata.tables.values())
+    assert not list(home.parent.glob(".restore-*"))  # the scratch folder went with the refusal
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_crafted_archive_is_refused_naming_the_member_and_writes_nothing(
+    settings, tmp_path: Path, case: str
+) -> None:
+    build, code, member = CASES[case]
+    home, outside = tmp_path / "restored", tmp_path / "outside"
+    outside.mkdir()
+    archive = build(home, outside)
+    target, problems = _refused(settings, home, archive)
+    from govhub.problems import is_registered
+
+    assert all(is_registered(p.code) for p in problems), [p.code for p in problems]
+    named = [p for p in problems if p.code == code and member in (p.value or "")]
+    assert named, [(p.code, p.value) for p in problems]
+    # the Chinese message names the member itself, and no traceback or class name leaks into it
+    assert all(member in p.message_zh and "Error" not in p.message_zh for p in named)
+    _nothing_written(target, home, outside)
+
+
+def test_the_legitimate_tree_of_the_crafted_corpus_restores_with_its_current_symlink(
+    settings, tmp_path: Path
+) -> None:
+    """The corpus's base is a real hub's shape: it restores, `current -> snapshots/<id>` relative as it was."""
+    import os
+
+    from govhub.catalog.model import Catalog
+
+    home = tmp_path / "restored"
+    archive = write_archive(tmp_path / "legit.tar", legit_members())
+    restore_backup(archive, get_settings(home, settings.catalog_dir), Catalog(agencies={}, resources=[]))
+    current = home / "hub/civil/people/current"
+    assert os.readlink(current) == f"snapshots/{SNAPSHOT}"
+    assert (current / "part-00000.parquet").read_bytes() == legit_members()[0][1]
+    assert (home / "landing/civil/people/ab/ab12.csv").read_text(encoding="utf-8").startswith("人员编号")
+
+
+def test_restore_never_writes_through_a_link_already_in_the_target(settings, tmp_path: Path) -> None:
+    """An operator's `reports -> elsewhere` link in the (otherwise empty) target is not merged into."""
+    from tests.warehouse.crafted_archives import FILES, regular
+
+    home, outside = tmp_path / "restored", tmp_path / "outside"
+    outside.mkdir()
+    home.mkdir()
+    (home / "reports").symlink_to(outside)
+    archive = write_archive(
+        tmp_path / "b.tar", [*legit_members(), regular(f"{FILES}/reports/r.html", b"<p>")]
+    )
+    _, problems = _refused(settings, home, archive)
+    assert problems[0].code == "backup.target_link" and "reports" in problems[0].message_zh
+    assert not any(outside.iterdir()) and not (home / "hub").exists()
+
+
+def test_the_restore_command_refuses_a_cut_archive_in_chinese_without_a_traceback(
+    settings, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    from govhub.cli.main import main
+
+    home = tmp_path / "restored"
+    monkeypatch.setenv("GOVHUB_HOME", str(home))
+    for case in ("truncated inside a member", ".partial left by a killed backup"):
+        archive = CASES[case][0](home, tmp_path)
+        assert main(["restore", str(archive)]) == 1
+        err = capsys.readouterr().err
+        assert archive.name in err and ("不完整" in err or "未完成" in err)
+        assert "Traceback" not in err and "ReadError" not in err
+    assert not (home / "hub").exists() and not (home / "landing").exists()
