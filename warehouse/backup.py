@@ -12,8 +12,8 @@ What a backup holds, under `govhub-backup/`:
 - `MANIFEST.json` — every member's size and sha256, the store's row counts and revision, and the event log's head
   (id:hash).
 
-Not included: hub.duckdb (views, rebuilt on restore), Dagster's run history, DuckDB spill and staging folders, and
-`secrets.yaml` (credentials belong in the secret store, not in archives; `include_secrets=True` overrides).
+Not included: hub.duckdb (views, rebuilt on restore), Dagster's run history, DuckDB spill and staging folders,
+landing's `.incoming/` partial copies (swept first when their writer is gone), and `secrets.yaml` (credentials belong in the secret store, not in archives; `include_secrets=True` overrides).
 
 `restore` refuses a target that already holds a hub, an unfinished (`.partial`) or truncated archive, and any member
 that could write outside the data folder (judged from its header before anything is written: `backup_members.py`);
@@ -49,7 +49,7 @@ from govhub.warehouse.backup_members import manifest_problems, member_problems, 
 
 ROOT = "govhub-backup"
 FORMAT = 1
-SKIPPED_DIRS = {"_staging", "_spill"}
+SKIPPED_DIRS = {"_staging", "_spill", ".incoming"}  # scratch: staging, DuckDB spill, landing's partial copies
 TRANSIENT_TABLES = {"web_sessions"}  # signed-in browsers: a restored hub starts with everyone signed out
 SKIPPED_FILES = {".lock"}
 
@@ -136,11 +136,13 @@ def create_backup(
     settings: Settings, catalog: Catalog, dest: Path, *, include_secrets: bool = False
 ) -> BackupSummary:
     """Write the hub at `settings.home` into the tar archive `dest` (written beside, then renamed into place)."""
+    from govhub.warehouse.landing import Landing
     from govhub.warehouse.snapshots import resource_lock, resource_paths
 
     home = settings.home
     members: dict[str, dict[str, Any]] = {}
     dest.parent.mkdir(parents=True, exist_ok=True)
+    Landing(settings).sweep()  # partial copies of killed uploads; never archived either way
     partial = dest.with_name(dest.name + ".partial")
     with tarfile.open(partial, "w") as tar:
 

@@ -6,6 +6,10 @@ one blob and two receipts. Multi-part inputs (API pages, DB extract chunks) are 
 `LandingSink` (a connector `RawSink`) into ONE bundle per pull: a tar archive whose members are the parts
 byte-for-byte, fsynced once when the pull ends (one fsync per page cost more than parsing the page). A manifest names
 every part with its sha256 and where it sits in the bundle; its sha256 identifies the load's input.
+
+Bytes are first written to `<landing>/<agency>/<resource>/.incoming/<pid>-<random>.part`. A writer killed mid-copy
+leaves its `.part` behind; `sweep_incoming` removes those whose writer process is gone, on the next landing of
+that resource and before a backup (which never archives `.incoming/` anyway).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Any
 from govhub.catalog.model import Resource
 from govhub.config import Settings
 from govhub.problems import GovhubError, Problem
-from govhub.warehouse.meta import fsync_dir, iso, sortable_id, utc_now, write_json_atomic
+from govhub.warehouse.meta import fsync_dir, iso, pause_point, sortable_id, utc_now, write_json_atomic
 
 _CHUNK = 1 << 20
 _TAR_BLOCK = tarfile.BLOCKSIZE
@@ -48,6 +52,36 @@ class Receipt:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+INCOMING = ".incoming"
+
+
+def _writer_alive(pid: int) -> bool:
+    """Whether process `pid` exists (signal 0 only asks). A recycled pid reads as alive: its file waits for the next
+    sweep, which is the safe way to be wrong."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def sweep_incoming(folder: Path) -> list[Path]:
+    """Remove the partial files in an `.incoming` folder whose writer process is gone; returns what was removed.
+    A file of a live writer (this process included) is left alone, and so is any name not written by `Landing`."""
+    removed: list[Path] = []
+    if not folder.is_dir():
+        return removed
+    for part in sorted(folder.glob("*.part")):
+        pid = part.name.split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or _writer_alive(int(pid)):
+            continue
+        part.unlink(missing_ok=True)
+        removed.append(part)
+    return removed
 
 
 def _ext(filename: str) -> str:
@@ -84,9 +118,18 @@ class Landing:
         return final
 
     def _tmp(self, resource: Resource) -> Path:
-        d = self.resource_dir(resource) / ".incoming"
+        d = self.resource_dir(resource) / INCOMING
         d.mkdir(parents=True, exist_ok=True)
+        sweep_incoming(d)  # what a killed writer left behind; one directory listing per landing
         return d / f"{os.getpid()}-{secrets.token_hex(6)}.part"
+
+    def sweep(self) -> list[Path]:
+        """Sweep every resource's `.incoming` folder (before a backup)."""
+        return [
+            p
+            for folder in sorted(self.settings.landing_dir.glob(f"*/*/{INCOMING}"))
+            for p in sweep_incoming(folder)
+        ]
 
     def _receipt(self, resource: Resource, **fields: Any) -> Receipt:
         agency, rid = resource.key
@@ -116,6 +159,7 @@ class Landing:
                 digest.update(chunk)
                 size += len(chunk)
                 fout.write(chunk)
+            pause_point("landing_copied")  # the crash tests kill the process here: a .part is left
             sha = digest.hexdigest()
             if not self.blob_path(resource, sha, _ext(src.name)).exists():
                 fout.flush()  # new content: durable before it is linked in (a known blob already is)

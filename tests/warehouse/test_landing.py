@@ -116,3 +116,81 @@ def test_an_identical_pull_reuses_the_landed_bundle(settings, people):
     assert receipts[0].sha256 == receipts[1].sha256
     assert receipts[0].parts[0]["path"] == receipts[1].parts[0]["path"]
     assert len(list((settings.landing_dir / "civil" / "people").rglob("*.tar"))) == 1
+
+
+LAND_SCRIPT = """
+import sys
+from pathlib import Path
+sys.path.insert(0, {tests!r})
+from govhub.config import get_settings
+from govhub.warehouse.landing import Landing
+from conftest import make_resource
+
+home, upload = Path(sys.argv[1]), Path(sys.argv[2])
+Landing(get_settings(home, home / "catalog")).land_file(make_resource(), upload, received_by="t", source="upload")
+"""
+
+
+def _land_killed_while_copying(settings, upload: Path) -> int:
+    """Run `land_file` in a child process, SIGKILL it once the bytes are copied (before the blob is linked in)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    marker = settings.home / "paused-landing"
+    script = settings.home / "_land_script.py"
+    script.write_text(LAND_SCRIPT.format(tests=str(Path(__file__).parent)))
+    env = {**os.environ, "GOVHUB_TEST_PAUSE_AT": "landing_copied", "GOVHUB_TEST_PAUSE_MARKER": str(marker)}
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(settings.home), str(upload)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert proc.poll() is None, proc.stderr.read()
+        assert time.monotonic() < deadline, "land_file never reached the pause point"
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    return proc.pid
+
+
+def test_a_landing_killed_mid_copy_leaves_a_part_that_the_next_landing_sweeps(settings, people, tmp_path):
+    upload = tmp_path / "upload.csv"
+    upload.write_bytes(b"person_id,name\n" + b"P0000001,x\n" * 200_000)  # 2 MB: two chunks
+    pid = _land_killed_while_copying(settings, upload)
+    incoming = settings.landing_dir / "civil" / "people" / ".incoming"
+    (left,) = incoming.glob("*.part")
+    assert left.name.startswith(f"{pid}-") and left.stat().st_size == upload.stat().st_size
+    assert not list((settings.landing_dir / "civil" / "people").rglob("*.csv"))  # never linked in
+    # a partial file of a writer that is alive (this process) is not touched
+    mine = incoming / f"{os.getpid()}-0123456789ab.part"
+    mine.write_bytes(b"still being written")
+    receipt = Landing(settings).land_file(people, upload, received_by="zhang", source="upload")
+    assert Path(receipt.path).read_bytes() == upload.read_bytes()
+    assert sorted(incoming.iterdir()) == [mine]
+
+
+def test_a_backup_sweeps_dead_partial_files_and_never_archives_incoming(settings, people, tmp_path):
+    import tarfile
+
+    from govhub.warehouse.backup import create_backup
+    from tests.warehouse.conftest import make_catalog
+
+    upload = tmp_path / "upload.csv"
+    upload.write_bytes(b"person_id,name\nP1,x\n")
+    Landing(settings).land_file(people, upload, received_by="zhang", source="upload")
+    pid = _land_killed_while_copying(settings, upload)
+    incoming = settings.landing_dir / "civil" / "people" / ".incoming"
+    mine = incoming / f"{os.getpid()}-0123456789ab.part"
+    mine.write_bytes(b"still being written")
+    assert (incoming / mine.name).exists() and any(p.name.startswith(f"{pid}-") for p in incoming.iterdir())
+    create_backup(settings, make_catalog(people), tmp_path / "b.tar")
+    assert sorted(incoming.iterdir()) == [mine]  # the dead writer's file swept, the live one's kept
+    with tarfile.open(tmp_path / "b.tar") as tar:
+        names = tar.getnames()
+    assert any(n.endswith(".csv") for n in names) and not any(".incoming" in n for n in names)
