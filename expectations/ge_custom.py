@@ -29,7 +29,7 @@ CHECKS: dict[str, tuple[str, Callable[[str], str | None], str]] = {
     "ExpectColumnValuesToBeValidUscc": (
         "column_values.valid_uscc",
         ids.uscc_reason,
-        "统一社会信用代码格式与校验码正确（GB 32100）",
+        "统一社会信用代码格式、登记管理部门与机构类别、校验码正确（GB 32100）",
     ),
     "ExpectColumnValuesToBeValidAdminDivision": (
         "column_values.valid_admin_division",

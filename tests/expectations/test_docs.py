@@ -140,7 +140,7 @@ def test_custom_expectations_read_in_chinese(site: Site, offline_page) -> None:
 
     offline_page.goto(latest_validation(settings, resource).page.as_uri())
     result = offline_page.inner_text("body")
-    assert "统一社会信用代码格式与校验码正确（GB 32100）" in result
+    assert "统一社会信用代码格式、登记管理部门与机构类别、校验码正确（GB 32100）" in result
     rows = current_info(settings, resource).rows
     assert re.search(rf"发现 {rows:,} 个不符合的值，占非空值的 100%（共 {rows:,} 行）", result), result[:2000]
     assert "100% 不符合" in result and "全部符合" in result  # observed values: the planted rule, the real one
