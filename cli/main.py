@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "govhub.cli.scorecard_cmd",  # scorecard
     "govhub.cli.people_cmd",  # people add / list / deactivate
     "govhub.cli.db_cmd",  # db upgrade / current (the workflow store's schema)
+    "govhub.cli.portal_cmd",  # portal (the web portal, served by uvicorn)
 ]
 
 

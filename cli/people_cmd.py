@@ -1,4 +1,4 @@
-"""`govhub people add|list|deactivate`: who may act, for which agency, in which roles (§16–§17)."""
+"""`govhub people add|list|deactivate|password`: who may act, for which agency, in which roles (§16–§17)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     d.add_argument("id")
     d.add_argument("--by", required=True, metavar="PERSON")
     d.set_defaults(handler=deactivate_cmd)
+    pw = psub.add_parser(
+        "password", help="set or reset a person's portal password (the office; lifts a lock-out)"
+    )
+    pw.add_argument("id")
+    pw.add_argument("--by", required=True, metavar="PERSON", help="the office person who sets it (recorded)")
+    pw.add_argument("--stdin", action="store_true", help="read the password from standard input (scripts)")
+    pw.set_defaults(handler=password_cmd)
 
 
 def add(args: argparse.Namespace) -> int:
@@ -65,4 +72,23 @@ def deactivate_cmd(args: argparse.Namespace) -> int:
 
     person = deactivate_person(args.settings, args.id, actor=args.by)
     print(f"已停用：{person.name}（{person.id}）")
+    return 0
+
+
+def password_cmd(args: argparse.Namespace) -> int:
+    import sys
+
+    from govhub.cli.common import CliError
+    from govhub.services.accounts import set_password
+
+    if args.stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        import getpass
+
+        password = getpass.getpass(f"{args.id} 的新密码：")
+        if getpass.getpass("再输入一次：") != password:
+            raise CliError("两次输入的密码不一致，未修改", code=1)
+    person = set_password(args.settings, args.id, password, actor=args.by)
+    print(f"已设置门户密码：{person.name}（{person.id}）")
     return 0

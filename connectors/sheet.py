@@ -37,6 +37,10 @@ from govhub.connectors.xlsx_plain import SheetScan, read_plain_sheet, scan_sheet
 from govhub.problems import GovhubError, Problem
 
 MAX_COLUMNS = 500
+# A workbook is a zip: one that unpacks to far more than any real sheet (a 200k-row sheet's XML is ≈120 MB, packed
+# ≈8:1) is refused before anything unpacks it — a "zip bomb" would exhaust memory in the readers.
+MAX_UNPACKED_BYTES = 1 << 30
+MAX_PACK_RATIO = 200  # a part larger than 10 MB unpacked, packed tighter than this, is not a sheet's XML
 HEADER_SEARCH_ROWS = 10  # where to look for a header that is not on its row
 MAX_LISTED = 20  # cells listed in one message
 INSTRUCTION_SHEETS = {
@@ -136,6 +140,7 @@ def _check_file(resource: Resource, path: Path, name: str, ext: str) -> str:
             raise _problem(
                 "sheet.not_xlsx", f"「{name}」无法作为xlsx读取：{hint}", value=name, expected=".xlsx工作簿"
             )
+        _check_unpacked_size(path, name)
         return "xlsx"
     if ext == "csv" and "csv" in allowed:
         if is_zip:
@@ -153,6 +158,27 @@ def _check_file(resource: Resource, path: Path, name: str, ext: str) -> str:
         value=name,
         expected=accepted,
     )
+
+
+def _check_unpacked_size(path: Path, name: str) -> None:
+    """Refuse a workbook whose zip directory announces more than a sheet can be, reading only the directory."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            parts = zf.infolist()
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return  # not readable as a zip: the reader says so in its own words
+    total = sum(p.file_size for p in parts)
+    bomb = any(
+        p.file_size > 10 << 20 and p.file_size > MAX_PACK_RATIO * max(p.compress_size, 1) for p in parts
+    )
+    if total > MAX_UNPACKED_BYTES or bomb:
+        raise _problem(
+            "sheet.too_large",
+            f"文件「{name}」解压后约{total / (1 << 20):,.0f} MB，远超填报表格的正常大小，系统不予读取；"
+            "请检查文件是否正确，或按模板重新填写后上传",
+            value=name,
+            expected=f"解压后不超过{MAX_UNPACKED_BYTES >> 20} MB",
+        )
 
 
 def _is_encrypted(path: Path) -> bool:

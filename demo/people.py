@@ -4,7 +4,8 @@ Each agency has its designated steward (数据专管员, the person named in `ag
 their e-mail address) and an analyst (分析人员); some have a reviewer (审核人). The coordinating office (区科委, the
 catalog's coordinator agency) has the office staff (协调办公室) and the platform engineer (平台工程师).
 The demo's own work is done as these people: sheets are dropped into their stewards' inbox folders, pulls run as the
-engineer. (Portal passwords are documented in the README.)
+engineer. Everyone gets the portal password `DEMO_PASSWORD`, set by the office as it would set initial passwords
+(documented in the README; a real installation sets one per person with `govhub people password`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from govhub.catalog.model import Catalog
 from govhub.config import Settings
 from govhub.people import list_people
 from govhub.roles import Role
+from govhub.services.accounts import has_password, set_password
 from govhub.services.people import register_person
 
 REGISTRAR = (
@@ -41,6 +43,7 @@ _ANALYSTS = {
     "wjw": ("wjw_fenxi", "蒋明轩", None, None),
     "jyj": ("jyj_fenxi", "沈雨桐", None, None),
 }
+DEMO_PASSWORD = "Songjiang-2016!"  # every demo person's portal password (README)
 OFFICE = DemoPerson("zhaoqiang", "赵强", "kw", (Role.OFFICE,))
 ENGINEER = DemoPerson("liuyang", "刘洋", "kw", (Role.ENGINEER,))
 
@@ -73,11 +76,14 @@ def register_demo_people(settings: Settings, catalog: Catalog) -> list[DemoPerso
     """Register everyone once, as a new installation would: the office first (the registry is open while empty),
     then everyone else by the office. A hub that already has people keeps its registry as it is."""
     people = demo_people(catalog)
-    if list_people(settings):
-        return people
     office = next(p for p in people if Role.OFFICE in p.roles)
-    for p in [office, *(p for p in people if p is not office)]:
-        register_person(settings, p.id, name=p.name, agency=p.agency, roles=list(p.roles),
-                        actor=REGISTRAR if p is office else office.id,
-                        known_agencies=set(catalog.agencies))  # fmt: skip
+    if not list_people(settings):
+        for p in [office, *(p for p in people if p is not office)]:
+            register_person(settings, p.id, name=p.name, agency=p.agency, roles=list(p.roles),
+                            actor=REGISTRAR if p is office else office.id,
+                            known_agencies=set(catalog.agencies))  # fmt: skip
+    registered = {p.id for p in list_people(settings)}
+    for p in people:  # a password for each demo person who has none yet (an earlier demo's are kept)
+        if office.id in registered and p.id in registered and not has_password(settings, p.id):
+            set_password(settings, p.id, DEMO_PASSWORD, actor=office.id)
     return people

@@ -49,6 +49,8 @@ class Action(StrEnum):
     BACKUP = "backup"  # write the whole hub to an archive (§16)
     RESTORE = "restore"  # restore an archive into an empty hub (§16)
     MANAGE_PEOPLE = "manage_people"  # register, change or deactivate people (§16)
+    OVERSEE = "oversee"  # watch every agency's feeds, freshness and scorecards (§18)
+    AUDIT = "audit"  # read the audit trail and verify its chain (§16)
 
     @property
     def rule(self) -> Rule:
@@ -62,6 +64,8 @@ RULES: dict[Action, Rule] = {
     Action.BACKUP: _rule("备份数据中心", any_agency=(Role.ENGINEER,)),
     Action.RESTORE: _rule("恢复数据中心", any_agency=(Role.ENGINEER,)),
     Action.MANAGE_PEOPLE: _rule("管理人员和角色"),  # the office only
+    Action.OVERSEE: _rule("查看全区报送与考核情况", any_agency=(Role.ENGINEER,)),
+    Action.AUDIT: _rule("查看审计日志"),  # the office only
 }
 
 

@@ -75,6 +75,7 @@ CODES: dict[str, CodeInfo] = {
         ("sheet.no_sheet", "找不到工作表"),
         ("sheet.empty_sheet", "工作表为空"),
         ("sheet.no_rows", "没有数据行"),
+        ("sheet.too_large", "文件解压后过大"),
         ("landing.no_file", "文件不存在"),
     ),
     **_codes(
@@ -158,6 +159,7 @@ CODES: dict[str, CodeInfo] = {
         ("people.incomplete", "人员信息不完整"),
         ("people.unknown_agency", "机构不在目录中"),
         ("inbox.unattributed", "收件箱文件未注明上传人"),
+        ("people.weak_password", "密码不符合要求"),
     ),
     **_codes(
         C.WORKFLOW,

@@ -1,6 +1,8 @@
 """The per-load report returned to an agency: every problem (JSON and CSV) and the quarantined rows (Parquet).
 
-Written under `reports/<agency>/<resource>/<load_id>/`. The CSV has a BOM so Excel opens the Chinese text right.
+Written under `reports/<agency>/<resource>/<load_id>/`. The CSV has a BOM so Excel opens the Chinese text right, and
+its cells are neutralised (`csv_cell`): a delivered value such as `=HYPERLINK(…)` must not become a formula when the
+agency opens its report.
 """
 
 from __future__ import annotations
@@ -16,6 +18,14 @@ from govhub.problems import Problem
 from govhub.warehouse.meta import write_json_atomic
 
 CSV_COLUMNS = ["row", "column", "value", "expected", "message_zh", "code", "field", "blocking"]
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
+def csv_cell(value: Any) -> str:
+    """A value as CSV text a spreadsheet shows as text: one starting like a formula gets a leading apostrophe
+    (OWASP's advice against CSV injection; full-width signs too, which some spreadsheets accept)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def report_dir(settings: Settings, resource: Resource, load_id: str) -> Path:
@@ -34,7 +44,7 @@ def write_problem_report(folder: Path, problems: list[Problem], summary: dict[st
     writer = csv.writer(buf)
     writer.writerow(CSV_COLUMNS)
     for p in ordered:
-        writer.writerow(["" if getattr(p, c) is None else getattr(p, c) for c in CSV_COLUMNS])
+        writer.writerow([csv_cell(getattr(p, c)) for c in CSV_COLUMNS])
     csv_path = folder / "problems.csv"
     csv_path.write_text(buf.getvalue(), encoding="utf-8-sig")
     return json_path, csv_path

@@ -198,6 +198,7 @@ credentials = Table(
     Column("changed_at", String(32), nullable=False),
     Column("failed_sign_ins", Integer, nullable=False, default=0),
     Column("locked_until", String(32)),
+    Column("first_failed_at", String(32)),  # the first failure of the current lock-out window (0003_portal)
 )
 
 # Server-side web sessions (idle and absolute expiry), shared by every portal process on this store.

@@ -1,0 +1,39 @@
+"""`govhub portal [--host H] [--port P]`: serve the web portal (stewards, the office, analysts) with uvicorn.
+
+The CLI and the portal are sibling adapters (neither imports the other): uvicorn is handed the portal's factory by
+name, and the hub's folders by the environment the factory reads at the portal's edge.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+DEFAULT_PORT = 8000
+FACTORY = "govhub.portal.serve:app_from_environment"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("portal", help="serve the web portal (门户) for stewards, the office and analysts")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    p.add_argument("--https", action="store_true",
+                   help="people reach the portal over https (a reverse proxy terminates TLS): cookies get Secure")  # fmt: skip
+    p.set_defaults(handler=portal)
+
+
+def portal(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = args.settings
+    os.environ["GOVHUB_HOME"] = str(settings.home)
+    os.environ["GOVHUB_CATALOG"] = str(settings.catalog_dir)
+    if args.https:
+        os.environ["GOVHUB_PORTAL_SECURE_COOKIES"] = "1"
+    print(
+        f"govhub portal: http://{args.host}:{args.port}/  (data folder {settings.home}; Ctrl-C to stop)",
+        flush=True,
+    )
+    uvicorn.run(FACTORY, factory=True, host=args.host, port=args.port, log_level="warning",
+                proxy_headers=args.https, server_header=False)  # fmt: skip
+    return 0

@@ -1,0 +1,132 @@
+"""Who is asking, and may they see this page: the signed-in person, session expiry, and one guard for every route.
+
+Every route declares who it is for in its `opt["allow"]` (`PUBLIC`, `SIGNED_IN`, or an `Action` of
+`govhub.access`): the guard applies `authorize` — the same rule table the services apply, with the agency taken from
+the URL — so a page is shown to exactly the people the service behind it would let act, and a refusal is recorded as
+`access.denied` like any other. A route that declares nothing is closed. The services check again when they act.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import anyio.to_thread
+from litestar.connection import ASGIConnection, Request
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers import BaseRouteHandler
+from litestar.utils.scope.state import ScopeState
+
+from govhub.access import Action, authorize
+from govhub.config import Settings
+from govhub.people import Person, list_people
+from govhub.problems import AccessDenied
+from govhub.services.accounts import record_sign_out
+
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+@dataclass(frozen=True)
+class Allow:
+    """Who a route is for: anyone (`public`), any signed-in person (`action` None), or those `action` allows."""
+
+    public: bool = False
+    action: Action | None = None
+
+    @property
+    def label(self) -> str:
+        return "公开" if self.public else "已登录人员" if self.action is None else self.action.rule.action_zh
+
+
+PUBLIC = Allow(public=True)
+SIGNED_IN = Allow()
+
+
+def allow(action: Action) -> dict[str, Any]:
+    """The `opt` of a route for the people `action` allows (for the agency in the URL, when it has one)."""
+    return {"allow": Allow(action=action)}
+
+
+def signed_in() -> dict[str, Any]:
+    return {"allow": SIGNED_IN}
+
+
+def public() -> dict[str, Any]:
+    return {"allow": PUBLIC}
+
+
+def person_of(connection: ASGIConnection) -> Person | None:
+    return connection.scope.get("govhub.person")  # type: ignore[return-value]
+
+
+def _settings(connection: ASGIConnection) -> Settings:
+    return connection.app.state["settings"]
+
+
+async def load_person(request: Request) -> None:
+    """Before every handler: the person the session belongs to, while the session is still valid.
+
+    A session past its absolute lifetime, or whose person left the registry or was deactivated, is ended here (and
+    the sign-out recorded); idle sessions never get this far (the store no longer returns them)."""
+    session = request.scope.get("session") or {}
+    person_id = session.get("person") if isinstance(session, dict) else None
+    if person_id is None:
+        return
+    config = request.app.state["portal"]
+    now = config.now()
+    settings = _settings(request)
+    person = await anyio.to_thread.run_sync(_active_person, settings, person_id)
+    signed_in_at = dt.datetime.fromisoformat(session["signed_in_at"])
+    if person is None or now - signed_in_at >= config.absolute_timeout:
+        request.clear_session()
+        if person is not None:
+            await anyio.to_thread.run_sync(
+                lambda: record_sign_out(settings, person, at=now, reason="expired")
+            )
+        return
+    request.scope["govhub.person"] = person  # type: ignore[typeddict-unknown-key]
+
+
+def _active_person(settings: Settings, person_id: str) -> Person | None:
+    return next((p for p in list_people(settings) if p.id == person_id and p.active), None)
+
+
+async def check_access(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """The one guard (see the module docstring): 401 → the sign-in page, 403 → "no access"."""
+    rule = handler.opt.get("allow")
+    if not isinstance(rule, Allow):
+        raise PermissionDeniedException("route declares no access rule")
+    if rule.public:
+        return
+    person = person_of(connection)
+    if person is None:
+        raise NotAuthorizedException()
+    if connection.scope.get("method") in UNSAFE:
+        _session_bound_csrf(connection)
+    if rule.action is None:
+        return
+    agency = connection.path_params.get("agency")
+    settings = _settings(connection)
+    try:
+        await anyio.to_thread.run_sync(lambda: authorize(settings, person.id, rule.action, agency))
+    except AccessDenied as exc:
+        raise PermissionDeniedException(exc.problems[0].message_zh) from None
+
+
+def _session_bound_csrf(connection: ASGIConnection) -> None:
+    """A signed-in session's state-changing requests must carry ITS CSRF token (issued at sign-in, kept in the
+    session; Litestar's middleware has already checked its signature against the cookie): a token from another
+    session, or one planted in the browser before sign-in, is refused. Guards run after the CSRF middleware."""
+    session = connection.scope.get("session") or {}
+    submitted = ScopeState.from_scope(connection.scope).csrf_token
+    if not isinstance(session, dict) or not session.get("csrf") or submitted != session["csrf"]:
+        raise PermissionDeniedException("CSRF token verification failed")
+
+
+def may(settings: Settings, person: Person, action: Action, agency: str | None = None) -> bool:
+    """Whether to SHOW a link or a button (no event recorded: showing is not acting)."""
+    from govhub.access import decide
+    from govhub.problems import Problem
+
+    return not isinstance(decide(list_people(settings), person.id, action, agency), Problem)

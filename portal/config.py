@@ -1,0 +1,50 @@
+"""What a portal process is configured with: session lifetimes, limits, cookie security, its clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from govhub.config import Settings
+from govhub.services.accounts import SignInPolicy
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class PortalConfig:
+    idle_timeout: dt.timedelta = dt.timedelta(minutes=30)  # a session unused this long is gone
+    absolute_timeout: dt.timedelta = dt.timedelta(hours=10)  # and none outlives a working day
+    max_upload_bytes: int = 50 << 20  # a request body beyond this is refused as it streams in
+    sign_in: SignInPolicy = field(default_factory=SignInPolicy)
+    sign_in_per_minute: int = 60  # sign-in attempts per client address (on top of the per-account lock-out)
+    secure_cookies: bool = False  # True when served over https (cookies then carry Secure)
+    clock: Callable[[], dt.datetime] = field(default=utc_now)  # tests move time forward
+
+    def now(self) -> dt.datetime:
+        return self.clock()
+
+
+def portal_secret(settings: Settings) -> str:
+    """The key that signs CSRF tokens, kept in the hub's state folder so every portal process on this hub (and the
+    next one after a restart) accepts the tokens already in people's browsers."""
+    path: Path = settings.state_dir / "portal.secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".portal.secret.{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)  # the first process to get here wins; the others read its key
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()

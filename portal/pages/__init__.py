@@ -1,0 +1,36 @@
+"""The portal's pages, one module per audience; `PAGES` is every route handler (the authorization table's rows)."""
+
+from govhub.portal.pages.catalog import catalog_page, resource_page
+from govhub.portal.pages.home import home
+from govhub.portal.pages.office import data_docs, events_page, freshness_board, scorecards, verify_events
+from govhub.portal.pages.signin import sign_in_form, sign_in_submit, sign_out
+from govhub.portal.pages.steward import (
+    annotated_workbook,
+    deliver_page,
+    feeds_page,
+    problems_csv,
+    template_download,
+    upload,
+    zero_update,
+)
+
+PAGES = [
+    sign_in_form,
+    sign_in_submit,
+    sign_out,
+    home,
+    catalog_page,
+    resource_page,
+    feeds_page,
+    deliver_page,
+    template_download,
+    upload,
+    zero_update,
+    annotated_workbook,
+    problems_csv,
+    freshness_board,
+    scorecards,
+    events_page,
+    verify_events,
+    data_docs,
+]

@@ -1,0 +1,147 @@
+"""Server-side sessions: Litestar's session middleware over the workflow store's `web_sessions` table.
+
+Litestar does the cookie, the (de)serialisation and the middleware (`ServerSideSessionConfig`); this module adds the
+two things it lacks:
+
+- `WebSessionStore`: a Litestar `Store` on `web_sessions`, so every portal process of a hub shares the sessions.
+  Rows are keyed by sha256 of the session id (a copy of the table opens no session); a row unused for
+  `idle_timeout` is expired (the store renews it on each access) — judged by the portal's clock, not the database's.
+- `RotatingSessionBackend`: a NEW session id at sign-in (`rotate_session`). Litestar keeps whatever id the browser
+  sent, which lets anyone who planted a cookie before sign-in ride the signed-in session (session fixation). It also
+  writes nothing for a visitor with an empty session, so anonymous page views leave no rows behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import anyio.to_thread
+from litestar.connection import ASGIConnection
+from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
+from litestar.stores.base import Store
+from litestar.types import Empty, Message, ScopeSession
+from sqlalchemy import delete, select
+
+from govhub import store as workflow_store
+from govhub.config import Settings
+from govhub.events import utc_stamp
+
+SESSION_COOKIE = "govhub_session"
+_ROTATED = "govhub.rotated_session_id"  # scope key: the id a sign-in chose for this response
+_PURGE_EVERY = dt.timedelta(minutes=10)
+
+
+def session_key(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def _seconds(value: int | dt.timedelta | None) -> dt.timedelta | None:
+    if value is None:
+        return None
+    return value if isinstance(value, dt.timedelta) else dt.timedelta(seconds=value)
+
+
+class WebSessionStore(Store):
+    """Litestar's `Store` interface on the `web_sessions` table (blocking calls run in a worker thread)."""
+
+    def __init__(self, settings: Settings, clock: Callable[[], dt.datetime]) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._purged_at: dt.datetime | None = None
+
+    async def set(self, key: str, value: str | bytes, expires_in: int | dt.timedelta | None = None) -> None:
+        data = value.decode() if isinstance(value, bytes) else value
+        await anyio.to_thread.run_sync(self._set, session_key(key), data, _seconds(expires_in))
+
+    async def get(self, key: str, renew_for: int | dt.timedelta | None = None) -> bytes | None:
+        data = await anyio.to_thread.run_sync(self._get, session_key(key), _seconds(renew_for))
+        return None if data is None else data.encode()
+
+    async def delete(self, key: str) -> None:
+        await anyio.to_thread.run_sync(self._delete, session_key(key))
+
+    async def delete_all(self) -> None:
+        await anyio.to_thread.run_sync(self._delete, None)
+
+    async def exists(self, key: str) -> bool:
+        return await self.get(key) is not None
+
+    async def expires_in(self, key: str) -> int | None:
+        t = workflow_store.web_sessions
+        with workflow_store.read_connection(self.settings) as conn:
+            row = conn.execute(select(t.c.expires_at).where(t.c.key == session_key(key))).first()
+        if row is None:
+            return None
+        left = dt.datetime.fromisoformat(row.expires_at.replace("Z", "+00:00")) - self.clock()
+        return max(int(left.total_seconds()), 0)
+
+    def _expiry(self, ttl: dt.timedelta | None) -> str:
+        return utc_stamp(self.clock() + (ttl or dt.timedelta(days=1)))
+
+    def _set(self, hashed: str, data: str, ttl: dt.timedelta | None) -> None:
+        t = workflow_store.web_sessions
+        with workflow_store.write_transaction(self.settings, "govhub.web_sessions") as conn:
+            if conn.execute(t.update().where(t.c.key == hashed).values(data=data, expires_at=self._expiry(ttl))).rowcount == 0:  # fmt: skip
+                conn.execute(t.insert().values(key=hashed, data=data, expires_at=self._expiry(ttl)))
+        self._purge_now_and_then()
+
+    def _get(self, hashed: str, renew_for: dt.timedelta | None) -> str | None:
+        t = workflow_store.web_sessions
+        with workflow_store.read_connection(self.settings) as conn:
+            row = conn.execute(select(t.c.data, t.c.expires_at).where(t.c.key == hashed)).first()
+        if row is None or row.expires_at <= utc_stamp(self.clock()):
+            return None
+        if renew_for is not None:
+            with workflow_store.write_transaction(self.settings, "govhub.web_sessions") as conn:
+                conn.execute(t.update().where(t.c.key == hashed).values(expires_at=self._expiry(renew_for)))
+        return row.data
+
+    def _delete(self, hashed: str | None) -> None:
+        t = workflow_store.web_sessions
+        with workflow_store.write_transaction(self.settings, "govhub.web_sessions") as conn:
+            conn.execute(delete(t) if hashed is None else delete(t).where(t.c.key == hashed))
+
+    def _purge_now_and_then(self) -> None:
+        """Expired rows are deleted every few minutes (nobody can use them; they only take room)."""
+        now = self.clock()
+        if self._purged_at is not None and now - self._purged_at < _PURGE_EVERY:
+            return
+        self._purged_at = now
+        t = workflow_store.web_sessions
+        with workflow_store.write_transaction(self.settings, "govhub.web_sessions") as conn:
+            conn.execute(delete(t).where(t.c.expires_at <= utc_stamp(now)))
+
+
+class RotatingSessionBackend(ServerSideSessionBackend):
+    def get_session_id(self, connection: ASGIConnection) -> str:
+        rotated = connection.scope.get(_ROTATED)  # type: ignore[misc]
+        return rotated if isinstance(rotated, str) else super().get_session_id(connection)
+
+    async def store_in_message(
+        self, scope_session: ScopeSession, message: Message, connection: ASGIConnection
+    ) -> None:
+        if scope_session is not Empty and not scope_session:
+            if SESSION_COOKIE not in connection.cookies:
+                return  # an anonymous visitor with nothing in their session: no row, no cookie
+            scope_session = Empty  # an emptied (or expired) session: its row and cookie go
+        await super().store_in_message(scope_session, message, connection)
+
+
+@dataclass
+class RotatingSessionConfig(ServerSideSessionConfig):
+    _backend_class = RotatingSessionBackend  # type: ignore[assignment]
+
+
+async def rotate_session(connection: ASGIConnection, data: dict[str, Any]) -> None:
+    """Start a new session with `data` under a new id: the old id's row is deleted and its cookie replaced."""
+    config: RotatingSessionConfig = connection.app.state["session_config"]
+    backend: RotatingSessionBackend = config._backend_class(config=config)
+    old = connection.cookies.get(config.key)
+    if old:
+        await backend.delete(old, store=config.get_store_from_app(connection.app))
+    connection.scope[_ROTATED] = backend.generate_session_id()  # type: ignore[literal-required]
+    connection.scope["session"] = data

@@ -1,0 +1,113 @@
+"""What every page needs: the catalog (re-read when its files change), the page frame, labels for templates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from litestar import Request
+from litestar.exceptions import NotFoundException
+from litestar.response import Template
+
+from govhub.access import Action
+from govhub.catalog.model import Catalog, Resource
+from govhub.config import Settings
+from govhub.people import Person
+from govhub.portal import auth
+from govhub.roles import Role
+
+_CHECK_EVERY_S = 3.0
+_lock = threading.Lock()
+_cache: dict[Path, tuple[float, tuple[tuple[str, float], ...], Catalog]] = {}
+
+
+def _catalog_files(folder: Path) -> tuple[tuple[str, float], ...]:
+    return tuple(sorted((str(p), p.stat().st_mtime) for p in folder.rglob("*.yaml")))
+
+
+def catalog_of(settings: Settings) -> Catalog:
+    """The hub's catalog, read again when a file in the catalog folder changed (looked at every few seconds)."""
+    from govhub.catalog.load import require_catalog
+
+    folder = settings.catalog_dir
+    with _lock:
+        cached = _cache.get(folder)
+        now = time.monotonic()
+        if cached is not None and now - cached[0] < _CHECK_EVERY_S:
+            return cached[2]
+        files = _catalog_files(folder)
+        if cached is not None and cached[1] == files:
+            _cache[folder] = (now, files, cached[2])
+            return cached[2]
+        catalog = require_catalog(folder)
+        _cache[folder] = (now, files, catalog)
+        return catalog
+
+
+def settings_of(request: Request) -> Settings:
+    return request.app.state["settings"]
+
+
+def person(request: Request) -> Person:
+    found = auth.person_of(request)
+    assert found is not None, "the guard lets no anonymous request reach a signed-in page"
+    return found
+
+
+def resource_in(catalog: Catalog, agency: str, resource: str) -> Resource:
+    """The resource `agency/resource` (the URL's ids must belong together: a resource of B under A's URL is 404)."""
+    try:
+        found = catalog.resource(f"{agency}/{resource}")
+    except KeyError:
+        raise NotFoundException() from None
+    if found.agency != agency:
+        raise NotFoundException()
+    return found
+
+
+def nav(settings: Settings, who: Person) -> list[tuple[str, str]]:
+    """The menu: what this person may open."""
+    items = [("/", "首页"), ("/catalog", "资源目录")]
+    if auth.may(settings, who, Action.UPLOAD, who.agency):
+        items.append((f"/agencies/{who.agency}/feeds", "本机构报送"))
+    if auth.may(settings, who, Action.OVERSEE):
+        items += [("/office/freshness", "全区报送看板"), ("/office/scorecards", "考核评分")]
+    if auth.may(settings, who, Action.AUDIT):
+        items.append(("/office/events", "审计日志"))
+    return items
+
+
+def page(request: Request, template: str, *, status_code: int = 200, **context: Any) -> Template:
+    """A full page, or — for an htmx request that asks for one — the fragment `fragment` names."""
+    settings = settings_of(request)
+    who = auth.person_of(request)
+    base = {"person": who, "nav": nav(settings, who) if who else [], "path": request.url.path}
+    return Template(template_name=template, context={**base, **context}, status_code=status_code)
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def role_labels(who: Person) -> str:
+    return "、".join(r.label for r in who.roles)
+
+
+def beijing(stamp: str | None) -> str:
+    """A UTC stamp as Beijing time for people (YYYY-MM-DD HH:MM)."""
+    if not stamp:
+        return "—"
+    from govhub.governance.ledger import BEIJING
+
+    moment = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+
+
+def register_template_helpers(engine: Any) -> None:
+    env = engine.engine
+    env.filters["beijing"] = beijing
+    env.globals["Role"] = Role
+    env.globals["role_labels"] = role_labels
