@@ -1,0 +1,185 @@
+"""Security of the running portal (§16): CSRF on every state-changing route, session ids and their end, lock-out,
+upload limits, zip bombs, neutralised CSV, response headers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+
+import httpx
+import pytest
+
+from govhub.events import list_events
+from govhub.services.accounts import SIGN_IN_REFUSED_ZH
+from tests.portal.conftest import (
+    CSRF_COOKIE,
+    OFFICE,
+    SESSION_COOKIE,
+    STEWARD,
+    Portal,
+    csrf,
+    page_token,
+)
+from tests.portal.test_authorization import TABLE, concrete
+
+STATE_CHANGING = sorted((m, p) for (m, p) in TABLE if m == "POST" and p not in ("/signin", "/signout"))
+
+
+def post(c: httpx.Client, path: str, token: str | None, *, header: bool = False) -> httpx.Response:
+    url = concrete(path, "mzj")
+    data = {"period": ""} | ({} if token is None or header else {"_csrf_token": token})
+    headers = {"x-csrftoken": token} if header and token else {}
+    files = {"sheet": ("a.csv", b"x\n1\n", "text/csv")} if url.endswith("/upload") else None
+    return c.post(url, data=data, files=files, headers=headers)
+
+
+@pytest.mark.parametrize(("method", "path"), [*STATE_CHANGING, ("POST", "/signout")])
+def test_csrf_is_required_on_every_state_changing_route(portal: Portal, method: str, path: str) -> None:
+    office = portal.sign_in(OFFICE)  # the office may do all of them: only CSRF can refuse
+    other = portal.sign_in(STEWARD)
+    for token, header in ((None, False), (csrf(other), False), (csrf(other), True), ("forged" * 20, True)):
+        r = post(office, path, token, header=header)
+        assert r.status_code == 403, (path, token, header, r.status_code)
+        assert "安全校验" in r.text
+    # another session's cookie AND token together (a planted cookie) is refused too: the token is the session's
+    stolen = httpx.Client(base_url=portal.url, cookies={SESSION_COOKIE: office.cookies[SESSION_COOKIE],
+                                                         CSRF_COOKIE: csrf(other)})  # fmt: skip
+    assert post(stolen, path, csrf(other)).status_code == 403
+    stolen.close()
+    allowed = post(office, path, csrf(office), header=path != "/signout")
+    assert allowed.status_code in (200, 303), allowed.text[:300]
+
+
+def test_session_id_changes_at_sign_in_and_dies_at_sign_out(portal: Portal) -> None:
+    c = portal.client()
+    c.get("/signin")
+    planted = (
+        "a" * 64
+    )  # a session id fixed before sign-in (session fixation) must not become the signed-in one
+    c.cookies.set(SESSION_COOKIE, planted, domain="127.0.0.1")
+    r = c.post("/signin", data={"login": STEWARD, "password": "Songjiang-2016!", "_csrf_token": csrf(c)})
+    assert r.status_code == 303
+    signed_in = c.cookies[SESSION_COOKIE]
+    assert signed_in not in (planted, "null") and len(signed_in) == 64
+    cookie_header = next(h for h in r.headers.get_list("set-cookie") if h.startswith(SESSION_COOKIE))
+    assert "HttpOnly" in cookie_header and "samesite=lax" in cookie_header.lower()
+    assert c.get("/").status_code == 200
+    old = {SESSION_COOKIE: signed_in, CSRF_COOKIE: csrf(c)}
+    assert c.post("/signout", data={"_csrf_token": csrf(c)}).status_code == 303
+    replay = httpx.Client(base_url=portal.url, cookies=old)
+    r = replay.get("/")
+    assert r.status_code == 302 and r.headers["location"].startswith("/signin")
+    replay.close()
+    kinds = [e.kind for e in list_events(portal.settings, kind="session.*", subject=f"person/{STEWARD}")]
+    assert "session.signed_in" in kinds and "session.signed_out" in kinds
+
+
+def test_sessions_expire_when_idle_and_after_their_absolute_lifetime(portal: Portal) -> None:
+    c = portal.sign_in(STEWARD)
+    portal.clock.advance(portal.config.idle_timeout - dt.timedelta(minutes=1))
+    assert c.get("/").status_code == 200  # used in time: the idle clock restarts
+    portal.clock.advance(portal.config.idle_timeout + dt.timedelta(seconds=1))
+    assert c.get("/").status_code == 302  # idle too long
+    c = portal.sign_in(STEWARD)
+    steps = int(portal.config.absolute_timeout / (portal.config.idle_timeout / 2)) + 1
+    for _ in range(steps):  # busy all day long, never idle…
+        portal.clock.advance(portal.config.idle_timeout / 2)
+        last = c.get("/catalog")
+        if last.status_code != 200:
+            break
+    assert last.status_code == 302  # …and still signed out once the absolute lifetime is over
+    expired = list_events(portal.settings, kind="session.signed_out", subject=f"person/{STEWARD}")
+    assert expired[-1].payload["reason"] == "expired"
+
+
+def test_lock_out_after_repeated_failures_with_the_same_answer_for_unknown_names(portal: Portal) -> None:
+    c = portal.client()
+    page = c.get("/signin").text
+    answers = []
+    for login in ("nobody-at-all", OFFICE, OFFICE, OFFICE, OFFICE, OFFICE):
+        r = c.post(
+            "/signin", data={"login": login, "password": "not-the-password", "_csrf_token": page_token(page)}
+        )
+        answers.append((r.status_code, SIGN_IN_REFUSED_ZH in r.text))
+    assert set(answers) == {(401, True)}  # an unknown name looks exactly like a wrong password
+    # locked now: even the right password is refused, with the same answer
+    r = c.post(
+        "/signin", data={"login": OFFICE, "password": "Songjiang-2016!", "_csrf_token": page_token(page)}
+    )
+    assert r.status_code == 401 and SIGN_IN_REFUSED_ZH in r.text
+    locked = list_events(portal.settings, kind="session.locked_out", subject=f"person/{OFFICE}")
+    assert len(locked) == 1
+    failed = list_events(portal.settings, kind="session.sign_in_failed")
+    assert {e.payload["reason"] for e in failed} >= {"unknown_person", "wrong_password", "locked"}
+    assert all("not-the-password" not in str(e.payload) for e in failed)  # never the password
+    portal.clock.advance(portal.config.sign_in.lockout + dt.timedelta(seconds=1))
+    assert portal.sign_in(OFFICE)  # the lock-out ends by itself
+
+
+def test_an_upload_over_the_limit_is_refused_as_it_streams(portal: Portal) -> None:
+    c = portal.sign_in(STEWARD)
+    url = "/agencies/mzj/resources/shjz/upload"
+    limit = portal.config.max_upload_bytes
+
+    def body():  # no Content-Length: the server must count what arrives and stop
+        chunk = b"0" * (1 << 20)
+        yield b'--b\r\nContent-Disposition: form-data; name="sheet"; filename="big.csv"\r\n\r\n'
+        for _ in range(limit // len(chunk) + 8):
+            yield chunk
+
+    r = c.post(url, content=body(), headers={"content-type": "multipart/form-data; boundary=b",
+                                             "x-csrftoken": csrf(c), "hx-request": "true"})  # fmt: skip
+    assert r.status_code == 413 and "文件过大" in r.text
+    # announced too large: refused at once, before a byte of the body is read (a raw request: clients would
+    # insist on sending what they announced)
+    import socket
+    from urllib.parse import urlparse
+
+    where = urlparse(portal.url)
+    cookies = "; ".join(f"{k}={v}" for k, v in c.cookies.items())
+    head = (f"POST {url} HTTP/1.1\r\nHost: {where.netloc}\r\nCookie: {cookies}\r\nx-csrftoken: {csrf(c)}\r\n"
+            f"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: {limit + 1}\r\n\r\n")  # fmt: skip
+    with socket.create_connection((where.hostname, where.port), timeout=30) as raw:
+        raw.sendall(head.encode())
+        answer = raw.recv(65536).decode(errors="replace")
+    assert answer.startswith("HTTP/1.1 413")
+    landed = portal.settings.landing_dir / "mzj"
+    assert not landed.exists() or not list(landed.rglob("big*"))
+
+
+def test_a_zip_bomb_is_refused_without_unpacking_it(portal: Portal) -> None:
+    import resource as rlimit
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        with zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as part:
+            zero = b"\0" * (1 << 20)
+            for _ in range(2048):  # 2 GiB of zeros, ≈2 MB packed
+                part.write(zero)
+    bomb = buf.getvalue()
+    assert len(bomb) < 5 << 20
+    c = portal.sign_in(STEWARD)
+    before = rlimit.getrusage(rlimit.RUSAGE_SELF).ru_maxrss
+    r = c.post("/agencies/mzj/resources/shjz/upload", data={"_csrf_token": csrf(c)},
+               files={"sheet": ("bomb.xlsx", bomb, "application/octet-stream")})  # fmt: skip
+    grown_mb = (rlimit.getrusage(rlimit.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert r.status_code == 200 and "解压后" in r.text and "已拒收" in r.text
+    assert grown_mb < 300, f"the portal's process grew by {grown_mb:.0f} MB"
+
+
+def test_every_response_carries_a_strict_content_security_policy(portal: Portal) -> None:
+    c = portal.client()
+    for r in (c.get("/signin"), c.get("/static/portal.css"), c.get("/no-such-page"), c.post("/signout")):
+        csp = r.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+        assert r.headers["x-content-type-options"] == "nosniff"
+    assert "Traceback" not in c.get("/no-such-page").text
+
+
+def test_problem_csv_neutralises_formulas(portal: Portal) -> None:
+    from govhub.warehouse.reports import csv_cell
+
+    assert csv_cell('=HYPERLINK("http://x","y")') == '\'=HYPERLINK("http://x","y")'
+    assert csv_cell("+1") == "'+1" and csv_cell("@SUM(A1)") == "'@SUM(A1)" and csv_cell("张三") == "张三"
