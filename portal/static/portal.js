@@ -48,6 +48,7 @@
       window.addEventListener("resize", function () { chart.resize(); });
     });
   }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", drawCharts);
-  else drawCharts();
+  // after every deferred script (ECharts is loaded by the pages that draw charts, after this file)
+  if (document.readyState === "complete") drawCharts();
+  else window.addEventListener("load", drawCharts);
 })();
