@@ -13,6 +13,7 @@ from pathlib import Path
 DEFAULT_API_PORT = 18765
 DEFAULT_UI_PORT = 3000
 DEFAULT_REPORTS_PORT = 3001
+DEFAULT_PORTAL_PORT = 8000
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--api-port", type=int, default=DEFAULT_API_PORT, help="the demo agencies' HTTP API port")
     p.add_argument("--no-broken", action="store_true", help="skip the example of a rejected sheet")
     p.add_argument("--reports-port", type=int, default=DEFAULT_REPORTS_PORT, help="port of the reports site")
+    p.add_argument("--portal-port", type=int, default=DEFAULT_PORTAL_PORT, help="port of the web portal")
     p.set_defaults(handler=demo)
 
 
@@ -161,9 +163,11 @@ def demo(args: argparse.Namespace) -> int:
             return 0 if not failed else 1
         _stop_on_sigterm()
         reports = start_reports_site(settings, catalog, args.reports_port)
+        portal = start_portal(args.portal_port)
         try:
             return serve_dagster(settings, args.port)
         finally:
+            stop(portal)
             stop(reports)
     finally:
         stop(api)
@@ -197,6 +201,18 @@ def start_reports_site(settings, catalog, port: int) -> subprocess.Popen:
 
     write_reports_index(settings, catalog)  # rewritten again when the Data Docs are done
     print(f"报告首页（目录、质量报告、考核、问题数据）：http://127.0.0.1:{port}/index.html")
+    return proc
+
+
+def start_portal(port: int) -> subprocess.Popen:
+    """`govhub portal` on this hub (GOVHUB_HOME and GOVHUB_CATALOG are set above); its address printed."""
+    from govhub.demo.people import DEMO_PASSWORD, OFFICE
+
+    port = free_port(port)
+    govhub = Path(sys.executable).with_name("govhub")
+    proc = spawn([str(govhub), "portal", "--port", str(port)], stdout=subprocess.DEVNULL)
+    wait_for_port(port, proc, timeout=60)
+    print(f"web portal: http://127.0.0.1:{port}/  (e.g. {OFFICE.id} / {DEMO_PASSWORD}; accounts in README)")
     return proc
 
 
