@@ -1,9 +1,11 @@
-"""Helpers for warehouse tests: a small resource built in code, tables in its schema, extracts, settings."""
+"""Helpers for warehouse tests: a small resource built in code, tables in its schema, extracts, settings; a hub
+shared between agencies for the workspace and sandbox tests."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ import pytest
 
 from govhub.catalog.arrow import ROW_COLUMN, arrow_schema
 from govhub.catalog.model import Agency, Catalog, Resource, Steward
+from govhub.config import Settings
 from govhub.connectors.base import Extract
 
 PEOPLE_FIELDS = [
@@ -124,6 +127,7 @@ import json, sys
 sys.path.insert(0, {tests!r})
 from conftest import make_resource, people_batches
 from govhub.config import get_settings
+from govhub.config import Settings
 from govhub.connectors.base import Extract
 from govhub.warehouse.load import run_load
 
@@ -152,3 +156,68 @@ def start_load_process(
         text=True,
         env={**os.environ, **(env or {})},
     )
+
+
+# --- a hub shared between agencies (scope, workspace and sandbox tests) ---------------------------------------------
+
+
+def marker(kind: str, i: int) -> str:
+    """A value found nowhere else: random-looking hex does not compress, so if it is in a file its bytes are too."""
+    import hashlib
+
+    return f"{kind.upper()}{hashlib.sha256(f'{kind}{i}'.encode()).hexdigest()[:28]}"
+
+
+@dataclass
+class SharingHub:
+    """civil (民政) holds people (base: population, unconditional, phone not shared), benefits (thematic) and
+    registry (population, conditional); market (市场监管) holds firms; housing's houses is a draft. Every phone and
+    every benefits name is a marker, so a file can be searched for them."""
+
+    settings: Settings
+    catalog: Catalog
+    rows: int
+
+    def resource(self, key: str) -> Resource:
+        return self.catalog.resource(key)
+
+
+SHARING_ROWS = 40
+
+
+def build_sharing_hub(settings: Settings, rows: int = SHARING_ROWS) -> SharingHub:
+    from govhub.warehouse.hub import sync_hub
+    from govhub.warehouse.load import run_load
+
+    fields = [dict(f) for f in PEOPLE_FIELDS]
+    fields[-1]["share"] = "not_shared"  # phone
+    people = make_resource(
+        "civil", "people", share={"type": "unconditional"}, status="published", fields=fields
+    )
+    benefits = make_resource("civil", "benefits", code="201001", **{"class": "thematic"}, status="published")
+    registry = make_resource("civil", "registry", code="101002", status="published")
+    firms = make_resource("market", "firms", code="102001", **{"class": "legal_entity"}, status="published")
+    houses = make_resource(
+        "housing", "houses", code="103001", **{"class": "housing"}, share={"type": "unconditional"}
+    )
+    catalog = make_catalog(people, benefits, registry, firms, houses)
+    for resource in (people, benefits, registry, firms):
+        data = people_rows(rows)
+        for i, row in enumerate(data):
+            row["phone"] = marker(f"{resource.id}phone", i)
+            row["name"] = marker(f"{resource.id}name", i)
+        run_load(
+            settings,
+            resource,
+            extract_of(people_table(resource, data)),
+            receipt=None,
+            actor="t",
+            trigger="test",
+        )
+    sync_hub(settings, catalog)
+    return SharingHub(settings, catalog, rows)
+
+
+@pytest.fixture
+def sharing_hub(settings: Settings) -> SharingHub:
+    return build_sharing_hub(settings)
