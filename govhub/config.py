@@ -63,6 +63,11 @@ class Settings:
         return self.home / "hub.duckdb"
 
     @property
+    def workspaces_dir(self) -> Path:
+        """Per-agency DuckDB files holding only what that agency may reach: workspaces/<agency>/workspace.duckdb."""
+        return self.home / "workspaces"
+
+    @property
     def inbox_dir(self) -> Path:
         """Uploaded fill-in sheets waiting for the inbox sensor: inbox/<agency>/<resource>/<person>/."""
         return self.home / "inbox"

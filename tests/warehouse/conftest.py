@@ -221,3 +221,13 @@ def build_sharing_hub(settings: Settings, rows: int = SHARING_ROWS) -> SharingHu
 @pytest.fixture
 def sharing_hub(settings: Settings) -> SharingHub:
     return build_sharing_hub(settings)
+
+
+@pytest.fixture
+def market(sharing_hub: SharingHub) -> tuple[Settings, Path]:
+    """(settings, the workspace of market on its base scope: market.firms whole, civil.people without phone)."""
+    from govhub.warehouse.scope import base_scope
+    from govhub.warehouse.workspace import build_workspace
+
+    settings = sharing_hub.settings
+    return settings, build_workspace(settings, base_scope(settings, sharing_hub.catalog, "market")).path
