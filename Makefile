@@ -3,8 +3,11 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# DuckDB 1.4 beside the hub's own DuckDB: tests prove analysts' older clients open hub.duckdb and the workspaces
+VENV14 := .venv-duckdb14
+STAMP14 := $(VENV14)/.installed
 
-.PHONY: run test setup browser lint format bench clean
+.PHONY: run test setup browser duckdb14 lint format bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -29,7 +32,15 @@ browser:
 	  { $$SUDO apt-get update -qq >/dev/null && $$SUDO apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; } || \
 	  { echo "could not install chromium: install Debian's chromium and fonts-wqy-microhei, then run make test again"; exit 1; }; }
 
-test: $(STAMP) browser
+$(STAMP14):
+	@test -x $(VENV14)/bin/python || $(PY) -m venv $(VENV14)
+	@$(VENV14)/bin/python -m pip install --quiet --disable-pip-version-check "duckdb>=1.4,<1.5" 2>&1 | grep -v "is ignored" || true
+	@$(VENV14)/bin/python -c "import duckdb; assert duckdb.__version__.startswith('1.4')" || (echo "installing duckdb 1.4 failed" && exit 1)
+	@touch $(STAMP14)
+
+duckdb14: $(STAMP14)
+
+test: $(STAMP) browser duckdb14
 	$(BIN)/ruff format --check . && $(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -40,4 +51,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) data
+	rm -rf $(VENV) $(VENV14) data

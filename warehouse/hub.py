@@ -19,6 +19,7 @@ import duckdb
 
 from govhub.catalog.model import Catalog, Resource
 from govhub.config import Settings
+from govhub.duck import STORAGE_VERSION
 from govhub.problems import GovhubError, Problem
 from govhub.warehouse.diff import quote, sql_str
 from govhub.warehouse.meta import meta_dir
@@ -79,19 +80,28 @@ def resource_view_sql(settings: Settings, resource: Resource) -> list[str]:
     ]
 
 
+# An empty JSON array under each records folder (in a subfolder, so readers of the records never meet it) and a
+# recursive glob: the view binds before the first record without `allow_empty`, which DuckDB 1.4 clients lack.
+NO_RECORDS = Path("_none") / "empty.json"
+
+
 def meta_view_sql(settings: Settings, kind: str) -> str:
-    files = sql_str(meta_dir(settings, kind) / "*.json")
+    files = sql_str(meta_dir(settings, kind) / "**" / "*.json")
     return (
         f"CREATE OR REPLACE VIEW meta.{quote(kind)} AS SELECT * FROM read_json({files}, "
-        f"columns={_struct(META_COLUMNS[kind])}, allow_empty=true, format='auto')"
+        f"columns={_struct(META_COLUMNS[kind])}, format='auto')"
     )
 
 
 def _build(settings: Settings, catalog: Catalog, target: Path) -> None:
-    with duckdb.connect(str(target)) as con:
+    # in a storage format DuckDB 1.4 clients open too (analysts' tools lag behind the hub's DuckDB)
+    with duckdb.connect(str(target), config={"storage_compatibility_version": STORAGE_VERSION}) as con:
         con.execute("CREATE SCHEMA IF NOT EXISTS meta")
         for kind in META_COLUMNS:
-            meta_dir(settings, kind).mkdir(parents=True, exist_ok=True)
+            placeholder = meta_dir(settings, kind) / NO_RECORDS
+            if not placeholder.exists():
+                placeholder.parent.mkdir(parents=True, exist_ok=True)
+                placeholder.write_text("[]", encoding="utf-8")
             con.execute(meta_view_sql(settings, kind))
         for agency in sorted({r.agency for r in catalog.resources}):
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(agency)}")
