@@ -27,6 +27,10 @@ CASES: dict[str, str] = {
     "W4F/baseline": "benchmarks.w_sheets:W4FileBaseline",
     "W6/govhub": "benchmarks.w_snapshots:W6Govhub",
     "W6/baseline": "benchmarks.w_snapshots:W6Baseline",
+    "W6/sandbox": "benchmarks.w_workspaces:W6Sandbox",
+    "W6/overhead": "benchmarks.w_workspaces:W6Overhead",
+    "W9/govhub": "benchmarks.w_workspaces:W9Govhub",
+    "W9/baseline": "benchmarks.w_workspaces:W9Baseline",
 }
 
 INPUTS: dict[str, list[str]] = {
@@ -40,6 +44,7 @@ INPUTS: dict[str, list[str]] = {
     "W7": [],
     "W8C": [],  # builds its own 200-row sheets
     "W8": ["small"],
+    "W9": ["snapshots"],
     "L10M": ["snapshots"],
 }
 

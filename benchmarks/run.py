@@ -1,7 +1,7 @@
 """`make bench` = `python -m benchmarks.run [--quick] [--only W1,W3]`: inputs, every case, the results table.
 
 Order: W7 (no inputs), W1, W2, W4F, W8 (sheets), W5 (API server in its own process), L10M (two 10M-row loads that
-build the hub), W3, W4, W6 (read that hub). Inputs are generated once per run under benchmarks/.work/<profile>/.
+build the hub), W3, W4, W6, W9 (read that hub). Inputs are generated once per run under benchmarks/.work/<profile>/.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from benchmarks.harness import REPO, Context, Measurement, measure_case
 from benchmarks.profiles import PROFILES
 from benchmarks.registry import INPUTS, case_class, cases_of
 
-ORDER = ["W7", "W8C", "W1", "W2", "W4F", "W8", "W5", "L10M", "W3", "W4", "W6"]
-NEEDS_HUB = {"W3", "W4", "W6"}
+ORDER = ["W7", "W8C", "W1", "W2", "W4F", "W8", "W5", "L10M", "W3", "W4", "W6", "W9"]
+NEEDS_HUB = {"W3", "W4", "W6", "W9"}
 WORK = Path(__file__).resolve().parent / ".work"
 
 
@@ -145,8 +145,10 @@ def run_benchmarks(
     for workload in selected(only):
         log(f"{workload}:")
         measurements += run_workload(workload, ctx, log)
-    stamp = dt.datetime.now().strftime("%Y%m%dT%H%M") if profile == "full" and not only else None
-    md = report.write(measurements, profile, time.perf_counter() - started, out, stamp)
+    # a partial run (--only) is filed under its workloads, so it never replaces the last whole run's latest.*
+    label = profile if not only else "-".join([profile, *selected(only)])
+    stamp = dt.datetime.now().strftime("%Y%m%dT%H%M") if profile == "full" else None
+    md = report.write(measurements, label, time.perf_counter() - started, out, stamp)
     log(f"results: {md} ({(time.perf_counter() - started) / 60:.1f} min)")
     return measurements
 

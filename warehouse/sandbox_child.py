@@ -98,7 +98,8 @@ def answer(request: dict[str, Any], out: Connection) -> duckdb.DuckDBPyConnectio
         payload = sink.getvalue()
         out.send_bytes(json.dumps({"status": "ok", "truncated": truncated}).encode())
         out.send_bytes(payload)
-    except (duckdb.Error, MemoryError, OSError) as exc:  # OSError: DuckDB's Arrow export out of (address) space
+    # OSError: DuckDB's export to Arrow out of address space ("Out of Memory Error: ArrowBuffer…")
+    except (duckdb.Error, MemoryError, OSError) as exc:
         header: dict[str, Any] = {"status": "error", "kind": type(exc).__name__, "message": str(exc)[:2000]}
         if isinstance(exc, duckdb.CatalogException) and con is not None:
             header["tables"] = _tables(con)

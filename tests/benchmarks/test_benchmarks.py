@@ -53,8 +53,9 @@ def diff_of(found: dict) -> dict[str, int]:
 def test_every_workload_is_registered_and_selectable():
     assert {key.split("/")[0] for key in CASES} | {"W7", "W8C"} == set(ORDER)  # W7, W8C: commands, no cases
     assert selected("w3") == ["L10M", "W3"]  # the hub W3 diffs is built by the 10M-row loads
+    assert selected("W9") == ["L10M", "W9"]
     with pytest.raises(SystemExit):
-        selected("W9")
+        selected("W99")
 
 
 @pytest.mark.parametrize("workload, rows", [("W1", "csv_rows"), ("W2", "xlsx_rows")])
@@ -89,7 +90,13 @@ def test_the_10m_hub_chain_diffs_recognises_zero_updates_and_serves_queries(ctx)
     assert facts("W4/govhub", ctx)["zero_update"] is True
     assert facts("W4/baseline", ctx)["zero_update"] is True
     current_rows = pq.read_metadata(parquet_path(ctx.inputs, rows, CURRENT)).num_rows
-    assert facts("W6/govhub", ctx) == facts("W6/baseline", ctx) == {"groups": 20, "people": current_rows}
+    grouped = {"groups": 20, "people": current_rows}
+    assert facts("W6/govhub", ctx) == facts("W6/baseline", ctx) == facts("W6/sandbox", ctx) == grouped
+    assert facts("W6/overhead", ctx) == {"answer": [{"one": 1}]}
+    rebuilt = facts("W9/govhub", ctx)
+    assert rebuilt["rows"] == current_rows and rebuilt["queries_clean"] is True, rebuilt
+    assert rebuilt["query_errors"] == [] and rebuilt["queries_meanwhile"] >= 0
+    assert facts("W9/baseline", ctx)["rows"] == current_rows
 
 
 def test_the_api_pull_and_its_baseline_receive_every_record(ctx):

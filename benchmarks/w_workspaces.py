@@ -1,0 +1,214 @@
+"""Grant-scoped query over the 10M-row hub: W6/sandbox (a group-by through the sandbox), W6/overhead (what the
+sandbox adds per query) and W9 (rebuilding a workspace after a publish while queries run against it).
+
+W6/sandbox queries a workspace holding a grant of four of the resource's ten fields (all rows, so its answer equals
+the baseline's): the same SQL as W6/baseline, which runs in-process over the snapshot's Parquet. The workspace is built
+untimed; the sandbox's zygote is started untimed too (a service starts it once, `sandbox.warm_up()`).
+
+W9/govhub rebuilds the workspace of the resource's own agency (all ten fields, 10M rows) alternately from the current
+and the previous snapshot, so every run is a rebuild after "a publish", while a separate process queries the
+workspace in a loop and logs what it saw (`_scope`'s snapshot id) or the error. W9/baseline is the same CREATE TABLE
+AS in plain DuckDB into a new file: no lock, no fsync, no rename, DuckDB 2.0's own storage format.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from benchmarks.harness import REPO, Case
+from benchmarks.w_snapshots import GROUP_BY, _snapshots
+
+GRANTED = ["birth_date", "town_code", "monthly_wage", "updated_at"]  # what GROUP_BY reads
+ANALYST = "analyst"
+LOOP_SQL = (
+    "SELECT (SELECT snapshot_id FROM _scope WHERE table_name = 'bench.jyry') AS snapshot_id, "
+    "count(*) AS n FROM bench.jyry"
+)
+
+
+class W6Sandbox(Case):
+    workload, side = "W6", "sandbox"
+    title = "the same group-by through the sandbox over a workspace holding a grant of 4 of the 10 fields"
+
+    def rows(self) -> int:
+        return self.ctx.profile.snapshot_rows
+
+    def repeats(self) -> int:
+        return max(5, self.ctx.profile.repeats)
+
+    def prepare(self) -> None:
+        from govhub.warehouse.sandbox import warm_up
+        from govhub.warehouse.scope import Basis, WorkspaceScope, current_source, scoped_table
+        from govhub.warehouse.workspace import build_workspace
+
+        self.settings, resource, _, _ = _snapshots(self.ctx)
+        table = scoped_table(
+            resource,
+            current_source(self.settings, resource),
+            columns=GRANTED,
+            basis=Basis.GRANT,
+            grant_ids=["w6"],
+        )
+        self.path = build_workspace(self.settings, WorkspaceScope(ANALYST, (table,))).path
+        warm_up()
+
+    def run(self) -> dict[str, Any]:
+        from govhub.warehouse.sandbox import QueryLimits, run_query
+
+        sql = GROUP_BY.format(source='bench."jyry"')
+        result = run_query(self.settings, self.path, sql, QueryLimits(timeout_s=60)).raise_for_error()
+        people = result.table.column("people").to_pylist()
+        return {"groups": len(people), "people": sum(people)}
+
+
+class W6Overhead(W6Sandbox):
+    side = "overhead"
+    title = "per-query overhead of the sandbox: SELECT 1 (fork, open read-only, lock down, Arrow back)"
+
+    def rows(self) -> int:
+        return 1
+
+    def repeats(self) -> int:
+        return max(30, self.ctx.profile.repeats)
+
+    def run(self) -> dict[str, Any]:
+        from govhub.warehouse.sandbox import run_query
+
+        return {
+            "answer": run_query(self.settings, self.path, "SELECT 1 AS one")
+            .raise_for_error()
+            .table.to_pylist()
+        }
+
+
+def _own_scope(settings, resource, snapshot_id: str):
+    """The resource's agency's own scope, reading the given snapshot (as if it had just been published)."""
+    from benchmarks.resources import bench_catalog
+    from govhub.warehouse.scope import SnapshotSource, WorkspaceScope, base_scope
+    from govhub.warehouse.snapshots import resource_paths
+
+    scope = base_scope(settings, bench_catalog([resource]), resource.agency)
+    folder = resource_paths(settings, resource).snapshot(snapshot_id)
+    source = SnapshotSource(snapshot_id, tuple(sorted(folder.glob("*.parquet"))))
+    return WorkspaceScope(scope.agency, tuple(replace(t, source=source) for t in scope.tables))
+
+
+class W9Govhub(Case):
+    workload, side = "W9", "govhub"
+    title = (
+        "rebuild the owner's workspace (10 fields) after a publish, a query loop running against it meanwhile"
+    )
+
+    def rows(self) -> int:
+        return self.ctx.profile.snapshot_rows
+
+    def prepare(self) -> None:
+        from govhub.warehouse.workspace import build_workspace
+
+        self.settings, self.resource, current, previous = _snapshots(self.ctx)
+        self.ids = [current.id, previous.id]
+        self.turn = 0
+        self.path = build_workspace(self.settings, _own_scope(self.settings, self.resource, previous.id)).path
+        self.log = self.ctx.scratch("W9") / "loop.jsonl"
+
+    def reset(self) -> None:
+        """Untimed: start the query loop and wait for its first answer."""
+        self.log.unlink(missing_ok=True)
+        self.loop = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.w_workspaces",
+                str(self.settings.home),
+                str(self.path),
+                str(self.log),
+            ],
+            cwd=REPO,
+        )
+        while not self.log.exists() or not self.log.read_text().strip():
+            if self.loop.poll() is not None:
+                raise RuntimeError("W9's query loop ended before its first answer")
+            time.sleep(0.05)
+        self.read = len(self.log.read_text().splitlines())
+
+    def run(self) -> dict[str, Any]:
+        from govhub.warehouse.workspace import build_workspace
+
+        before, target = self.ids[(self.turn + 1) % 2], self.ids[self.turn % 2]
+        self.turn += 1
+        try:
+            build = build_workspace(self.settings, _own_scope(self.settings, self.resource, target))
+        finally:
+            self.loop.terminate()  # the answers logged so far are those given while the rebuild ran
+            self.loop.wait()
+        lines = self.log.read_text().splitlines()[self.read :]
+        if lines and not lines[-1].endswith("}"):
+            lines.pop()  # the loop was stopped while writing its last answer
+        seen = [json.loads(line) for line in lines]
+        errors = [o["error"] for o in seen if "error" in o]
+        ids = {o["snapshot_id"] for o in seen if "snapshot_id" in o}
+        return {
+            "rows": build.tables["bench.jyry"],
+            "bytes": build.bytes,
+            "queries_meanwhile": len(seen),
+            "query_errors": errors[:3],
+            "queries_clean": not errors and ids <= {before, target},
+        }
+
+
+class W9Baseline(Case):
+    workload, side = "W9", "baseline"
+    title = (
+        "the same tables by plain CREATE TABLE AS into a new file (no lock, fsync or rename; 2.0's format)"
+    )
+
+    def rows(self) -> int:
+        return self.ctx.profile.snapshot_rows
+
+    def prepare(self) -> None:
+        self.settings, self.resource, current, _ = _snapshots(self.ctx)
+        self.scope = _own_scope(self.settings, self.resource, current.id)
+        self.path = self.ctx.scratch("W9") / "plain.duckdb"
+
+    def reset(self) -> None:
+        self.path.unlink(missing_ok=True)
+        self.path.with_name(self.path.name + ".wal").unlink(missing_ok=True)
+
+    def run(self) -> dict[str, Any]:
+        import duckdb
+
+        from govhub.warehouse.workspace import table_select
+
+        (table,) = self.scope.tables
+        with duckdb.connect(str(self.path)) as con:
+            con.execute("CREATE SCHEMA bench")
+            con.execute(f"CREATE TABLE bench.jyry AS {table_select(con, [table])}")
+            rows = con.execute("SELECT count(*) FROM bench.jyry").fetchall()[0][0]
+        return {"rows": rows, "bytes": self.path.stat().st_size}
+
+
+def query_loop(home: str, workspace: str, log: str) -> None:
+    """W9's reader, in its own process: query the workspace until terminated, one JSON line per answer."""
+    from govhub.config import get_settings
+    from govhub.warehouse.sandbox import QueryLimits, run_query
+
+    settings = get_settings(home, REPO / "catalog")
+    with open(log, "a", buffering=1) as out:
+        while True:
+            result = run_query(settings, Path(workspace), LOOP_SQL, QueryLimits(timeout_s=60))
+            line = (
+                {"snapshot_id": result.table.column("snapshot_id")[0].as_py()}
+                if result.ok
+                else {"error": f"{result.error.code}: {result.error.detail}"}
+            )
+            out.write(json.dumps(line) + "\n")
+
+
+if __name__ == "__main__":
+    query_loop(*sys.argv[1:4])
