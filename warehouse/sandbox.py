@@ -26,7 +26,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -77,7 +77,6 @@ class QueryResult:
     duration_s: float
     error: QueryError | None = None
     max_rows: int = 0
-    columns: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -214,9 +213,7 @@ def run_query(
         )
     finally:
         inbox.close()
-    return QueryResult(
-        table, header["truncated"], time.perf_counter() - started, None, limits.max_rows, table.column_names
-    )
+    return QueryResult(table, header["truncated"], time.perf_counter() - started, None, limits.max_rows)
 
 
 def _timeout(limits: QueryLimits, detail: str) -> QueryError:
@@ -241,7 +238,9 @@ def explain(header: dict[str, Any], limits: QueryLimits) -> QueryError:
     if "read-only" in lowered:
         return QueryError("sandbox.read_only", "工作区只读，不能创建、修改或删除数据", first)
     if kind == "CatalogException" and "does not exist" in lowered and "table" in lowered:
-        name = first.split("name ", 1)[-1].split(" does not exist", 1)[0] if "name " in first else ""
+        name = (
+            first.split("name ", 1)[-1].split(" does not exist", 1)[0].strip('"') if "name " in first else ""
+        )
         tables = "、".join(header.get("tables") or []) or "无"
         return QueryError("sandbox.no_table", f"表 {name} 不存在（可查询的表：{tables}）", first)
     if kind == "ParserException":
