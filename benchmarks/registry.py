@@ -28,7 +28,8 @@ CASES: dict[str, str] = {
     "W6/govhub": "benchmarks.w_snapshots:W6Govhub",
     "W6/baseline": "benchmarks.w_snapshots:W6Baseline",
     "W6/sandbox": "benchmarks.w_workspaces:W6Sandbox",
-    "W6/overhead": "benchmarks.w_workspaces:W6Overhead",
+    "W6O/sandbox": "benchmarks.w_workspaces:W6OSandbox",
+    "W6O/baseline": "benchmarks.w_workspaces:W6OBaseline",
     "W9/govhub": "benchmarks.w_workspaces:W9Govhub",
     "W9/baseline": "benchmarks.w_workspaces:W9Baseline",
 }
@@ -41,6 +42,7 @@ INPUTS: dict[str, list[str]] = {
     "W4F": ["sheets"],
     "W5": ["api"],
     "W6": ["snapshots"],
+    "W6O": ["snapshots"],
     "W7": [],
     "W8C": [],  # builds its own 200-row sheets
     "W8": ["small"],
