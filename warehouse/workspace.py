@@ -78,7 +78,7 @@ def build_workspace(settings: Settings, scope: WorkspaceScope) -> WorkspaceBuild
         spill = folder / f".spill-{os.getpid()}"
         built_at = dt.datetime.now(dt.UTC)
         try:
-            tables = _write(building, scope, spill, built_at)
+            tables = _write(building, scope, spill, built_at, settings.duckdb_memory_limit)
             with open(building, "rb") as f:
                 os.fsync(f.fileno())
             # a WAL beside the live file (someone opened it read-write) would be replayed onto the new one
@@ -107,10 +107,12 @@ def build_workspace(settings: Settings, scope: WorkspaceScope) -> WorkspaceBuild
     )
 
 
-def _write(path: Path, scope: WorkspaceScope, spill: Path, built_at: dt.datetime) -> dict[str, int]:
+def _write(
+    path: Path, scope: WorkspaceScope, spill: Path, built_at: dt.datetime, memory_limit: str
+) -> dict[str, int]:
     rows: dict[str, int] = {}
     with duckdb.connect() as con:
-        con.execute(f"SET memory_limit = {sql_str(os.environ.get('GOVHUB_DUCKDB_MEMORY_LIMIT', '2GB'))}")
+        con.execute(f"SET memory_limit = {sql_str(memory_limit)}")
         con.execute(f"SET temp_directory = {sql_str(spill)}")
         con.execute("SET preserve_insertion_order = false")  # a table's row order means nothing; less memory
         con.execute(f"ATTACH {sql_str(path)} AS {_DB} (STORAGE_VERSION {sql_str(STORAGE_VERSION)})")
