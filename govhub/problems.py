@@ -31,6 +31,7 @@ class Category(StrEnum):
     CATALOG = "catalog"  # the catalog, calendar or suite overrides are wrong
     ACCESS = "access"  # who may do what (§16–§17)
     WORKFLOW = "workflow"  # a declaration or request that the rules refuse (zero updates, periods)
+    QUERY = "query"  # an analyst's query over a workspace (§14) that gave no answer
     HUB = "hub"  # the hub itself: internal errors, views, backups
 
     @property
@@ -45,6 +46,7 @@ class Category(StrEnum):
             "catalog": "资源目录",
             "access": "权限",
             "workflow": "流程",
+            "query": "查询",
             "hub": "平台",
         }[self.value]
 
@@ -198,6 +200,33 @@ CODES: dict[str, CodeInfo] = {
         ("store.unreachable", "工作流数据库无法连接"),
         ("store.bad_url", "工作流数据库地址有误"),
         ("store.unknown_revision", "工作流数据库版本未知"),
+        ("workspace.build_failed", "重建部门工作区失败"),
+    ),
+    **_codes(
+        C.ACCESS,  # what a workspace may hold (§14): scopes and the grants merged into them
+        ("scope.unknown_agency", "目录中没有该部门"),
+        ("scope.unknown_field", "资源没有该信息项"),
+        ("scope.bad_identifier", "名称不合法"),
+        ("scope.bad_value", "筛选值有误"),
+        ("scope.bad_condition", "筛选条件有误"),
+        ("scope.no_columns", "未授予任何信息项"),
+        ("scope.mixed_snapshots", "同一资源的授权读取了不同快照"),
+        ("scope.no_files", "快照没有数据文件"),
+        ("scope.filter_field_missing", "快照中没有筛选所用的信息项"),
+    ),
+    **_codes(
+        C.QUERY,
+        ("sandbox.no_workspace", "工作区尚未建立"),
+        ("sandbox.timeout", "查询超时"),
+        ("sandbox.memory", "查询超出内存限制"),
+        ("sandbox.crashed", "查询进程异常终止"),
+        ("sandbox.forbidden", "无权访问文件或外部资源"),
+        ("sandbox.locked", "不能修改查询环境的设置"),
+        ("sandbox.read_only", "工作区只读"),
+        ("sandbox.no_table", "表不存在"),
+        ("sandbox.syntax", "SQL语法错误"),
+        ("sandbox.invalid", "查询有误"),
+        ("sandbox.failed", "查询失败"),
     ),
 }
 # Families whose last part varies: `check.<rule>` (from the catalog's rules and semantic types), `type.<field type>`

@@ -1,7 +1,7 @@
 """Per-agency workspaces: a DuckDB file holding only what the agency's analysts may reach (Measures §14).
 
 `workspaces/<agency>/workspace.duckdb` has a table `"<agency>"."<resource>"` per resource in its scope (the hub's
-names, so the same SQL runs against hub.duckdb and a workspace), built with CREATE TABLE AS from the snapshot's Parquet
+names, so the same SQL runs against hub.duckdb and a workspace), filled by INSERT … SELECT from the snapshot's Parquet
 files — only the scoped fields and rows are ever written — and `_scope` (what each table holds and why). No views and
 no macros: nothing in the file names a path, so a query can reach no data the file does not hold.
 
@@ -127,9 +127,8 @@ def _write(
             select = table_select(con, group)
             con.execute(f"CREATE TABLE {name} ({column_definitions(con, select, group[0].source.files)})")
             con.execute(f"INSERT INTO {name} {select}")
-            rows[f"{agency}.{resource}"] = count = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][
-                0
-            ]
+            (count,) = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0]
+            rows[f"{agency}.{resource}"] = count
             con.executemany(
                 f"INSERT INTO {_DB}.main.{SCOPE_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -189,9 +188,8 @@ def table_select(con: duckdb.DuckDBPyConnection, group: list[ScopedTable]) -> st
             )
     unfiltered = any(t.row_filter.everything for t in group)
     select = []
-    for (
-        column
-    ) in present:  # snapshot order = catalog order; a field added since the snapshot is not there yet
+    # snapshot order = catalog order; a field the catalog added since the snapshot was taken is not there yet
+    for column in present:
         carriers = [t for t in group if column in t.columns]
         if not carriers:
             continue
