@@ -217,6 +217,7 @@ CODES: dict[str, CodeInfo] = {
     **_codes(
         C.QUERY,
         ("sandbox.no_workspace", "工作区尚未建立"),
+        ("sandbox.unavailable", "查询服务无法启动"),
         ("sandbox.timeout", "查询超时"),
         ("sandbox.memory", "查询超出内存限制"),
         ("sandbox.crashed", "查询进程异常终止"),

@@ -195,7 +195,10 @@ def run_query(
         "sql": sql,
         "limits": {**asdict(limits), "address_space_bytes": limits.address_space_bytes},
     }
-    pid, outbox, inbox = _spawn()
+    try:
+        pid, outbox, inbox = _spawn()
+    except OSError as exc:  # the zygote cannot start (e.g. govhub not installed in this interpreter)
+        return failed(QueryError("sandbox.unavailable", "查询服务无法启动，请联系平台管理员", str(exc)))
     try:
         with outbox:
             outbox.send_bytes(json.dumps(request).encode())

@@ -128,3 +128,14 @@ def test_queries_from_several_threads_run_side_by_side(market):
     for t in threads:
         t.join()
     assert answers == {i: [{"i": i, "n": 40}] for i in range(6)}
+
+
+def test_a_zygote_that_cannot_start_is_a_typed_error_not_a_traceback(market, monkeypatch):
+    settings, path = market
+    sandbox._zygote(restart=True)
+    monkeypatch.setattr(sandbox.sys, "executable", "/nonexistent/python")  # every start fails
+    monkeypatch.setattr(sandbox, "_ZYGOTE", None)
+    result = run_query(settings, path, "SELECT 1")
+    assert result.error.code == "sandbox.unavailable" and "无法启动" in result.error.message_zh
+    monkeypatch.undo()
+    assert run_query(settings, path, "SELECT 1 AS one").table.to_pylist() == [{"one": 1}]
