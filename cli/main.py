@@ -21,6 +21,8 @@ COMMAND_MODULES = [
     "govhub.cli.backup_cmd",  # backup, restore
     "govhub.cli.scorecard_cmd",  # scorecard
     "govhub.cli.people_cmd",  # people add / list / deactivate
+    "govhub.cli.request_cmd",  # request create / list / show / review / forward / answer / … / tick
+    "govhub.cli.grant_cmd",  # grant list / show / revoke
     "govhub.cli.db_cmd",  # db upgrade / current (the workflow store's schema)
     "govhub.cli.portal_cmd",  # portal (the web portal, served by uvicorn)
 ]

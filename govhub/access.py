@@ -34,12 +34,15 @@ UNATTRIBUTED = "inbox"
 class Rule:
     action_zh: str
     roles: frozenset[Role]  # roles that may do it for their own agency
-    any_agency: frozenset[Role] = frozenset()  # roles that may do it for any agency (the office always may)
+    any_agency: frozenset[Role] = frozenset()  # roles that may do it for any agency
     system: bool = False  # system actors may do it
+    office: bool = True  # the office may do it for any agency (not: answer a request in the provider's stead)
 
 
-def _rule(action_zh: str, *roles: Role, any_agency: tuple[Role, ...] = (), system: bool = False) -> Rule:
-    return Rule(action_zh, frozenset(roles), frozenset(any_agency), system)
+def _rule(
+    action_zh: str, *roles: Role, any_agency: tuple[Role, ...] = (), system: bool = False, office: bool = True
+) -> Rule:
+    return Rule(action_zh, frozenset(roles), frozenset(any_agency), system, office)
 
 
 class Action(StrEnum):
@@ -51,6 +54,12 @@ class Action(StrEnum):
     MANAGE_PEOPLE = "manage_people"  # register, change or deactivate people (§16)
     OVERSEE = "oversee"  # watch every agency's feeds, freshness and scorecards (§18)
     AUDIT = "audit"  # read the audit trail and verify its chain (§16)
+    REQUEST_SHARING = "request_sharing"  # file, dispute or withdraw a sharing request for one's agency (§13)
+    COORDINATE_SHARING = "coordinate_sharing"  # review, forward, execute, decide, refer (the office, §13)
+    ANSWER_SHARING = "answer_sharing"  # answer a request for one's agency's resource (the provider, §13)
+    REVOKE_GRANT = "revoke_grant"  # revoke a grant of one's agency's resource (§12)
+    VIEW_SHARING = "view_sharing"  # see the requests and grants one's agency is party to
+    RUN_SHARING_CLOCK = "run_sharing_clock"  # escalate, remind and expire on the sharing clock (§13)
 
     @property
     def rule(self) -> Rule:
@@ -66,6 +75,12 @@ RULES: dict[Action, Rule] = {
     Action.MANAGE_PEOPLE: _rule("管理人员和角色"),  # the office only
     Action.OVERSEE: _rule("查看全区报送与考核情况", any_agency=(Role.ENGINEER,)),
     Action.AUDIT: _rule("查看审计日志"),  # the office only
+    Action.REQUEST_SHARING: _rule("提出共享申请", Role.STEWARD, Role.REVIEWER, Role.ANALYST),
+    Action.COORDINATE_SHARING: _rule("审核和协调共享申请"),  # the office only
+    Action.ANSWER_SHARING: _rule("答复共享申请", Role.STEWARD, Role.REVIEWER, office=False),
+    Action.REVOKE_GRANT: _rule("撤销共享授权", Role.STEWARD, Role.REVIEWER),
+    Action.VIEW_SHARING: _rule("查看共享申请和授权", *Role),
+    Action.RUN_SHARING_CLOCK: _rule("运行共享时限检查", any_agency=(Role.ENGINEER,), system=True),
 }
 
 
@@ -124,10 +139,12 @@ def decide(people: list[Person], ref: str, action: Action, agency: str | None) -
             "people.inactive", f"{person.name}（{person.id}）的账号已停用，不能{what}", value=person.id
         )
     held = set(person.roles)
-    if Role.OFFICE in held or rule.any_agency & held:
+    if (rule.office and Role.OFFICE in held) or rule.any_agency & held:
         return Actor(person.name, person)
     if not rule.roles & held:
-        need = "或".join(r.label for r in [*sorted(rule.roles | rule.any_agency), Role.OFFICE])
+        need = "或".join(
+            r.label for r in [*sorted(rule.roles | rule.any_agency), *([Role.OFFICE] if rule.office else [])]
+        )
         return Problem("people.no_role", f"{person.name}的角色为{'、'.join(r.label for r in person.roles)}，"
                        f"{what}需要{need}角色", value=person.id, expected=need)  # fmt: skip
     if agency is not None and person.agency != agency:

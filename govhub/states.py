@@ -1,7 +1,8 @@
 """The states things are in, with their Chinese labels — the one place every layer takes them from.
 
-A load's outcome (`LoadStatus`), a period's entry in the submission ledger (`LedgerState`) and a feed's freshness
-(`FreshnessState`). The CLI, Dagster metadata, reports and the portal show `.label`; nobody spells a label again.
+A load's outcome (`LoadStatus`), a period's entry in the submission ledger (`LedgerState`), a feed's freshness
+(`FreshnessState`), a sharing request's state, the step it waits on and the decisions on it (`RequestState`, `Step`,
+`Decision`; the rules that move them are `governance.sharing`). The CLI, Dagster metadata, reports and the portal show `.label`; nobody spells a label again.
 """
 
 from __future__ import annotations
@@ -98,3 +99,81 @@ _FRESHNESS_LABELS = {
     FreshnessState.STALE: "陈旧",
     FreshnessState.IRREGULAR: "不定期",
 }
+
+
+class RequestState(StrEnum):
+    SUBMITTED = "submitted"  # waiting for the office's review (unconditional) or forwarding (conditional)
+    FORWARDED = "forwarded"  # waiting for the provider's answer (10 working days)
+    ESCALATED = "escalated"  # the provider missed the deadline: the office decides
+    ANSWERED = "answered"  # the provider answered: the office executes the answer
+    DISPUTED = "disputed"  # the requester disputes the outcome: the office coordinates
+    REFERRED = "referred"  # referred to the leading group
+    APPROVED = "approved"  # granted (a grant exists)
+    REFUSED = "refused"
+    RETURNED = "returned"  # returned by the office with a reason (the requester may file again)
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        return _STATE_LABELS[self]
+
+    @property
+    def open(self) -> bool:
+        """Someone still has to act (the request can be withdrawn)."""
+        return self in _OPEN
+
+
+_STATE_LABELS = {
+    RequestState.SUBMITTED: "待审核",
+    RequestState.FORWARDED: "待提供方答复",
+    RequestState.ESCALATED: "逾期未答复，已提交区科委",
+    RequestState.ANSWERED: "提供方已答复，待区科委执行",
+    RequestState.DISPUTED: "异议协调中",
+    RequestState.REFERRED: "已报领导小组",
+    RequestState.APPROVED: "已同意（已授权）",
+    RequestState.REFUSED: "未同意",
+    RequestState.RETURNED: "已退回",
+    RequestState.WITHDRAWN: "已撤回",
+}
+_OPEN = {
+    RequestState.SUBMITTED,
+    RequestState.FORWARDED,
+    RequestState.ESCALATED,
+    RequestState.ANSWERED,
+    RequestState.DISPUTED,
+    RequestState.REFERRED,
+}
+
+
+class Step(StrEnum):
+    """What the pending deadline is for (who has to act)."""
+
+    REVIEW = "review"  # the office reviews or forwards a new request
+    ANSWER = "answer"  # the provider answers (§13: 10 working days)
+    EXECUTE = "execute"  # the office executes the provider's answer
+    DECIDE = "decide"  # the office decides an escalated or disputed request (or records the leading group's)
+
+    @property
+    def label(self) -> str:
+        return {
+            "review": "区科委审核",
+            "answer": "提供方答复",
+            "execute": "区科委执行",
+            "decide": "区科委决定",
+        }[self.value]
+
+
+class Decision(StrEnum):
+    """An answer or a decision on a request."""
+
+    APPROVE = "approve"  # as requested
+    NARROW = "narrow"  # approved with conditions, or with fewer fields or rows than requested
+    REFUSE = "refuse"  # with a reason and its legal basis
+
+    @property
+    def label(self) -> str:
+        return {"approve": "同意", "narrow": "有条件同意", "refuse": "不同意"}[self.value]
+
+    @property
+    def grants(self) -> bool:
+        return self is not Decision.REFUSE

@@ -17,6 +17,7 @@ from govhub.pipelines.freshness import build_fresh_checks, build_freshness_senso
 from govhub.pipelines.quality import data_docs_job, data_docs_schedule
 from govhub.pipelines.schedules import build_schedules
 from govhub.pipelines.sensors import build_inbox_sensor
+from govhub.pipelines.sharing import build_sharing_clock_sensor
 
 
 def build_asset(catalog: Catalog, resource: Resource) -> dg.AssetsDefinition:
@@ -49,6 +50,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             build_inbox_sensor(catalog),
             build_freshness_sensor(catalog),
             build_hub_events_sensor(catalog),
+            build_sharing_clock_sensor(catalog),
         ],
         resources={"hub": hub_resource(settings)},
     )

@@ -4,7 +4,9 @@ Loads made by the CLI, the portal or the demo, and zero updates declared anywher
 hub's event log; this sensor reads the log from its cursor and reports each one on its asset without a run — a
 publish or automatic zero update as a materialization, a refused or failed delivery as an observation — with the
 load's three checks exactly as the load's audit decided them. Loads made by Dagster runs are reported by the run
-itself and skipped here. (No `from __future__ import annotations`: Dagster reads the resource annotation.)
+itself and skipped here. Every tick that saw loads also asks for one `data_docs` run over just those resources, so
+Data Docs follow the loads (GE costs seconds to import: never inside a load). (No `from __future__ import
+annotations`: Dagster reads the resource annotation.)
 """
 
 import json
@@ -14,6 +16,7 @@ import dagster as dg
 
 from govhub.catalog.model import Catalog
 from govhub.pipelines.assets import VIA_PREFIX, HubResource, check_evaluations, outcome_metadata
+from govhub.pipelines.quality import data_docs_job
 
 LOAD_EVENTS = "load.*"
 ZERO_UPDATE_EVENT = "zero_update.declared"
@@ -53,6 +56,14 @@ def zero_update_event(event: Any, known: set[str]) -> list[Any]:
     ]  # fmt: skip
 
 
+def docs_request(resources: list[str], event_id: int) -> dg.RunRequest:
+    """One Data Docs run over the resources just loaded (keyed by the last event seen: asked for once)."""
+    config = {"ops": {"build_data_docs_op": {"config": {"resources": resources}}}}
+    return dg.RunRequest(
+        run_key=f"data-docs-after-{event_id}", run_config=config, tags={"govhub/trigger": "loads"}
+    )
+
+
 def build_hub_events_sensor(catalog: Catalog) -> dg.SensorDefinition:
     known = {f"{r.agency}/{r.id}" for r in catalog.resources}
 
@@ -60,6 +71,7 @@ def build_hub_events_sensor(catalog: Catalog) -> dg.SensorDefinition:
         name="hub_events_sensor",
         minimum_interval_seconds=15,
         default_status=dg.DefaultSensorStatus.RUNNING,
+        job=data_docs_job,
         description="把 Dagster 之外（命令行、门户、演示）完成的加载和零更新申报显示在对应资产上",
     )
     def hub_events_sensor(context: dg.SensorEvaluationContext, hub: HubResource):
@@ -77,6 +89,10 @@ def build_hub_events_sensor(catalog: Catalog) -> dg.SensorDefinition:
             else:
                 asset_events += load_events(event, known, settings)
         last = max([cursor["event_id"], *(e.id for e in events)])
-        return dg.SensorResult(asset_events=asset_events, cursor=json.dumps({"event_id": last}))
+        loaded = sorted({e.subject for e in events if e.kind.startswith("load.") and e.subject in known})
+        requests = [docs_request(loaded, last)] if loaded else []
+        return dg.SensorResult(
+            asset_events=asset_events, run_requests=requests, cursor=json.dumps({"event_id": last})
+        )
 
     return hub_events_sensor

@@ -23,7 +23,8 @@ SOURCE = [
 # code="x.y", Problem("x.y", …), GovhubError(Problem(code=f"x.{…}") — literal codes and f-string families
 LITERAL = re.compile(r"""(?:code=|(?<![A-Za-z])Problem\(\s*|_problem\(\s*)f?["']([a-z_]+\.[a-z_{}.]+)["']""")
 # modules whose `_refuse("name", …)` helper prefixes its own family
-PREFIXED = {"govhub/people.py": "people.", "governance/zero_update.py": "zero_update."}
+PREFIXED = {"govhub/people.py": "people.", "governance/zero_update.py": "zero_update.",
+            "governance/sharing.py": "sharing.", "governance/requests.py": "sharing."}  # fmt: skip
 REFUSE = re.compile(r"""_refuse\(\s*["']([a-z_]+)["']""")
 
 

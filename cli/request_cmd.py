@@ -1,0 +1,275 @@
+"""`govhub request create|list|show|review|forward|answer|execute|dispute|refer|decide|withdraw|tick` (§12–§13).
+
+Every verb calls one function of `govhub.services.requests`, which authorizes `--by` itself; `--json` prints the
+request as stored. Row scopes are given as `--rows "FIELD in A,B,C"` or `--rows "FIELD between LOW HIGH"`
+(repeatable, combined with AND) — structured conditions, never SQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import re
+from typing import Any
+
+_ROW = re.compile(r"^\s*([a-z][a-z0-9_]*)\s+(in|between)\s+(.+?)\s*$")
+
+
+def row_condition(text: str) -> dict[str, Any]:
+    """An argparse type: "town in 310117101,310117102" or "reg_date between 2026-01-01 2026-06-30"."""
+    m = _ROW.match(text)
+    if m is None:
+        raise argparse.ArgumentTypeError(f"“{text}” 应为 “信息项 in 值1,值2” 或 “信息项 between 下限 上限”")
+    name, op, rest = m.groups()
+    if op == "in":
+        return {"field": name, "in": [v.strip() for v in rest.split(",") if v.strip()]}
+    bounds = rest.split()
+    if len(bounds) != 2:
+        raise argparse.ArgumentTypeError(f"“{text}”：between 需要两个值（下限 上限）")
+    return {"field": name, "between": bounds}
+
+
+def _csv(text: str) -> list[str]:
+    return [v.strip() for v in text.split(",") if v.strip()]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from govhub.cli.common import iso_date
+    from govhub.cli.ingest_cmd import add_actor
+    from govhub.states import Decision, RequestState
+
+    p = sub.add_parser(
+        "request", help="sharing requests (§13): file, review, answer, dispute, decide, withdraw"
+    )
+    verbs = p.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    def verb(name: str, help_text: str, handler: Any, *, request_id: bool = True) -> argparse.ArgumentParser:
+        v = verbs.add_parser(name, help=help_text)
+        if request_id:
+            v.add_argument("id", help="request id, e.g. SQ-20261127-0001")
+        add_actor(v, "who acts (recorded; checked against their role and agency)")
+        v.add_argument(
+            "--as-of", type=iso_date, metavar="YYYY-MM-DD", help="act as on this date (default today)"
+        )
+        v.add_argument("--json", action="store_true")
+        v.set_defaults(handler=handler)
+        return v
+
+    def scope(v: argparse.ArgumentParser, what: str) -> None:
+        v.add_argument("--fields", type=_csv, help=f"comma-separated field names {what}")
+        v.add_argument("--rows", type=row_condition, action="append", default=None,
+                       help='a row condition, repeatable: "FIELD in A,B" / "FIELD between LOW HIGH"')  # fmt: skip
+
+    c = verb("create", "file a request for a resource (fields, rows, purpose, basis, period of use)", create,
+             request_id=False)  # fmt: skip
+    c.add_argument("resource", help="resource code, agency/resource or id")
+    scope(c, "(default: every field that may be shared)")
+    c.add_argument("--purpose", required=True, help="用途: what the data is for (§12: own duties only)")
+    c.add_argument("--basis", required=True, help="business or legal basis")
+    c.add_argument("--from", dest="use_from", type=iso_date, help="period of use from (default today)")
+    c.add_argument("--until", dest="use_until", type=iso_date, required=True, help="period of use until")
+    c.add_argument("--consumer", help="requesting agency (default: your own)")
+
+    ls = verb(
+        "list", "requests you may see (your agency's, or all for the office)", list_cmd, request_id=False
+    )
+    ls.add_argument("--agency")
+    ls.add_argument("--state", action="append", choices=[s.value for s in RequestState])
+    verb("show", "one request and its history", show)
+
+    r = verb("review", "office: approve an unconditional request, or return a request with a reason", review)
+    r.add_argument("--approve", action="store_true")
+    r.add_argument("--return", dest="returned", action="store_true")
+    r.add_argument("--reason")
+    verb("forward", "office: forward a conditional request to the provider (the 10-working-day clock starts)",
+         forward)  # fmt: skip
+
+    decisions = [d.value for d in Decision]
+    a = verb(
+        "answer", "provider: approve, narrow (conditions / fewer fields or rows) or refuse with basis", answer
+    )
+    a.add_argument("decision", choices=decisions)
+    scope(a, "granted (default: as requested)")
+    a.add_argument("--conditions", help="conditions of use")
+    a.add_argument("--reason")
+    a.add_argument("--legal-basis")
+    verb("execute", "office: execute the provider's answer (grant or refusal)", execute)
+    d = verb("dispute", "requester: dispute a refusal or a narrowed grant", dispute)
+    d.add_argument("--reason", required=True)
+    f = verb("refer", "office: refer a dispute to the leading group (领导小组)", refer)
+    f.add_argument("--note", required=True)
+    x = verb("decide", "office: decide an escalated or disputed request (or record the leading group's decision)",
+             decide)  # fmt: skip
+    x.add_argument("decision", choices=decisions)
+    scope(x, "granted (default: as requested)")
+    x.add_argument("--conditions")
+    x.add_argument("--reason")
+    x.add_argument("--legal-basis")
+    x.add_argument("--leading-group", action="store_true", help="the decision is the leading group's")
+    w = verb("withdraw", "requester: withdraw an open request (its clock stops)", withdraw)
+    w.add_argument("--reason", default="")
+    verb(
+        "tick",
+        "run the sharing clock now: escalate overdue answers, remind, expire grants",
+        tick,
+        request_id=False,
+    )
+
+
+def _who(args: argparse.Namespace) -> str:
+    from govhub.cli.ingest_cmd import default_actor
+
+    return args.by or default_actor()
+
+
+def _print(args: argparse.Namespace, request: Any, history: list[dict[str, Any]] | None = None) -> int:
+    from govhub.cli.output import print_json
+
+    if args.json:
+        print_json({**request.to_dict(), **({"history": history} if history is not None else {})})
+        return 0
+    print(f"{request.id}  {request.key}  {request.consumer} → {request.provider}  「{request.state.label}」")
+    print(f"  信息项：{'、'.join(request.fields)}")
+    if request.row_scope:
+        print(f"  记录范围：{request.row_scope}")
+    print(
+        f"  用途：{request.purpose}；依据：{request.basis}；使用期限：{request.use_from} ～ {request.use_until}"
+    )
+    if request.deadline:
+        print(f"  待办：{request.deadline_step.label}，期限 {request.deadline}（工作日计）")
+    if request.answer:
+        a = request.answer
+        print(f"  答复/决定：{a.decision.label}（{a.by}）" + (f"，理由：{a.reason}" if a.reason else "")
+              + (f"，依据：{a.legal_basis}" if a.legal_basis else "") + (f"，条件：{a.conditions}" if a.conditions else ""))  # fmt: skip
+    if request.answered_late:
+        print("  提供方逾期答复（计入考核）")
+    if request.grant_id:
+        print(f"  共享授权：{request.grant_id}")
+    for h in history or []:
+        print(f"  {h['at']}  {h['action']:<9} {h['from_state'] or '—'} → {h['to_state']}  {h['actor']}")
+    return 0
+
+
+def create(args: argparse.Namespace) -> int:
+    from govhub.cli.common import find_resource, settings_and_catalog
+    from govhub.services.requests import file_request
+
+    settings, catalog = settings_and_catalog(args)
+    request = file_request(settings, catalog, find_resource(catalog, args.resource, code=1), actor=_who(args),
+                           fields=args.fields or [], row_scope=args.rows or [], purpose=args.purpose, basis=args.basis,
+                           use_from=args.use_from or args.as_of or _today(), use_until=args.use_until,
+                           consumer=args.consumer, today=args.as_of)  # fmt: skip
+    return _print(args, request)
+
+
+def _today() -> dt.date:
+    from govhub.governance.alerts import today_in_beijing
+
+    return today_in_beijing()
+
+
+def list_cmd(args: argparse.Namespace) -> int:
+    from govhub.cli.output import print_json, print_table
+    from govhub.services.requests import visible_requests
+    from govhub.states import RequestState
+
+    states = [RequestState(s) for s in args.state] if args.state else None
+    found = visible_requests(args.settings, actor=_who(args), agency=args.agency, states=states)
+    if args.json:
+        print_json([r.to_dict() for r in found])
+        return 0
+    rows = [(r.id, r.key, r.consumer, r.state.label, r.deadline or "—", r.grant_id or "") for r in found]
+    print_table(["申请编号", "资源", "申请单位", "状态", "期限", "授权"], rows)
+    return 0
+
+
+def show(args: argparse.Namespace) -> int:
+    from govhub.services.requests import show_request
+
+    request, history = show_request(args.settings, args.id, actor=_who(args))
+    return _print(args, request, history)
+
+
+def review(args: argparse.Namespace) -> int:
+    from govhub.cli.common import CliError, settings_and_catalog
+    from govhub.services.requests import review as review_request
+
+    if args.approve == args.returned:
+        raise CliError("请选择 --approve（同意）或 --return --reason 理由（退回）之一", code=2)
+    settings, catalog = settings_and_catalog(args)
+    return _print(args, review_request(settings, catalog, args.id, actor=_who(args), approve=args.approve,
+                                       reason=args.reason, today=args.as_of))  # fmt: skip
+
+
+def forward(args: argparse.Namespace) -> int:
+    from govhub.services.requests import forward as forward_request
+
+    return _print(args, forward_request(args.settings, args.id, actor=_who(args), today=args.as_of))
+
+
+def answer(args: argparse.Namespace) -> int:
+    from govhub.cli.common import settings_and_catalog
+    from govhub.services.requests import answer as answer_request
+    from govhub.states import Decision
+
+    settings, catalog = settings_and_catalog(args)
+    return _print(args, answer_request(settings, catalog, args.id, actor=_who(args), decision=Decision(args.decision),
+                                       fields=args.fields, row_scope=args.rows, conditions=args.conditions,
+                                       reason=args.reason, legal_basis=args.legal_basis, today=args.as_of))  # fmt: skip
+
+
+def execute(args: argparse.Namespace) -> int:
+    from govhub.cli.common import settings_and_catalog
+    from govhub.services.requests import execute as execute_request
+
+    settings, catalog = settings_and_catalog(args)
+    return _print(args, execute_request(settings, catalog, args.id, actor=_who(args), today=args.as_of))
+
+
+def dispute(args: argparse.Namespace) -> int:
+    from govhub.services.requests import dispute as dispute_request
+
+    return _print(args, dispute_request(args.settings, args.id, actor=_who(args), reason=args.reason,
+                                        today=args.as_of))  # fmt: skip
+
+
+def refer(args: argparse.Namespace) -> int:
+    from govhub.services.requests import refer as refer_request
+
+    return _print(
+        args, refer_request(args.settings, args.id, actor=_who(args), note=args.note, today=args.as_of)
+    )
+
+
+def decide(args: argparse.Namespace) -> int:
+    from govhub.cli.common import settings_and_catalog
+    from govhub.services.requests import decide as decide_request
+    from govhub.states import Decision
+
+    settings, catalog = settings_and_catalog(args)
+    return _print(args, decide_request(settings, catalog, args.id, actor=_who(args), decision=Decision(args.decision),
+                                       fields=args.fields, row_scope=args.rows, conditions=args.conditions,
+                                       reason=args.reason, legal_basis=args.legal_basis,
+                                       leading_group=args.leading_group, today=args.as_of))  # fmt: skip
+
+
+def withdraw(args: argparse.Namespace) -> int:
+    from govhub.services.requests import withdraw as withdraw_request
+
+    return _print(args, withdraw_request(args.settings, args.id, actor=_who(args), reason=args.reason,
+                                         today=args.as_of))  # fmt: skip
+
+
+def tick(args: argparse.Namespace) -> int:
+    from govhub.cli.common import settings_and_catalog
+    from govhub.cli.output import print_json
+    from govhub.services.sharing_clock import tick as run_clock
+
+    settings, catalog = settings_and_catalog(args)
+    report = run_clock(settings, catalog, actor=_who(args), today=args.as_of)
+    if args.json:
+        print_json(report.to_dict())
+    else:
+        print(f"升级 {len(report.escalated)} 件，提醒 {len(report.reminded)} 件，超期提示 {len(report.overdue)} 件，"
+              f"授权到期 {len(report.expired)} 项")  # fmt: skip
+    return 0

@@ -1,0 +1,117 @@
+"""The rules of sharing (§8, §12–§13): what may be requested, how a request moves, and its clocks.
+
+A request for an unconditionally shared resource goes to the office for review; one for a conditionally shared
+resource (or for conditionally shared fields of any resource) is forwarded by the office to the provider, who answers
+within 10 working days (§13), and the office then executes the answer. A not-shared resource or field cannot be
+requested at all (§8). The requester may dispute an answer once; the office decides or refers it to the leading
+group (领导小组), whose decision the office records. Withdrawing stops the clock.
+
+Deadlines count PRC working days (holidays and 调休 make-up days, `governance.workdays`) and can be set per step in
+the catalog folder's `sharing.yaml` (`deadlines: {review: 5, answer: 10, execute: 3, decide: 10}`,
+`remind_before: 2`); §13's 10 days for the provider's answer is the default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from govhub.catalog.model import Catalog, Resource, ShareType
+from govhub.problems import GovhubError, Problem
+from govhub.states import RequestState, Step
+
+# The step a state waits on (None: nothing pending).
+STEP_OF: dict[RequestState, Step] = {
+    RequestState.SUBMITTED: Step.REVIEW,
+    RequestState.FORWARDED: Step.ANSWER,
+    RequestState.ESCALATED: Step.DECIDE,
+    RequestState.ANSWERED: Step.EXECUTE,
+    RequestState.DISPUTED: Step.DECIDE,
+    RequestState.REFERRED: Step.DECIDE,
+}
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """Working days per step (§13: the provider answers within 10), and how many before a deadline to remind."""
+
+    review: int = 5
+    answer: int = 10
+    execute: int = 3
+    decide: int = 10
+    remind_before: int = 2
+
+    def days(self, step: Step) -> int:
+        return int(getattr(self, step.value))
+
+
+def load_deadlines(catalog_dir: Path | None) -> Deadlines:
+    """`sharing.yaml` beside the catalog (optional): `deadlines: {answer: 10, …}`, `remind_before: 2`."""
+    path = catalog_dir / "sharing.yaml" if catalog_dir else None
+    if path is None or not path.is_file():
+        return Deadlines()
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    values: dict[str, Any] = dict(data.get("deadlines") or {})
+    if "remind_before" in data:
+        values["remind_before"] = data["remind_before"]
+    unknown = set(values) - set(Deadlines.__dataclass_fields__)
+    bad = [k for k, v in values.items() if not isinstance(v, int) or isinstance(v, bool) or v < 0]
+    if unknown or bad:
+        raise GovhubError(
+            Problem("sharing.bad_deadlines", f"{path.name} 中的期限设置有误：{', '.join(sorted(unknown | set(bad)))}",
+                    expected="deadlines: {review, answer, execute, decide} 为非负整数（工作日），remind_before 同上")
+        )  # fmt: skip
+    return Deadlines(**values)
+
+
+def _refuse(code: str, message_zh: str, **kw: Any) -> GovhubError:
+    return GovhubError(Problem(code=f"sharing.{code}", message_zh=message_zh, **kw))
+
+
+def field_share(resource: Resource, name: str) -> ShareType:
+    """A field's effective share type: its own `share`, else its resource's."""
+    return resource.field(name).share or resource.share.type
+
+
+def requestable_fields(resource: Resource) -> list[str]:
+    """Fields another agency may ask for: every field not marked not-shared (§8)."""
+    return [f.name for f in resource.fields if field_share(resource, f.name) is not ShareType.NOT_SHARED]
+
+
+def needs_provider(resource: Resource, fields: list[str]) -> bool:
+    """Whether the provider must answer (§13): the resource, or any field asked for, is conditionally shared."""
+    if resource.share.type is ShareType.CONDITIONAL:
+        return True
+    return any(field_share(resource, f) is ShareType.CONDITIONAL for f in fields)
+
+
+def check_requestable(catalog: Catalog, consumer: str, resource: Resource, fields: list[str]) -> list[str]:
+    """The fields of a new request once the catalog allows it (raises with the catalog's own words otherwise)."""
+    name = f"「{resource.name}」（{resource.code}）"
+    if consumer not in catalog.agencies:
+        raise _refuse("unknown_agency", f"目录中没有机构“{consumer}”", value=consumer)
+    if resource.agency == consumer:
+        raise _refuse("own_resource", f"{name}是本单位的资源，无需申请共享")
+    if not resource.status.in_force:
+        raise _refuse("not_in_force", f"{name}尚未发布（目录状态：{resource.status.value}），暂不能申请")
+    if resource.share.type is ShareType.NOT_SHARED:
+        basis = resource.share.legal_basis or "目录未注明"
+        raise _refuse("not_shared", f"{name}列为不共享类资源，不能申请共享（依据：{basis}）",
+                      expected="普遍共享或按需共享的资源")  # fmt: skip
+    wanted = list(dict.fromkeys(fields)) or requestable_fields(resource)
+    unknown = [f for f in wanted if f not in resource.field_names]
+    if unknown:
+        raise _refuse("unknown_field", f"{name}没有信息项：{'、'.join(unknown)}",
+                      expected="、".join(resource.field_names))  # fmt: skip
+    closed = [f for f in wanted if field_share(resource, f) is ShareType.NOT_SHARED]
+    if closed:
+        labels = "、".join(f"「{resource.field(f).label}」" for f in closed)
+        basis = "；".join(
+            resource.field(f).description or resource.share.legal_basis or "目录未注明" for f in closed
+        )
+        raise _refuse("field_not_shared", f"{name}的信息项{labels}列为不共享，不能申请（依据：{basis}）",
+                      field=closed[0], expected="、".join(requestable_fields(resource)))  # fmt: skip
+    return wanted

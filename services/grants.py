@@ -1,0 +1,32 @@
+"""Grants (§12): who may see them, and revoking one — the provider's steward or reviewer, or the office."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from govhub.access import Action, authorize
+from govhub.config import Settings
+from govhub.governance.grants import Grant, get_grant, list_grants, revoke_grant
+from govhub.roles import Role
+from govhub.services.requests import authorize_party
+
+
+def visible_grants(settings: Settings, *, actor: str, agency: str | None = None,
+                   live_on: dt.date | None = None) -> list[Grant]:  # fmt: skip
+    """The grants `actor` may see: where their agency is consumer or provider (all of them for the office)."""
+    who = authorize(settings, actor, Action.VIEW_SHARING, agency)
+    mine = who.person.agency if who.person and not who.has(Role.OFFICE) else None
+    return list_grants(settings, agency=mine or agency, live_on=live_on)
+
+
+def show_grant(settings: Settings, grant_id: str, *, actor: str) -> Grant:
+    grant = get_grant(settings, grant_id)
+    authorize_party(settings, actor, grant.consumer, grant.provider)
+    return grant
+
+
+def revoke(settings: Settings, grant_id: str, *, actor: str, reason: str) -> Grant:
+    """Revoke a grant of the actor's agency's resource (or any, for the office); every path stops reading it at
+    once — the consumer's workspace is rebuilt without it by the next build (the Dagster asset sees the event)."""
+    who = authorize(settings, actor, Action.REVOKE_GRANT, get_grant(settings, grant_id).provider)
+    return revoke_grant(settings, grant_id, by=who.name, reason=reason)

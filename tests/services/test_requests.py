@@ -1,0 +1,308 @@
+"""Sharing requests walk every path of the §13 state machine, on the PRC working-day clock, each move authorized,
+timestamped, attributed and in the event log; grants come and go with the outcomes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from govhub.catalog.load import require_catalog
+from govhub.config import get_settings
+from govhub.events import list_events, verify_chain
+from govhub.governance.grants import list_grants
+from govhub.problems import AccessDenied, GovhubError
+from govhub.roles import Role
+from govhub.services import grants as grant_service
+from govhub.services import requests as svc
+from govhub.services.people import register_person
+from govhub.services.sharing_clock import tick
+from govhub.states import Decision, RequestState, Step
+
+REPO_CATALOG = Path(__file__).resolve().parents[2] / "catalog"
+S = RequestState
+FORWARDED_ON = dt.date(2026, 9, 23)  # a Wednesday before Mid-Autumn (25 Sep) and National Day (1–7 Oct)
+# Counting 10 working days from 23 Sep 2026: 24, 28, 29, 30 Sep; 8, 9 Oct; Sat 10 Oct (调休 make-up day); 12, 13, 14 Oct.
+ANSWER_DUE = dt.date(2026, 10, 14)
+PEOPLE = [  # id, name, agency, role
+    ("zhaoqiang", "赵强", "kw", Role.OFFICE),
+    ("lujianhua", "陆建华", "gaj", Role.STEWARD),  # provider of 实有人口 (conditional)
+    ("gaj_shenhe", "孙志强", "gaj", Role.REVIEWER),
+    ("wangjingyi", "王静怡", "mzj", Role.STEWARD),  # requester
+    ("mzj_fenxi", "卫欣怡", "mzj", Role.ANALYST),
+    ("zhanghaifeng", "张海峰", "rsj", Role.STEWARD),
+]
+
+
+@pytest.fixture
+def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("GOVHUB_STATE_URL", raising=False)
+    settings = get_settings(tmp_path / "home", REPO_CATALOG, env={})
+    catalog = require_catalog(REPO_CATALOG)
+    known = set(catalog.agencies)
+    for (
+        pid,
+        name,
+        agency,
+        role,
+    ) in PEOPLE:  # the office first (the registry is open while empty), then by the office
+        by = "installer" if role is Role.OFFICE else "zhaoqiang"
+        register_person(settings, pid, name=name, agency=agency, roles=[role], actor=by, known_agencies=known)
+    return settings, catalog
+
+
+def file(hub, ref: str, *, by: str = "wangjingyi", on: dt.date = FORWARDED_ON, **kw):
+    settings, catalog = hub
+    kw.setdefault("fields", [])
+    kw.setdefault("purpose", "核查低保申请家庭成员户籍情况")
+    kw.setdefault("basis", "《社会救助暂行办法》第十一条")
+    return svc.file_request(settings, catalog, catalog.resource(ref), actor=by, use_from=on,
+                            use_until=on + dt.timedelta(days=365), today=on, **kw)  # fmt: skip
+
+
+def kinds(settings, request_id: str) -> list[str]:
+    return [e.kind for e in list_events(settings, subject=f"request/{request_id}")]
+
+
+def test_an_unconditional_request_is_reviewed_by_the_office_and_granted(hub) -> None:
+    settings, catalog = hub
+    request = file(hub, "mzj/shzz", by="zhanghaifeng", fields=["uscc", "org_name"])
+    assert (request.state, request.share_type.value, request.deadline_step) == (
+        S.SUBMITTED,
+        "unconditional",
+        Step.REVIEW,
+    )
+    with pytest.raises(AccessDenied):  # only the office reviews
+        svc.review(settings, catalog, request.id, actor="wangjingyi", approve=True, today=FORWARDED_ON)
+    done = svc.review(settings, catalog, request.id, actor="zhaoqiang", approve=True, today=FORWARDED_ON)
+    assert done.state is S.APPROVED and done.grant_id and done.deadline is None
+    (grant,) = list_grants(settings, consumer="rsj")
+    assert (grant.id, grant.fields, grant.provider, grant.purpose) == (done.grant_id, ["uscc", "org_name"], "mzj",
+                                                                       request.purpose)  # fmt: skip
+    assert grant.live(FORWARDED_ON) and not grant.live(request.use_until + dt.timedelta(days=1))
+    assert kinds(settings, request.id) == ["request.create", "request.review"]
+    issued = list_events(settings, kind="grant.issued")
+    assert [e.subject for e in issued] == [f"grant/{grant.id}"] and issued[0].actor == "赵强"
+    _, history = svc.show_request(settings, request.id, actor="zhanghaifeng")
+    assert [(h["action"], h["to_state"], h["actor"]) for h in history] == [
+        ("create", "submitted", "张海峰"), ("review", "approved", "赵强")]  # fmt: skip
+
+
+def test_the_office_returns_a_request_with_a_reason(hub) -> None:
+    settings, catalog = hub
+    request = file(hub, "mzj/shzz", by="zhanghaifeng")
+    with pytest.raises(GovhubError, match="须写明理由"):
+        svc.review(settings, catalog, request.id, actor="zhaoqiang", approve=False, today=FORWARDED_ON)
+    returned = svc.review(settings, catalog, request.id, actor="zhaoqiang", approve=False, reason="用途不具体",
+                          today=FORWARDED_ON)  # fmt: skip
+    assert returned.state is S.RETURNED and returned.grant_id is None and list_grants(settings) == []
+
+
+def test_a_conditional_request_is_forwarded_answered_narrower_by_the_provider_and_executed(hub) -> None:
+    settings, catalog = hub
+    request = file(hub, "gaj/hjrk", fields=["id_number", "name", "birth_date", "town_code"],
+                   row_scope=[{"field": "town_code", "in": ["310117101", "310117102"]}])  # fmt: skip
+    assert request.share_type.value == "conditional"
+    with pytest.raises(
+        GovhubError, match="须转发提供方答复"
+    ):  # the office may not approve in the provider's stead
+        svc.review(settings, catalog, request.id, actor="zhaoqiang", approve=True, today=FORWARDED_ON)
+    forwarded = svc.forward(settings, request.id, actor="zhaoqiang", today=FORWARDED_ON)
+    assert (forwarded.state, forwarded.deadline, forwarded.deadline_step) == (
+        S.FORWARDED,
+        ANSWER_DUE,
+        Step.ANSWER,
+    )
+    with pytest.raises(AccessDenied):  # the office cannot answer for the provider (§13)
+        svc.answer(
+            settings, catalog, request.id, actor="zhaoqiang", decision=Decision.APPROVE, today=FORWARDED_ON
+        )
+    with pytest.raises(AccessDenied):  # nor can another agency
+        svc.answer(
+            settings, catalog, request.id, actor="zhanghaifeng", decision=Decision.APPROVE, today=FORWARDED_ON
+        )
+    with pytest.raises(GovhubError, match="超出了申请范围"):
+        svc.answer(settings, catalog, request.id, actor="lujianhua", decision=Decision.APPROVE,
+                   fields=["id_number", "ethnicity"], today=FORWARDED_ON)  # fmt: skip
+    answered = svc.answer(settings, catalog, request.id, actor="gaj_shenhe", decision=Decision.APPROVE,
+                          fields=["id_number", "name"], row_scope=[{"field": "town_code", "in": ["310117101"]}],
+                          conditions="仅用于低保核查，不得转提供", today=dt.date(2026, 10, 9))  # fmt: skip
+    assert answered.state is S.ANSWERED and answered.answer.decision is Decision.NARROW
+    assert not answered.answered_late and answered.deadline_step is Step.EXECUTE
+    executed = svc.execute(settings, catalog, request.id, actor="zhaoqiang", today=dt.date(2026, 10, 9))
+    (grant,) = list_grants(settings, consumer="mzj")
+    assert executed.state is S.APPROVED and executed.grant_id == grant.id
+    assert grant.fields == ["id_number", "name"] and grant.row_scope == [
+        {"field": "town_code", "in": ["310117101"]}
+    ]
+    assert grant.conditions == "仅用于低保核查，不得转提供"
+
+
+def test_an_unanswered_request_escalates_after_exactly_10_working_days_across_a_holiday_with_make_up_days(
+    hub,
+) -> None:
+    settings, catalog = hub
+    request = file(hub, "gaj/hjrk", fields=["id_number", "name"])
+    svc.forward(settings, request.id, actor="zhaoqiang", today=FORWARDED_ON)
+    # calendar days would have escalated on 4 Oct, weekdays on 8 Oct: neither is the law's clock
+    for day in (dt.date(2026, 10, 4), dt.date(2026, 10, 8), dt.date(2026, 10, 10), ANSWER_DUE):
+        assert tick(settings, catalog, today=day).escalated == [], day
+        assert svc.show_request(settings, request.id, actor="wangjingyi")[0].state is S.FORWARDED
+    report = tick(settings, catalog, today=ANSWER_DUE + dt.timedelta(days=1))
+    assert report.escalated == [request.id]
+    escalated = svc.show_request(settings, request.id, actor="wangjingyi")[0]
+    assert (
+        escalated.state is S.ESCALATED and escalated.answered_late and escalated.deadline_step is Step.DECIDE
+    )
+    assert tick(settings, catalog, today=ANSWER_DUE + dt.timedelta(days=2)).escalated == []  # once
+    (event,) = [e for e in list_events(settings, kind="request.escalate")]
+    assert event.actor == "system:sensor" and event.payload["missed"] == ANSWER_DUE.isoformat()
+    # the provider still answers (late, and counted so); the office executes
+    late = svc.answer(settings, catalog, request.id, actor="lujianhua", decision=Decision.APPROVE,
+                      today=dt.date(2026, 10, 16))  # fmt: skip
+    assert late.state is S.ANSWERED and late.answered_late
+    assert (
+        svc.execute(settings, catalog, request.id, actor="zhaoqiang", today=dt.date(2026, 10, 16)).state
+        is S.APPROVED
+    )
+
+
+def test_reminders_go_out_once_two_working_days_before_the_deadline(hub) -> None:
+    settings, catalog = hub
+    request = file(hub, "gaj/hjrk", fields=["id_number"])
+    svc.forward(settings, request.id, actor="zhaoqiang", today=FORWARDED_ON)
+    assert tick(settings, catalog, today=dt.date(2026, 10, 10)).reminded == []  # 3 working days left
+    assert tick(settings, catalog, today=dt.date(2026, 10, 12)).reminded == [request.id]  # 2 left
+    assert tick(settings, catalog, today=dt.date(2026, 10, 13)).reminded == []  # already reminded
+    notices = (settings.state_dir / "notices.log").read_text(encoding="utf-8")
+    assert "须于 2026-10-14 前完成" in notices and '"lujianhua"' in notices and '"gaj_shenhe"' in notices
+
+
+def test_a_refusal_needs_a_basis_and_a_dispute_goes_to_the_leading_group_whose_decision_is_recorded(
+    hub,
+) -> None:
+    settings, catalog = hub
+    request = file(hub, "gaj/hjrk", fields=["id_number", "name", "ethnicity"])
+    svc.forward(settings, request.id, actor="zhaoqiang", today=FORWARDED_ON)
+    with pytest.raises(GovhubError, match="须写明理由"):
+        svc.answer(settings, catalog, request.id, actor="lujianhua", decision=Decision.REFUSE, reason="涉密",
+                   today=FORWARDED_ON)  # fmt: skip
+    svc.answer(settings, catalog, request.id, actor="lujianhua", decision=Decision.REFUSE, reason="涉及个人隐私",
+               legal_basis="《个人信息保护法》第三十四条", today=FORWARDED_ON)  # fmt: skip
+    refused = svc.execute(settings, catalog, request.id, actor="zhaoqiang", today=FORWARDED_ON)
+    assert refused.state is S.REFUSED and refused.grant_id is None
+    with pytest.raises(AccessDenied):  # only the requester disputes
+        svc.dispute(settings, request.id, actor="lujianhua", reason="x", today=FORWARDED_ON)
+    disputed = svc.dispute(
+        settings, request.id, actor="wangjingyi", reason="低保核查系法定职责", today=FORWARDED_ON
+    )
+    assert disputed.state is S.DISPUTED and disputed.deadline_step is Step.DECIDE
+    referred = svc.refer(
+        settings, request.id, actor="zhaoqiang", note="涉及跨部门重大事项", today=FORWARDED_ON
+    )
+    assert referred.state is S.REFERRED
+    with pytest.raises(GovhubError, match="领导小组"):
+        svc.decide(
+            settings, catalog, request.id, actor="zhaoqiang", decision=Decision.APPROVE, today=FORWARDED_ON
+        )
+    decided = svc.decide(settings, catalog, request.id, actor="zhaoqiang", decision=Decision.APPROVE,
+                         fields=["id_number", "name"], leading_group=True, today=dt.date(2026, 9, 28))  # fmt: skip
+    assert (
+        decided.state is S.APPROVED
+        and decided.answer.leading_group
+        and decided.answer.decision is Decision.NARROW
+    )
+    (grant,) = list_grants(settings, consumer="mzj")
+    assert grant.fields == ["id_number", "name"] and grant.starts_on == dt.date(2026, 9, 28)
+    with pytest.raises(GovhubError, match="已提出过异议"):  # one dispute per request
+        svc.dispute(settings, request.id, actor="wangjingyi", reason="再议", today=dt.date(2026, 9, 28))
+    assert kinds(settings, request.id) == ["request.create", "request.forward", "request.answer", "request.execute",
+                                           "request.dispute", "request.refer", "request.decide"]  # fmt: skip
+    assert verify_chain(settings) == []
+
+
+def test_a_withdrawn_request_stops_its_clock(hub) -> None:
+    settings, catalog = hub
+    request = file(hub, "gaj/hjrk", fields=["id_number"])
+    svc.forward(settings, request.id, actor="zhaoqiang", today=FORWARDED_ON)
+    with pytest.raises(AccessDenied):
+        svc.withdraw(settings, request.id, actor="lujianhua", today=FORWARDED_ON)
+    withdrawn = svc.withdraw(settings, request.id, actor="mzj_fenxi", reason="需求取消", today=FORWARDED_ON)
+    assert withdrawn.state is S.WITHDRAWN and withdrawn.deadline is None
+    later = ANSWER_DUE + dt.timedelta(days=5)
+    report = tick(settings, catalog, today=later)
+    assert report.escalated == [] and report.reminded == []
+    with pytest.raises(GovhubError, match="当前为「已撤回」"):
+        svc.answer(settings, catalog, request.id, actor="lujianhua", decision=Decision.APPROVE, today=later)
+
+
+def test_a_not_shared_resource_or_field_cannot_be_requested_and_the_catalog_basis_is_cited(hub) -> None:
+    _, catalog = hub
+    with pytest.raises(GovhubError) as err:
+        file(hub, "gaj/wfjl")  # 违法记录: not shared
+    assert err.value.problems[0].code == "sharing.not_shared"
+    assert catalog.resource("gaj/wfjl").share.legal_basis in err.value.problems[0].message_zh
+    with pytest.raises(GovhubError) as err:
+        file(hub, "gaj/hjrk", fields=["id_number", "mobile"])  # 联系电话: a not-shared field
+    assert (
+        err.value.problems[0].code == "sharing.field_not_shared"
+        and "「联系电话」" in err.value.problems[0].message_zh
+    )
+    with pytest.raises(GovhubError, match="本单位的资源"):
+        file(hub, "mzj/hydj")
+    assert "mobile" not in file(hub, "gaj/hjrk").fields  # "every field" means every field that may be shared
+
+
+def test_an_unconditional_resource_with_conditional_fields_goes_to_its_provider(hub) -> None:
+    plain = file(hub, "scjgj/qydj", fields=["uscc", "org_name"])
+    assert plain.share_type.value == "unconditional"
+    with_id = file(hub, "scjgj/qydj", fields=["uscc", "legal_rep_id"])  # 法定代表人身份证号: conditional
+    assert with_id.share_type.value == "conditional"
+
+
+def test_requests_and_grants_are_seen_by_their_parties_only_and_revoked_by_the_provider(hub) -> None:
+    settings, catalog = hub
+    request = file(hub, "mzj/shzz", by="zhanghaifeng")
+    svc.review(settings, catalog, request.id, actor="zhaoqiang", approve=True, today=FORWARDED_ON)
+    assert [r.id for r in svc.visible_requests(settings, actor="wangjingyi")] == [request.id]  # provider
+    assert svc.visible_requests(settings, actor="lujianhua") == []  # a third agency sees nothing
+    with pytest.raises(AccessDenied):
+        svc.show_request(settings, request.id, actor="lujianhua")
+    (grant,) = grant_service.visible_grants(settings, actor="zhanghaifeng")
+    with pytest.raises(AccessDenied):  # the consumer cannot revoke
+        grant_service.revoke(settings, grant.id, actor="zhanghaifeng", reason="不需要了")
+    revoked = grant_service.revoke(settings, grant.id, actor="wangjingyi", reason="发现超范围使用")
+    assert not revoked.live(FORWARDED_ON) and revoked.revoked_by == "王静怡"
+    assert grant_service.visible_grants(settings, actor="zhanghaifeng", live_on=FORWARDED_ON) == []
+    assert [e.kind for e in list_events(settings, subject=f"grant/{grant.id}")] == [
+        "grant.issued",
+        "grant.revoked",
+    ]
+
+
+def test_an_expired_grant_is_recorded_once(hub) -> None:
+    settings, catalog = hub
+    request = file(hub, "mzj/shzz", by="zhanghaifeng")
+    svc.review(settings, catalog, request.id, actor="zhaoqiang", approve=True, today=FORWARDED_ON)
+    after = request.use_until + dt.timedelta(days=1)
+    assert tick(settings, catalog, today=request.use_until).expired == []
+    assert len(tick(settings, catalog, today=after).expired) == 1
+    assert tick(settings, catalog, today=after + dt.timedelta(days=1)).expired == []
+
+
+def test_deadlines_are_configurable_per_step(hub) -> None:
+    settings, catalog = hub
+    assert not (settings.catalog_dir / "sharing.yaml").exists()  # the repo's catalog has none: §13's 10 days
+    custom = Path(settings.home) / "catalog"
+    import shutil
+
+    shutil.copytree(REPO_CATALOG, custom)
+    (custom / "sharing.yaml").write_text("deadlines: {answer: 5}\nremind_before: 1\n", encoding="utf-8")
+    short = get_settings(settings.home, custom, env={})
+    request = svc.file_request(short, catalog, catalog.resource("gaj/hjrk"), actor="wangjingyi", fields=["name"],
+                               purpose="核查", basis="职责", use_from=FORWARDED_ON, use_until=dt.date(2027, 1, 1),
+                               today=FORWARDED_ON)  # fmt: skip
+    assert svc.forward(short, request.id, actor="zhaoqiang", today=FORWARDED_ON).deadline == dt.date(
+        2026, 10, 8
+    )
