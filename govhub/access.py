@@ -60,6 +60,9 @@ class Action(StrEnum):
     REVOKE_GRANT = "revoke_grant"  # revoke a grant of one's agency's resource (§12)
     VIEW_SHARING = "view_sharing"  # see the requests and grants one's agency is party to
     RUN_SHARING_CLOCK = "run_sharing_clock"  # escalate, remind and expire on the sharing clock (§13)
+    QUERY = "query"  # query one's agency's workspace (§14: own data, base resources, live grants)
+    DOWNLOAD_WORKSPACE = "download_workspace"  # take a copy of one's agency's workspace file
+    BUILD_WORKSPACE = "build_workspace"  # rebuild an agency's workspace now
 
     @property
     def rule(self) -> Rule:
@@ -81,6 +84,10 @@ RULES: dict[Action, Rule] = {
     Action.REVOKE_GRANT: _rule("撤销共享授权", Role.STEWARD, Role.REVIEWER),
     Action.VIEW_SHARING: _rule("查看共享申请和授权", *Role),
     Action.RUN_SHARING_CLOCK: _rule("运行共享时限检查", any_agency=(Role.ENGINEER,), system=True),
+    # the full hub.duckdb is the engineers' and the office's; analysts query what their agency may reach
+    Action.QUERY: _rule("查询本部门工作区", Role.ANALYST, office=False),
+    Action.DOWNLOAD_WORKSPACE: _rule("下载本部门工作区", Role.ANALYST, office=False),
+    Action.BUILD_WORKSPACE: _rule("重建工作区", Role.ANALYST, any_agency=(Role.ENGINEER,), system=True),
 }
 
 

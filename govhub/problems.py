@@ -220,6 +220,7 @@ CODES: dict[str, CodeInfo] = {
         ("backup.duplicate_member", "备份成员重复"),
         ("backup.filtered", "备份成员未通过安全过滤"),
         ("backup.target_link", "恢复目标中有符号链接"),
+        ("workspace.bad_name", "工作区文件名有歧义"),
         ("store.unreachable", "工作流数据库无法连接"),
         ("store.bad_url", "工作流数据库地址有误"),
         ("store.unknown_revision", "工作流数据库版本未知"),

@@ -18,6 +18,8 @@ from govhub.pipelines.quality import data_docs_job, data_docs_schedule
 from govhub.pipelines.schedules import build_schedules
 from govhub.pipelines.sensors import build_inbox_sensor
 from govhub.pipelines.sharing import build_sharing_clock_sensor
+from govhub.pipelines.workspaces import GROUP as WORKSPACES
+from govhub.pipelines.workspaces import build_workspace_assets, build_workspaces_sensor
 
 
 def build_asset(catalog: Catalog, resource: Resource) -> dg.AssetsDefinition:
@@ -39,10 +41,12 @@ def hub_resource(settings: Settings) -> HubResource:
 def build_definitions(settings: Settings) -> dg.Definitions:
     catalog = load_valid_catalog(settings.catalog_dir)
     ingest_all = dg.define_asset_job(
-        "ingest_all", selection=dg.AssetSelection.all(), description="加载全部资源"
+        "ingest_all",
+        selection=dg.AssetSelection.all() - dg.AssetSelection.groups(WORKSPACES),
+        description="加载全部资源",
     )
     return dg.Definitions(
-        assets=build_assets(catalog),
+        assets=[*build_assets(catalog), *build_workspace_assets(catalog)],
         asset_checks=[build_fresh_checks(catalog)],
         jobs=[ingest_all, data_docs_job],
         schedules=[*build_schedules(catalog), data_docs_schedule],
@@ -51,6 +55,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             build_freshness_sensor(catalog),
             build_hub_events_sensor(catalog),
             build_sharing_clock_sensor(catalog),
+            build_workspaces_sensor(catalog),
         ],
         resources={"hub": hub_resource(settings)},
     )

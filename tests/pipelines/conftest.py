@@ -123,14 +123,16 @@ def hub_resources(settings: Settings) -> dict[str, Any]:
 
 
 def materialize(settings: Settings, catalog: Catalog, keys: list[str] | None = None, **kwargs: Any):
-    """Dagster's own in-process `materialize` of the catalog's assets (all, or the `agency/resource` keys given)."""
+    """Dagster's own in-process `materialize` of the code location's assets (all resources, or the keys given:
+    `agency/resource`, `workspaces/agency`)."""
     import dagster as dg
 
     from govhub.pipelines.definitions import build_assets
+    from govhub.pipelines.workspaces import build_workspace_assets
 
-    selection = [dg.AssetKey(k.split("/")) for k in keys] if keys else None
-    return dg.materialize(build_assets(catalog), selection=selection, resources=hub_resources(settings),
-                          raise_on_error=False, **kwargs)  # fmt: skip
+    selection = [dg.AssetKey(k.split("/")) for k in keys] if keys else build_assets(catalog)
+    return dg.materialize([*build_assets(catalog), *build_workspace_assets(catalog)], selection=selection,
+                          resources=hub_resources(settings), raise_on_error=False, **kwargs)  # fmt: skip
 
 
 def run_outcome(result) -> dict[str, Any]:

@@ -199,8 +199,9 @@ def text_metadata(node: dict[str, Any]) -> dict[str, str]:
 def test_dagster_dev_shows_every_catalog_asset_with_metadata_checks_freshness_and_the_loads(
     catalog: Catalog, ingested, dagster_dev: DagsterDev
 ) -> None:
+    workspaces = {("workspaces", a.id) for a in catalog.agencies.values() if not a.coordinator}
     nodes = {tuple(n["assetKey"]["path"]): n for n in dagster_dev.wait_for_assets(len(catalog.resources))}
-    assert set(nodes) == {r.key for r in catalog.resources}
+    assert set(nodes) == {r.key for r in catalog.resources} | workspaces
 
     for r in catalog.resources:
         node = nodes[r.key]
@@ -256,7 +257,7 @@ def test_dagster_dev_shows_every_catalog_asset_with_metadata_checks_freshness_an
 
     (repo,) = dagster_dev.query(SENSORS)["repositoriesOrError"]["nodes"]
     assert {s["name"] for s in repo["sensors"]} == {"inbox_sensor", "freshness_sensor", "hub_events_sensor",
-                                                  "sharing_clock_sensor"}  # fmt: skip
+                                                  "sharing_clock_sensor", "workspaces_sensor"}  # fmt: skip
     assert "pull_daily_schedule" in {s["name"] for s in repo["schedules"]}
 
 

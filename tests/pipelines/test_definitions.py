@@ -67,7 +67,18 @@ def test_every_catalog_resource_is_an_asset_grouped_by_agency_with_catalog_metad
     catalog = require_catalog(CATALOG)
     defs = build_definitions(get_settings(home=tmp_path, catalog=CATALOG))
     specs = {s.key: s for s in defs.resolve_all_asset_specs()}
-    assert set(specs) == {dg.AssetKey([r.agency, r.id]) for r in catalog.resources}
+    workspaces = {dg.AssetKey(["workspaces", a.id]) for a in catalog.agencies.values() if not a.coordinator}
+    assert set(specs) == {dg.AssetKey([r.agency, r.id]) for r in catalog.resources} | workspaces
+    hjrk, gaj = dg.AssetKey(["gaj", "hjrk"]), dg.AssetKey(["workspaces", "gaj"])
+    bzdz = dg.AssetKey(
+        ["ghzyj", "bzdz"]
+    )  # a spatial base resource shared unconditionally: read by every workspace
+    graph = defs.resolve_asset_graph()
+    assert (
+        hjrk in graph.get(gaj).parent_keys
+        and bzdz in graph.get(dg.AssetKey(["workspaces", "mzj"])).parent_keys
+    )
+    assert hjrk not in graph.get(dg.AssetKey(["workspaces", "mzj"])).parent_keys  # conditional: only by grant
     for r in catalog.resources:
         spec = specs[dg.AssetKey([r.agency, r.id])]
         assert spec.group_name == r.agency

@@ -1,0 +1,169 @@
+"""`govhub query` (§14) and `govhub workspace build|show|download`: analysts' grant-scoped SQL and their workspace.
+
+`govhub query --as PERSON "SQL"` runs read-only SQL over the person's agency's workspace in a sandboxed process;
+statistics without SQL: `--count agency.resource`, `--group-by agency.resource --by field[,field]`,
+`--series agency.resource --date field --per day|month|year`. Exit 0 with rows, 1 when refused or failed (the
+reason in Chinese), 2 for a usage mistake. The full hub.duckdb stays the engineers' and the office's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from govhub.cli.common import iso_date
+    from govhub.cli.ingest_cmd import add_actor
+
+    q = sub.add_parser("query", help="read-only SQL or statistics over your agency's workspace (§14)")
+    q.add_argument("sql", nargs="?", help='SQL, e.g. "SELECT town_code, count(*) FROM gaj.hjrk GROUP BY 1"')
+    q.add_argument(
+        "--as", dest="person", metavar="PERSON", help="the analyst (default: $GOVHUB_USER or login)"
+    )
+    q.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table")
+    q.add_argument(
+        "-o", "--output", type=Path, help="write the rows here (csv/json/parquet, with provenance)"
+    )
+    q.add_argument("--timeout", type=float, default=30.0, help="seconds (default 30)")
+    q.add_argument("--max-rows", type=int, default=100_000, help="rows returned at most (default 100000)")
+    stats = q.add_mutually_exclusive_group()
+    stats.add_argument("--count", metavar="TABLE", help="rows of agency.resource")
+    stats.add_argument("--group-by", metavar="TABLE", help="rows of agency.resource per value of --by fields")
+    stats.add_argument(
+        "--series", metavar="TABLE", help="rows of agency.resource per --per of a --date field"
+    )
+    q.add_argument("--by", help="comma-separated fields for --group-by")
+    q.add_argument("--date", help="date field for --series")
+    q.add_argument("--per", choices=["day", "month", "year"], default="month")
+    q.add_argument("--as-of", type=iso_date, metavar="YYYY-MM-DD", help="judge grants on this date")
+    q.add_argument("--json", action="store_true", help="outcome and rows as JSON on stdout")
+    q.set_defaults(handler=query)
+
+    w = sub.add_parser("workspace", help="agencies' workspaces: build, show what one holds, download yours")
+    verbs = w.add_subparsers(dest="verb", required=True, metavar="VERB")
+    b = verbs.add_parser("build", help="(re)build an agency's workspace now")
+    b.add_argument("agency")
+    add_actor(b, "who builds it (an engineer, the office or the agency's analyst)")
+    b.set_defaults(handler=build)
+    s = verbs.add_parser("show", help="the tables an agency's workspace holds and why")
+    s.add_argument("agency")
+    s.set_defaults(handler=show)
+    d = verbs.add_parser(
+        "download", help="a copy of your agency's workspace file (opens in any DuckDB client)"
+    )
+    d.add_argument("-o", "--output", type=Path, required=True)
+    d.add_argument("--as", dest="person", metavar="PERSON")
+    d.set_defaults(handler=download)
+    for v in (b, s, d):
+        v.add_argument("--as-of", type=iso_date, metavar="YYYY-MM-DD", help="judge grants on this date")
+        v.add_argument("--json", action="store_true")
+
+
+def _person(args: argparse.Namespace) -> str:
+    from govhub.cli.ingest_cmd import default_actor
+
+    return args.person or default_actor()
+
+
+def _statement(args: argparse.Namespace) -> str:
+    from govhub.cli.common import CliError
+    from govhub.warehouse import stats
+
+    if args.count:
+        return stats.count_sql(args.count)
+    if args.group_by:
+        if not args.by:
+            raise CliError("--group-by 需要 --by 信息项（逗号分隔）", code=2)
+        return stats.group_counts_sql(args.group_by, [f.strip() for f in args.by.split(",") if f.strip()])
+    if args.series:
+        if not args.date:
+            raise CliError("--series 需要 --date 日期信息项", code=2)
+        return stats.time_series_sql(args.series, args.date, stats.Grain(args.per))
+    if not args.sql:
+        raise CliError("请给出 SQL，或 --count / --group-by / --series 之一", code=2)
+    return args.sql
+
+
+def query(args: argparse.Namespace) -> int:
+    from govhub.cli.common import CliError, settings_and_catalog
+    from govhub.cli.output import print_json
+    from govhub.services.query import export, run_sql
+    from govhub.warehouse.export import format_table
+    from govhub.warehouse.sandbox import QueryLimits
+
+    if (
+        args.format in ("csv", "parquet", "json")
+        and args.output is None
+        and not (args.json and args.format == "json")
+    ):
+        raise CliError(f"--format {args.format} 需要 -o 输出文件", code=2)
+    settings, catalog = settings_and_catalog(args)
+    limits = QueryLimits(timeout_s=args.timeout, max_rows=args.max_rows)
+    outcome = run_sql(
+        settings, catalog, _statement(args), actor=_person(args), limits=limits, today=args.as_of
+    )
+    result = outcome.result
+    if not result.ok:
+        print(f"错误：{result.error.message_zh}", file=sys.stderr)
+        return 1
+    written = export(settings, outcome, args.output, args.format) if args.output else None
+    if args.json:
+        print_json({"rows": result.rows, "truncated": result.truncated, "duration_s": round(result.duration_s, 3),
+                    "columns": result.table.column_names, "data": None if written else result.table.to_pylist(),
+                    "written": str(written) if written else None, **outcome.provenance})  # fmt: skip
+    elif written:
+        print(f"已写入 {written}（{result.rows} 行{'，已截断' if result.truncated else ''}）")
+    else:
+        print(format_table(result), end="")
+    return 0
+
+
+def build(args: argparse.Namespace) -> int:
+    from govhub.cli.common import settings_and_catalog
+    from govhub.cli.ingest_cmd import default_actor
+    from govhub.cli.output import print_json
+    from govhub.services.workspaces import build as build_workspace
+
+    settings, catalog = settings_and_catalog(args)
+    done = build_workspace(settings, catalog, args.agency, actor=args.by or default_actor(), today=args.as_of)
+    if args.json:
+        print_json({"agency": done.agency, "path": str(done.path), "tables": done.tables, "bytes": done.bytes,
+                    "duration_s": round(done.duration_s, 3)})  # fmt: skip
+    else:
+        print(f"已生成 {done.agency} 的工作区：{done.path}（{len(done.tables)} 张表，{done.bytes / 1e6:.1f} MB，"
+              f"{done.duration_s:.1f} 秒）")  # fmt: skip
+    return 0
+
+
+def show(args: argparse.Namespace) -> int:
+    from govhub.cli.common import settings_and_catalog
+    from govhub.cli.output import print_json, print_table
+    from govhub.services.workspaces import agency_scope, today_or
+
+    settings, catalog = settings_and_catalog(args)
+    scope = agency_scope(settings, catalog, args.agency, today_or(args.as_of))
+    rows = [(t.name, t.basis.label, "、".join(t.columns), t.row_filter.sql() if not t.row_filter.everything else "全部",
+             "、".join(t.grant_ids)) for t in scope.tables]  # fmt: skip
+    if args.json:
+        print_json([dict(zip(["table", "basis", "columns", "rows", "grants"], r, strict=True)) for r in rows])
+    else:
+        print_table(["表", "依据", "信息项", "记录范围", "授权"], rows)
+    return 0
+
+
+def download(args: argparse.Namespace) -> int:
+    from govhub.cli.common import settings_and_catalog
+    from govhub.cli.output import print_json
+    from govhub.services.workspaces import download as download_workspace
+
+    settings, catalog = settings_and_catalog(args)
+    path, provenance = download_workspace(
+        settings, catalog, args.output, actor=_person(args), today=args.as_of
+    )
+    if args.json:
+        print_json({"path": str(path), **provenance})
+    else:
+        print(f"已下载 {provenance['agency']} 的工作区到 {path}（说明见 {path.name}.meta.json）")
+    return 0
