@@ -17,6 +17,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--agency", help="only this agency's events")
     e.add_argument("--actor", help="only this person's (or system's) events")
     e.add_argument("--subject", help="only events about this subject (e.g. mzj/dibao)")
+    e.add_argument("--person", help="only what this person did (login or name; either is matched)")
+    e.add_argument(
+        "--resource", help="every event about a resource (agency/resource): loads, requests, grants, queries"
+    )
+    e.add_argument(
+        "--grant", help="a grant's events: issued, revoked, and each query, export or API call through it"
+    )
     e.add_argument(
         "--since", type=_day_or_time, metavar="WHEN", help="from this date/time (UTC, ISO 8601) on"
     )
@@ -47,10 +54,19 @@ def list_cmd(args: argparse.Namespace) -> int:
     from govhub.cli.output import print_json, print_table
     from govhub.events import list_events
 
+    actors = None
+    if args.person:
+        from govhub.people import find_person, list_people
+
+        found = find_person(list_people(args.settings), args.person)
+        actors = [args.person] + ([found.name, found.id] if found else [])
     events = list_events(
         args.settings,
         kind=args.kind,
         actor=args.actor,
+        actors=actors,
+        resource=args.resource,
+        grant=args.grant,
         agency=args.agency,
         subject=args.subject,
         since=args.since,

@@ -59,10 +59,11 @@ def scorecard(args: argparse.Namespace) -> int:
         rows.append([s.agency, s.name, f"{s.in_force}/{s.catalogued}", percent_text(r["catalog_up_to_date"]),
                      percent_text(r["annual_review"]), percent_text(r["aggregated"]),
                      f"{s.on_time}/{s.periods_owed}" + (f"（逾期{s.late}）" if s.late else ""),
-                     percent_text(r["requests_answered_on_time"]), percent_text(s.score, "")])  # fmt: skip
-    print_table(
-        ["机构", "名称", "目录", "目录及时", "年度维护", "已归集", "按期更新", "需求答复", "得分"], rows
-    )
+                     percent_text(r["requests_answered_on_time"]),
+                     "—" if s.median_answer_days is None else f"{s.median_answer_days:g}", s.escalations,
+                     s.data_used, percent_text(s.score, "")])  # fmt: skip
+    print_table(["机构", "名称", "目录", "目录及时", "年度维护", "已归集", "按期更新", "需求答复", "答复用时",
+                 "逾期升级", "数据使用", "得分"], rows)  # fmt: skip
     notices = [(s, s.rectification) for s in scores if s.rectification]
     for s, todo in notices:
         print(f"\n整改通知 {s.name}：" + "；".join(todo))

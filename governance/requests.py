@@ -327,6 +327,8 @@ def move(
             values["grant_id"] = grant
             grant_events.append(("grant.issued", payload))
         conn.execute(t.update().where(t.c.id == request_id).values(**values))
+        # the business day the move counts on (the working-day clock), beside the moment it was recorded
+        details = {**details, "on": clock.today.isoformat()}
         _log(conn, request_id, action, request.state, after, by, now, details)
     request = get_request(settings, request_id)
     _event(settings, request, action, by, details)

@@ -10,7 +10,9 @@ For each agency and the window [start, end]:
 - refreshed on time (§11): every period owed in the window — a period is owed when its due date (period end + the
   resource's grace working days) falls in [start, end] and the resource was in force — counted as on time (updated or
   zero update, declared or automatic, by the due date), late, or missing, from the submission ledger;
-- requests answered on time and data used: not measured until sharing exists (None, shown as "—").
+- sharing (`governance.sharing_measures`): requests forwarded to the agency answered within 10 working days (late and
+  unanswered-past-deadline ones count against it), median working days to answer, escalations, disputes; and use of
+  what it was granted (queries, exports, docking-API rows per grant). A measure with nothing to count is None ("—").
 
 The score is the mean of the measured rates, in percent; an agency below `RECTIFY_BELOW` or with anything overdue in its
 catalog gets a rectification notice (§19) naming what to fix.
@@ -50,8 +52,12 @@ class AgencyScore:
     on_time: int = 0
     late: int = 0
     missing: list[str] = field(default_factory=list)  # "resource period" that were never delivered
-    requests_answered_rate: float | None = None  # sharing does not exist yet
-    data_used: int | None = None
+    requests_answered_rate: float | None = None  # None: no request fell due in the window
+    median_answer_days: float | None = None
+    escalations: int = 0
+    disputes: int = 0
+    data_used: int = 0  # queries, exports and API calls through its grants
+    use_by_grant: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def rates(self) -> dict[str, float | None]:
@@ -85,6 +91,8 @@ class AgencyScore:
             todo.append(f"年度全面维护逾期：{'、'.join(self.reviews_overdue)}")
         if self.missing:
             todo.append(f"未按期报送：{'、'.join(self.missing[:10])}{'等' if len(self.missing) > 10 else ''}")
+        if self.escalations:
+            todo.append(f"{self.escalations}件共享申请逾期未答复，已提交区科委")
         return todo
 
     def to_dict(self) -> dict[str, Any]:
@@ -172,4 +180,12 @@ def agency_scores(
                 s.late += 1
             else:
                 s.missing.append(f"{r.name} {period.id}")
+    from govhub.governance.sharing_measures import sharing_measures
+
+    for agency, m in sharing_measures(settings, start, end, calendar).items():
+        if agency in scores:
+            s = scores[agency]
+            s.requests_answered_rate, s.median_answer_days = m.on_time_rate, m.median_answer_days
+            s.escalations, s.disputes, s.data_used = m.escalations, m.disputes, m.data_used
+            s.use_by_grant = {g: dict(u.__dict__) for g, u in sorted(m.use.items())}
     return sorted(scores.values(), key=lambda s: s.agency)

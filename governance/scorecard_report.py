@@ -69,10 +69,12 @@ def render(scores: list[AgencyScore], start: dt.date, end: dt.date) -> str:
             for key, _ in COLUMNS
         )
         score = percent_text(s.score, "")
+        days = "—" if s.median_answer_days is None else f"{s.median_answer_days:g}"
         rows.append(
             f'<tr data-agency="{html.escape(s.agency)}"><td>{html.escape(s.name)}</td>'
             f'<td class="num">{s.in_force}/{s.catalogued}</td><td class="num">{s.on_time}/{s.periods_owed}</td>'
-            f'{cells}<td class="num"><b>{score}</b></td></tr>'
+            f'{cells}<td class="num">{days}</td><td class="num">{s.escalations}</td><td class="num">{s.disputes}</td>'
+            f'<td class="num">{s.data_used}</td><td class="num"><b>{score}</b></td></tr>'
         )
     notices = "".join(
         f'<div class="notice"><b>整改通知：{html.escape(s.name)}</b><ul>'
@@ -86,10 +88,12 @@ def render(scores: list[AgencyScore], start: dt.date, end: dt.date) -> str:
 <style>{_STYLE}</style></head><body>
 <h1>政务数据资源共享考核（{start} 至 {end}）</h1>
 <p class="note">依据《松江区政务数据资源共享管理办法》第十八条、第十九条。按期更新：到期日在本期内的各报送周期中，
-按时更新或申报零更新的比例。需求按期答复、数据使用情况将在共享功能上线后纳入。</p>
+按时更新或申报零更新的比例。需求按期答复：转至本单位的共享申请在10个工作日内答复的比例（逾期答复、逾期未答复均计为未按期）；
+答复用时为工作日中位数；数据使用：通过共享授权进行的查询、导出和接口调用次数。</p>
 <h2>综合得分</h2>{_bars(scores)}
 <h2>分项指标</h2>
-<table><thead><tr><th>机构</th><th>在用资源/目录</th><th>按期/应报</th>{head}<th>综合得分</th></tr></thead>
+<table><thead><tr><th>机构</th><th>在用资源/目录</th><th>按期/应报</th>{head}<th>答复用时（工作日）</th>
+<th>逾期升级</th><th>异议</th><th>数据使用</th><th>综合得分</th></tr></thead>
 <tbody>{"".join(rows)}</tbody></table>
 <h2>整改通知</h2>{notices or "<p>无</p>"}
 <p class="note">生成时间：{beijing_text(dt.datetime.now(dt.UTC))}</p>

@@ -107,6 +107,12 @@ def verify_chain(settings: Settings) -> list[str]:
     return problems
 
 
+def _contains(column: Any, text: str) -> Any:
+    """`column` contains `text` literally (LIKE with its wildcards escaped)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.like(f"%{escaped}%", escape="\\")
+
+
 def chain_head(settings: Settings) -> str | None:
     """The newest event as "id:hash" (what `govhub events verify` prints and backups carry); None for an empty log."""
     t = store.events
@@ -128,9 +134,15 @@ def list_events(
     after_id: int | None = None,
     limit: int | None = None,
     newest_first: bool = False,
+    actors: list[str] | None = None,
+    resource: str | None = None,
+    grant: str | None = None,
 ) -> list[Event]:
     """Events matching every given filter (a kind may end in "*" for a prefix, e.g. "zero_update.*"; `kinds`: any
-    of several). `after_id` is a reader's cursor: only events appended after the one it saw last (ids only grow)."""
+    of several; `actors`: any of several names). `resource` ("agency/resource") finds the events about it — loads,
+    ledger, requests, grants, queries naming it; `grant` the events of a grant — issued, revoked, and every query,
+    export and API call made through it. `after_id` is a reader's cursor: only events appended after the one it saw
+    last (ids only grow)."""
     t = store.events
     q = select(t)
     if after_id is not None:
@@ -143,6 +155,14 @@ def list_events(
     for col, value in ((t.c.actor, actor), (t.c.agency, agency), (t.c.subject, subject)):
         if value is not None:
             q = q.where(col == value)
+    if actors:
+        q = q.where(t.c.actor.in_(actors))
+    if resource is not None:  # the payload is canonical JSON (no spaces): a key/value is a fixed substring
+        dotted = resource.replace("/", ".")
+        q = q.where(or_(t.c.subject == resource, _contains(t.c.payload, f'"resource":"{resource}"'),
+                        _contains(t.c.payload, f'"{dotted}"')))  # fmt: skip
+    if grant is not None:
+        q = q.where(or_(t.c.subject == f"grant/{grant}", _contains(t.c.payload, f'"{grant}"')))
     if since is not None:
         q = q.where(t.c.at >= utc_stamp(since))
     if until is not None:

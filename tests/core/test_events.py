@@ -65,6 +65,55 @@ def test_a_removed_row_is_detected(settings):
     assert any("prev_hash" in p for p in problems)
 
 
+def test_an_inserted_row_is_detected(settings):
+    """A forged event slipped in between two (ids renumbered after it, hashes of its own making)."""
+    _record(settings, 3)
+    with store.engine(settings).begin() as conn:
+        rows = [dict(r) for r in conn.execute(store.events.select().order_by(store.events.c.id)).mappings()]
+        conn.execute(store.events.delete())
+        forged = {**rows[0], "id": 2, "actor": "伪造者", "prev_hash": rows[0]["hash"], "hash": "a" * 64}
+        conn.execute(store.events.insert(), [rows[0], forged, *({**r, "id": r["id"] + 1} for r in rows[1:])])
+    problems = verify_chain(settings)
+    assert problems[0] == "event 2: content does not match its hash (row altered)"
+    assert "event 3: prev_hash does not match the previous event's hash" in problems
+
+
+def test_reordered_rows_are_detected(settings):
+    """Two events swapped (each keeps its content and hashes, but takes the other's place)."""
+    _record(settings, 4)
+    with store.engine(settings).begin() as conn:
+        rows = {r["id"]: dict(r) for r in conn.execute(store.events.select()).mappings()}
+        conn.execute(store.events.delete().where(store.events.c.id.in_([2, 3])))
+        conn.execute(store.events.insert(), [{**rows[3], "id": 2}, {**rows[2], "id": 3}])
+    problems = verify_chain(settings)
+    assert "event 2: prev_hash does not match the previous event's hash" in problems
+    assert "event 2: content does not match its hash (row altered)" in problems
+    assert "event 4: prev_hash does not match the previous event's hash" in problems
+
+
+def test_events_of_a_resource_and_of_a_grant(settings):
+    record_event(
+        settings, kind="load.published", actor="陆建华", agency="gaj", subject="gaj/hjrk", payload={}
+    )
+    record_event(settings, kind="request.create", actor="王静怡", agency="mzj", subject="request/SQ-1",
+                 payload={"resource": "gaj/hjrk"})  # fmt: skip
+    record_event(settings, kind="grant.issued", actor="赵强", agency="mzj", subject="grant/GR-1", payload={})
+    record_event(settings, kind="query.run", actor="卫欣怡", agency="mzj", subject="workspace/mzj",
+                 payload={"tables": ["gaj.hjrk"], "grants": ["GR-1"]})  # fmt: skip
+    record_event(
+        settings,
+        kind="query.run",
+        actor="卫欣怡",
+        agency="mzj",
+        subject="workspace/mzj",
+        payload={"tables": ["gaj_x.hjrk"], "grants": ["GR-10"]},
+    )  # fmt: skip (a near miss: no match)
+    assert [e.kind for e in list_events(settings, resource="gaj/hjrk")] == ["load.published", "request.create",
+                                                                           "query.run"]  # fmt: skip
+    assert [e.kind for e in list_events(settings, grant="GR-1")] == ["grant.issued", "query.run"]
+    assert len(list_events(settings, actors=["卫欣怡", "mzj_fenxi"])) == 2
+
+
 def test_list_events_filters(settings):
     _record(settings, 2, actor="张三")
     record_event(settings, kind="grant.approved", actor="王五", agency="shichang", subject="g1", payload={})

@@ -157,6 +157,16 @@ def test_exports_carry_who_which_grants_what_purpose_and_when(hub: DemoHub, tmp_
     assert provenance["purposes"] == ["低保家庭成员核查"] and provenance["rows"] == outcome.result.rows
     (event,) = list_events(hub.settings, kind="export.written")
     assert event.payload["grants"] == [grant]
+    from govhub.governance.scorecard import agency_scores
+
+    (mzj,) = [s for s in agency_scores(hub.settings, hub.catalog, TODAY, TODAY) if s.agency == "mzj"]
+    assert mzj.use_by_grant[grant] == {
+        "queries": 1,
+        "exports": 1,
+        "api_calls": 0,
+        "api_rows": 0,
+    }  # §18: data used
+    assert mzj.data_used == 2
 
 
 def test_only_analysts_query_their_own_agency(hub: DemoHub) -> None:

@@ -306,3 +306,30 @@ def test_deadlines_are_configurable_per_step(hub) -> None:
     assert svc.forward(short, request.id, actor="zhaoqiang", today=FORWARDED_ON).deadline == dt.date(
         2026, 10, 8
     )
+
+
+def test_scorecards_measure_answers_on_time_median_days_escalations_and_disputes(hub) -> None:
+    from govhub.governance.scorecard import agency_scores
+
+    settings, catalog = hub
+    quick = file(hub, "gaj/hjrk", fields=["id_number"])
+    svc.forward(settings, quick.id, actor="zhaoqiang", today=FORWARDED_ON)
+    svc.answer(settings, catalog, quick.id, actor="lujianhua", decision=Decision.REFUSE, reason="涉及隐私",
+               legal_basis="《个人信息保护法》", today=dt.date(2026, 9, 29))  # 3 working days: 24, 28, 29 Sep  # fmt: skip
+    svc.execute(settings, catalog, quick.id, actor="zhaoqiang", today=dt.date(2026, 9, 29))
+    svc.dispute(settings, quick.id, actor="wangjingyi", reason="法定职责", today=dt.date(2026, 9, 30))
+    slow = file(hub, "gaj/hjrk", fields=["name"])
+    svc.forward(settings, slow.id, actor="zhaoqiang", today=FORWARDED_ON)
+    tick(settings, catalog, today=ANSWER_DUE + dt.timedelta(days=1))  # escalated
+    svc.answer(
+        settings, catalog, slow.id, actor="lujianhua", decision=Decision.APPROVE, today=dt.date(2026, 10, 19)
+    )
+    scores = {
+        s.agency: s for s in agency_scores(settings, catalog, dt.date(2026, 9, 1), dt.date(2026, 10, 31))
+    }
+    gaj = scores["gaj"]
+    assert gaj.requests_answered_rate == 50.0  # one on time, one late
+    assert gaj.median_answer_days == (3 + 13) / 2  # 19 Oct is the 13th working day after 23 Sep
+    assert (gaj.escalations, gaj.disputes) == (1, 1)
+    assert "1件共享申请逾期未答复" in "；".join(gaj.rectification)
+    assert scores["mzj"].requests_answered_rate is None  # nothing was forwarded to mzj

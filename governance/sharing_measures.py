@@ -1,0 +1,131 @@
+"""What the scorecards measure of sharing and use (§18: 资源共享、资源利用), from the request log and the event log.
+
+As a provider, over a window: the requests forwarded to it whose answer fell due or came in the window — answered on
+time (within the working days §13 allows), late, or still unanswered past the deadline (escalated) —, the median
+working days it took to answer, escalations and disputes. As a consumer: how much it used what it was granted —
+queries, exports and docking-API rows, per grant (data used by nobody is a grant to reconsider).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from govhub import store
+from govhub.config import Settings
+from govhub.events import list_events
+from govhub.governance.ledger import beijing_date
+from govhub.governance.workdays import WorkdayCalendar
+from govhub.states import RequestState
+
+
+@dataclass
+class GrantUse:
+    queries: int = 0
+    exports: int = 0
+    api_calls: int = 0
+    api_rows: int = 0
+
+
+@dataclass
+class SharingMeasures:
+    answered_on_time: int = 0
+    answered_late: int = 0
+    unanswered_overdue: int = 0
+    answer_days: list[int] = field(default_factory=list)
+    escalations: int = 0
+    disputes: int = 0
+    use: dict[str, GrantUse] = field(default_factory=lambda: defaultdict(GrantUse))
+
+    @property
+    def due(self) -> int:
+        return self.answered_on_time + self.answered_late + self.unanswered_overdue
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return round(100.0 * self.answered_on_time / self.due, 1) if self.due else None
+
+    @property
+    def median_answer_days(self) -> float | None:
+        return statistics.median(self.answer_days) if self.answer_days else None
+
+    @property
+    def data_used(self) -> int:
+        return sum(u.queries + u.exports + u.api_calls for u in self.use.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"answered_on_time": self.answered_on_time, "answered_late": self.answered_late,
+                "unanswered_overdue": self.unanswered_overdue, "median_answer_days": self.median_answer_days,
+                "escalations": self.escalations, "disputes": self.disputes, "data_used": self.data_used,
+                "use_by_grant": {g: u.__dict__ for g, u in sorted(self.use.items())}}  # fmt: skip
+
+
+def _business_day(move: Any) -> dt.date:
+    """The day a move counts on: as recorded by the working-day clock, else the Beijing date it was made."""
+    on = json.loads(move.details).get("on")
+    return (
+        dt.date.fromisoformat(on)
+        if on
+        else beijing_date(dt.datetime.fromisoformat(move.at.replace("Z", "+00:00")))
+    )
+
+
+def sharing_measures(
+    settings: Settings, start: dt.date, end: dt.date, calendar: WorkdayCalendar, today: dt.date | None = None
+) -> dict[str, SharingMeasures]:
+    """Measures per agency for [start, end] (Beijing dates)."""
+    measures: dict[str, SharingMeasures] = defaultdict(SharingMeasures)
+    today = today or end
+    r, t = store.sharing_requests, store.request_transitions
+    with store.read_connection(settings) as conn:
+        requests = {row.id: row for row in conn.execute(select(r))}
+        moves = conn.execute(select(t).order_by(t.c.id)).all()
+    forwarded: dict[str, dt.date] = {}
+    answered: dict[str, dt.date] = {}
+    for m in moves:
+        provider = requests[m.request_id].provider
+        on = _business_day(m)
+        if m.action == "forward":
+            forwarded[m.request_id] = on
+        elif m.action == "answer":
+            answered.setdefault(m.request_id, on)
+        if start <= on <= end and m.action == "escalate":
+            measures[provider].escalations += 1
+        if start <= on <= end and m.action == "dispute":
+            measures[provider].disputes += 1
+    for request_id, sent in forwarded.items():
+        row = requests[request_id]
+        due = calendar.add_working_days(sent, 10)  # §13; escalation records the step's own deadline
+        got = answered.get(request_id)
+        s = measures[row.provider]
+        if got is not None and start <= got <= end:
+            s.answer_days.append(calendar.working_days_between(sent, got))
+            if row.answered_late:
+                s.answered_late += 1
+            else:
+                s.answered_on_time += 1
+        elif (
+            got is None and start <= due <= end and due < today and row.state != RequestState.WITHDRAWN.value
+        ):
+            s.unanswered_overdue += 1
+    since = dt.datetime.combine(start, dt.time(), dt.UTC) - dt.timedelta(hours=8)
+    until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), dt.UTC) - dt.timedelta(hours=8)
+    for event in list_events(
+        settings, kinds=["query.run", "export.written", "api.call"], since=since, until=until
+    ):
+        for grant in event.payload.get("grants") or []:
+            use = measures[event.agency or ""].use[grant]
+            if event.kind == "query.run":
+                use.queries += 1
+            elif event.kind == "export.written":
+                use.exports += 1
+            else:
+                use.api_calls += 1
+                use.api_rows += int(event.payload.get("rows") or 0)
+    return measures
