@@ -157,6 +157,7 @@ def demo(args: argparse.Namespace) -> int:
         failed = {(o.agency, o.resource) for o in outcomes if not o.status.ok}
         took = time.monotonic() - started
         print(f"\ningested {len(resources) - len(failed)}/{len(resources)} resources in {took:.1f} s")
+        _share(settings, catalog)
         print(f"hub (DuckDB, open read-only): {settings.hub_db}")
         print(f"demo agencies' API: {api_url}")
         if args.no_serve:
@@ -171,6 +172,21 @@ def demo(args: argparse.Namespace) -> int:
             stop(reports)
     finally:
         stop(api)
+
+
+def _share(settings, catalog) -> None:
+    """The demo's sharing requests (one of each kind) and every agency's workspace, built as the engineer."""
+    from govhub.demo.people import ENGINEER
+    from govhub.demo.sharing import seed_demo_sharing
+    from govhub.governance.alerts import today_in_beijing
+    from govhub.services.workspaces import build
+
+    made = seed_demo_sharing(settings, catalog, today_in_beijing())
+    agencies = [a.id for a in catalog.agencies.values() if not a.coordinator]
+    for agency in agencies:
+        build(settings, catalog, agency, actor=ENGINEER.id, reason="demo")
+    print(f"sharing: {len(made)} demo requests (govhub request list --by zhaoqiang); "
+          f"{len(agencies)} workspaces built (govhub query --as mzj_fenxi \"SELECT count(*) FROM gaj.hjrk\")")  # fmt: skip
 
 
 def start_reports_site(settings, catalog, port: int) -> subprocess.Popen:

@@ -71,7 +71,9 @@ def show_cmd(args: argparse.Namespace) -> int:
     print(
         f"{grant.id}  {grant.key} → {grant.consumer}  「{grant.status_label(today)}」（申请 {grant.request_id}）"
     )
-    print(f"  信息项：{'、'.join(grant.fields)}；记录范围：{grant.row_scope or '全部'}")
+    from govhub.governance.sharing import describe_rows
+
+    print(f"  信息项：{'、'.join(grant.fields)}；记录范围：{describe_rows(grant.row_scope)}")
     print(
         f"  用途：{grant.purpose}；期限：{grant.starts_on} ～ {grant.expires_on}"
         + (f"；条件：{grant.conditions}" if grant.conditions else "")

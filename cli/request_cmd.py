@@ -131,7 +131,9 @@ def _print(args: argparse.Namespace, request: Any, history: list[dict[str, Any]]
     print(f"{request.id}  {request.key}  {request.consumer} → {request.provider}  「{request.state.label}」")
     print(f"  信息项：{'、'.join(request.fields)}")
     if request.row_scope:
-        print(f"  记录范围：{request.row_scope}")
+        from govhub.governance.sharing import describe_rows
+
+        print(f"  记录范围：{describe_rows(request.row_scope)}")
     print(
         f"  用途：{request.purpose}；依据：{request.basis}；使用期限：{request.use_from} ～ {request.use_until}"
     )

@@ -115,3 +115,15 @@ def check_requestable(catalog: Catalog, consumer: str, resource: Resource, field
         raise _refuse("field_not_shared", f"{name}的信息项{labels}列为不共享，不能申请（依据：{basis}）",
                       field=closed[0], expected="、".join(requestable_fields(resource)))  # fmt: skip
     return wanted
+
+
+def describe_rows(row_scope: list[dict[str, Any]]) -> str:
+    """A row scope in words: "town_code 为 310117107、310117003；reg_date 在 2026-01-01 至 2026-06-30 之间"."""
+    parts = []
+    for c in row_scope:
+        if "in" in c:
+            parts.append(f"{c['field']} 为 {'、'.join(str(v) for v in c['in'])}")
+        elif "between" in c:
+            low, high = c["between"]
+            parts.append(f"{c['field']} 在 {low} 至 {high} 之间")
+    return "；".join(parts) or "全部记录"

@@ -104,3 +104,18 @@ def test_second_demo_run_is_a_zero_update_for_everything_and_adds_no_snapshot(de
     not_zero = {k: v for k, v in statuses.items() if v != "零更新（内容未变）"}
     assert not_zero == {}
     assert demo_runs.snapshots_after_second == demo_runs.snapshots_after_first
+
+
+def test_the_demo_shares_one_request_of_each_kind_and_builds_every_workspace(demo_runs: DemoRuns) -> None:
+    from govhub.config import get_settings
+    from govhub.governance.requests import list_requests
+    from govhub.warehouse.workspace import workspace_path
+
+    assert "sharing: 4 demo requests" in demo_runs.first.out
+    settings = get_settings(demo_runs.home, REPO_CATALOG, env={})
+    states = {r.key: r.state.value for r in list_requests(settings)}
+    assert states == {"mzj/shzz": "approved", "gaj/hjrk": "approved", "gaj/lhry": "forwarded",
+                      "fgj/clfjy": "disputed"}  # fmt: skip
+    assert "sharing: 0 demo requests" in demo_runs.second.out  # made once
+    agencies = [a.id for a in demo_runs.catalog.agencies.values() if not a.coordinator]
+    assert all(workspace_path(settings, a).is_file() for a in agencies)
