@@ -13,7 +13,6 @@ This module does not import GE; `docs_site` does, when a build runs.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -24,6 +23,7 @@ from typing import Any
 
 from govhub.catalog.model import Catalog, Resource
 from govhub.config import Settings
+from govhub.locks import file_lock
 
 # the characters GE's file stores refuse in a name, or read as a folder separator (".")
 _NAME_SAFE = str.maketrans({".": "·", "/": "／", "\\": "＼"})
@@ -143,14 +143,8 @@ def latest_validation(settings: Settings, resource: Resource) -> LatestValidatio
 @contextmanager
 def _site_lock(settings: Settings) -> Iterator[None]:
     """One build at a time per hub: the index and the stores are shared by all."""
-    folder = ge_store_dir(settings)
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / "docs.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with file_lock(ge_store_dir(settings) / "docs.lock"):
+        yield
 
 
 def build_hub_data_docs(

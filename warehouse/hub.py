@@ -11,7 +11,6 @@ place, so an analyst's open read-only connection never blocks it: that connectio
 
 from __future__ import annotations
 
-import fcntl
 import os
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import duckdb
 from govhub.catalog.model import Catalog, Resource
 from govhub.config import Settings
 from govhub.duck import STORAGE_VERSION
+from govhub.locks import file_lock
 from govhub.problems import GovhubError, Problem
 from govhub.warehouse.diff import quote, sql_str
 from govhub.warehouse.meta import meta_dir
@@ -118,9 +118,13 @@ def sync_hub(settings: Settings, catalog: Catalog) -> Path:
     settings.home.mkdir(parents=True, exist_ok=True)
     target = settings.hub_db
     building = target.with_name(f".{target.name}.{os.getpid()}.building")
-    lock_fd = os.open(target.with_name(f".{target.name}.lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    with file_lock(target.with_name(f".{target.name}.lock")):  # one sync at a time
+        _sync(settings, catalog, target, building)
+    return target
+
+
+def _sync(settings: Settings, catalog: Catalog, target: Path, building: Path) -> None:
     try:
-        fcntl.flock(lock_fd, fcntl.LOCK_EX)  # one sync at a time
         building.unlink(missing_ok=True)
         try:
             _build(settings, catalog, building)
@@ -141,9 +145,6 @@ def sync_hub(settings: Settings, catalog: Catalog) -> Path:
     finally:
         building.unlink(missing_ok=True)
         building.with_name(building.name + ".wal").unlink(missing_ok=True)
-        fcntl.flock(lock_fd, fcntl.LOCK_UN)
-        os.close(lock_fd)
-    return target
 
 
 def _stamp(settings: Settings, catalog: Catalog) -> str:

@@ -18,7 +18,6 @@ at it by `os.replace` of a fresh symlink. A process killed at any moment leaves 
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 from collections.abc import Iterator
@@ -33,6 +32,7 @@ import pyarrow.parquet as pq
 from govhub.catalog.arrow import arrow_schema
 from govhub.catalog.model import Resource
 from govhub.config import Settings
+from govhub.locks import file_lock
 from govhub.warehouse.meta import (
     fsync_dir,
     iso,
@@ -117,15 +117,8 @@ def resource_paths(settings: Settings, resource: Resource) -> ResourcePaths:
 @contextmanager
 def resource_lock(settings: Settings, resource: Resource) -> Iterator[None]:
     """Serialise writers of one resource across processes; other resources are not affected."""
-    paths = resource_paths(settings, resource)
-    paths.root.mkdir(parents=True, exist_ok=True)
-    fd = os.open(paths.lock, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with file_lock(resource_paths(settings, resource).lock):
         yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 def current_snapshot_id(settings: Settings, resource: Resource) -> str | None:

@@ -13,12 +13,9 @@ the new one. Builds of one agency serialise on a file lock.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import os
 import shutil
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +23,7 @@ import duckdb
 
 from govhub.config import Settings
 from govhub.duck import STORAGE_VERSION
+from govhub.locks import file_lock
 from govhub.problems import GovhubError, Problem
 from govhub.warehouse.diff import quote, sql_str
 from govhub.warehouse.meta import fsync_dir
@@ -52,24 +50,13 @@ def workspace_path(settings: Settings, agency: str) -> Path:
     return settings.workspaces_dir / check_identifier(agency, "部门") / WORKSPACE_FILE
 
 
-@contextmanager
-def _agency_lock(folder: Path) -> Iterator[None]:
-    fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
-
-
 def build_workspace(settings: Settings, scope: WorkspaceScope) -> WorkspaceBuild:
     """(Re)build an agency's workspace from its scope; the previous file stays in place if anything fails."""
     started = time.perf_counter()
     target = workspace_path(settings, scope.agency)
     folder = target.parent
     folder.mkdir(parents=True, exist_ok=True)
-    with _agency_lock(folder):
+    with file_lock(folder / ".lock"):
         for leftover in folder.glob(".*.building*"):  # of a build killed midway (we hold the lock)
             leftover.unlink(missing_ok=True)
         for leftover in folder.glob(".spill-*"):

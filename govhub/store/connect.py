@@ -7,8 +7,7 @@ Knows nothing of tables or migrations; `engines` caches what `open_engine` retur
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -74,19 +73,9 @@ def sqlite_file_lock(engine: Engine) -> AbstractContextManager[None]:
     with "database is locked" despite the busy timeout; a lock file beside the database orders them.
     """
     path = sqlite_file(engine.url)
-    return nullcontext() if path is None else _flock(Path(f"{path}.lock"))
+    from govhub.locks import file_lock
 
-
-@contextmanager
-def _flock(path: Path) -> Iterator[None]:
-    import fcntl
-
-    with path.open("a") as lock_file:
-        fcntl.flock(lock_file, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock_file, fcntl.LOCK_UN)
+    return nullcontext() if path is None else file_lock(Path(f"{path}.lock"))
 
 
 def advisory_key(name: str) -> int:

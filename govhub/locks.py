@@ -1,0 +1,27 @@
+"""One way to hold a lock across processes on this machine: an exclusive `flock` on a lock file.
+
+Used wherever writers must take turns — a resource's loads, an agency's workspace builds, hub.duckdb's rebuild, the
+Data Docs site, a new SQLite store's migration. A lock that must hold across machines (several hosts writing one
+hub) belongs to the workflow store instead; every caller goes through `file_lock`, so that change has one place.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (created if missing, its folder too) until the block ends."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
