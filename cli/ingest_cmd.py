@@ -46,7 +46,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     u = sub.add_parser("upload", help="land and load one fill-in sheet; exit 0 if published")
     u.add_argument("file", type=Path)
-    u.add_argument("--resource", required=True, help="resource code, agency/resource or id")
+    u.add_argument(
+        "--resource", help="resource code, agency/resource or id (default: the one the template names)"
+    )
     add_actor(u, "who uploads (a steward of the resource's agency)")
     u.add_argument("--json", action="store_true")
     u.set_defaults(handler=upload)
@@ -98,10 +100,11 @@ def render_outcomes(outcomes: list[LoadOutcome]) -> None:
         if o.status.ok and not o.quarantined and not o.problems:
             continue
         print(f"\n{o.agency}/{o.resource}: {o.status.label}")
-        for p in o.problems[:SHOWN_PROBLEMS]:
+        shown = o.problems[:SHOWN_PROBLEMS]
+        for p in shown:
             print(f"  - {p}")
-        if o.problem_count > SHOWN_PROBLEMS:
-            print(f"  … 另有 {o.problem_count - SHOWN_PROBLEMS} 个问题（见问题报告）")
+        if o.problem_count > len(shown):
+            print(f"  … 另有 {o.problem_count - len(shown)} 个问题（逐行列在问题报告和错误标注工作簿中）")
         if o.report_path:
             print(f"  问题报告：{o.report_path}")
         if o.annotated_path:
@@ -152,13 +155,20 @@ def ingest(args: argparse.Namespace) -> int:
 
 def upload(args: argparse.Namespace) -> int:
     from govhub.cli.common import CliError, find_resource
+    from govhub.services.templates import identify_sheet
     from govhub.services.upload import upload_sheet
 
     if not args.file.is_file():
         raise CliError(f"{args.file}: 文件不存在", code=2)
     settings, catalog = _sync(args)
-    resource = find_resource(catalog, args.resource)
-    outcome = upload_sheet(settings, resource, args.file.resolve(), actor=args.by or default_actor())
+    path = args.file.resolve()
+    given = find_resource(catalog, args.resource) if args.resource else None
+    origin = identify_sheet(settings, catalog, path, resource=given)
+    if given is None:
+        how = "模板" if origin.found_by == "template" else "表头"
+        print(f"按{how}识别为「{origin.resource.name}」（{origin.resource.code}）", file=sys.stderr)
+    resource = origin.resource
+    outcome = upload_sheet(settings, resource, path, actor=args.by or default_actor(), origin=origin)
     if args.json:
         from govhub.cli.output import print_json
 

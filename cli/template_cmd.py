@@ -17,20 +17,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def template(args: argparse.Namespace) -> int:
     from govhub.cli.common import find_resource, settings_and_catalog
-    from govhub.connectors.template import write_csv_template, write_template
+    from govhub.services.templates import issue_template
 
-    _, catalog = settings_and_catalog(args)
+    settings, catalog = settings_and_catalog(args)
     resource = find_resource(catalog, args.code)
     out = Path(args.output)
     fmt = args.format or ("csv" if out.suffix.lower() == ".csv" else "xlsx")
     if out.suffix.lower() != f".{fmt}":
         out = out.with_name(out.name + f".{fmt}") if not out.suffix else out.with_suffix(f".{fmt}")
     try:
-        if fmt == "csv":
-            write_csv_template(resource, out)
-        else:
-            agency = catalog.agencies.get(resource.agency)
-            write_template(resource, out, agency_name=agency.name if agency else None)
+        issue_template(settings, catalog, resource, out, fmt=fmt)
     except OSError as exc:
         print(f"无法写入{out}：{exc.strerror}", file=sys.stderr)
         return 1

@@ -18,7 +18,7 @@ import re
 import zipfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -68,17 +68,26 @@ class Grid:
 
 
 def read_sheet(
-    resource: Resource, path: Path, *, filename: str | None = None, allow_empty: bool = False
+    resource: Resource,
+    path: Path,
+    *,
+    filename: str | None = None,
+    allow_empty: bool = False,
+    template: dict[str, Any] | None = None,
 ) -> Extract:
     """Read an uploaded xlsx/csv for `resource`; `filename` is the name the agency uploaded (for its extension).
 
     `allow_empty` accepts a file with headers and no rows (a declared zero update) instead of rejecting it.
+    `template` is the template version a sheet without a `_govhub` sheet (a CSV) is known to come from: an outdated
+    one is told what changed, as an xlsx template is from its own record.
     """
     path = Path(path)
     name = filename or path.name
     ext = PurePosixPath(name).suffix.lower().lstrip(".")
     kind = _check_file(resource, path, name, ext)
     grid = _read_xlsx(resource, path) if kind == "xlsx" else _read_csv(resource, path)
+    if template is not None and kind == "csv":
+        grid.warnings = template_problems(resource, template) + grid.warnings
     match = match_headers(
         resource, grid.headers, row=grid.header_row, column_has_data=_blank_header_has_data(grid)
     )
@@ -87,6 +96,10 @@ def read_sheet(
         match = match_headers(
             resource, grid.headers, row=grid.header_row, column_has_data=_blank_header_has_data(grid)
         )
+    if not match.blocking:
+        grid.warnings = [
+            _outdated_but_readable(p) if p.code == "sheet.outdated_template" else p for p in grid.warnings
+        ]
     blocking = [*(p for p in grid.warnings if p.blocking), *match.blocking]
     if blocking:
         raise GovhubError(blocking)
@@ -95,6 +108,43 @@ def read_sheet(
     batch, problems = _typed(resource, grid, match)
     warnings = [p for p in (*grid.warnings, *match.problems) if not p.blocking]
     return Extract(batches=iter([batch]), mode="full", problems=[*warnings, *problems], source=name)
+
+
+def head_rows(path: Path, filename: str | None = None) -> list[list[object]]:
+    """The first rows of a sheet as cells ([] when it cannot be read): enough to tell which resource its header
+    row names. A CSV's first 64 KB are decoded (UTF-8, else GB18030); an xlsx's first visible data sheet is read."""
+    ext = PurePosixPath(filename or path.name).suffix.lower().lstrip(".")
+    if ext in _XLSX:
+        import python_calamine as calamine
+
+        try:
+            with calamine.CalamineWorkbook.from_path(str(path)) as wb:
+                visible = [
+                    m.name for m in wb.sheets_metadata if m.visible == calamine.SheetVisibleEnum.Visible
+                ]
+                names = [
+                    n for n in visible if n.strip().lower() not in INSTRUCTION_SHEETS and "说明" not in n
+                ]
+                if not names:
+                    return []
+                return [list(r) for r in wb.get_sheet_by_name(names[0]).to_python(nrows=HEADER_SEARCH_ROWS)]
+        except (calamine.CalamineError, OSError, ValueError):
+            return []
+    if ext != "csv":
+        return []
+    import csv
+    import io
+
+    with path.open("rb") as fh:
+        data = fh.read(64 << 10)
+    data = data[: data.rfind(b"\n") + 1] or data  # whole lines only: no character cut in two
+    for codec in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        return [list(r) for r in csv.reader(io.StringIO(text, newline=""))][:HEADER_SEARCH_ROWS]
+    return []
 
 
 # ---------------------------------------------------------------- file type
@@ -295,8 +345,12 @@ def _template_check(resource: Resource, wb: Any) -> list[Problem]:
     if META_SHEET not in wb.sheet_names:
         return []
     meta = parse_meta(wb.get_sheet_by_name(META_SHEET).to_python(nrows=1))
-    if meta is None:
-        return []
+    return template_problems(resource, meta) if meta is not None else []
+
+
+def template_problems(resource: Resource, meta: dict[str, Any]) -> list[Problem]:
+    """What to tell about a sheet made from the template version `meta`: another resource's template, or an
+    outdated one with exactly what changed (blocking; `read_sheet` lets it pass when the headers still fit)."""
     if meta.get("code") != resource.code:
         return [
             Problem(
@@ -323,6 +377,14 @@ def _template_check(resource: Resource, wb: Any) -> list[Problem]:
             expected=resource.fingerprint,
         )
     ]
+
+
+def _outdated_but_readable(problem: Problem) -> Problem:
+    """An outdated template whose header row still fits the catalog: loaded, with a warning for next time."""
+    text = problem.message_zh.replace("请下载最新模板", "本次已按最新目录读取；下次请下载最新模板").replace(
+        "重新填写", "填写"
+    )
+    return replace(problem, message_zh=text, blocking=False)
 
 
 def _is_blank(value: object) -> bool:

@@ -22,6 +22,9 @@ META_KEY = "govhub_template"
 DATA_SHEET = "填报数据"
 INFO_SHEET = "说明"
 META_VERSION = 1
+PROPS_PART = (
+    "docProps/custom.xml"  # the workbook's custom document properties: govhub_code, govhub_fingerprint
+)
 
 TEXT_SEMANTICS = {
     SemanticType.CN_ID,
@@ -140,6 +143,31 @@ def parse_meta(cells: list[list[object]]) -> dict[str, Any] | None:
     except json.JSONDecodeError:
         return None
     return meta if isinstance(meta, dict) and isinstance(meta.get("fields"), list) else None
+
+
+def template_props(path: Path) -> dict[str, str]:
+    """The govhub_* custom document properties of an xlsx made by `write_template` ({} for any other file), without
+    opening a sheet: Excel and WPS keep custom properties when the agency saves, and the part is a few hundred bytes
+    (opening the workbook would parse its shared strings, the size of the data)."""
+    import zipfile
+    from xml.etree import ElementTree
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            root = ElementTree.fromstring(zf.read(PROPS_PART))
+    except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError, ValueError):
+        return {}
+    found = {}
+    for prop in root:
+        name = prop.get("name") or ""
+        if name.startswith("govhub_") and len(prop) and prop[0].text:
+            found[name.removeprefix("govhub_")] = prop[0].text.strip()
+    return found
+
+
+def template_headers(meta: dict[str, Any]) -> list[str]:
+    """The header row a template version wrote (required fields marked *)."""
+    return [f"*{f['label']}" if f.get("required") else str(f["label"]) for f in meta["fields"]]
 
 
 def template_changes(meta: dict[str, Any], resource: Resource) -> list[str]:

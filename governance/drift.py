@@ -2,7 +2,9 @@
 needs a full review once a year.
 
 When delivered data's columns differ from the catalog's fields, the resource is flagged "catalog out of date"
-(目录待更新) and the agency's 2-working-day clock starts. The flag resolves itself once the resource's catalog entry
+(目录待更新) and the agency's 2-working-day clock starts. Only sources (database and API schemas) and sheets made from
+no template version can reveal drift: a sheet from a template — outdated or altered by hand — is the template's
+problem, told to the steward (`services.templates`, `services.loads`). The flag resolves itself once the resource's catalog entry
 changes (its fingerprint differs from the one the flag was raised against).
 """
 

@@ -78,6 +78,7 @@ CODES: dict[str, CodeInfo] = {
         ("sheet.empty_sheet", "工作表为空"),
         ("sheet.no_rows", "没有数据行"),
         ("sheet.too_large", "文件解压后过大"),
+        ("sheet.unidentified", "无法识别文件所属资源"),
         ("landing.no_file", "文件不存在"),
     ),
     **_codes(
@@ -111,6 +112,15 @@ CODES: dict[str, CodeInfo] = {
         ("sheet.formula", "公式单元格"),
         ("sheet.merged_cells", "合并单元格"),
         ("type.precision_lost", "数值精度丢失"),
+        # a column's failing cells explained once (connectors/diagnosis.py): the cause and how to fix it
+        ("diagnosis.number_stored", "代码被存成了数字", False),
+        ("diagnosis.full_width", "含全角字符", False),
+        ("diagnosis.spaces", "含空格或不可见字符", False),
+        ("diagnosis.id_lowercase_x", "身份证号末位是小写x", False),
+        ("diagnosis.id_15_digits", "15位旧身份证号", False),
+        ("diagnosis.date_serial", "日期被存成了数字", False),
+        ("diagnosis.date_text", "日期写成了无法识别的文字", False),
+        ("diagnosis.number_with_unit", "数值带有单位或文字", False),
     ),
     **_codes(
         C.VOLUME,

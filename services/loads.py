@@ -49,8 +49,12 @@ def after_load(
     previous_rows: int | None,
     upload: Path | None = None,
     receipt: Receipt | None = None,
+    from_template: bool = False,
 ) -> LoadOutcome:
-    """Ledger, watches and (for a refused sheet) the annotated workbook; see the module docstring."""
+    """Ledger, watches and (for a refused sheet) the annotated workbook; see the module docstring.
+
+    `from_template`: the sheet was made from one of the hub's templates (any version), so columns that differ from
+    the catalog are the template's problem (told to the steward), not catalog drift."""
     if (
         upload is not None
         and receipt is not None
@@ -63,7 +67,8 @@ def after_load(
     ):
         guarded(outcome, "错误标注工作簿", lambda: _annotate(settings, resource, receipt, upload, outcome))
     guarded(outcome, "报送台账登记", lambda: _record_in_ledger(settings, resource, outcome, actor))
-    guarded(outcome, "目录变更与数据量检查", lambda: _watch(settings, resource, outcome, previous_rows))
+    guarded(outcome, "目录变更与数据量检查",
+            lambda: _watch(settings, resource, outcome, previous_rows, drift=not from_template))  # fmt: skip
     return outcome
 
 
@@ -84,12 +89,26 @@ def _annotate(
     dest.parent.mkdir(parents=True, exist_ok=True)
     try:
         outcome.annotated_path = str(
-            annotate_workbook(Landing(settings).open_blob(receipt), outcome.problems, dest)
+            annotate_workbook(Landing(settings).open_blob(receipt), _all_problems(outcome), dest)
         )
     except GovhubError:
         outcome.annotated_path = (
             None  # a file we cannot open cannot be annotated; the report still lists problems
         )
+
+
+def _all_problems(outcome: LoadOutcome) -> list[Problem]:
+    """Every problem of the load — the report keeps them all; the outcome carries those shown — so every cell is
+    marked, also those a column's cause explains and those past the first `DISPLAY_PROBLEMS`."""
+    import json
+
+    if outcome.report_path and outcome.problem_count > len(outcome.problems):
+        path = Path(outcome.report_path) / "problems.json"
+        try:
+            return [Problem.from_dict(p) for p in json.loads(path.read_text(encoding="utf-8"))["problems"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            log.warning("%s: cannot read the full problem list; marking the problems shown", path)
+    return outcome.problems
 
 
 def _record_in_ledger(settings: Settings, resource: Resource, outcome: LoadOutcome, actor: str) -> None:
@@ -99,13 +118,17 @@ def _record_in_ledger(settings: Settings, resource: Resource, outcome: LoadOutco
     record_load_outcome(settings, resource, {**outcome.to_dict(), "actor": actor}, at=dt.datetime.now(dt.UTC))
 
 
-def _watch(settings: Settings, resource: Resource, outcome: LoadOutcome, previous_rows: int | None) -> None:
-    """Signals beyond pass/fail: catalog drift (§10) and silent anomalies (far fewer rows, no zero update)."""
+def _watch(
+    settings: Settings, resource: Resource, outcome: LoadOutcome, previous_rows: int | None, *, drift: bool
+) -> None:
+    """Signals beyond pass/fail: catalog drift (§10) — raised by sources and by sheets from no template version
+    (`drift`) — and silent anomalies (far fewer rows, no zero update)."""
     from govhub.governance.alerts import check_volume, raise_alert
     from govhub.governance.drift import flag_drift
 
     now = dt.datetime.now(dt.UTC)
-    flag_drift(settings, resource, outcome.problems, at=now)
+    if drift:
+        flag_drift(settings, resource, outcome.problems, at=now)
     # Volume anomalies are about data that arrived: a publish, or a refusal for having far fewer rows than usual —
     # not a file refused before any row was read (that one has its own report).
     too_few = any(p.code == "load.too_few_rows" for p in outcome.problems)

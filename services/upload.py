@@ -16,13 +16,23 @@ from govhub.config import Settings
 from govhub.problems import AccessDenied, GovhubError, Problem
 from govhub.services.inbox import move_aside, pending_uploads
 from govhub.services.loads import after_load, previous_rows, refused
+from govhub.services.templates import SheetOrigin, identify_sheet
 from govhub.warehouse.load import LoadOutcome
 
 
 def upload_sheet(
-    settings: Settings, resource: Resource, path: Path, *, actor: str, via: str = "cli"
+    settings: Settings,
+    resource: Resource,
+    path: Path,
+    *,
+    actor: str,
+    via: str = "cli",
+    origin: SheetOrigin | None = None,
 ) -> LoadOutcome:
-    """Authorize, land and load one sheet; raises `AccessDenied` (recorded) when `actor` may not deliver it."""
+    """Authorize, land and load one sheet; raises `AccessDenied` (recorded) when `actor` may not deliver it.
+
+    `origin` is what `services.templates.identify_sheet` found (looked up here when not given): the template version
+    the sheet was made from decides what an outdated template is told, and that it is not catalog drift."""
     if resource.delivery.method is not DeliveryMethod.SHEET:
         raise GovhubError(
             Problem(
@@ -31,10 +41,14 @@ def upload_sheet(
             )
         )
     who = authorize(settings, actor, Action.UPLOAD, resource.agency)
-    return _load_file(settings, resource, path, actor=who.name, via=via)
+    if origin is None or origin.resource.code != resource.code:
+        origin = identify_sheet(settings, None, path, resource=resource)
+    return _load_file(settings, resource, path, actor=who.name, via=via, origin=origin)
 
 
-def _load_file(settings: Settings, resource: Resource, path: Path, *, actor: str, via: str) -> LoadOutcome:
+def _load_file(
+    settings: Settings, resource: Resource, path: Path, *, actor: str, via: str, origin: SheetOrigin
+) -> LoadOutcome:
     from govhub.expectations.validate import audit_key, validate_load
     from govhub.warehouse.landing import Landing
     from govhub.warehouse.load import record_refusal, run_load, zero_update_if_same_file
@@ -49,16 +63,17 @@ def _load_file(settings: Settings, resource: Resource, path: Path, *, actor: str
         try:
             from govhub.connectors.sheet import read_sheet
 
-            extract = read_sheet(resource, landing.open_blob(receipt), filename=path.name)
+            extract = read_sheet(
+                resource, landing.open_blob(receipt), filename=path.name, template=origin.template
+            )
             outcome = run_load(settings, resource, extract, receipt=receipt, validate=validate_load, audit_key=key,
                                actor=actor, trigger=via)  # fmt: skip
         except GovhubError as exc:  # the file could not be read: the agency's to fix
             outcome = record_refusal(
                 settings, resource, exc.problems, actor=actor, trigger=via, receipt=receipt
             )
-    return after_load(
-        settings, resource, outcome, actor=actor, previous_rows=before, upload=path, receipt=receipt
-    )
+    return after_load(settings, resource, outcome, actor=actor, previous_rows=before, upload=path,
+                      receipt=receipt, from_template=origin.from_template)  # fmt: skip
 
 
 def deliver_inbox(

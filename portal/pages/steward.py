@@ -78,12 +78,13 @@ def deliver_page(request: Request, agency: str, resource: str) -> Template:
 
 @get(f"{RESOURCE}/template.xlsx", opt=auth.allow(Action.UPLOAD), sync_to_thread=True)
 def template_download(request: Request, agency: str, resource: str) -> Response:
-    from govhub.connectors.template import write_template
+    from govhub.services.templates import issue_template
 
-    catalog = catalog_of(settings_of(request))
+    settings = settings_of(request)
+    catalog = catalog_of(settings)
     res = resource_in(catalog, agency, resource)
     with tempfile.TemporaryDirectory(prefix="govhub-template-") as tmp:
-        path = write_template(res, Path(tmp) / "template.xlsx", agency_name=catalog.agencies[agency].name)
+        path = issue_template(settings, catalog, res, Path(tmp) / "template.xlsx")
         content = path.read_bytes()
     return Response(
         content,
