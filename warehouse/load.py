@@ -32,6 +32,7 @@ from govhub.catalog.arrow import ROW_COLUMN, arrow_schema
 from govhub.catalog.model import Resource
 from govhub.config import Settings
 from govhub.connectors.base import Extract
+from govhub.connectors.diagnosis import Diagnosis, diagnose
 from govhub.duck import first_row
 from govhub.problems import GovhubError, Problem
 from govhub.states import LoadStatus
@@ -112,6 +113,9 @@ class LoadOutcome:
         data["status"] = self.status.value
         data["problems"] = [p.to_dict() for p in self.problems]
         data["verdict"] = self.verdict.to_dict() if self.verdict else None
+        # an explicit marker: `problems` lists what is shown; all `problem_count` are in the report
+        data["problems_shown"] = len(self.problems)
+        data["problems_truncated"] = self.problem_count > len(self.problems)
         for name in ("preview", "expectation_results"):
             data[name] = list(data[name])
         return data
@@ -193,6 +197,9 @@ class _Load:
     staged_table: pa.Table | None = None  # the staged rows when they fit in memory (else staged.parquet)
     table_problems: list[Problem] = field(default_factory=list)
     row_problems: list[Problem] = field(default_factory=list)
+    diagnosis: Diagnosis = field(
+        default_factory=Diagnosis
+    )  # causes said once per column (connectors.diagnosis)
 
     @property
     def staged(self) -> str:
@@ -286,6 +293,7 @@ class _Load:
         self.table_problems += [p for p in self.extract.problems if p.row is None]
         if self.validate is None:
             self.table_problems += self._duplicate_keys(con)
+        self.diagnosis = diagnose(self.resource, self.row_problems)
         quarantined = self._quarantine(con)
         self.outcome.quarantined = quarantined
         good = rows - quarantined
@@ -640,7 +648,9 @@ def _finish(job: _Load, started: float, started_at: str) -> LoadOutcome:
     outcome = job.outcome
     if job.sink is not None and job.sink.parts:
         job.close_sink()
-    problems = job.table_problems + job.row_problems
+    problems = job.table_problems + job.diagnosis.notes + job.row_problems
+    # shown: every table problem and cause, then the rows no cause explains (the report and workbook keep them all)
+    shown = job.table_problems + job.diagnosis.notes + job.diagnosis.unexplained(job.row_problems)
     outcome.verdict = AuditVerdict.of(
         outcome.status,
         problems,
@@ -649,7 +659,7 @@ def _finish(job: _Load, started: float, started_at: str) -> LoadOutcome:
         max_bad_row_pct=job.resource.quality.max_bad_row_pct,
     )
     outcome.problem_count = len(problems)
-    outcome.problems = problems[:DISPLAY_PROBLEMS]
+    outcome.problems = shown[:DISPLAY_PROBLEMS]
     outcome.duration_s = round(time.monotonic() - started, 3)
     if problems or outcome.quarantined:
         folder = report_dir(job.settings, job.resource, job.load_id)
@@ -658,7 +668,7 @@ def _finish(job: _Load, started: float, started_at: str) -> LoadOutcome:
         outcome.report_path = str(folder)
     record = {
         **outcome.to_dict(),
-        "problems": [p.to_dict() for p in problems[:DISPLAY_PROBLEMS]],
+        "problems": [p.to_dict() for p in shown[:DISPLAY_PROBLEMS]],
         "actor": job.actor,
         "trigger": job.trigger,
         "mode": job.extract.mode,
