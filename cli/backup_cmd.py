@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("archive", help="a file written by `govhub backup`")
     r.add_argument("--json", action="store_true")
     add_actor(r, "who restores (recorded)")
-    r.set_defaults(handler=restore)
+    r.set_defaults(handler=restore, needs="catalog")  # restores into a new data folder
 
 
 def backup(args: argparse.Namespace) -> int:
@@ -41,10 +41,8 @@ def backup(args: argparse.Namespace) -> int:
     if args.json:
         print_json({**summary.__dict__, "path": str(summary.path)})
     else:
-        print(
-            f"backup written: {summary.path} ({summary.files} entries, {summary.bytes / 1e6:.1f} MB of files)"
-        )
-        print(f"store rows: {summary.store_rows}; event log head {summary.event_head or '(empty)'}")
+        print(f"已备份：{summary.path}（{summary.files} 项，文件共 {summary.bytes / 1e6:.1f} MB）")
+        print(f"工作流数据库 {summary.store_rows} 行；事件日志链头 {summary.event_head or '（空）'}")
     return 0
 
 
@@ -60,9 +58,7 @@ def restore(args: argparse.Namespace) -> int:
         print_json(summary)
     else:
         print(
-            f"restored into {summary['home']}: {summary['files']} files, store rows {summary['store_rows']}"
+            f"已恢复到 {summary['home']}：{summary['files']} 个文件，工作流数据库 {summary['store_rows']} 行"
         )
-        print(
-            f"event log verified, head {summary['event_head'] or '(empty)'} (backed up {summary['backed_up_at']})"
-        )
+        print(f"事件日志已核验，链头 {summary['event_head'] or '（空）'}（备份于 {summary['backed_up_at']}）")
     return 0

@@ -13,30 +13,34 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     v = csub.add_parser("validate", help="check the catalog; exit 1 and list every problem if it is invalid")
     v.add_argument("path", nargs="?", help="catalog folder (default $GOVHUB_CATALOG or ./catalog)")
-    v.set_defaults(handler=validate)
+    v.add_argument(
+        "--json", action="store_true", help="valid, counts and every problem (file, resource, element)"
+    )
+    v.set_defaults(handler=validate, needs="nothing")  # checks the folder it is given itself
 
     ls = csub.add_parser("list", help="one line per resource")
     ls.add_argument("--json", action="store_true", help="one object per resource, for scripts")
     ls.add_argument("--agency", help="only this agency's resources")
-    ls.set_defaults(handler=list_resources)
+    ls.set_defaults(handler=list_resources, needs="catalog")
 
     sh = csub.add_parser("show", help="one resource in full")
     sh.add_argument("code", help="resource code, agency/resource key or resource id")
     sh.add_argument("--json", action="store_true")
-    sh.set_defaults(handler=show)
+    sh.set_defaults(handler=show, needs="catalog")
 
     x = csub.add_parser("export", help="the catalog as DCAT-AP JSON-LD (resources in force)")
     x.add_argument("-o", "--output", help="file to write (default: standard output)")
     x.add_argument(
         "--with-snapshots", action="store_true", help="add each current snapshot as a distribution"
     )
-    x.set_defaults(handler=export)
+    x.set_defaults(handler=export, needs="catalog")
 
     d = csub.add_parser("draft", help="draft entries from an agency's database tables (系统对接, §9)")
     d.add_argument("--from-db", required=True, metavar="URL", help="SQLAlchemy URL of the agency's database")
     d.add_argument("--agency", required=True, help="agency id the drafts belong to")
     d.add_argument("-o", "--output", help="catalog folder to write into (default: the catalog folder)")
-    d.set_defaults(handler=draft)
+    d.add_argument("--json", action="store_true", help="the files written")
+    d.set_defaults(handler=draft, needs="catalog")
 
 
 def _catalog_dir(args: argparse.Namespace, path: str | None = None) -> Path:
@@ -48,25 +52,32 @@ def _catalog_or_exit(args: argparse.Namespace):
 
     catalog, problems = load_catalog(_catalog_dir(args))
     for p in problems:
-        print(f"catalog problem: {p}", file=sys.stderr)
+        print(f"目录问题（该条目未列出）：{p}", file=sys.stderr)
     return catalog
 
 
 def validate(args: argparse.Namespace) -> int:
     from govhub.catalog.load import load_catalog
+    from govhub.cli.common import CliError
 
     root = _catalog_dir(args, args.path)
     if not root.is_dir():
-        print(f"{root}: no such catalog folder", file=sys.stderr)
-        return 2
+        raise CliError(f"资源目录文件夹 {root} 不存在")
     catalog, problems = load_catalog(root)
+    if args.json:
+        from govhub.cli.output import print_json
+
+        print_json({"valid": not problems, "folder": str(root), "agencies": len(catalog.agencies),
+                    "resources": len(catalog.resources), "version": catalog.version,
+                    "problems": [p.__dict__ for p in problems]})  # fmt: skip
+        return 1 if problems else 0
     if problems:
         for p in problems:
             print(p)
-        print(f"\n{len(problems)} problem(s) in {root}", file=sys.stderr)
+        print(f"\n{root} 中有 {len(problems)} 个问题", file=sys.stderr)
         return 1
     print(
-        f"catalog valid: {len(catalog.agencies)} agencies, {len(catalog.resources)} resources (version {catalog.version})"
+        f"资源目录有效：{len(catalog.agencies)} 个机构，{len(catalog.resources)} 个资源（版本 {catalog.version}）"
     )
     return 0
 
@@ -94,9 +105,18 @@ def list_resources(args: argparse.Namespace) -> int:
     if args.json:
         print_json(rows)
         return 0
-    headers = ["code", "key", "name", "class", "share_type", "delivery", "cycle", "status"]
-    print_table(headers, [[row[h] for h in headers] for row in rows])
+    labels = {r.code: r for r in catalog.resources}
+    table = [
+        [row["code"], row["key"], row["name"], labels[row["code"]].resource_class.label,
+         labels[row["code"]].share.type.label, labels[row["code"]].delivery.method.label,
+         labels[row["code"]].cycle.label, _STATUS_LABELS[row["status"]]]
+        for row in rows
+    ]  # fmt: skip
+    print_table(["资源代码", "标识", "名称", "类别", "共享类型", "汇聚方式", "更新周期", "状态"], table)
     return 0
+
+
+_STATUS_LABELS = {"draft": "草稿", "published": "已发布", "changed": "已变更待发布", "retired": "已停用"}
 
 
 def show(args: argparse.Namespace) -> int:
@@ -107,7 +127,7 @@ def show(args: argparse.Namespace) -> int:
     from govhub.cli.output import print_json
 
     catalog = _catalog_or_exit(args)
-    r = find_resource(catalog, args.code, code=1)
+    r = find_resource(catalog, args.code)
     data = model_dump_yaml_ready(r)
     data["fingerprint"] = r.fingerprint
     if args.json:
@@ -128,7 +148,7 @@ def export(args: argparse.Namespace) -> int:
     text = json.dumps(catalog_jsonld(catalog, snapshots=snapshots), ensure_ascii=False, indent=2) + "\n"
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
-        print(f"DCAT-AP catalog written: {args.output}")
+        print(f"已导出 DCAT-AP 目录：{args.output}")
     else:
         sys.stdout.write(text)
     return 0
@@ -158,11 +178,19 @@ def draft(args: argparse.Namespace) -> int:
         drafts = draft_resources(args.from_db, args.agency)
     except (sa.exc.SQLAlchemyError, ValueError) as exc:
         print(
-            f"cannot reflect {args.from_db.split('@')[-1]}: {type(exc).__name__}: {exc}".splitlines()[0],
+            f"无法读取数据库 {args.from_db.split('@')[-1]} 的表结构：{type(exc).__name__}: {exc}".splitlines()[
+                0
+            ],
             file=sys.stderr,
         )
         return 1
-    for path in write_drafts(drafts, Path(args.output) if args.output else _catalog_dir(args)):
-        print(f"draft written: {path}")
-    print("fill in every TODO, then run `govhub catalog validate`")
+    written = write_drafts(drafts, Path(args.output) if args.output else _catalog_dir(args))
+    if args.json:
+        from govhub.cli.output import print_json
+
+        print_json({"written": [str(p) for p in written]})
+        return 0
+    for path in written:
+        print(f"已写入草稿：{path}")
+    print("请填写每个 TODO，然后运行 govhub catalog validate")
     return 0

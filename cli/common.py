@@ -16,11 +16,28 @@ if TYPE_CHECKING:
 
 
 class CliError(Exception):
-    """A message for the person at the terminal and the exit code to end with."""
+    """A message for the person at the terminal and the exit code to end with (2: usage, the default)."""
 
     def __init__(self, message: str, code: int = 2):
         super().__init__(message)
         self.code = code
+
+
+def require_folders(settings: Settings, needs: str) -> None:
+    """The data folder (needs "hub") and the catalog folder (needs "hub" or "catalog") must exist: a mistyped --home
+    or a command run outside the project is a usage error, never a new empty hub or an empty catalog."""
+    if needs == "nothing":
+        return
+    if needs == "hub" and not settings.home.is_dir():
+        raise CliError(
+            f"数据文件夹 {settings.home} 不存在：请检查 --home 或 $GOVHUB_HOME；"
+            f"要新建一个平台，请运行 govhub init --home {settings.home}"
+        )
+    if not settings.catalog_dir.is_dir():
+        raise CliError(
+            f"资源目录文件夹 {settings.catalog_dir} 不存在：请在项目文件夹中运行，或用 --catalog / $GOVHUB_CATALOG "
+            "指定目录（govhub init --catalog 可新建一个）"
+        )
 
 
 def settings_and_catalog(args: argparse.Namespace) -> tuple[Settings, Catalog]:
@@ -31,10 +48,12 @@ def settings_and_catalog(args: argparse.Namespace) -> tuple[Settings, Catalog]:
     try:
         return settings, require_catalog(settings.catalog_dir)
     except CatalogInvalid as exc:
-        raise CliError("目录有误（govhub catalog validate 可查看全部问题）：\n" + str(exc), code=1) from None
+        raise CliError(
+            "资源目录有误（govhub catalog validate 可查看全部问题）：\n" + str(exc), code=1
+        ) from None
 
 
-def find_resource(catalog: Catalog, ref: str, *, code: int = 2) -> Resource:
+def find_resource(catalog: Catalog, ref: str, *, code: int = 2) -> Resource:  # 2: a usage error, everywhere
     """A resource by code, agency/resource key or id."""
     try:
         return catalog.resource(ref)
@@ -47,7 +66,7 @@ def iso_date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+        raise argparse.ArgumentTypeError(f"“{text}”不是日期（应为 YYYY-MM-DD）") from None
 
 
 def pyarrow_without_pandas_detection() -> None:

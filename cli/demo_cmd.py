@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-broken", action="store_true", help="skip the example of a rejected sheet")
     p.add_argument("--reports-port", type=int, default=DEFAULT_REPORTS_PORT, help="port of the reports site")
     p.add_argument("--portal-port", type=int, default=DEFAULT_PORTAL_PORT, help="port of the web portal")
-    p.set_defaults(handler=demo)
+    p.set_defaults(handler=demo, needs="catalog")  # makes its own data folder
 
 
 def free_port(preferred: int) -> int:

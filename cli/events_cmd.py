@@ -25,13 +25,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--grant", help="a grant's events: issued, revoked, and each query, export or API call through it"
     )
     e.add_argument(
-        "--since", type=_day_or_time, metavar="WHEN", help="from this date/time (UTC, ISO 8601) on"
+        "--since",
+        type=_day_or_time,
+        metavar="WHEN",
+        help="from this date/time on (ISO 8601; Beijing time unless it names its zone)",
     )
     e.add_argument("--after", type=int, metavar="ID", help="only events after this id (a reader's cursor)")
     e.add_argument(
         "--limit", type=int, default=50, help="at most this many, newest first (default 50; 0: all)"
     )
-    e.add_argument("--json", action="store_true", help="full events with payload and hashes, oldest first")
+    e.add_argument(
+        "--json",
+        action="store_true",
+        help="{events: full events with payload and hashes (UTC), oldest first; truncated: more than --limit}",
+    )
     e.set_defaults(handler=list_cmd)
     verbs = e.add_subparsers(dest="verb")
     v = verbs.add_parser("verify", help="check every link of the hash chain; print its head")
@@ -46,8 +53,14 @@ def _day_or_time(text: str) -> dt.datetime:
     try:
         value = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date or time (ISO 8601)") from None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        raise argparse.ArgumentTypeError(
+            f"“{text}”不是日期或时间（应为 ISO 8601，如 2026-11-27 09:00）"
+        ) from None
+    from zoneinfo import ZoneInfo
+
+    return (
+        value if value.tzinfo else value.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+    )  # people mean Beijing time
 
 
 def list_cmd(args: argparse.Namespace) -> int:
@@ -60,6 +73,7 @@ def list_cmd(args: argparse.Namespace) -> int:
 
         found = find_person(list_people(args.settings), args.person)
         actors = [args.person] + ([found.name, found.id] if found else [])
+    limit = args.limit or None
     events = list_events(
         args.settings,
         kind=args.kind,
@@ -71,15 +85,29 @@ def list_cmd(args: argparse.Namespace) -> int:
         subject=args.subject,
         since=args.since,
         after_id=args.after,
-        limit=args.limit or None,
+        limit=limit + 1 if limit else None,  # one more than shown: says whether the list was cut
         newest_first=not args.json,
     )
+    truncated = limit is not None and len(events) > limit
+    events = events[:limit] if limit else events
     if args.json:
-        print_json([e.__dict__ for e in events])
+        print_json({"events": [e.__dict__ for e in events], "truncated": truncated, "limit": limit})
         return 0
-    rows = [(e.id, e.at, e.kind, e.actor, e.agency or "—", e.subject, _summary(e.payload)) for e in events]
-    print_table(["id", "at (UTC)", "kind", "actor", "agency", "subject", "payload"], rows)
+    rows = [
+        (e.id, _beijing(e.at), e.kind, e.actor, e.agency or "—", e.subject, _summary(e.payload))
+        for e in events
+    ]
+    print_table(["编号", "时间（北京时间）", "事件", "操作人", "机构", "对象", "内容"], rows)
+    if truncated:
+        print(f"（只列出最近 {limit} 条；--limit 0 列出全部）")
     return 0
+
+
+def _beijing(stamp: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    moment = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return f"{moment.astimezone(ZoneInfo('Asia/Shanghai')):%Y-%m-%d %H:%M:%S}"
 
 
 def _summary(payload: dict, width: int = 60) -> str:
@@ -100,8 +128,9 @@ def verify_cmd(args: argparse.Namespace) -> int:
         print_json({"intact": not problems, "head": head, "problems": problems})
     else:
         for p in problems:
-            print(f"BROKEN  {p}")
-        print(f"{'intact' if not problems else 'NOT intact'}: head {head or '(empty log)'}")
+            print(f"断链  {p}")
+        verdict = "完整" if not problems else "不完整（已被改动）"
+        print(f"事件日志{verdict}：链头 {head or '（日志为空）'}")
     return 1 if problems else 0
 
 
@@ -111,10 +140,10 @@ def _head_problems(settings, head: str) -> list[str]:
 
     number, _, digest = head.partition(":")
     if not number.isdigit() or not digest:
-        raise CliError(f"--head must be ID:HASH as printed by `govhub events verify`, not {head!r}")
+        raise CliError(f"--head 应为 govhub events verify 打印的“编号:哈希”，而不是“{head}”")
     found = list_events(settings, after_id=int(number) - 1, limit=1)
     if not found or found[0].id != int(number):
-        return [f"event {number}: the recorded head is gone (the log was cut short)"]
+        return [f"事件 {number}：记下的链头已不存在（日志被截短）"]
     if found[0].hash != digest:
-        return [f"event {number}: hash differs from the recorded head (the log was rewritten)"]
+        return [f"事件 {number}：哈希与记下的链头不同（日志被改写）"]
     return []

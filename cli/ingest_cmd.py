@@ -79,17 +79,7 @@ def outcome_json(outcome: LoadOutcome, code: str) -> dict[str, Any]:
 def render_outcomes(outcomes: list[LoadOutcome]) -> None:
     from govhub.cli.output import print_table
 
-    headers = [
-        "resource",
-        "status",
-        "rows",
-        "inserted",
-        "updated",
-        "deleted",
-        "quarantined",
-        "held",
-        "snapshot",
-    ]
+    headers = ["资源", "结果", "行数", "新增", "更新", "删除", "隔离", "保留旧值", "快照"]
     rows = [
         [f"{o.agency}/{o.resource}", o.status.label, o.rows, o.inserted, o.updated, o.deleted, o.quarantined, o.held,
          o.snapshot_id or ""]

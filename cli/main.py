@@ -1,14 +1,23 @@
+# PYTHON_ARGCOMPLETE_OK
 """`govhub` — one command, sub-commands registered by small modules that import their heavy parts lazily.
 
 Each module in COMMAND_MODULES exposes `register(subparsers)`; a sub-command's handler returns the exit code.
 `govhub --help` must stay fast (benchmark W7): nothing heavy is imported here.
+
+Exit codes, the same for every command (README, "Exit codes"): 0 done; 1 refused or failed; 2 usage (a bad option,
+a resource, file or folder that does not exist); 3 `status --fail-on`: a feed at that state or worse; 130 Ctrl-C.
+A command needs the data folder and the catalog to exist (`needs`, set per command: "hub", "catalog", "nothing"):
+a mistyped --home is an error, never a new empty hub (`govhub init` makes one).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_STALE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 COMMAND_MODULES = [
     "govhub.cli.catalog_cmd",  # catalog validate / list / show / draft
@@ -26,7 +35,28 @@ COMMAND_MODULES = [
     "govhub.cli.query_cmd",  # query; workspace build / show / download
     "govhub.cli.db_cmd",  # db upgrade / current (the workflow store's schema)
     "govhub.cli.portal_cmd",  # portal (the web portal, served by uvicorn)
+    "govhub.cli.init_cmd",  # init (a new hub), completion (shell completion)
+    "govhub.cli.notify_cmd",  # notify run (reminders, escalations, digests)
 ]
+
+
+class _Version(argparse.Action):
+    """--version, looked up only when asked (importlib.metadata costs milliseconds `govhub --help` need not pay)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: object) -> None:
+        super().__init__(
+            option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="show the version and exit"
+        )
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("govhub")
+        except PackageNotFoundError:
+            found = "unknown"
+        print(f"govhub {found}")
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="govhub",
         description="政务数据资源共享平台 govhub: catalog, ingestion, quality, freshness and sharing.",
     )
+    parser.add_argument("--version", action=_Version)
     parser.add_argument("--home", help="data folder (default $GOVHUB_HOME or ./data)")
     parser.add_argument("--catalog", help="catalog folder (default $GOVHUB_CATALOG or ./catalog)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -50,27 +81,44 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (govhub completion bash)
+        import argcomplete
+
+        argcomplete.autocomplete(parser)
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()
-        return 0
-    from govhub.cli.common import CliError
+        return EXIT_OK
+    from govhub.cli.common import CliError, require_folders
     from govhub.config import get_settings
     from govhub.problems import GovhubError
 
     args.settings = get_settings(args.home, args.catalog)  # the one place the CLI reads its configuration
     try:
-        return int(args.handler(args) or 0)
+        require_folders(args.settings, getattr(args, "needs", "hub"))
+        code = int(args.handler(args) or 0)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:  # `govhub catalog list | head -1`: the reader has what it wanted
+        _stdout_to_devnull()
+        return EXIT_OK
     except CliError as exc:
         print(exc, file=sys.stderr)
         return exc.code
     except GovhubError as exc:
         for problem in exc.problems:
             print(f"错误：{problem}", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        print("已中断", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _stdout_to_devnull() -> None:
+    """Point stdout at /dev/null so Python's final flush of what is still buffered cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 if __name__ == "__main__":

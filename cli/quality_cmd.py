@@ -14,6 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s = q.add_parser(
         "suites", help="write each resource's GE suite (JSON, with overrides applied) to the data folder"
     )
+    s.add_argument("--json", action="store_true", help="the suites written")
     s.set_defaults(handler=suites)
     d = q.add_parser(
         "docs",
@@ -34,7 +35,12 @@ def suites(args: argparse.Namespace) -> int:
 
     settings, catalog = settings_and_catalog(args)
     paths = write_suites(settings, catalog)
-    print(f"{len(paths)} suites written under {settings.home / 'expectations' / 'suites'}")
+    if args.json:
+        from govhub.cli.output import print_json
+
+        print_json({"written": [str(p) for p in paths]})
+        return 0
+    print(f"已写出 {len(paths)} 个校验套件：{settings.home / 'expectations' / 'suites'}")
     return 0
 
 

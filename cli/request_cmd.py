@@ -157,7 +157,7 @@ def create(args: argparse.Namespace) -> int:
     from govhub.services.requests import file_request
 
     settings, catalog = settings_and_catalog(args)
-    request = file_request(settings, catalog, find_resource(catalog, args.resource, code=1), actor=_who(args),
+    request = file_request(settings, catalog, find_resource(catalog, args.resource), actor=_who(args),
                            fields=args.fields or [], row_scope=args.rows or [], purpose=args.purpose, basis=args.basis,
                            use_from=args.use_from or args.as_of or _today(), use_until=args.use_until,
                            consumer=args.consumer, today=args.as_of)  # fmt: skip

@@ -45,7 +45,7 @@ def scorecard(args: argparse.Namespace) -> int:
 
         page = write_scorecard_report(settings, scores, start, end)
         if not args.json:
-            print(f"report: {page}")
+            print(f"考核报告：{page}")
     if args.json:
         print_json(
             {"from": start.isoformat(), "to": end.isoformat(), "agencies": [s.to_dict() for s in scores]}

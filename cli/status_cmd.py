@@ -7,6 +7,7 @@ import datetime as dt
 import sys
 
 _COLOURS = {"fresh": "32", "due": "33", "overdue": "31", "stale": "1;31", "irregular": "2"}
+_SEVERITY = {"fresh": 0, "due": 1, "overdue": 2, "stale": 3}  # irregular feeds owe nothing: never fail
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,6 +19,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--as-of", metavar="YYYY-MM-DD", type=iso_date, help="evaluate on this date (default: today, Beijing)"
     )
     s.add_argument("--agency", help="only this agency's resources")
+    s.add_argument(
+        "--fail-on",
+        choices=list(_SEVERITY)[1:],
+        help="exit 3 when any feed is in this state or worse (due < overdue < stale), for scripts and monitors",
+    )
     s.set_defaults(handler=status)
 
     z = sub.add_parser("zero-update", help="declare that a resource has nothing new for a period (零更新)")
@@ -42,8 +48,15 @@ def status(args: argparse.Namespace) -> int:
         from govhub.cli.output import print_json
 
         print_json([r.to_dict() for r in rows])
-        return 0
-    _print_status(rows, colour=sys.stdout.isatty())
+    else:
+        _print_status(rows, colour=sys.stdout.isatty())
+    if args.fail_on:
+        from govhub.cli.main import EXIT_STALE
+
+        worst = [r for r in rows if _SEVERITY.get(r.state.value, -1) >= _SEVERITY[args.fail_on]]
+        if worst:
+            print(f"有 {len(worst)} 项数据处于「{worst[0].state.label}」或更差的状态", file=sys.stderr)
+            return EXIT_STALE
     return 0
 
 
@@ -59,14 +72,28 @@ def _print_status(rows: list, *, colour: bool) -> None:
         return f"{r.last.period} {r.last.state.label} {beijing_date(dt.datetime.fromisoformat(r.last.at))}"
 
     def state(r) -> str:
-        text = f"{r.state.value} {r.state.label}"
+        text = r.state.label
         return f"\x1b[{_COLOURS[r.state.value]}m{text}\x1b[0m" if colour else text
 
+    from govhub.catalog.model import UpdateCycle
+
     table = [
-        (r.code, r.agency, r.name, r.cycle, last(r), r.period or "—", r.due_date or "—", state(r))
+        (
+            r.code,
+            r.agency,
+            r.name,
+            UpdateCycle(r.cycle).label,
+            last(r),
+            r.period or "—",
+            r.due_date or "—",
+            state(r),
+        )
         for r in rows
     ]
-    print_table(["code", "agency", "name", "cycle", "last update", "period", "due", "state"], table)
+    print_table(
+        ["资源代码", "机构", "名称", "更新周期", "最近更新（北京时间）", "应报期次", "截止日期", "状态"],
+        table,
+    )
 
 
 def zero_update(args: argparse.Namespace) -> int:
@@ -74,7 +101,7 @@ def zero_update(args: argparse.Namespace) -> int:
     from govhub.services.zero_update import declare_zero_update
 
     settings, catalog = settings_and_catalog(args)
-    resource = find_resource(catalog, args.code, code=1)
+    resource = find_resource(catalog, args.code)
     entry = declare_zero_update(settings, resource, actor=args.by, period=args.period)
     if args.json:
         from govhub.cli.output import print_json

@@ -12,7 +12,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("code", help="resource code, agency/resource key or resource id")
     p.add_argument("-o", "--output", required=True, help="file to write (e.g. 低保名册.xlsx)")
     p.add_argument("--format", choices=["xlsx", "csv"], help="default: from the file's extension, else xlsx")
-    p.set_defaults(handler=template)
+    p.add_argument("--json", action="store_true", help="the file written, its resource and template version")
+    p.set_defaults(handler=template, needs="catalog")
 
 
 def template(args: argparse.Namespace) -> int:
@@ -30,5 +31,10 @@ def template(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"无法写入{out}：{exc.strerror}", file=sys.stderr)
         return 1
+    if args.json:
+        from govhub.cli.output import print_json
+
+        print_json({"path": str(out), "code": resource.code, "format": fmt, "version": resource.fingerprint})
+        return 0
     print(f"已生成「{resource.name}」（{resource.code}）的填报模板：{out}（模板版本 {resource.fingerprint}）")
     return 0

@@ -51,13 +51,20 @@ class AgencyScore:
     periods_owed: int = 0
     on_time: int = 0
     late: int = 0
-    missing: list[str] = field(default_factory=list)  # "resource period" that were never delivered
+    missing: list[str] = field(
+        default_factory=list
+    )  # "resource period" that were never delivered (for people)
     requests_answered_rate: float | None = None  # None: no request fell due in the window
     median_answer_days: float | None = None
     escalations: int = 0
     disputes: int = 0
     data_used: int = 0  # queries, exports and API calls through its grants
     use_by_grant: dict[str, dict[str, int]] = field(default_factory=dict)
+    # every period owed in the window, structured for scripts: code, resource, period, start, end, due, delivery
+    periods: list[dict[str, Any]] = field(default_factory=list)
+    # the resources behind catalog_changes_overdue / reviews_overdue, as codes
+    catalog_changes_overdue_codes: list[str] = field(default_factory=list)
+    reviews_overdue_codes: list[str] = field(default_factory=list)
 
     @property
     def rates(self) -> dict[str, float | None]:
@@ -96,7 +103,15 @@ class AgencyScore:
         return todo
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self) | {"rates": self.rates, "score": self.score, "rectification": self.rectification}
+        """For scripts: structured periods and codes; the display strings stay under *_text keys."""
+        data = asdict(self)
+        data["missing_text"] = data.pop("missing")
+        data["missing"] = [p for p in self.periods if p["delivery"] == "missing"]
+        data["catalog_changes_overdue_text"] = data.pop("catalog_changes_overdue")
+        data["catalog_changes_overdue"] = data.pop("catalog_changes_overdue_codes")
+        data["reviews_overdue_text"] = data.pop("reviews_overdue")
+        data["reviews_overdue"] = data.pop("reviews_overdue_codes")
+        return data | {"rates": self.rates, "score": self.score, "rectification": self.rectification}
 
 
 def scorecard_window(start: dt.date | None = None, end: dt.date | None = None) -> tuple[dt.date, dt.date]:
@@ -165,8 +180,10 @@ def agency_scores(
         label = f"{r.name}（{r.code}）"
         if catalog_change_overdue(r, end, calendar) or r.key in drift:
             s.catalog_changes_overdue.append(label)
+            s.catalog_changes_overdue_codes.append(r.code)
         if catalog_review_due(r, end):
             s.reviews_overdue.append(label)
+            s.reviews_overdue_codes.append(r.code)
         info = current_info(settings, r)
         if info is not None and not info.initial:
             s.aggregated += 1
@@ -174,6 +191,10 @@ def agency_scores(
         for period in _owed_periods(r, start, end, calendar):
             s.periods_owed += 1
             verdict = _delivery(entries, period)
+            s.periods.append({"code": r.code, "resource": f"{r.agency}/{r.id}", "period": period.id,
+                              "start": period.start.isoformat(), "end": period.end.isoformat(),
+                              "due_date": due_date(period, calendar, policy_for(r)).isoformat(),
+                              "delivery": verdict})  # fmt: skip
             if verdict == "on_time":
                 s.on_time += 1
             elif verdict == "late":

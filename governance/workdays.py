@@ -4,7 +4,8 @@ Sources, strongest first:
 1. `<catalog dir>/calendar.yaml`: dates the district declares holiday or workday (e.g. the State Council's schedule
    for a year the installed data does not know yet);
 2. `chinese_calendar`: statutory holidays and 调休 make-up workdays (it raises NotImplementedError past its data);
-3. for dates neither covers, the policy: `weekends` (default; warn once per year, then Saturdays and Sundays rest,
+3. for dates neither covers, the policy: `weekends` (default; a warning in Chinese once per process, the first
+   time such a date is decided — nothing is said where no such date is used — then Saturdays and Sundays rest,
    plus the fixed-date statutory days 1 Jan, 1 May and 1–3 Oct) or `refuse` (raise a GovhubError).
 
 calendar.yaml:
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 CALENDAR_FILE = "calendar.yaml"
 _FIXED_STATUTORY = {(1, 1), (5, 1), (10, 1), (10, 2), (10, 3)}
+_WARNED_YEARS: set[int] = set()
 
 
 class UncoveredPolicy(StrEnum):
@@ -46,7 +48,6 @@ class WorkdayCalendar:
         self.overrides = dict(overrides or {})  # date -> True (workday) / False (holiday)
         self.policy = UncoveredPolicy(policy)
         self._cache: dict[dt.date, bool] = {}
-        self._warned_years: set[int] = set()
 
     def is_working_day(self, day: dt.date) -> bool:
         found = self._cache.get(day)
@@ -77,11 +78,11 @@ class WorkdayCalendar:
                     expected="已收录节假日安排的日期",
                 )
             )
-        if day.year not in self._warned_years:
-            self._warned_years.add(day.year)
+        if not _WARNED_YEARS:  # once per process, whichever calendar asks first
+            _WARNED_YEARS.add(day.year)
             log.warning(
-                "no holiday data for %s: treating Saturdays, Sundays, 1 Jan, 1 May and 1-3 Oct as rest days; "
-                "declare the year's schedule in %s",
+                "%s年起的法定节假日和调休安排尚未收录：暂按周六、周日及1月1日、5月1日、10月1日至3日休息计算；"
+                "请在资源目录的 %s 中登记该年的安排",
                 day.year,
                 CALENDAR_FILE,
             )

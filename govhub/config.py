@@ -5,7 +5,8 @@ layer below takes the resulting `Settings` and never reads the environment itsel
 independent hub. Nothing here touches the disk except reading the hub's optional `govhub.yaml`.
 
 Precedence for each value: an explicit argument, then the environment, then `<home>/govhub.yaml` (settings a hub
-keeps for itself, e.g. the address `govhub demo` serves its agencies' API on), then the built-in default.
+keeps for itself, e.g. the address `govhub demo` serves its agencies' API on, the catalog `govhub init` chose), then
+the built-in default.
 """
 
 from __future__ import annotations
@@ -133,8 +134,16 @@ def get_settings(
     """Settings from arguments, else the environment ($GOVHUB_*), else `<home>/govhub.yaml`, else defaults."""
     env = os.environ if env is None else env
     home_path = Path(home or env.get("GOVHUB_HOME") or "data").resolve()
-    catalog_path = Path(catalog or env.get("GOVHUB_CATALOG") or "catalog").resolve()
     stored = _hub_file(home_path)
+    chosen = catalog or env.get("GOVHUB_CATALOG")
+    if chosen:
+        catalog_path = Path(chosen).resolve()
+    elif stored.get(
+        "catalog"
+    ):  # a hub made by `govhub init` remembers its catalog (absolute, or under the hub)
+        catalog_path = (home_path / str(stored["catalog"])).resolve()
+    else:
+        catalog_path = Path("catalog").resolve()
     variables = {str(k): str(v) for k, v in (stored.get("variables") or {}).items()}
     variables.update(env)  # the environment wins over what the hub file says
 
@@ -153,6 +162,18 @@ def get_settings(
         duckdb_memory_limit=str(pick("GOVHUB_DUCKDB_MEMORY_LIMIT", "2GB")),
         variables=variables,
     )
+
+
+def save_hub_setting(home: Path, name: str, value: Any) -> None:
+    """Write one setting into `<home>/govhub.yaml` (e.g. the catalog folder `govhub init` chose)."""
+    import yaml
+
+    data = _hub_file(home)
+    data[name] = value
+    home.mkdir(parents=True, exist_ok=True)
+    tmp = home / f".{HUB_FILE}.{os.getpid()}"
+    tmp.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, home / HUB_FILE)
 
 
 def save_hub_variables(settings: Settings, **values: str) -> None:

@@ -98,11 +98,11 @@ def verify_chain(settings: Settings) -> list[str]:
         for r in rows.mappings():
             row = dict(r)
             if row["id"] != expected_id:
-                problems.append(f"event {expected_id}..{row['id'] - 1}: missing (rows removed)")
+                problems.append(f"事件 {expected_id}..{row['id'] - 1}：缺失（记录被删除）")
             if row["prev_hash"] != expected_prev:
-                problems.append(f"event {row['id']}: prev_hash does not match the previous event's hash")
+                problems.append(f"事件 {row['id']}：prev_hash 与上一事件的哈希不符（链被改动）")
             if _row_hash(row["prev_hash"], row) != row["hash"]:
-                problems.append(f"event {row['id']}: content does not match its hash (row altered)")
+                problems.append(f"事件 {row['id']}：内容与其哈希不符（记录被改动）")
             expected_prev, expected_id = row["hash"], row["id"] + 1
     return problems
 

@@ -29,7 +29,7 @@ class CatalogProblem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.resource}: {self.element}: {self.message}"
+        return f"{self.file}：{self.resource}：{self.element}：{self.message}"
 
 
 class CatalogInvalid(Exception):
@@ -60,14 +60,14 @@ def _pydantic_message(err: dict[str, Any]) -> str:
     kind = err["type"]
     if kind == "enum":
         allowed = err.get("ctx", {}).get("expected", "")
-        return f"unknown value {err['input']!r}; allowed: {allowed}"
+        return f"取值“{err['input']}”无效；可选：{allowed}"
     if kind == "missing":
-        return "is required but missing"
+        return "必填，但没有填写"
     if kind == "extra_forbidden":
-        return f"is not a catalog element (value {err['input']!r}); check the spelling"
+        return f"不是目录元素（值为“{err['input']}”）：请检查拼写"
     if kind == "string_pattern_mismatch":
-        return f"{err['input']!r} is not a valid name: use lower-case letters, digits and _ starting with a letter"
-    return f"{err['msg']} (value {err.get('input')!r})"
+        return f"“{err['input']}”不是有效的名称：请用小写字母、数字和下划线，并以字母开头"
+    return f"取值有误：{err['msg']}（值为“{err.get('input')}”）"
 
 
 def _read_yaml(path: Path, root: Path, problems: list[CatalogProblem]) -> Any:
@@ -76,22 +76,17 @@ def _read_yaml(path: Path, root: Path, problems: list[CatalogProblem]) -> Any:
         # libyaml's loader when present: 10x the pure-Python one, which cost a CLI command ≈0.25 s per catalog
         return yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        problems.append(CatalogProblem(rel, "-", "(file)", f"is not readable YAML: {exc}".replace("\n", " ")))
+        problems.append(CatalogProblem(rel, "-", "(file)", f"不是有效的 YAML 文件：{exc}".replace("\n", " ")))
         return None
 
 
 def parse_resource(data: Any, file: str) -> tuple[Resource | None, list[CatalogProblem]]:
     """One resource entry from its YAML data, or the problems that keep it from being one."""
     if not isinstance(data, dict):
-        return None, [CatalogProblem(file, "-", "(file)", "a resource file must hold a mapping of elements")]
+        return None, [CatalogProblem(file, "-", "(file)", "资源文件的内容应为目录元素的映射（键: 值）")]
     ref = str(data.get("code") or data.get("id") or "-")
     todos = _todo_paths(data)
-    problems = [
-        CatalogProblem(
-            file, ref, _element(p), "is still TODO: the agency must decide this element before publishing"
-        )
-        for p in todos
-    ]
+    problems = [CatalogProblem(file, ref, _element(p), "仍为 TODO：发布前须由机构确定该元素") for p in todos]
     try:
         resource = Resource.model_validate(data)
     except ValidationError as exc:
@@ -110,7 +105,7 @@ def load_catalog(root: Path) -> tuple[Catalog, list[CatalogProblem]]:
     agencies: dict[str, Agency] = {}
     agencies_file = root / "agencies.yaml"
     if not agencies_file.exists():
-        problems.append(CatalogProblem("agencies.yaml", "-", "(file)", f"is missing from {root}"))
+        problems.append(CatalogProblem("agencies.yaml", "-", "(file)", f"在 {root} 中找不到"))
     else:
         data = _read_yaml(agencies_file, root, problems) or {}
         for i, entry in enumerate(data.get("agencies", []) if isinstance(data, dict) else []):
@@ -125,9 +120,7 @@ def load_catalog(root: Path) -> tuple[Catalog, list[CatalogProblem]]:
                 continue
             if agency.id in agencies:
                 problems.append(
-                    CatalogProblem(
-                        "agencies.yaml", "-", f"agencies[{i}].id", f"agency id {agency.id!r} is used twice"
-                    )
+                    CatalogProblem("agencies.yaml", "-", f"agencies[{i}].id", f"机构标识“{agency.id}”重复")
                 )
             agencies[agency.id] = agency
 
@@ -136,7 +129,7 @@ def load_catalog(root: Path) -> tuple[Catalog, list[CatalogProblem]]:
         rel = str(path.relative_to(root))
         data = _read_yaml(path, root, problems)
         if data is None and not path.read_bytes().strip():
-            problems.append(CatalogProblem(rel, "-", "(file)", "is empty"))
+            problems.append(CatalogProblem(rel, "-", "(file)", "是空文件"))
             continue
         resource, found = parse_resource(data, rel)
         problems.extend(found)

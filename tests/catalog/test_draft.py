@@ -95,7 +95,7 @@ def test_drafts_fail_only_on_todos_and_pass_once_filled(tmp_path: Path) -> None:
     _, problems = load_catalog(catalog_dir)
     draft_problems = [p for p in problems if p.file != "gaj/household.yaml"]
     assert draft_problems, "drafts must not validate before the agency decides"
-    assert all("is still TODO" in p.message for p in draft_problems), [str(p) for p in draft_problems]
+    assert all("仍为 TODO" in p.message for p in draft_problems), [str(p) for p in draft_problems]
     assert {p.element for p in draft_problems} >= {"share.type", "share.conditions", "cycle"}
 
     for path in written:
@@ -133,7 +133,7 @@ def test_drafts_from_the_demo_database_fail_only_on_todos_and_pass_once_filled(t
     written = write_drafts(draft_resources(url, "fgj"), catalog_dir)
     assert written
     _, problems = load_catalog(catalog_dir)
-    assert problems and all("is still TODO" in p.message for p in problems), [str(p) for p in problems]
+    assert problems and all("仍为 TODO" in p.message for p in problems), [str(p) for p in problems]
 
     for path in written:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -38,51 +38,56 @@ def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
 _DELETE = object()
 
 BROKEN: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
-    ("malformed_code", _set("code", "10100/1"), "code", "is not a resource code"),
-    ("code_class_mismatch", _set("code", "102001001/000001"), "code", "needs a code starting with 101"),
+    ("malformed_code", _set("code", "10100/1"), "code", "不是“类项目[细目]/顺序码”形式的资源代码"),
+    ("code_class_mismatch", _set("code", "102001001/000001"), "code", "资源代码应以 101 开头"),
     (
         "conditional_without_conditions",
         _set("share.conditions", _DELETE),
         "share.conditions",
-        "must state its sharing conditions",
+        "须写明共享条件",
     ),
     (
         "not_shared_without_legal_basis",
         _set("share", {"type": "not_shared"}),
         "share.legal_basis",
-        "must cite the law",
+        "须写明禁止共享的法律",
     ),
-    ("primary_key_unknown_field", _set("primary_key", ["id_no"]), "primary_key[0]", "unknown field 'id_no'"),
-    ("primary_key_not_required", _set("primary_key", ["gender"]), "primary_key[0]", "must be required"),
+    (
+        "primary_key_unknown_field",
+        _set("primary_key", ["id_no"]),
+        "primary_key[0]",
+        "主键中的“id_no”不是本资源的信息项",
+    ),
+    ("primary_key_not_required", _set("primary_key", ["gender"]), "primary_key[0]", "必须为必填"),
     (
         "unknown_semantic_type",
         _set("fields.0.semantic", "passport"),
         "fields[0].semantic",
-        "unknown value 'passport'",
+        "取值“passport”无效",
     ),
-    ("unknown_agency", _set("agency", "xyz"), "agency", "unknown agency 'xyz'"),
-    ("unknown_share_type", _set("share.type", "sometimes"), "share.type", "unknown value 'sometimes'"),
-    ("unknown_cycle", _set("cycle", "hourly"), "cycle", "unknown value 'hourly'"),
-    ("enum_without_values", _set("fields.2.enum", _DELETE), "fields[2].enum", "lists no values"),
-    ("duplicate_field", _set("fields.1.name", "id_number"), "fields[1].name", "used twice"),
-    ("semantic_type_mismatch", _set("fields.3.type", "string"), "fields[3].type", "must be date"),
+    ("unknown_agency", _set("agency", "xyz"), "agency", "机构“xyz”不在 agencies.yaml 中"),
+    ("unknown_share_type", _set("share.type", "sometimes"), "share.type", "取值“sometimes”无效"),
+    ("unknown_cycle", _set("cycle", "hourly"), "cycle", "取值“hourly”无效"),
+    ("enum_without_values", _set("fields.2.enum", _DELETE), "fields[2].enum", "没有列出可选值"),
+    ("duplicate_field", _set("fields.1.name", "id_number"), "fields[1].name", "重复"),
+    ("semantic_type_mismatch", _set("fields.3.type", "string"), "fields[3].type", "数据类型应为 date"),
     (
         "field_wider_than_resource",
         _set("fields.1.share", "unconditional"),
         "fields[1].share",
-        "cannot be shared more widely",
+        "不能比所属资源",
     ),
-    ("missing_element", _set("summary", _DELETE), "summary", "is required but missing"),
-    ("misspelt_element", _set("cylce", "monthly"), "cylce", "is not a catalog element"),
+    ("missing_element", _set("summary", _DELETE), "summary", "必填，但没有填写"),
+    ("misspelt_element", _set("cylce", "monthly"), "cylce", "不是目录元素"),
     (
         "api_without_settings",
         _set("delivery", {"method": "api"}),
         "delivery.api",
-        "needs its connection settings",
+        "下填写连接设置",
     ),
-    ("bad_field_name", _set("fields.1.name", "Name"), "fields[1].name", "is not a valid name"),
-    ("bad_regex", _set("fields.1.pattern", "(["), "fields[1].pattern", "invalid regular expression"),
-    ("changed_before_published", _set("changed_on", "2023-01-01"), "changed_on", "is before first published"),
+    ("bad_field_name", _set("fields.1.name", "Name"), "fields[1].name", "不是有效的名称"),
+    ("bad_regex", _set("fields.1.pattern", "(["), "fields[1].pattern", "正则表达式）有误"),
+    ("changed_before_published", _set("changed_on", "2023-01-01"), "changed_on", "早于首次发布日期"),
 ]
 
 
@@ -115,7 +120,7 @@ def test_duplicate_codes_across_files_are_reported(tmp_path: Path) -> None:
         yaml.safe_dump(other, allow_unicode=True), encoding="utf-8"
     )
     catalog, problems = load_catalog(tmp_path)
-    assert any(p.element == "code" and "also used by gaj/household.yaml" in p.message for p in problems)
+    assert any(p.element == "code" and "已被 gaj/household.yaml 使用" in p.message for p in problems)
     assert catalog.resources == [] or all(r.code != other["code"] for r in catalog.resources[1:])
 
 
@@ -123,7 +128,7 @@ def test_unreadable_yaml_is_reported_not_raised(tmp_path: Path) -> None:
     write_catalog(tmp_path)
     (tmp_path / "gaj" / "broken.yaml").write_text("code: [unclosed\n", encoding="utf-8")
     _, problems = load_catalog(tmp_path)
-    assert any(p.file == "gaj/broken.yaml" and "not readable YAML" in p.message for p in problems)
+    assert any(p.file == "gaj/broken.yaml" and "不是有效的 YAML 文件" in p.message for p in problems)
 
 
 def test_require_catalog_raises_with_every_problem(tmp_path: Path) -> None:
@@ -139,4 +144,4 @@ def test_todo_elements_are_refused_with_a_message_for_the_agency(tmp_path: Path)
     data = copy.deepcopy(RESOURCE)
     data["cycle"] = "TODO: monthly?"
     _, problems = load_catalog(write_catalog(tmp_path, data))
-    assert [(p.element, "is still TODO" in p.message) for p in problems] == [("cycle", True)]
+    assert [(p.element, "仍为 TODO" in p.message) for p in problems] == [("cycle", True)]

@@ -16,7 +16,7 @@ def test_catalog_export_command_writes_the_document(tmp_path, monkeypatch, govhu
     monkeypatch.setenv("GOVHUB_HOME", str(tmp_path / "home"))
     out = tmp_path / "catalog.jsonld"
     run = govhub("--catalog", str(REPO_CATALOG), "catalog", "export", "--with-snapshots", "-o", str(out))
-    assert run.code == 0 and "written" in run.out
+    assert run.code == 0 and "已导出" in run.out
     graph = Graph().parse(data=out.read_text(encoding="utf-8"), format="json-ld")
     assert len(set(graph.subjects(RDF.type, DCAT.Dataset))) >= 15
     assert json.loads(out.read_text(encoding="utf-8"))["@type"] == "dcat:Catalog"

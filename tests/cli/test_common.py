@@ -23,6 +23,7 @@ REPO_CATALOG = Path(__file__).resolve().parents[2] / "catalog"
 )
 def test_an_invalid_catalog_is_reported_not_raised(tmp_path, monkeypatch, capsys, argv) -> None:
     monkeypatch.setenv("GOVHUB_HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
     (tmp_path / "catalog").mkdir()  # no agencies.yaml
     assert main(["--catalog", str(tmp_path / "catalog"), *argv]) == 1
     err = capsys.readouterr().err
@@ -31,7 +32,7 @@ def test_an_invalid_catalog_is_reported_not_raised(tmp_path, monkeypatch, capsys
 
 @pytest.mark.parametrize(
     ("argv", "code"),
-    [(["catalog", "show", "nosuch"], 1), (["quality", "docs", "--resource", "nosuch"], 2)],
+    [(["catalog", "show", "nosuch"], 2), (["quality", "docs", "--resource", "nosuch"], 2)],
     ids=["catalog-show", "quality-docs"],
 )
 def test_an_unknown_resource_is_named_with_a_hint(tmp_path, monkeypatch, capsys, argv, code) -> None:

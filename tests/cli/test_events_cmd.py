@@ -31,18 +31,21 @@ def test_events_are_listed_newest_first_with_filters_and_a_cursor(home, govhub):
     assert table.code == 0
     lines = table.out.splitlines()
     assert "zero_update.declared" in lines[2] and "李四" in lines[2]  # header, rule, then the newest
-    only = json.loads(govhub("events", "--kind", "load.*", "--json").out)
+    only = json.loads(govhub("events", "--kind", "load.*", "--json").out)["events"]
     assert [e["payload"]["n"] for e in only] == [0, 1, 2]
     assert all(e["hash"] and e["prev_hash"] for e in only)
-    after = json.loads(govhub("events", "--after", str(only[1]["id"]), "--json").out)
+    after = json.loads(govhub("events", "--after", str(only[1]["id"]), "--json").out)["events"]
     assert [e["kind"] for e in after] == ["load.published", "zero_update.declared"]
-    assert json.loads(govhub("events", "--agency", "rsj", "--json").out)[0]["actor"] == "李四"
+    assert json.loads(govhub("events", "--agency", "rsj", "--json").out)["events"][0]["actor"] == "李四"
+    cut = json.loads(govhub("events", "--limit", "2", "--json").out)
+    assert len(cut["events"]) == 2 and cut["truncated"] is True and cut["limit"] == 2
+    assert json.loads(govhub("events", "--json").out)["truncated"] is False
 
 
 def test_verify_prints_the_head_and_catches_alterations_and_a_cut(home, govhub):
     ok = govhub("events", "verify")
-    assert ok.code == 0 and "intact: head 4:" in ok.out
-    head = ok.out.strip().split("head ")[1]
+    assert ok.code == 0 and "事件日志完整：链头 4:" in ok.out
+    head = ok.out.strip().split("链头 ")[1]
     assert govhub("events", "verify", "--head", head).code == 0
 
     events = store.events
@@ -52,16 +55,16 @@ def test_verify_prints_the_head_and_catches_alterations_and_a_cut(home, govhub):
     broken = govhub("events", "verify", "--json")
     assert broken.code == 1
     report = json.loads(broken.out)
-    assert not report["intact"] and "event 2: content does not match its hash" in report["problems"][0]
+    assert not report["intact"] and "事件 2：内容与其哈希不符" in report["problems"][0]
 
     with store.engine(home).begin() as conn:  # the newest event is deleted: the chain alone still links up
         conn.execute(store.events.update().where(store.events.c.id == 2).values(payload=original))
         conn.execute(store.events.delete().where(store.events.c.id == 4))
     assert govhub("events", "verify").code == 0
     cut = govhub("events", "verify", "--head", head)
-    assert cut.code == 1 and "the recorded head is gone" in cut.out
+    assert cut.code == 1 and "记下的链头已不存在" in cut.out
 
 
 def test_a_malformed_head_is_explained(home, govhub):
     run = govhub("events", "verify", "--head", "nonsense")
-    assert run.code == 2 and "ID:HASH" in run.err
+    assert run.code == 2 and "编号:哈希" in run.err

@@ -44,7 +44,7 @@ def test_an_altered_row_is_detected(settings):
     with store.engine(settings).begin() as conn:
         conn.execute(update(store.events).where(store.events.c.id == 2).values(actor="李四"))
     problems = verify_chain(settings)
-    assert problems == ["event 2: content does not match its hash (row altered)"]
+    assert problems == ["事件 2：内容与其哈希不符（记录被改动）"]
 
 
 def test_an_altered_row_with_recomputed_hash_breaks_the_next_link(settings):
@@ -52,8 +52,8 @@ def test_an_altered_row_with_recomputed_hash_breaks_the_next_link(settings):
     with store.engine(settings).begin() as conn:
         conn.execute(update(store.events).where(store.events.c.id == 2).values(hash="f" * 64))
     problems = verify_chain(settings)
-    assert "event 2: content does not match its hash (row altered)" in problems
-    assert "event 3: prev_hash does not match the previous event's hash" in problems
+    assert "事件 2：内容与其哈希不符（记录被改动）" in problems
+    assert "事件 3：prev_hash 与上一事件的哈希不符（链被改动）" in problems
 
 
 def test_a_removed_row_is_detected(settings):
@@ -61,7 +61,7 @@ def test_a_removed_row_is_detected(settings):
     with store.engine(settings).begin() as conn:
         conn.execute(store.events.delete().where(store.events.c.id == 2))
     problems = verify_chain(settings)
-    assert problems[0] == "event 2..2: missing (rows removed)"
+    assert problems[0] == "事件 2..2：缺失（记录被删除）"
     assert any("prev_hash" in p for p in problems)
 
 
@@ -182,4 +182,4 @@ def test_postgresql_chain_with_concurrent_appends(pg_settings):
     _concurrent_appends(pg_settings, os.environ["GOVHUB_STATE_URL"])
     with store.engine(pg_settings).begin() as conn:
         conn.execute(update(store.events).where(store.events.c.id == 7).values(payload='{"i":999}'))
-    assert verify_chain(pg_settings) == ["event 7: content does not match its hash (row altered)"]
+    assert verify_chain(pg_settings) == ["事件 7：内容与其哈希不符（记录被改动）"]

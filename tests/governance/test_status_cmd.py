@@ -66,7 +66,7 @@ def run(capsys, *argv):
 def test_status_table_and_json(hub, capsys):
     code, out, _ = run(capsys, "status", "--as-of", "2026-11-25")
     assert code == 0
-    assert "101001002/000001" in out and "overdue" in out and "irregular" in out
+    assert "101001002/000001" in out and "逾期" in out and "不定期" in out and "截止日期" in out
     assert "\x1b[" not in out  # not a tty: no colour codes
     code, out, _ = run(capsys, "status", "--as-of", "2026-11-25", "--json")
     rows = {r["resource"]: r for r in json.loads(out)}
@@ -103,7 +103,7 @@ def test_zero_update_errors_are_messages_with_exit_1(hub, capsys):
     code, _, err = run(capsys, "zero-update", "gaj/lhry", "--period", "2026-11", "--by", "陆建华")
     assert code == 1 and "2026-W48" in err  # the expected form
     code, _, err = run(capsys, "zero-update", "nope", "--by", "陆建华")
-    assert code == 1 and "nope" in err
+    assert code == 2 and "nope" in err  # naming a resource that does not exist: a usage error, as everywhere
 
 
 def test_status_starts_fast_and_without_heavy_imports(hub):

@@ -63,14 +63,24 @@ def test_counting_across_spring_festival_2025_includes_the_make_up_saturday(cal)
     assert cal.working_days_between(D("2025-02-10"), D("2025-02-04")) == -5
 
 
-def test_2027_under_the_weekends_policy_warns_once(cal, caplog):
+def test_2027_under_the_weekends_policy_warns_once_per_process_in_chinese(cal, caplog, monkeypatch):
+    from govhub.governance import workdays
+
+    monkeypatch.setattr(workdays, "_WARNED_YEARS", set())  # as in a new process
     with caplog.at_level(logging.WARNING, logger="govhub.governance.workdays"):
+        assert cal.is_working_day(D("2026-03-03"))  # covered: nothing said
+        assert not caplog.records
         assert cal.is_working_day(D("2027-03-03"))  # a Wednesday
         assert not cal.is_working_day(D("2027-03-06"))  # a Saturday
         assert not cal.is_working_day(D("2027-10-01"))  # fixed-date statutory day (a Friday)
         assert not cal.is_working_day(D("2027-05-01"))
         assert cal.add_working_days(D("2027-01-01"), 1) == D("2027-01-04")
-    assert len([r for r in caplog.records if "2027" in r.getMessage()]) == 1
+        assert WorkdayCalendar().is_working_day(
+            D("2028-03-01")
+        )  # another calendar, another year: said already
+    assert [r.getMessage()[:30] for r in caplog.records] == [
+        "2027年起的法定节假日和调休安排尚未收录：暂按周六、周日及"
+    ]
 
 
 def test_2027_under_the_refuse_policy_raises_a_clear_error():
