@@ -20,6 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--role", action="append", required=True, choices=[r.value for r in Role], help="repeatable"
     )
     a.add_argument("--by", required=True, metavar="PERSON", help="who registers them (recorded)")
+    a.add_argument("--json", action="store_true")
     a.set_defaults(handler=add)
     ls = psub.add_parser("list", help="everyone registered")
     ls.add_argument("--agency")
@@ -28,6 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     d = psub.add_parser("deactivate", help="a person who left: their history stays, they can no longer act")
     d.add_argument("id")
     d.add_argument("--by", required=True, metavar="PERSON")
+    d.add_argument("--json", action="store_true")
     d.set_defaults(handler=deactivate_cmd)
     pw = psub.add_parser(
         "password", help="set or reset a person's portal password (the office; lifts a lock-out)"
@@ -35,7 +37,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     pw.add_argument("id")
     pw.add_argument("--by", required=True, metavar="PERSON", help="the office person who sets it (recorded)")
     pw.add_argument("--stdin", action="store_true", help="read the password from standard input (scripts)")
+    pw.add_argument("--json", action="store_true")
     pw.set_defaults(handler=password_cmd)
+    c = psub.add_parser(
+        "contact", help="how to reach a person for reminders (催报): e-mail, phone, robot webhook"
+    )
+    c.add_argument("id")
+    c.add_argument("--email", help="e-mail address (reminders by SMTP)")
+    c.add_argument("--phone", help="phone number (shown to people who call)")
+    c.add_argument("--webhook", help="a WeCom/DingTalk group robot's webhook URL")
+    c.add_argument("--by", required=True, metavar="PERSON", help="the office person who records it")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(handler=contact_cmd)
 
 
 def add(args: argparse.Namespace) -> int:
@@ -47,6 +60,8 @@ def add(args: argparse.Namespace) -> int:
     person = register_person(settings, args.id, name=args.name, agency=args.agency,
                              roles=[Role(r) for r in args.role], actor=args.by,
                              known_agencies=set(catalog.agencies))  # fmt: skip
+    if args.json:
+        return _json(person.to_dict())
     print(f"登记：{person.name}（{person.id}），{person.agency}，{'、'.join(r.label for r in person.roles)}")
     return 0
 
@@ -71,6 +86,8 @@ def deactivate_cmd(args: argparse.Namespace) -> int:
     from govhub.services.people import deactivate_person
 
     person = deactivate_person(args.settings, args.id, actor=args.by)
+    if args.json:
+        return _json(person.to_dict())
     print(f"已停用：{person.name}（{person.id}）")
     return 0
 
@@ -90,5 +107,31 @@ def password_cmd(args: argparse.Namespace) -> int:
         if getpass.getpass("再输入一次：") != password:
             raise CliError("两次输入的密码不一致，未修改", code=1)
     person = set_password(args.settings, args.id, password, actor=args.by)
+    if args.json:
+        return _json({"id": person.id, "name": person.name, "password_set": True})
     print(f"已设置门户密码：{person.name}（{person.id}）")
+    return 0
+
+
+def contact_cmd(args: argparse.Namespace) -> int:
+    from govhub.cli.common import CliError
+    from govhub.people import Contact
+    from govhub.services.people import set_contact
+
+    if not (args.email or args.phone or args.webhook):
+        raise CliError("请至少给出 --email、--phone 或 --webhook 之一")
+    found = set_contact(args.settings, Contact(args.id, args.email, args.phone, args.webhook), actor=args.by)
+    if args.json:
+        return _json(found.to_dict())
+    channels = "、".join(
+        x for x, v in (("邮件", found.email), ("电话", found.phone), ("机器人", found.webhook)) if v
+    )
+    print(f"已登记联系方式：{found.person}（{channels}）")
+    return 0
+
+
+def _json(data: dict) -> int:
+    from govhub.cli.output import print_json
+
+    print_json(data)
     return 0

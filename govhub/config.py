@@ -34,6 +34,14 @@ class Settings:
     reports_url: str | None = None  # where people open reports/ (the demo's report server), else file URLs
     stage_memory_bytes: int = 256 << 20  # a load's staged rows stay in memory up to this size
     duckdb_memory_limit: str = "2GB"  # per load; DuckDB spills under hub/_spill/ beyond it
+    # notices (催报) by e-mail: the SMTP server the hub hands them to; none configured: e-mail notices wait as failed
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "govhub@localhost"
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_starttls: bool = False
+    remind_working_days: int = 2  # reminders go out this many working days before a due date
     # ${VAR} values the catalog's connection settings may use (the environment as it was at the edge, GOVHUB_HOME
     # always) and GOVHUB_SECRET_<NAME> credentials: never printed
     variables: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -160,6 +168,13 @@ def get_settings(
         reports_url=pick("GOVHUB_REPORTS_URL"),
         stage_memory_bytes=int(pick("GOVHUB_STAGE_MEMORY_MB", 256)) << 20,
         duckdb_memory_limit=str(pick("GOVHUB_DUCKDB_MEMORY_LIMIT", "2GB")),
+        smtp_host=pick("GOVHUB_SMTP_HOST"),
+        smtp_port=int(pick("GOVHUB_SMTP_PORT", 25)),
+        smtp_from=str(pick("GOVHUB_SMTP_FROM", "govhub@localhost")),
+        smtp_user=pick("GOVHUB_SMTP_USER"),
+        smtp_password=pick("GOVHUB_SMTP_PASSWORD"),
+        smtp_starttls=str(pick("GOVHUB_SMTP_STARTTLS", "")).lower() in ("1", "true", "yes"),
+        remind_working_days=int(pick("GOVHUB_REMIND_WORKING_DAYS", 2)),
         variables=variables,
     )
 

@@ -100,6 +100,56 @@ def save_person(
     return _person(row)
 
 
+@dataclass(frozen=True)
+class Contact:
+    """How to reach a person (催报): e-mail, phone (for people to call), a WeCom/DingTalk-style robot webhook."""
+
+    person: str
+    email: str | None = None
+    phone: str | None = None
+    webhook: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+def contacts(settings: Settings, person_ids: list[str] | None = None) -> dict[str, Contact]:
+    q = select(store.contacts)
+    if person_ids is not None:
+        q = q.where(store.contacts.c.person.in_(person_ids))
+    with store.read_connection(settings) as conn:
+        return {
+            r["person"]: Contact(r["person"], r["email"], r["phone"], r["webhook"])
+            for r in conn.execute(q).mappings()
+        }
+
+
+def save_contact(settings: Settings, contact: Contact, *, by: str) -> Contact:
+    """Record how to reach a registered person (an event names who changed it; no address is put in it)."""
+    if contact.email is not None and (contact.email.count("@") != 1 or " " in contact.email):
+        raise _refuse("bad_email", f"“{contact.email}”不是有效的电子邮箱地址", value=contact.email)
+    if contact.webhook is not None and not contact.webhook.startswith(("https://", "http://")):
+        raise _refuse("bad_webhook", "机器人Webhook应为 http(s):// 开头的地址", value=contact.webhook)
+    with store.write_transaction(settings, PEOPLE_LOCK) as conn:
+        person = (
+            conn.execute(select(store.people).where(store.people.c.id == contact.person)).mappings().first()
+        )
+        if person is None:
+            raise _refuse("unknown_person", f"没有登录名为“{contact.person}”的人员", value=contact.person)
+        before = conn.execute(select(store.contacts).where(store.contacts.c.person == contact.person)).first()
+        values = {k: v for k, v in contact.to_dict().items() if k != "person" and v is not None}
+        if before is None:
+            conn.execute(
+                store.contacts.insert().values(person=contact.person, **values, updated_at=utc_stamp())
+            )
+        else:
+            conn.execute(update(store.contacts).where(store.contacts.c.person == contact.person)
+                         .values(**values, updated_at=utc_stamp()))  # fmt: skip
+    record_event(settings, kind="people.contact_changed", actor=by, agency=person["agency"],
+                 subject=f"person/{contact.person}", payload={"channels": sorted(values)})  # fmt: skip
+    return contacts(settings, [contact.person])[contact.person]
+
+
 def deactivate(settings: Settings, person_id: str, *, by: str) -> Person:
     with store.write_transaction(settings, PEOPLE_LOCK) as conn:
         row = conn.execute(select(store.people).where(store.people.c.id == person_id)).mappings().first()

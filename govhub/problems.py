@@ -170,6 +170,8 @@ CODES: dict[str, CodeInfo] = {
         ("people.other_agency", "不能代其他机构操作"),
         ("people.incomplete", "人员信息不完整"),
         ("people.unknown_agency", "机构不在目录中"),
+        ("people.bad_email", "电子邮箱地址无效"),
+        ("people.bad_webhook", "机器人Webhook地址无效"),
         ("inbox.unattributed", "收件箱文件未注明上传人"),
         ("people.weak_password", "密码不符合要求"),
     ),

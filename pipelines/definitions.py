@@ -14,6 +14,7 @@ from govhub.config import Settings, get_settings
 from govhub.pipelines.assets import HubResource, build_resource_asset
 from govhub.pipelines.events import build_hub_events_sensor
 from govhub.pipelines.freshness import build_fresh_checks, build_freshness_sensor, freshness_policy
+from govhub.pipelines.notify import build_notify_sensor
 from govhub.pipelines.quality import data_docs_job, data_docs_schedule
 from govhub.pipelines.schedules import build_schedules
 from govhub.pipelines.sensors import build_inbox_sensor
@@ -56,6 +57,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             build_hub_events_sensor(catalog),
             build_sharing_clock_sensor(catalog),
             build_workspaces_sensor(catalog),
+            build_notify_sensor(catalog),
         ],
         resources={"hub": hub_resource(settings)},
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from govhub.access import Action, authorize
 from govhub.config import Settings
-from govhub.people import Person, deactivate, save_person
+from govhub.people import Contact, Person, deactivate, save_contact, save_person
 from govhub.roles import Role
 
 
@@ -25,6 +25,12 @@ def register_person(
     who = authorize(settings, actor, Action.MANAGE_PEOPLE)
     return save_person(settings, person_id, name=name, agency=agency, roles=roles, by=who.name,
                        known_agencies=known_agencies)  # fmt: skip
+
+
+def set_contact(settings: Settings, contact: Contact, *, actor: str) -> Contact:
+    """The office records how to reach a person (e-mail, phone, robot webhook) for reminders (催报)."""
+    who = authorize(settings, actor, Action.MANAGE_PEOPLE)
+    return save_contact(settings, contact, by=who.name)
 
 
 def deactivate_person(settings: Settings, person_id: str, *, actor: str) -> Person:

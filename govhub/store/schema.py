@@ -231,6 +231,10 @@ notices = Table(
     Column("person", String(100)),
     Column("channel", String(20), nullable=False),  # email | webhook | log
     Column("subject", Text, nullable=False),
-    Column("sent_at", String(32), nullable=False),
-    Column("status", String(20), nullable=False),  # sent | failed
+    Column("sent_at", String(32), nullable=False),  # when it went out (or was last tried)
+    Column("status", String(20), nullable=False),  # sending | sent | failed (retried later)
+    Column("body", Text),  # the text, kept so a retry sends exactly what was meant (0004_notify)
+    Column("address", String(500)),  # the e-mail address or webhook URL it went to
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("error", Text),  # why the last attempt failed
 )

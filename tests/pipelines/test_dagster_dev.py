@@ -257,7 +257,8 @@ def test_dagster_dev_shows_every_catalog_asset_with_metadata_checks_freshness_an
 
     (repo,) = dagster_dev.query(SENSORS)["repositoriesOrError"]["nodes"]
     assert {s["name"] for s in repo["sensors"]} == {"inbox_sensor", "freshness_sensor", "hub_events_sensor",
-                                                  "sharing_clock_sensor", "workspaces_sensor"}  # fmt: skip
+                                                  "sharing_clock_sensor", "workspaces_sensor",
+                                                  "notify_sensor"}  # fmt: skip
     assert "pull_daily_schedule" in {s["name"] for s in repo["schedules"]}
 
 

@@ -1,0 +1,41 @@
+"""`govhub notify run [--as-of DATE]`: send today's reminders, escalations and digests (催报), retry failed ones."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from govhub.cli.common import iso_date
+    from govhub.cli.ingest_cmd import add_actor
+
+    n = sub.add_parser("notify", help="reminders before deadlines, escalations after, daily digests (催报)")
+    verbs = n.add_subparsers(dest="verb", required=True)
+    r = verbs.add_parser("run", help="send what is owed today (each notice once), retry failed deliveries")
+    r.add_argument(
+        "--as-of", type=iso_date, metavar="YYYY-MM-DD", help="as on this day (default: today, Beijing)"
+    )
+    r.add_argument("--json", action="store_true")
+    add_actor(r, "who runs it (an engineer; the Dagster sensor runs it as system:sensor)")
+    r.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from govhub.cli.common import settings_and_catalog
+    from govhub.cli.ingest_cmd import default_actor
+    from govhub.services.notify import run_notifications
+
+    settings, catalog = settings_and_catalog(args)
+    report = run_notifications(settings, catalog, actor=args.by or default_actor(), as_of=args.as_of)
+    if args.json:
+        from govhub.cli.output import print_json
+
+        print_json(report.to_dict())
+        return 1 if report.undelivered else 0
+    print(f"催报（{report.as_of}）：提醒 {len(report.reminded)} 项，逾期通知 {len(report.escalated)} 项，"
+          f"每日待办 {len(report.digests)} 份；重发成功 {len(report.retried)} 条")  # fmt: skip
+    for key in report.reminded + report.escalated:
+        print(f"  - {key}")
+    if report.undelivered:
+        print(f"有 {report.undelivered} 条通知未能送达（已记录原因，下次运行时重发）")
+    return 1 if report.undelivered else 0

@@ -1,0 +1,76 @@
+"""Send what is owed today (催报): reminders before deadlines, escalations after them, each agency's daily digest —
+and retry notices whose delivery failed before. Run by the Dagster `notify_sensor` and by `govhub notify run`.
+
+Idempotent: a notice is keyed by what it is about (`governance.notices.send_once`), so running it every few minutes,
+or twice on a day, sends nothing the second time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from govhub.access import Action, authorize
+from govhub.catalog.model import Catalog
+from govhub.config import Settings
+from govhub.events import record_event
+from govhub.governance.notices import retry_failed, send_once, undelivered
+from govhub.governance.reminders import notices_due
+from govhub.governance.workdays import calendar_for
+from govhub.people import list_people
+
+
+@dataclass
+class NotifyReport:
+    as_of: str
+    reminded: list[str] = field(default_factory=list)  # notice keys sent now
+    escalated: list[str] = field(default_factory=list)
+    digests: list[str] = field(default_factory=list)
+    retried: list[str] = field(
+        default_factory=list
+    )  # notice rows (thing|person|channel) delivered on a retry
+    failed: list[str] = field(default_factory=list)  # notice rows whose retry failed again
+    undelivered: int = 0  # notices whose last attempt failed (now or before): retried on the next run
+
+    def to_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+def run_notifications(
+    settings: Settings, catalog: Catalog, *, actor: str = "system:sensor", as_of: dt.date | None = None
+) -> NotifyReport:
+    from govhub.governance.alerts import today_in_beijing
+
+    who = authorize(settings, actor, Action.RUN_SHARING_CLOCK)
+    as_of = as_of or today_in_beijing()
+    report = NotifyReport(as_of.isoformat())
+    again = retry_failed(settings)
+    report.retried, report.failed = again.sent, again.failed
+    people = list_people(settings)
+    owed = notices_due(settings, catalog, people, as_of, calendar_for(settings.catalog_dir),
+                       remind_days=settings.remind_working_days, waiting_requests=_waiting(settings))  # fmt: skip
+    for due in owed:
+        if not send_once(settings, due.notice, due.recipients):
+            continue
+        {"remind": report.reminded, "escalate": report.escalated, "digest": report.digests}[due.kind].append(
+            due.notice.key
+        )
+        record_event(settings, kind=f"notice.{due.kind}", actor=who.name, agency=due.agency,
+                     subject=due.notice.key, payload={"subject": due.notice.subject,
+                                                      "to": [p.id for p in due.recipients]})  # fmt: skip
+    report.undelivered = undelivered(settings)
+    return report
+
+
+def _waiting(settings: Settings) -> dict[str, list[str]]:
+    """Sharing requests waiting for an agency's answer, as lines for its digest."""
+    from govhub.governance.requests import list_requests
+    from govhub.states import RequestState, Step
+
+    lines: dict[str, list[str]] = {}
+    for request in list_requests(settings, states=[RequestState.FORWARDED]):
+        if request.deadline_step is Step.ANSWER and request.deadline is not None:
+            lines.setdefault(request.provider, []).append(
+                f"共享申请 {request.id}（{request.key}）待本单位答复，期限 {request.deadline}"
+            )
+    return lines
