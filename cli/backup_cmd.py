@@ -47,11 +47,13 @@ def backup(args: argparse.Namespace) -> int:
 
 
 def restore(args: argparse.Namespace) -> int:
-    from govhub.cli.common import settings_and_catalog
+    from govhub.cli.common import CliError, settings_and_catalog
     from govhub.cli.ingest_cmd import default_actor
     from govhub.cli.output import print_json
     from govhub.services.backup import restore_hub
 
+    if not Path(args.archive).is_file():
+        raise CliError(f"备份文件 {args.archive} 不存在")
     settings, catalog = settings_and_catalog(args)
     summary = restore_hub(settings, catalog, Path(args.archive), actor=args.by or default_actor())
     if args.json:

@@ -1,0 +1,303 @@
+"""One exit-code table for every command (README, "Exit codes"): 0 done, 1 refused or failed, 2 usage (a bad
+option, a resource, file or folder that does not exist), 3 `status --fail-on` met. Each command's cases run in
+order on one hub made by `govhub init`; a command missing from the table fails the test. Also: --version, shell
+completion, a broken pipe, a missing data folder or catalog."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+import yaml
+
+from govhub import store
+from govhub.cli.main import build_parser, main
+from tests.commands import GOVHUB
+
+AGENCIES = {
+    "agencies": [
+        {"id": "mzj", "name": "松江区民政局", "uscc": "11310117002425109R",
+         "steward": {"name": "王静怡", "phone": "021-57800000", "email": "wangjingyi@example.gov.cn"}},
+        {"id": "kw", "name": "松江区科委", "uscc": "11310117002431867C", "coordinator": True,
+         "steward": {"name": "赵强", "phone": "021-57800001", "email": "zhaoqiang@example.gov.cn"}},
+    ]
+}  # fmt: skip
+RESOURCE = {
+    "id": "shjz", "code": "204001001/000001", "name": "社会救助对象信息", "summary": "测试用填报资源", "agency": "mzj",
+    "class": "thematic", "share": {"type": "unconditional"}, "cycle": "monthly",
+    "delivery": {"method": "sheet"}, "status": "published", "published_on": "2026-01-05",
+    "fields": [{"name": "id_number", "label": "公民身份号码", "semantic": "cn_id", "required": True},
+               {"name": "name", "label": "姓名", "required": True}],
+    "primary_key": ["id_number"],
+}  # fmt: skip
+ID = "310117199003070028"  # a valid 公民身份号码
+
+
+def commands() -> set[str]:
+    """Every command path the parser knows ("catalog list", "events", "events verify", …)."""
+    found: set[str] = set()
+
+    def walk(parser: argparse.ArgumentParser, path: list[str]) -> None:
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if path and parser.get_default("handler") is not None:
+            found.add(" ".join(path))
+        for sub in subs:
+            for name, child in sub.choices.items():
+                walk(child, [*path, name])
+
+    walk(build_parser(), [])
+    return found
+
+
+def run(*argv: object) -> int:
+    try:
+        return main([str(a) for a in argv])
+    except SystemExit as exc:  # argparse's usage errors and --version
+        return int(exc.code or 0)
+
+
+@pytest.fixture
+def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    catalog = tmp_path / "catalog"
+    (catalog / "mzj").mkdir(parents=True)
+    (catalog / "agencies.yaml").write_text(yaml.safe_dump(AGENCIES, allow_unicode=True), encoding="utf-8")
+    (catalog / "mzj" / "shjz.yaml").write_text(yaml.safe_dump(RESOURCE, allow_unicode=True), encoding="utf-8")
+    for name in ("GOVHUB_STATE_URL", "GOVHUB_ALERT_WEBHOOK", "GOVHUB_SMTP_HOST", "GOVHUB_USER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GOVHUB_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("GOVHUB_CATALOG", str(catalog))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Songjiang-2016!x\n" * 10))
+    yield tmp_path
+    store.dispose_engines()
+
+
+def _files(tmp: Path) -> dict[str, Path]:
+    bad = tmp / "bad-catalog"
+    bad.mkdir()
+    sheet = tmp / "救助.xlsx"
+    assert run("template", "mzj/shjz", "-o", sheet) == 0
+    wb = openpyxl.load_workbook(sheet)
+    wb["填报数据"].append([ID, "张三"])
+    wb.save(sheet)
+    stray = tmp / "随便.xlsx"
+    other = openpyxl.Workbook()
+    other.active.append(["甲", "乙"])
+    other.save(stray)
+    db = tmp / "source.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE households (id INTEGER PRIMARY KEY, head TEXT)")
+    return {
+        "bad": bad,
+        "sheet": sheet,
+        "stray": stray,
+        "db": db,
+        "tar": tmp / "hub.tar",
+        "drafts": tmp / "drafts",
+    }
+
+
+def test_every_command_keeps_the_exit_code_table(hub: Path, capsys) -> None:
+    assert run("init", "--home", hub / "home", "--catalog", hub / "catalog") == 0
+    f = _files(hub)
+    cases: list[tuple[str, list[object], int]] = [
+        ("init", ["init", "--home", hub / "home"], 0),  # again: the hub is checked, nothing lost
+        ("completion", ["completion", "bash"], 0),
+        ("completion", ["completion", "tcsh"], 2),
+        ("catalog validate", ["catalog", "validate"], 0),
+        ("catalog validate", ["catalog", "validate", f["bad"]], 1),
+        ("catalog validate", ["catalog", "validate", hub / "nope"], 2),
+        ("catalog list", ["catalog", "list", "--json"], 0),
+        ("catalog list", ["--catalog", hub / "nope", "catalog", "list"], 2),
+        ("catalog show", ["catalog", "show", "mzj/shjz"], 0),
+        ("catalog show", ["catalog", "show", "nosuch"], 2),
+        ("catalog export", ["catalog", "export", "-o", hub / "catalog.jsonld"], 0),
+        ("catalog export", ["--catalog", f["bad"], "catalog", "export"], 1),
+        ("catalog draft", ["catalog", "draft", "--agency", "mzj"], 2),
+        (
+            "catalog draft",
+            ["catalog", "draft", "--from-db", f"sqlite:///{f['db']}", "--agency", "mzj", "-o", f["drafts"]],
+            0,
+        ),
+        ("catalog draft", ["catalog", "draft", "--from-db", "nosuchdialect://x", "--agency", "mzj"], 1),
+        (
+            "people add",
+            [
+                "people",
+                "add",
+                "zhaoqiang",
+                "--name",
+                "赵强",
+                "--agency",
+                "kw",
+                "--role",
+                "office",
+                "--by",
+                "installer",
+            ],
+            0,
+        ),
+        (
+            "people add",
+            [
+                "people",
+                "add",
+                "wangjingyi",
+                "--name",
+                "王静怡",
+                "--agency",
+                "mzj",
+                "--role",
+                "steward",
+                "--by",
+                "zhaoqiang",
+            ],
+            0,
+        ),
+        (
+            "people add",
+            ["people", "add", "x", "--name", "某", "--agency", "mzj", "--role", "king", "--by", "zhaoqiang"],
+            2,
+        ),
+        (
+            "people add",
+            [
+                "people",
+                "add",
+                "x",
+                "--name",
+                "某",
+                "--agency",
+                "nosuch",
+                "--role",
+                "steward",
+                "--by",
+                "zhaoqiang",
+            ],
+            1,
+        ),
+        ("people list", ["people", "list", "--json"], 0),
+        (
+            "people contact",
+            ["people", "contact", "wangjingyi", "--email", "w@mzj.example", "--by", "zhaoqiang"],
+            0,
+        ),
+        ("people contact", ["people", "contact", "wangjingyi", "--by", "zhaoqiang"], 2),
+        (
+            "people contact",
+            ["people", "contact", "wangjingyi", "--email", "not-an-address", "--by", "zhaoqiang"],
+            1,
+        ),
+        ("people password", ["people", "password", "wangjingyi", "--stdin", "--by", "zhaoqiang"], 0),
+        ("people password", ["people", "password", "nosuch", "--stdin", "--by", "zhaoqiang"], 1),
+        ("people deactivate", ["people", "deactivate", "nosuch", "--by", "zhaoqiang"], 1),
+        ("template", ["template", "mzj/shjz", "-o", hub / "t.csv", "--json"], 0),
+        ("template", ["template", "nosuch", "-o", hub / "t.xlsx"], 2),
+        ("upload", ["upload", f["sheet"], "--by", "wangjingyi"], 0),
+        ("upload", ["upload", hub / "nosuch.xlsx", "--by", "wangjingyi"], 2),
+        ("upload", ["upload", f["stray"], "--by", "wangjingyi"], 1),
+        ("upload", ["upload", f["sheet"], "--by", "zhaoqiang-typo"], 1),
+        ("ingest", ["ingest", "--by", "zhaoqiang"], 0),
+        ("ingest", ["ingest", "--resource", "nosuch", "--by", "zhaoqiang"], 2),
+        ("ingest", ["ingest", "--agency", "nosuch", "--by", "zhaoqiang"], 2),
+        (
+            "ingest",
+            ["ingest", "--resource", "mzj/shjz", "--by", "zhaoqiang"],
+            1,
+        ),  # a sheet feed: nothing waiting
+        ("status", ["status"], 0),
+        ("status", ["status", "--as-of", "2027-06-01", "--fail-on", "stale"], 3),
+        ("status", ["status", "--as-of", "2027-06-01", "--fail-on", "due", "--json"], 3),
+        ("status", ["status", "--fail-on", "late"], 2),
+        ("status", ["--home", hub / "no-such-hub", "status"], 2),
+        ("zero-update", ["zero-update", "mzj/shjz", "--period", "2026-10", "--by", "wangjingyi"], 0),
+        ("zero-update", ["zero-update", "mzj/shjz", "--period", "2099-01", "--by", "wangjingyi"], 1),
+        ("zero-update", ["zero-update", "nosuch", "--by", "wangjingyi"], 2),
+        ("quality suites", ["quality", "suites", "--json"], 0),
+        ("quality docs", ["quality", "docs", "--resource", "nosuch"], 2),
+        ("events", ["events", "--json"], 0),
+        ("events", ["events", "--since", "yesterday"], 2),
+        ("events verify", ["events", "verify"], 0),
+        ("events verify", ["events", "verify", "--head", "nonsense"], 2),
+        ("scorecard", ["scorecard", "--json"], 0),
+        ("scorecard", ["scorecard", "--from", "2026-12-01", "--to", "2026-11-01"], 2),
+        ("notify run", ["notify", "run", "--by", "zhaoqiang", "--json"], 0),
+        ("notify run", ["notify", "run", "--as-of", "someday"], 2),
+        ("request list", ["request", "list", "--by", "zhaoqiang"], 0),
+        ("request create", ["request", "create"], 2),
+        ("request show", ["request", "show", "SQ-20990101-0001", "--by", "zhaoqiang"], 1),
+        *(
+            (f"request {v}", ["request", v], 2)
+            for v in ("review", "forward", "answer", "execute", "dispute", "refer", "decide", "withdraw")
+        ),
+        ("request tick", ["request", "tick", "--by", "zhaoqiang"], 0),
+        ("grant list", ["grant", "list", "--by", "zhaoqiang"], 0),
+        ("grant show", ["grant", "show", "GR-20990101-0001", "--by", "zhaoqiang"], 1),
+        ("grant revoke", ["grant", "revoke"], 2),
+        ("db upgrade", ["db", "upgrade", "--json"], 0),
+        ("db current", ["db", "current"], 0),
+        ("db current", ["--home", hub / "no-such-hub", "db", "current"], 2),
+        ("backup", ["backup", "-o", f["tar"], "--by", "zhaoqiang"], 0),
+        ("backup", ["backup"], 2),
+        ("restore", ["restore", f["tar"], "--by", "zhaoqiang"], 1),  # into a hub that is not empty: refused
+        ("restore", ["restore", hub / "nosuch.tar"], 2),
+        ("demo", ["demo", "--scale", "lots"], 2),
+        ("demo", ["--catalog", hub / "nope", "demo"], 2),
+        ("portal", ["portal", "--port", "eighty"], 2),
+    ]
+    wrong = []
+    for _command, argv, expected in cases:
+        got = run(*argv)
+        out = capsys.readouterr()
+        if got != expected or "Traceback" in out.err:
+            wrong.append(
+                f"govhub {' '.join(map(str, argv))}: exit {got}, expected {expected}: {out.err[-300:]}"
+            )
+    assert not wrong, "\n".join(wrong)
+    assert commands() - {c for c, _, _ in cases} == set(), "commands missing from the exit-code table"
+    assert {code for _, _, code in cases} == {0, 1, 2, 3}
+
+
+def test_version_and_shell_completion(capsys) -> None:
+    assert run("--version") == 0 and capsys.readouterr().out.startswith("govhub ")
+    script = subprocess.run([GOVHUB, "completion", "bash"], capture_output=True, text=True, timeout=60)
+    assert script.returncode == 0 and "complete" in script.stdout and "govhub" in script.stdout
+    done = subprocess.run(  # what bash asks when TAB is pressed after "govhub cat"
+        [GOVHUB], capture_output=True, text=True, timeout=60, pass_fds=(),
+        env={"_ARGCOMPLETE": "1", "COMP_LINE": "govhub cat", "COMP_POINT": "10", "_ARGCOMPLETE_STDOUT_FILENAME": "/dev/stdout",
+             "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert "catalog" in done.stdout
+
+
+@pytest.mark.parametrize("reader", ["head -1", "true"])
+def test_a_closed_pipe_ends_quietly(reader: str) -> None:
+    """`govhub catalog list | head -1` (and a reader that reads nothing at all): exit 0, no traceback."""
+    catalog = Path(__file__).resolve().parents[2] / "catalog"
+    done = subprocess.run(
+        ["bash", "-c", f"set -o pipefail; '{GOVHUB}' --catalog '{catalog}' catalog list --json | {reader}"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+
+
+def test_a_missing_data_folder_or_catalog_is_a_clear_error_never_a_new_hub(tmp_path: Path) -> None:
+    missing = tmp_path / "no" / "such" / "folder"
+    done = subprocess.run([GOVHUB, "--home", missing, "status"], capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).resolve().parents[2])  # fmt: skip
+    assert (
+        done.returncode == 2
+        and f"数据文件夹 {missing} 不存在" in done.stderr
+        and "govhub init" in done.stderr
+    )
+    assert not missing.exists()
+    outside = subprocess.run([GOVHUB, "catalog", "list"], capture_output=True, text=True, timeout=60, cwd=tmp_path,
+                             env={"PATH": "/usr/bin:/bin"})  # fmt: skip
+    assert outside.returncode == 2 and "资源目录文件夹" in outside.stderr and outside.stdout == ""
