@@ -240,6 +240,13 @@ def test_every_command_keeps_the_exit_code_table(hub: Path, capsys) -> None:
         ("grant list", ["grant", "list", "--by", "zhaoqiang"], 0),
         ("grant show", ["grant", "show", "GR-20990101-0001", "--by", "zhaoqiang"], 1),
         ("grant revoke", ["grant", "revoke"], 2),
+        ("query", ["query", "--timeout", "soon", "SELECT 1"], 2),
+        ("query", ["query", "--as", "wangjingyi", "SELECT 1"], 1),  # no workspace built yet: refused, said why
+        ("workspace build", ["workspace", "build", "mzj", "--by", "zhaoqiang"], 0),
+        ("workspace build", ["workspace", "build"], 2),
+        ("workspace show", ["workspace", "show", "mzj"], 0),
+        ("workspace show", ["workspace", "show"], 2),
+        ("workspace download", ["workspace", "download"], 2),
         ("db upgrade", ["db", "upgrade", "--json"], 0),
         ("db current", ["db", "current"], 0),
         ("db current", ["--home", hub / "no-such-hub", "db", "current"], 2),
