@@ -133,7 +133,7 @@ def demo(args: argparse.Namespace) -> int:
     os.environ["GOVHUB_HOME"] = str(settings.home)
     os.environ["GOVHUB_CATALOG"] = str(settings.catalog_dir)
     started = time.monotonic()
-    print(f"govhub demo: data folder {settings.home}", flush=True)
+    print(f"govhub demo：数据文件夹 {settings.home}", flush=True)
     manifest = generate_district(settings, catalog, seed=args.seed, scale=args.scale).to_dict()
     people = register_demo_people(settings, catalog)
     print(
@@ -156,9 +156,9 @@ def demo(args: argparse.Namespace) -> int:
             _show_a_rejection(settings, catalog, manifest)
         failed = {(o.agency, o.resource) for o in outcomes if not o.status.ok}
         took = time.monotonic() - started
-        print(f"\ningested {len(resources) - len(failed)}/{len(resources)} resources in {took:.1f} s")
+        print(f"\n已汇聚 {len(resources) - len(failed)}/{len(resources)} 个资源，用时 {took:.1f} 秒")
         _share(settings, catalog)
-        print(f"hub (DuckDB, open read-only): {settings.hub_db}")
+        print(f"数据中心（DuckDB，请只读打开）：{settings.hub_db}")
         print(f"demo agencies' API: {api_url}")
         if args.no_serve:
             return 0 if not failed else 1

@@ -80,7 +80,7 @@ def test_demo_exits_0_and_publishes_every_catalog_resource(demo_runs: DemoRuns) 
         demo_runs.catalog.resources
     )
     n = len(demo_runs.catalog.resources)
-    assert re.search(rf"ingested {n}/{n} resources", run.out)
+    assert re.search(rf"已汇聚 {n}/{n} 个资源", run.out)
     settings = get_settings(demo_runs.home, REPO_CATALOG)
     for r in demo_runs.catalog.resources:
         info = current_info(settings, r)

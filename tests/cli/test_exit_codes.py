@@ -241,7 +241,11 @@ def test_every_command_keeps_the_exit_code_table(hub: Path, capsys) -> None:
         ("grant show", ["grant", "show", "GR-20990101-0001", "--by", "zhaoqiang"], 1),
         ("grant revoke", ["grant", "revoke"], 2),
         ("query", ["query", "--timeout", "soon", "SELECT 1"], 2),
-        ("query", ["query", "--as", "wangjingyi", "SELECT 1"], 1),  # no workspace built yet: refused, said why
+        (
+            "query",
+            ["query", "--as", "wangjingyi", "SELECT 1"],
+            1,
+        ),  # no workspace built yet: refused, said why
         ("workspace build", ["workspace", "build", "mzj", "--by", "zhaoqiang"], 0),
         ("workspace build", ["workspace", "build"], 2),
         ("workspace show", ["workspace", "show", "mzj"], 0),

@@ -74,8 +74,8 @@ def test_an_inserted_row_is_detected(settings):
         forged = {**rows[0], "id": 2, "actor": "伪造者", "prev_hash": rows[0]["hash"], "hash": "a" * 64}
         conn.execute(store.events.insert(), [rows[0], forged, *({**r, "id": r["id"] + 1} for r in rows[1:])])
     problems = verify_chain(settings)
-    assert problems[0] == "event 2: content does not match its hash (row altered)"
-    assert "event 3: prev_hash does not match the previous event's hash" in problems
+    assert problems[0] == "事件 2：内容与其哈希不符（记录被改动）"
+    assert "事件 3：prev_hash 与上一事件的哈希不符（链被改动）" in problems
 
 
 def test_reordered_rows_are_detected(settings):
@@ -86,9 +86,9 @@ def test_reordered_rows_are_detected(settings):
         conn.execute(store.events.delete().where(store.events.c.id.in_([2, 3])))
         conn.execute(store.events.insert(), [{**rows[3], "id": 2}, {**rows[2], "id": 3}])
     problems = verify_chain(settings)
-    assert "event 2: prev_hash does not match the previous event's hash" in problems
-    assert "event 2: content does not match its hash (row altered)" in problems
-    assert "event 4: prev_hash does not match the previous event's hash" in problems
+    assert "事件 2：prev_hash 与上一事件的哈希不符（链被改动）" in problems
+    assert "事件 2：内容与其哈希不符（记录被改动）" in problems
+    assert "事件 4：prev_hash 与上一事件的哈希不符（链被改动）" in problems
 
 
 def test_events_of_a_resource_and_of_a_grant(settings):
