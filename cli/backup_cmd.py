@@ -42,7 +42,7 @@ def backup(args: argparse.Namespace) -> int:
         print_json({**summary.__dict__, "path": str(summary.path)})
     else:
         print(f"已备份：{summary.path}（{summary.files} 项，文件共 {summary.bytes / 1e6:.1f} MB）")
-        print(f"工作流数据库 {summary.store_rows} 行；事件日志链头 {summary.event_head or '（空）'}")
+        print(f"工作流数据库 {_rows(summary.store_rows)} 行；事件日志链头 {summary.event_head or '（空）'}")
     return 0
 
 
@@ -60,7 +60,25 @@ def restore(args: argparse.Namespace) -> int:
         print_json(summary)
     else:
         print(
-            f"已恢复到 {summary['home']}：{summary['files']} 个文件，工作流数据库 {summary['store_rows']} 行"
+            f"已恢复到 {summary['home']}：{summary['files']} 个文件，工作流数据库 {_rows(summary['store_rows'])} 行"
         )
-        print(f"事件日志已核验，链头 {summary['event_head'] or '（空）'}（备份于 {summary['backed_up_at']}）")
+        print(
+            f"事件日志已核验，链头 {summary['event_head'] or '（空）'}（备份于 {_beijing(summary['backed_up_at'])}）"
+        )
     return 0
+
+
+def _rows(counts: object) -> object:
+    """Rows in the store: the total of the per-table counts a backup reports."""
+    return sum(counts.values()) if isinstance(counts, dict) else counts
+
+
+def _beijing(stamp: str) -> str:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    try:
+        moment = dt.datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+    except ValueError:
+        return str(stamp)
+    return f"{moment.astimezone(ZoneInfo('Asia/Shanghai')):%Y-%m-%d %H:%M}（北京时间）"

@@ -146,7 +146,7 @@ def test_backup_and_restore_commands(demo_hub: DemoHub, tmp_path: Path, monkeypa
     assert Path(written["path"]) == archive and written["event_head"]
     monkeypatch.setenv("GOVHUB_HOME", str(tmp_path / "fresh"))
     assert main(["restore", str(archive)]) == 0
-    assert "event log verified" in capsys.readouterr().out
+    assert "事件日志已核验" in capsys.readouterr().out
     assert main(["restore", str(archive)]) == 1  # now the target holds a hub
     assert "恢复只能写入新的空目录" in capsys.readouterr().err
 
