@@ -32,6 +32,7 @@ COMMAND_MODULES = [
     "govhub.cli.people_cmd",  # people add / list / deactivate
     "govhub.cli.request_cmd",  # request create / list / show / review / forward / answer / … / tick
     "govhub.cli.grant_cmd",  # grant list / show / revoke
+    "govhub.cli.token_cmd",  # token create / list / revoke (the docking API's tokens)
     "govhub.cli.query_cmd",  # query; workspace build / show / download
     "govhub.cli.db_cmd",  # db upgrade / current (the workflow store's schema)
     "govhub.cli.portal_cmd",  # portal (the web portal, served by uvicorn)

@@ -1,0 +1,84 @@
+"""`govhub token create|list|revoke`: the docking API's tokens, one per consumer system of an agency (§13).
+
+The secret is printed once, by `create`; the hub keeps only its hash.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from govhub.cli.ingest_cmd import add_actor
+
+    p = sub.add_parser("token", help="docking API tokens (对接令牌): create, list, revoke")
+    verbs = p.add_subparsers(dest="verb", required=True, metavar="VERB")
+    create = verbs.add_parser(
+        "create", help="issue a token for one consumer system of an agency (secret printed once)"
+    )
+    create.add_argument(
+        "--agency", required=True, help="the agency whose system it is (its grants are what it reads)"
+    )
+    create.add_argument(
+        "--system", required=True, metavar="NAME", help="the consumer system, e.g. 社会救助管理系统"
+    )
+    create.set_defaults(handler=create_cmd)
+    ls = verbs.add_parser("list", help="tokens you manage (your agency's; every agency's for the office)")
+    ls.add_argument("--agency")
+    ls.set_defaults(handler=list_cmd)
+    rv = verbs.add_parser("revoke", help="revoke a token now (the next call carrying it is refused)")
+    rv.add_argument("id")
+    rv.set_defaults(handler=revoke_cmd)
+    for v in (create, ls, rv):
+        add_actor(v, "who acts: the agency's steward or the office (recorded)")
+        v.add_argument("--json", action="store_true")
+
+
+def _who(args: argparse.Namespace) -> str:
+    from govhub.cli.ingest_cmd import default_actor
+
+    return args.by or default_actor()
+
+
+def create_cmd(args: argparse.Namespace) -> int:
+    from govhub.cli.common import settings_and_catalog
+    from govhub.cli.output import print_json
+    from govhub.services.tokens import create_token
+
+    settings, catalog = settings_and_catalog(args)
+    issued = create_token(settings, catalog, agency=args.agency, system=args.system, actor=_who(args))
+    if args.json:
+        print_json({**issued.token.to_dict(), "secret": issued.secret})
+        return 0
+    print(f"已签发接口令牌 {issued.token.id}（{issued.token.agency} · {issued.token.system}）")
+    print(f"令牌（只显示这一次，请交给对接系统妥善保存）：{issued.secret}")
+    print("调用方式：Authorization: Bearer <令牌>，接口地址 /api/v1/（说明：/api/v1/openapi.json）")
+    return 0
+
+
+def list_cmd(args: argparse.Namespace) -> int:
+    from govhub.cli.output import print_json, print_table
+    from govhub.services.tokens import list_tokens
+
+    found = list_tokens(args.settings, actor=_who(args), agency=args.agency)
+    if args.json:
+        print_json([t.to_dict() for t in found])
+        return 0
+    rows = [(t.id, t.agency, t.system, t.status_label, t.created_by, t.created_at[:16], (t.last_used_at or "—")[:16])
+            for t in found]  # fmt: skip
+    print_table(
+        ["令牌编号", "部门", "对接系统", "状态", "签发人", "签发时间（UTC）", "最近使用（UTC）"], rows
+    )
+    return 0
+
+
+def revoke_cmd(args: argparse.Namespace) -> int:
+    from govhub.cli.output import print_json
+    from govhub.services.tokens import revoke_token
+
+    token = revoke_token(args.settings, args.id, actor=_who(args))
+    if args.json:
+        print_json(token.to_dict())
+    else:
+        print(f"已撤销接口令牌 {token.id}（{token.agency} · {token.system}）")
+    return 0
