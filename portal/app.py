@@ -37,6 +37,8 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from govhub.config import Settings
 from govhub.portal import auth
+from govhub.portal.api.errors import api_error
+from govhub.portal.api.routes import API_PATH, Streams, api_router
 from govhub.portal.config import PortalConfig, portal_secret
 from govhub.portal.sessions import SESSION_COOKIE, RotatingSessionConfig, WebSessionStore
 
@@ -96,6 +98,8 @@ CSRF_REFUSED_ZH = "页面已过期或安全校验未通过（CSRF），请刷新
 
 def error_page(request: Request, exc: Exception) -> Response:
     """Every error as a Chinese page (or an htmx fragment): never a traceback or an internal name."""
+    if request.url.path.startswith(API_PATH + "/"):
+        return api_error(request, exc)  # an API path no route matched: the API's JSON, not a page
     if isinstance(exc, NotAuthorizedException):
         target = "/signin"
         if request.method == "GET" and not _is_htmx(request):
@@ -158,6 +162,7 @@ def create_app(settings: Settings, config: PortalConfig | None = None) -> Litest
     app = Litestar(
         route_handlers=[
             *PAGES,
+            api_router(config.api),  # the docking API, /api/v1 (bearer tokens; portal/api/)
             create_static_files_router(path="/static", directories=[HERE / "static"], opt=auth.public()),
         ],
         middleware=[session_config.middleware, PersonMiddleware(), rate_limit.middleware],
@@ -177,7 +182,12 @@ def create_app(settings: Settings, config: PortalConfig | None = None) -> Litest
         request_max_body_size=config.max_upload_bytes,
         exception_handlers={Exception: error_page},
         before_send=[add_security_headers],
-        state={"settings": settings, "portal": config, "session_config": session_config},
+        state={
+            "settings": settings,
+            "portal": config,
+            "session_config": session_config,
+            "api_streams": Streams(),
+        },
         openapi_config=None,
         debug=False,
     )

@@ -29,13 +29,17 @@ UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 @dataclass(frozen=True)
 class Allow:
-    """Who a route is for: anyone (`public`), any signed-in person (`action` None), or those `action` allows."""
+    """Who a route is for: anyone (`public`), any signed-in person (`action` None), those `action` allows, or the
+    holder of a docking API token (`token`: checked by the API itself, `portal.api`; sessions count for nothing)."""
 
     public: bool = False
     action: Action | None = None
+    token: bool = False
 
     @property
     def label(self) -> str:
+        if self.token:
+            return "对接系统（接口令牌）"
         return "公开" if self.public else "已登录人员" if self.action is None else self.action.rule.action_zh
 
 
@@ -54,6 +58,11 @@ def signed_in() -> dict[str, Any]:
 
 def public() -> dict[str, Any]:
     return {"allow": PUBLIC}
+
+
+def bearer_token() -> dict[str, Any]:
+    """The `opt` of the docking API's routes: a bearer token, checked by the API (no session, no CSRF)."""
+    return {"allow": Allow(token=True)}
 
 
 def person_of(connection: ASGIConnection) -> Person | None:
@@ -97,7 +106,7 @@ async def check_access(connection: ASGIConnection, handler: BaseRouteHandler) ->
     rule = handler.opt.get("allow")
     if not isinstance(rule, Allow):
         raise PermissionDeniedException("route declares no access rule")
-    if rule.public:
+    if rule.public or rule.token:
         return
     person = person_of(connection)
     if person is None:

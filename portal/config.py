@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from govhub.config import Settings
+from govhub.portal.api.config import ApiConfig
 from govhub.services.accounts import SignInPolicy
 
 
@@ -25,7 +26,9 @@ class PortalConfig:
     sign_in: SignInPolicy = field(default_factory=SignInPolicy)
     sign_in_per_minute: int = 60  # sign-in attempts per client address (on top of the per-account lock-out)
     secure_cookies: bool = False  # True when served over https (cookies then carry Secure)
-    clock: Callable[[], dt.datetime] = field(default=utc_now)  # tests move time forward
+    # tests move time forward (the docking API's "today" too)
+    clock: Callable[[], dt.datetime] = field(default=utc_now)
+    api: ApiConfig = field(default_factory=ApiConfig)  # the docking API's rate and query limits
 
     def now(self) -> dt.datetime:
         return self.clock()

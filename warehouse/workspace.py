@@ -16,6 +16,7 @@ import datetime as dt
 import os
 import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,13 +151,20 @@ def column_definitions(con: duckdb.DuckDBPyConnection, select: str, files: tuple
     )
 
 
+def hidden_key(i: int) -> str:
+    return f"__k{i}"
+
+
 def _problem(code: str, message_zh: str, table: ScopedTable) -> GovhubError:
     return GovhubError(Problem(code=code, message_zh=message_zh, value=table.name))
 
 
-def table_select(con: duckdb.DuckDBPyConnection, group: list[ScopedTable]) -> str:
+def table_select(con: duckdb.DuckDBPyConnection, group: list[ScopedTable], keys: Sequence[str] = ()) -> str:
     """The SELECT that materialises one resource from the tables scoping it: a value is kept when some table
-    grants its field and its row (column masks for fields only some tables grant), a row when some table grants it."""
+    grants its field and its row (column masks for fields only some tables grant), a row when some table grants it.
+
+    `keys` (the docking API's paging and change keys) come first as `"__k0"`, `"__k1"`…, whether granted or not: the
+    caller orders and joins by them and never hands them out (a catalog name cannot start with `_`)."""
     first = group[0]
     for t in group:
         if t.source != first.source:
@@ -174,7 +182,7 @@ def table_select(con: duckdb.DuckDBPyConnection, group: list[ScopedTable]) -> st
                 t,
             )
     unfiltered = any(t.row_filter.everything for t in group)
-    select = []
+    select = [f"{quote(check_identifier(k, '信息项'))} AS {quote(hidden_key(i))}" for i, k in enumerate(keys)]
     # snapshot order = catalog order; a field the catalog added since the snapshot was taken is not there yet
     for column in present:
         carriers = [t for t in group if column in t.columns]
@@ -186,7 +194,7 @@ def table_select(con: duckdb.DuckDBPyConnection, group: list[ScopedTable]) -> st
         else:
             visible = " OR ".join(f"({t.row_filter.sql()})" for t in carriers)
             select.append(f"CASE WHEN {visible} THEN {quote(column)} END AS {quote(column)}")
-    if not select:
+    if len(select) == len(keys):
         raise _problem("scope.no_columns", f"资源 {first.name} 的快照中没有任何授予的信息项", first)
     where = "" if unfiltered else " WHERE " + " OR ".join(f"({t.row_filter.sql()})" for t in group)
     return f"SELECT {', '.join(select)} FROM {data}{where}"

@@ -19,6 +19,9 @@ SIGNED_IN = "signed-in"
 AGENCY_STEWARD = "steward of the agency, or the office"  # Action.UPLOAD / ZERO_UPDATE
 OVERSEERS = "office and engineers"  # Action.OVERSEE
 OFFICE_ONLY = "office"  # Action.AUDIT
+API_TOKEN = (
+    "a docking-API token"  # portal.api: a session counts for nothing there (401 without a bearer token)
+)
 
 R = "/agencies/{agency:str}/resources/{resource:str}"
 TABLE: dict[tuple[str, str], str] = {
@@ -41,6 +44,10 @@ TABLE: dict[tuple[str, str], str] = {
     ("POST", "/office/events/verify"): OFFICE_ONLY,
     ("GET", "/data-docs/{path:path}"): OVERSEERS,
     ("GET", "/static/{file_path:path}"): PUBLIC,
+    ("GET", "/api/v1/resources"): API_TOKEN,
+    ("GET", "/api/v1/resources/{agency:str}/{resource:str}/rows"): API_TOKEN,
+    ("GET", "/api/v1/resources/{agency:str}/{resource:str}/changes"): API_TOKEN,
+    ("GET", "/api/v1/openapi.json"): PUBLIC,
 }
 RULE_ACTION = {
     AGENCY_STEWARD: (Action.UPLOAD, Action.ZERO_UPDATE),
@@ -73,6 +80,8 @@ def expected(rule: str, role: Role, own: bool) -> str:
     """ "ok", "403" or "signin" for one cell."""
     if rule == PUBLIC:
         return "ok"
+    if rule == API_TOKEN:
+        return "401"
     if role.login is None:
         return "signin"
     if rule == SIGNED_IN:
@@ -111,6 +120,8 @@ def outcome_of(response: httpx.Response) -> str:
         return "signin"  # (a sign-out's own redirect to the sign-in page is a 303: it was allowed)
     if response.status_code == 403:
         return "403"
+    if response.status_code == 401 and response.request.url.path.startswith("/api/"):
+        return "401"  # the docking API asks for its token (a wrong sign-in password is a 401 page: "ok")
     assert response.status_code < 500, response.text[:500]
     return "ok"
 
@@ -157,8 +168,11 @@ def test_every_route_is_in_the_table_and_declares_its_rule(portal: Portal) -> No
                 wanted = TABLE.get((method, route.path))
                 if wanted in RULE_ACTION:
                     assert rule.action in RULE_ACTION[wanted], f"{method} {route.path}: {rule}"
+                elif wanted == API_TOKEN:
+                    assert rule.token and not rule.public and rule.action is None, f"{method} {route.path}"
                 elif wanted is not None:
                     assert rule.public == (wanted == PUBLIC) and rule.action is None, f"{method} {route.path}"
+                    assert not rule.token, f"{method} {route.path}"
     assert routes - set(TABLE) == set(), "routes missing from the authorization table"
     assert set(TABLE) - routes == set(), "the table lists routes the portal no longer has"
 

@@ -1,0 +1,246 @@
+"""The docking API's routes under /api/v1 (资源共享对接服务, §13): a Litestar `Router` the portal mounts, in the
+same web process. Bearer tokens, no session and no CSRF (nothing here changes state); rate limits per token and
+per address; every answer from `services.docking`, every call one `api.call` event.
+
+    GET /api/v1/resources                                 what the token's agency may reach today
+    GET /api/v1/resources/{agency}/{resource}/rows        format=json|csv|parquet, limit, cursor
+    GET /api/v1/resources/{agency}/{resource}/changes     since=SNAPSHOT_ID, format, limit, cursor
+    GET /api/v1/openapi.json                              this API's OpenAPI document (no token needed)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import weakref
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any, Literal
+
+import anyio
+import anyio.to_thread
+from litestar import Request, Response, Router, get
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.openapi import ResponseSpec
+from litestar.params import Parameter
+from litestar.response import Stream
+
+from govhub.config import Settings
+from govhub.governance.ledger import BEIJING
+from govhub.portal import auth
+from govhub.portal.api.config import ApiConfig
+from govhub.portal.api.errors import CALL, RECORDED, api_error, record_refusal
+from govhub.portal.api.schema import ApiProblem, ChangesPage, ResourceList, RowsPage
+from govhub.portal.views import catalog_of
+from govhub.services import docking
+from govhub.services.docking import Answer, Ask, Call, DockingError
+from govhub.services.tokens import ApiToken
+from govhub.warehouse.docking import QueryTimeout
+
+API_PATH = "/api/v1"
+TAG = "资源共享对接服务"
+Format = Literal["json", "csv", "parquet"]
+LimitParam = Annotated[int | None, Parameter(ge=1, le=10_000, description="每页记录数；json 默认 1000")]
+CursorParam = Annotated[
+    str | None, Parameter(max_length=docking.CURSOR_MAX, description="上一页返回的 next_cursor")
+]
+FormatParam = Annotated[
+    Format, Parameter(description="json（分页）、csv 或 parquet（不带 limit 时为整表流式下载）")
+]
+
+
+def _errors(*statuses: int) -> dict[int, ResponseSpec]:
+    said = {400: "参数有误", 401: "未提供、无效或已撤销的令牌", 403: "不在本部门可访问的范围内", 404: "资源目录中没有该资源",
+            409: "读取期间授权范围已变化", 410: "游标所指的快照已不存在", 429: "请求过于频繁", 504: "查询超时"}  # fmt: skip
+    return {s: ResponseSpec(ApiProblem, description=said[s]) for s in statuses}
+
+
+def _config(request: Request) -> ApiConfig:
+    return request.app.state["portal"].api
+
+
+def _now(request: Request) -> dt.datetime:
+    return request.app.state["portal"].now()
+
+
+def _serve(request: Request, work: Callable[[Settings, ApiToken, Call, dt.datetime], Answer]) -> Response:
+    """Authenticate, answer, and record the call (errors are recorded by `api_error`; streams when they end)."""
+    settings: Settings = request.app.state["settings"]
+    call = Call(path=request.url.path)
+    request.scope[CALL] = call  # type: ignore[literal-required]
+    now = _now(request)
+    try:
+        call.token = docking.authenticate(settings, request.headers.get("authorization"), now)
+        answer = work(settings, call.token, call, now)
+    except DockingError as exc:  # recorded here, in the worker thread, before the refusal goes out
+        record_refusal(settings, call, exc.status, exc.problem.code, request.headers.get("authorization"))
+        request.scope[RECORDED] = True  # type: ignore[literal-required]
+        raise
+    if answer.chunks is None:
+        docking.record_call(settings, call)
+        return Response(answer.body, media_type=answer.media_type, headers=answer.headers)
+    return Stream(
+        _streamed(request, settings, answer, call), media_type=answer.media_type, headers=answer.headers
+    )
+
+
+class Streams:
+    """Whole-table downloads running per token in this process (each holds a DuckDB connection and its memory)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: dict[str, int] = {}
+
+    def enter(self, token_id: str, most: int) -> Callable[[], None]:
+        """Take a slot (429 when the token has `most` running); returns its release, safe to call more than once."""
+        with self._lock:
+            if self._running.get(token_id, 0) >= most:
+                raise DockingError(
+                    429,
+                    "docking.too_many_streams",
+                    f"同一令牌同时进行的整表下载不能超过 {most} 个，请等前面的下载完成",
+                )
+            self._running[token_id] = self._running.get(token_id, 0) + 1
+        released = threading.Event()
+
+        def release() -> None:
+            with self._lock:
+                if not released.is_set():
+                    released.set()
+                    self._running[token_id] -= 1
+
+        return release
+
+    def running(self, token_id: str) -> int:
+        with self._lock:
+            return self._running.get(token_id, 0)
+
+
+def _streamed(request: Request, settings: Settings, answer: Answer, call: Call) -> AsyncIterator[bytes]:
+    """The answer's chunks, read in a worker thread one at a time; however the stream ends (done, client gone, an
+    error midway — then the connection is cut, so a truncated body is never taken for a whole one), the DuckDB
+    connection is closed, the slot released and the call recorded."""
+    assert answer.chunks is not None and call.token is not None
+    chunks = answer.chunks
+    release = request.app.state["api_streams"].enter(call.token.id, _config(request).streams_per_token)
+
+    async def body() -> AsyncIterator[bytes]:
+        finished = False
+        try:
+            while (chunk := await anyio.to_thread.run_sync(next, chunks, None)) is not None:
+                yield chunk
+            finished = True
+        except Exception as exc:
+            call.failed(504 if isinstance(exc, QueryTimeout) else 500, "docking.timeout" if isinstance(exc, QueryTimeout)
+                        else "docking.failed")  # fmt: skip
+            raise
+        finally:
+            call.complete = finished
+            with anyio.CancelScope(shield=True):  # a client that went away still gets its call recorded
+                await anyio.to_thread.run_sync(_end, chunks, settings, call, release)
+
+    stream = body()
+    weakref.finalize(stream, release)  # a stream dropped before its first chunk gives its slot back too
+    return stream
+
+
+def _end(chunks: Any, settings: Settings, call: Call, release: Callable[[], None]) -> None:
+    try:
+        chunks.close()
+    finally:
+        release()
+        docking.record_call(settings, call)
+
+
+def _today(now: dt.datetime) -> dt.date:
+    return now.astimezone(BEIJING).date()
+
+
+@get("/resources", sync_to_thread=True, summary="本部门可访问的资源",
+     description="本部门自有资源、普遍共享的基础资源和生效中的共享授权：信息项、记录范围、授权编号、到期日、当前快照编号。",
+     responses={200: ResponseSpec(ResourceList, description="可访问的资源"), **_errors(401, 403, 429)})  # fmt: skip
+def list_resources(request: Request) -> Response[ResourceList]:
+    def work(settings: Settings, token: ApiToken, call: Call, now: dt.datetime) -> Answer:
+        from govhub.warehouse.wire import json_bytes
+
+        listing = docking.reachable(settings, catalog_of(settings), token, _today(now))
+        call.grants = sorted(
+            {a["grant_id"] for r in listing["resources"] for a in r["access"] if a["grant_id"]}
+        )
+        call.rows = len(listing["resources"])
+        return Answer("application/json", {}, body=json_bytes(listing))
+
+    return _serve(request, work)
+
+
+def _resource_call(request: Request, ask: Ask, answer: Callable[..., Answer]) -> Response:
+    def work(settings: Settings, token: ApiToken, call: Call, now: dt.datetime) -> Answer:
+        return answer(settings, catalog_of(settings), token, ask, call, now=now, today=_today(now),
+                      limits=_config(request).limits)  # fmt: skip
+
+    return _serve(request, work)
+
+
+RESOURCE = "/resources/{agency:str}/{resource:str}"
+
+
+@get(f"{RESOURCE}/rows", sync_to_thread=True, summary="按授权读取资源记录",
+     description="按主键顺序分页（cursor 固定在第一页的快照上，翻页期间发布新快照也不会混读）；"
+                 "format=csv 或 parquet 且不带 limit 时流式返回整张表（快照的存储顺序）。只含授予的信息项和记录。",
+     responses={200: ResponseSpec(RowsPage, description="一页记录（csv/parquet 见响应头 X-Next-Cursor）"),
+                **_errors(400, 401, 403, 404, 409, 410, 429, 504)})  # fmt: skip
+def resource_rows(
+    request: Request, agency: str, resource: str, format: FormatParam = "json", limit: LimitParam = None,
+    cursor: CursorParam = None,
+) -> Response[RowsPage]:  # fmt: skip
+    ask = Ask(agency, resource, format, limit, cursor)
+    return _resource_call(request, ask, docking.rows)
+
+
+@get(f"{RESOURCE}/changes", sync_to_thread=True, summary="某快照之后的变化",
+     description="since 快照之后到当前快照的新增、修改、删除（_change 列），只含授予的信息项和记录："
+                 "移出授权范围的记录为删除，移入的为新增。",
+     responses={200: ResponseSpec(ChangesPage, description="一页变化"),
+                **_errors(400, 401, 403, 404, 409, 410, 429, 504)})  # fmt: skip
+def resource_changes(
+    request: Request, agency: str, resource: str,
+    since: Annotated[str | None, Parameter(max_length=64, description="起始快照编号（资源列表中的 snapshot_id）")] = None,
+    format: FormatParam = "json", limit: LimitParam = None, cursor: CursorParam = None,
+) -> Response[ChangesPage]:  # fmt: skip
+    ask = Ask(agency, resource, format, limit, cursor, since)
+    return _resource_call(request, ask, docking.changes)
+
+
+@get("/openapi.json", sync_to_thread=False, include_in_schema=False, opt=auth.public())
+def openapi_document(request: Request) -> Response[dict[str, Any]]:
+    from govhub.portal.api.openapi import document
+
+    return Response(document(), media_type="application/json")
+
+
+def _per_token(request: Request) -> str:
+    import hashlib
+
+    presented = request.headers.get("authorization", "")
+    return "token:" + hashlib.sha256(presented.encode()).hexdigest()[:32] if presented else "none"
+
+
+def _per_address(request: Request) -> str:
+    return "address:" + (request.client.host if request.client else "unknown")
+
+
+def api_router(config: ApiConfig) -> Router:
+    """The API as a router for `/api/v1` (the portal's app mounts it; the OpenAPI document is built from it too)."""
+    token_limit = RateLimitConfig(rate_limit=("minute", config.per_token_per_minute), identifier_for_request=_per_token,
+                                  store="api_rate_token", exclude=[f"{API_PATH}/openapi.json"])  # fmt: skip
+    address_limit = RateLimitConfig(rate_limit=("minute", config.per_address_per_minute),
+                                    identifier_for_request=_per_address, store="api_rate_address")  # fmt: skip
+    return Router(
+        path=API_PATH,
+        route_handlers=[list_resources, resource_rows, resource_changes, openapi_document],
+        middleware=[address_limit.middleware, token_limit.middleware],
+        exception_handlers={Exception: api_error},
+        opt=auth.bearer_token(),
+        request_max_body_size=64 << 10,  # every call is a GET: no body worth the name
+        security=[{"bearerAuth": []}],
+        tags=[TAG],
+    )

@@ -1,0 +1,416 @@
+"""The docking API on a running portal (uvicorn on 127.0.0.1) over a demo hub with real loads: a consumer system
+reads exactly what its agency may reach — granted fields and rows, set-equal to hub.duckdb — in every format, pages
+stay on one snapshot across a publish, changes never leak a row outside the scope, an expired or revoked grant or
+token stops at once, and every call is one event."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+
+import httpx
+import openpyxl
+import pyarrow as pa
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+import pytest
+
+from govhub.events import list_events
+from govhub.portal.api.config import ApiConfig
+from govhub.portal.app import create_app
+from govhub.portal.config import PortalConfig
+from govhub.services.grants import revoke
+from govhub.services.tokens import create_token, get_token, revoke_token
+from govhub.warehouse.snapshots import current_snapshot_id
+from tests.conftest import deliver
+from tests.portal.api.conftest import TOWN, Api, grant
+from tests.portal.conftest import serve, stop
+
+ROWS = "/api/v1/resources/{}/rows"
+CHANGES = "/api/v1/resources/{}/changes"
+
+
+def walk(
+    c: httpx.Client, code: str, limit: int, *, changes: str | None = None, **params: object
+) -> list[httpx.Response]:
+    """Every page of a JSON walk, first to last."""
+    path = (CHANGES if changes else ROWS).format(code)
+    pages: list[httpx.Response] = []
+    cursor = None
+    while True:
+        query = {
+            "limit": limit,
+            **params,
+            **({"since": changes} if changes else {}),
+            **({"cursor": cursor} if cursor else {}),
+        }
+        r = c.get(path, params=query)
+        assert r.status_code == 200, r.text
+        pages.append(r)
+        cursor = r.json()["next_cursor"]
+        if cursor is None:
+            return pages
+
+
+def rows_of(pages: list[httpx.Response], key: str = "rows") -> list[dict]:
+    return [row for p in pages for row in p.json()[key]]
+
+
+def as_set(rows: list[dict], columns: list[str]) -> set[tuple]:
+    def value(v: object) -> object:
+        return dt.date.fromisoformat(v) if isinstance(v, str) and len(v) == 10 and v[4] == "-" else v
+
+    return {tuple(value(r[c]) for c in columns) for r in rows}
+
+
+def test_a_consumer_reads_exactly_the_granted_fields_and_rows(api: Api) -> None:
+    c = api.client()
+    # a grant with its key: id_number, name, birth_date of one town's people, in key order across pages
+    pages = walk(c, "gaj/hjrk", 17)
+    got = rows_of(pages)
+    assert pages[0].json()["columns"] == ["id_number", "name", "birth_date"]
+    ids = [r["id_number"] for r in got]
+    assert ids == sorted(ids) and len(ids) == len(set(ids))
+    expected = api.hub_rows("SELECT id_number, name, birth_date FROM gaj.hjrk WHERE town_code = ?", TOWN)
+    assert as_set(got, ["id_number", "name", "birth_date"]) == expected and len(expected) > 17
+    # a grant without its key (contract_no): ordered by it, never shown — not even inside the cursor
+    pages = walk(c, "fgj/clfjy", 40)
+    cols = ["house_id", "buyer_name", "deal_type", "registered_on"]
+    assert pages[0].json()["columns"] == cols
+    assert as_set(rows_of(pages), cols) == api.hub_rows(
+        f"SELECT {', '.join(cols)} FROM fgj.clfjy WHERE deal_type = '买卖'"
+    )
+    hidden = {r[0] for r in api.hub_rows("SELECT contract_no FROM fgj.clfjy")} | {
+        r[0] for r in api.hub_rows("SELECT buyer_id FROM fgj.clfjy")}  # fmt: skip
+    for page in pages:
+        assert not any(value in page.text for value in hidden)
+    # a base resource (unconditional fields, every row) merged with a grant of one conditional field for one town
+    r = c.get(ROWS.format("scjgj/qydj"), params={"format": "csv"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    table = list(csv.DictReader(io.StringIO(r.text)))
+    assert "legal_rep_id" in table[0]
+    shown = {(row["uscc"], row["legal_rep_id"] or None) for row in table}
+    assert shown == api.hub_rows(
+        "SELECT uscc, CASE WHEN town_code = ? THEN legal_rep_id END FROM scjgj.qydj", TOWN
+    )
+    assert any(v for _, v in shown) and any(v is None for _, v in shown)
+    # its own resource whole; what it was not granted: 403 (the catalog is public), unknown: 404
+    own = c.get(ROWS.format("mzj/hydj"), params={"limit": 5}).json()
+    assert own["columns"] == [f.name for f in api.hub.resource("mzj/hydj").fields]
+    for code, status, error in [("gaj/lhry", 403, "docking.not_in_scope"), ("gaj/wfjl", 403, "docking.not_in_scope"),
+                                ("gaj/nosuch", 404, "docking.unknown_resource"), ("kw/hjrk", 404, "docking.unknown_resource")]:  # fmt: skip
+        r = c.get(ROWS.format(code))
+        assert (r.status_code, r.json()["code"]) == (status, error), r.text
+        assert "lhry" not in code or "没有生效的共享授权" in r.json()["message"]
+
+
+def test_the_resource_list_says_what_is_reachable_on_what_basis_until_when(api: Api) -> None:
+    listing = api.client().get("/api/v1/resources").json()
+    by_code = {f"{r['agency']}/{r['resource']}": r for r in listing["resources"]}
+    assert listing["agency"] == "mzj" and listing["system"] == "社会救助管理系统"
+    assert {"gaj/hjrk", "fgj/clfjy", "scjgj/qydj", "mzj/hydj", "mzj/shjz"} <= set(by_code)
+    assert "gaj/lhry" not in by_code and "gaj/wfjl" not in by_code
+    hjrk = by_code["gaj/hjrk"]
+    (access,) = hjrk["access"]
+    assert access["basis"] == "grant" and access["grant_id"] == api.grants["gaj/hjrk"]
+    assert access["rows"] == [{"field": "town_code", "in": [TOWN]}] and access["fields"] == [
+        "id_number",
+        "name",
+        "birth_date",
+    ]
+    assert access["expires_on"] == (api.today + dt.timedelta(days=10)).isoformat()
+    assert hjrk["snapshot_id"] == current_snapshot_id(api.settings, api.hub.resource("gaj/hjrk"))
+    assert [f["name"] for f in hjrk["fields"]] == ["id_number", "name", "birth_date"]
+    qydj = by_code["scjgj/qydj"]
+    assert sorted(a["basis"] for a in qydj["access"]) == ["base", "grant"]
+    assert "legal_rep_id" not in next(a for a in qydj["access"] if a["basis"] == "base")["fields"]
+    assert by_code["mzj/hydj"]["access"][0]["basis"] == "own"
+
+
+def test_formats_round_trip(api: Api) -> None:
+    c = api.client()
+    cols = ["house_id", "buyer_name", "deal_type", "registered_on"]
+    pages = as_set(rows_of(walk(c, "fgj/clfjy", 1000)), cols)
+    whole = c.get(ROWS.format("fgj/clfjy"), params={"format": "parquet"})
+    assert whole.status_code == 200 and whole.headers["content-type"] == "application/vnd.apache.parquet"
+    assert "attachment" in whole.headers["content-disposition"]
+    table = pq.read_table(io.BytesIO(whole.content))
+    assert table.column_names == cols and table.schema.field("registered_on").type == pa.date32()
+    assert {tuple(r.values()) for r in table.to_pylist()} == pages
+    provenance = json.loads(table.schema.metadata[b"govhub.provenance"])
+    assert provenance["grants"] == [api.grants["fgj/clfjy"]] and provenance["agency"] == "mzj"
+    assert provenance["snapshot_id"] == whole.headers["x-snapshot-id"] and provenance["token"] == api.token_id
+    as_csv = c.get(ROWS.format("fgj/clfjy"), params={"format": "csv"})
+    parsed = pcsv.read_csv(io.BytesIO(as_csv.content))
+    assert parsed.column_names == cols and {tuple(r.values()) for r in parsed.to_pylist()} == pages
+    # a page as CSV or Parquet: its cursor in a header, the same rows as the JSON pages
+    seen: set[tuple] = set()
+    cursor = None
+    for fmt in ("csv", "parquet", "csv", "parquet", "csv", "parquet", "csv", "parquet"):
+        r = c.get(
+            ROWS.format("fgj/clfjy"),
+            params={"format": fmt, "limit": 30, **({"cursor": cursor} if cursor else {})},
+        )
+        assert r.status_code == 200
+        part = pcsv.read_csv(io.BytesIO(r.content)) if fmt == "csv" else pq.read_table(io.BytesIO(r.content))
+        seen |= {tuple(row.values()) for row in part.to_pylist()}
+        cursor = r.headers.get("x-next-cursor")
+        if cursor is None:
+            break
+    assert seen <= pages and len(seen) == min(len(pages), 8 * 30)
+
+
+def test_paging_stays_on_one_snapshot_across_a_publish_in_the_middle(api: Api) -> None:
+    from tests.services.test_ingest import touched_api_table
+
+    c = api.client()
+    resource = api.hub.resource("gaj/hjrk")
+    before = current_snapshot_id(api.settings, resource)
+    first = c.get(ROWS.format("gaj/hjrk"), params={"limit": 10}).json()
+    # the agency renames people (in every town) and the hub publishes while the consumer is on page 1
+    table, _ = touched_api_table(api.hub, "gaj/hjrk", "name", 600)
+    api.hub.server.add_dataset("/api/gaj/hjrk", table, style="any", updated_field="updated_at")
+    assert deliver(api.settings, resource, actor="lujianhua").status == "published"
+    after = current_snapshot_id(api.settings, resource)
+    assert after != before
+    rest = walk(c, "gaj/hjrk", 10, cursor=first["next_cursor"])
+    got = first["rows"] + rows_of(rest)
+    assert {p.json()["snapshot_id"] for p in rest} == {before}
+    cols = ["id_number", "name", "birth_date"]
+    old = api.hub_rows(
+        f"SELECT {', '.join(cols)} FROM gaj.hjrk__history WHERE snapshot_id = ? AND town_code = ?",
+        before,
+        TOWN,
+    )
+    assert as_set(got, cols) == old and len(got) == len(old)
+    assert not any("（变更）" in r["name"] for r in got)
+    fresh = rows_of(walk(c, "gaj/hjrk", 1000))  # a new walk reads the new snapshot
+    assert all("（变更）" in r["name"] for r in fresh)
+    assert as_set(fresh, cols) == api.hub_rows(
+        f"SELECT {', '.join(cols)} FROM gaj.hjrk WHERE town_code = ?", TOWN
+    )
+
+
+def _edit_sheet(api: Api, tmp_path) -> tuple[dict, dict, dict[str, str]]:  # type: ignore[no-untyped-def]
+    """A new delivery of 存量房交易 with one case of every kind; the rows before and after by contract_no, and which
+    contract is which case."""
+    manifest = json.loads((api.settings.demo_dir / "manifest.json").read_text(encoding="utf-8"))
+    source = api.settings.demo_dir / manifest["resources"]["fgj/clfjy"]["path"]
+    wb = openpyxl.load_workbook(source)
+    ws = wb.worksheets[0]
+    data = [r for r in ws.iter_rows(min_row=2) if r[0].value]
+    before = {r[0].value: [c.value for c in r] for r in data}
+    inside = [r for r in data if r[4].value == "买卖"]
+    outside = [r for r in data if r[4].value != "买卖"]
+    case = {"deleted_in": inside[0][0].value, "deleted_out": outside[0][0].value, "renamed_in": inside[1][0].value,
+            "left": inside[2][0].value, "entered": outside[1][0].value, "renamed_out": outside[2][0].value,
+            "price_only": inside[3][0].value, "new_in": "FGJ9000000001", "new_out": "FGJ9000000002"}  # fmt: skip
+    inside[1][2].value = "改名甲"
+    inside[2][4].value = "赠与"
+    outside[1][4].value = "买卖"
+    outside[2][2].value = "改名乙"
+    inside[3][5].value = (inside[3][5].value or 0) + 1
+    for number, kind, name in (("FGJ9000000001", "买卖", "新增甲"), ("FGJ9000000002", "继承", "新增乙")):
+        ws.append([number, "FGJ9999999999", name, data[5][3].value, kind, None, dt.datetime(2026, 1, 2)])
+    for row in sorted((inside[0][0].row, outside[0][0].row), reverse=True):
+        ws.delete_rows(row)
+    path = tmp_path / "clfjy.xlsx"
+    wb.save(path)
+    after = {r[0]: list(r) for r in ws.iter_rows(min_row=2, values_only=True) if r[0]}
+    assert deliver(api.settings, api.hub.resource("fgj/clfjy"), path, actor="guzhenyu").status == "published"
+    return before, after, case
+
+
+def test_changes_since_a_snapshot_never_leak_a_row_outside_the_scope(api: Api, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    c = api.client()
+    since = current_snapshot_id(api.settings, api.hub.resource("fgj/clfjy"))
+    before, after, case = _edit_sheet(api, tmp_path)
+
+    def granted(row: list) -> tuple:  # house_id, buyer_name, deal_type, registered_on
+        day = row[6].date() if isinstance(row[6], dt.datetime) else row[6]
+        return (row[1], row[2], row[4], day)
+
+    expected = {("delete", *granted(before[case["deleted_in"]])), ("update", *granted(after[case["renamed_in"]])),
+                ("delete", *granted(before[case["left"]])), ("insert", *granted(after[case["entered"]])),
+                ("insert", *granted(after[case["new_in"]]))}  # fmt: skip
+    pages = walk(c, "fgj/clfjy", 2, changes=since)
+    cols = ["_change", "house_id", "buyer_name", "deal_type", "registered_on"]
+    assert pages[0].json()["columns"] == cols and pages[0].json()["since"] == since
+    assert as_set(rows_of(pages, "changes"), cols) == expected
+    streamed = c.get(CHANGES.format("fgj/clfjy"), params={"since": since, "format": "parquet"})
+    assert {tuple(r.values()) for r in pq.read_table(io.BytesIO(streamed.content)).to_pylist()} == expected
+    as_csv = c.get(CHANGES.format("fgj/clfjy"), params={"since": since, "format": "csv"})
+    assert len(list(csv.DictReader(io.StringIO(as_csv.text)))) == len(expected)
+    leaks = [
+        "改名乙",
+        "新增乙",
+        before[case["deleted_out"]][2],
+        before[case["renamed_out"]][2],
+        *after,
+        *before,
+    ]
+    for text in [p.text for p in pages] + [
+        as_csv.text,
+        json.dumps(pq.read_table(io.BytesIO(streamed.content)).to_pylist(), default=str, ensure_ascii=False),
+    ]:
+        assert not [v for v in leaks if v and v in text], (
+            "a value outside the scope (or the key) left the hub"
+        )
+    assert (
+        c.get(
+            CHANGES.format("fgj/clfjy"),
+            params={"since": current_snapshot_id(api.settings, api.hub.resource("fgj/clfjy"))},
+        ).json()["changes"]
+        == []
+    )
+    for bad in ("20000101T000000000000Z", "x' OR 1=1 --", "../../etc"):
+        r = c.get(CHANGES.format("fgj/clfjy"), params={"since": bad})
+        assert (r.status_code, r.json()["code"]) == (400, "docking.bad_since")
+    assert c.get(CHANGES.format("fgj/clfjy")).json()["code"] == "docking.bad_since"
+
+
+def test_an_expired_or_revoked_grant_stops_at_once(api: Api) -> None:
+    c = api.client()
+    assert c.get(ROWS.format("gaj/hjrk"), params={"limit": 1}).status_code == 200
+    api.clock.advance(dt.timedelta(days=11))  # the grant ran until today + 10
+    try:
+        expired = c.get(ROWS.format("gaj/hjrk"), params={"limit": 1})
+        assert expired.status_code == 403 and expired.json()["code"] == "docking.not_in_scope"
+        assert "gaj/hjrk" not in {
+            f"{r['agency']}/{r['resource']}" for r in c.get("/api/v1/resources").json()["resources"]
+        }
+    finally:
+        api.clock.advance(dt.timedelta(days=-11))
+    page = c.get(ROWS.format("gaj/hjrk"), params={"limit": 1}).json()
+    assert page["count"] == 1
+    gid = api.grants["gaj/hjrk"]
+    revoke(api.settings, gid, actor="lujianhua", reason="核验完成")
+    try:
+        gone = c.get(ROWS.format("gaj/hjrk"), params={"cursor": page["next_cursor"]})
+        assert gone.status_code == 403, "a walk begun under the grant stops with it"
+        assert c.get(ROWS.format("gaj/hjrk"), params={"format": "parquet"}).status_code == 403
+        refused = list_events(api.settings, kind="api.call", subject="gaj/hjrk", newest_first=True, limit=1)[
+            0
+        ]
+        assert refused.payload["status"] == 403 and refused.payload["error"] == "docking.not_in_scope"
+    finally:  # the other tests read this resource: grant it again
+        api.grants["gaj/hjrk"] = grant(api.hub, "gaj/hjrk", fields=["id_number", "name", "birth_date"],
+                                       rows=[{"field": "town_code", "in": [TOWN]}], until=api.today + dt.timedelta(days=10),
+                                       today=api.today)  # fmt: skip
+
+
+def test_unknown_revoked_or_missing_tokens_are_refused_and_recorded(api: Api) -> None:
+    other = create_token(
+        api.settings, api.hub.catalog, agency="mzj", system="即将撤销的系统", actor="wangjingyi"
+    )
+    c = api.client(other.secret)
+    assert c.get("/api/v1/resources").status_code == 200
+    revoke_token(api.settings, other.token.id, actor="wangjingyi")
+    cases = [({}, "docking.no_token"), ({"Authorization": "Basic eDp5"}, "docking.no_token"),
+             ({"Authorization": "Bearer"}, "docking.no_token"), ({"Authorization": "Bearer ghub_" + "A" * 43}, "docking.unknown_token"),
+             ({"Authorization": "Bearer " + "x" * 5000}, "docking.unknown_token"),
+             ({"Authorization": f"Bearer {other.secret}"}, "docking.revoked_token")]  # fmt: skip
+    for headers, code in cases:
+        r = httpx.get(api.url + ROWS.format("mzj/hydj"), headers=headers)
+        assert r.status_code == 401 and r.json()["code"] == code, (headers, r.text)
+        assert r.headers["www-authenticate"].startswith("Bearer") and "Traceback" not in r.text
+    revoked = list_events(
+        api.settings, kind="api.call", actor=f"api:{other.token.id}", newest_first=True, limit=1
+    )[0]
+    assert revoked.payload["status"] == 401 and revoked.payload["error"] == "docking.revoked_token"
+    anonymous = list_events(api.settings, kind="api.call", actor="api:anonymous")
+    assert len([e for e in anonymous if e.payload["status"] == 401]) >= 5
+
+
+def test_bad_cursors_formats_and_limits_are_400_in_chinese(api: Api) -> None:
+    c = api.client()
+    page = c.get(ROWS.format("fgj/clfjy"), params={"limit": 2}).json()
+    cursor = page["next_cursor"]
+    tampered = cursor[:-6] + ("AAAAAA" if not cursor.endswith("AAAAAA") else "BBBBBB")
+    cases = [({"cursor": tampered}, "docking.bad_cursor"), ({"cursor": "not-a-cursor"}, "docking.bad_cursor"),
+             ({"limit": 0}, "docking.bad_request"), ({"limit": 10_001}, "docking.bad_request"),
+             ({"limit": "ten"}, "docking.bad_request"), ({"format": "xml"}, "docking.bad_request"),
+             ({"cursor": "x" * 5000}, "docking.bad_request")]  # fmt: skip
+    for params, code in cases:
+        r = c.get(ROWS.format("fgj/clfjy"), params=params)
+        assert (r.status_code, r.json()["code"]) == (400, code), (params, r.text)
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in r.json()["message"])
+    elsewhere = c.get(ROWS.format("mzj/hydj"), params={"cursor": cursor})  # a cursor of another resource
+    assert (elsewhere.status_code, elsewhere.json()["code"]) == (400, "docking.bad_cursor")
+    other_agency = create_token(
+        api.settings, api.hub.catalog, agency="fgj", system="房管自用", actor="guzhenyu"
+    )
+    r = api.client(other_agency.secret).get(ROWS.format("fgj/clfjy"), params={"cursor": cursor})
+    assert (r.status_code, r.json()["code"]) == (
+        400,
+        "docking.bad_cursor",
+    )  # not another agency's walk either
+    api.clock.advance(dt.timedelta(hours=25))
+    try:
+        r = c.get(ROWS.format("fgj/clfjy"), params={"cursor": cursor})
+        assert (r.status_code, r.json()["code"]) == (400, "docking.cursor_expired")
+    finally:
+        api.clock.advance(dt.timedelta(hours=-25))
+    r = c.post(ROWS.format("fgj/clfjy"))
+    assert r.status_code in (403, 405) and r.headers["content-type"].startswith("application/json")
+
+
+def test_every_call_is_one_event_and_the_token_remembers_its_last_use(api: Api) -> None:
+    c = api.client()
+    mark = list_events(api.settings, newest_first=True, limit=1)[0].id
+    r = c.get(ROWS.format("scjgj/qydj"), params={"format": "parquet"})
+    rows = pq.read_table(io.BytesIO(r.content)).num_rows
+    (event,) = list_events(api.settings, kind="api.call", after_id=mark)
+    assert event.actor == f"api:{api.token_id}" and event.agency == "mzj" and event.subject == "scjgj/qydj"
+    p = event.payload
+    assert p["rows"] == rows and p["format"] == "parquet" and p["complete"] and p["status"] == 200
+    assert p["grants"] == [api.grants["scjgj/qydj"]] and p["purposes"] == ["scjgj/qydj 对接核验"]
+    assert p["bases"] == ["base", "grant"] and p["system"] == "社会救助管理系统" and p["duration_s"] >= 0
+    assert get_token(api.settings, api.token_id).last_used_at is not None
+    assert len(list_events(api.settings, after_id=mark)) == 1, "nothing else written per call"
+
+
+def test_a_token_over_its_rate_limit_gets_429_and_another_token_does_not(api: Api) -> None:
+    config = PortalConfig(clock=api.clock, api=ApiConfig(per_token_per_minute=3, per_address_per_minute=1000))
+    served = serve(create_app(api.settings, config))
+    try:
+        other = create_token(
+            api.settings, api.hub.catalog, agency="mzj", system="限流测试", actor="wangjingyi"
+        )
+        mark = list_events(api.settings, newest_first=True, limit=1)[0].id
+        headers = {"Authorization": f"Bearer {api.secret}"}
+        codes = [httpx.get(served.url + "/api/v1/resources", headers=headers).status_code for _ in range(4)]
+        assert codes == [200, 200, 200, 429]
+        r = httpx.get(served.url + "/api/v1/resources", headers=headers)
+        assert r.json()["code"] == "docking.rate_limited" and int(r.headers["retry-after"]) > 0
+        assert (
+            httpx.get(
+                served.url + "/api/v1/resources", headers={"Authorization": f"Bearer {other.secret}"}
+            ).status_code
+            == 200
+        )
+        assert (
+            len(list_events(api.settings, kind="api.call", after_id=mark)) == 4
+        )  # refused floods write nothing
+        assert httpx.get(served.url + "/api/v1/openapi.json").status_code == 200
+    finally:
+        stop(served)
+
+
+def test_concurrent_streams_per_token_are_bounded_and_slots_come_back() -> None:
+    from govhub.portal.api.routes import Streams
+    from govhub.services.docking import DockingError
+
+    streams = Streams()
+    first, second = streams.enter("TK-1", 2), streams.enter("TK-1", 2)
+    with pytest.raises(DockingError) as refused:
+        streams.enter("TK-1", 2)
+    assert refused.value.status == 429 and refused.value.problem.code == "docking.too_many_streams"
+    streams.enter("TK-2", 2)  # another token is not affected
+    first()
+    first()  # released twice (stream end and finaliser): counted once
+    assert streams.running("TK-1") == 1
+    second()
+    assert streams.running("TK-1") == 0
