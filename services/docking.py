@@ -13,8 +13,8 @@ rows, streams and changes they ask for — each call accountable (§16–§17).
 - **Streams.** CSV or Parquet without `limit`: the whole scoped table as Arrow batches from DuckDB, written out batch
   by batch (`warehouse.wire`): memory stays bounded whatever the size.
 - **Changes.** `since` a snapshot: the scoped difference up to the current one (`warehouse.docking.changes`).
-- **Accountable.** One `api.call` event per call (a whole stream is one call): token, system, agency, resource, grants
-  and purposes used, format, rows, duration, status; refusals too.
+- **Accountable.** One event per call (a whole stream is one call): `api.call` with token, system, agency, resource,
+  grants and purposes used, format, rows, duration; `api.failed` for refusals and errors, with their status and code.
 """
 
 from __future__ import annotations
@@ -101,9 +101,13 @@ class Call:
 
 
 def record_call(settings: Settings, call: Call) -> None:
-    """The call's one event (a refusal before any token was recognised is recorded as `api:anonymous`)."""
+    """The call's one event: `api.call` when it answered (a stream the client left early included: data went out),
+    `api.failed` when it refused or failed (before any token was recognised: as `api:anonymous`)."""
     token = call.token
-    record_event(settings, kind="api.call", actor=f"api:{token.id}" if token else "api:anonymous",
+    kind = (
+        "api.call" if call.status < 400 else "api.failed"
+    )  # like query.run / query.failed: only calls count as use
+    record_event(settings, kind=kind, actor=f"api:{token.id}" if token else "api:anonymous",
                  agency=token.agency if token else None, subject=call.resource or call.path.lstrip("/"),
                  payload={"token": token.id if token else None, "system": token.system if token else None,
                           "path": call.path, "resource": call.resource, "grants": call.grants,

@@ -162,11 +162,9 @@ def list_resources(request: Request) -> Response[ResourceList]:
     def work(settings: Settings, token: ApiToken, call: Call, now: dt.datetime) -> Answer:
         from govhub.warehouse.wire import json_bytes
 
-        listing = docking.reachable(settings, catalog_of(settings), token, _today(now))
-        call.grants = sorted(
-            {a["grant_id"] for r in listing["resources"] for a in r["access"] if a["grant_id"]}
-        )
-        call.rows = len(listing["resources"])
+        listing = docking.reachable(
+            settings, catalog_of(settings), token, _today(now)
+        )  # no data read: no grant used
         return Answer("application/json", {}, body=json_bytes(listing))
 
     return _serve(request, work)

@@ -291,9 +291,9 @@ def test_an_expired_or_revoked_grant_stops_at_once(api: Api) -> None:
         gone = c.get(ROWS.format("gaj/hjrk"), params={"cursor": page["next_cursor"]})
         assert gone.status_code == 403, "a walk begun under the grant stops with it"
         assert c.get(ROWS.format("gaj/hjrk"), params={"format": "parquet"}).status_code == 403
-        refused = list_events(api.settings, kind="api.call", subject="gaj/hjrk", newest_first=True, limit=1)[
-            0
-        ]
+        refused = list_events(
+            api.settings, kind="api.failed", subject="gaj/hjrk", newest_first=True, limit=1
+        )[0]
         assert refused.payload["status"] == 403 and refused.payload["error"] == "docking.not_in_scope"
     finally:  # the other tests read this resource: grant it again
         api.grants["gaj/hjrk"] = grant(api.hub, "gaj/hjrk", fields=["id_number", "name", "birth_date"],
@@ -317,10 +317,10 @@ def test_unknown_revoked_or_missing_tokens_are_refused_and_recorded(api: Api) ->
         assert r.status_code == 401 and r.json()["code"] == code, (headers, r.text)
         assert r.headers["www-authenticate"].startswith("Bearer") and "Traceback" not in r.text
     revoked = list_events(
-        api.settings, kind="api.call", actor=f"api:{other.token.id}", newest_first=True, limit=1
+        api.settings, kind="api.failed", actor=f"api:{other.token.id}", newest_first=True, limit=1
     )[0]
     assert revoked.payload["status"] == 401 and revoked.payload["error"] == "docking.revoked_token"
-    anonymous = list_events(api.settings, kind="api.call", actor="api:anonymous")
+    anonymous = list_events(api.settings, kind="api.failed", actor="api:anonymous")
     assert len([e for e in anonymous if e.payload["status"] == 401]) >= 5
 
 
@@ -370,6 +370,15 @@ def test_every_call_is_one_event_and_the_token_remembers_its_last_use(api: Api) 
     assert p["bases"] == ["base", "grant"] and p["system"] == "社会救助管理系统" and p["duration_s"] >= 0
     assert get_token(api.settings, api.token_id).last_used_at is not None
     assert len(list_events(api.settings, after_id=mark)) == 1, "nothing else written per call"
+    # the scorecard counts it as data used through the grant (§18)
+    from govhub.governance.sharing_measures import sharing_measures
+    from govhub.governance.workdays import WorkdayCalendar
+
+    today = api.today
+    used = sharing_measures(api.settings, today, today, WorkdayCalendar(), today)["mzj"].use[
+        api.grants["scjgj/qydj"]
+    ]
+    assert used.api_calls >= 1 and used.api_rows >= rows
 
 
 def test_a_token_over_its_rate_limit_gets_429_and_another_token_does_not(api: Api) -> None:
@@ -392,7 +401,7 @@ def test_a_token_over_its_rate_limit_gets_429_and_another_token_does_not(api: Ap
             == 200
         )
         assert (
-            len(list_events(api.settings, kind="api.call", after_id=mark)) == 4
+            len(list_events(api.settings, kind="api.*", after_id=mark)) == 4
         )  # refused floods write nothing
         assert httpx.get(served.url + "/api/v1/openapi.json").status_code == 200
     finally:
