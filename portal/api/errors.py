@@ -53,6 +53,8 @@ def api_error(request: Request, exc: Exception) -> Response:
         headers = {k: v for k, v in (exc.headers or {}).items() if k.lower().startswith("ratelimit")}
         if status == 429:
             headers["Retry-After"] = headers.get("RateLimit-Reset", "60")
+        if status == 405:
+            headers["Allow"] = (exc.headers or {}).get("Allow") or "GET"  # RFC 9110: say what is allowed
     elif isinstance(exc, HTTPException) and exc.status_code < 500:
         status, code, message = exc.status_code, "docking.bad_request", "请求有误"
     else:

@@ -6,14 +6,22 @@ document."""
 
 from __future__ import annotations
 
+import copy
 import functools
 from typing import Any
+
+import msgspec
 
 BINARY = {"schema": {"type": "string", "format": "binary"}}
 
 
-@functools.cache
 def document() -> dict[str, Any]:
+    """The document as plain JSON data (a copy: callers may change theirs)."""
+    return copy.deepcopy(_built())
+
+
+@functools.cache
+def _built() -> dict[str, Any]:
     from litestar import Litestar
     from litestar.openapi import OpenAPIConfig
     from litestar.openapi.spec import Components, SecurityScheme
@@ -38,7 +46,7 @@ def document() -> dict[str, Any]:
         path="/_openapi",  # never served: the document is served by the API's own route
     )
     app = Litestar(route_handlers=[api_router(ApiConfig())], openapi_config=config)
-    doc = app.openapi_schema.to_schema()
+    doc = msgspec.json.decode(msgspec.json.encode(app.openapi_schema.to_schema()))  # plain data, as served
     for path in (
         f"{API_PATH}/resources/{{agency}}/{{resource}}/rows",
         f"{API_PATH}/resources/{{agency}}/{{resource}}/changes",

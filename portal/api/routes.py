@@ -62,14 +62,22 @@ def _now(request: Request) -> dt.datetime:
     return request.app.state["portal"].now()
 
 
-def _serve(request: Request, work: Callable[[Settings, ApiToken, Call, dt.datetime], Answer]) -> Response:
-    """Authenticate, answer, and record the call (errors are recorded by `api_error`; streams when they end)."""
+def _serve(
+    request: Request,
+    work: Callable[[Settings, ApiToken, Call, dt.datetime], Answer],
+    known: tuple[str, ...] = (),
+) -> Response:
+    """Authenticate, answer, and record the call (errors are recorded by `api_error`; streams when they end).
+    A query parameter outside `known` is refused: a misspelt `limt=5` silently ignored would read the whole table."""
     settings: Settings = request.app.state["settings"]
     call = Call(path=request.url.path)
     request.scope[CALL] = call  # type: ignore[literal-required]
     now = _now(request)
     try:
         call.token = docking.authenticate(settings, request.headers.get("authorization"), now)
+        if unknown := sorted(set(request.query_params) - set(known)):
+            raise DockingError(400, "docking.bad_request", f"不认识的参数：{'、'.join(unknown)[:200]}"
+                               f"（可用：{'、'.join(known) or '无'}）")  # fmt: skip
         answer = work(settings, call.token, call, now)
     except DockingError as exc:  # recorded here, in the worker thread, before the refusal goes out
         record_refusal(settings, call, exc.status, exc.problem.code, request.headers.get("authorization"))
@@ -170,12 +178,14 @@ def list_resources(request: Request) -> Response[ResourceList]:
     return _serve(request, work)
 
 
-def _resource_call(request: Request, ask: Ask, answer: Callable[..., Answer]) -> Response:
+def _resource_call(
+    request: Request, ask: Ask, answer: Callable[..., Answer], known: tuple[str, ...]
+) -> Response:
     def work(settings: Settings, token: ApiToken, call: Call, now: dt.datetime) -> Answer:
         return answer(settings, catalog_of(settings), token, ask, call, now=now, today=_today(now),
                       limits=_config(request).limits)  # fmt: skip
 
-    return _serve(request, work)
+    return _serve(request, work, known)
 
 
 RESOURCE = "/resources/{agency:str}/{resource:str}"
@@ -191,7 +201,7 @@ def resource_rows(
     cursor: CursorParam = None,
 ) -> Response[RowsPage]:  # fmt: skip
     ask = Ask(agency, resource, format, limit, cursor)
-    return _resource_call(request, ask, docking.rows)
+    return _resource_call(request, ask, docking.rows, ("format", "limit", "cursor"))
 
 
 @get(f"{RESOURCE}/changes", sync_to_thread=True, summary="某快照之后的变化",
@@ -205,7 +215,7 @@ def resource_changes(
     format: FormatParam = "json", limit: LimitParam = None, cursor: CursorParam = None,
 ) -> Response[ChangesPage]:  # fmt: skip
     ask = Ask(agency, resource, format, limit, cursor, since)
-    return _resource_call(request, ask, docking.changes)
+    return _resource_call(request, ask, docking.changes, ("since", "format", "limit", "cursor"))
 
 
 @get("/openapi.json", sync_to_thread=False, include_in_schema=False, opt=auth.public())
