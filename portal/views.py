@@ -73,6 +73,10 @@ def nav(settings: Settings, who: Person) -> list[tuple[str, str]]:
     items = [("/", "首页"), ("/catalog", "资源目录")]
     if auth.may(settings, who, Action.UPLOAD, who.agency):
         items.append((f"/agencies/{who.agency}/feeds", "本机构报送"))
+    if auth.may(settings, who, Action.MANAGE_TOKENS, who.agency) and not auth.may(
+        settings, who, Action.OVERSEE
+    ):
+        items.append((f"/agencies/{who.agency}/tokens", "接口令牌"))
     if auth.may(settings, who, Action.OVERSEE):
         items += [("/office/freshness", "全区报送看板"), ("/office/scorecards", "考核评分")]
     if auth.may(settings, who, Action.AUDIT):

@@ -13,6 +13,7 @@ from govhub.portal.pages.steward import (
     upload,
     zero_update,
 )
+from govhub.portal.pages.tokens import issue_token, revoke_token_form, tokens_page
 
 PAGES = [
     sign_in_form,
@@ -28,6 +29,9 @@ PAGES = [
     zero_update,
     annotated_workbook,
     problems_csv,
+    tokens_page,
+    issue_token,
+    revoke_token_form,
     freshness_board,
     scorecards,
     events_page,

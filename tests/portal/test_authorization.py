@@ -16,7 +16,7 @@ from tests.portal.conftest import ANALYST, ENGINEER, OFFICE, OTHER_STEWARD, REVI
 # who a route is for (what the table expects of each role)
 PUBLIC = "public"
 SIGNED_IN = "signed-in"
-AGENCY_STEWARD = "steward of the agency, or the office"  # Action.UPLOAD / ZERO_UPDATE
+AGENCY_STEWARD = "steward of the agency, or the office"  # Action.UPLOAD / ZERO_UPDATE / MANAGE_TOKENS
 OVERSEERS = "office and engineers"  # Action.OVERSEE
 OFFICE_ONLY = "office"  # Action.AUDIT
 API_TOKEN = (
@@ -38,6 +38,9 @@ TABLE: dict[tuple[str, str], str] = {
     ("POST", f"{R}/zero-update"): AGENCY_STEWARD,
     ("GET", f"{R}/loads/{{load_id:str}}/annotated.xlsx"): AGENCY_STEWARD,
     ("GET", f"{R}/loads/{{load_id:str}}/problems.csv"): AGENCY_STEWARD,
+    ("GET", "/agencies/{agency:str}/tokens"): AGENCY_STEWARD,
+    ("POST", "/agencies/{agency:str}/tokens"): AGENCY_STEWARD,
+    ("POST", "/agencies/{agency:str}/tokens/revoke"): AGENCY_STEWARD,
     ("GET", "/office/freshness"): OVERSEERS,
     ("GET", "/office/scorecards"): OVERSEERS,
     ("GET", "/office/events"): OFFICE_ONLY,
@@ -50,7 +53,7 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/openapi.json"): PUBLIC,
 }
 RULE_ACTION = {
-    AGENCY_STEWARD: (Action.UPLOAD, Action.ZERO_UPDATE),
+    AGENCY_STEWARD: (Action.UPLOAD, Action.ZERO_UPDATE, Action.MANAGE_TOKENS),
     OVERSEERS: (Action.OVERSEE,),
     OFFICE_ONLY: (Action.AUDIT,),
 }
