@@ -82,6 +82,9 @@ class Case:
         """The timed work; returns facts to check (row counts, statuses, per-item times)."""
         raise NotImplementedError
 
+    def finish(self) -> None:
+        """Once per process after the runs, untimed (e.g. stop a server the case started)."""
+
     def repeats(self) -> int:
         return self.ctx.profile.slow_repeats if self.slow else self.ctx.profile.repeats
 
@@ -100,12 +103,15 @@ def run_in_child(case: Case, warm_runs: int) -> dict[str, Any]:
     """Body of the child process: prepare, then cold run + warm runs, each after an untimed reset."""
     case.prepare()
     seconds, facts = [], []
-    for _ in range(1 + warm_runs):
-        case.reset()
-        start = time.perf_counter()
-        info = case.run() or {}
-        seconds.append(time.perf_counter() - start)
-        facts.append(info)
+    try:
+        for _ in range(1 + warm_runs):
+            case.reset()
+            start = time.perf_counter()
+            info = case.run() or {}
+            seconds.append(time.perf_counter() - start)
+            facts.append(info)
+    finally:
+        case.finish()
     return {"seconds": seconds, "facts": facts, "rows": case.rows(), "peak_rss_mb": peak_rss_mb()}
 
 

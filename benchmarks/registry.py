@@ -15,6 +15,10 @@ CASES: dict[str, str] = {
     "W8/baseline": "benchmarks.w_sheets:W8Baseline",
     "W5/govhub": "benchmarks.w_api:W5Govhub",
     "W5/baseline": "benchmarks.w_api:W5Baseline",
+    "W10/govhub": "benchmarks.w_docking:W10Govhub",
+    "W10/baseline": "benchmarks.w_docking:W10Baseline",
+    "W10C/govhub": "benchmarks.w_docking:W10CGovhub",
+    "W10C/baseline": "benchmarks.w_docking:W10CBaseline",
     "L10M/first": "benchmarks.w_snapshots:L10MFirst",
     "L10M/next": "benchmarks.w_snapshots:L10MNext",
     "L10M/reload": "benchmarks.w_snapshots:L10MReload",
@@ -47,6 +51,8 @@ INPUTS: dict[str, list[str]] = {
     "W8C": [],  # builds its own 200-row sheets
     "W8": ["small"],
     "W9": ["snapshots"],
+    "W10": ["sheets"],  # the 1M-row (csv_rows) people table, published into a hub of its own
+    "W10C": ["sheets"],
     "L10M": ["snapshots"],
 }
 

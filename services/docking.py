@@ -388,7 +388,7 @@ def _answer(
                                                          last, since))  # fmt: skip
             headers["X-Next-Cursor"] = next_cursor
         return _page(ask, res, table, next_cursor, headers, provenance, mode)
-    return _stream(ask, res, build, headers, provenance, call, limits, spill)
+    return _stream(ask, res, build, headers, provenance, call, limits, spill, pinned[0].source.files)
 
 
 def _ready(folder: Path) -> Path:
@@ -443,17 +443,22 @@ def _page(ask: Ask, res: Resource, table: Any, next_cursor: str | None, headers:
 
 
 def _stream(ask: Ask, res: Resource, build: Any, headers: dict[str, str], provenance: dict[str, Any], call: Call,
-            limits: DockingLimits, spill: Path) -> Answer:  # fmt: skip
+            limits: DockingLimits, spill: Path, files: tuple[Path, ...]) -> Answer:  # fmt: skip
     """The whole relation, written as it is read; the call's rows counted as they go (recorded by the adapter when
     the stream ends, however it ends)."""
 
     def chunks() -> Iterator[bytes]:
         with docking.reader(limits.memory_limit, limits.threads, _ready(spill)) as con, \
                 docking.time_limit(con, limits.stream_timeout_s):  # fmt: skip
-            reader = docking.stream(con, build(con), limits.batch_rows)
+            rel = build(con)
+            # before the stream opens: a DuckDB connection with an undrained result takes no other query
+            dictionary = (
+                docking.dictionary_columns(con, files) | {docking.CHANGE} if ask.format == "parquet" else None
+            )
+            reader = docking.stream(con, rel, limits.batch_rows)
 
             def counted() -> Iterator[Any]:
-                for batch in reader:
+                for batch in wire.read_ahead(reader):
                     call.rows += batch.num_rows
                     yield batch
 
@@ -461,7 +466,7 @@ def _stream(ask: Ask, res: Resource, build: Any, headers: dict[str, str], proven
                 yield from wire.csv_chunks(counted(), reader.schema)
             else:
                 meta = {PROVENANCE_KEY.decode(): json.dumps(provenance, ensure_ascii=False)}
-                yield from wire.parquet_chunks(counted(), reader.schema, meta)
+                yield from wire.parquet_chunks(counted(), reader.schema, meta, dictionary)
 
     suffix = "csv" if ask.format == "csv" else "parquet"
     name = f"{res.agency}-{res.id}-{headers['X-Snapshot-Id']}.{suffix}"

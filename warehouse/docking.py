@@ -122,6 +122,20 @@ def stream(con: duckdb.DuckDBPyConnection, rel: Relation, batch_rows: int) -> pa
     return con.sql(f"SELECT {columns} FROM ({rel.sql})").to_arrow_reader(batch_rows)
 
 
+def dictionary_columns(con: duckdb.DuckDBPyConnection, files: Sequence[Path]) -> set[str]:
+    """Columns the snapshot stored with a Parquet dictionary (few distinct values: sex, town, dates): worth one in
+    an answer too. The rest (ID numbers, names, amounts) are written plain — trying a dictionary on them cost pyarrow
+    40% more time for a larger file (1M rows × 6 fields: 0.64 s / 22 MB with, 0.45 s / 18 MB without)."""
+    listed = ", ".join(sql_str(f) for f in files)
+    return {
+        row[0]
+        for row in con.execute(
+            f"SELECT path_in_schema FROM parquet_metadata([{listed}]) GROUP BY path_in_schema "
+            "HAVING bool_and(contains(encodings, 'DICTIONARY'))"
+        ).fetchall()
+    }
+
+
 def changed_keys(files: Sequence[Path], primary_key: Sequence[str]) -> str:
     """The keys the hub's diffs recorded as changed in these `_changes` files (duplicates across snapshots kept)."""
     if not files:  # no snapshot in between: nothing changed

