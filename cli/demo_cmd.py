@@ -229,6 +229,9 @@ def start_portal(port: int) -> subprocess.Popen:
     proc = spawn([str(govhub), "portal", "--port", str(port)], stdout=subprocess.DEVNULL)
     wait_for_port(port, proc, timeout=60)
     print(f"web portal: http://127.0.0.1:{port}/  (e.g. {OFFICE.id} / {DEMO_PASSWORD}; accounts in README)")
+    print(
+        f"docking API: http://127.0.0.1:{port}/api/v1/  (OpenAPI: /api/v1/openapi.json; a token: govhub token create)"
+    )
     return proc
 
 
