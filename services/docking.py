@@ -6,9 +6,8 @@ rows, streams and changes they ask for — each call accountable (§16–§17).
   computed on every call, so a grant that expired today or was revoked a second ago is gone from the next call.
   A resource outside the scope is 403 (the catalog is public: saying it exists hides nothing, and the consumer
   learns to file a request), one the catalog does not know 404.
-- **Pages.** Primary-key order, `limit` rows, and an opaque cursor: Fernet (AES + HMAC, `cryptography`) over the
-  token's agency, the resource, the pinned snapshot id, the scope's fingerprint and the last key — encrypted, since
-  the key may be a field the consumer was not granted. Snapshots are immutable, so every page of one walk reads the
+- **Pages.** Primary-key order, `limit` rows, and an opaque cursor (`services.cursors`: encrypted and
+  authenticated, since the last key it holds may be a field the consumer was not granted). Snapshots are immutable, so every page of one walk reads the
   same snapshot whatever is published meanwhile; a scope that changes mid-walk (a grant narrowed) ends the walk (409).
 - **Streams.** CSV or Parquet without `limit`: the whole scoped table as Arrow batches from DuckDB, written out batch
   by batch (`warehouse.wire`): memory stays bounded whatever the size.
@@ -19,7 +18,6 @@ rows, streams and changes they ask for — each call accountable (§16–§17).
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
 import json
@@ -29,14 +27,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
-
-from govhub.catalog.model import Catalog, FieldType, Resource
+from govhub.catalog.model import Catalog, Resource
 from govhub.config import Settings
 from govhub.events import record_event
 from govhub.governance.grants import live_grants
 from govhub.problems import GovhubError, Problem
-from govhub.services.keys import derived_key
+from govhub.services.cursors import Cursor, CursorRefused, decode_cursor, encode_cursor, typed_key
 from govhub.services.tokens import ApiToken, find_by_secret, touch
 from govhub.services.workspaces import agency_scope
 from govhub.warehouse import docking, wire
@@ -45,7 +41,6 @@ from govhub.warehouse.scope import IDENTIFIER, ScopedTable, SnapshotSource
 from govhub.warehouse.snapshots import CHANGES_FILE, current_snapshot_id, published_ids, resource_paths
 
 FORMATS = ("json", "csv", "parquet")
-CURSOR_MAX = 4096  # characters: a cursor is a few hundred; anything longer is not one of ours
 
 
 @dataclass(frozen=True)
@@ -232,60 +227,6 @@ def _pinned(
     return [replace(t, source=SnapshotSource(snapshot_id, files)) for t in group]
 
 
-# --- cursors ------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Cursor:
-    agency: str  # the caller's
-    resource: str  # agency/resource read
-    mode: str  # rows | changes
-    snapshot_id: str
-    scope: str
-    after: list[Any]
-    since: str | None = None
-
-
-def _fernet(settings: Settings) -> Fernet:
-    return Fernet(base64.urlsafe_b64encode(derived_key(settings, "cursor")))
-
-
-def encode_cursor(settings: Settings, cursor: Cursor) -> str:
-    body = {**cursor.__dict__, "after": [wire.json_value(v) for v in cursor.after]}
-    return _fernet(settings).encrypt(wire.json_bytes(body)).decode()
-
-
-def decode_cursor(settings: Settings, text: str, *, ttl_s: int, now: dt.datetime) -> Cursor:
-    bad = DockingError(400, "docking.bad_cursor", "分页游标无效：请使用上一页返回的 next_cursor，不要修改它")
-    if len(text) > CURSOR_MAX:
-        raise bad
-    fernet = _fernet(settings)
-    try:
-        issued = fernet.extract_timestamp(text.encode())  # checks the signature
-        body = json.loads(fernet.decrypt(text.encode()))
-        cursor = Cursor(**body)
-    except (InvalidToken, ValueError, TypeError):
-        raise bad from None
-    if now.timestamp() - issued > ttl_s:
-        raise DockingError(
-            400, "docking.cursor_expired", f"分页游标已过期（有效期{ttl_s // 3600}小时）：请从第一页重新读取"
-        )
-    return cursor
-
-
-def _typed_key(res: Resource, values: list[Any]) -> list[Any]:
-    """A cursor's key values back in their catalog types (ISO text → dates), to bind as parameters."""
-    out = []
-    for name, value in zip(res.primary_key, values, strict=False):
-        kind = res.field(name).type
-        if isinstance(value, str) and kind is FieldType.DATE:
-            value = dt.date.fromisoformat(value)
-        elif isinstance(value, str) and kind is FieldType.DATETIME:
-            value = dt.datetime.fromisoformat(value)
-        out.append(value)
-    return out
-
-
 # --- rows and changes ---------------------------------------------------------------------------------------------
 
 
@@ -337,7 +278,10 @@ def _answer(
     call.scoped(group)
     scope_fp, after, since = _fingerprint(res, group), None, ask.since
     if ask.cursor:
-        cursor = decode_cursor(settings, ask.cursor, ttl_s=limits.cursor_ttl_s, now=now)
+        try:
+            cursor = decode_cursor(settings, ask.cursor, ttl_s=limits.cursor_ttl_s, now=now)
+        except CursorRefused as exc:
+            raise DockingError(400, exc.code, exc.message_zh) from None
         if (cursor.agency, cursor.resource, cursor.mode) != (token.agency, call.resource, mode):
             raise DockingError(
                 400, "docking.bad_cursor", "分页游标不属于这个资源或这个接口：请从第一页重新读取"
@@ -346,9 +290,11 @@ def _answer(
             raise DockingError(
                 409, "docking.scope_changed", "读取期间授权范围已变化（信息项或记录范围），请从第一页重新读取"
             )
-        snapshot_id, after, since = cursor.snapshot_id, _typed_key(res, cursor.after), cursor.since
-        if len(after) != len(res.primary_key):
-            raise DockingError(400, "docking.bad_cursor", "分页游标与资源的主键不符：请从第一页重新读取")
+        try:
+            after = typed_key(res, cursor.after)
+        except CursorRefused as exc:
+            raise DockingError(400, exc.code, exc.message_zh) from None
+        snapshot_id, since = cursor.snapshot_id, cursor.since
     else:
         snapshot_id = current_snapshot_id(settings, res) or group[0].source.snapshot_id
     call.snapshot_id, call.since = snapshot_id, since

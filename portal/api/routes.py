@@ -32,6 +32,7 @@ from govhub.portal.api.errors import CALL, RECORDED, api_error, record_refusal
 from govhub.portal.api.schema import ApiProblem, ChangesPage, ResourceList, RowsPage
 from govhub.portal.views import catalog_of
 from govhub.services import docking
+from govhub.services.cursors import CURSOR_MAX
 from govhub.services.docking import Answer, Ask, Call, DockingError
 from govhub.services.tokens import ApiToken
 from govhub.warehouse.docking import QueryTimeout
@@ -40,9 +41,7 @@ API_PATH = "/api/v1"
 TAG = "资源共享对接服务"
 Format = Literal["json", "csv", "parquet"]
 LimitParam = Annotated[int | None, Parameter(ge=1, le=10_000, description="每页记录数；json 默认 1000")]
-CursorParam = Annotated[
-    str | None, Parameter(max_length=docking.CURSOR_MAX, description="上一页返回的 next_cursor")
-]
+CursorParam = Annotated[str | None, Parameter(max_length=CURSOR_MAX, description="上一页返回的 next_cursor")]
 FormatParam = Annotated[
     Format, Parameter(description="json（分页）、csv 或 parquet（不带 limit 时为整表流式下载）")
 ]

@@ -19,6 +19,7 @@ SOURCE = [
     "pipelines",
     "cli",
     "demo",
+    "portal",
 ]
 # code="x.y", Problem("x.y", …), GovhubError(Problem(code=f"x.{…}") — literal codes and f-string families
 LITERAL = re.compile(r"""(?:code=|(?<![A-Za-z])Problem\(\s*|_problem\(\s*)f?["']([a-z_]+\.[a-z_{}.]+)["']""")
