@@ -1,9 +1,9 @@
 """The docking API's paging cursors: opaque to the consumer, tamper-proof, and silent about what they hold.
 
 A cursor carries the caller's agency, the resource, the walk's kind (rows or changes), the snapshot it pinned, the
-scope's fingerprint and the last key read — and that key may be a field the consumer was not granted. So it is
-Fernet (`cryptography`: AES-CBC with an HMAC-SHA256, a timestamp inside) under a key derived from the hub's secret
-(`services.keys`), never a readable or merely signed token; it expires after a day.
+scope's fingerprint and the position of the next page. It is Fernet (`cryptography`: AES-CBC with an HMAC-SHA256, a
+timestamp inside) under a key derived from the hub's secret (`services.keys`): nothing in it can be altered, and
+nothing about the hub read from it; it expires after a day.
 """
 
 from __future__ import annotations
@@ -12,14 +12,12 @@ import base64
 import datetime as dt
 import json
 from dataclasses import dataclass
-from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from govhub.catalog.model import FieldType, Resource
 from govhub.config import Settings
 from govhub.services.keys import derived_key
-from govhub.warehouse.wire import json_bytes, json_value
+from govhub.warehouse.wire import json_bytes
 
 CURSOR_MAX = 4096  # characters: a cursor is a few hundred; anything longer is not one of ours
 
@@ -31,7 +29,7 @@ class Cursor:
     mode: str  # rows | changes
     snapshot_id: str
     scope: str  # the scope's fingerprint when the walk began
-    after: list[Any]  # the last key read (JSON-plain: dates as ISO text)
+    position: int  # where the next page starts in the walk's sorted copy
     since: str | None = None  # changes: the snapshot they are counted from
 
 
@@ -48,8 +46,7 @@ def _fernet(settings: Settings) -> Fernet:
 
 
 def encode_cursor(settings: Settings, cursor: Cursor) -> str:
-    body = {**cursor.__dict__, "after": [json_value(v) for v in cursor.after]}
-    return _fernet(settings).encrypt(json_bytes(body)).decode()
+    return _fernet(settings).encrypt(json_bytes(cursor.__dict__)).decode()
 
 
 def decode_cursor(settings: Settings, text: str, *, ttl_s: int, now: dt.datetime) -> Cursor:
@@ -67,18 +64,3 @@ def decode_cursor(settings: Settings, text: str, *, ttl_s: int, now: dt.datetime
             "docking.cursor_expired", f"分页游标已过期（有效期{ttl_s // 3600}小时）：请从第一页重新读取"
         )
     return cursor
-
-
-def typed_key(res: Resource, values: list[Any]) -> list[Any]:
-    """A cursor's key values back in their catalog types (ISO text → dates), to bind as parameters."""
-    if len(values) != len(res.primary_key):
-        raise CursorRefused("docking.bad_cursor", "分页游标与资源的主键不符：请从第一页重新读取")
-    out = []
-    for name, value in zip(res.primary_key, values, strict=True):
-        kind = res.field(name).type
-        if isinstance(value, str) and kind is FieldType.DATE:
-            value = dt.date.fromisoformat(value)
-        elif isinstance(value, str) and kind is FieldType.DATETIME:
-            value = dt.datetime.fromisoformat(value)
-        out.append(value)
-    return out

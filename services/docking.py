@@ -7,7 +7,8 @@ rows, streams and changes they ask for — each call accountable (§16–§17).
   A resource outside the scope is 403 (the catalog is public: saying it exists hides nothing, and the consumer
   learns to file a request), one the catalog does not know 404.
 - **Pages.** Primary-key order, `limit` rows, and an opaque cursor (`services.cursors`: encrypted and
-  authenticated, since the last key it holds may be a field the consumer was not granted). Snapshots are immutable, so every page of one walk reads the
+  authenticated). The walk's first page sorts the scoped table once into a copy beside the agency's workspace; every
+  page reads its rows from that copy by position. Snapshots are immutable, so every page of one walk reads the
   same snapshot whatever is published meanwhile; a scope that changes mid-walk (a grant narrowed) ends the walk (409).
 - **Streams.** CSV or Parquet without `limit`: the whole scoped table as Arrow batches from DuckDB, written out batch
   by batch (`warehouse.wire`): memory stays bounded whatever the size.
@@ -18,9 +19,11 @@ rows, streams and changes they ask for — each call accountable (§16–§17).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -32,13 +35,14 @@ from govhub.config import Settings
 from govhub.events import record_event
 from govhub.governance.grants import live_grants
 from govhub.problems import GovhubError, Problem
-from govhub.services.cursors import Cursor, CursorRefused, decode_cursor, encode_cursor, typed_key
+from govhub.services.cursors import Cursor, CursorRefused, decode_cursor, encode_cursor
 from govhub.services.tokens import ApiToken, find_by_secret, touch
 from govhub.services.workspaces import agency_scope
 from govhub.warehouse import docking, wire
 from govhub.warehouse.export import PROVENANCE_KEY
 from govhub.warehouse.scope import IDENTIFIER, ScopedTable, SnapshotSource
 from govhub.warehouse.snapshots import CHANGES_FILE, current_snapshot_id, published_ids, resource_paths
+from govhub.warehouse.workspace import workspace_path
 
 FORMATS = ("json", "csv", "parquet")
 
@@ -276,7 +280,7 @@ def _answer(
     call.format = ask.format
     res, group = _group(settings, catalog, token, today, ask.agency, ask.resource, call)
     call.scoped(group)
-    scope_fp, after, since = _fingerprint(res, group), None, ask.since
+    scope_fp, position, since = _fingerprint(res, group), 0, ask.since
     if ask.cursor:
         try:
             cursor = decode_cursor(settings, ask.cursor, ttl_s=limits.cursor_ttl_s, now=now)
@@ -290,10 +294,7 @@ def _answer(
             raise DockingError(
                 409, "docking.scope_changed", "读取期间授权范围已变化（信息项或记录范围），请从第一页重新读取"
             )
-        try:
-            after = typed_key(res, cursor.after)
-        except CursorRefused as exc:
-            raise DockingError(400, exc.code, exc.message_zh) from None
+        position = cursor.position
         snapshot_id, since = cursor.snapshot_id, cursor.since
     else:
         snapshot_id = current_snapshot_id(settings, res) or group[0].source.snapshot_id
@@ -317,24 +318,38 @@ def _answer(
 
     spill = settings.hub_dir / "_spill" / "api"
     if ask.format == "json" or ask.limit is not None or ask.cursor:
-        limit = ask.limit or limits.default_limit
+        copy = _sorted_copy(settings, token.agency, res, mode, since, snapshot_id, scope_fp, limits)
         try:
             with docking.reader(limits.memory_limit, limits.threads, _ready(spill)) as con, \
                     docking.time_limit(con, limits.query_timeout_s):  # fmt: skip
-                rel = build(con)
-                table, last = docking.page(con, rel, after, limit)
+                if not copy.exists():  # the walk's first page: sort once (later pages read by position)
+                    docking.sorted_copy(con, build(con), copy)
         except docking.QueryTimeout:
-            raise DockingError(
-                504, "docking.timeout", f"查询超时（限{limits.query_timeout_s:g}秒）：请减小 limit 后重试"
-            ) from None
+            raise DockingError(504, "docking.timeout", f"查询超时（限{limits.query_timeout_s:g}秒）：请稍后重试，"
+                               "或不带 limit 整表下载（format=csv 或 parquet）") from None  # fmt: skip
+        os.utime(copy)  # in use: not swept while its walk goes on
+        table, following = docking.page_at(copy, position, ask.limit or limits.default_limit)
         call.rows = table.num_rows
         next_cursor = None
-        if last is not None:
+        if following is not None:
             next_cursor = encode_cursor(settings, Cursor(token.agency, call.resource, mode, snapshot_id, scope_fp,
-                                                         last, since))  # fmt: skip
+                                                         following, since))  # fmt: skip
             headers["X-Next-Cursor"] = next_cursor
         return _page(ask, res, table, next_cursor, headers, provenance, mode)
     return _stream(ask, res, build, headers, provenance, call, limits, spill, pinned[0].source.files)
+
+
+def _sorted_copy(settings: Settings, agency: str, res: Resource, mode: str, since: str | None, snapshot_id: str,
+                 scope_fp: str, limits: DockingLimits) -> Path:  # fmt: skip
+    """Where the walk's sorted copy lives: beside the agency's workspace (it holds nothing the workspace does not),
+    one per resource, kind, snapshot(s) and scope. Copies unused for longer than a cursor lives are swept here."""
+    folder = _ready(workspace_path(settings, agency).parent / "api")
+    stale = time.time() - limits.cursor_ttl_s
+    for old in folder.glob("*.parquet"):
+        with contextlib.suppress(FileNotFoundError):
+            if old.stat().st_mtime < stale:
+                old.unlink()
+    return folder / f"{res.agency}.{res.id}.{mode}.{since or '-'}.{snapshot_id}.{scope_fp}.parquet"
 
 
 def _ready(folder: Path) -> Path:

@@ -46,23 +46,48 @@ def granted(source: SnapshotSource) -> list:
 ROWS = [(r, s, f"{r}{s}", "ABC"[(s + len(r)) % 3]) for r in ("north", "south", "east") for s in range(1, 8)]
 
 
+def walk(path: Path, limit: int) -> list[dict]:
+    seen, position = [], 0
+    while position is not None:
+        table, position = docking.page_at(path, position, limit)
+        seen += table.to_pylist()
+    return seen
+
+
 def test_pages_follow_a_composite_key_the_consumer_was_not_granted(tmp_path: Path) -> None:
     source = snapshot(tmp_path, "s1", list(reversed(ROWS)))  # stored out of key order
     with docking.reader("256MB", 1) as con:
         rel = docking.relation(con, granted(source), KEY)
         assert rel.columns == ("name", "kind") and rel.keys == ("__k0", "__k1")
-        seen, after = [], None
-        while True:
-            table, after = docking.page(con, rel, after, 4)
-            assert table.column_names == ["name", "kind"]  # the key never leaves
-            seen += table.to_pylist()
-            if after is None:
-                break
+        copy = docking.sorted_copy(con, rel, tmp_path / "sorted.parquet", row_group_rows=3)
         whole = docking.stream(con, rel, 5).read_all()
+    assert pq.read_schema(copy).names == ["name", "kind"]
     expected = [{"name": n, "kind": k} for r, s, n, k in sorted(ROWS) if k in "AB"]
-    assert seen == expected  # every row once, in (region, seq) order, across pages that split a region
+    for limit in (1, 2, 4, 100):  # pages straddling row groups, and regions
+        assert walk(copy, limit) == expected  # every row once, in (region, seq) order; the key never leaves
+    table, following = docking.page_at(copy, len(expected), 4)
+    assert table.num_rows == 0 and following is None
     assert sorted(whole.to_pylist(), key=lambda r: r["name"]) == sorted(expected, key=lambda r: r["name"])
     assert whole.column_names == ["name", "kind"]
+
+
+def test_a_page_is_read_from_the_row_groups_holding_it(tmp_path: Path) -> None:
+    rows = [("r", s, f"n{s:05d}", "A") for s in range(10_000)]
+    source = snapshot(tmp_path, "big", rows[::-1])
+    with docking.reader("256MB", 1) as con:
+        copy = docking.sorted_copy(
+            con, docking.relation(con, granted(source), KEY), tmp_path / "big.parquet", 2048
+        )
+    sizes = [
+        pq.ParquetFile(copy).metadata.row_group(i).num_rows
+        for i in range(pq.ParquetFile(copy).metadata.num_row_groups)
+    ]
+    assert len(sizes) > 3 and sum(sizes) == 10_000
+    table, following = docking.page_at(copy, sizes[0] - 50, 100)  # straddles the first two row groups
+    assert table.column("name").to_pylist() == [f"n{s:05d}" for s in range(sizes[0] - 50, sizes[0] + 50)]
+    assert following == sizes[0] + 50
+    last, none = docking.page_at(copy, 9_990, 100)
+    assert last.num_rows == 10 and none is None
 
 
 def test_changes_are_the_scoped_difference_over_the_keys_the_hub_recorded(tmp_path: Path) -> None:
@@ -102,12 +127,8 @@ def test_changes_are_the_scoped_difference_over_the_keys_the_hub_recorded(tmp_pa
             assert got.column_names == ["_change", "name", "kind"]
             assert {tuple(r.values()) for r in got.to_pylist()} == expected
             assert not {"外部改名", "外部新增"} & {r["name"] for r in got.to_pylist()}
-            pages, cursor = [], None
-            while True:
-                table, cursor = docking.page(con, rel, cursor, 2)
-                pages += [tuple(r.values()) for r in table.to_pylist()]
-                if cursor is None:
-                    break
+            copy = docking.sorted_copy(con, rel, tmp_path / f"changes-{candidates is None}.parquet", 2)
+            pages = [tuple(r.values()) for r in walk(copy, 2)]
             assert len(pages) == len(expected) and set(pages) == expected
         # only the keys the hub recorded are compared: an unrecorded change is not invented (nor scanned for)
         only_one = tmp_path / "one.parquet"
