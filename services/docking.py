@@ -103,9 +103,8 @@ def record_call(settings: Settings, call: Call) -> None:
     """The call's one event: `api.call` when it answered (a stream the client left early included: data went out),
     `api.failed` when it refused or failed (before any token was recognised: as `api:anonymous`)."""
     token = call.token
-    kind = (
-        "api.call" if call.status < 400 else "api.failed"
-    )  # like query.run / query.failed: only calls count as use
+    # like query.run / query.failed: only answered calls count as use (scorecards)
+    kind = "api.call" if call.status < 400 else "api.failed"
     record_event(settings, kind=kind, actor=f"api:{token.id}" if token else "api:anonymous",
                  agency=token.agency if token else None, subject=call.resource or call.path.lstrip("/"),
                  payload={"token": token.id if token else None, "system": token.system if token else None,

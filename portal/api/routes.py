@@ -1,6 +1,6 @@
 """The docking API's routes under /api/v1 (资源共享对接服务, §13): a Litestar `Router` the portal mounts, in the
 same web process. Bearer tokens, no session and no CSRF (nothing here changes state); rate limits per token and
-per address; every answer from `services.docking`, every call one `api.call` event.
+per address; every answer from `services.docking`, every call one event (`api.call` or `api.failed`).
 
     GET /api/v1/resources                                 what the token's agency may reach today
     GET /api/v1/resources/{agency}/{resource}/rows        format=json|csv|parquet, limit, cursor
@@ -78,16 +78,15 @@ def _serve(
             raise DockingError(400, "docking.bad_request", f"不认识的参数：{'、'.join(unknown)[:200]}"
                                f"（可用：{'、'.join(known) or '无'}）")  # fmt: skip
         answer = work(settings, call.token, call, now)
+        body = None if answer.chunks is None else _streamed(request, settings, answer, call)  # may be 429
     except DockingError as exc:  # recorded here, in the worker thread, before the refusal goes out
         record_refusal(settings, call, exc.status, exc.problem.code, request.headers.get("authorization"))
         request.scope[RECORDED] = True  # type: ignore[literal-required]
         raise
-    if answer.chunks is None:
+    if body is None:
         docking.record_call(settings, call)
         return Response(answer.body, media_type=answer.media_type, headers=answer.headers)
-    return Stream(
-        _streamed(request, settings, answer, call), media_type=answer.media_type, headers=answer.headers
-    )
+    return Stream(body, media_type=answer.media_type, headers=answer.headers)
 
 
 class Streams:
@@ -169,9 +168,8 @@ def list_resources(request: Request) -> Response[ResourceList]:
     def work(settings: Settings, token: ApiToken, call: Call, now: dt.datetime) -> Answer:
         from govhub.warehouse.wire import json_bytes
 
-        listing = docking.reachable(
-            settings, catalog_of(settings), token, _today(now)
-        )  # no data read: no grant used
+        # no data is read: the call uses no grant
+        listing = docking.reachable(settings, catalog_of(settings), token, _today(now))
         return Answer("application/json", {}, body=json_bytes(listing))
 
     return _serve(request, work)

@@ -343,10 +343,8 @@ def test_bad_cursors_formats_and_limits_are_400_in_chinese(api: Api) -> None:
         api.settings, api.hub.catalog, agency="fgj", system="房管自用", actor="guzhenyu"
     )
     r = api.client(other_agency.secret).get(ROWS.format("fgj/clfjy"), params={"cursor": cursor})
-    assert (r.status_code, r.json()["code"]) == (
-        400,
-        "docking.bad_cursor",
-    )  # not another agency's walk either
+    # not another agency's walk either
+    assert (r.status_code, r.json()["code"]) == (400, "docking.bad_cursor")
     api.clock.advance(dt.timedelta(hours=25))
     try:
         r = c.get(ROWS.format("fgj/clfjy"), params={"cursor": cursor})
@@ -400,9 +398,8 @@ def test_a_token_over_its_rate_limit_gets_429_and_another_token_does_not(api: Ap
             ).status_code
             == 200
         )
-        assert (
-            len(list_events(api.settings, kind="api.*", after_id=mark)) == 4
-        )  # refused floods write nothing
+        # refused floods write nothing
+        assert len(list_events(api.settings, kind="api.*", after_id=mark)) == 4
         assert httpx.get(served.url + "/api/v1/openapi.json").status_code == 200
     finally:
         stop(served)
