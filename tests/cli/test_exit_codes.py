@@ -240,6 +240,21 @@ def test_every_command_keeps_the_exit_code_table(hub: Path, capsys) -> None:
         ("grant list", ["grant", "list", "--by", "zhaoqiang"], 0),
         ("grant show", ["grant", "show", "GR-20990101-0001", "--by", "zhaoqiang"], 1),
         ("grant revoke", ["grant", "revoke"], 2),
+        (
+            "token create",
+            ["token", "create", "--agency", "mzj", "--system", "救助系统", "--by", "wangjingyi"],
+            0,
+        ),
+        # one live token per consumer system: refused, said why
+        (
+            "token create",
+            ["token", "create", "--agency", "mzj", "--system", "救助系统", "--by", "wangjingyi"],
+            1,
+        ),
+        ("token create", ["token", "create", "--agency", "mzj"], 2),
+        ("token list", ["token", "list", "--by", "zhaoqiang", "--json"], 0),
+        ("token revoke", ["token", "revoke", "TK-20990101-0001", "--by", "zhaoqiang"], 1),
+        ("token revoke", ["token", "revoke"], 2),
         ("query", ["query", "--timeout", "soon", "SELECT 1"], 2),
         (
             "query",
