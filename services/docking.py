@@ -315,13 +315,13 @@ def _answer(
         candidates = docking.changed_keys(files, res.primary_key) if files is not None else None
         return docking.changes(before, rel, res.primary_key, candidates)
 
-    spill = settings.hub_dir / "_spill" / "api"
+    spill = settings.hub_dir / "_spill"  # DuckDB's spill folders, one per call (warehouse.docking.reader)
     if ask.format == "json" or ask.limit is not None or ask.cursor:
         copy = _sorted_copy(settings, token.agency, res, mode, since, snapshot_id, scope_fp, limits)
         try:
-            with docking.reader(limits.memory_limit, limits.threads, _ready(spill)) as con, \
-                    docking.time_limit(con, limits.query_timeout_s):  # fmt: skip
-                if not copy.exists():  # the walk's first page: sort once (later pages read by position)
+            if not copy.exists():  # the walk's first page: sort once (later pages read by position)
+                with docking.reader(limits.memory_limit, limits.threads, spill) as con, \
+                        docking.time_limit(con, limits.query_timeout_s):  # fmt: skip
                     docking.sorted_copy(con, build(con), copy)
         except docking.QueryTimeout:
             raise DockingError(504, "docking.timeout", f"查询超时（限{limits.query_timeout_s:g}秒）：请稍后重试，"
@@ -408,7 +408,7 @@ def _stream(ask: Ask, res: Resource, build: Any, headers: dict[str, str], proven
     the stream ends, however it ends)."""
 
     def chunks() -> Iterator[bytes]:
-        with docking.reader(limits.memory_limit, limits.threads, _ready(spill)) as con, \
+        with docking.reader(limits.memory_limit, limits.threads, spill) as con, \
                 docking.time_limit(con, limits.stream_timeout_s):  # fmt: skip
             rel = build(con)
             # before the stream opens: a DuckDB connection with an undrained result takes no other query

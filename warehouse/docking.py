@@ -19,6 +19,8 @@ both sides is not there at all — its change record cannot leak it.
 from __future__ import annotations
 
 import os
+import secrets
+import shutil
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -51,8 +53,15 @@ class QueryTimeout(Exception):
 
 
 @contextmanager
-def reader(memory_limit: str, threads: int, spill: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """An in-memory DuckDB for one API call, with its own memory and thread limits."""
+def reader(
+    memory_limit: str, threads: int, spill_root: Path | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB for one API call, with its own memory and thread limits, spilling (if it must) into a
+    folder of its own under `spill_root`, named `<pid>-api-…` so the loads' sweeper keeps it while this process
+    lives; removed when the call ends."""
+    spill = spill_root / f"{os.getpid()}-api-{secrets.token_hex(6)}" if spill_root is not None else None
+    if spill_root is not None:
+        spill_root.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     try:
         con.execute(f"SET memory_limit = {sql_str(memory_limit)}")
@@ -62,6 +71,8 @@ def reader(memory_limit: str, threads: int, spill: Path | None = None) -> Iterat
         yield con
     finally:
         con.close()
+        if spill is not None:
+            shutil.rmtree(spill, ignore_errors=True)
 
 
 @contextmanager

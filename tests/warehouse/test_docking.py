@@ -141,6 +141,22 @@ def test_changes_are_the_scoped_difference_over_the_keys_the_hub_recorded(tmp_pa
         assert docking.stream(con, none, 10).read_all().num_rows == 0
 
 
+def test_a_call_spills_into_a_folder_of_its_own_that_the_loads_sweeper_keeps_and_the_call_removes(
+    tmp_path: Path,
+) -> None:
+    import os
+
+    root = tmp_path / "hub" / "_spill"
+    with docking.reader("64MB", 1, root) as con:
+        ((used,),) = con.execute("SELECT current_setting('temp_directory')").fetchall()
+        assert Path(used).parent == root and Path(used).name.startswith(f"{os.getpid()}-api-")
+        # a sort bigger than the memory limit: DuckDB spills there, and finishes
+        assert con.sql(
+            "SELECT count(*) FROM (SELECT range, md5(range::VARCHAR) h FROM range(3000000) ORDER BY h)"
+        ).fetchall() == [(3_000_000,)]
+    assert list(root.iterdir()) == []
+
+
 def test_a_query_past_its_time_limit_is_interrupted() -> None:
     started = time.perf_counter()
     with docking.reader("256MB", 1) as con, pytest.raises(docking.QueryTimeout):  # noqa: SIM117
