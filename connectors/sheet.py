@@ -33,7 +33,7 @@ from govhub.connectors.coerce import coerce_column, coerce_table
 from govhub.connectors.encoding import GB18030, UTF8_SIG, decode_error, decode_gb18030_column, detect_encoding
 from govhub.connectors.headers import HeaderMatch, column_letter, match_headers, match_score
 from govhub.connectors.template import META_SHEET, parse_meta, template_changes
-from govhub.connectors.xlsx_plain import SheetScan, read_plain_sheet, scan_sheet
+from govhub.connectors.xlsx_plain import SheetScan, head_cells, read_plain_sheet, scan_sheet
 from govhub.problems import GovhubError, Problem
 
 MAX_COLUMNS = 500
@@ -127,6 +127,9 @@ def head_rows(path: Path, filename: str | None = None) -> list[list[object]]:
                 ]
                 if not names:
                     return []
+                streamed = head_cells(path, names[0], HEADER_SEARCH_ROWS)
+                if streamed is not None:
+                    return streamed
                 return [list(r) for r in wb.get_sheet_by_name(names[0]).to_python(nrows=HEADER_SEARCH_ROWS)]
         except (calamine.CalamineError, OSError, ValueError):
             return []

@@ -10,6 +10,7 @@ changed — and never evidence that the catalog is out of date (drift).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -75,7 +76,7 @@ def identify_sheet(
         return _from_props(settings, catalog, props, resource)
     if resource is not None or catalog is None:
         assert resource is not None, "identify_sheet needs the catalog or the resource"
-        template = _issued_version_by_headers(settings, resource, _header_rows(path, filename))
+        template = _issued_version_by_headers(settings, resource, lambda: _header_rows(path, filename))
         return SheetOrigin(resource, template, "given", from_template=template is not None)
     return _by_headers(settings, catalog, path, filename)
 
@@ -114,11 +115,13 @@ def _normalised(row: list[object]) -> list[str]:
 
 
 def _issued_version_by_headers(
-    settings: Settings, resource: Resource, rows: list[list[object]]
+    settings: Settings, resource: Resource, head: Callable[[], list[list[object]]]
 ) -> dict[str, Any] | None:
-    """The issued template version whose header row this sheet has exactly (labels and order)."""
+    """The issued template version whose header row this sheet has exactly (labels and order); the sheet is not
+    opened when no template of the resource was ever issued."""
     versions = issued_templates(settings, resource)
-    if not versions or not rows:
+    rows = head() if versions else []
+    if not rows:
         return None
     sheet = resource.delivery.sheet
     header = (
@@ -144,7 +147,7 @@ def _by_headers(settings: Settings, catalog: Catalog, path: Path, filename: str 
     name = filename or path.name
     if len(best) == 1 and scored[0][0] >= max(1, (len(best[0].fields) + 1) // 2):
         resource = best[0]
-        template = _issued_version_by_headers(settings, resource, rows)
+        template = _issued_version_by_headers(settings, resource, lambda: rows)
         return SheetOrigin(resource, template, "headers", from_template=template is not None)
     near = "、".join(f"「{r.name}」（{r.code}）" for r in best[:5])
     raise GovhubError(

@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 
 from govhub.connectors import sheet as sheet_module
-from govhub.connectors.xlsx_plain import read_plain_sheet, scan_sheet
+from govhub.connectors.xlsx_plain import head_cells, read_plain_sheet, scan_sheet
 from govhub.problems import GovhubError
 from tests.connectors.test_sheet import HEADERS, ID1, ID2, ID_X, read_all, sheet_resource
 
@@ -148,3 +148,76 @@ def test_a_date_cell_in_a_text_field_reads_as_the_date_the_agency_sees(tmp_path)
     table, _ = read_all(sheet_resource(fields), path)
     assert table.column("note").to_pylist() == ["2024-01-05"]
     assert table.column("born").to_pylist() == [dt.date(1990, 3, 7)]
+
+
+def _calamine_head(path: Path, sheet: str, nrows: int) -> list[list[Any]]:
+    import python_calamine as calamine
+
+    with calamine.CalamineWorkbook.from_path(str(path)) as wb:
+        return [list(r) for r in wb.get_sheet_by_name(sheet).to_python(nrows=nrows)]
+
+
+def _trimmed(rows: list[list[Any]]) -> list[list[Any]]:
+    """Rows without trailing empty cells or rows, dates as Excel serials (the head reader does not read styles)."""
+    out = []
+    for row in rows:
+        cells = [
+            (v - dt.datetime(1899, 12, 30)) / dt.timedelta(days=1)
+            if isinstance(v, dt.datetime)
+            else (v - dt.date(1899, 12, 30)).days
+            if isinstance(v, dt.date)
+            else v
+            for v in row
+        ]
+        while cells and cells[-1] == "":
+            cells.pop()
+        out.append(cells)
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
+@pytest.mark.parametrize("layout", LAYOUTS.values(), ids=LAYOUTS.keys())
+@pytest.mark.parametrize("nrows", [1, 3, 10])
+def test_the_streamed_head_of_a_sheet_is_calamines(tmp_path, layout, nrows):
+    path = _write(tmp_path / "s.xlsx", TYPED_ROWS, **layout)
+    assert _trimmed(head_cells(path, "数据", nrows)) == _trimmed(_calamine_head(path, "数据", nrows))
+
+
+def test_the_streamed_head_reads_rich_text_inline_strings_and_the_templates_own_sheet(tmp_path):
+    import xlsxwriter
+
+    from govhub.connectors.template import write_template
+
+    path = tmp_path / "rich.xlsx"
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})  # constant memory: inline strings
+    ws = wb.add_worksheet("数据")
+    bold = wb.add_format({"bold": True})
+    ws.write_rich_string(1, 1, "公民", bold, "身份", "号码")
+    ws.write_row(2, 1, ["姓名", 3.5, True, "=1+1"])
+    wb.close()
+    assert _trimmed(head_cells(path, "数据", 10)) == _trimmed(_calamine_head(path, "数据", 10))
+    assert head_cells(path, "数据", 10)[0] == ["公民身份号码", "", "", ""]
+
+    template = write_template(sheet_resource(), tmp_path / "t.xlsx")
+    import python_calamine as calamine
+
+    with calamine.CalamineWorkbook.from_path(str(template)) as book:
+        names = book.sheet_names
+    for name in names:
+        assert _trimmed(head_cells(template, name, 10)) == _trimmed(_calamine_head(template, name, 10)), name
+
+
+def test_the_streamed_head_stops_early_on_a_sheet_of_empty_styled_rows(tmp_path):
+    """A sheet whose first 10,000 rows are styled but empty gives no head rather than a walk over all of it."""
+    import xlsxwriter
+
+    path = tmp_path / "empty.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("数据")
+    grey = wb.add_format({"bg_color": "#DDDDDD"})
+    for r in range(12_000):
+        ws.set_row(r, None, grey)
+    ws.write_row(12_000, 0, HEADERS)
+    wb.close()
+    assert head_cells(path, "数据", 10) == []
