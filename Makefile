@@ -11,8 +11,10 @@ STAMP14 := $(VENV14)/.installed
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | grep -v "is ignored" || true
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]" 2>&1 | grep -v "is ignored" || true
+	@echo "installing govhub and its dependencies into $(VENV) (log: $(VENV)/install.log)"
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip > $(VENV)/install.log 2>&1 || true
+	@$(BIN)/python -m pip install --disable-pip-version-check -e ".[dev]" >> $(VENV)/install.log 2>&1 || \
+	  { tail -n 30 $(VENV)/install.log; echo "installation failed: see $(VENV)/install.log"; exit 1; }
 	@$(BIN)/python -c "import govhub, dagster, great_expectations" || (echo "installation failed" && exit 1)
 	@touch $(STAMP)
 
