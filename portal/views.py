@@ -77,6 +77,13 @@ def nav(settings: Settings, who: Person) -> list[tuple[str, str]]:
         settings, who, Action.OVERSEE
     ):
         items.append((f"/agencies/{who.agency}/tokens", "接口令牌"))
+    office = auth.may(settings, who, Action.COORDINATE_SHARING)
+    if who.agency and not office and auth.may(settings, who, Action.VIEW_SHARING, who.agency):
+        items.append((f"/agencies/{who.agency}/sharing", "数据共享"))
+    if who.agency and auth.may(settings, who, Action.QUERY, who.agency):
+        items.append((f"/agencies/{who.agency}/query", "数据查询"))
+    if office:
+        items.append(("/office/sharing", "共享协调"))
     if auth.may(settings, who, Action.OVERSEE):
         items += [("/office/freshness", "全区报送看板"), ("/office/scorecards", "考核评分")]
     if auth.may(settings, who, Action.AUDIT):
@@ -90,6 +97,13 @@ def page(request: Request, template: str, *, status_code: int = 200, **context: 
     who = auth.person_of(request)
     base = {"person": who, "nav": nav(settings, who) if who else [], "path": request.url.path}
     return Template(template_name=template, context={**base, **context}, status_code=status_code)
+
+
+def today_of(request: Request) -> dt.date:
+    """Today in Beijing by the portal's clock (tests freeze or move it; the services take it as `today`)."""
+    from govhub.governance.ledger import BEIJING
+
+    return request.app.state["portal"].now().astimezone(BEIJING).date()
 
 
 def is_htmx(request: Request) -> bool:
@@ -115,3 +129,11 @@ def register_template_helpers(engine: Any) -> None:
     env.filters["beijing"] = beijing
     env.globals["Role"] = Role
     env.globals["role_labels"] = role_labels
+    env.globals["state_label"] = state_label
+
+
+def state_label(value: str | None) -> str:
+    """A sharing request's state for people (the transitions table stores the value)."""
+    from govhub.states import RequestState
+
+    return RequestState(value).label if value else "—"
