@@ -47,6 +47,29 @@ def catalog_of(settings: Settings) -> Catalog:
         return catalog
 
 
+_freshness_lock = threading.Lock()
+_freshness: dict[Path, tuple[tuple[Any, ...], list[Any]]] = {}
+
+
+def freshness_today(settings: Settings, catalog: Catalog) -> list[Any]:
+    """`evaluate_freshness` for today, computed again only when the ledger, the catalog or the day changed: every
+    home, catalog, resource and feeds page shows it, and reading the whole ledger for each was most of a page's
+    time under load (W11). The rows are shared between requests: treat them as read-only."""
+    from govhub.governance.alerts import evaluate_freshness, today_in_beijing
+    from govhub.governance.ledger import ledger_version
+
+    today = today_in_beijing()
+    key = (id(catalog), today, ledger_version(settings))
+    with _freshness_lock:
+        cached = _freshness.get(settings.home)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+    rows = evaluate_freshness(settings, catalog, today)
+    with _freshness_lock:
+        _freshness[settings.home] = (key, rows)
+    return rows
+
+
 def settings_of(request: Request) -> Settings:
     return request.app.state["settings"]
 

@@ -9,17 +9,16 @@ from litestar.response import Template
 
 from govhub.access import Action
 from govhub.portal import auth
-from govhub.portal.views import catalog_of, page, person, settings_of
+from govhub.portal.views import catalog_of, freshness_today, page, person, settings_of
 from govhub.states import FreshnessState
 
 
 @get("/", opt=auth.signed_in(), sync_to_thread=True)
 def home(request: Request) -> Template:
-    from govhub.governance.alerts import evaluate_freshness
 
     settings, who = settings_of(request), person(request)
     catalog = catalog_of(settings)
-    rows = evaluate_freshness(settings, catalog)
+    rows = freshness_today(settings, catalog)
     steward = auth.may(settings, who, Action.UPLOAD, who.agency)
     oversee = auth.may(settings, who, Action.OVERSEE)
     mine = [r for r in rows if r.agency == who.agency]
