@@ -25,6 +25,8 @@ from pathlib import Path
 
 import httpx
 
+from benchmarks.harness import Case
+
 REPO = Path(__file__).resolve().parents[1]
 GOVHUB = Path(sys.executable).with_name("govhub")
 UPLOAD_RESOURCES = [("mzj", "shjz"), ("fgj", "clfjy"), ("jyj", "xxjbxx"), ("rsj", "jydj"), ("scjgj", "spjy")]
@@ -52,7 +54,7 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[18] if len(values) >= 20 else max(values, default=0.0)
 
 
-def build_hub(root: Path) -> tuple[Path, Path, dict[tuple[str, str], list[Path]]]:
+def build_hub(root: Path, scale: float = 1.0) -> tuple[Path, Path, dict[tuple[str, str], list[Path]]]:
     """A fresh demo hub with its people (demo passwords) and, per upload resource, two 200-row variants of its
     clean sheet (rows 1–200 and 2–201: each upload publishes a small diff, never the same file twice in a row)."""
     import openpyxl
@@ -68,7 +70,7 @@ def build_hub(root: Path) -> tuple[Path, Path, dict[tuple[str, str], list[Path]]
     home = root / "home"
     settings = get_settings(home, catalog_dir, env={})
     catalog = require_catalog(catalog_dir)
-    generate_district(settings, catalog, scale=1.0)
+    generate_district(settings, catalog, scale=scale)
     register_demo_people(settings, catalog)
     sync_hub(settings, catalog)
     sheets: dict[tuple[str, str], list[Path]] = {}
@@ -148,7 +150,7 @@ def upload(
     c.close()
 
 
-def run(seconds: float, browsers: int, uploaders: int, workers: int = 1) -> dict:
+def run(seconds: float, browsers: int, uploaders: int, workers: int = 1, scale: float = 1.0) -> dict:
     from govhub.catalog.load import require_catalog
     from govhub.config import get_settings
     from govhub.demo.people import demo_people
@@ -157,7 +159,7 @@ def run(seconds: float, browsers: int, uploaders: int, workers: int = 1) -> dict
 
     root = Path(tempfile.mkdtemp(prefix="govhub-w11-"))
     try:
-        home, catalog_dir, sheets = build_hub(root)
+        home, catalog_dir, sheets = build_hub(root, scale)
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         server = subprocess.Popen([str(GOVHUB), "--home", str(home), "--catalog", str(catalog_dir), "portal",
@@ -226,6 +228,30 @@ def run(seconds: float, browsers: int, uploaders: int, workers: int = 1) -> dict
         }
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+# (seconds, browsing people, uploading stewards, demo scale) per benchmark profile; `full` is the issue's W11
+LOAD = {"full": (60, 50, 5, 1.0), "quick": (20, 50, 5, 1.0), "tiny": (3, 3, 1, 0.1)}
+WORKERS = 2  # `govhub portal --workers` for `make bench` (docs/PERFORMANCE.md "W11": measured with 1 and 2)
+
+
+class W11Govhub(Case):
+    """W11 for `make bench`: one run (its own fresh hub and portal process); the judgement is the run's `met`."""
+
+    workload, side = "W11", "govhub"
+    title = (
+        "50 people browsing + 5 stewards uploading 200-row sheets for 60 s against govhub portal on loopback"
+    )
+
+    def repeats(self) -> int:
+        return 0  # one 60-second run is the measurement (its pages and uploads are the samples)
+
+    def rows(self) -> int:
+        return 0
+
+    def run(self) -> dict:
+        seconds, browsers, uploaders, scale = LOAD[self.ctx.profile.name]
+        return run(seconds, browsers, uploaders, WORKERS, scale)
 
 
 def free_port() -> int:

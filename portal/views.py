@@ -92,24 +92,29 @@ def resource_in(catalog: Catalog, agency: str, resource: str) -> Resource:
 
 
 def nav(settings: Settings, who: Person) -> list[tuple[str, str]]:
-    """The menu: what this person may open."""
+    """The menu: what this person may open (the registry read once for all its questions)."""
+    from govhub.people import list_people
+
+    people = list_people(settings)
+
+    def may(action: Action, agency: str | None = None) -> bool:
+        return auth.may(settings, who, action, agency, people)
+
     items = [("/", "首页"), ("/catalog", "资源目录")]
-    if auth.may(settings, who, Action.UPLOAD, who.agency):
+    if may(Action.UPLOAD, who.agency):
         items.append((f"/agencies/{who.agency}/feeds", "本机构报送"))
-    if auth.may(settings, who, Action.MANAGE_TOKENS, who.agency) and not auth.may(
-        settings, who, Action.OVERSEE
-    ):
+    if may(Action.MANAGE_TOKENS, who.agency) and not may(Action.OVERSEE):
         items.append((f"/agencies/{who.agency}/tokens", "接口令牌"))
-    office = auth.may(settings, who, Action.COORDINATE_SHARING)
-    if who.agency and not office and auth.may(settings, who, Action.VIEW_SHARING, who.agency):
+    office = may(Action.COORDINATE_SHARING)
+    if who.agency and not office and may(Action.VIEW_SHARING, who.agency):
         items.append((f"/agencies/{who.agency}/sharing", "数据共享"))
-    if who.agency and auth.may(settings, who, Action.QUERY, who.agency):
+    if who.agency and may(Action.QUERY, who.agency):
         items.append((f"/agencies/{who.agency}/query", "数据查询"))
     if office:
         items.append(("/office/sharing", "共享协调"))
-    if auth.may(settings, who, Action.OVERSEE):
+    if may(Action.OVERSEE):
         items += [("/office/freshness", "全区报送看板"), ("/office/scorecards", "考核评分")]
-    if auth.may(settings, who, Action.AUDIT):
+    if may(Action.AUDIT):
         items.append(("/office/events", "审计日志"))
     return items
 

@@ -102,6 +102,13 @@ def test_a_conditional_request_from_filing_to_the_analysts_sql_page(portal: Port
     pg.fill("#sql", "SELECT male_id FROM mzj.hydj")
     pg.click("#query-submit")
     pg.wait_for_selector("#query-problems")
+    # hostile text in the SQL and in the rows it returns is shown as text (the fixture fails on a dialog or CSP report)
+    hostile = "<img src=x onerror=alert(1)>"
+    pg.fill("#sql", f"SELECT '{hostile}' AS \"{{{{7*7}}}}\", '=HYPERLINK(\"http://evil.example/\")' AS f")
+    pg.click("#query-submit")
+    pg.wait_for_selector("#result")
+    assert pg.inner_text("#result tbody td") == hostile and pg.locator("#result img").count() == 0
+    assert pg.locator("#result thead th").first.text_content() == "{{7*7}}"
     pg.goto(f"{portal.url}/agencies/gaj/statistics?table=mzj.hydj&column=reg_type")
     pg.wait_for_selector("#stat-chart svg")  # drawn by the vendored ECharts
     check(pg, "analyst-statistics")
