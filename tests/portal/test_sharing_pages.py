@@ -18,7 +18,7 @@ import pytest
 
 from govhub.events import list_events
 from govhub.governance.grants import list_grants
-from govhub.governance.requests import get_request, list_requests
+from govhub.governance.requests import get_request
 from govhub.services.upload import upload_sheet
 from govhub.states import RequestState
 from tests.portal.conftest import (
@@ -231,6 +231,61 @@ def test_dispute_withdraw_decide_and_revoke(hub: Portal) -> None:
     assert grant.state.value == "revoked" and grant.revoked_by == "王静怡"
 
 
+def test_the_office_reviews_returns_refers_and_records_the_leading_groups_decision(hub: Portal) -> None:
+    requester, office, provider = hub.sign_in(GAJ_ANALYST), hub.sign_in(OFFICE), hub.sign_in(STEWARD)
+    today = dt.date.today()
+
+    def file(resource: str, fields: list[str]) -> str:
+        r = requester.post("/agencies/gaj/sharing/requests", data=form(
+            requester, resource=resource, fields=fields, purpose="社会组织登记核查", basis="《社会组织登记管理条例》",
+            use_from=today.isoformat(), use_until=(today + dt.timedelta(days=60)).isoformat()))  # fmt: skip
+        assert r.status_code == 303, r.text[:300]
+        return r.headers["location"].rsplit("/", 1)[1]
+
+    # an unconditional request: the office reviews it (approve → a grant; or return it with a reason)
+    approved, returned = file("mzj/shzz", ["uscc", "org_name"]), file("mzj/shzz", ["uscc"])
+    queue = office.get("/office/sharing").text
+    assert f'id="approve-{approved}"' in queue and f'id="forward-{approved}"' not in queue
+    assert office.post(f"/office/sharing/requests/{approved}/approve", data=form(office)).status_code == 303
+    assert get_request(hub.settings, approved).state is RequestState.APPROVED
+    r = office.post(f"/office/sharing/requests/{returned}/return", data=form(office, reason=""))
+    assert r.status_code == 200 and "须写明理由" in r.text
+    assert (
+        office.post(
+            f"/office/sharing/requests/{returned}/return", data=form(office, reason="用途不具体")
+        ).status_code
+        == 303
+    )
+    assert get_request(hub.settings, returned).state is RequestState.RETURNED
+    assert office.post(f"/office/sharing/requests/{returned}/nonsense", data=form(office)).status_code == 404
+
+    # a dispute referred to the leading group, whose decision the office records
+    disputed = file_hydj(hub, requester)
+    office.post(f"/office/sharing/requests/{disputed}/forward", data=form(office))
+    provider.post(f"/agencies/mzj/sharing/requests/{disputed}/answer",
+                  data=form(provider, decision="refuse", reason="不符合共享条件", legal_basis="《婚姻登记条例》"))  # fmt: skip
+    office.post(f"/office/sharing/requests/{disputed}/execute", data=form(office))
+    requester.post(
+        f"/agencies/gaj/sharing/requests/{disputed}/dispute", data=form(requester, reason="确需核验")
+    )
+    assert (
+        office.post(
+            f"/office/sharing/requests/{disputed}/refer", data=form(office, note="报领导小组")
+        ).status_code
+        == 303
+    )
+    assert get_request(hub.settings, disputed).state is RequestState.REFERRED
+    r = office.post(f"/office/sharing/requests/{disputed}/decide", data=form(office, decision="approve"))
+    assert (
+        r.status_code == 200 and "领导小组" in r.text
+    )  # a referred request takes the leading group's decision
+    r = office.post(f"/office/sharing/requests/{disputed}/leading_group", data=form(office, decision="narrow",
+                    fields=["cert_no"], rows=""))  # fmt: skip
+    final = get_request(hub.settings, disputed)
+    assert r.status_code == 303 and final.state is RequestState.APPROVED and final.answer.leading_group
+    assert "领导小组决定" in requester.get(f"/agencies/gaj/sharing/requests/{disputed}").text
+
+
 def test_ids_of_another_agency_reach_nothing(hub: Portal) -> None:
     requester, provider, other = hub.sign_in(GAJ_ANALYST), hub.sign_in(STEWARD), hub.sign_in(OTHER_STEWARD)
     request_id = file_hydj(hub, requester)
@@ -254,10 +309,10 @@ def test_ids_of_another_agency_reach_nothing(hub: Portal) -> None:
         ).status_code
         == 403
     )
-    # a request between two other agencies is not shown under a party's URL
-    rsj = [r for r in list_requests(hub.settings) if r.consumer not in ("gaj", "mzj")]
-    assert rsj == []
-    assert hub.sign_in("rsj_shenhe").get(f"/agencies/rsj/sharing/requests/{request_id}").status_code == 404
+    # someone of a third agency sees it under neither their own URL (404) nor a party's (403)
+    third = hub.sign_in("rsj_shenhe")
+    assert third.get(f"/agencies/rsj/sharing/requests/{request_id}").status_code == 404
+    assert third.get(f"/agencies/gaj/sharing/requests/{request_id}").status_code == 403
     # an agency or person smuggled into the form changes nothing: the URL's agency, the session's person
     r = requester.post("/agencies/gaj/sharing/requests", data=form(requester, resource="mzj/hydj", consumer="rsj",
                        actor=OFFICE, fields=ASKED, purpose="p", basis="b", use_from=dt.date.today().isoformat(),
