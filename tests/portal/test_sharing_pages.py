@@ -102,7 +102,9 @@ def test_a_conditional_request_from_filing_to_the_analysts_sql_page(hub: Portal)
     # the provider's inbox: the request with its working-day countdown
     inbox = provider.get("/agencies/mzj/sharing").text
     assert request_id in inbox and "剩 10 个工作日" in inbox
-    assert re.search(r"待本部门答复的共享申请 <strong>[1-9]\d*</strong> 件", provider.get("/").text)  # the home page
+    assert re.search(
+        r"待本部门答复的共享申请 <strong>[1-9]\d*</strong> 件", provider.get("/").text
+    )  # the home page
     assert re.search(r"待办共享申请 [1-9]\d* 件", office.get("/").text)
     # the office cannot answer for the provider; a refusal needs its legal basis
     assert office.post(f"/agencies/mzj/sharing/requests/{request_id}/answer",
