@@ -39,6 +39,11 @@ S = RequestState
 ACTIONS_ZH = {"create": "提出申请", "review": "审核", "forward": "转发提供方", "answer": "提供方答复", "execute": "执行答复",
               "dispute": "提出异议", "refer": "报请领导小组", "decide": "作出决定", "withdraw": "撤回",
               "escalate": "逾期升级"}  # fmt: skip
+DETAIL_LABELS = {"fields": "信息项", "rows": "记录范围", "row_scope": "记录范围", "purpose": "用途", "reason": "理由",
+                 "provider": "提供方", "approve": "审核通过", "decision": "意见", "conditions": "条件",
+                 "legal_basis": "依据", "late": "逾期答复", "missed": "原答复期限", "note": "说明",
+                 "leading_group": "领导小组决定", "share_type": "共享类型"}  # fmt: skip
+DECISION_ZH = {"approve": "同意", "narrow": "有条件同意", "refuse": "不同意"}
 DECISIONS = [(Decision.APPROVE, "同意（按申请）"), (Decision.NARROW, "有条件同意（减少信息项或记录、附加条件）"),
              (Decision.REFUSE, "不同意（须写明理由和法律依据）")]  # fmt: skip
 
@@ -235,7 +240,7 @@ def _request_page(request: Request, agency: str, r: SharingRequest, *, problems:
     consumer_side = agency == r.consumer and auth.may(settings, who, Action.REQUEST_SHARING, r.consumer)
     return page(request, "request.html", status_code=status_code, agency=catalog.agencies.get(agency), r=r,
                 resource=resource, history=history, actions=ACTIONS_ZH, due_info=countdown(clock, r),
-                rows_text=describe_rows, agencies=catalog.agencies, problems=problems,
+                rows_text=describe_rows, details_text=details_text, agencies=catalog.agencies, problems=problems,
                 may_withdraw=consumer_side and r.state.open,
                 may_dispute=consumer_side and _disputable(r),
                 may_answer=agency == r.provider and r.state in (S.FORWARDED, S.ESCALATED)
@@ -243,6 +248,30 @@ def _request_page(request: Request, agency: str, r: SharingRequest, *, problems:
                 office_moves=office_moves(r) if office else [], decisions=DECISIONS,
                 grantable=requestable_fields(resource) if resource else [],
                 rows_lines=_rows_lines(r.row_scope))  # fmt: skip
+
+
+def details_text(details: dict[str, Any]) -> str:
+    """A transition's details for people: Chinese labels, lists joined, row scopes in words, no internal keys."""
+    from govhub.governance.sharing import describe_rows
+
+    parts = []
+    for key, value in details.items():
+        if key not in DETAIL_LABELS or value in (None, "", [], {}, False):
+            continue
+        if key in ("rows", "row_scope"):
+            text = describe_rows(value)
+        elif key == "decision":
+            text = DECISION_ZH.get(str(value), str(value))
+        elif key == "share_type":
+            text = ShareType(value).label
+        elif isinstance(value, bool):
+            text = "是"
+        elif isinstance(value, list):
+            text = "、".join(str(v) for v in value)
+        else:
+            text = str(value)
+        parts.append(f"{DETAIL_LABELS[key]}：{text}")
+    return "；".join(parts)
 
 
 def _disputable(r: SharingRequest) -> bool:

@@ -118,6 +118,7 @@ def test_a_conditional_request_from_filing_to_the_analysts_sql_page(hub: Portal)
     assert r.status_code == 303
     answered = get_request(hub.settings, request_id)
     assert answered.state is RequestState.ANSWERED and answered.answer and answered.answer.fields == GRANTED
+    assert answered.answer.row_scope == [{"field": "reg_type", "in": ["结婚登记"]}]
 
     r = office.post(f"/office/sharing/requests/{request_id}/execute", data=form(office))
     assert r.status_code == 303
