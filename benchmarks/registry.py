@@ -36,6 +36,7 @@ CASES: dict[str, str] = {
     "W6O/baseline": "benchmarks.w_workspaces:W6OBaseline",
     "W9/govhub": "benchmarks.w_workspaces:W9Govhub",
     "W9/baseline": "benchmarks.w_workspaces:W9Baseline",
+    "W11/govhub": "benchmarks.w_portal:W11Govhub",
 }
 
 INPUTS: dict[str, list[str]] = {
@@ -54,6 +55,7 @@ INPUTS: dict[str, list[str]] = {
     "W10": ["sheets"],  # the 1M-row (csv_rows) people table, published into a hub of its own
     "W10C": ["sheets"],
     "L10M": ["snapshots"],
+    "W11": [],  # builds its own demo hub and sheets
 }
 
 

@@ -1,7 +1,9 @@
 """`make bench` = `python -m benchmarks.run [--quick] [--only W1,W3]`: inputs, every case, the results table.
 
 Order: W7 (no inputs), W1, W2, W4F, W8 (sheets), W5 (API server in its own process), W10, W10C (the docking API:
-govhub portal in its own process), L10M (two 10M-row loads that build the hub), W3, W4, W6, W6O, W9 (read that hub). Inputs are generated once per run under benchmarks/.work/<profile>/.
+govhub portal in its own process), L10M (two 10M-row loads that build the hub), W3, W4, W6, W6O, W9 (read that hub),
+W11 (the portal under load: its own hub and portal processes). Inputs are generated once per run under
+benchmarks/.work/<profile>/.
 """
 
 from __future__ import annotations
@@ -24,7 +26,24 @@ from benchmarks.harness import REPO, Context, Measurement, measure_case
 from benchmarks.profiles import PROFILES
 from benchmarks.registry import INPUTS, case_class, cases_of
 
-ORDER = ["W7", "W8C", "W1", "W2", "W4F", "W8", "W5", "W10", "W10C", "L10M", "W3", "W4", "W6", "W6O", "W9"]
+ORDER = [
+    "W7",
+    "W8C",
+    "W1",
+    "W2",
+    "W4F",
+    "W8",
+    "W5",
+    "W10",
+    "W10C",
+    "L10M",
+    "W3",
+    "W4",
+    "W6",
+    "W6O",
+    "W9",
+    "W11",
+]
 NEEDS_HUB = {"W3", "W4", "W6", "W6O", "W9"}
 WORK = Path(__file__).resolve().parent / ".work"
 

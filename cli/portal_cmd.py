@@ -1,4 +1,4 @@
-"""`govhub portal [--host H] [--port P]`: serve the web portal (stewards, the office, analysts) with uvicorn.
+"""`govhub portal [--host H] [--port P] [--workers N]`: serve the web portal (stewards, the office, analysts) with uvicorn.
 
 The CLI and the portal are sibling adapters (neither imports the other): uvicorn is handed the portal's factory by
 name, and the hub's folders by the environment the factory reads at the portal's edge.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 DEFAULT_PORT = 8000
 FACTORY = "govhub.portal.serve:app_from_environment"
@@ -17,6 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("portal", help="serve the web portal (门户) for stewards, the office and analysts")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="portal processes (default 1): sessions, sign-in rate limits and lock-outs are kept in the "
+                        "workflow store, so any process serves any person")  # fmt: skip
     p.add_argument("--https", action="store_true",
                    help="people reach the portal over https (a reverse proxy terminates TLS): cookies get Secure")  # fmt: skip
     p.set_defaults(handler=portal)
@@ -30,10 +34,14 @@ def portal(args: argparse.Namespace) -> int:
     os.environ["GOVHUB_CATALOG"] = str(settings.catalog_dir)
     if args.https:
         os.environ["GOVHUB_PORTAL_SECURE_COOKIES"] = "1"
+    if args.workers < 1:
+        print("govhub portal: --workers must be at least 1", file=sys.stderr)
+        return 2
+    workers = f", {args.workers} processes" if args.workers > 1 else ""
     print(
-        f"govhub portal: http://{args.host}:{args.port}/  (data folder {settings.home}; Ctrl-C to stop)",
+        f"govhub portal: http://{args.host}:{args.port}/  (data folder {settings.home}{workers}; Ctrl-C to stop)",
         flush=True,
     )
-    uvicorn.run(FACTORY, factory=True, host=args.host, port=args.port, log_level="warning",
+    uvicorn.run(FACTORY, factory=True, host=args.host, port=args.port, log_level="warning", workers=args.workers,
                 proxy_headers=args.https, server_header=False)  # fmt: skip
     return 0

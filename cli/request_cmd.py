@@ -9,24 +9,18 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import re
 from typing import Any
-
-_ROW = re.compile(r"^\s*([a-z][a-z0-9_]*)\s+(in|between)\s+(.+?)\s*$")
 
 
 def row_condition(text: str) -> dict[str, Any]:
     """An argparse type: "town in 310117101,310117102" or "reg_date between 2026-01-01 2026-06-30"."""
-    m = _ROW.match(text)
-    if m is None:
-        raise argparse.ArgumentTypeError(f"“{text}” 应为 “信息项 in 值1,值2” 或 “信息项 between 下限 上限”")
-    name, op, rest = m.groups()
-    if op == "in":
-        return {"field": name, "in": [v.strip() for v in rest.split(",") if v.strip()]}
-    bounds = rest.split()
-    if len(bounds) != 2:
-        raise argparse.ArgumentTypeError(f"“{text}”：between 需要两个值（下限 上限）")
-    return {"field": name, "between": bounds}
+    from govhub.governance.sharing import parse_row_condition
+    from govhub.problems import GovhubError
+
+    try:
+        return parse_row_condition(text)
+    except GovhubError as exc:
+        raise argparse.ArgumentTypeError(exc.problems[0].message_zh) from None
 
 
 def _csv(text: str) -> list[str]:

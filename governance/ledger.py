@@ -102,6 +102,18 @@ def ledger_rows(
         return [_entry(r) for r in conn.execute(q)]
 
 
+def ledger_version(settings: Settings) -> tuple[Any, ...]:
+    """What changes whenever the ledger does — a row added, or one rewritten (`write_entry` stamps it with the time
+    of writing and usually a new state) — for caches of what is computed from it (`portal.views.freshness_today`).
+    One aggregate query instead of every row."""
+    from sqlalchemy import func
+
+    t = store.submissions
+    query = select(func.count(), func.max(t.c.id), func.max(t.c.at), func.sum(func.length(t.c.state)))
+    with store.read_connection(settings) as conn:
+        return tuple(conn.execute(query).one())
+
+
 def satisfied_periods(settings: Settings, resource: Resource) -> set[str]:
     """Ids of the periods the resource has delivered or zero-updated."""
     return {

@@ -13,6 +13,7 @@ the catalog folder's `sharing.yaml` (`deadlines: {review: 5, answer: 10, execute
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,27 @@ def check_requestable(catalog: Catalog, consumer: str, resource: Resource, field
         raise _refuse("field_not_shared", f"{name}的信息项{labels}列为不共享，不能申请（依据：{basis}）",
                       field=closed[0], expected="、".join(requestable_fields(resource)))  # fmt: skip
     return wanted
+
+
+_ROW = re.compile(r"^\s*([a-z][a-z0-9_]*)\s+(in|between)\s+(.+?)\s*$")
+
+
+def parse_row_condition(text: str) -> dict[str, Any]:
+    """One row condition as typed by people (CLI `--rows`, the portal's form): "town in 310117101,310117102" or
+    "reg_date between 2026-01-01 2026-06-30" — structured data, never SQL (`warehouse.scope.RowFilter` checks it)."""
+    m = _ROW.match(text)
+    if m is None:
+        raise GovhubError(Problem("scope.bad_condition", f"“{text}” 应为 “信息项 in 值1,值2” 或 “信息项 between 下限 上限”",
+                                  value=text, expected="信息项 in 值1,值2 / 信息项 between 下限 上限"))  # fmt: skip
+    name, op, rest = m.groups()
+    if op == "in":
+        return {"field": name, "in": [v.strip() for v in rest.split(",") if v.strip()]}
+    bounds = rest.split()
+    if len(bounds) != 2:
+        raise GovhubError(
+            Problem("scope.bad_condition", f"“{text}”：between 需要两个值（下限 上限）", value=text)
+        )
+    return {"field": name, "between": bounds}
 
 
 def describe_rows(row_scope: list[dict[str, Any]]) -> str:

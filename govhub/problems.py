@@ -292,6 +292,7 @@ CODES: dict[str, CodeInfo] = {
         ("sandbox.syntax", "SQL语法错误"),
         ("sandbox.invalid", "查询有误"),
         ("sandbox.failed", "查询失败"),
+        ("sandbox.empty", "未输入查询"),
     ),
 }
 # Families whose last part varies: `check.<rule>` (from the catalog's rules and semantic types), `type.<field type>`

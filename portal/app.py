@@ -9,7 +9,8 @@ audience. What each piece guards against:
   header) on every POST, bound to the session by the guard once signed in;
 - the guard (`portal.auth.check_access`) on every route, from the route's declared `opt["allow"]`;
 - `request_max_body_size`: an upload beyond the limit is refused as it streams in (by Content-Length at once);
-- a rate limit on sign-in attempts per client address, besides the per-account lock-out of the sign-in service;
+- a rate limit on sign-in attempts per client address, besides the per-account lock-out of the sign-in service
+  (its counters in the workflow store beside the sessions, so N portal processes count together);
 - headers on every response, errors included: a strict Content-Security-Policy (scripts and styles only from the
   portal itself — no inline script anywhere), no framing, no sniffing, no referrer leaks.
 """
@@ -30,7 +31,6 @@ from litestar.middleware import ASGIMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
-from litestar.stores.memory import MemoryStore
 from litestar.stores.registry import StoreRegistry
 from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -175,8 +175,12 @@ def create_app(settings: Settings, config: PortalConfig | None = None) -> Litest
             cookie_httponly=True,  # pages carry the token themselves; no script needs the cookie
             cookie_samesite="lax",
         ),
+        # both in the workflow store: every portal process of the hub (`govhub portal --workers N`) shares them
         stores=StoreRegistry(
-            stores={"sessions": WebSessionStore(settings, config.now), "rate_limit": MemoryStore()}
+            stores={
+                "sessions": WebSessionStore(settings, config.now),
+                "rate_limit": WebSessionStore(settings, config.now),
+            }
         ),
         template_config=templates,
         request_max_body_size=config.max_upload_bytes,

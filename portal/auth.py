@@ -133,9 +133,12 @@ def _session_bound_csrf(connection: ASGIConnection) -> None:
         raise PermissionDeniedException("CSRF token verification failed")
 
 
-def may(settings: Settings, person: Person, action: Action, agency: str | None = None) -> bool:
-    """Whether to SHOW a link or a button (no event recorded: showing is not acting)."""
+def may(settings: Settings, person: Person, action: Action, agency: str | None = None,
+        people: list[Person] | None = None) -> bool:  # fmt: skip
+    """Whether to SHOW a link or a button (no event recorded: showing is not acting). `people`: the registry when
+    the caller already read it (a menu asks many times)."""
     from govhub.access import decide
     from govhub.problems import Problem
 
-    return not isinstance(decide(list_people(settings), person.id, action, agency), Problem)
+    registry = people if people is not None else list_people(settings)
+    return not isinstance(decide(registry, person.id, action, agency), Problem)

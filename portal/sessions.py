@@ -3,9 +3,10 @@
 Litestar does the cookie, the (de)serialisation and the middleware (`ServerSideSessionConfig`); this module adds the
 two things it lacks:
 
-- `WebSessionStore`: a Litestar `Store` on `web_sessions`, so every portal process of a hub shares the sessions.
-  Rows are keyed by sha256 of the session id (a copy of the table opens no session); a row unused for
-  `idle_timeout` is expired (the store renews it on each access) — judged by the portal's clock, not the database's.
+- `WebSessionStore`: a Litestar `Store` on `web_sessions`, so every portal process of a hub shares the sessions
+  (and the sign-in rate limit's counters, `portal.app`). Rows are keyed by sha256 of the key (a copy of the table
+  opens no session); a row unused for `idle_timeout` is expired (each response saves its session with a fresh
+  expiry: one write per request) — judged by the portal's clock, not the database's.
 - `RotatingSessionBackend`: a NEW session id at sign-in (`rotate_session`). Litestar keeps whatever id the browser
   sent, which lets anyone who planted a cookie before sign-in ride the signed-in session (session fixation). It also
   writes nothing for a visitor with an empty session, so anonymous page views leave no rows behind.
@@ -90,14 +91,14 @@ class WebSessionStore(Store):
         self._purge_now_and_then()
 
     def _get(self, hashed: str, renew_for: dt.timedelta | None) -> str | None:
+        """The row's data while unexpired. `renew_for` is not written here: the session middleware saves every
+        session it loaded when the response starts (`set`, with a fresh expiry) — renewing here too was a second
+        write per request for the same effect (W11)."""
         t = workflow_store.web_sessions
         with workflow_store.read_connection(self.settings) as conn:
             row = conn.execute(select(t.c.data, t.c.expires_at).where(t.c.key == hashed)).first()
         if row is None or row.expires_at <= utc_stamp(self.clock()):
             return None
-        if renew_for is not None:
-            with workflow_store.write_transaction(self.settings, "govhub.web_sessions") as conn:
-                conn.execute(t.update().where(t.c.key == hashed).values(expires_at=self._expiry(renew_for)))
         return row.data
 
     def _delete(self, hashed: str | None) -> None:

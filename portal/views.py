@@ -47,6 +47,29 @@ def catalog_of(settings: Settings) -> Catalog:
         return catalog
 
 
+_freshness_lock = threading.Lock()
+_freshness: dict[Path, tuple[tuple[Any, ...], list[Any]]] = {}
+
+
+def freshness_today(settings: Settings, catalog: Catalog) -> list[Any]:
+    """`evaluate_freshness` for today, computed again only when the ledger, the catalog or the day changed: every
+    home, catalog, resource and feeds page shows it, and reading the whole ledger for each was most of a page's
+    time under load (W11). The rows are shared between requests: treat them as read-only."""
+    from govhub.governance.alerts import evaluate_freshness, today_in_beijing
+    from govhub.governance.ledger import ledger_version
+
+    today = today_in_beijing()
+    key = (id(catalog), today, ledger_version(settings))
+    with _freshness_lock:
+        cached = _freshness.get(settings.home)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+    rows = evaluate_freshness(settings, catalog, today)
+    with _freshness_lock:
+        _freshness[settings.home] = (key, rows)
+    return rows
+
+
 def settings_of(request: Request) -> Settings:
     return request.app.state["settings"]
 
@@ -69,17 +92,29 @@ def resource_in(catalog: Catalog, agency: str, resource: str) -> Resource:
 
 
 def nav(settings: Settings, who: Person) -> list[tuple[str, str]]:
-    """The menu: what this person may open."""
+    """The menu: what this person may open (the registry read once for all its questions)."""
+    from govhub.people import list_people
+
+    people = list_people(settings)
+
+    def may(action: Action, agency: str | None = None) -> bool:
+        return auth.may(settings, who, action, agency, people)
+
     items = [("/", "首页"), ("/catalog", "资源目录")]
-    if auth.may(settings, who, Action.UPLOAD, who.agency):
+    if may(Action.UPLOAD, who.agency):
         items.append((f"/agencies/{who.agency}/feeds", "本机构报送"))
-    if auth.may(settings, who, Action.MANAGE_TOKENS, who.agency) and not auth.may(
-        settings, who, Action.OVERSEE
-    ):
+    if may(Action.MANAGE_TOKENS, who.agency) and not may(Action.OVERSEE):
         items.append((f"/agencies/{who.agency}/tokens", "接口令牌"))
-    if auth.may(settings, who, Action.OVERSEE):
+    office = may(Action.COORDINATE_SHARING)
+    if who.agency and not office and may(Action.VIEW_SHARING, who.agency):
+        items.append((f"/agencies/{who.agency}/sharing", "数据共享"))
+    if who.agency and may(Action.QUERY, who.agency):
+        items.append((f"/agencies/{who.agency}/query", "数据查询"))
+    if office:
+        items.append(("/office/sharing", "共享协调"))
+    if may(Action.OVERSEE):
         items += [("/office/freshness", "全区报送看板"), ("/office/scorecards", "考核评分")]
-    if auth.may(settings, who, Action.AUDIT):
+    if may(Action.AUDIT):
         items.append(("/office/events", "审计日志"))
     return items
 
@@ -90,6 +125,13 @@ def page(request: Request, template: str, *, status_code: int = 200, **context: 
     who = auth.person_of(request)
     base = {"person": who, "nav": nav(settings, who) if who else [], "path": request.url.path}
     return Template(template_name=template, context={**base, **context}, status_code=status_code)
+
+
+def today_of(request: Request) -> dt.date:
+    """Today in Beijing by the portal's clock (tests freeze or move it; the services take it as `today`)."""
+    from govhub.governance.ledger import BEIJING
+
+    return request.app.state["portal"].now().astimezone(BEIJING).date()
 
 
 def is_htmx(request: Request) -> bool:
@@ -115,3 +157,11 @@ def register_template_helpers(engine: Any) -> None:
     env.filters["beijing"] = beijing
     env.globals["Role"] = Role
     env.globals["role_labels"] = role_labels
+    env.globals["state_label"] = state_label
+
+
+def state_label(value: str | None) -> str:
+    """A sharing request's state for people (the transitions table stores the value)."""
+    from govhub.states import RequestState
+
+    return RequestState(value).label if value else "—"

@@ -80,13 +80,14 @@ def run_sql(
     return outcome
 
 
-def export(settings: Settings, outcome: QueryOutcome, path: Path, fmt: str) -> Path:
-    """Write the rows as CSV/JSON/Parquet with their provenance, and record the export."""
+def export(settings: Settings, outcome: QueryOutcome, path: Path, fmt: str, *, via: str = "cli") -> Path:
+    """Write the rows as CSV/JSON/Parquet with their provenance, and record the export. A CSV for the portal's
+    download (`via="portal"`) has its formula-like text cells neutralised: it opens in a spreadsheet."""
     from govhub.warehouse.export import write_result
 
-    written = Path(write_result(outcome.result, path, fmt, outcome.provenance))
+    written = Path(write_result(outcome.result, path, fmt, outcome.provenance, neutralise=via == "portal"))
     record_event(settings, kind="export.written", actor=outcome.person, agency=outcome.agency,
                  subject=f"workspace/{outcome.agency}",
-                 payload={"path": str(written), "format": fmt, "rows": outcome.result.rows,
+                 payload={"path": str(written), "format": fmt, "rows": outcome.result.rows, "via": via,
                           "grants": outcome.grants, "purposes": outcome.purposes})  # fmt: skip
     return written

@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
@@ -69,14 +70,31 @@ def sidecar_path(path: Path) -> Path:
     return path.with_name(path.name + ".meta.json")
 
 
-def write_csv(result: QueryResult, path: Path, provenance: dict[str, Any]) -> Path:
-    """UTF-8 with a byte-order mark (so spreadsheet programs read the Chinese), plus `<file>.meta.json`."""
+def neutralised(table: pa.Table) -> pa.Table:
+    """The table with every text cell that a spreadsheet would run as a formula made text (`reports.csv_cell`):
+    for CSV handed to people (the portal's downloads). Numbers, dates and the like cannot carry a formula."""
+    from govhub.warehouse.reports import csv_cell
+
+    columns = []
+    for column in table.columns:
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            column = pa.array([None if v is None else csv_cell(v) for v in column.to_pylist()], pa.string())
+        columns.append(column)
+    return pa.table(columns, names=table.column_names)
+
+
+def write_csv(
+    result: QueryResult, path: Path, provenance: dict[str, Any], *, neutralise: bool = False
+) -> Path:
+    """UTF-8 with a byte-order mark (so spreadsheet programs read the Chinese), plus `<file>.meta.json`;
+    `neutralise`: formula-like text cells made text (`neutralised`)."""
     meta = provenance_of(result, provenance)
+    table = neutralised(result.table) if neutralise else result.table
 
     def write(f: io.BufferedWriter) -> None:
         f.write("\ufeff".encode())
-        if result.table.num_columns:
-            pcsv.write_csv(result.table, f)
+        if table.num_columns:
+            pcsv.write_csv(table, f)
 
     _atomic_write(path, write)
     _atomic_write(sidecar_path(path), lambda f: f.write(_dumps(meta).encode()))
@@ -127,7 +145,9 @@ def format_table(result: QueryResult, *, width: int = 160, max_rows: int = 50) -
     return out.getvalue() + "".join(n + "\n" for n in notes)
 
 
-def write_result(result: QueryResult, path: Path | None, fmt: str, provenance: dict[str, Any]) -> Path | str:
+def write_result(
+    result: QueryResult, path: Path | None, fmt: str, provenance: dict[str, Any], *, neutralise: bool = False
+) -> Path | str:
     """Dispatch on the format: `table` returns text, the others write `path` and return it."""
     if fmt == "table":
         return format_table(result)
@@ -136,4 +156,6 @@ def write_result(result: QueryResult, path: Path | None, fmt: str, provenance: d
     writers = {"csv": write_csv, "json": write_json, "parquet": write_parquet}
     if fmt not in writers:
         raise ValueError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")
+    if fmt == "csv":
+        return write_csv(result, path, provenance, neutralise=neutralise)
     return writers[fmt](result, path, provenance)

@@ -1,8 +1,27 @@
 """The portal's pages, one module per audience; `PAGES` is every route handler (the authorization table's rows)."""
 
+from govhub.portal.pages.analysis import (
+    download_query,
+    query_page,
+    run_query_form,
+    statistics_page,
+    workspace_download,
+)
 from govhub.portal.pages.catalog import catalog_page, resource_page
 from govhub.portal.pages.home import home
 from govhub.portal.pages.office import data_docs, events_page, freshness_board, scorecards, verify_events
+from govhub.portal.pages.sharing import (
+    answer_request,
+    dispute_request,
+    file_request_form,
+    new_request_page,
+    office_move,
+    office_queue,
+    request_page,
+    revoke_grant_form,
+    sharing_page,
+    withdraw_request,
+)
 from govhub.portal.pages.signin import sign_in_form, sign_in_submit, sign_out
 from govhub.portal.pages.steward import (
     annotated_workbook,
@@ -32,6 +51,21 @@ PAGES = [
     tokens_page,
     issue_token,
     revoke_token_form,
+    sharing_page,
+    new_request_page,
+    file_request_form,
+    request_page,
+    withdraw_request,
+    dispute_request,
+    answer_request,
+    office_queue,
+    office_move,
+    revoke_grant_form,
+    query_page,
+    run_query_form,
+    download_query,
+    statistics_page,
+    workspace_download,
     freshness_board,
     scorecards,
     events_page,

@@ -11,7 +11,7 @@ from litestar.response import Template
 from govhub.access import Action
 from govhub.catalog.model import ResourceClass, ShareType, UpdateCycle
 from govhub.portal import auth
-from govhub.portal.views import catalog_of, page, person, resource_in, settings_of
+from govhub.portal.views import catalog_of, freshness_today, page, person, resource_in, settings_of
 from govhub.states import FreshnessState
 
 NOT_IN_FORCE = "not_in_force"
@@ -27,11 +27,10 @@ def catalog_page(
     feed_state: Annotated[str | None, Parameter(query="state")] = None,
     q: str | None = None,
 ) -> Template:
-    from govhub.governance.alerts import evaluate_freshness
 
     settings = settings_of(request)
     catalog = catalog_of(settings)
-    freshness = {(r.agency, r.resource): r for r in evaluate_freshness(settings, catalog)}
+    freshness = {(r.agency, r.resource): r for r in freshness_today(settings, catalog)}
     text = (q or "").strip().lower()
     rows = []
     for r in catalog.resources:
@@ -58,15 +57,12 @@ def catalog_page(
 def resource_page(request: Request, agency: str, resource: str) -> Template:
     from govhub.events import list_events
     from govhub.expectations.docs import data_docs_index
-    from govhub.governance.alerts import evaluate_freshness
     from govhub.warehouse.snapshots import current_info
 
     settings, who = settings_of(request), person(request)
     catalog = catalog_of(settings)
     res = resource_in(catalog, agency, resource)
-    fresh = next(
-        (r for r in evaluate_freshness(settings, catalog) if (r.agency, r.resource) == res.key), None
-    )
+    fresh = next((r for r in freshness_today(settings, catalog) if (r.agency, r.resource) == res.key), None)
     info = current_info(settings, res)
     last = list_events(settings, kind="load.*", subject=f"{res.agency}/{res.id}", newest_first=True, limit=1)
     docs = auth.may(settings, who, Action.OVERSEE) and data_docs_index(settings).exists()

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 from litestar import Request, get
 from litestar.response import Template
 
 from govhub.access import Action
+from govhub.config import Settings
+from govhub.people import Person
 from govhub.portal import auth
-from govhub.portal.views import catalog_of, page, person, settings_of
-from govhub.states import FreshnessState
+from govhub.portal.views import catalog_of, freshness_today, page, person, settings_of
+from govhub.states import FreshnessState, RequestState
 
 
 @get("/", opt=auth.signed_in(), sync_to_thread=True)
 def home(request: Request) -> Template:
-    from govhub.governance.alerts import evaluate_freshness
-
     settings, who = settings_of(request), person(request)
     catalog = catalog_of(settings)
-    rows = evaluate_freshness(settings, catalog)
+    rows = freshness_today(settings, catalog)
     steward = auth.may(settings, who, Action.UPLOAD, who.agency)
     oversee = auth.may(settings, who, Action.OVERSEE)
     mine = [r for r in rows if r.agency == who.agency]
@@ -28,4 +29,24 @@ def home(request: Request) -> Template:
     agency = catalog.agencies.get(who.agency)
     return page(request, "home.html", agency=agency, steward=steward, oversee=oversee, mine=mine, owed=owed,
                 counts=[(s, counts.get(s, 0)) for s in FreshnessState], total=len(rows),
-                own_resources=catalog.of_agency(who.agency))  # fmt: skip
+                own_resources=catalog.of_agency(who.agency), sharing=_sharing_todo(settings, who))  # fmt: skip
+
+
+def _sharing_todo(settings: Settings, who: Person) -> dict[str, Any] | None:
+    """What sharing asks of this person now: the office's open queue, or their agency's requests waiting for its
+    answer and its own open requests (one query over open requests); and whether they may query."""
+    from govhub.governance.requests import list_requests
+    from govhub.people import list_people
+
+    people = list_people(settings)
+    office = auth.may(settings, who, Action.COORDINATE_SHARING, people=people)
+    if not office and not (who.agency and auth.may(settings, who, Action.VIEW_SHARING, who.agency, people)):
+        return None
+    open_requests = list_requests(settings, agency=None if office else who.agency,
+                                  states=[s for s in RequestState if s.open])  # fmt: skip
+    answer = auth.may(settings, who, Action.ANSWER_SHARING, who.agency, people) if who.agency else False
+    waiting = [r for r in open_requests if r.provider == who.agency and r.state in (RequestState.FORWARDED,
+                                                                                   RequestState.ESCALATED)]  # fmt: skip
+    return {"office": office, "queue": len(open_requests) if office else 0, "to_answer": len(waiting) if answer else 0,
+            "own_open": sum(1 for r in open_requests if r.consumer == who.agency),
+            "query": bool(who.agency) and auth.may(settings, who, Action.QUERY, who.agency, people)}  # fmt: skip

@@ -15,7 +15,7 @@ from litestar.response import File, Template
 
 from govhub.access import Action
 from govhub.portal import auth
-from govhub.portal.views import catalog_of, page, settings_of
+from govhub.portal.views import catalog_of, freshness_today, page, settings_of
 from govhub.states import FreshnessState
 
 LATE = (FreshnessState.OVERDUE, FreshnessState.STALE)
@@ -28,11 +28,10 @@ def freshness_board(
     agency: str | None = None,
 ) -> Template:
     state = feed_state
-    from govhub.governance.alerts import evaluate_freshness
 
     settings = settings_of(request)
     catalog = catalog_of(settings)
-    rows = evaluate_freshness(settings, catalog)
+    rows = freshness_today(settings, catalog)
     by_agency: dict[str, Counter] = defaultdict(Counter)
     for r in rows:
         by_agency[r.agency][r.state] += 1

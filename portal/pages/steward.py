@@ -21,7 +21,7 @@ from litestar.response import File, Response, Template
 
 from govhub.access import Action
 from govhub.portal import auth
-from govhub.portal.views import catalog_of, is_htmx, page, person, resource_in, settings_of
+from govhub.portal.views import catalog_of, freshness_today, is_htmx, page, person, resource_in, settings_of
 from govhub.problems import GovhubError, Problem
 
 RESOURCE = "/agencies/{agency:str}/resources/{resource:str}"
@@ -36,14 +36,13 @@ def attachment(filename: str, fallback: str) -> dict[str, str]:
 
 @get("/agencies/{agency:str}/feeds", opt=auth.allow(Action.UPLOAD), sync_to_thread=True)
 def feeds_page(request: Request, agency: str) -> Template:
-    from govhub.governance.alerts import evaluate_freshness
     from govhub.governance.ledger import ledger_rows
 
     settings = settings_of(request)
     catalog = catalog_of(settings)
     if agency not in catalog.agencies:
         raise NotFoundException()
-    feeds = [r for r in evaluate_freshness(settings, catalog) if r.agency == agency]
+    feeds = [r for r in freshness_today(settings, catalog) if r.agency == agency]
     resources = {r.id: r for r in catalog.of_agency(agency)}
     ledger = sorted(ledger_rows(settings, agency=agency), key=lambda e: e.at, reverse=True)[:100]
     return page(request, "feeds.html", agency=catalog.agencies[agency], feeds=feeds, resources=resources,
@@ -51,15 +50,12 @@ def feeds_page(request: Request, agency: str) -> Template:
 
 
 def _deliver_context(request: Request, agency: str, resource: str) -> dict:
-    from govhub.governance.alerts import evaluate_freshness
     from govhub.governance.ledger import ledger_rows
 
     settings = settings_of(request)
     catalog = catalog_of(settings)
     res = resource_in(catalog, agency, resource)
-    fresh = next(
-        (r for r in evaluate_freshness(settings, catalog) if (r.agency, r.resource) == res.key), None
-    )
+    fresh = next((r for r in freshness_today(settings, catalog) if (r.agency, r.resource) == res.key), None)
     ledger = sorted(
         ledger_rows(settings, agency=agency, resource=res.id), key=lambda e: e.period, reverse=True
     )

@@ -36,7 +36,12 @@
       var common = { tooltip: { trigger: "axis" }, grid: { left: 40, right: 20, top: 40, bottom: 60 },
         xAxis: { type: "category", data: data.agencies, axisLabel: { interval: 0, rotate: 30 } },
         yAxis: { type: "value", min: 0, max: 100 } };
-      if (el.getAttribute("data-chart") === "scores") {
+      if (el.getAttribute("data-chart") === "counts") {
+        chart.setOption({ tooltip: { trigger: "axis" }, title: { text: data.title, left: "center" },
+          grid: { left: 60, right: 20, top: 40, bottom: 80 },
+          xAxis: { type: "category", data: data.labels, axisLabel: { interval: 0, rotate: 30 } },
+          yAxis: { type: "value", min: 0 }, series: [{ type: "bar", name: "记录数", data: data.values }] });
+      } else if (el.getAttribute("data-chart") === "scores") {
         chart.setOption(Object.assign(common, { title: { text: "综合得分", left: "center" },
           series: [{ type: "bar", data: data.score, name: "得分",
             markLine: { symbol: "none", data: [{ yAxis: data.line, name: "整改线" }] } }] }));

@@ -167,3 +167,11 @@ def test_the_docking_api_streams_the_whole_grant_and_its_server_memory_stays_fla
     assert found["rows"] == rows and found["bytes"] > 0
     assert found["server_memory_flat"] is True
     assert facts(f"{workload}/baseline", ctx)["bytes"] > 0
+
+
+def test_the_portal_under_load_serves_every_page_and_loses_no_upload(ctx):
+    """W11 at tiny size (3 people, 1 steward, 3 s): no timing judged here, only that nothing failed or went missing."""
+    found = facts("W11/govhub", ctx)
+    assert found["errors"] == 0, found["first_errors"]
+    assert found["pages"] > 0 and found["uploads"] > 0
+    assert found["uploads_published"] == found["uploads"] == found["uploads_recorded"]

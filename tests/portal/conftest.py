@@ -31,6 +31,7 @@ OTHER_STEWARD = "lujianhua"  # 公安局 (gaj) steward
 OFFICE = "zhaoqiang"
 ENGINEER = "liuyang"
 ANALYST = "mzj_fenxi"
+GAJ_ANALYST = "gaj_fenxi"  # 公安局 (gaj) analyst: the requester of the sharing tests (mzj provides)
 REVIEWER = "rsj_shenhe"
 SHEET_RESOURCE = ("mzj", "shjz")  # a sheet-fed resource of the steward's agency
 

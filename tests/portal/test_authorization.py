@@ -19,11 +19,20 @@ SIGNED_IN = "signed-in"
 AGENCY_STEWARD = "steward of the agency, or the office"  # Action.UPLOAD / ZERO_UPDATE / MANAGE_TOKENS
 OVERSEERS = "office and engineers"  # Action.OVERSEE
 OFFICE_ONLY = "office"  # Action.AUDIT
+PARTIES = "any role of the agency, or the office"  # Action.VIEW_SHARING
+REQUESTERS = "steward, reviewer or analyst of the agency, or the office"  # Action.REQUEST_SHARING
+PROVIDERS = "steward or reviewer of the agency (not the office: §13)"  # Action.ANSWER_SHARING
+REVOKERS = "steward or reviewer of the agency, or the office"  # Action.REVOKE_GRANT
+COORDINATORS = "the office"  # Action.COORDINATE_SHARING
+ANALYSTS = (
+    "analyst of the agency (not the office: the full hub is theirs)"  # Action.QUERY / DOWNLOAD_WORKSPACE
+)
 API_TOKEN = (
     "a docking-API token"  # portal.api: a session counts for nothing there (401 without a bearer token)
 )
 
 R = "/agencies/{agency:str}/resources/{resource:str}"
+SQ = "/agencies/{agency:str}/sharing/requests/{request_id:str}"
 TABLE: dict[tuple[str, str], str] = {
     ("GET", "/signin"): PUBLIC,
     ("POST", "/signin"): PUBLIC,
@@ -41,6 +50,21 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/agencies/{agency:str}/tokens"): AGENCY_STEWARD,
     ("POST", "/agencies/{agency:str}/tokens"): AGENCY_STEWARD,
     ("POST", "/agencies/{agency:str}/tokens/revoke"): AGENCY_STEWARD,
+    ("GET", "/agencies/{agency:str}/sharing"): PARTIES,
+    ("GET", "/agencies/{agency:str}/sharing/new"): REQUESTERS,
+    ("POST", "/agencies/{agency:str}/sharing/requests"): REQUESTERS,
+    ("GET", SQ): PARTIES,
+    ("POST", f"{SQ}/withdraw"): REQUESTERS,
+    ("POST", f"{SQ}/dispute"): REQUESTERS,
+    ("POST", f"{SQ}/answer"): PROVIDERS,
+    ("GET", "/office/sharing"): COORDINATORS,
+    ("POST", "/office/sharing/requests/{request_id:str}/{move:str}"): COORDINATORS,
+    ("POST", "/agencies/{agency:str}/grants/{grant_id:str}/revoke"): REVOKERS,
+    ("GET", "/agencies/{agency:str}/query"): ANALYSTS,
+    ("POST", "/agencies/{agency:str}/query"): ANALYSTS,
+    ("POST", "/agencies/{agency:str}/query/download"): ANALYSTS,
+    ("GET", "/agencies/{agency:str}/statistics"): ANALYSTS,
+    ("GET", "/agencies/{agency:str}/workspace.duckdb"): ANALYSTS,
     ("GET", "/office/freshness"): OVERSEERS,
     ("GET", "/office/scorecards"): OVERSEERS,
     ("GET", "/office/events"): OFFICE_ONLY,
@@ -56,6 +80,12 @@ RULE_ACTION = {
     AGENCY_STEWARD: (Action.UPLOAD, Action.ZERO_UPDATE, Action.MANAGE_TOKENS),
     OVERSEERS: (Action.OVERSEE,),
     OFFICE_ONLY: (Action.AUDIT,),
+    PARTIES: (Action.VIEW_SHARING,),
+    REQUESTERS: (Action.REQUEST_SHARING,),
+    PROVIDERS: (Action.ANSWER_SHARING,),
+    REVOKERS: (Action.REVOKE_GRANT,),
+    COORDINATORS: (Action.COORDINATE_SHARING,),
+    ANALYSTS: (Action.QUERY, Action.DOWNLOAD_WORKSPACE),
 }
 
 
@@ -93,12 +123,22 @@ def expected(rule: str, role: Role, own: bool) -> str:
         return "ok" if role.may_for_agencies or (role.name == "steward" and own) else "403"
     if rule == OVERSEERS:
         return "ok" if role.name in ("office", "engineer") else "403"
+    of_agency = {  # the roles that may, for their own agency
+        PARTIES: ("steward", "reviewer", "analyst"),
+        REQUESTERS: ("steward", "reviewer", "analyst"),
+        PROVIDERS: ("steward", "reviewer"),
+        REVOKERS: ("steward", "reviewer"),
+        ANALYSTS: ("analyst",),
+    }
+    if rule in of_agency:
+        office = role.may_for_agencies and rule not in (PROVIDERS, ANALYSTS)
+        return "ok" if office or (role.name in of_agency[rule] and own) else "403"
     return "ok" if role.name == "office" else "403"
 
 
 def concrete(path: str, agency: str) -> str:
     values = {"agency": agency, "resource": RESOURCE_OF[agency], "load_id": "L-none", "path": "index.html",
-              "file_path": "portal.css"}  # fmt: skip
+              "file_path": "portal.css", "request_id": "SQ-none", "grant_id": "GR-none", "move": "forward"}  # fmt: skip
     return re.sub(r"\{(\w+):\w+\}", lambda m: values[m.group(1)], path)
 
 

@@ -1,0 +1,37 @@
+"""Row conditions as people type them (CLI `--rows`, the portal's forms) become structured filters, never SQL."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from govhub.cli.request_cmd import row_condition
+from govhub.governance.sharing import parse_row_condition
+from govhub.problems import GovhubError
+
+
+def test_in_and_between_conditions_become_structured_filters() -> None:
+    assert parse_row_condition(" town_code in 310117101, 310117102 ") == {
+        "field": "town_code",
+        "in": ["310117101", "310117102"],
+    }
+    assert parse_row_condition("reg_date between 2026-01-01 2026-06-30") == {
+        "field": "reg_date",
+        "between": ["2026-01-01", "2026-06-30"],
+    }
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["town_code = 1", "1=1; DROP TABLE x", "Town in 1", "reg_date between 2026-01-01", "town_code like '%'"],
+)
+def test_anything_else_is_refused_in_chinese_by_both_entry_points(text: str) -> None:
+    with pytest.raises(GovhubError) as caught:
+        parse_row_condition(text)
+    problem = caught.value.problems[0]
+    assert (
+        problem.code == "scope.bad_condition" and text in problem.message_zh
+    )  # says which condition, in Chinese
+    with pytest.raises(argparse.ArgumentTypeError):
+        row_condition(text)
