@@ -19,7 +19,8 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from govhub.connectors.diagnosis import Diagnosis, diagnose
 from govhub.duck import first_row
 from govhub.problems import GovhubError, Problem
 from govhub.states import LoadStatus
+from govhub.warehouse import journal
 from govhub.warehouse.diff import (
     HASH_VERSION,
     DiffCounts,
@@ -424,6 +426,7 @@ class _Load:
             return self._zero_update(previous, fingerprint)
         if not upsert:
             con.execute(f"COPY (SELECT * FROM {good}) TO {sql_str(data)} ({PARQUET_OPTIONS})")
+        pause_point("parquet_written")
         old = (
             snapshot_hashes(con, self.resource, prev_folder, previous)
             if previous
@@ -460,9 +463,17 @@ class _Load:
             catalog_fingerprint=self.resource.fingerprint,
             extra=self._provenance(),
         )
+        diff = self._diff_record(counts, info.id, previous)
+        journal.publishing(
+            self.settings,
+            self.resource,
+            {"snapshot_id": info.id, "previous_snapshot_id": info.previous_id, "diff": diff,
+             "cursor": self.extract.cursor, "rows": self.outcome.rows, "quarantined": self.outcome.quarantined,
+             "held": self.outcome.held, **{k: getattr(counts, k) for k in ("inserted", "updated", "deleted", "unchanged")}},
+        )  # fmt: skip
         pause_point("before_publish")
         publish(self.settings, self.resource, self.candidate, info)
-        self._record_diff(counts, info.id, previous)
+        write_meta(self.settings, "diffs", self.load_id, diff)
         self._set_counts(counts)
         self.outcome.status = LoadStatus.PUBLISHED
         self.outcome.snapshot_id = info.id
@@ -517,20 +528,20 @@ class _Load:
     def _record_diff(
         self, counts: DiffCounts, snapshot_id: str | None, previous: SnapshotInfo | None
     ) -> None:
-        write_meta(
-            self.settings,
-            "diffs",
-            self.load_id,
-            {
-                "load_id": self.load_id,
-                "agency": self.resource.agency,
-                "resource": self.resource.id,
-                "snapshot_id": snapshot_id,
-                "base_snapshot_id": previous.id if previous else None,
-                **counts.to_dict(),
-                "created_at": iso(utc_now()),
-            },
-        )
+        write_meta(self.settings, "diffs", self.load_id, self._diff_record(counts, snapshot_id, previous))
+
+    def _diff_record(
+        self, counts: DiffCounts, snapshot_id: str | None, previous: SnapshotInfo | None
+    ) -> dict[str, Any]:
+        return {
+            "load_id": self.load_id,
+            "agency": self.resource.agency,
+            "resource": self.resource.id,
+            "snapshot_id": snapshot_id,
+            "base_snapshot_id": previous.id if previous else None,
+            **counts.to_dict(),
+            "created_at": iso(utc_now()),
+        }
 
     def _set_counts(self, counts: DiffCounts) -> None:
         o = self.outcome
@@ -578,7 +589,8 @@ def run_load(
     started_at = iso(utc_now())
     with resource_lock(settings, resource):
         recover(settings, resource)
-        work = new_staging(settings, resource, load_id)
+        journal.reconcile(settings, resource)
+        work = resource_paths(settings, resource).staging / load_id
         job = _Load(
             settings,
             resource,
@@ -594,6 +606,14 @@ def run_load(
             audit_key,
         )
         try:
+            journal.begin(
+                settings,
+                resource,
+                {"load_id": load_id, "actor": actor, "trigger": trigger, "started_at": started_at,
+                 "pid": os.getpid(), "landing_sha256": outcome.landing_sha256, "mode": extract.mode,
+                 "source": extract.source},
+            )  # fmt: skip
+            new_staging(settings, resource, load_id)
             _run(job)
         except _Rejected as exc:
             outcome.status = LoadStatus.REJECTED
@@ -603,18 +623,44 @@ def run_load(
             job.table_problems += exc.problems
         except BaseException as exc:  # a bug or an interrupt: record it, keep the previous snapshot, re-raise
             outcome.status = LoadStatus.FAILED
-            job.table_problems.append(
-                Problem(
-                    code="load.internal_error",
-                    message_zh="系统内部错误，本次数据未发布，请联系管理员",
-                    value=repr(exc)[:300],
+            if disk_full(exc):  # not a bug: the hub's volume is full; the previous snapshot is untouched
+                job.table_problems.append(DISK_FULL)
+            else:
+                job.table_problems.append(
+                    Problem(
+                        code="load.internal_error",
+                        message_zh="系统内部错误，本次数据未发布，请联系管理员",
+                        value=repr(exc)[:300],
+                    )
                 )
-            )
-            _finish(job, started, started_at)
-            raise
+                _finish(job, started, started_at)
+                journal.end(settings, resource)
+                raise
         finally:
             shutil.rmtree(work, ignore_errors=True)
-    return _finish(job, started, started_at)
+        finished = _finish(job, started, started_at)
+        journal.end(
+            settings, resource
+        )  # kept when the record or event could not be written: reconciled later
+    return finished
+
+
+DISK_FULL = Problem(
+    code="load.disk_full",
+    message_zh="数据中心磁盘空间不足，本次数据未发布，当前数据保持不变；请联系管理员清理空间后重新提交",
+)
+
+
+def disk_full(exc: BaseException) -> bool:
+    """A write refused for lack of space (ENOSPC, a quota, a file-size limit), from Python or from DuckDB."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return True
+    text = str(exc)
+    return isinstance(exc, duckdb.Error) and any(
+        s in text for s in ("No space left on device", "Disk quota exceeded", "File too large")
+    )
 
 
 def _run(job: _Load) -> None:
@@ -628,6 +674,7 @@ def _run(job: _Load) -> None:
             return
         if job.staged_table is not None:
             con.register(STAGED_VIEW, job.staged_table)
+        pause_point("audit")
         job.audit(con, rows)
         job.build_and_publish(con)
 
@@ -664,8 +711,9 @@ def _finish(job: _Load, started: float, started_at: str) -> LoadOutcome:
     if problems or outcome.quarantined:
         folder = report_dir(job.settings, job.resource, job.load_id)
         summary = {k: v for k, v in outcome.to_dict().items() if k not in ("problems", "preview")}
-        write_problem_report(folder, problems, summary)
-        outcome.report_path = str(folder)
+        with _unless_disk_full(outcome):
+            write_problem_report(folder, problems, summary)
+            outcome.report_path = str(folder)
     record = {
         **outcome.to_dict(),
         "problems": [p.to_dict() for p in shown[:DISPLAY_PROBLEMS]],
@@ -677,9 +725,25 @@ def _finish(job: _Load, started: float, started_at: str) -> LoadOutcome:
         "started_at": started_at,
         "finished_at": iso(utc_now()),
     }
-    write_meta(job.settings, "loads", job.load_id, record)
+    pause_point("before_record")
+    with _unless_disk_full(outcome):
+        write_meta(job.settings, "loads", job.load_id, record)
+    pause_point("before_event")
     _event(job, outcome)
     return outcome
+
+
+@contextmanager
+def _unless_disk_full(outcome: LoadOutcome) -> Iterator[None]:
+    """A record that cannot be written on a full volume is skipped (the event log, in the workflow store, still
+    tells the outcome); any other failure is raised."""
+    try:
+        yield
+    except OSError as exc:
+        if not disk_full(exc):
+            raise
+        if DISK_FULL not in outcome.problems:
+            outcome.problems.append(DISK_FULL)
 
 
 def _event(job: _Load, outcome: LoadOutcome) -> None:
@@ -733,6 +797,10 @@ def zero_update_if_same_file(
     zero-update record are those of any zero update (reason `identical_file`)."""
     started, started_at = time.monotonic(), iso(utc_now())
     with resource_lock(settings, resource):
+        # a publish of this very file whose record a killed process cut off is recorded first, never taken for
+        # a zero update (the snapshot would look like a clean earlier load of the same file)
+        recover(settings, resource)
+        journal.reconcile(settings, resource)
         previous = current_info(settings, resource)
         if not same_file_as_current(previous, resource, receipt, audit_key):
             return None
