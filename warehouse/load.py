@@ -639,9 +639,8 @@ def run_load(
         finally:
             shutil.rmtree(work, ignore_errors=True)
         finished = _finish(job, started, started_at)
-        journal.end(
-            settings, resource
-        )  # kept when the record or event could not be written: reconciled later
+        if EVENT_DEFERRED not in finished.problems:  # else kept: the event is written from it later
+            journal.end(settings, resource)
     return finished
 
 
@@ -729,8 +728,20 @@ def _finish(job: _Load, started: float, started_at: str) -> LoadOutcome:
     with _unless_disk_full(outcome):
         write_meta(job.settings, "loads", job.load_id, record)
     pause_point("before_event")
-    _event(job, outcome)
+    try:
+        _event(job, outcome)
+    except GovhubError as exc:  # the store is down: the outcome stands, the journal keeps it for the event
+        if not any(p.code == "store.unreachable" for p in exc.problems):
+            raise
+        outcome.problems.append(EVENT_DEFERRED)
     return outcome
+
+
+EVENT_DEFERRED = Problem(
+    code="load.event_deferred",
+    message_zh="工作流数据库暂时无法连接，本次结果尚未写入事件日志；数据库恢复后，下次载入该资源或运行 govhub status 时自动补记",
+    blocking=False,
+)
 
 
 @contextmanager
