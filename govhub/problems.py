@@ -139,6 +139,7 @@ CODES: dict[str, CodeInfo] = {
         ("api.malformed_json", "接口返回的不是JSON"),
         ("api.wrong_shape", "接口返回的结构不对"),
         ("api.cursor_loop", "接口分页游标循环"),
+        ("api.schema_changed", "接口在拉取中途改变了结构"),
         ("db.not_configured", "未登记数据库"),
         ("db.bad_url", "数据库地址有误"),
         ("db.connection", "数据库无法连接"),
