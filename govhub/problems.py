@@ -214,6 +214,7 @@ CODES: dict[str, CodeInfo] = {
         ("load.interrupted", "载入被中断"),
         ("load.disk_full", "磁盘空间不足"),
         ("load.event_deferred", "事件日志待补记", False),
+        ("load.waited", "排队等待另一次载入", False),
         ("hub.not_built", "数据中心视图尚未建立"),
         ("hub.sync_failed", "重建数据中心视图失败"),
         ("backup.not_a_backup", "不是备份文件"),

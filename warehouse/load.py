@@ -202,6 +202,7 @@ class _Load:
     diagnosis: Diagnosis = field(
         default_factory=Diagnosis
     )  # causes said once per column (connectors.diagnosis)
+    notes: list[Problem] = field(default_factory=list)  # about the load itself, not the data (e.g. it waited)
 
     @property
     def staged(self) -> str:
@@ -587,7 +588,8 @@ def run_load(
         landing_sha256=receipt.sha256 if receipt else None,
     )
     started_at = iso(utc_now())
-    with resource_lock(settings, resource):
+    queued: list[float] = []  # when this load began to wait for another load of the resource
+    with resource_lock(settings, resource, on_wait=lambda: queued.append(time.monotonic())):
         recover(settings, resource)
         journal.reconcile(settings, resource)
         work = resource_paths(settings, resource).staging / load_id
@@ -605,6 +607,17 @@ def run_load(
             sink,
             audit_key,
         )
+        if (
+            queued
+        ):  # told, not hidden: the user waited for someone else's load of the resource, then this one ran
+            waited = time.monotonic() - queued[0]
+            job.notes.append(
+                Problem(
+                    "load.waited",
+                    f"同一资源的另一次载入正在进行，本次已排队等待 {waited:.1f} 秒，待其完成后执行",
+                    value=f"{waited:.1f}s",
+                )
+            )
         try:
             journal.begin(
                 settings,
@@ -704,8 +717,8 @@ def _finish(job: _Load, started: float, started_at: str) -> LoadOutcome:
         quarantined=outcome.quarantined,
         max_bad_row_pct=job.resource.quality.max_bad_row_pct,
     )
-    outcome.problem_count = len(problems)
-    outcome.problems = shown[:DISPLAY_PROBLEMS]
+    outcome.problem_count = len(problems) + len(job.notes)
+    outcome.problems = shown[:DISPLAY_PROBLEMS] + job.notes
     outcome.duration_s = round(time.monotonic() - started, 3)
     if problems or outcome.quarantined:
         folder = report_dir(job.settings, job.resource, job.load_id)
@@ -715,7 +728,7 @@ def _finish(job: _Load, started: float, started_at: str) -> LoadOutcome:
             outcome.report_path = str(folder)
     record = {
         **outcome.to_dict(),
-        "problems": [p.to_dict() for p in shown[:DISPLAY_PROBLEMS]],
+        "problems": [p.to_dict() for p in outcome.problems],
         "actor": job.actor,
         "trigger": job.trigger,
         "mode": job.extract.mode,

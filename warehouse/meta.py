@@ -84,10 +84,11 @@ def write_meta(settings: Settings, kind: str, name: str, record: dict[str, Any])
 
 def pause_point(name: str) -> None:
     """Test-only hook: when $GOVHUB_TEST_PAUSE_AT names this point, say so in $GOVHUB_TEST_PAUSE_MARKER and wait
-    (to be killed). Lets the crash tests stop a real load at an exact step; costs one dict lookup otherwise."""
+    (to be killed, or $GOVHUB_TEST_PAUSE_SECONDS and go on). Lets the crash and concurrency tests stop a real load
+    at an exact step; costs one dict lookup otherwise."""
     if os.environ.get("GOVHUB_TEST_PAUSE_AT") != name:
         return
     import time
 
     Path(os.environ["GOVHUB_TEST_PAUSE_MARKER"]).write_text(name)
-    time.sleep(3600)
+    time.sleep(float(os.environ.get("GOVHUB_TEST_PAUSE_SECONDS", "3600")))

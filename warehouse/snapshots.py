@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -115,9 +115,12 @@ def resource_paths(settings: Settings, resource: Resource) -> ResourcePaths:
 
 
 @contextmanager
-def resource_lock(settings: Settings, resource: Resource) -> Iterator[None]:
-    """Serialise writers of one resource across processes; other resources are not affected."""
-    with file_lock(resource_paths(settings, resource).lock):
+def resource_lock(
+    settings: Settings, resource: Resource, on_wait: Callable[[], None] | None = None
+) -> Iterator[None]:
+    """Serialise writers of one resource across processes; other resources are not affected. `on_wait`: called
+    when another writer holds the resource and this one waits for its turn."""
+    with file_lock(resource_paths(settings, resource).lock, on_wait):
         yield
 
 
