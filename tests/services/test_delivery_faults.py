@@ -1,7 +1,8 @@
 """`govhub upload` killed (SIGKILL) at the steps where the hub's record of a load can be cut off: after the new
 snapshot went live but before its load record, and after the record but before its event. The next upload — of the
 very same file — or `govhub status` records the publish with the person who made it before anything else; the
-re-upload is then a zero update of a recorded publish, never the only trace of it."""
+re-upload is then a zero update of a recorded publish, never the only trace of it. And deliveries at once: an upload
+while the schedule pulls another feed."""
 
 from __future__ import annotations
 
@@ -70,3 +71,31 @@ def test_govhub_status_records_a_publish_cut_off_by_a_kill(
     (published,) = list_events(s, kind="load.*")
     assert published.kind == "load.published" and published.actor == "张海峰"
     assert "rsj/jydj" not in govhub("status", "--agency", "rsj").err  # recorded once
+
+
+def test_an_upload_during_a_scheduled_pull_both_publish_and_the_chain_holds(
+    demo_hub: DemoHub, tmp_path: Path
+) -> None:
+    """A steward's upload while the schedule pulls another feed (the shared event chain and ledger, two writers)."""
+    import threading
+
+    from tests.conftest import deliver
+
+    sheet = clean_sheet(demo_hub, tmp_path / "就业登记.xlsx")
+    outcomes: dict[str, object] = {}
+    jobs = {
+        "pull": lambda: deliver(demo_hub.settings, demo_hub.resource("gaj/hjrk"), actor="system:schedule",
+                                via="schedule"),
+        "upload": lambda: deliver(demo_hub.settings, demo_hub.resource(SHEET_CODE), sheet, actor="tester"),
+    }  # fmt: skip
+    threads = [
+        threading.Thread(target=lambda k=k, f=f: outcomes.__setitem__(k, f())) for k, f in jobs.items()
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert {k: o.status for k, o in outcomes.items()} == {"pull": "published", "upload": "published"}
+    kinds = sorted((e.subject, e.kind) for e in list_events(demo_hub.settings, kind="load.*"))
+    assert kinds == [("gaj/hjrk", "load.published"), ("rsj/jydj", "load.published")]
+    assert verify_chain(demo_hub.settings) == []
