@@ -27,7 +27,15 @@ from typing import Any
 from govhub.catalog.model import Resource
 from govhub.config import Settings
 from govhub.problems import GovhubError, Problem
-from govhub.warehouse.meta import fsync_dir, iso, pause_point, sortable_id, utc_now, write_json_atomic
+from govhub.warehouse.meta import (
+    fsync_dir,
+    iso,
+    pause_point,
+    process_alive,
+    sortable_id,
+    utc_now,
+    write_json_atomic,
+)
 
 _CHUNK = 1 << 20
 _TAR_BLOCK = tarfile.BLOCKSIZE
@@ -57,18 +65,6 @@ class Receipt:
 INCOMING = ".incoming"
 
 
-def _writer_alive(pid: int) -> bool:
-    """Whether process `pid` exists (signal 0 only asks). A recycled pid reads as alive: its file waits for the next
-    sweep, which is the safe way to be wrong."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
-
-
 def sweep_incoming(folder: Path) -> list[Path]:
     """Remove the partial files in an `.incoming` folder whose writer process is gone; returns what was removed.
     A file of a live writer (this process included) is left alone, and so is any name not written by `Landing`."""
@@ -77,7 +73,7 @@ def sweep_incoming(folder: Path) -> list[Path]:
         return removed
     for part in sorted(folder.glob("*.part")):
         pid = part.name.split("-", 1)[0]
-        if not pid.isdigit() or int(pid) == os.getpid() or _writer_alive(int(pid)):
+        if not pid.isdigit() or int(pid) == os.getpid() or process_alive(int(pid)):
             continue
         part.unlink(missing_ok=True)
         removed.append(part)

@@ -51,7 +51,15 @@ from govhub.warehouse.diff import (
     write_row_hashes,
 )
 from govhub.warehouse.landing import LandingSink, Receipt
-from govhub.warehouse.meta import iso, new_load_id, next_snapshot_id, pause_point, utc_now, write_meta
+from govhub.warehouse.meta import (
+    iso,
+    new_load_id,
+    next_snapshot_id,
+    pause_point,
+    process_alive,
+    utc_now,
+    write_meta,
+)
 from govhub.warehouse.normalize import conform_sql, normalise_batch
 from govhub.warehouse.reports import report_dir, write_problem_report
 from govhub.warehouse.snapshots import (
@@ -160,24 +168,12 @@ def _open_database(settings: Settings) -> duckdb.DuckDBPyConnection:
     spill = settings.hub_dir / "_spill"
     if spill.is_dir():
         for folder in spill.iterdir():
-            if not _process_alive(int(folder.name.split("-")[0]) if folder.name[:1].isdigit() else 0):
+            if not process_alive(int(folder.name.split("-")[0]) if folder.name[:1].isdigit() else 0):
                 shutil.rmtree(folder, ignore_errors=True)
     con = duckdb.connect()
     con.execute(f"SET memory_limit = {sql_str(settings.duckdb_memory_limit)}")
     con.execute(f"SET temp_directory = {sql_str(spill / f'{os.getpid()}-{threading.get_native_id()}')}")
     return con
-
-
-def _process_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclass

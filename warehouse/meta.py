@@ -67,6 +67,35 @@ def write_json_atomic(path: Path, record: dict[str, Any]) -> Path:
     return path
 
 
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` exists (signal 0 only asks). A recycled pid reads as alive: its file waits for the next
+    sweep, which is the safe way to be wrong."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def sweep_temp_files(folder: Path) -> list[Path]:
+    """Remove the `.<name>.<pid>.<hex>.tmp` files `write_json_atomic` left in `folder` when its process was killed
+    mid-write (a live writer's are kept); returns what was removed."""
+    removed = []
+    if not folder.is_dir():
+        return removed
+    for tmp in folder.glob(".*.tmp"):
+        parts = tmp.name.split(".")
+        pid = parts[-3] if len(parts) >= 4 else ""
+        if pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
 def read_json(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 

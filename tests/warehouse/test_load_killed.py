@@ -128,16 +128,32 @@ def test_a_load_killed_at_any_step_leaves_one_whole_snapshot_and_the_log_says_wh
     assert not any(paths.staging.iterdir()) and not (paths.root / ".load.json").exists()
 
 
+# `make test` kills 6 loads at random moments; `make soak` sets GOVHUB_SOAK_KILLS to kill hundreds
+SOAK_KILLS = int(os.environ.get("GOVHUB_SOAK_KILLS", "6"))
+
+
 @pytest.mark.slow
-def test_loads_killed_at_random_moments_never_break_the_current_snapshot(settings, people):
+def test_loads_killed_at_random_moments_never_break_the_current_snapshot_and_the_log_tells_what_is_current(
+    settings, people
+):
+    from govhub.warehouse.journal import reconcile
+    from govhub.warehouse.snapshots import recover, resource_lock
+
     before_id, before_content = _first_load(settings, people)
     rng = random.Random(2016)
     published = {before_id: before_content}
-    for shift in range(1, 7):
-        proc = start_load_process(settings.home, "civil", "people", ROWS, shift)
+    points = BEFORE_SWITCH + AFTER_SWITCH
+    kinds: dict[str, int] = {}
+    for shift in range(1, SOAK_KILLS + 1):
+        # half at a random moment, half at a random step (the step's pause is cut short by the kill)
+        point = rng.choice(points) if shift % 2 else None
+        env = {"GOVHUB_TEST_PAUSE_AT": point, "GOVHUB_TEST_PAUSE_MARKER": str(settings.home / "m"),
+               "GOVHUB_TEST_PAUSE_SECONDS": "0.2"} if point else None  # fmt: skip
+        proc = start_load_process(settings.home, "civil", "people", ROWS, shift % 60, env=env)
         time.sleep(rng.uniform(0.3, 2.0))
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
+        kinds[point or "random"] = kinds.get(point or "random", 0) + 1
         current = current_snapshot_id(settings, people)
         count, digest = _content(settings, people)
         assert count == ROWS
@@ -145,4 +161,35 @@ def test_loads_killed_at_random_moments_never_break_the_current_snapshot(setting
             assert current > max(published)
             published[current] = (count, digest)
         assert published[current] == (count, digest)
+        # what the next start or load does first: afterwards the log names every snapshot ever made current
+        with resource_lock(settings, people):
+            recover(settings, people)
+            reconcile(settings, people)
+        logged = {e.payload["snapshot_id"] for e in _load_events(settings) if e.kind == "load.published"}
+        assert logged == set(published) == set(published_ids(settings, people))
     assert os.path.islink(resource_paths(settings, people).current)
+    print(f"kills: {SOAK_KILLS} ({kinds}); snapshots published whole: {len(published)}")
+
+
+def test_half_written_records_of_killed_processes_are_swept_by_the_next_load(settings, people):
+    """`write_json_atomic` writes `.<name>.<pid>.<hex>.tmp` then renames: a kill in between leaves the temporary file
+    (in the shared record folders, or the journal's beside the snapshots); the next load removes those whose writer
+    is gone, and leaves a live writer's alone."""
+    import subprocess
+    import sys
+
+    _first_load(settings, people)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    gone, alive = int(dead.stdout), os.getppid()
+    meta = settings.hub_dir / "_meta" / "loads"
+    root = resource_paths(settings, people).root
+    orphans = [meta / f".x.json.{gone}.abc123.tmp", root / f".load.json.{gone}.abc123.tmp"]
+    kept = meta / f".y.json.{alive}.abc123.tmp"
+    for path in [*orphans, kept]:
+        path.write_text("{half")
+    run_load(
+        settings, people, Extract(batches=people_batches(people, 1_000)), receipt=None, actor="t", trigger="t"
+    )
+    assert not any(p.exists() for p in orphans) and kept.exists()
