@@ -28,6 +28,7 @@ from govhub.catalog.model import Resource
 from govhub.config import Settings
 from govhub.problems import GovhubError, Problem
 from govhub.warehouse.meta import (
+    disk_full,
     fsync_dir,
     iso,
     pause_point,
@@ -150,16 +151,29 @@ class Landing:
         tmp = self._tmp(resource)
         digest = hashlib.sha256()
         size = 0
-        with open(src, "rb") as fin, open(tmp, "wb") as fout:
-            while chunk := fin.read(_CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
-                fout.write(chunk)
-            pause_point("landing_copied")  # the crash tests kill the process here: a .part is left
-            sha = digest.hexdigest()
-            if not self.blob_path(resource, sha, _ext(src.name)).exists():
-                fout.flush()  # new content: durable before it is linked in (a known blob already is)
-                os.fsync(fout.fileno())
+        try:
+            with open(src, "rb") as fin, open(tmp, "wb") as fout:
+                while chunk := fin.read(_CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    fout.write(chunk)
+                pause_point("landing_copied")  # the crash tests kill the process here: a .part is left
+                sha = digest.hexdigest()
+                if not self.blob_path(resource, sha, _ext(src.name)).exists():
+                    fout.flush()  # new content: durable before it is linked in (a known blob already is)
+                    os.fsync(fout.fileno())
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            if not disk_full(exc):
+                raise
+            raise GovhubError(
+                Problem(
+                    "load.disk_full",
+                    f"数据中心磁盘空间不足，文件“{src.name}”未能接收，当前数据保持不变；"
+                    "请联系管理员清理空间后重新提交",
+                    value=src.name,
+                )
+            ) from None
         blob = self._store(resource, tmp, sha, _ext(src.name))
         return self._receipt(
             resource, sha256=sha, size=size, filename=src.name, source=source, received_by=received_by,

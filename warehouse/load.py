@@ -52,6 +52,8 @@ from govhub.warehouse.diff import (
 )
 from govhub.warehouse.landing import LandingSink, Receipt
 from govhub.warehouse.meta import (
+    DISK_FULL,
+    disk_full,
     iso,
     new_load_id,
     next_snapshot_id,
@@ -651,24 +653,6 @@ def run_load(
         if EVENT_DEFERRED not in finished.problems:  # else kept: the event is written from it later
             journal.end(settings, resource)
     return finished
-
-
-DISK_FULL = Problem(
-    code="load.disk_full",
-    message_zh="数据中心磁盘空间不足，本次数据未发布，当前数据保持不变；请联系管理员清理空间后重新提交",
-)
-
-
-def disk_full(exc: BaseException) -> bool:
-    """A write refused for lack of space (ENOSPC, a quota, a file-size limit), from Python or from DuckDB."""
-    import errno
-
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-        return True
-    text = str(exc)
-    return isinstance(exc, duckdb.Error) and any(
-        s in text for s in ("No space left on device", "Disk quota exceeded", "File too large")
-    )
 
 
 def _run(job: _Load) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from govhub.config import Settings
+from govhub.problems import Problem
 
 META_KINDS = ("snapshots", "loads", "diffs", "zero_updates")
 _ID_FORMAT = "%Y%m%dT%H%M%S%fZ"
@@ -65,6 +66,24 @@ def write_json_atomic(path: Path, record: dict[str, Any]) -> Path:
         os.fsync(f.fileno())
     os.replace(tmp, path)
     return path
+
+
+DISK_FULL = Problem(
+    code="load.disk_full",
+    message_zh="数据中心磁盘空间不足，本次数据未发布，当前数据保持不变；请联系管理员清理空间后重新提交",
+)
+
+
+def disk_full(exc: BaseException) -> bool:
+    """A write refused for lack of space (ENOSPC, a quota, a file-size limit), from Python or from DuckDB."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return True
+    text = str(exc)
+    return type(exc).__module__.startswith(("duckdb", "_duckdb")) and any(
+        s in text for s in ("No space left on device", "Disk quota exceeded", "File too large")
+    )
 
 
 def process_alive(pid: int) -> bool:

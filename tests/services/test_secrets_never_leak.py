@@ -116,5 +116,7 @@ def test_planted_secrets_appear_nowhere_but_their_own_homes(
     assert _found(planted["db password"], {"env": planted["db password"].encode()}) == ["env"]
     leaks = {name: where for name, value in planted.items() if (where := _found(value, blobs))}
     assert leaks == {}
-    print(f"secrets: {len(planted)} planted; {len(blobs)} places, {sum(map(len, blobs.values())):,} bytes searched")
+    print(
+        f"secrets: {len(planted)} planted; {len(blobs)} places, {sum(map(len, blobs.values())):,} bytes searched"
+    )
     assert blobs["events"].decode().count('"load.failed"') >= 3  # the refusals themselves are on the record

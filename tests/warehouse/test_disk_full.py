@@ -104,3 +104,26 @@ def test_a_load_that_fills_the_disk_fails_in_chinese_and_leaves_the_previous_sna
     retry = run_load(settings, people, Extract(batches=people_batches(people, 400_000, age_shift=1)),
                      receipt=None, actor="t", trigger="t")  # fmt: skip
     assert retry.status == "published" and retry.rows == 400_000
+
+
+def test_an_upload_that_cannot_be_landed_on_a_full_disk_is_refused_in_chinese(small_volume, tmp_path, people):
+    from govhub.problems import GovhubError
+    from govhub.warehouse.landing import Landing
+
+    volume, kind = small_volume
+    (tmp_path / "catalog").mkdir()
+    settings = get_settings(
+        volume, tmp_path / "catalog", env={"GOVHUB_STATE_URL": f"sqlite:///{tmp_path}/s.db"}
+    )
+    big = tmp_path / "大文件.csv"
+    big.write_bytes(b"x" * (3 * SMALL))
+    with _full(kind, volume), pytest.raises(GovhubError) as err:
+        Landing(settings).land_file(people, big, received_by="张三", source="test")
+    problem = err.value.problems[0]
+    assert (
+        problem.code == "load.disk_full"
+        and "大文件.csv" in problem.message_zh
+        and "磁盘空间不足" in str(problem)
+    )
+    incoming = list(volume.rglob("*.part"))
+    assert incoming == []  # the partial copy is removed at once: the space comes back
