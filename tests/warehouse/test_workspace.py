@@ -268,3 +268,41 @@ def test_a_rebuild_killed_before_its_switch_leaves_the_previous_workspace_servin
     assert "civil.benefits" in {f"{t.agency}.{t.resource}" for t in market_scope(sharing_hub).tables}
     assert rows_of(again.path, "SELECT count(*) FROM civil.benefits")[0][0] > 0
     assert sorted(p.name for p in again.path.parent.iterdir()) == [".lock", "workspace.duckdb"]
+
+
+def test_downloads_during_rebuilds_are_always_a_whole_workspace(sharing_hub, tmp_path):
+    """`services.workspaces.download` copies the live file (shutil.copyfile): while builds replace it, each copy is the
+    old or the new file whole — it opens, and holds the scope's rows."""
+    import shutil
+    import threading
+
+    settings = sharing_hub.settings
+    scope = market_scope(sharing_hub)
+    path = build_workspace(settings, scope).path
+    stop, copies, errors = threading.Event(), [], []
+
+    def rebuild():
+        for _ in range(4):
+            build_workspace(settings, scope)
+
+    def download_loop():
+        i = 0
+        while not stop.is_set():
+            i += 1
+            dest = tmp_path / f"copy-{i}.duckdb"
+            shutil.copyfile(path, dest)
+            try:
+                copies.append(rows_of(dest, "SELECT count(*) FROM civil.people")[0][0])
+            except duckdb.Error as exc:
+                errors.append(repr(exc))
+            dest.unlink()
+
+    downloader = threading.Thread(target=download_loop)
+    builders = [threading.Thread(target=rebuild) for _ in range(2)]
+    for t in [downloader, *builders]:
+        t.start()
+    for t in builders:
+        t.join()
+    stop.set()
+    downloader.join()
+    assert errors == [] and len(copies) >= 2 and set(copies) == {40}
