@@ -24,12 +24,34 @@ def _load(settings, people, shift: int):
     return run_load(settings, people, extract, receipt=None, actor="steward", trigger="t")
 
 
-def test_the_store_cut_mid_load_defers_the_event_and_the_next_load_writes_it(pg_through_proxy, people):
+@pytest.mark.parametrize("when", ["between loads", "while the load audits"])
+def test_the_store_cut_mid_load_defers_the_event_and_the_next_load_writes_it(
+    pg_through_proxy, people, when, tmp_path, monkeypatch
+):
     settings, proxy = pg_through_proxy
     first = _load(settings, people, 0)
     assert first.status == "published"
-    proxy.cut()  # the store goes away after the load began (its pooled connection is reset)
-    cut = _load(settings, people, 1)
+    if when == "between loads":
+        proxy.cut()  # the pooled connection is reset: the next use finds the server gone
+        cut = _load(settings, people, 1)
+    else:  # the load stops at its audit for a moment; the store goes away meanwhile
+        import threading
+        import time
+
+        marker = tmp_path / "paused"
+        monkeypatch.setenv("GOVHUB_TEST_PAUSE_AT", "audit")
+        monkeypatch.setenv("GOVHUB_TEST_PAUSE_MARKER", str(marker))
+        monkeypatch.setenv("GOVHUB_TEST_PAUSE_SECONDS", "1")
+        done: list = []
+        loader = threading.Thread(target=lambda: done.append(_load(settings, people, 1)))
+        loader.start()
+        while not marker.exists():
+            assert loader.is_alive()
+            time.sleep(0.01)
+        proxy.cut()
+        loader.join()
+        monkeypatch.delenv("GOVHUB_TEST_PAUSE_AT")
+        (cut,) = done
     assert cut.status == "published" and current_snapshot_id(settings, people) == cut.snapshot_id
     assert "load.event_deferred" in [p.code for p in cut.problems]
     assert journal_path(settings, people).exists()  # what the event must say is kept on disk
