@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 VENV14 := .venv-duckdb14
 STAMP14 := $(VENV14)/.installed
 
-.PHONY: run test setup browser duckdb14 lint format bench clean
+.PHONY: run test soak setup browser duckdb14 lint format bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -45,6 +45,14 @@ duckdb14: $(STAMP14)
 test: $(STAMP) browser duckdb14
 	$(BIN)/ruff format --check . && $(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# Longer fault runs than `make test` bounds: hundreds of SIGKILLed loads (random moments and every step), then the
+# kill, disk-full, store-cut and concurrency tests again. GOVHUB_SOAK_KILLS sets the kill count (default 200).
+SOAK_KILLS ?= 200
+soak: $(STAMP)
+	GOVHUB_SOAK_KILLS=$(SOAK_KILLS) $(BIN)/python -m pytest -s \
+	  tests/warehouse/test_load_killed.py tests/warehouse/test_disk_full.py tests/warehouse/test_store_cut.py \
+	  tests/warehouse/test_concurrency.py tests/services/test_delivery_faults.py --timeout 7200
 
 lint: $(STAMP)
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .

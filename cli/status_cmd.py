@@ -39,8 +39,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 def status(args: argparse.Namespace) -> int:
     from govhub.cli.common import settings_and_catalog
     from govhub.governance.alerts import evaluate_freshness
+    from govhub.services.loads import reconcile
+    from govhub.states import LoadStatus
 
     settings, catalog = settings_and_catalog(args)
+    # loads a killed process left unrecorded are recorded before freshness is judged
+    for resource in catalog.resources:
+        for record in reconcile(settings, resource):
+            status = LoadStatus(record["status"]).label
+            print(
+                f"{resource.agency}/{resource.id}：补记被中断的载入 {record['load_id']}（{status}）",
+                file=sys.stderr,
+            )
     rows = evaluate_freshness(settings, catalog, args.as_of)
     if args.agency:
         rows = [r for r in rows if r.agency == args.agency]

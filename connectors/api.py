@@ -149,6 +149,7 @@ class _Pull:
         self.path = [p for p in api.records_path.split(".") if p]
         self.schema = _explicit_schema(resource, self.path)
         self.high_water: Any = None
+        self.fields_seen: set[str] | None = None  # catalog fields on the first page with records
         self.rows = 0
         self.out_schema = arrow_schema(resource, with_row=True)
         self.batch_rows = batch_rows
@@ -228,6 +229,8 @@ class _Pull:
                 self.sink.write(f"page-{page_no:06d}.json", body)  # land before parsing: nothing is lost
                 parsed = self._parse(body, page_no)
                 n = parsed.records.num_rows
+                if n:
+                    self._check_fields(body, page_no)
                 total = parsed.total if parsed.total is not None else total
                 if n:
                     yield parsed.records
@@ -256,6 +259,23 @@ class _Pull:
                     )
         finally:
             ahead.shutdown(wait=False, cancel_futures=True)
+
+    def _check_fields(self, body: bytes, page_no: int) -> None:
+        """A source that changes its structure mid-pull (a field renamed or dropped between pages) must not become
+        a snapshot of half-filled columns: every catalog field the first page carried must be on every later page.
+        Judged on the landed bytes (the parsed page fills a missing text field with nulls)."""
+        present = {f.name for f in self.resource.fields if f'"{f.name}"'.encode() in body}
+        if self.fields_seen is None:
+            self.fields_seen = present
+            return
+        missing = [f for f in self.resource.fields if f.name in self.fields_seen - present]
+        if missing:
+            names = "、".join(f"「{f.label}」({f.name})" for f in missing)
+            raise self._error(
+                "api.schema_changed",
+                f"第{page_no}页的记录缺少前面各页都有的字段{names}，接口在拉取过程中改变了结构，已停止拉取，本次不发布",
+                page_no,
+            )
 
     def _params(self, base: dict[str, Any], at: _Position) -> dict[str, Any]:
         pag = self.api.pagination

@@ -41,6 +41,7 @@ FAULT_KINDS = (
     "loop_cursor",
     "wrong_shape",
     "drop_connection",
+    "schema_change",
 )
 SIZE_PARAMS = ("page_size", "limit", "size", "per_page", "pageSize")
 _FILTER_CACHE = 8
@@ -280,6 +281,9 @@ class PagedApiServer:
         size = max(1, min(size, data.max_page_size))
         offset, page = _start(data.style, params, size)
         chunk = rows.slice(offset, size) if offset < total else rows.slice(0, 0)
+        if fault is not None and fault.kind == "schema_change":  # the source renamed a field mid-pull
+            renamed = chunk.column_names[1]
+            chunk = chunk.rename_columns([f"{n}_new" if n == renamed else n for n in chunk.column_names])
         end = offset + chunk.num_rows
         next_cursor = encode_cursor(end) if end < total and data.style in ("cursor", "any") else None
         if fault is not None and fault.kind == "loop_cursor":

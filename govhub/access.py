@@ -54,6 +54,7 @@ class Action(StrEnum):
     MANAGE_PEOPLE = "manage_people"  # register, change or deactivate people (§16)
     OVERSEE = "oversee"  # watch every agency's feeds, freshness and scorecards (§18)
     AUDIT = "audit"  # read the audit trail and verify its chain (§16)
+    PRUNE_AUDIT = "prune_audit"  # remove events past their retention (≥ 6 months, 网络安全法 Art. 21)
     REQUEST_SHARING = "request_sharing"  # file, dispute or withdraw a sharing request for one's agency (§13)
     COORDINATE_SHARING = "coordinate_sharing"  # review, forward, execute, decide, refer (the office, §13)
     ANSWER_SHARING = "answer_sharing"  # answer a request for one's agency's resource (the provider, §13)
@@ -79,6 +80,7 @@ RULES: dict[Action, Rule] = {
     Action.MANAGE_PEOPLE: _rule("管理人员和角色"),  # the office only
     Action.OVERSEE: _rule("查看全区报送与考核情况", any_agency=(Role.ENGINEER,)),
     Action.AUDIT: _rule("查看审计日志"),  # the office only
+    Action.PRUNE_AUDIT: _rule("清理过期审计日志"),  # the office only
     Action.REQUEST_SHARING: _rule("提出共享申请", Role.STEWARD, Role.REVIEWER, Role.ANALYST),
     Action.COORDINATE_SHARING: _rule("审核和协调共享申请"),  # the office only
     Action.ANSWER_SHARING: _rule("答复共享申请", Role.STEWARD, Role.REVIEWER, office=False),

@@ -23,6 +23,9 @@ HUB_FILE = "govhub.yaml"
 DAGSTER_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml"
 
 
+MIN_AUDIT_RETENTION_DAYS = 180  # six months (网络安全法 Art. 21), counted generously
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -42,11 +45,25 @@ class Settings:
     smtp_password: str | None = field(default=None, repr=False)
     smtp_starttls: bool = False
     remind_working_days: int = 2  # reminders go out this many working days before a due date
+    # 网络安全法 Art. 21: network logs kept no less than six months; `govhub events prune` keeps at least this many days
+    audit_retention_days: int = 180
     # ${VAR} values the catalog's connection settings may use (the environment as it was at the edge, GOVHUB_HOME
     # always) and GOVHUB_SECRET_<NAME> credentials: never printed
     variables: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        if self.audit_retention_days < MIN_AUDIT_RETENTION_DAYS:
+            from govhub.problems import GovhubError, Problem
+
+            raise GovhubError(
+                Problem(
+                    "config.audit_retention",
+                    f"审计日志保存期限（GOVHUB_AUDIT_RETENTION_DAYS）不得少于 {MIN_AUDIT_RETENTION_DAYS} 天"
+                    f"（网络安全法第二十一条：网络日志留存不少于六个月），当前设置为 {self.audit_retention_days} 天",
+                    value=str(self.audit_retention_days),
+                    expected=f"≥ {MIN_AUDIT_RETENTION_DAYS}",
+                )
+            )
         defaults = {
             "state_url": self.state_url or f"sqlite:///{self.home / 'state' / 'govhub.db'}",
             "secrets_file": self.secrets_file or self.home / "secrets.yaml",
@@ -175,6 +192,7 @@ def get_settings(
         smtp_password=pick("GOVHUB_SMTP_PASSWORD"),
         smtp_starttls=str(pick("GOVHUB_SMTP_STARTTLS", "")).lower() in ("1", "true", "yes"),
         remind_working_days=int(pick("GOVHUB_REMIND_WORKING_DAYS", 2)),
+        audit_retention_days=int(pick("GOVHUB_AUDIT_RETENTION_DAYS", MIN_AUDIT_RETENTION_DAYS)),
         variables=variables,
     )
 

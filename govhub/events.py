@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from govhub import store
 from govhub.config import Settings
@@ -69,24 +69,47 @@ def record_event(
     """Append one event to the chain (kind e.g. "zero_update.filed"; actor the person; subject what it is about)."""
     if not actor:
         raise ValueError("an event needs the person who acted (§17)")
-    payload_text = canonical_json(payload)
     with store.write_transaction(settings, _CHAIN_LOCK) as conn:
-        last = conn.execute(
-            select(store.events.c.id, store.events.c.hash).order_by(store.events.c.id.desc()).limit(1)
-        ).first()
-        prev_id, prev_hash = (last.id, last.hash) if last else (0, GENESIS)
-        row = {
-            "id": prev_id + 1,
-            "at": utc_stamp(at),
-            "kind": kind,
-            "actor": actor,
-            "agency": agency,
-            "subject": subject,
-            "payload": payload_text,
-        }
-        row["prev_hash"] = prev_hash
-        row["hash"] = _row_hash(prev_hash, row)
-        conn.execute(store.events.insert().values(**row))
+        _append(conn, kind=kind, actor=actor, agency=agency, subject=subject, payload=payload, at=at)
+
+
+def _append(
+    conn: Any,
+    *,
+    kind: str,
+    actor: str,
+    agency: str | None,
+    subject: str,
+    payload: dict[str, Any],
+    at: dt.datetime | None = None,
+) -> None:
+    """Append one event inside a transaction that holds the chain's lock."""
+    last = conn.execute(
+        select(store.events.c.id, store.events.c.hash).order_by(store.events.c.id.desc()).limit(1)
+    ).first()
+    if last is None:  # an empty log starts at GENESIS, or where the last prune left it
+        start = _checkpoint(conn)
+        prev_id, prev_hash = (start.through_id, start.through_hash) if start else (0, GENESIS)
+    else:
+        prev_id, prev_hash = last.id, last.hash
+    row = {
+        "id": prev_id + 1,
+        "at": utc_stamp(at),
+        "kind": kind,
+        "actor": actor,
+        "agency": agency,
+        "subject": subject,
+        "payload": canonical_json(payload),
+    }
+    row["prev_hash"] = prev_hash
+    row["hash"] = _row_hash(prev_hash, row)
+    conn.execute(store.events.insert().values(**row))
+
+
+def _checkpoint(conn: Any) -> Any:
+    """The newest prune's checkpoint (where the chain of the events kept starts), or None."""
+    t = store.event_checkpoints
+    return conn.execute(select(t).order_by(t.c.id.desc()).limit(1)).first()
 
 
 def verify_chain(settings: Settings) -> list[str]:
@@ -94,6 +117,11 @@ def verify_chain(settings: Settings) -> list[str]:
     problems: list[str] = []
     expected_prev, expected_id = GENESIS, 1
     with store.read_connection(settings) as conn:
+        start = _checkpoint(conn)
+        if (
+            start is not None
+        ):  # events up to the checkpoint were pruned past their retention: verify from there
+            expected_prev, expected_id = start.through_hash, start.through_id + 1
         rows = conn.execute(select(store.events).order_by(store.events.c.id))
         for r in rows.mappings():
             row = dict(r)
@@ -105,6 +133,61 @@ def verify_chain(settings: Settings) -> list[str]:
                 problems.append(f"事件 {row['id']}：内容与其哈希不符（记录被改动）")
             expected_prev, expected_id = row["hash"], row["id"] + 1
     return problems
+
+
+@dataclass(frozen=True)
+class Pruned:
+    count: int
+    through_id: int
+    through_hash: str
+    before: str
+
+
+def prune_events(
+    settings: Settings, *, before: dt.datetime, actor: str, now: dt.datetime | None = None
+) -> Pruned:
+    """Remove the events older than `before` — never one younger than the retention (`settings.audit_retention_days`,
+    ≥ 180 days: 网络安全法 Art. 21) — leaving a checkpoint (id and hash of the newest pruned event) from which the
+    chain of the events kept still verifies, and recording the prune itself as an `events.pruned` event, all in one
+    transaction. Only whole leading runs are pruned: the first event at or after `before` and everything after stay.
+    Authorize the actor first (`Action.PRUNE_AUDIT`)."""
+    from govhub.problems import GovhubError, Problem
+
+    now = now or dt.datetime.now(dt.UTC)
+    limit = now - dt.timedelta(days=settings.audit_retention_days)
+    if before > limit:
+        raise GovhubError(
+            Problem(
+                "events.prune_too_recent",
+                f"审计日志须保存至少 {settings.audit_retention_days} 天（网络安全法第二十一条），"
+                f"只能清理 {utc_stamp(limit)[:10]} 之前的日志，不能清理到 {utc_stamp(before)[:10]}",
+                value=utc_stamp(before),
+                expected=f"不晚于 {utc_stamp(limit)}",
+            )
+        )
+    t = store.events
+    stamp = utc_stamp(before)
+    with store.write_transaction(settings, _CHAIN_LOCK) as conn:
+        first_kept = conn.execute(select(t.c.id).where(t.c.at >= stamp).order_by(t.c.id).limit(1)).scalar()
+        bound = select(t).order_by(t.c.id.desc()).limit(1)
+        if first_kept is not None:
+            bound = select(t).where(t.c.id < first_kept).order_by(t.c.id.desc()).limit(1)
+        newest = conn.execute(bound).mappings().first()
+        if newest is None:
+            raise GovhubError(Problem("events.nothing_to_prune", f"{stamp[:10]} 之前没有可清理的审计日志"))
+        count = conn.execute(select(func.count()).select_from(t).where(t.c.id <= newest["id"])).scalar_one()
+        conn.execute(t.delete().where(t.c.id <= newest["id"]))
+        conn.execute(
+            store.event_checkpoints.insert().values(
+                through_id=newest["id"], through_hash=newest["hash"], through_at=newest["at"], pruned=count,
+                before=stamp, at=utc_stamp(now), actor=actor,
+            )
+        )  # fmt: skip
+        done = Pruned(count, newest["id"], newest["hash"], stamp)
+        _append(conn, kind="events.pruned", actor=actor, agency=None, subject="events",
+                payload={"before": stamp, "pruned": count, "through_id": done.through_id,
+                         "through_hash": done.through_hash, "retention_days": settings.audit_retention_days})  # fmt: skip
+    return done
 
 
 def _contains(column: Any, text: str) -> Any:

@@ -4,7 +4,7 @@ Loads made by the CLI, the portal or the demo, and zero updates declared anywher
 hub's event log; this sensor reads the log from its cursor and reports each one on its asset without a run — a
 publish or automatic zero update as a materialization, a refused or failed delivery as an observation — with the
 load's three checks exactly as the load's audit decided them. Loads made by Dagster runs are reported by the run
-itself and skipped here. Every tick that saw loads also asks for one `data_docs` run over just those resources, so
+itself and skipped here — except a publish reconciled after its run was killed (`warehouse/journal.py`). Every tick that saw loads also asks for one `data_docs` run over just those resources, so
 Data Docs follow the loads (GE costs seconds to import: never inside a load). (No `from __future__ import
 annotations`: Dagster reads the resource annotation.)
 """
@@ -26,8 +26,9 @@ BATCH = 500  # events read per tick (the cursor carries on next tick)
 def load_events(event: Any, known: set[str], settings: Any) -> list[Any]:
     """The asset events one `load.*` event stands for (none for Dagster's own runs or unknown resources)."""
     payload = event.payload
-    if event.subject not in known or str(payload.get("trigger", "")).startswith(VIA_PREFIX):
-        return []
+    own_run = str(payload.get("trigger", "")).startswith(VIA_PREFIX)
+    if event.subject not in known or (own_run and not payload.get("reconciled")):
+        return []  # a Dagster run reports its own load — unless it was killed first, and the load reconciled later
     key = dg.AssetKey(event.subject.split("/"))
     outcome = {**payload, "actor": event.actor}
     metadata = outcome_metadata(settings, outcome) | {

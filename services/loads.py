@@ -138,6 +138,31 @@ def _watch(
             raise_alert(settings, alert)
 
 
+def reconcile(settings: Settings, resource: Resource) -> list[dict]:
+    """Finish the records of a load a killed process cut off (`warehouse.journal`) before anything else happens to the
+    resource: a publish that went live is recorded with its actor and entered in the ledger (§11) as delivered; an
+    interrupted load as failed. Returns the load records written (usually none: one `stat`)."""
+    from govhub.warehouse.journal import journal_path
+    from govhub.warehouse.journal import reconcile as finish_records
+    from govhub.warehouse.snapshots import recover, resource_lock
+
+    if not journal_path(settings, resource).exists():
+        return []
+    with resource_lock(settings, resource):
+        recover(settings, resource)
+        records = finish_records(settings, resource)
+    for record in records:
+        if record["status"] == LoadStatus.PUBLISHED.value:
+            from govhub.governance.ledger import record_load_outcome
+
+            try:
+                record_load_outcome(settings, resource, record, at=dt.datetime.now(dt.UTC))
+            except Exception:
+                log.exception("%s/%s: reconciled load %s not entered in the ledger", resource.agency,
+                              resource.id, record["load_id"])  # fmt: skip
+    return records
+
+
 def previous_rows(settings: Settings, resource: Resource) -> int | None:
     """Rows of the current snapshot before a load (None when nothing real was published yet)."""
     from govhub.warehouse.snapshots import current_info

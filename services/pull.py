@@ -12,7 +12,7 @@ from govhub.access import Action, authorize
 from govhub.catalog.model import DeliveryMethod, Resource
 from govhub.config import Settings
 from govhub.problems import GovhubError, Problem
-from govhub.services.loads import after_load, previous_rows
+from govhub.services.loads import after_load, previous_rows, reconcile
 from govhub.states import LoadStatus
 from govhub.warehouse.load import LoadOutcome
 
@@ -28,6 +28,7 @@ def pull_resource(settings: Settings, resource: Resource, *, actor: str, via: st
     from govhub.warehouse.landing import Landing
     from govhub.warehouse.load import current_cursor, record_refusal, run_load
 
+    reconcile(settings, resource)
     before = previous_rows(settings, resource)
     sink = Landing(settings).sink(resource, received_by=who.name, source=resource.delivery.method.value)
     try:

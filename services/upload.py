@@ -15,7 +15,7 @@ from govhub.catalog.model import DeliveryMethod, Resource
 from govhub.config import Settings
 from govhub.problems import AccessDenied, GovhubError, Problem
 from govhub.services.inbox import move_aside, pending_uploads
-from govhub.services.loads import after_load, previous_rows, refused
+from govhub.services.loads import after_load, previous_rows, reconcile, refused
 from govhub.services.templates import SheetOrigin, identify_sheet
 from govhub.warehouse.load import LoadOutcome
 
@@ -53,6 +53,7 @@ def _load_file(
     from govhub.warehouse.landing import Landing
     from govhub.warehouse.load import record_refusal, run_load, zero_update_if_same_file
 
+    reconcile(settings, resource)  # a publish a killed process left unrecorded: recorded before this upload
     before = previous_rows(settings, resource)
     landing = Landing(settings)
     receipt = landing.land_file(resource, path, received_by=actor, source=f"{via}:{path.name}")

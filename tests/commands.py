@@ -46,3 +46,29 @@ def run_command(*args: str, env: dict[str, str] | None = None, timeout: float = 
         env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
     return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+def kill_command_at(point: str, *args: str, marker_dir: Path, timeout: float = 120) -> None:
+    """Start the installed `govhub` with `args`, wait until it reaches `warehouse.meta.pause_point(point)`, SIGKILL it
+    (no cleanup code runs), and check that it was killed there."""
+    import signal
+    import time
+
+    marker = marker_dir / f"paused-{point}"
+    marker.unlink(missing_ok=True)
+    proc = subprocess.Popen(
+        [str(GOVHUB), *[str(a) for a in args]],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "GOVHUB_TEST_PAUSE_AT": point, "GOVHUB_TEST_PAUSE_MARKER": str(marker)},
+    )
+    deadline = time.monotonic() + timeout
+    while not marker.exists():
+        if proc.poll() is not None:
+            raise AssertionError(f"govhub ended before {point}: {proc.stdout.read()} {proc.stderr.read()}")
+        assert time.monotonic() < deadline, f"govhub never reached {point}"
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL

@@ -5,6 +5,7 @@ A test whose server is absent fails, saying which server to start — it is neve
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 
@@ -52,3 +53,95 @@ def pg_settings(tmp_path, monkeypatch) -> Iterator[Settings]:
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
+
+
+class TcpProxy:
+    """A TCP forwarder between govhub and a server (127.0.0.1:<port> → upstream) that a test can cut and restore —
+    a database server stopped and started again mid-operation, without touching the shared server itself.
+
+    `cut()` closes every open connection (both sides see a reset) and refuses new ones; `restore()` accepts again."""
+
+    def __init__(self, upstream: tuple[str, int]):
+        import socket
+        import threading
+
+        self.upstream = upstream
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._listener: socket.socket | None = None
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        self.port = probe.getsockname()[1]
+        probe.close()
+        self.restore()
+
+    def restore(self) -> None:
+        import socket
+        import threading
+
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(16)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def cut(self) -> None:
+        import socket
+
+        with self._lock:
+            listener, self._listener = self._listener, None
+            open_, self._sockets = self._sockets, []
+        for s in ([listener] if listener is not None else []) + open_:
+            with contextlib.suppress(OSError):  # shutdown wakes the thread blocked in accept() or recv()
+                s.shutdown(socket.SHUT_RDWR)
+            s.close()
+
+    def _accept(self, listener) -> None:  # type: ignore[no-untyped-def]
+        import socket
+        import threading
+
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # cut
+            try:
+                server = socket.create_connection(self.upstream)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._sockets += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(src, dst) -> None:  # type: ignore[no-untyped-def]
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                with contextlib.suppress(OSError):
+                    s.close()
+
+    def close(self) -> None:
+        self.cut()
+
+
+@pytest.fixture
+def pg_through_proxy(pg_settings: Settings, monkeypatch) -> Iterator[tuple[Settings, TcpProxy]]:
+    """`pg_settings` whose store is reached through a `TcpProxy` the test can cut and restore."""
+    from dataclasses import replace
+
+    proxy = TcpProxy(("127.0.0.1", 5432))
+    url = pg_settings.state_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
+    monkeypatch.setenv("GOVHUB_STATE_URL", url)
+    try:
+        yield replace(pg_settings, state_url=url), proxy
+    finally:
+        proxy.close()
+        store.dispose_engines()

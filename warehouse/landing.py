@@ -27,7 +27,16 @@ from typing import Any
 from govhub.catalog.model import Resource
 from govhub.config import Settings
 from govhub.problems import GovhubError, Problem
-from govhub.warehouse.meta import fsync_dir, iso, pause_point, sortable_id, utc_now, write_json_atomic
+from govhub.warehouse.meta import (
+    disk_full,
+    fsync_dir,
+    iso,
+    pause_point,
+    process_alive,
+    sortable_id,
+    utc_now,
+    write_json_atomic,
+)
 
 _CHUNK = 1 << 20
 _TAR_BLOCK = tarfile.BLOCKSIZE
@@ -57,18 +66,6 @@ class Receipt:
 INCOMING = ".incoming"
 
 
-def _writer_alive(pid: int) -> bool:
-    """Whether process `pid` exists (signal 0 only asks). A recycled pid reads as alive: its file waits for the next
-    sweep, which is the safe way to be wrong."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
-
-
 def sweep_incoming(folder: Path) -> list[Path]:
     """Remove the partial files in an `.incoming` folder whose writer process is gone; returns what was removed.
     A file of a live writer (this process included) is left alone, and so is any name not written by `Landing`."""
@@ -77,7 +74,7 @@ def sweep_incoming(folder: Path) -> list[Path]:
         return removed
     for part in sorted(folder.glob("*.part")):
         pid = part.name.split("-", 1)[0]
-        if not pid.isdigit() or int(pid) == os.getpid() or _writer_alive(int(pid)):
+        if not pid.isdigit() or int(pid) == os.getpid() or process_alive(int(pid)):
             continue
         part.unlink(missing_ok=True)
         removed.append(part)
@@ -154,16 +151,29 @@ class Landing:
         tmp = self._tmp(resource)
         digest = hashlib.sha256()
         size = 0
-        with open(src, "rb") as fin, open(tmp, "wb") as fout:
-            while chunk := fin.read(_CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
-                fout.write(chunk)
-            pause_point("landing_copied")  # the crash tests kill the process here: a .part is left
-            sha = digest.hexdigest()
-            if not self.blob_path(resource, sha, _ext(src.name)).exists():
-                fout.flush()  # new content: durable before it is linked in (a known blob already is)
-                os.fsync(fout.fileno())
+        try:
+            with open(src, "rb") as fin, open(tmp, "wb") as fout:
+                while chunk := fin.read(_CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    fout.write(chunk)
+                pause_point("landing_copied")  # the crash tests kill the process here: a .part is left
+                sha = digest.hexdigest()
+                if not self.blob_path(resource, sha, _ext(src.name)).exists():
+                    fout.flush()  # new content: durable before it is linked in (a known blob already is)
+                    os.fsync(fout.fileno())
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            if not disk_full(exc):
+                raise
+            raise GovhubError(
+                Problem(
+                    "load.disk_full",
+                    f"数据中心磁盘空间不足，文件“{src.name}”未能接收，当前数据保持不变；"
+                    "请联系管理员清理空间后重新提交",
+                    value=src.name,
+                )
+            ) from None
         blob = self._store(resource, tmp, sha, _ext(src.name))
         return self._receipt(
             resource, sha256=sha, size=size, filename=src.name, source=source, received_by=received_by,

@@ -19,7 +19,8 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from govhub.connectors.diagnosis import Diagnosis, diagnose
 from govhub.duck import first_row
 from govhub.problems import GovhubError, Problem
 from govhub.states import LoadStatus
+from govhub.warehouse import journal
 from govhub.warehouse.diff import (
     HASH_VERSION,
     DiffCounts,
@@ -49,7 +51,17 @@ from govhub.warehouse.diff import (
     write_row_hashes,
 )
 from govhub.warehouse.landing import LandingSink, Receipt
-from govhub.warehouse.meta import iso, new_load_id, next_snapshot_id, pause_point, utc_now, write_meta
+from govhub.warehouse.meta import (
+    DISK_FULL,
+    disk_full,
+    iso,
+    new_load_id,
+    next_snapshot_id,
+    pause_point,
+    process_alive,
+    utc_now,
+    write_meta,
+)
 from govhub.warehouse.normalize import conform_sql, normalise_batch
 from govhub.warehouse.reports import report_dir, write_problem_report
 from govhub.warehouse.snapshots import (
@@ -158,24 +170,12 @@ def _open_database(settings: Settings) -> duckdb.DuckDBPyConnection:
     spill = settings.hub_dir / "_spill"
     if spill.is_dir():
         for folder in spill.iterdir():
-            if not _process_alive(int(folder.name.split("-")[0]) if folder.name[:1].isdigit() else 0):
+            if not process_alive(int(folder.name.split("-")[0]) if folder.name[:1].isdigit() else 0):
                 shutil.rmtree(folder, ignore_errors=True)
     con = duckdb.connect()
     con.execute(f"SET memory_limit = {sql_str(settings.duckdb_memory_limit)}")
     con.execute(f"SET temp_directory = {sql_str(spill / f'{os.getpid()}-{threading.get_native_id()}')}")
     return con
-
-
-def _process_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclass
@@ -200,6 +200,7 @@ class _Load:
     diagnosis: Diagnosis = field(
         default_factory=Diagnosis
     )  # causes said once per column (connectors.diagnosis)
+    notes: list[Problem] = field(default_factory=list)  # about the load itself, not the data (e.g. it waited)
 
     @property
     def staged(self) -> str:
@@ -424,6 +425,7 @@ class _Load:
             return self._zero_update(previous, fingerprint)
         if not upsert:
             con.execute(f"COPY (SELECT * FROM {good}) TO {sql_str(data)} ({PARQUET_OPTIONS})")
+        pause_point("parquet_written")
         old = (
             snapshot_hashes(con, self.resource, prev_folder, previous)
             if previous
@@ -460,9 +462,17 @@ class _Load:
             catalog_fingerprint=self.resource.fingerprint,
             extra=self._provenance(),
         )
+        diff = self._diff_record(counts, info.id, previous)
+        journal.publishing(
+            self.settings,
+            self.resource,
+            {"snapshot_id": info.id, "previous_snapshot_id": info.previous_id, "diff": diff,
+             "cursor": self.extract.cursor, "rows": self.outcome.rows, "quarantined": self.outcome.quarantined,
+             "held": self.outcome.held, **{k: getattr(counts, k) for k in ("inserted", "updated", "deleted", "unchanged")}},
+        )  # fmt: skip
         pause_point("before_publish")
         publish(self.settings, self.resource, self.candidate, info)
-        self._record_diff(counts, info.id, previous)
+        write_meta(self.settings, "diffs", self.load_id, diff)
         self._set_counts(counts)
         self.outcome.status = LoadStatus.PUBLISHED
         self.outcome.snapshot_id = info.id
@@ -517,20 +527,20 @@ class _Load:
     def _record_diff(
         self, counts: DiffCounts, snapshot_id: str | None, previous: SnapshotInfo | None
     ) -> None:
-        write_meta(
-            self.settings,
-            "diffs",
-            self.load_id,
-            {
-                "load_id": self.load_id,
-                "agency": self.resource.agency,
-                "resource": self.resource.id,
-                "snapshot_id": snapshot_id,
-                "base_snapshot_id": previous.id if previous else None,
-                **counts.to_dict(),
-                "created_at": iso(utc_now()),
-            },
-        )
+        write_meta(self.settings, "diffs", self.load_id, self._diff_record(counts, snapshot_id, previous))
+
+    def _diff_record(
+        self, counts: DiffCounts, snapshot_id: str | None, previous: SnapshotInfo | None
+    ) -> dict[str, Any]:
+        return {
+            "load_id": self.load_id,
+            "agency": self.resource.agency,
+            "resource": self.resource.id,
+            "snapshot_id": snapshot_id,
+            "base_snapshot_id": previous.id if previous else None,
+            **counts.to_dict(),
+            "created_at": iso(utc_now()),
+        }
 
     def _set_counts(self, counts: DiffCounts) -> None:
         o = self.outcome
@@ -576,9 +586,11 @@ def run_load(
         landing_sha256=receipt.sha256 if receipt else None,
     )
     started_at = iso(utc_now())
-    with resource_lock(settings, resource):
+    queued: list[float] = []  # when this load began to wait for another load of the resource
+    with resource_lock(settings, resource, on_wait=lambda: queued.append(time.monotonic())):
         recover(settings, resource)
-        work = new_staging(settings, resource, load_id)
+        journal.reconcile(settings, resource)
+        work = resource_paths(settings, resource).staging / load_id
         job = _Load(
             settings,
             resource,
@@ -593,7 +605,26 @@ def run_load(
             sink,
             audit_key,
         )
+        if (
+            queued
+        ):  # told, not hidden: the user waited for someone else's load of the resource, then this one ran
+            waited = time.monotonic() - queued[0]
+            job.notes.append(
+                Problem(
+                    "load.waited",
+                    f"同一资源的另一次载入正在进行，本次已排队等待 {waited:.1f} 秒，待其完成后执行",
+                    value=f"{waited:.1f}s",
+                )
+            )
         try:
+            journal.begin(
+                settings,
+                resource,
+                {"load_id": load_id, "actor": actor, "trigger": trigger, "started_at": started_at,
+                 "pid": os.getpid(), "landing_sha256": outcome.landing_sha256, "mode": extract.mode,
+                 "source": extract.source},
+            )  # fmt: skip
+            new_staging(settings, resource, load_id)
             _run(job)
         except _Rejected as exc:
             outcome.status = LoadStatus.REJECTED
@@ -603,18 +634,25 @@ def run_load(
             job.table_problems += exc.problems
         except BaseException as exc:  # a bug or an interrupt: record it, keep the previous snapshot, re-raise
             outcome.status = LoadStatus.FAILED
-            job.table_problems.append(
-                Problem(
-                    code="load.internal_error",
-                    message_zh="系统内部错误，本次数据未发布，请联系管理员",
-                    value=repr(exc)[:300],
+            if disk_full(exc):  # not a bug: the hub's volume is full; the previous snapshot is untouched
+                job.table_problems.append(DISK_FULL)
+            else:
+                job.table_problems.append(
+                    Problem(
+                        code="load.internal_error",
+                        message_zh="系统内部错误，本次数据未发布，请联系管理员",
+                        value=repr(exc)[:300],
+                    )
                 )
-            )
-            _finish(job, started, started_at)
-            raise
+                _finish(job, started, started_at)
+                journal.end(settings, resource)
+                raise
         finally:
             shutil.rmtree(work, ignore_errors=True)
-    return _finish(job, started, started_at)
+        finished = _finish(job, started, started_at)
+        if EVENT_DEFERRED not in finished.problems:  # else kept: the event is written from it later
+            journal.end(settings, resource)
+    return finished
 
 
 def _run(job: _Load) -> None:
@@ -628,6 +666,7 @@ def _run(job: _Load) -> None:
             return
         if job.staged_table is not None:
             con.register(STAGED_VIEW, job.staged_table)
+        pause_point("audit")
         job.audit(con, rows)
         job.build_and_publish(con)
 
@@ -658,17 +697,18 @@ def _finish(job: _Load, started: float, started_at: str) -> LoadOutcome:
         quarantined=outcome.quarantined,
         max_bad_row_pct=job.resource.quality.max_bad_row_pct,
     )
-    outcome.problem_count = len(problems)
-    outcome.problems = shown[:DISPLAY_PROBLEMS]
+    outcome.problem_count = len(problems) + len(job.notes)
+    outcome.problems = shown[:DISPLAY_PROBLEMS] + job.notes
     outcome.duration_s = round(time.monotonic() - started, 3)
     if problems or outcome.quarantined:
         folder = report_dir(job.settings, job.resource, job.load_id)
         summary = {k: v for k, v in outcome.to_dict().items() if k not in ("problems", "preview")}
-        write_problem_report(folder, problems, summary)
-        outcome.report_path = str(folder)
+        with _unless_disk_full(outcome):
+            write_problem_report(folder, problems, summary)
+            outcome.report_path = str(folder)
     record = {
         **outcome.to_dict(),
-        "problems": [p.to_dict() for p in shown[:DISPLAY_PROBLEMS]],
+        "problems": [p.to_dict() for p in outcome.problems],
         "actor": job.actor,
         "trigger": job.trigger,
         "mode": job.extract.mode,
@@ -677,9 +717,37 @@ def _finish(job: _Load, started: float, started_at: str) -> LoadOutcome:
         "started_at": started_at,
         "finished_at": iso(utc_now()),
     }
-    write_meta(job.settings, "loads", job.load_id, record)
-    _event(job, outcome)
+    pause_point("before_record")
+    with _unless_disk_full(outcome):
+        write_meta(job.settings, "loads", job.load_id, record)
+    pause_point("before_event")
+    try:
+        _event(job, outcome)
+    except GovhubError as exc:  # the store is down: the outcome stands, the journal keeps it for the event
+        if not any(p.code == "store.unreachable" for p in exc.problems):
+            raise
+        outcome.problems.append(EVENT_DEFERRED)
     return outcome
+
+
+EVENT_DEFERRED = Problem(
+    code="load.event_deferred",
+    message_zh="工作流数据库暂时无法连接，本次结果尚未写入事件日志；数据库恢复后，下次载入该资源或运行 govhub status 时自动补记",
+    blocking=False,
+)
+
+
+@contextmanager
+def _unless_disk_full(outcome: LoadOutcome) -> Iterator[None]:
+    """A record that cannot be written on a full volume is skipped (the event log, in the workflow store, still
+    tells the outcome); any other failure is raised."""
+    try:
+        yield
+    except OSError as exc:
+        if not disk_full(exc):
+            raise
+        if DISK_FULL not in outcome.problems:
+            outcome.problems.append(DISK_FULL)
 
 
 def _event(job: _Load, outcome: LoadOutcome) -> None:
@@ -733,6 +801,10 @@ def zero_update_if_same_file(
     zero-update record are those of any zero update (reason `identical_file`)."""
     started, started_at = time.monotonic(), iso(utc_now())
     with resource_lock(settings, resource):
+        # a publish of this very file whose record a killed process cut off is recorded first, never taken for
+        # a zero update (the snapshot would look like a clean earlier load of the same file)
+        recover(settings, resource)
+        journal.reconcile(settings, resource)
         previous = current_info(settings, resource)
         if not same_file_as_current(previous, resource, receipt, audit_key):
             return None

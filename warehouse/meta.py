@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from govhub.config import Settings
+from govhub.problems import Problem
 
 META_KINDS = ("snapshots", "loads", "diffs", "zero_updates")
 _ID_FORMAT = "%Y%m%dT%H%M%S%fZ"
@@ -67,6 +68,53 @@ def write_json_atomic(path: Path, record: dict[str, Any]) -> Path:
     return path
 
 
+DISK_FULL = Problem(
+    code="load.disk_full",
+    message_zh="数据中心磁盘空间不足，本次数据未发布，当前数据保持不变；请联系管理员清理空间后重新提交",
+)
+
+
+def disk_full(exc: BaseException) -> bool:
+    """A write refused for lack of space (ENOSPC, a quota, a file-size limit), from Python or from DuckDB."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return True
+    text = str(exc)
+    return type(exc).__module__.startswith(("duckdb", "_duckdb")) and any(
+        s in text for s in ("No space left on device", "Disk quota exceeded", "File too large")
+    )
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` exists (signal 0 only asks). A recycled pid reads as alive: its file waits for the next
+    sweep, which is the safe way to be wrong."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def sweep_temp_files(folder: Path) -> list[Path]:
+    """Remove the `.<name>.<pid>.<hex>.tmp` files `write_json_atomic` left in `folder` when its process was killed
+    mid-write (a live writer's are kept); returns what was removed."""
+    removed = []
+    if not folder.is_dir():
+        return removed
+    for tmp in folder.glob(".*.tmp"):
+        parts = tmp.name.split(".")
+        pid = parts[-3] if len(parts) >= 4 else ""
+        if pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
 def read_json(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
@@ -84,10 +132,11 @@ def write_meta(settings: Settings, kind: str, name: str, record: dict[str, Any])
 
 def pause_point(name: str) -> None:
     """Test-only hook: when $GOVHUB_TEST_PAUSE_AT names this point, say so in $GOVHUB_TEST_PAUSE_MARKER and wait
-    (to be killed). Lets the crash tests stop a real load at an exact step; costs one dict lookup otherwise."""
+    (to be killed, or $GOVHUB_TEST_PAUSE_SECONDS and go on). Lets the crash and concurrency tests stop a real load
+    at an exact step; costs one dict lookup otherwise."""
     if os.environ.get("GOVHUB_TEST_PAUSE_AT") != name:
         return
     import time
 
     Path(os.environ["GOVHUB_TEST_PAUSE_MARKER"]).write_text(name)
-    time.sleep(3600)
+    time.sleep(float(os.environ.get("GOVHUB_TEST_PAUSE_SECONDS", "3600")))

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -34,11 +34,13 @@ from govhub.catalog.model import Resource
 from govhub.config import Settings
 from govhub.locks import file_lock
 from govhub.warehouse.meta import (
+    META_KINDS,
     fsync_dir,
     iso,
     next_snapshot_id,
     pause_point,
     read_json,
+    sweep_temp_files,
     utc_now,
     write_json_atomic,
     write_meta,
@@ -115,9 +117,12 @@ def resource_paths(settings: Settings, resource: Resource) -> ResourcePaths:
 
 
 @contextmanager
-def resource_lock(settings: Settings, resource: Resource) -> Iterator[None]:
-    """Serialise writers of one resource across processes; other resources are not affected."""
-    with file_lock(resource_paths(settings, resource).lock):
+def resource_lock(
+    settings: Settings, resource: Resource, on_wait: Callable[[], None] | None = None
+) -> Iterator[None]:
+    """Serialise writers of one resource across processes; other resources are not affected. `on_wait`: called
+    when another writer holds the resource and this one waits for its turn."""
+    with file_lock(resource_paths(settings, resource).lock, on_wait):
         yield
 
 
@@ -219,6 +224,9 @@ def recover(settings: Settings, resource: Resource) -> list[str]:
             done.append(f"removed staging {leftover.name}")
     for link in paths.root.glob(".current.*.tmp"):
         link.unlink()
+    # half-written records of a killed process: the journal's, and in the shared record folders
+    for folder in (paths.root, *(settings.hub_dir / "_meta" / kind for kind in META_KINDS)):
+        done += [f"removed partial record {tmp.name}" for tmp in sweep_temp_files(folder)]
     cur = current_snapshot_id(settings, resource)
     if paths.snapshots.is_dir():
         for folder in paths.snapshots.iterdir():

@@ -27,7 +27,7 @@ from govhub.duck import STORAGE_VERSION
 from govhub.locks import file_lock
 from govhub.problems import GovhubError, Problem
 from govhub.warehouse.diff import quote, sql_str
-from govhub.warehouse.meta import fsync_dir
+from govhub.warehouse.meta import fsync_dir, pause_point
 from govhub.warehouse.scope import ScopedTable, WorkspaceScope, check_identifier
 
 WORKSPACE_FILE = "workspace.duckdb"
@@ -69,6 +69,7 @@ def build_workspace(settings: Settings, scope: WorkspaceScope) -> WorkspaceBuild
             tables = _write(building, scope, spill, built_at, settings.duckdb_memory_limit)
             with open(building, "rb") as f:
                 os.fsync(f.fileno())
+            pause_point("workspace_written")
             # a WAL beside the live file (someone opened it read-write) would be replayed onto the new one
             target.with_name(target.name + ".wal").unlink(missing_ok=True)
             os.replace(building, target)

@@ -9,8 +9,10 @@ from contextlib import contextmanager
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
 from govhub.config import Settings
+from govhub.problems import GovhubError, Problem
 from govhub.store import migrate
 from govhub.store.connect import IMMEDIATE, advisory_key, open_engine
 
@@ -43,7 +45,7 @@ def write_transaction(settings: Settings, lock: str = "govhub") -> Iterator[Conn
     (next id, previous hash) cannot interleave. PostgreSQL: a transaction-scoped advisory lock named by `lock`.
     """
     eng = engine(settings)
-    with eng.connect() as conn:
+    with _reachable(eng), eng.connect() as conn:
         if eng.dialect.name == "sqlite":
             conn.execution_options(**{IMMEDIATE: True})
         with conn.begin():
@@ -55,8 +57,34 @@ def write_transaction(settings: Settings, lock: str = "govhub") -> Iterator[Conn
 @contextmanager
 def read_connection(settings: Settings) -> Iterator[Connection]:
     """A plain connection for reads (never takes the write lock)."""
-    with engine(settings).connect() as conn:
+    eng = engine(settings)
+    with _reachable(eng), eng.connect() as conn:
         yield conn
+
+
+@contextmanager
+def _reachable(eng: Engine) -> Iterator[None]:
+    """A store server that cannot be reached, or that went away mid-transaction (the transaction is then rolled
+    back), is the `store.unreachable` problem in Chinese, not a driver's traceback; other database errors pass."""
+    try:
+        yield
+    except OperationalError as exc:
+        if not (exc.connection_invalidated or _refused(exc)):
+            raise
+        reason = (str(exc.orig).strip().splitlines() or ["?"])[0]
+        raise GovhubError(
+            Problem(
+                code="store.unreachable",
+                message_zh=f"无法连接工作流数据库 {eng.url.render_as_string(hide_password=True)}"
+                f"（请检查 GOVHUB_STATE_URL 与数据库服务）：{reason}",
+            )
+        ) from None
+
+
+def _refused(exc: OperationalError) -> bool:
+    text_ = str(exc.orig)
+    return any(s in text_ for s in ("Connection refused", "could not connect", "server closed the connection",
+                                    "connection failed", "Connection reset", "timeout expired"))  # fmt: skip
 
 
 def dispose_engines() -> None:

@@ -42,6 +42,21 @@ events = Table(
 Index("ix_events_kind", events.c.kind)
 Index("ix_events_subject", events.c.subject)
 
+# 网络安全法 Art. 21: logs kept at least six months; older ones may be pruned. Each prune leaves the last pruned event's
+# id and hash here, where the chain now starts (`events.verify_chain`), and is itself an event (`events.pruned`).
+event_checkpoints = Table(
+    "event_checkpoints",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("through_id", Integer, nullable=False),  # the newest pruned event
+    Column("through_hash", String(64), nullable=False),  # its hash: the next event's prev_hash
+    Column("through_at", String(32), nullable=False),
+    Column("pruned", Integer, nullable=False),  # how many events this prune removed
+    Column("before", String(32), nullable=False),  # events before this moment (UTC stamp) were pruned
+    Column("at", String(32), nullable=False),
+    Column("actor", String(200), nullable=False),
+)
+
 # §11: one row per agency × resource × period: what the agency delivered (or declared) for that period.
 submissions = Table(
     "submissions",

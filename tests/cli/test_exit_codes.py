@@ -225,6 +225,8 @@ def test_every_command_keeps_the_exit_code_table(hub: Path, capsys) -> None:
         ("events", ["events", "--since", "yesterday"], 2),
         ("events verify", ["events", "verify"], 0),
         ("events verify", ["events", "verify", "--head", "nonsense"], 2),
+        ("events prune", ["events", "prune", "--before", "2026-11-01", "--by", "zhaoqiang"], 1),  # retention
+        ("events prune", ["events", "prune", "--before", "someday", "--by", "zhaoqiang"], 2),
         ("scorecard", ["scorecard", "--json"], 0),
         ("scorecard", ["scorecard", "--from", "2026-12-01", "--to", "2026-11-01"], 2),
         ("notify run", ["notify", "run", "--by", "zhaoqiang", "--json"], 0),

@@ -294,3 +294,16 @@ def test_an_unreachable_server_is_a_connection_error(api_resource, settings, sin
         pull(settings, resource, sink)
     assert err.value.problems[0].code == "api.connection"
     assert time.monotonic() - started < 5
+
+
+def test_a_field_renamed_mid_pull_stops_the_pull_naming_the_page_and_the_field(
+    server, api_resource, settings, sink
+):
+    server.add_dataset(PATH, people(350), style="page")
+    server.inject(PATH, "schema_change", after=2)  # page 3 calls `name` `name_new`
+    with pytest.raises(GovhubError) as err:
+        pull(settings, api_resource(), sink)
+    problem = err.value.problems[0]
+    assert problem.code == "api.schema_changed"
+    assert "第3页" in problem.message_zh and "(name)" in problem.message_zh
+    assert b'"name_new"' in sink.pieces["page-000003.json"]  # landed as received

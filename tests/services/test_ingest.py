@@ -114,6 +114,14 @@ API_FAILURES = [
     pytest.param(
         "gaj/hjrk", "429", {"times": 10, "retry_after": 0.2}, False, "api.http_429", id="429-forever"
     ),
+    pytest.param(
+        "gaj/hjrk",
+        "schema_change",
+        {"times": 1, "after": 1},
+        False,
+        "api.schema_changed",
+        id="schema-changed-mid-pull",
+    ),
 ]
 CHANGED_COLUMN = {"gaj/hjrk": "address", "rsj/sbcb": "employer_name"}
 

@@ -135,7 +135,9 @@ home, agency, rid, rows, shift = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.
 resource = make_resource(agency=agency, rid=rid)
 extract = Extract(batches=people_batches(resource, rows, age_shift=shift), cursor={{"shift": shift}})
 outcome = run_load(get_settings(home, home), resource, extract, receipt=None, actor="proc", trigger="test")
-print(json.dumps({{"status": outcome.status, "snapshot_id": outcome.snapshot_id, "rows": outcome.rows}}))
+print(json.dumps({{"status": outcome.status, "snapshot_id": outcome.snapshot_id, "rows": outcome.rows,
+                  "previous": outcome.previous_snapshot_id, "codes": [p.code for p in outcome.problems],
+                  "messages": [p.message_zh for p in outcome.problems]}}, ensure_ascii=False))
 """
 
 

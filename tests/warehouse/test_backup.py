@@ -220,6 +220,9 @@ def test_every_store_table_travels_into_a_fresh_postgresql_store_brought_to_head
         conn.execute(store.contacts.insert().values(person="wangmin", email="w@example.org", updated_at=at))
         conn.execute(store.notices.insert().values(key="remind:x", person="wangmin", channel="email", subject="提醒",
                                                    sent_at=at, status="sent"))  # fmt: skip
+        # a prune that removed nothing: the chain still starts at GENESIS (events.verify_chain)
+        conn.execute(store.event_checkpoints.insert().values(through_id=0, through_hash="0" * 64, through_at=at,
+                                                             pruned=0, before=at, at=at, actor="赵强"))  # fmt: skip
     expected = _store_rows(source)
     assert all(expected.values())
     archive = tmp_path / "store.tar"

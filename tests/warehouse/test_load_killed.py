@@ -13,7 +13,7 @@ from govhub.warehouse.hub import connect_readonly, sync_hub
 from govhub.warehouse.load import run_load
 from govhub.warehouse.snapshots import current_info, current_snapshot_id, published_ids, resource_paths
 
-from .conftest import extract_of, make_catalog, people_batches, people_rows, people_table, start_load_process
+from .conftest import make_catalog, people_batches, start_load_process
 
 ROWS = 130_000  # more than one staged row group, so "staging" is hit mid-stream
 
@@ -51,58 +51,109 @@ def _kill_at(settings, point: str):
     assert proc.returncode == -signal.SIGKILL
 
 
-@pytest.mark.parametrize("point", ["staging", "before_publish", "before_rename", "before_switch"])
-def test_killed_load_leaves_previous_snapshot_current_readable_and_unchanged(settings, people, point):
+# Every step of a load, in order: a kill at the first six leaves the previous snapshot current, at the last three
+# the new one (published whole, its record cut off). Landing is killed in tests/warehouse/test_landing.py, the
+# workspace rebuild in tests/warehouse/test_workspace.py.
+BEFORE_SWITCH = ["staging", "audit", "parquet_written", "before_publish", "before_rename", "before_switch"]
+AFTER_SWITCH = ["after_switch", "before_record", "before_event"]
+SHIFT = 7  # the killed load's delivery (start_load_process): every row's age differs from the first load's
+
+
+def _expected_content(people, shift: int) -> tuple[int, int]:
+    """What a snapshot of `people_batches(shift)` must hold, computed from the batches themselves."""
+    import pyarrow as pa
+
+    delivered = pa.Table.from_batches(list(people_batches(people, ROWS, age_shift=shift)))
+    con = duckdb.connect()
+    con.register("delivered", delivered.drop_columns(["__row__"]))
+    return con.execute("SELECT count(*), sum(hash(t)::HUGEINT) FROM delivered t").fetchone()
+
+
+def _load_events(settings):
+    from govhub.events import list_events
+
+    return list_events(settings, kind="load.*")
+
+
+@pytest.mark.parametrize("point", BEFORE_SWITCH + AFTER_SWITCH)
+def test_a_load_killed_at_any_step_leaves_one_whole_snapshot_and_the_log_says_which(settings, people, point):
     before_id, before_content = _first_load(settings, people)
     sync_hub(settings, make_catalog(people))
     _kill_at(settings, point)
-    assert current_snapshot_id(settings, people) == before_id
-    assert _content(settings, people) == before_content
+    switched = point in AFTER_SWITCH
+    current = current_snapshot_id(settings, people)
+    # exactly the previous or exactly the new snapshot, never a mix, and the cursor moved with it
+    if switched:
+        assert current > before_id and current_info(settings, people).previous_id == before_id
+        assert _content(settings, people) == _expected_content(people, SHIFT)
+        assert current_info(settings, people).cursor == {"shift": SHIFT}
+    else:
+        assert current == before_id and _content(settings, people) == before_content
+        assert current_info(settings, people).cursor is None
     con = connect_readonly(settings)
     assert con.execute("SELECT count(*) FROM civil.people").fetchone()[0] == ROWS
-    # a folder renamed but never switched to is not history
-    assert con.execute("SELECT list(DISTINCT snapshot_id) FROM civil.people__history").fetchone()[0] == [
-        before_id
-    ]
-    # the next load cleans up after the killed one and publishes normally
-    changed = Extract(batches=people_batches(people, ROWS, age_shift=3))
-    after = run_load(settings, people, changed, receipt=None, actor="t", trigger="t")
-    assert after.status == "published" and after.previous_snapshot_id == before_id and after.updated == ROWS
-    assert published_ids(settings, people) == [before_id, after.snapshot_id]
-    assert not any(resource_paths(settings, people).staging.iterdir())
+    history = con.execute("SELECT list(DISTINCT snapshot_id ORDER BY snapshot_id) FROM civil.people__history")
+    assert history.fetchone()[0] == ([before_id, current] if switched else [before_id])
 
-
-def test_load_killed_right_after_the_switch_is_published_whole_and_recorded_later(settings, people):
-    before_id, _ = _first_load(settings, people)
-    _kill_at(settings, "after_switch")
-    new_id = current_snapshot_id(settings, people)
-    assert new_id > before_id and current_info(settings, people).previous_id == before_id
-    count, _ = _content(settings, people)
-    assert count == ROWS
-    record = settings.hub_dir / "_meta" / "snapshots" / f"civil.people.{new_id}.json"
-    assert not record.exists()
-    again = run_load(
-        settings,
-        people,
-        extract_of(people_table(people, people_rows(3))),
-        receipt=None,
-        actor="t",
-        trigger="t",
+    # the retry delivers the same data again: the killed load is recorded first, with its actor, then the retry
+    retry = run_load(
+        settings, people, Extract(batches=people_batches(people, ROWS, age_shift=SHIFT), cursor={"shift": SHIFT}),
+        receipt=None, actor="retry", trigger="t",
+    )  # fmt: skip
+    killed, retried = _load_events(settings)[1:]
+    assert (killed.actor, retried.actor) == ("proc", "retry")
+    assert killed.payload["reconciled"] is True
+    if switched:  # the publish is on the record with its counts; the retry is then honestly a zero update
+        assert killed.kind == "load.published" and killed.payload["snapshot_id"] == current
+        assert killed.payload["updated"] == ROWS and killed.payload["previous_snapshot_id"] == before_id
+        assert retry.status == "zero_update" and retry.snapshot_id == current
+    else:
+        assert killed.kind == "load.failed" and killed.payload["snapshot_id"] is None
+        assert [p["code"] for p in killed.payload["problems"]] == ["load.interrupted"]
+        assert (
+            retry.status == "published" and retry.updated == ROWS and retry.previous_snapshot_id == before_id
+        )
+    # whatever is current has its load record, diff record and `load.published` event
+    info = current_info(settings, people)
+    load = settings.hub_dir / "_meta" / "loads" / f"{info.load_id}.json"
+    diff = settings.hub_dir / "_meta" / "diffs" / f"{info.load_id}.json"
+    assert load.exists() and diff.exists() and '"status": "published"' in load.read_text()
+    assert any(
+        e.kind == "load.published" and e.payload["load_id"] == info.load_id for e in _load_events(settings)
     )
-    assert again.status == "rejected"  # far fewer rows; but the load recovered the missing record first
-    assert record.exists()
+    con = connect_readonly(settings)
+    assert con.execute("SELECT count(*) FROM meta.loads WHERE status = 'published'").fetchone()[0] == 2
+    assert published_ids(settings, people) == [before_id, info.id]
+    paths = resource_paths(settings, people)
+    assert not any(paths.staging.iterdir()) and not (paths.root / ".load.json").exists()
+
+
+# `make test` kills 6 loads at random moments; `make soak` sets GOVHUB_SOAK_KILLS to kill hundreds
+SOAK_KILLS = int(os.environ.get("GOVHUB_SOAK_KILLS", "6"))
 
 
 @pytest.mark.slow
-def test_loads_killed_at_random_moments_never_break_the_current_snapshot(settings, people):
+def test_loads_killed_at_random_moments_never_break_the_current_snapshot_and_the_log_tells_what_is_current(
+    settings, people
+):
+    from govhub.warehouse.journal import reconcile
+    from govhub.warehouse.snapshots import recover, resource_lock
+
     before_id, before_content = _first_load(settings, people)
     rng = random.Random(2016)
     published = {before_id: before_content}
-    for shift in range(1, 7):
-        proc = start_load_process(settings.home, "civil", "people", ROWS, shift)
+    points = BEFORE_SWITCH + AFTER_SWITCH
+    kinds: dict[str, int] = {}
+    for shift in range(1, SOAK_KILLS + 1):
+        # half at a random moment, half at a random step (the step's pause is cut short by the kill)
+        point = rng.choice(points) if shift % 2 else None
+        env = {"GOVHUB_TEST_PAUSE_AT": point, "GOVHUB_TEST_PAUSE_MARKER": str(settings.home / "m"),
+               "GOVHUB_TEST_PAUSE_SECONDS": "0.2"} if point else None  # fmt: skip
+        proc = start_load_process(settings.home, "civil", "people", ROWS, shift % 60, env=env)
         time.sleep(rng.uniform(0.3, 2.0))
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
+        kinds[point or "random"] = kinds.get(point or "random", 0) + 1
         current = current_snapshot_id(settings, people)
         count, digest = _content(settings, people)
         assert count == ROWS
@@ -110,4 +161,35 @@ def test_loads_killed_at_random_moments_never_break_the_current_snapshot(setting
             assert current > max(published)
             published[current] = (count, digest)
         assert published[current] == (count, digest)
+        # what the next start or load does first: afterwards the log names every snapshot ever made current
+        with resource_lock(settings, people):
+            recover(settings, people)
+            reconcile(settings, people)
+        logged = {e.payload["snapshot_id"] for e in _load_events(settings) if e.kind == "load.published"}
+        assert logged == set(published) == set(published_ids(settings, people))
     assert os.path.islink(resource_paths(settings, people).current)
+    print(f"kills: {SOAK_KILLS} ({kinds}); snapshots published whole: {len(published)}")
+
+
+def test_half_written_records_of_killed_processes_are_swept_by_the_next_load(settings, people):
+    """`write_json_atomic` writes `.<name>.<pid>.<hex>.tmp` then renames: a kill in between leaves the temporary file
+    (in the shared record folders, or the journal's beside the snapshots); the next load removes those whose writer
+    is gone, and leaves a live writer's alone."""
+    import subprocess
+    import sys
+
+    _first_load(settings, people)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    gone, alive = int(dead.stdout), os.getppid()
+    meta = settings.hub_dir / "_meta" / "loads"
+    root = resource_paths(settings, people).root
+    orphans = [meta / f".x.json.{gone}.abc123.tmp", root / f".load.json.{gone}.abc123.tmp"]
+    kept = meta / f".y.json.{alive}.abc123.tmp"
+    for path in [*orphans, kept]:
+        path.write_text("{half")
+    run_load(
+        settings, people, Extract(batches=people_batches(people, 1_000)), receipt=None, actor="t", trigger="t"
+    )
+    assert not any(p.exists() for p in orphans) and kept.exists()

@@ -217,3 +217,92 @@ def test_a_filter_on_a_field_the_snapshot_lacks_is_refused_not_ignored(sharing_h
     with pytest.raises(GovhubError) as err:
         build_workspace(settings, scope)
     assert err.value.problems[0].code == "scope.filter_field_missing"
+
+
+_BUILD_SCRIPT = """
+import pickle, sys
+from govhub.config import get_settings
+from govhub.warehouse.workspace import build_workspace
+
+home, scope = sys.argv[1], pickle.loads(open(sys.argv[2], "rb").read())
+build_workspace(get_settings(home, home + "/catalog"), scope)
+"""
+
+
+def test_a_rebuild_killed_before_its_switch_leaves_the_previous_workspace_serving_and_the_next_build_clears_it(
+    sharing_hub, tmp_path
+):
+    import pickle
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    settings = sharing_hub.settings
+    base = base_scope(settings, sharing_hub.catalog, "market")
+    good = build_workspace(settings, base)
+    before = good.path.read_bytes()
+    scope_file, script, marker = tmp_path / "scope.pickle", tmp_path / "build.py", tmp_path / "paused"
+    scope_file.write_bytes(pickle.dumps(market_scope(sharing_hub)))  # the rebuild a new grant calls for
+    script.write_text(_BUILD_SCRIPT)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(settings.home), str(scope_file)],
+        env={
+            **os.environ,
+            "GOVHUB_TEST_PAUSE_AT": "workspace_written",
+            "GOVHUB_TEST_PAUSE_MARKER": str(marker),
+        },
+    )
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert proc.poll() is None and time.monotonic() < deadline, "the build never reached its switch"
+        time.sleep(0.02)
+    query = "SELECT count(*) FROM civil.people"
+    assert run_query(settings, good.path, query, QueryLimits(timeout_s=20)).ok  # served while it builds
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert good.path.read_bytes() == before  # the killed build's whole file never replaced it
+    assert [p for p in os.listdir(good.path.parent) if ".building" in p]
+    assert run_query(settings, good.path, query, QueryLimits(timeout_s=20)).table.column(0)[0].as_py() == 40
+    again = build_workspace(settings, market_scope(sharing_hub))
+    assert "civil.benefits" in {f"{t.agency}.{t.resource}" for t in market_scope(sharing_hub).tables}
+    assert rows_of(again.path, "SELECT count(*) FROM civil.benefits")[0][0] > 0
+    assert sorted(p.name for p in again.path.parent.iterdir()) == [".lock", "workspace.duckdb"]
+
+
+def test_downloads_during_rebuilds_are_always_a_whole_workspace(sharing_hub, tmp_path):
+    """`services.workspaces.download` copies the live file (shutil.copyfile): while builds replace it, each copy is the
+    old or the new file whole — it opens, and holds the scope's rows."""
+    import shutil
+    import threading
+
+    settings = sharing_hub.settings
+    scope = market_scope(sharing_hub)
+    path = build_workspace(settings, scope).path
+    stop, copies, errors = threading.Event(), [], []
+
+    def rebuild():
+        for _ in range(4):
+            build_workspace(settings, scope)
+
+    def download_loop():
+        i = 0
+        while not stop.is_set():
+            i += 1
+            dest = tmp_path / f"copy-{i}.duckdb"
+            shutil.copyfile(path, dest)
+            try:
+                copies.append(rows_of(dest, "SELECT count(*) FROM civil.people")[0][0])
+            except duckdb.Error as exc:
+                errors.append(repr(exc))
+            dest.unlink()
+
+    downloader = threading.Thread(target=download_loop)
+    builders = [threading.Thread(target=rebuild) for _ in range(2)]
+    for t in [downloader, *builders]:
+        t.start()
+    for t in builders:
+        t.join()
+    stop.set()
+    downloader.join()
+    assert errors == [] and len(copies) >= 2 and set(copies) == {40}
