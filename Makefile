@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 VENV14 := .venv-duckdb14
 STAMP14 := $(VENV14)/.installed
 
-.PHONY: run test setup browser duckdb14 lint format bench clean
+.PHONY: run test setup browser duckdb14 lint format bench bench-scale clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -49,6 +49,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
+
+# 1×/10×/100× the W1 resource (up to 100M rows: about an hour on 2 cores) and 10×/100× the feeds of one tick,
+# appended to benchmarks/results/<time>-scale-<configuration>.jsonl as each case ends (docs/PERFORMANCE.md)
+bench-scale: $(STAMP)
+	$(BIN)/python -m benchmarks.scale
 
 clean:
 	rm -rf $(VENV) $(VENV14) data

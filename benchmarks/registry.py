@@ -36,6 +36,14 @@ CASES: dict[str, str] = {
     "W6O/baseline": "benchmarks.w_workspaces:W6OBaseline",
     "W9/govhub": "benchmarks.w_workspaces:W9Govhub",
     "W9/baseline": "benchmarks.w_workspaces:W9Baseline",
+    "S1/load-1x": "benchmarks.w_scale:S1_1X",
+    "S1/load-10x": "benchmarks.w_scale:S1_10X",
+    "S1/load-100x": "benchmarks.w_scale:S1_100X",
+    "S2/query-1x": "benchmarks.w_scale:S2_1X",
+    "S2/query-10x": "benchmarks.w_scale:S2_10X",
+    "S2/query-100x": "benchmarks.w_scale:S2_100X",
+    "S3/tick-10x": "benchmarks.w_scale:S3_10X",
+    "S3/tick-100x": "benchmarks.w_scale:S3_100X",
 }
 
 INPUTS: dict[str, list[str]] = {
