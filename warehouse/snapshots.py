@@ -7,6 +7,7 @@ Layout under `<hub>/<agency>/<resource>/`:
     snapshots/<snapshot_id>/_hashes/…parquet     (primary key, row hash) to speed up the next diff
     snapshots/<snapshot_id>/_changes/…parquet    the keys that changed against the previous snapshot
     current -> snapshots/<snapshot_id>           relative symlink: what the hub views read
+    current.json                                 the same as data: id and files, for other engines (layout.py)
     _staging/<load_id>/                          work in progress of one load
     .lock                                        fcntl lock: loads of one resource run one at a time
 
@@ -33,6 +34,7 @@ from govhub.catalog.arrow import arrow_schema
 from govhub.catalog.model import Resource
 from govhub.config import Settings
 from govhub.locks import file_lock
+from govhub.warehouse.layout import read_pointer, write_pointer
 from govhub.warehouse.meta import (
     fsync_dir,
     iso,
@@ -201,6 +203,7 @@ def publish(settings: Settings, resource: Resource, candidate: Path, info: Snaps
     os.replace(tmp_link, paths.current)
     fsync_dir(paths.root)
     pause_point("after_switch")
+    write_pointer(paths.root, info.id, final)  # what engines without symlinks read (warehouse/layout.py)
     write_meta(settings, "snapshots", _meta_name(info), info.to_dict())
     return final
 
@@ -225,6 +228,9 @@ def recover(settings: Settings, resource: Resource) -> list[str]:
             if cur is None or folder.name > cur:
                 shutil.rmtree(folder)
                 done.append(f"removed unpublished snapshot {folder.name}")
+    if cur is not None and (read_pointer(paths.root) or {}).get("snapshot_id") != cur:
+        write_pointer(paths.root, cur, paths.snapshot(cur))
+        done.append(f"pointed current.json at {cur}")
     if cur is not None:
         info = snapshot_info(settings, resource, cur)
         record = settings.hub_dir / "_meta" / "snapshots" / f"{_meta_name(info)}.json"
