@@ -42,6 +42,15 @@ class Settings:
     smtp_password: str | None = field(default=None, repr=False)
     smtp_starttls: bool = False
     remind_working_days: int = 2  # reminders go out this many working days before a due date
+    # scale-out (docs/DEPLOYMENT.md): Dagster runs its steps on Celery workers through this broker when set
+    # (e.g. pyamqp://guest:guest@rabbitmq:5672//), on the queue workers listen to
+    celery_broker: str | None = None
+    celery_backend: str = "rpc://"
+    celery_queue: str = "dagster"
+    # object storage (s3://bucket/prefix): every publish also lands there, switched by a conditional pointer write,
+    # and resource locks hold across machines through it (warehouse/object_store.py); endpoint for MinIO, moto…
+    storage_url: str | None = None
+    storage_endpoint: str | None = None
     # ${VAR} values the catalog's connection settings may use (the environment as it was at the edge, GOVHUB_HOME
     # always) and GOVHUB_SECRET_<NAME> credentials: never printed
     variables: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -175,6 +184,11 @@ def get_settings(
         smtp_password=pick("GOVHUB_SMTP_PASSWORD"),
         smtp_starttls=str(pick("GOVHUB_SMTP_STARTTLS", "")).lower() in ("1", "true", "yes"),
         remind_working_days=int(pick("GOVHUB_REMIND_WORKING_DAYS", 2)),
+        celery_broker=pick("GOVHUB_CELERY_BROKER"),
+        celery_backend=str(pick("GOVHUB_CELERY_BACKEND", "rpc://")),
+        celery_queue=str(pick("GOVHUB_CELERY_QUEUE", "dagster")),
+        storage_url=pick("GOVHUB_STORAGE_URL"),
+        storage_endpoint=pick("GOVHUB_STORAGE_ENDPOINT"),
         variables=variables,
     )
 

@@ -52,3 +52,67 @@ def pg_settings(tmp_path, monkeypatch) -> Iterator[Settings]:
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
+
+
+_AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+@pytest.fixture(scope="session")
+def moto_s3(tmp_path_factory) -> Iterator[str]:
+    """moto's standalone S3 server on 127.0.0.1 (started here, stopped after the session): its endpoint URL.
+    Credentials are moto's dummies, set in this process's environment (children inherit them)."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = open(tmp_path_factory.mktemp("moto") / "moto.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log
+    )
+    saved = {k: os.environ.get(k) for k in _AWS}
+    os.environ.update(_AWS)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(
+                        f"moto's S3 server did not start on 127.0.0.1:{port} (is moto[server] installed?)"
+                    )
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@pytest.fixture
+def s3_settings(tmp_path, monkeypatch, moto_s3) -> Iterator[Settings]:
+    """A hub in tmp_path whose snapshots are also published to a fresh bucket on the local S3 server."""
+    import uuid
+
+    import boto3
+
+    bucket = f"govhub-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=moto_s3, region_name="us-east-1").create_bucket(Bucket=bucket)
+    monkeypatch.setenv("GOVHUB_HOME", str(tmp_path))
+    for name in _ISOLATE:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GOVHUB_STORAGE_URL", f"s3://{bucket}/district")
+    monkeypatch.setenv("GOVHUB_STORAGE_ENDPOINT", moto_s3)
+    (tmp_path / "catalog").mkdir(exist_ok=True)
+    yield get_settings(tmp_path, tmp_path / "catalog")
+    store.dispose_engines()

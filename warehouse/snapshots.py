@@ -116,11 +116,32 @@ def resource_paths(settings: Settings, resource: Resource) -> ResourcePaths:
     return ResourcePaths(settings.hub_dir / agency / rid)
 
 
+def object_store(settings: Settings) -> Any:
+    """The hub's object store when `GOVHUB_STORAGE_URL` names one, else None (local folders only)."""
+    if not settings.storage_url:
+        return None
+    from govhub.warehouse.object_store import ObjectStore
+
+    return ObjectStore.from_url(settings.storage_url, settings.storage_endpoint)
+
+
+def _table_path(resource: Resource) -> str:
+    return f"hub/{resource.agency}/{resource.id}"
+
+
 @contextmanager
 def resource_lock(settings: Settings, resource: Resource) -> Iterator[None]:
-    """Serialise writers of one resource across processes; other resources are not affected."""
+    """Serialise writers of one resource across processes — and across machines through the object store when
+    the hub has one; other resources are not affected."""
     with file_lock(resource_paths(settings, resource).lock):
-        yield
+        store = object_store(settings)
+        if store is None:
+            yield
+            return
+        from govhub.warehouse.object_store import object_lock
+
+        with object_lock(store, f"{_table_path(resource)}/.lock"):
+            yield
 
 
 def current_snapshot_id(settings: Settings, resource: Resource) -> str | None:
@@ -204,6 +225,10 @@ def publish(settings: Settings, resource: Resource, candidate: Path, info: Snaps
     fsync_dir(paths.root)
     pause_point("after_switch")
     write_pointer(paths.root, info.id, final)  # what engines without symlinks read (warehouse/layout.py)
+    if (store := object_store(settings)) is not None:
+        from govhub.warehouse.object_store import publish as publish_objects
+
+        publish_objects(store, _table_path(resource), info.id, final)
     write_meta(settings, "snapshots", _meta_name(info), info.to_dict())
     return final
 
@@ -231,12 +256,28 @@ def recover(settings: Settings, resource: Resource) -> list[str]:
     if cur is not None and (read_pointer(paths.root) or {}).get("snapshot_id") != cur:
         write_pointer(paths.root, cur, paths.snapshot(cur))
         done.append(f"pointed current.json at {cur}")
+    if (store := object_store(settings)) is not None:
+        done += _recover_objects(store, resource, cur, paths)
     if cur is not None:
         info = snapshot_info(settings, resource, cur)
         record = settings.hub_dir / "_meta" / "snapshots" / f"{_meta_name(info)}.json"
         if not record.exists():
             write_meta(settings, "snapshots", _meta_name(info), info.to_dict())
             done.append(f"recorded snapshot {cur}")
+    return done
+
+
+def _recover_objects(store: Any, resource: Resource, cur: str | None, paths: ResourcePaths) -> list[str]:
+    """The object store after a killed publish: unpublished objects removed, then brought to the local current
+    snapshot (a publish killed between the local switch and the store's pointer is finished here)."""
+    from govhub.warehouse import object_store as objects
+
+    table = _table_path(resource)
+    done = [f"removed object {key}" for key in objects.sweep_unpublished(store, table)]
+    remote, _ = objects.read_pointer(store, table)
+    if cur is not None and (remote or {}).get("snapshot_id") != cur:
+        objects.publish(store, table, cur, paths.snapshot(cur))
+        done.append(f"published {cur} to the object store")
     return done
 
 
