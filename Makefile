@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 VENV14 := .venv-duckdb14
 STAMP14 := $(VENV14)/.installed
 
-.PHONY: run test setup browser duckdb14 lint format bench bench-scale clean
+.PHONY: run test test-scale setup browser duckdb14 lint format bench bench-scale clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -43,6 +43,11 @@ duckdb14: $(STAMP14)
 test: $(STAMP) browser duckdb14
 	$(BIN)/ruff format --check . && $(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# The scale-out subset (tests marked `scale`) with the workflow store on PostgreSQL, snapshots and locks on S3 (moto's
+# server, started by the tests on 127.0.0.1) and Dagster's instance on PostgreSQL with two Celery workers (RabbitMQ)
+test-scale: $(STAMP)
+	GOVHUB_TEST_SCALE=1 $(BIN)/python -m pytest -m scale
 
 lint: $(STAMP)
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .

@@ -51,6 +51,7 @@ class Settings:
     # and resource locks hold across machines through it (warehouse/object_store.py); endpoint for MinIO, moto…
     storage_url: str | None = None
     storage_endpoint: str | None = None
+    storage_lock_lease_s: float = 600.0  # a lock object older than this is taken over (its holder died)
     # ${VAR} values the catalog's connection settings may use (the environment as it was at the edge, GOVHUB_HOME
     # always) and GOVHUB_SECRET_<NAME> credentials: never printed
     variables: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -189,6 +190,7 @@ def get_settings(
         celery_queue=str(pick("GOVHUB_CELERY_QUEUE", "dagster")),
         storage_url=pick("GOVHUB_STORAGE_URL"),
         storage_endpoint=pick("GOVHUB_STORAGE_ENDPOINT"),
+        storage_lock_lease_s=float(pick("GOVHUB_STORAGE_LOCK_LEASE_S", 600)),
         variables=variables,
     )
 

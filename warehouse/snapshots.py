@@ -140,7 +140,7 @@ def resource_lock(settings: Settings, resource: Resource) -> Iterator[None]:
             return
         from govhub.warehouse.object_store import object_lock
 
-        with object_lock(store, f"{_table_path(resource)}/.lock"):
+        with object_lock(store, f"{_table_path(resource)}/.lock", lease_s=settings.storage_lock_lease_s):
             yield
 
 

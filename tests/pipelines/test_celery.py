@@ -20,7 +20,7 @@ from tests.conftest import DemoHub, _serving_demo_hub
 from tests.pipelines.conftest import drop_in_inbox, materialize
 from tests.servers import PG_URL
 
-pytestmark = [pytest.mark.celery, pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.celery, pytest.mark.postgres, pytest.mark.slow, pytest.mark.scale]
 BROKER = "pyamqp://guest:guest@127.0.0.1:5672//"
 RUN_TIMEOUT_S = 240
 

@@ -5,6 +5,7 @@ and `sync_hub` writes the manifest of tables."""
 import json
 
 import pyarrow.parquet as pq
+import pytest
 
 from govhub.warehouse.hub import sync_hub
 from govhub.warehouse.layout import POINTER, read_pointer, write_manifest
@@ -12,6 +13,8 @@ from govhub.warehouse.snapshots import recover, resource_lock, resource_paths
 
 from .conftest import make_catalog, people_rows
 from .test_snapshots import _load
+
+pytestmark = pytest.mark.scale  # also run on PostgreSQL + S3 by `make test-scale`
 
 
 def test_publish_writes_a_pointer_naming_the_current_snapshots_files(settings, people):

@@ -17,6 +17,8 @@ from .conftest import extract_of, make_catalog, people_batches, people_rows, peo
 
 ROWS = 130_000  # more than one staged row group, so "staging" is hit mid-stream
 
+pytestmark = pytest.mark.scale  # also run on PostgreSQL + S3 by `make test-scale`
+
 
 def _content(settings, resource) -> tuple[int, int]:
     glob = resource_paths(settings, resource).current / "*.parquet"
