@@ -2,7 +2,8 @@
 
 Each case runs in a fresh process (benchmarks.harness: wall time, peak RSS as VmHWM) and its row is appended to
 the results file as soon as it ends, so a long run (the 100M-row load) can be watched and survives a stop. The
-configuration measured is the environment's: embedded defaults, or `GOVHUB_STATE_URL` on PostgreSQL.
+configuration measured is the environment's: embedded defaults, or `GOVHUB_STATE_URL` on PostgreSQL and
+`GOVHUB_STORAGE_URL` on an S3 server (every publish uploaded, locks as objects).
 """
 
 from __future__ import annotations
@@ -23,7 +24,12 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def configuration() -> str:
-    return "postgres-state" if os.environ.get("GOVHUB_STATE_URL", "").startswith("postgres") else "embedded"
+    parts = []
+    if os.environ.get("GOVHUB_STATE_URL", "").startswith("postgres"):
+        parts.append("postgres")
+    if os.environ.get("GOVHUB_STORAGE_URL", "").startswith("s3://"):
+        parts.append("s3")
+    return "+".join(parts) or "embedded"
 
 
 def main(argv: list[str] | None = None) -> int:
