@@ -113,8 +113,12 @@ class ScaleQuery(Case):
         from benchmarks.inputs import enumerated_people
         from benchmarks.resources import bench_catalog, people_resource
         from govhub.warehouse.hub import sync_hub
+        from govhub.warehouse.snapshots import current_info
 
         self.settings = _settings(scale_home(self.ctx, self.factor))
+        loaded = current_info(self.settings, people_resource())
+        if loaded is None or loaded.rows != self.rows():  # never measure an empty or partial hub
+            raise RuntimeError(f"S1/load-{self.factor}x has not published {self.rows()} rows: run it first")
         sync_hub(self.settings, bench_catalog([people_resource()]))
         self.probe = enumerated_people(self.rows() // 2, 1)["id_number"][0].as_py()
 

@@ -22,7 +22,9 @@ crashed host never blocks a resource for longer than the lease.
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import secrets
 import socket
 import time
@@ -68,23 +70,35 @@ class ObjectStore:
         return "/".join(p.strip("/") for p in (self.prefix, *parts) if p)
 
     def client(self) -> Any:
-        import boto3
-
-        return boto3.client("s3", endpoint_url=self.endpoint, region_name=self.region)
+        return _client(self.endpoint, self.region, os.getpid())
 
     def filesystem(self) -> Any:
-        from pyarrow import fs
-
-        parsed = urlparse(self.endpoint) if self.endpoint else None
-        return fs.S3FileSystem(
-            endpoint_override=parsed.netloc if parsed else None,
-            scheme=parsed.scheme if parsed else "https",
-            region=self.region,
-        )
+        return _filesystem(self.endpoint, self.region, os.getpid())
 
     def path(self, key: str) -> str:
         """`bucket/key`, as pyarrow's S3 filesystem (and `s3://` readers) name an object."""
         return f"{self.bucket}/{key}"
+
+
+# One client and one filesystem per endpoint and process (both thread-safe; the pid keeps a forked child from
+# sharing its parent's connections): making a boto3 client costs tens of milliseconds, several times per publish.
+@functools.cache
+def _client(endpoint: str | None, region: str, pid: int) -> Any:
+    import boto3
+
+    return boto3.client("s3", endpoint_url=endpoint, region_name=region)
+
+
+@functools.cache
+def _filesystem(endpoint: str | None, region: str, pid: int) -> Any:
+    from pyarrow import fs
+
+    parsed = urlparse(endpoint) if endpoint else None
+    return fs.S3FileSystem(
+        endpoint_override=parsed.netloc if parsed else None,
+        scheme=parsed.scheme if parsed else "https",
+        region=region,
+    )
 
 
 def _precondition_failed(exc: Exception) -> bool:
