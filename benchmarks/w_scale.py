@@ -22,7 +22,8 @@ from benchmarks.harness import Case
 CHUNK_ROWS = 1_000_000
 BATCH_ROWS = 128_000
 FEED_ROWS = 200
-BASE_FEEDS = 10  # a district's feeds due in one tick (the demo district has 17 resources); 10× and 100× of it
+# a district's feeds due in one tick: `small_agencies` of the profile (10 at full size; the demo district has 17
+# resources); the cases load 10× and 100× of it
 QUERIES = {
     "count": "SELECT count(*) FROM {t}",
     "by_town": "SELECT town_code, count(*), round(avg(monthly_wage), 2) FROM {t} GROUP BY 1 ORDER BY 1",
@@ -148,7 +149,7 @@ class ScaleTick(Case):
         return f"tick-{self.factor}x"
 
     def feeds(self) -> int:
-        return BASE_FEEDS * self.factor
+        return self.ctx.profile.small_agencies * self.factor
 
     def rows(self) -> int:
         return self.feeds() * FEED_ROWS
