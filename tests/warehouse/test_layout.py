@@ -51,3 +51,19 @@ def test_manifest_lists_every_table_with_its_pointer_and_columns(settings, peopl
     (settings.hub_dir / table["pointer"]).unlink()  # a hub published before pointers existed
     write_manifest(settings, catalog)
     assert (settings.hub_dir / table["pointer"]).is_file()
+
+
+def test_the_scale_run_moves_the_store_to_postgresql_and_the_snapshots_to_s3(settings, people):
+    """`make test-scale` (GOVHUB_TEST_SCALE=1) gives every `scale` test this configuration; `make test` the
+    embedded one."""
+    from govhub.warehouse import object_store as objects
+    from govhub.warehouse.snapshots import object_store
+    from tests.servers import SCALE_RUN
+
+    loaded = _load(settings, people, people_rows(5))
+    if not SCALE_RUN:
+        assert settings.state_url.startswith("sqlite") and settings.storage_url is None
+        return
+    assert settings.state_url.startswith("postgresql") and settings.storage_url.startswith("s3://")
+    pointer, _ = objects.read_pointer(object_store(settings), "hub/civil/people")
+    assert pointer["snapshot_id"] == loaded.snapshot_id
