@@ -34,6 +34,9 @@ class Settings:
     reports_url: str | None = None  # where people open reports/ (the demo's report server), else file URLs
     stage_memory_bytes: int = 256 << 20  # a load's staged rows stay in memory up to this size
     duckdb_memory_limit: str = "2GB"  # per load; DuckDB spills under hub/_spill/ beyond it
+    duckdb_threads: int | None = (
+        None  # per load; None: DuckDB's default (the cores). Fewer threads, fewer hash tables
+    )
     # notices (催报) by e-mail: the SMTP server the hub hands them to; none configured: e-mail notices wait as failed
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -178,6 +181,7 @@ def get_settings(
         reports_url=pick("GOVHUB_REPORTS_URL"),
         stage_memory_bytes=int(pick("GOVHUB_STAGE_MEMORY_MB", 256)) << 20,
         duckdb_memory_limit=str(pick("GOVHUB_DUCKDB_MEMORY_LIMIT", "2GB")),
+        duckdb_threads=int(t) if (t := pick("GOVHUB_DUCKDB_THREADS")) else None,
         smtp_host=pick("GOVHUB_SMTP_HOST"),
         smtp_port=int(pick("GOVHUB_SMTP_PORT", 25)),
         smtp_from=str(pick("GOVHUB_SMTP_FROM", "govhub@localhost")),
