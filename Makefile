@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 VENV14 := .venv-duckdb14
 STAMP14 := $(VENV14)/.installed
 
-.PHONY: run test soak setup browser duckdb14 lint format bench clean
+.PHONY: run test test-scale soak setup browser duckdb14 lint format bench bench-scale clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -53,12 +53,21 @@ soak: $(STAMP)
 	GOVHUB_SOAK_KILLS=$(SOAK_KILLS) $(BIN)/python -m pytest -s \
 	  tests/warehouse/test_load_killed.py tests/warehouse/test_disk_full.py tests/warehouse/test_store_cut.py \
 	  tests/warehouse/test_concurrency.py tests/services/test_delivery_faults.py --timeout 7200
+# The scale-out subset (tests marked `scale`) with the workflow store on PostgreSQL, snapshots and locks on S3 (moto's
+# server, started by the tests on 127.0.0.1) and Dagster's instance on PostgreSQL with two Celery workers (RabbitMQ)
+test-scale: $(STAMP)
+	GOVHUB_TEST_SCALE=1 $(BIN)/python -m pytest -m scale
 
 lint: $(STAMP)
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
+
+# 1×/10×/100× the W1 resource (up to 100M rows: about an hour on 2 cores) and 10×/100× the feeds of one tick,
+# appended to benchmarks/results/<time>-scale-<configuration>.jsonl as each case ends (docs/PERFORMANCE.md)
+bench-scale: $(STAMP)
+	$(BIN)/python -m benchmarks.scale
 
 clean:
 	rm -rf $(VENV) $(VENV14) data

@@ -37,6 +37,14 @@ CASES: dict[str, str] = {
     "W9/govhub": "benchmarks.w_workspaces:W9Govhub",
     "W9/baseline": "benchmarks.w_workspaces:W9Baseline",
     "W11/govhub": "benchmarks.w_portal:W11Govhub",
+    "S1/load-1x": "benchmarks.w_scale:S1_1X",
+    "S1/load-10x": "benchmarks.w_scale:S1_10X",
+    "S1/load-100x": "benchmarks.w_scale:S1_100X",
+    "S2/query-1x": "benchmarks.w_scale:S2_1X",
+    "S2/query-10x": "benchmarks.w_scale:S2_10X",
+    "S2/query-100x": "benchmarks.w_scale:S2_100X",
+    "S3/tick-10x": "benchmarks.w_scale:S3_10X",
+    "S3/tick-100x": "benchmarks.w_scale:S3_100X",
 }
 
 INPUTS: dict[str, list[str]] = {

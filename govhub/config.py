@@ -37,6 +37,9 @@ class Settings:
     reports_url: str | None = None  # where people open reports/ (the demo's report server), else file URLs
     stage_memory_bytes: int = 256 << 20  # a load's staged rows stay in memory up to this size
     duckdb_memory_limit: str = "2GB"  # per load; DuckDB spills under hub/_spill/ beyond it
+    duckdb_threads: int | None = (
+        None  # per load; None: DuckDB's default (the cores). Fewer threads, fewer hash tables
+    )
     # notices (催报) by e-mail: the SMTP server the hub hands them to; none configured: e-mail notices wait as failed
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -47,6 +50,16 @@ class Settings:
     remind_working_days: int = 2  # reminders go out this many working days before a due date
     # 网络安全法 Art. 21: network logs kept no less than six months; `govhub events prune` keeps at least this many days
     audit_retention_days: int = 180
+    # scale-out (docs/DEPLOYMENT.md): Dagster runs its steps on Celery workers through this broker when set
+    # (e.g. pyamqp://guest:guest@rabbitmq:5672//), on the queue workers listen to
+    celery_broker: str | None = None
+    celery_backend: str = "rpc://"
+    celery_queue: str = "dagster"
+    # object storage (s3://bucket/prefix): every publish also lands there, switched by a conditional pointer write,
+    # and resource locks hold across machines through it (warehouse/object_store.py); endpoint for MinIO, moto…
+    storage_url: str | None = None
+    storage_endpoint: str | None = None
+    storage_lock_lease_s: float = 600.0  # a lock object older than this is taken over (its holder died)
     # ${VAR} values the catalog's connection settings may use (the environment as it was at the edge, GOVHUB_HOME
     # always) and GOVHUB_SECRET_<NAME> credentials: never printed
     variables: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -185,6 +198,7 @@ def get_settings(
         reports_url=pick("GOVHUB_REPORTS_URL"),
         stage_memory_bytes=int(pick("GOVHUB_STAGE_MEMORY_MB", 256)) << 20,
         duckdb_memory_limit=str(pick("GOVHUB_DUCKDB_MEMORY_LIMIT", "2GB")),
+        duckdb_threads=int(t) if (t := pick("GOVHUB_DUCKDB_THREADS")) else None,
         smtp_host=pick("GOVHUB_SMTP_HOST"),
         smtp_port=int(pick("GOVHUB_SMTP_PORT", 25)),
         smtp_from=str(pick("GOVHUB_SMTP_FROM", "govhub@localhost")),
@@ -193,6 +207,12 @@ def get_settings(
         smtp_starttls=str(pick("GOVHUB_SMTP_STARTTLS", "")).lower() in ("1", "true", "yes"),
         remind_working_days=int(pick("GOVHUB_REMIND_WORKING_DAYS", 2)),
         audit_retention_days=int(pick("GOVHUB_AUDIT_RETENTION_DAYS", MIN_AUDIT_RETENTION_DAYS)),
+        celery_broker=pick("GOVHUB_CELERY_BROKER"),
+        celery_backend=str(pick("GOVHUB_CELERY_BACKEND", "rpc://")),
+        celery_queue=str(pick("GOVHUB_CELERY_QUEUE", "dagster")),
+        storage_url=pick("GOVHUB_STORAGE_URL"),
+        storage_endpoint=pick("GOVHUB_STORAGE_ENDPOINT"),
+        storage_lock_lease_s=float(pick("GOVHUB_STORAGE_LOCK_LEASE_S", 600)),
         variables=variables,
     )
 

@@ -60,7 +60,30 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             build_notify_sensor(catalog),
         ],
         resources={"hub": hub_resource(settings)},
+        executor=executor(settings),
     )
+
+
+def executor(settings: Settings) -> dg.ExecutorDefinition | None:
+    """Dagster's default (one process per step) unless a Celery broker is set: then every step is a task on
+    `settings.celery_queue`, run by whichever worker takes it (`celery -A dagster_celery.app worker -Q …`)."""
+    if not settings.celery_broker:
+        return None
+    from dagster_celery import celery_executor
+
+    return celery_executor.configured(
+        {
+            "broker": settings.celery_broker,
+            "backend": settings.celery_backend,
+            "config_source": {"task_default_queue": settings.celery_queue},
+        }
+    )
+
+
+def ingest_all_job() -> dg.JobDefinition:
+    """`ingest_all` from a module-level function: what `dg.reconstructable` hands to Celery workers, which rebuild
+    it from their own settings (the same GOVHUB_* environment as the process that launched the run)."""
+    return build_definitions(get_settings()).resolve_job_def("ingest_all")
 
 
 @dg.definitions

@@ -15,18 +15,58 @@ from govhub import store
 from govhub.config import Settings, get_settings
 
 PG_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
-_ISOLATE = ("GOVHUB_STATE_URL", "GOVHUB_ALERT_WEBHOOK", "GOVHUB_SECRETS_FILE", "GOVHUB_SECRET_DEMO_API_TOKEN")
+_ISOLATE = ("GOVHUB_STATE_URL", "GOVHUB_ALERT_WEBHOOK", "GOVHUB_SECRETS_FILE", "GOVHUB_SECRET_DEMO_API_TOKEN",
+            "GOVHUB_STORAGE_URL", "GOVHUB_STORAGE_ENDPOINT", "GOVHUB_CELERY_BROKER")  # fmt: skip
+# `make test-scale` sets this: the `settings` of tests marked `scale` then have their workflow store on PostgreSQL
+# (a schema of their own) and their snapshots on the local S3 server (a bucket of their own)
+SCALE_RUN = os.environ.get("GOVHUB_TEST_SCALE") == "1"
 
 
 @pytest.fixture
-def settings(tmp_path, monkeypatch) -> Iterator[Settings]:
-    """A fresh, independent hub in tmp_path: embedded SQLite store, no webhook, no secrets from the environment."""
+def settings(tmp_path, monkeypatch, request) -> Iterator[Settings]:
+    """A fresh, independent hub in tmp_path: embedded SQLite store, no webhook, no secrets from the environment
+    (in `make test-scale`, tests marked `scale`: PostgreSQL store and S3 storage instead)."""
     monkeypatch.setenv("GOVHUB_HOME", str(tmp_path))
     for name in _ISOLATE:
         monkeypatch.delenv(name, raising=False)
+    if SCALE_RUN and request.node.get_closest_marker("scale"):
+        _scale_out(tmp_path, monkeypatch, request)
     (tmp_path / "catalog").mkdir(exist_ok=True)
     yield get_settings(tmp_path, tmp_path / "catalog")
     store.dispose_engines()
+
+
+def _scale_out(tmp_path, monkeypatch, request) -> None:
+    """The store in a PostgreSQL schema of the test's own (dropped after), the hub's objects in a fresh bucket."""
+    import uuid
+
+    import boto3
+    from sqlalchemy import create_engine, text
+
+    schema = f"govhub_s_{os.getpid()}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as exc:
+        pytest.fail(
+            f"PostgreSQL is not reachable at 127.0.0.1:5432 (start it; user postgres, db test): {exc}"
+        )
+
+    def drop() -> None:
+        store.dispose_engines()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+    request.addfinalizer(drop)
+    monkeypatch.setenv("GOVHUB_STATE_URL", f"{PG_URL}?options=-csearch_path%3D{schema}")
+    endpoint = request.getfixturevalue("moto_s3")
+    bucket = f"govhub-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket=bucket)
+    monkeypatch.setenv("GOVHUB_STORAGE_URL", f"s3://{bucket}/district")
+    monkeypatch.setenv("GOVHUB_STORAGE_ENDPOINT", endpoint)
+    monkeypatch.setenv("GOVHUB_STORAGE_LOCK_LEASE_S", "5")  # the kill tests' dead holders: taken over soon
 
 
 @pytest.fixture
@@ -145,3 +185,67 @@ def pg_through_proxy(pg_settings: Settings, monkeypatch) -> Iterator[tuple[Setti
     finally:
         proxy.close()
         store.dispose_engines()
+
+
+_AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+@pytest.fixture(scope="session")
+def moto_s3(tmp_path_factory) -> Iterator[str]:
+    """moto's standalone S3 server on 127.0.0.1 (started here, stopped after the session): its endpoint URL.
+    Credentials are moto's dummies, set in this process's environment (children inherit them)."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = open(tmp_path_factory.mktemp("moto") / "moto.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log
+    )
+    saved = {k: os.environ.get(k) for k in _AWS}
+    os.environ.update(_AWS)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(
+                        f"moto's S3 server did not start on 127.0.0.1:{port} (is moto[server] installed?)"
+                    )
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@pytest.fixture
+def s3_settings(tmp_path, monkeypatch, moto_s3) -> Iterator[Settings]:
+    """A hub in tmp_path whose snapshots are also published to a fresh bucket on the local S3 server."""
+    import uuid
+
+    import boto3
+
+    bucket = f"govhub-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=moto_s3, region_name="us-east-1").create_bucket(Bucket=bucket)
+    monkeypatch.setenv("GOVHUB_HOME", str(tmp_path))
+    for name in _ISOLATE:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GOVHUB_STORAGE_URL", f"s3://{bucket}/district")
+    monkeypatch.setenv("GOVHUB_STORAGE_ENDPOINT", moto_s3)
+    (tmp_path / "catalog").mkdir(exist_ok=True)
+    yield get_settings(tmp_path, tmp_path / "catalog")
+    store.dispose_engines()

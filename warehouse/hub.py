@@ -22,6 +22,7 @@ from govhub.duck import STORAGE_VERSION
 from govhub.locks import file_lock
 from govhub.problems import GovhubError, Problem
 from govhub.warehouse.diff import quote, sql_str
+from govhub.warehouse.layout import write_manifest
 from govhub.warehouse.meta import meta_dir
 from govhub.warehouse.snapshots import META_FILE, ensure_initial, resource_paths
 
@@ -139,6 +140,7 @@ def _sync(settings: Settings, catalog: Catalog, target: Path, building: Path) ->
         # A WAL left by someone who opened hub.duckdb read-write would be replayed onto the new file: drop it.
         target.with_name(target.name + ".wal").unlink(missing_ok=True)
         os.replace(building, target)
+        write_manifest(settings, catalog)
         stamp = _stamp_file(settings)
         stamp.parent.mkdir(parents=True, exist_ok=True)
         stamp.write_text(_stamp(settings, catalog), encoding="utf-8")

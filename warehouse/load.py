@@ -172,8 +172,13 @@ def _open_database(settings: Settings) -> duckdb.DuckDBPyConnection:
         for folder in spill.iterdir():
             if not process_alive(int(folder.name.split("-")[0]) if folder.name[:1].isdigit() else 0):
                 shutil.rmtree(folder, ignore_errors=True)
+    spill.mkdir(
+        parents=True, exist_ok=True
+    )  # DuckDB makes only the last folder: a fresh hub's first spill failed
     con = duckdb.connect()
     con.execute(f"SET memory_limit = {sql_str(settings.duckdb_memory_limit)}")
+    if settings.duckdb_threads:
+        con.execute(f"SET threads = {int(settings.duckdb_threads)}")
     con.execute(f"SET temp_directory = {sql_str(spill / f'{os.getpid()}-{threading.get_native_id()}')}")
     return con
 

@@ -7,6 +7,7 @@ Layout under `<hub>/<agency>/<resource>/`:
     snapshots/<snapshot_id>/_hashes/…parquet     (primary key, row hash) to speed up the next diff
     snapshots/<snapshot_id>/_changes/…parquet    the keys that changed against the previous snapshot
     current -> snapshots/<snapshot_id>           relative symlink: what the hub views read
+    current.json                                 the same as data: id and files, for other engines (layout.py)
     _staging/<load_id>/                          work in progress of one load
     .lock                                        fcntl lock: loads of one resource run one at a time
 
@@ -33,6 +34,7 @@ from govhub.catalog.arrow import arrow_schema
 from govhub.catalog.model import Resource
 from govhub.config import Settings
 from govhub.locks import file_lock
+from govhub.warehouse.layout import read_pointer, write_pointer
 from govhub.warehouse.meta import (
     META_KINDS,
     fsync_dir,
@@ -116,14 +118,35 @@ def resource_paths(settings: Settings, resource: Resource) -> ResourcePaths:
     return ResourcePaths(settings.hub_dir / agency / rid)
 
 
+def object_store(settings: Settings) -> Any:
+    """The hub's object store when `GOVHUB_STORAGE_URL` names one, else None (local folders only)."""
+    if not settings.storage_url:
+        return None
+    from govhub.warehouse.object_store import ObjectStore
+
+    return ObjectStore.from_url(settings.storage_url, settings.storage_endpoint)
+
+
+def _table_path(resource: Resource) -> str:
+    return f"hub/{resource.agency}/{resource.id}"
+
+
 @contextmanager
 def resource_lock(
     settings: Settings, resource: Resource, on_wait: Callable[[], None] | None = None
 ) -> Iterator[None]:
-    """Serialise writers of one resource across processes; other resources are not affected. `on_wait`: called
-    when another writer holds the resource and this one waits for its turn."""
+    """Serialise writers of one resource across processes — and across machines through the object store when
+    the hub has one; other resources are not affected. `on_wait`: called when another writer holds the resource
+    here and this one waits for its turn."""
     with file_lock(resource_paths(settings, resource).lock, on_wait):
-        yield
+        store = object_store(settings)
+        if store is None:
+            yield
+            return
+        from govhub.warehouse.object_store import object_lock
+
+        with object_lock(store, f"{_table_path(resource)}/.lock", lease_s=settings.storage_lock_lease_s):
+            yield
 
 
 def current_snapshot_id(settings: Settings, resource: Resource) -> str | None:
@@ -206,6 +229,11 @@ def publish(settings: Settings, resource: Resource, candidate: Path, info: Snaps
     os.replace(tmp_link, paths.current)
     fsync_dir(paths.root)
     pause_point("after_switch")
+    write_pointer(paths.root, info.id, final)  # what engines without symlinks read (warehouse/layout.py)
+    if (store := object_store(settings)) is not None:
+        from govhub.warehouse.object_store import publish as publish_objects
+
+        publish_objects(store, _table_path(resource), info.id, final)
     write_meta(settings, "snapshots", _meta_name(info), info.to_dict())
     return final
 
@@ -233,12 +261,31 @@ def recover(settings: Settings, resource: Resource) -> list[str]:
             if cur is None or folder.name > cur:
                 shutil.rmtree(folder)
                 done.append(f"removed unpublished snapshot {folder.name}")
+    if cur is not None and (read_pointer(paths.root) or {}).get("snapshot_id") != cur:
+        write_pointer(paths.root, cur, paths.snapshot(cur))
+        done.append(f"pointed current.json at {cur}")
+    if (store := object_store(settings)) is not None:
+        done += _recover_objects(store, resource, cur, paths)
     if cur is not None:
         info = snapshot_info(settings, resource, cur)
         record = settings.hub_dir / "_meta" / "snapshots" / f"{_meta_name(info)}.json"
         if not record.exists():
             write_meta(settings, "snapshots", _meta_name(info), info.to_dict())
             done.append(f"recorded snapshot {cur}")
+    return done
+
+
+def _recover_objects(store: Any, resource: Resource, cur: str | None, paths: ResourcePaths) -> list[str]:
+    """The object store after a killed publish: unpublished objects removed, then brought to the local current
+    snapshot (a publish killed between the local switch and the store's pointer is finished here)."""
+    from govhub.warehouse import object_store as objects
+
+    table = _table_path(resource)
+    done = [f"removed object {key}" for key in objects.sweep_unpublished(store, table)]
+    remote, _ = objects.read_pointer(store, table)
+    if cur is not None and (remote or {}).get("snapshot_id") != cur:
+        objects.publish(store, table, cur, paths.snapshot(cur))
+        done.append(f"published {cur} to the object store")
     return done
 
 

@@ -13,6 +13,7 @@ from benchmarks.harness import Context, Measurement, measure_case, measure_comma
 from benchmarks.profiles import PROFILES
 from benchmarks.registry import CASES, case_class
 from benchmarks.run import ORDER, ApiServer, selected
+from benchmarks.scale import ORDER as SCALE
 from benchmarks.targets import check
 from benchmarks.w_sheets import CURRENT, PREVIOUS, parquet_path
 
@@ -51,7 +52,8 @@ def diff_of(found: dict) -> dict[str, int]:
 
 
 def test_every_workload_is_registered_and_selectable():
-    assert {key.split("/")[0] for key in CASES} | {"W7", "W8C"} == set(ORDER)  # W7, W8C: commands, no cases
+    workloads = {key.split("/")[0] for key in CASES if key not in SCALE}  # S1–S3: `make bench-scale`
+    assert workloads | {"W7", "W8C"} == set(ORDER)  # W7, W8C: commands, no cases
     assert selected("w3") == ["L10M", "W3"]  # the hub W3 diffs is built by the 10M-row loads
     assert selected("W9") == ["L10M", "W9"]
     with pytest.raises(SystemExit):
@@ -175,3 +177,14 @@ def test_the_portal_under_load_serves_every_page_and_loses_no_upload(ctx):
     assert found["errors"] == 0, found["first_errors"]
     assert found["pages"] > 0 and found["uploads"] > 0
     assert found["uploads_published"] == found["uploads"] == found["uploads_recorded"]
+
+
+def test_scale_cases_load_query_and_tick_at_tiny_sizes(ctx):
+    """`make bench-scale` at tiny sizes: the generated rows are valid and unique (nothing quarantined), the query
+    case reads what the load published, a tick publishes every feed."""
+    load = facts("S1/load-1x", ctx)
+    assert load["status"] == "published" and load["rows"] == ctx.profile.csv_rows
+    assert load["quarantined"] == 0 and load["problems"] == 0
+    assert facts("S2/query-1x", ctx)["count"] == ctx.profile.csv_rows
+    tick = facts("S3/tick-10x", ctx)
+    assert tick["statuses"] == {"published": 10 * ctx.profile.small_agencies}

@@ -313,3 +313,18 @@ def test_staged_rows_in_memory_or_spilled_to_parquet_load_alike(settings, monkey
     published = {r["person_id"] for r in _snapshot_rows(settings, lenient)}
     assert published == {r["person_id"] for r in rows} - over
     assert not any(resource_paths(settings, lenient).staging.iterdir())
+
+
+def test_a_fresh_hubs_first_load_can_spill(settings):
+    """DuckDB creates only the last folder of its temp_directory: the spill folder's parent must exist before a
+    fresh hub's first load spills (found by the 100M-row scale benchmark, which failed in the audit)."""
+    from govhub.warehouse.load import _open_database
+
+    con = _open_database(settings)
+    try:
+        assert (settings.hub_dir / "_spill").is_dir()
+        con.execute("SET memory_limit = '32MB'")
+        count = con.execute("SELECT count(DISTINCT x) FROM range(3000000) t(x)").fetchone()[0]
+        assert count == 3_000_000
+    finally:
+        con.close()

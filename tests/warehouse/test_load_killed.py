@@ -17,6 +17,8 @@ from .conftest import make_catalog, people_batches, start_load_process
 
 ROWS = 130_000  # more than one staged row group, so "staging" is hit mid-stream
 
+pytestmark = pytest.mark.scale  # also run on PostgreSQL + S3 by `make test-scale`
+
 
 def _content(settings, resource) -> tuple[int, int]:
     glob = resource_paths(settings, resource).current / "*.parquet"

@@ -2,6 +2,7 @@ import os
 
 import duckdb
 import pyarrow.parquet as pq
+import pytest
 
 from govhub.catalog.arrow import arrow_schema
 from govhub.warehouse.load import run_load
@@ -16,6 +17,8 @@ from govhub.warehouse.snapshots import (
 )
 
 from .conftest import extract_of, people_rows, people_table
+
+pytestmark = pytest.mark.scale  # also run on PostgreSQL + S3 by `make test-scale`
 
 
 def _load(settings, resource, rows, **kw):

@@ -1,0 +1,115 @@
+"""The hub on object storage, against moto's S3 server on 127.0.0.1: each publish lands as objects switched by a
+conditional pointer write; a publisher killed mid-upload or before the switch leaves readers on the old, whole
+snapshot and the next load finishes the job; the lock object keeps two hosts from loading one resource at once."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pyarrow.parquet as pq
+import pytest
+
+from govhub.connectors.base import Extract
+from govhub.warehouse import object_store as objects
+from govhub.warehouse.load import run_load
+from govhub.warehouse.snapshots import current_snapshot_id, object_store, resource_paths
+
+from .conftest import extract_of, people_batches, people_rows, people_table
+from .test_load_killed import ROWS, _kill_at
+
+pytestmark = [pytest.mark.s3, pytest.mark.scale]
+TABLE = "hub/civil/people"
+
+
+def _load(settings, people, rows):
+    return run_load(
+        settings, people, extract_of(people_table(people, rows)), receipt=None, actor="t", trigger="test"
+    )
+
+
+def _local_current(settings, people):
+    return pq.read_table(resource_paths(settings, people).current / "part-00000.parquet")
+
+
+def test_a_publish_lands_on_the_store_and_readers_follow_the_pointer(s3_settings, people):
+    store = object_store(s3_settings)
+    first = _load(s3_settings, people, people_rows(10))
+    assert objects.read_current(store, TABLE).num_rows == 10
+    second = _load(s3_settings, people, people_rows(14))
+    pointer, _ = objects.read_pointer(store, TABLE)
+    assert pointer["snapshot_id"] == second.snapshot_id != first.snapshot_id
+    assert (
+        objects.read_current(store, TABLE)
+        .sort_by("person_id")
+        .equals(_local_current(s3_settings, people).sort_by("person_id"))
+    )
+    keys = {
+        o["Key"]
+        for o in store.client().list_objects_v2(Bucket=store.bucket, Prefix=store.key(TABLE))["Contents"]
+    }
+    for snapshot_id in (first.snapshot_id, second.snapshot_id):  # history stays: every snapshot's objects
+        assert store.key(TABLE, "snapshots", snapshot_id, "part-00000.parquet") in keys
+    assert store.key(TABLE, ".lock") not in keys  # released
+
+
+@pytest.mark.parametrize("point", ["s3_uploading", "s3_before_pointer"])
+def test_a_publish_killed_on_the_store_leaves_the_old_snapshot_and_the_next_load_finishes(
+    s3_settings, people, point
+):
+    store = object_store(s3_settings)
+    before = _load(s3_settings, people, people_rows(10))
+    old = objects.read_current(store, TABLE)
+    _kill_at(s3_settings, point)  # a 130k-row load from another process, SIGKILLed on its way to the store
+    assert objects.read_pointer(store, TABLE)[0]["snapshot_id"] == before.snapshot_id
+    assert objects.read_current(store, TABLE).equals(old)  # readers: the old snapshot, whole
+    # the killed process's lock object expires with its lease; here the next load's host takes it over at once
+    store.client().delete_object(Bucket=store.bucket, Key=store.key(TABLE, ".lock"))
+    changed = Extract(batches=people_batches(people, ROWS, age_shift=3))
+    after = run_load(s3_settings, people, changed, receipt=None, actor="t", trigger="test")
+    assert after.status == "published", after.problems
+    pointer, _ = objects.read_pointer(store, TABLE)
+    assert pointer["snapshot_id"] == after.snapshot_id == current_snapshot_id(s3_settings, people)
+    assert objects.read_current(store, TABLE).num_rows == ROWS
+
+
+def test_a_stale_pointer_is_never_overwritten(s3_settings, people, tmp_path):
+    store = object_store(s3_settings)
+    _load(s3_settings, people, people_rows(10))
+    folder = resource_paths(s3_settings, people).current.resolve()
+    _, etag = objects.read_pointer(store, TABLE)
+    _load(s3_settings, people, people_rows(11))  # the pointer moves meanwhile
+    client = store.client()
+    with pytest.raises(client.exceptions.ClientError):
+        client.put_object(Bucket=store.bucket, Key=store.key(TABLE, "current.json"), Body=b"{}", IfMatch=etag)
+    with pytest.raises(objects.ConflictingPublish):  # a publisher that read the pointer before the move
+        real = objects.read_pointer
+        objects.read_pointer = lambda s, t: (None, etag)  # type: ignore[assignment]
+        try:
+            objects.publish(store, TABLE, "29991231T000000000000Z", folder)
+        finally:
+            objects.read_pointer = real  # type: ignore[assignment]
+    assert objects.read_current(store, TABLE).num_rows == 11
+
+
+def test_the_lock_object_excludes_other_hosts_and_expires(s3_settings):
+    store = object_store(s3_settings)
+    order: list[str] = []
+
+    def other_host():
+        with objects.object_lock(store, "hub/x/.lock", wait_s=30):
+            order.append("other")
+
+    with objects.object_lock(store, "hub/x/.lock"):
+        thread = threading.Thread(target=other_host)
+        thread.start()
+        time.sleep(1.0)
+        order.append("first done")
+    thread.join(30)
+    assert order == ["first done", "other"]
+    # a holder that died: its lease runs out and the lock is taken over, not waited for forever
+    dead = objects.object_lock(store, "hub/y/.lock", lease_s=0.5)
+    dead.__enter__()  # never released
+    time.sleep(0.8)
+    with objects.object_lock(store, "hub/y/.lock", wait_s=5) as owner:
+        assert owner

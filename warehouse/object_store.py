@@ -1,0 +1,234 @@
+"""The hub on object storage (S3 API): snapshots published as objects, a pointer switched by a conditional write,
+and a lock that holds across machines — where there is no rename, no symlink and no `flock`.
+
+`GOVHUB_STORAGE_URL=s3://bucket/prefix` (+ `GOVHUB_STORAGE_ENDPOINT` for a server other than AWS, e.g. MinIO or
+moto) makes every publish also publish the snapshot under `<prefix>/hub/<agency>/<resource>/`, in the same layout
+as the local hub (warehouse/layout.py), so Spark, DuckDB or another host read the object store as they read the
+folder. Two libraries, each for what it does best: **pyarrow.fs.S3FileSystem** moves the data (already our Parquet
+library, streams multi-part uploads, no new dependency), and **boto3** makes the small conditional writes that
+pyarrow's filesystem cannot express (`If-None-Match: *`, `If-Match: <etag>`; S3 has had them since 2024).
+
+Publish: (1) upload the snapshot's objects under `snapshots/<id>/` (a new id: nothing a reader uses is touched);
+(2) write `current.json` with `If-Match` on the pointer's ETag as read before step 1 (`If-None-Match: *` for the
+first): a reader gets the old pointer or the new one, and both name whole, immutable snapshots. A publisher killed
+between the steps leaves objects no pointer names; `sweep_unpublished` removes them under the lock. Two publishers
+racing on one pointer: the second's conditional write fails (412) and it reports `ConflictingPublish` instead of
+overwriting — the lock makes that a bug, not a race.
+
+Lock: an object `<resource>/.lock` created with `If-None-Match: *`, holding its owner and an expiry; released by a
+delete with `If-Match` (only its owner's); a lock past its expiry is taken over by a conditional overwrite, so a
+crashed host never blocks a resource for longer than the lease.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import secrets
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from govhub.warehouse.layout import POINTER, pointer
+from govhub.warehouse.meta import pause_point
+
+LEASE_S = 600.0
+POLL_S = 0.2
+
+
+class ConflictingPublish(RuntimeError):
+    """Another publisher switched the pointer since this one read it."""
+
+
+class LockTimeout(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class ObjectStore:
+    """A bucket and key prefix on an S3 API endpoint."""
+
+    bucket: str
+    prefix: str
+    endpoint: str | None = None
+    region: str = "us-east-1"
+
+    @classmethod
+    def from_url(cls, url: str, endpoint: str | None = None) -> ObjectStore:
+        parsed = urlparse(url)
+        if parsed.scheme != "s3" or not parsed.netloc:
+            raise ValueError(f"not an s3://bucket/prefix URL: {url!r}")
+        return cls(parsed.netloc, parsed.path.strip("/"), endpoint or None)
+
+    def key(self, *parts: str) -> str:
+        return "/".join(p.strip("/") for p in (self.prefix, *parts) if p)
+
+    def client(self) -> Any:
+        return _client(self.endpoint, self.region, os.getpid())
+
+    def filesystem(self) -> Any:
+        return _filesystem(self.endpoint, self.region, os.getpid())
+
+    def path(self, key: str) -> str:
+        """`bucket/key`, as pyarrow's S3 filesystem (and `s3://` readers) name an object."""
+        return f"{self.bucket}/{key}"
+
+
+# One client and one filesystem per endpoint and process (both thread-safe; the pid keeps a forked child from
+# sharing its parent's connections): making a boto3 client costs tens of milliseconds, several times per publish.
+@functools.cache
+def _client(endpoint: str | None, region: str, pid: int) -> Any:
+    import boto3
+
+    return boto3.client("s3", endpoint_url=endpoint, region_name=region)
+
+
+@functools.cache
+def _filesystem(endpoint: str | None, region: str, pid: int) -> Any:
+    from pyarrow import fs
+
+    parsed = urlparse(endpoint) if endpoint else None
+    return fs.S3FileSystem(
+        endpoint_override=parsed.netloc if parsed else None,
+        scheme=parsed.scheme if parsed else "https",
+        region=region,
+    )
+
+
+def _precondition_failed(exc: Exception) -> bool:
+    response = getattr(exc, "response", {}) or {}
+    code = str(response.get("Error", {}).get("Code", ""))
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return status in (409, 412) or code in ("PreconditionFailed", "ConditionalRequestConflict")
+
+
+def read_pointer(store: ObjectStore, table_path: str) -> tuple[dict[str, Any] | None, str | None]:
+    """(pointer, its ETag) of a resource on the store; (None, None) before its first publish."""
+    client = store.client()
+    try:
+        got = client.get_object(Bucket=store.bucket, Key=store.key(table_path, POINTER))
+    except client.exceptions.NoSuchKey:
+        return None, None
+    return json.loads(got["Body"].read()), got["ETag"]
+
+
+def publish(store: ObjectStore, table_path: str, snapshot_id: str, folder: Path) -> dict[str, Any]:
+    """Upload the finished snapshot `folder` as `table_path/snapshots/<id>/…`, then switch the pointer to it."""
+    _, etag = read_pointer(store, table_path)
+    fs = store.filesystem()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        relative = path.relative_to(folder).as_posix()
+        with fs.open_output_stream(
+            store.path(store.key(table_path, "snapshots", snapshot_id, relative))
+        ) as out:
+            _copy(path, out)
+        pause_point("s3_uploading")
+    pause_point("s3_before_pointer")
+    new = pointer(snapshot_id, sorted(p.name for p in folder.glob("*.parquet")))
+    condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
+    client = store.client()
+    try:
+        client.put_object(
+            Bucket=store.bucket,
+            Key=store.key(table_path, POINTER),
+            Body=json.dumps(new).encode(),
+            ContentType="application/json",
+            **condition,
+        )
+    except client.exceptions.ClientError as exc:
+        if _precondition_failed(exc):
+            raise ConflictingPublish(
+                f"{table_path}: the pointer moved while {snapshot_id} was uploaded"
+            ) from exc
+        raise
+    return new
+
+
+def _copy(path: Path, out: Any) -> None:
+    with open(path, "rb") as f:
+        while chunk := f.read(8 << 20):
+            out.write(chunk)
+
+
+def sweep_unpublished(store: ObjectStore, table_path: str) -> list[str]:
+    """Remove snapshot objects newer than the pointer (a publisher killed before its switch). Under the lock."""
+    current, _ = read_pointer(store, table_path)
+    limit = current["snapshot_id"] if current else ""
+    client = store.client()
+    base = store.key(table_path, "snapshots") + "/"
+    removed = []
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=store.bucket, Prefix=base):
+        for obj in page.get("Contents", []):
+            snapshot_id = obj["Key"][len(base) :].split("/", 1)[0]
+            if snapshot_id > limit:
+                client.delete_object(Bucket=store.bucket, Key=obj["Key"])
+                removed.append(obj["Key"])
+    return removed
+
+
+def read_current(store: ObjectStore, table_path: str) -> Any:
+    """The current snapshot's data as an Arrow table, read through the pointer (what another host does)."""
+    import pyarrow.parquet as pq
+
+    current, _ = read_pointer(store, table_path)
+    if current is None:
+        return None
+    fs = store.filesystem()
+    files = [store.path(store.key(table_path, f)) for f in current["files"]]
+    return pq.ParquetDataset(files, filesystem=fs).read()
+
+
+@contextmanager
+def object_lock(
+    store: ObjectStore, name: str, *, lease_s: float = LEASE_S, wait_s: float = 3600.0
+) -> Iterator[str]:
+    """Hold the lock object `name` (e.g. `hub/civil/people/.lock`) across machines until the block ends."""
+    client = store.client()
+    key = store.key(name)
+    owner = f"{socket.gethostname()}:{secrets.token_hex(8)}"
+    deadline = time.monotonic() + wait_s
+    etag = None
+    while etag is None:
+        body = json.dumps({"owner": owner, "expires": time.time() + lease_s}).encode()
+        try:
+            etag = client.put_object(Bucket=store.bucket, Key=key, Body=body, IfNoneMatch="*")["ETag"]
+            break
+        except client.exceptions.ClientError as exc:
+            if not _precondition_failed(exc):
+                raise
+        etag = _take_over_expired(client, store.bucket, key, body)
+        if etag is None:
+            if time.monotonic() > deadline:
+                raise LockTimeout(f"{name} is held by someone else")
+            time.sleep(POLL_S)
+    try:
+        yield owner
+    finally:
+        try:
+            client.delete_object(Bucket=store.bucket, Key=key, IfMatch=etag)
+        except client.exceptions.NoSuchKey:
+            pass  # taken over after our lease ran out, and released since
+        except client.exceptions.ClientError as exc:
+            if not _precondition_failed(exc):  # taken over after our lease ran out: not ours to delete
+                raise
+
+
+def _take_over_expired(client: Any, bucket: str, key: str, body: bytes) -> str | None:
+    try:
+        held = client.get_object(Bucket=bucket, Key=key)
+    except client.exceptions.NoSuchKey:
+        return None  # released meanwhile: try to create it again
+    if json.loads(held["Body"].read()).get("expires", 0) > time.time():
+        return None
+    try:
+        return client.put_object(Bucket=bucket, Key=key, Body=body, IfMatch=held["ETag"])["ETag"]
+    except client.exceptions.ClientError as exc:
+        if _precondition_failed(exc):
+            return None  # someone else took it over first
+        raise
