@@ -6,8 +6,12 @@ STAMP := $(VENV)/.installed
 # DuckDB 1.4 beside the hub's own DuckDB: tests prove analysts' older clients open hub.duckdb and the workspaces
 VENV14 := .venv-duckdb14
 STAMP14 := $(VENV14)/.installed
+# Spark in its own virtualenv, as beside a real hub: it reads the hub's files, not govhub's code (and Great
+# Expectations imports pyspark whenever it can, which would slow every Dagster process)
+VENVSPARK := .venv-spark
+STAMPSPARK := $(VENVSPARK)/.installed
 
-.PHONY: run test test-scale soak setup browser duckdb14 lint format bench bench-scale clean
+.PHONY: run test test-scale soak setup browser duckdb14 spark lint format bench bench-scale clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -42,7 +46,16 @@ $(STAMP14):
 
 duckdb14: $(STAMP14)
 
-test: $(STAMP) browser duckdb14
+$(STAMPSPARK):
+	@test -x $(VENVSPARK)/bin/python || $(PY) -m venv $(VENVSPARK)
+	@$(VENVSPARK)/bin/python -m pip install --quiet --disable-pip-version-check "pyspark>=4.0,<5" > $(VENVSPARK)/install.log 2>&1 || \
+	  { tail -n 20 $(VENVSPARK)/install.log; echo "installing pyspark failed"; exit 1; }
+	@$(VENVSPARK)/bin/python -c "import pyspark" || (echo "installing pyspark failed" && exit 1)
+	@touch $(STAMPSPARK)
+
+spark: $(STAMPSPARK)
+
+test: $(STAMP) browser duckdb14 spark
 	$(BIN)/ruff format --check . && $(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -70,4 +83,4 @@ bench-scale: $(STAMP)
 	$(BIN)/python -m benchmarks.scale
 
 clean:
-	rm -rf $(VENV) $(VENV14) data
+	rm -rf $(VENV) $(VENV14) $(VENVSPARK) data

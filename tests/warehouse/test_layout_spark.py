@@ -1,15 +1,15 @@
-"""Spark (pyspark in local mode, no jars fetched) reads the hub through `_manifest.json` and each resource's
-`current.json` — knowing nothing of govhub — and answers the analysts' queries exactly as DuckDB does through
+"""Spark (pyspark in local mode in its own virtualenv, `make spark`; no jars fetched) reads the hub through
+`_manifest.json` and each resource's `current.json` — knowing nothing of govhub (tests/warehouse/spark_reader.py) —
+and answers the analysts' queries exactly as DuckDB does through
 hub.duckdb: counts of every table, group-bys, joins across agencies, and history (time travel)."""
 
 from __future__ import annotations
 
 import json
-import os
-import re
-import sys
-from collections.abc import Iterator
+import pickle
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -22,6 +22,9 @@ from tests.conftest import DemoHub
 
 pytestmark = pytest.mark.spark
 DROPPED = 20
+REPO = Path(__file__).resolve().parents[2]
+PYTHON_SPARK = REPO / ".venv-spark" / "bin" / "python"
+READER = Path(__file__).with_name("spark_reader.py")
 
 QUERIES = {
     "people_by_town_and_sex": """
@@ -44,24 +47,6 @@ QUERIES = {
 
 
 @pytest.fixture(scope="module")
-def spark() -> Iterator[object]:
-    from pyspark.sql import SparkSession
-
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers in this venv
-    session = (
-        SparkSession.builder.master("local[1]")
-        .appName("govhub-layout-test")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.driver.memory", "512m")
-        .getOrCreate()
-    )
-    yield session
-    session.stop()
-
-
-@pytest.fixture(scope="module")
 def hub_with_history(ingested_hub: DemoHub) -> DemoHub:
     """The demo hub, with a second snapshot of rsj.jydj (its first 20 rows dropped): history has two."""
     settings, resource = ingested_hub.settings, ingested_hub.resource("rsj/jydj")
@@ -75,71 +60,52 @@ def hub_with_history(ingested_hub: DemoHub) -> DemoHub:
     return ingested_hub
 
 
-def spark_views(spark, hub_dir: Path) -> dict[str, str]:
-    """What an engine needs to know: the manifest, the pointers, and the folder layout — no govhub code. Returns
-    the hub's names (`agency.resource`, `agency.resource__history`) with the temp views that stand for them."""
-    from pyspark.sql import functions as F
-
-    names = {}
-    manifest = json.loads((hub_dir / "_manifest.json").read_text(encoding="utf-8"))
-    assert manifest["format"] == "govhub-parquet-1"
-    for table in manifest["tables"]:
-        root = hub_dir / table["path"]
-        current = json.loads((hub_dir / table["pointer"]).read_text(encoding="utf-8"))
-        view = table["name"].replace(".", "__")
-        data = spark.read.parquet(*[str(root / f) for f in current["files"]])
-        data.createOrReplaceTempView(view)
-        history = (
-            spark.read.schema(data.schema)  # the current snapshot's schema: no inference job over history
-            .parquet(str(hub_dir / table["history"]))
-            .select(
-                F.regexp_extract(F.input_file_name(), r"/snapshots/([^/]+)/[^/]+$", 1).alias("snapshot_id"),
-                "*",
-            )
-            .where(F.col("snapshot_id") <= current["snapshot_id"])
-        )
-        history.createOrReplaceTempView(view + "____history")
-        names[table["name"]], names[table["name"] + "__history"] = view, view + "____history"
-    return names
-
-
 @pytest.fixture(scope="module")
-def views(spark, hub_with_history: DemoHub) -> dict[str, str]:
-    return spark_views(spark, hub_with_history.settings.hub_dir)
-
-
-def _spark_sql(sql: str, views: dict[str, str]) -> str:
-    """The same SQL with the hub's table names replaced by their Spark temp views."""
-    return re.sub(r"\b[a-z]+\.[a-z_]+\b", lambda m: views.get(m[0], m[0]), sql)
+def spark_answers(hub_with_history: DemoHub, tmp_path_factory) -> dict[str, Any]:
+    """What Spark, in its own virtualenv, answers on the hub (tests/warehouse/spark_reader.py)."""
+    if not (PYTHON_SPARK.parent.parent / ".installed").exists():
+        done = subprocess.run(["make", "-s", "spark"], cwd=REPO, capture_output=True, text=True)
+        assert done.returncode == 0, f"make spark failed (needs PyPI and Java 17): {done.stdout}{done.stderr}"
+    work = tmp_path_factory.mktemp("spark")
+    (work / "request.json").write_text(json.dumps({"queries": QUERIES}), encoding="utf-8")
+    done = subprocess.run(
+        [str(PYTHON_SPARK), str(READER), str(hub_with_history.settings.hub_dir), str(work / "request.json"),
+         str(work / "answers.pickle")],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return pickle.loads((work / "answers.pickle").read_bytes())
 
 
 def _rows(rows) -> list[tuple]:
     return sorted((tuple(r) for r in rows), key=repr)
 
 
-def test_spark_reads_every_current_table_with_duckdbs_counts(spark, views, hub_with_history: DemoHub):
+def test_spark_reads_every_current_table_with_duckdbs_counts(spark_answers, hub_with_history: DemoHub):
     settings = hub_with_history.settings
+    expected = {}
     with connect_readonly(settings) as con:
         for resource in hub_with_history.catalog.resources:
             agency, rid = resource.key
-            expected = con.execute(f'SELECT count(*) FROM "{agency}"."{rid}"').fetchone()[0]
-            got = spark.sql(f"SELECT count(*) FROM {views[f'{agency}.{rid}']}").collect()[0][0]
-            assert got == expected, (agency, rid)
+            expected[f"{agency}.{rid}"] = con.execute(f'SELECT count(*) FROM "{agency}"."{rid}"').fetchone()[
+                0
+            ]
+    assert spark_answers["counts"] == expected
 
 
 @pytest.mark.parametrize("name", list(QUERIES))
-def test_spark_answers_like_duckdb(spark, views, hub_with_history: DemoHub, name: str):
+def test_spark_answers_like_duckdb(spark_answers, hub_with_history: DemoHub, name: str):
     settings = hub_with_history.settings
     sql = QUERIES[name]
     with connect_readonly(settings) as con:
         expected = _rows(con.execute(sql).fetchall())
-    got = _rows(spark.sql(_spark_sql(sql, views)).collect())
+    got = _rows(spark_answers["queries"][name])
     assert expected, f"{name}: the demo hub should answer something"
     assert got == expected
 
 
-def test_history_has_both_snapshots_and_time_travel_sees_the_dropped_rows(spark, views):
-    counts = dict(spark.sql(_spark_sql(QUERIES["history_counts"], views)).collect())
+def test_history_has_both_snapshots_and_time_travel_sees_the_dropped_rows(spark_answers):
+    counts = dict(spark_answers["queries"]["history_counts"])
     assert len(counts) == 2
     first, second = sorted(counts)
     assert counts[first] == counts[second] + DROPPED
