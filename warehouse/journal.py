@@ -35,8 +35,10 @@ def journal_path(settings: Settings, resource: Resource) -> Path:
 
 
 def begin(settings: Settings, resource: Resource, entry: dict[str, Any]) -> None:
-    """Write the journal of a load that starts (call under the resource's lock)."""
-    write_json_atomic(journal_path(settings, resource), {**entry, "phase": "begun"})
+    """Write the journal of a load that starts (call under the resource's lock). Not fsynced: it matters after a
+    killed process, which the page cache outlives; after a power loss nothing of this load can be live, and
+    `publishing` (fsynced, before the rename) is what a published snapshot's record depends on."""
+    write_json_atomic(journal_path(settings, resource), {**entry, "phase": "begun"}, durable=False)
 
 
 def publishing(settings: Settings, resource: Resource, update: dict[str, Any]) -> None:
@@ -46,11 +48,10 @@ def publishing(settings: Settings, resource: Resource, update: dict[str, Any]) -
 
 
 def end(settings: Settings, resource: Resource) -> None:
-    """The load's record and event are written: nothing left to reconcile."""
+    """The load's record and event are written: nothing left to reconcile. (A removal lost to a power cut leaves
+    a journal whose record and event exist: `reconcile` then only removes it.)"""
     path = journal_path(settings, resource)
-    if path.exists():
-        path.unlink()
-        fsync_dir(path.parent)
+    path.unlink(missing_ok=True)
 
 
 def reconcile(settings: Settings, resource: Resource) -> list[dict[str, Any]]:

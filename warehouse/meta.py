@@ -55,15 +55,17 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_json_atomic(path: Path, record: dict[str, Any]) -> Path:
-    """Write a JSON file so that it appears whole or not at all."""
+def write_json_atomic(path: Path, record: dict[str, Any], *, durable: bool = True) -> Path:
+    """Write a JSON file so that it appears whole or not at all; `durable=False` skips the fsync (for what only a
+    killed process, never a power loss, must find: the page cache outlives the process)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(3)}.tmp"
     data = json.dumps(record, ensure_ascii=False, indent=1, default=str).encode()
     with open(tmp, "wb") as f:
         f.write(data)
         f.flush()
-        os.fsync(f.fileno())
+        if durable:
+            os.fsync(f.fileno())
     os.replace(tmp, path)
     return path
 
