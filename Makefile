@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 VENV14 := .venv-duckdb14
 STAMP14 := $(VENV14)/.installed
 
-.PHONY: run test setup browser duckdb14 lint format bench clean
+.PHONY: run test setup browser duckdb14 lint format bench clean fuzz soak
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -52,3 +52,14 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) $(VENV14) data
+
+# Coverage-guided fuzzing (atheris) of the sheet readers, the encoding detector, header matching, the catalog loader
+# and the row filters: FUZZ_SECONDS in all (default 300); crashes land in fuzz/.crashes/ (docs/SECURITY.md "Fuzzing")
+FUZZ_SECONDS ?= 300
+fuzz: $(STAMP)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) $(BIN)/python -m fuzz.run
+
+# Longer runs than make test affords: the hostile corpus's biggest cases and an hour of fuzzing
+soak: $(STAMP)
+	$(BIN)/python -m pytest tests/hostile -m slow
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-3600} $(BIN)/python -m fuzz.run

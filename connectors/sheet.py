@@ -106,6 +106,7 @@ def read_sheet(
         raise GovhubError(_no_rows(name, grid.header_row))
     batch, problems = _typed(resource, grid, match)
     _check_cell_lengths(resource, batch, grid, match)
+    problems += _control_characters(resource, batch, match)
     batch, skipped = _without_blank_rows(batch)
     if skipped is not None:
         grid.warnings.append(skipped)
@@ -220,10 +221,10 @@ def _really(path: Path, is_zip: bool) -> str:
         return "：其内容是Excel工作簿（xlsx），请将扩展名改为.xlsx后上传"
     with path.open("rb") as fh:
         head = fh.read(4096).lower()
+    if b"urn:schemas-microsoft-com:office:spreadsheet" in head and b"<workbook" in head:
+        return "：其内容是「XML电子表格2003」；请用Excel打开后「另存为」Excel工作簿（.xlsx）"
     if b"<html" in head or b"<table" in head or b"<!doctype html" in head:
         return "：其内容是网页（HTML）表格，并非Excel工作簿；请用Excel打开后「另存为」Excel工作簿（.xlsx）"
-    if b"urn:schemas-microsoft-com:office:spreadsheet" in head:
-        return "：其内容是「XML电子表格2003」；请用Excel打开后「另存为」Excel工作簿（.xlsx）"
     if b"\x00" not in head:
         return "：其内容是文本（如CSV）；如是逗号分隔的表格，请将扩展名改为.csv，或用Excel另存为.xlsx"
     return ""
@@ -351,7 +352,12 @@ def _choose_sheet(resource: Resource, wb: Any) -> str:
     for n in visible:
         if n.strip().lower() not in INSTRUCTION_SHEETS and "说明" not in n:
             return n
-    raise _problem("sheet.no_sheet", f"工作簿中没有可读取的数据工作表（现有：{'、'.join(names)}）")
+    found = (
+        f"（现有：{'、'.join(names)}，均为隐藏或说明表）"
+        if names
+        else "（工作簿中一个工作表也没有，可能已损坏）"
+    )
+    raise _problem("sheet.no_sheet", f"工作簿中没有可读取的数据工作表{found}")
 
 
 def _template_check(resource: Resource, wb: Any) -> list[Problem]:
@@ -608,7 +614,9 @@ def _read_csv(resource: Resource, path: Path, name: str) -> Grid:
     except pa.ArrowInvalid as exc:
         if "decode" in str(exc).lower() or "utf8" in str(exc).lower():
             raise decode_error(data, encoding, declared=declared) from None
-        if "straddl" in str(exc):  # a row longer than the parser's 1 MB block
+        if "straddl" in str(exc) or "cannot infer number of columns" in str(
+            exc
+        ):  # a line past the 1 MB block
             raise GovhubError(_long_line_problem(data)) from None
         raise _problem(
             "sheet.not_csv",
@@ -775,6 +783,38 @@ def _without_blank_rows(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, Problem 
         blocking=False,
     )
     return batch.filter(pc.invert(blank)), warning
+
+
+# C0 controls other than tab and line breaks, DEL, and the bidirectional overrides that make text read otherwise than
+# it is stored: never typed by anyone, and a terminal escape would act on whoever prints the value
+_CONTROL = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f\\x{202a}-\\x{202e}\\x{2066}-\\x{2069}]"
+
+
+def _control_characters(resource: Resource, batch: pa.RecordBatch, match: HeaderMatch) -> list[Problem]:
+    """A problem per text cell holding a control character (the row is quarantined with the reason)."""
+    found = []
+    for name in match.columns:
+        col = batch.column(name)
+        if not pa.types.is_string(col.type):
+            continue
+        hits = pc.indices_nonzero(pc.fill_null(pc.match_substring_regex(col, _CONTROL), False))
+        if not len(hits):
+            continue
+        f = resource.field(name)
+        rows, values = batch.column("__row__").take(hits), col.take(hits)
+        for row, value in zip(rows.to_pylist(), values.to_pylist(), strict=True):
+            found.append(
+                Problem(
+                    code="sheet.control_character",
+                    message_zh=f"第{row}行「{f.label}」含有不可见的控制字符（显示为�）；请删除后重新填写该单元格",
+                    row=row,
+                    column=f.label,
+                    field=name,
+                    value=shown(value)[:200],
+                    expected="不含控制字符的文字",
+                )
+            )
+    return found
 
 
 def _check_cell_lengths(resource: Resource, batch: pa.RecordBatch, grid: Grid, match: HeaderMatch) -> None:

@@ -3,7 +3,6 @@ catalog, so each harness starts from files that already reach deep into the code
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import sys
@@ -23,24 +22,10 @@ PARTS = [
 MAX_SEED = 256 << 10  # libFuzzer mutates small inputs well; the bombs stay in tests/hostile
 
 
-def good():  # type: ignore[no-untyped-def]
-    from tests.hostile.corpus import Good
-
-    header = ["公民身份号码", "姓名", "手机号码", "就业形式", "用人单位统一社会信用代码", "用人单位名称", "就业日期", "登记街镇代码"]  # fmt: skip
-    rows = [
-        ["310110197409123309", "王涵英", "15707718469", "单位就业", "91310117667241216U", "上海盛亭环保科技有限公司",
-         dt.date(2011, 11, 13), "310117006"],
-        ["310209194006072486", "张艳怡", "15221923321", "自主创业", "913101175783622869", "上海东亭商贸有限公司",
-         dt.date(2020, 4, 12), "310117102"],
-        ["34212219660309014X", "陈帆波", "17663973012", "灵活就业", "", "", dt.date(2012, 3, 21), "310117006"],
-    ]  # fmt: skip
-    return Good(header, rows * 20)  # the corpus edits rows by position (row 51, row 11…)
-
-
 def good_parts() -> dict[str, bytes]:
-    from tests.hostile.corpus import parts, xlsx
+    from tests.hostile.corpus import parts, sample, xlsx
 
-    members = parts(xlsx(good()))
+    members = parts(xlsx(sample()))
     members.setdefault("docProps/custom.xml", b"")
     return members
 
@@ -52,9 +37,9 @@ def _write(folder: Path, data: bytes) -> None:
 
 def write_seeds(root: Path) -> dict[str, Path]:
     """One folder of seeds per harness under `root`; returns harness name → folder."""
-    from tests.hostile.corpus import corpus, parts
+    from tests.hostile.corpus import corpus, parts, sample
 
-    g = good()
+    g = sample()
     folders = {name: root / name for name in ("csv", "xlsx", "encoding", "headers", "catalog", "row_filter")}
     for case in corpus():
         if case.slow or case.name in {"xlsx-zip-bomb-ratio", "csv-all-nul-bytes"}:

@@ -79,6 +79,7 @@ CODES: dict[str, CodeInfo] = {
         ("sheet.no_rows", "没有数据行"),
         ("sheet.too_large", "文件解压后过大"),
         ("sheet.area_too_large", "工作表区域过大"),
+        ("sheet.too_many_columns", "列数过多"),  # a file's shape: not worth marking cell by cell (16k columns)
         ("sheet.cell_too_long", "单元格内容过长"),
         ("sheet.unidentified", "无法识别文件所属资源"),
         ("landing.no_file", "文件不存在"),
@@ -92,7 +93,6 @@ CODES: dict[str, CodeInfo] = {
         ("sheet.empty_header", "表头为空"),
         ("sheet.header_row", "表头行不对"),
         ("sheet.merged_header", "表头有合并单元格"),
-        ("sheet.too_many_columns", "列数过多"),
         ("sheet.outdated_template", "模板版本过旧"),
         ("sheet.wrong_template", "模板与资源不符"),
         ("db.missing_column", "数据源缺少目录中的列"),
@@ -112,6 +112,7 @@ CODES: dict[str, CodeInfo] = {
         C.ROWS,
         ("sheet.ragged_row", "行的列数不对"),
         ("sheet.blank_rows", "数据中间的空行（已跳过）", False),
+        ("sheet.control_character", "含有控制字符"),
         ("sheet.formula", "公式单元格"),
         ("sheet.merged_cells", "合并单元格"),
         ("type.precision_lost", "数值精度丢失"),

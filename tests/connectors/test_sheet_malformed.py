@@ -255,6 +255,16 @@ def test_too_many_columns(tmp_path):
     assert "607列" in one(refused(sheet_resource(), path), "sheet.too_many_columns").message_zh
 
 
+def test_a_csv_with_empty_columns_past_the_limit_is_too_many_columns(tmp_path):
+    """Found by fuzz/fuzz_csv.py: columns past MAX_COLUMNS are not typed as text, and an empty one (type null) broke
+    the blank-row trimming before the width was checked."""
+    path = tmp_path / "wide.csv"
+    path.write_text(
+        ",".join(HEADERS + [""] * 600) + "\n" + ",".join(ROWS[0]) + "," * 600 + "\n", encoding="utf-8"
+    )
+    assert one(refused(sheet_resource(), path), "sheet.too_many_columns").value == "607"
+
+
 def test_named_sheet_missing(tmp_path):
     path = write_xlsx(tmp_path / "a.xlsx", ROWS, title="Sheet1")
     p = one(refused(sheet_resource(sheet_name="低保名册"), path), "sheet.no_sheet")

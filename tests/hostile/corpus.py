@@ -14,6 +14,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+import random
 import struct
 import zipfile
 import zlib
@@ -24,6 +25,7 @@ from typing import Any
 import xlsxwriter
 
 Rows = list[list[Any]]
+_HANZI = [chr(c) for c in range(0x4E00, 0x9FA5)]
 MB = 1 << 20
 
 
@@ -49,6 +51,29 @@ class Case:
     @property
     def kind(self) -> str:
         return self.filename.rsplit(".", 1)[-1].lower() if "." in self.filename else "none"
+
+
+def sample() -> Good:
+    """A small good sheet for 就业登记信息 without a hub (the portal test, the fuzz seeds): three people, 60 rows
+    (the corpus edits rows by position: row 51, row 11…)."""
+    header = [
+        "公民身份号码",
+        "姓名",
+        "手机号码",
+        "就业形式",
+        "用人单位统一社会信用代码",
+        "用人单位名称",
+        "就业日期",
+        "登记街镇代码",
+    ]
+    rows = [
+        ["310110197409123309", "王涵英", "15707718469", "单位就业", "91310117667241216U", "上海盛亭环保科技有限公司",
+         dt.date(2011, 11, 13), "310117006"],
+        ["310209194006072486", "张艳怡", "15221923321", "自主创业", "913101175783622869", "上海东亭商贸有限公司",
+         dt.date(2020, 4, 12), "310117102"],
+        ["34212219660309014X", "陈帆波", "17663973012", "灵活就业", "", "", dt.date(2012, 3, 21), "310117006"],
+    ]  # fmt: skip
+    return Good(header, [list(r) for r in rows * 20])
 
 
 def _text(value: Any) -> str:
@@ -387,10 +412,13 @@ def _many_columns(n: int) -> Callable[[Good], bytes]:
 
 
 def _big_cell(size: int) -> Callable[[Good], bytes]:
+    """A cell of `size` bytes written straight into the sheet's XML (Excel and xlsxwriter stop at 32,767
+    characters; a crafted file does not)."""
+
     def build(good: Good) -> bytes:
-        rows = [list(r) for r in good.rows]
-        rows[0][5] = "有限公司" * (size // 12)
-        return xlsx(good, rows=rows)
+        rows = good.text_rows()
+        rows[0][5] = "".join(random.Random(size).choices(_HANZI, k=size // 3))  # varied: not a zip bomb
+        return with_part(good, SHEET, sheet_xml(inline_rows(good, rows)))
 
     return build
 
@@ -488,8 +516,9 @@ def _formula_cached(good: Good) -> bytes:
 
 def _formula_uncached(good: Good) -> bytes:
     """Formulas as a generator that never calculates writes them: no <v> (xlsxwriter writes 0 unless told)."""
-    data = xlsx(good, formulas={1: lambda row: (f'=CONCAT("{row[1]}")', None)})
-    return with_part(Good(good.header, good.rows), SHEET, parts(data)[SHEET].replace(b"<v>0</v>", b""))
+    members = parts(xlsx(good, formulas={1: lambda row: (f'=CONCAT("{row[1]}")', None)}))
+    members[SHEET] = members[SHEET].replace(b"<v>0</v>", b"")
+    return zipped(members)
 
 
 def _multi_row_header(good: Good) -> bytes:
@@ -728,7 +757,7 @@ def corpus() -> list[Case]:
         Case("xlsx-16384-columns", "就业登记.xlsx", _many_columns(16384), ("sheet.too_many_columns",)),
         Case("xlsx-10MB-cell", "就业登记.xlsx", _big_cell(10 * MB), ("sheet.cell_too_long",)),
         Case("xlsx-shared-strings-claims-2-billion", "就业登记.xlsx", _claims_many_strings, not_xlsx),
-        Case("xlsx-deeply-nested-xml", "就业登记.xlsx", _deep_nesting, not_xlsx),
+        Case("xlsx-deeply-nested-xml", "就业登记.xlsx", _deep_nesting),
         Case("xlsx-nul-bytes-in-sheet-xml", "就业登记.xlsx", _nul_in_sheet_xml),
         Case(
             "xlsx-control-characters-in-strings",
@@ -818,12 +847,7 @@ def corpus() -> list[Case]:
         Case("csv-5200-columns", "就业登记.csv", _csv_many_columns, ("sheet.too_many_columns",)),
         Case("csv-10MB-cell", "就业登记.csv", _csv_big_cell, ("sheet.cell_too_long",)),
         Case("csv-20MB-single-line", "就业登记.csv", _csv_one_long_line, ("sheet.cell_too_long",)),
-        Case(
-            "csv-200k-blank-lines-in-the-middle",
-            "就业登记.csv",
-            _csv_blank_lines_middle,
-            ("load.too_many_bad_rows",),
-        ),
+        Case("csv-200k-blank-lines-in-the-middle", "就业登记.csv", _csv_blank_lines_middle),
         Case(
             "csv-ids-in-scientific-notation",
             "就业登记.csv",
