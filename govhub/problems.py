@@ -79,7 +79,10 @@ CODES: dict[str, CodeInfo] = {
         ("sheet.no_rows", "没有数据行"),
         ("sheet.too_large", "文件解压后过大"),
         ("sheet.area_too_large", "工作表区域过大"),
-        ("sheet.too_many_columns", "列数过多"),  # a file's shape: not worth marking cell by cell (16k columns)
+        (
+            "sheet.too_many_columns",
+            "列数过多",
+        ),  # a file's shape: not worth marking cell by cell (16k columns)
         ("sheet.cell_too_long", "单元格内容过长"),
         ("sheet.unidentified", "无法识别文件所属资源"),
         ("landing.no_file", "文件不存在"),
