@@ -162,11 +162,17 @@ class RowFilter:
         converted to the field's catalog type (ISO text for dates): the form grants are stored in."""
         conditions: list[Condition] = []
         for item in items:
+            if not isinstance(
+                item, Mapping
+            ):  # stored data from elsewhere (found by fuzz_row_filter: a bare string)
+                raise _scope_error("scope.bad_condition", f"筛选条件应为“信息项 + in/between”：{item!r:.200}")
             name = str(item.get("field", ""))
             kind = _field_type(resource, name)
-            if "in" in item:
+            if "in" in item and isinstance(item["in"], list | tuple):
                 conditions.append(InValues(name, tuple(_coerce(resource, kind, name, v) for v in item["in"])))
-            elif "between" in item and len(item["between"]) == 2:
+            elif (
+                "between" in item and isinstance(item["between"], list | tuple) and len(item["between"]) == 2
+            ):
                 low, high = (_coerce(resource, kind, name, v) for v in item["between"])
                 conditions.append(Between(name, low, high))
             else:

@@ -140,6 +140,15 @@ def test_a_date_that_does_not_exist_is_reported_not_raised(tmp_path: Path) -> No
     assert "不是有效的 YAML 文件" in messages and "不存在的日期" in messages and "month" not in messages
 
 
+def test_a_pattern_whose_repetition_overflows_is_reported_not_raised(tmp_path: Path) -> None:
+    """Found by fuzz/fuzz_catalog.py: re.compile("a{99999999999}") raises OverflowError, not re.error."""
+    data = copy.deepcopy(RESOURCE)
+    data["fields"][0]["pattern"] = "^[0-9]{99999999999}$"
+    write_catalog(tmp_path, data)
+    _, problems = load_catalog(tmp_path)
+    assert any(p.element.endswith(".pattern") and "格式规则" in p.message for p in problems)
+
+
 def test_require_catalog_raises_with_every_problem(tmp_path: Path) -> None:
     data = copy.deepcopy(RESOURCE)
     data["code"] = "bad"
