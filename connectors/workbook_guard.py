@@ -46,9 +46,10 @@ _OVERLAP = 64
 # a reference outside A1:Z379999 (two or more letters, or a row number of 380,000 or more): 26 × 380,000 < MAX_AREA
 # (a literal start and a lookahead: a leading \b made Python's re test every position, 4-7x slower; an attribute
 # that merely ends in "r" only sends a sheet to the exact measure)
-_OUTSIDE_NARROW = re.compile(rb'r="(?=[A-Z]{2}|[A-Z]?(?:\d{7}|[4-9]\d{5}|3[89]\d{4}))')
-_REF_LETTERS = re.compile(rb'r="([A-Z]+)\d')
-_REF_NUMBER = re.compile(rb'r="[A-Z]*(\d+)"')
+# calamine reads column letters in either case ("Atttt5" is a column past 10^30: found by fuzz_xlsx)
+_OUTSIDE_NARROW = re.compile(rb'r="(?=[A-Za-z]{2}|[A-Za-z]?(?:\d{7}|[4-9]\d{5}|3[89]\d{4}))')
+_REF_LETTERS = re.compile(rb'r="([A-Za-z]+)\d')
+_REF_NUMBER = re.compile(rb'r="[A-Za-z]*(\d+)"')
 _PASSED: dict[
     tuple[tuple[str, int, int, int], ...], None
 ] = {}  # workbooks this process found sound (oldest first)
@@ -175,6 +176,6 @@ def _column_number(letters: bytes) -> int:
     if len(letters) > 8:
         return 1 << 62
     n = 0
-    for ch in letters:
+    for ch in letters.upper():
         n = n * 26 + ch - 64
     return n

@@ -397,6 +397,13 @@ def _far_column_in_header(good: Good) -> bytes:
     return with_part(good, SHEET, sheet_xml(rows))
 
 
+def _lower_case_column(good: Good) -> bytes:
+    """A reference in lower case letters (found by fuzz/fuzz_xlsx.py): calamine reads "Attttt5" as a column past
+    10^30 and asked for 4.8 TB."""
+    bad = b'<row r="200"><c r="Atttttttttttttttttttttt200" t="inlineStr"><is><t>x</t></is></c></row>'
+    return with_part(good, SHEET, sheet_xml(inline_rows(good) + bad))
+
+
 def _huge_row_number(good: Good) -> bytes:
     bad = b'<row r="99999999999"><c r="A99999999999" t="inlineStr"><is><t>x</t></is></c></row>'
     return with_part(good, SHEET, sheet_xml(inline_rows(good) + bad))
@@ -753,6 +760,7 @@ def corpus() -> list[Case]:
             "xlsx-far-column-in-header", "就业登记.xlsx", _far_column_in_header, ("sheet.too_many_columns",)
         ),
         Case("xlsx-row-number-out-of-range", "就业登记.xlsx", _huge_row_number, not_xlsx),
+        Case("xlsx-lower-case-column-letters", "就业登记.xlsx", _lower_case_column, not_xlsx),
         Case("xlsx-5000-columns", "就业登记.xlsx", _many_columns(5000), ("sheet.too_many_columns",)),
         Case("xlsx-16384-columns", "就业登记.xlsx", _many_columns(16384), ("sheet.too_many_columns",)),
         Case("xlsx-10MB-cell", "就业登记.xlsx", _big_cell(10 * MB), ("sheet.cell_too_long",)),

@@ -16,6 +16,7 @@ THROUGH_THE_PORTAL = {
     "xlsx-far-corner-cell-XFD1048576": "超过系统可读取的",  # aborted the process before the workbook guard
     "xlsx-shared-strings-claims-2-billion": "共享字符串表声明有",  # likewise
     "xlsx-row-number-out-of-range": "超出Excel的范围",
+    "xlsx-lower-case-column-letters": "超出Excel的范围",  # found by fuzz_xlsx: a 4.8 TB allocation, an abort
     "xlsx-zip-bomb-ratio": "解压后",
     "xlsx-zip-directory-lies-about-size": "无法读取",
     "xlsx-corrupt-deflate-stream": "无法读取",  # was a zlib.error traceback
