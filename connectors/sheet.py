@@ -882,20 +882,27 @@ def _cell_text(value: object) -> str | None:
     return str(value)
 
 
+def _is_number(value: object) -> bool:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return -(2**53) <= value <= 2**53  # exact as a double; a longer integer stays text
+    return isinstance(value, float)
+
+
 def _cells_to_arrow(
     values: list[Any], f: CatalogField, rows: pa.Array, column: str
 ) -> tuple[pa.Array, list[Problem]]:
     """An xlsx column as Arrow; a column mixing numbers and text becomes text, keeping precision-loss reports."""
+    # OverflowError: an integer past 64 bits (a crafted <v>, found by fuzz_xlsx) is kept as its text
     try:
         return pa.array(values), []
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
         pass
     values = [None if _is_blank(v) else v for v in values]
     try:
         return pa.array(values), []
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
         pass
-    is_num = [isinstance(v, (int, float)) and not isinstance(v, bool) for v in values]
+    is_num = [_is_number(v) for v in values]
     numbers = pa.array([float(v) if n else None for v, n in zip(values, is_num, strict=True)], pa.float64())
     as_text_field = f.model_copy(update={"type": FieldType.STRING})
     number_text, found = coerce_column(numbers, as_text_field, rows, column=column)

@@ -328,3 +328,16 @@ def test_zip_that_is_not_a_workbook(tmp_path):
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("readme.txt", "hello")
     assert one(refused(sheet_resource(), path), "sheet.not_xlsx").value == "a.xlsx"
+
+
+def test_an_integer_cell_past_64_bits_is_kept_as_text_not_raised():
+    """Found by fuzz/fuzz_xlsx.py: pa.array raised OverflowError (no ArrowInvalid) on a cell calamine gave as an
+    integer past 64 bits; such a value stays text, a short integer stays exact."""
+    import pyarrow as pa
+
+    from govhub.catalog.model import FieldType
+    from govhub.connectors.sheet import _cells_to_arrow
+
+    f = sheet_resource().field("name").model_copy(update={"type": FieldType.STRING})
+    column, _ = _cells_to_arrow([2**70, 12, "张三"], f, pa.array([2, 3, 4]), "姓名")
+    assert column.to_pylist() == [str(2**70), "12", "张三"]
