@@ -265,6 +265,15 @@ def test_a_csv_with_empty_columns_past_the_limit_is_too_many_columns(tmp_path):
     assert one(refused(sheet_resource(), path), "sheet.too_many_columns").value == "607"
 
 
+def test_a_gbk_csv_with_empty_columns_past_the_limit_is_too_many_columns(tmp_path):
+    """Found by fuzz/fuzz_csv.py: the GB18030 column decoder met a null-typed column past MAX_COLUMNS (IndexError)."""
+    path = tmp_path / "wide-gbk.csv"
+    path.write_bytes(
+        (",".join(HEADERS + [""] * 600) + "\n" + ",".join(ROWS[0]) + "," * 600 + "\n").encode("gbk")
+    )
+    assert one(refused(sheet_resource(), path), "sheet.too_many_columns").value == "607"
+
+
 def test_named_sheet_missing(tmp_path):
     path = write_xlsx(tmp_path / "a.xlsx", ROWS, title="Sheet1")
     p = one(refused(sheet_resource(sheet_name="低保名册"), path), "sheet.no_sheet")
