@@ -11,7 +11,7 @@ STAMP14 := $(VENV14)/.installed
 VENVSPARK := .venv-spark
 STAMPSPARK := $(VENVSPARK)/.installed
 
-.PHONY: run test test-scale soak setup browser duckdb14 spark lint format bench bench-scale clean
+.PHONY: run test test-scale soak fuzz setup browser duckdb14 spark lint format bench bench-scale clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -59,13 +59,17 @@ test: $(STAMP) browser duckdb14 spark
 	$(BIN)/ruff format --check . && $(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-# Longer fault runs than `make test` bounds: hundreds of SIGKILLed loads (random moments and every step), then the
-# kill, disk-full, store-cut and concurrency tests again. GOVHUB_SOAK_KILLS sets the kill count (default 200).
+# Longer runs than `make test` affords: hundreds of SIGKILLed loads (random moments and every step), then the kill,
+# disk-full, store-cut and concurrency tests again (SOAK_KILLS, default 200); the biggest hostile uploads; an hour of
+# fuzzing (FUZZ_SECONDS).
 SOAK_KILLS ?= 200
 soak: $(STAMP)
 	GOVHUB_SOAK_KILLS=$(SOAK_KILLS) $(BIN)/python -m pytest -s \
 	  tests/warehouse/test_load_killed.py tests/warehouse/test_disk_full.py tests/warehouse/test_store_cut.py \
 	  tests/warehouse/test_concurrency.py tests/services/test_delivery_faults.py --timeout 7200
+	$(BIN)/python -m pytest tests/hostile -m slow
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-3600} $(BIN)/python -m fuzz.run
+
 # The scale-out subset (tests marked `scale`) with the workflow store on PostgreSQL, snapshots and locks on S3 (moto's
 # server, started by the tests on 127.0.0.1) and Dagster's instance on PostgreSQL with two Celery workers (RabbitMQ)
 test-scale: $(STAMP)
@@ -84,3 +88,9 @@ bench-scale: $(STAMP)
 
 clean:
 	rm -rf $(VENV) $(VENV14) $(VENVSPARK) data
+
+# Coverage-guided fuzzing (atheris) of the sheet readers, the encoding detector, header matching, the catalog loader
+# and the row filters: FUZZ_SECONDS in all (default 300); crashes land in fuzz/.crashes/ (docs/SECURITY.md "Fuzzing")
+FUZZ_SECONDS ?= 300
+fuzz: $(STAMP)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) $(BIN)/python -m fuzz.run

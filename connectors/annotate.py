@@ -26,6 +26,9 @@ SUMMARY_SHEET = "错误汇总"
 CELL_FILL = "FFC7CE"  # Excel's "light red fill"
 ROW_FILL = "FFEB9C"  # light yellow: the whole row is concerned
 _LETTERS = re.compile(r"^[A-Z]{1,3}$")
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+)  # what XML 1.0 cannot carry (openpyxl's ILLEGAL_CHARACTERS)
 _SUMMARY_HEADERS = ["行号", "列", "值", "问题", "应为", "代码"]
 
 
@@ -80,7 +83,7 @@ def _note(problems: list[Problem]) -> str:
         line = p.message_zh + (f"（应为：{p.expected}）" if p.expected else "")
         if line not in lines:
             lines.append(line)
-    return "\n".join(lines)
+    return _printable("\n".join(lines))
 
 
 def _marks(
@@ -102,7 +105,14 @@ def _marks(
 
 def _summary_rows(problems: list[Problem]) -> list[list[Any]]:
     ordered = sorted(problems, key=lambda p: (p.row is not None, p.row or 0, p.column or ""))
-    return [[p.row, p.column, p.value, p.message_zh, p.expected, p.code] for p in ordered]
+    rows = [[p.row, p.column, p.value, p.message_zh, p.expected, p.code] for p in ordered]
+    return [[_printable(v) if isinstance(v, str) else v for v in row] for row in rows]
+
+
+def _printable(text: str) -> str:
+    """Text an xlsx cell or comment may hold: control characters (an agency's value may carry any) made visible
+    as "�" — openpyxl refuses them, and they are no part of what the agency meant."""
+    return _CONTROL.sub("\ufffd", text)
 
 
 # ---------------------------------------------------------------- xlsx: a copy of the agency's workbook

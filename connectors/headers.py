@@ -23,6 +23,8 @@ from govhub.problems import Problem
 
 _MARKERS = re.compile(r"[(\[【](必填|必填项|选填|可选|非必填)[)\]】]|^\*+|\*+$")
 _SPACES = re.compile(r"\s+")
+# invisible formatting characters: a BOM left in a cell by joined files, zero-width spaces, direction marks
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 
 
 def column_letter(index: int) -> str:
@@ -40,7 +42,7 @@ def normalise_header(value: object) -> str:
     if value is None:
         return ""
     text = unicodedata.normalize("NFKC", str(value))
-    text = _SPACES.sub("", text)
+    text = _INVISIBLE.sub("", _SPACES.sub("", text))
     previous = None
     while previous != text:  # "*姓名(必填)" has two markers
         previous, text = text, _MARKERS.sub("", text)
@@ -71,7 +73,13 @@ def _lookup(resource: Resource) -> dict[str, str]:
 
 
 def _where(row: int, index: int, text: object) -> str:
-    return f"第{row}行{column_letter(index)}列「{'' if text is None else str(text).strip()}」"
+    return f"第{row}行{column_letter(index)}列「{'' if text is None else shown(str(text).strip())}」"
+
+
+def shown(text: str) -> str:
+    """Text from a file as it may be shown: control and invisible formatting characters (a terminal escape, a
+    right-to-left override that disguises an extension) replaced by "�"."""
+    return "".join("\ufffd" if unicodedata.category(ch)[0] == "C" else ch for ch in text)
 
 
 def match_headers(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
@@ -31,16 +31,15 @@ from govhub.catalog.model import CatalogField, FieldType, Resource
 from govhub.connectors.base import Extract
 from govhub.connectors.coerce import coerce_column, coerce_table
 from govhub.connectors.encoding import GB18030, UTF8_SIG, decode_error, decode_gb18030_column, detect_encoding
-from govhub.connectors.headers import HeaderMatch, column_letter, match_headers, match_score
+from govhub.connectors.headers import HeaderMatch, column_letter, match_headers, match_score, shown
 from govhub.connectors.template import META_SHEET, parse_meta, template_changes
+from govhub.connectors.workbook_guard import check_workbook
 from govhub.connectors.xlsx_plain import SheetScan, head_cells, read_plain_sheet, scan_sheet
 from govhub.problems import GovhubError, Problem
 
 MAX_COLUMNS = 500
-# A workbook is a zip: one that unpacks to far more than any real sheet (a 200k-row sheet's XML is ≈120 MB, packed
-# ≈8:1) is refused before anything unpacks it — a "zip bomb" would exhaust memory in the readers.
-MAX_UNPACKED_BYTES = 1 << 30
-MAX_PACK_RATIO = 200  # a part larger than 10 MB unpacked, packed tighter than this, is not a sheet's XML
+# Excel's own limit for one cell; a longer value is no fill-in (and would be copied into every report and export)
+MAX_CELL_CHARS = 32_767
 HEADER_SEARCH_ROWS = 10  # where to look for a header that is not on its row
 MAX_LISTED = 20  # cells listed in one message
 INSTRUCTION_SHEETS = {
@@ -82,17 +81,17 @@ def read_sheet(
     one is told what changed, as an xlsx template is from its own record.
     """
     path = Path(path)
-    name = filename or path.name
+    name = shown_name(filename or path.name)
     ext = PurePosixPath(name).suffix.lower().lstrip(".")
     kind = _check_file(resource, path, name, ext)
-    grid = _read_xlsx(resource, path) if kind == "xlsx" else _read_csv(resource, path)
+    grid = _read_xlsx(resource, path, name) if kind == "xlsx" else _read_csv(resource, path, name)
     if template is not None and kind == "csv":
         grid.warnings = template_problems(resource, template) + grid.warnings
     match = match_headers(
         resource, grid.headers, row=grid.header_row, column_has_data=_blank_header_has_data(grid)
     )
     if grid.cells_as_text and _dates_in_other_fields(resource, grid, match):
-        grid = _read_xlsx(resource, path, typed=True)
+        grid = _read_xlsx(resource, path, name, typed=True)
         match = match_headers(
             resource, grid.headers, row=grid.header_row, column_has_data=_blank_header_has_data(grid)
         )
@@ -106,6 +105,11 @@ def read_sheet(
     if grid.n_rows == 0 and not allow_empty:
         raise GovhubError(_no_rows(name, grid.header_row))
     batch, problems = _typed(resource, grid, match)
+    _check_cell_lengths(resource, batch, grid, match)
+    problems += _control_characters(resource, batch, match)
+    batch, skipped = _without_blank_rows(batch)
+    if skipped is not None:
+        grid.warnings.append(skipped)
     warnings = [p for p in (*grid.warnings, *match.problems) if not p.blocking]
     return Extract(batches=iter([batch]), mode="full", problems=[*warnings, *problems], source=name)
 
@@ -118,6 +122,7 @@ def head_rows(path: Path, filename: str | None = None) -> list[list[object]]:
         import python_calamine as calamine
 
         try:
+            check_workbook(path, path.name)  # before calamine holds anything (see workbook_guard)
             with calamine.CalamineWorkbook.from_path(str(path)) as wb:
                 visible = [
                     m.name for m in wb.sheets_metadata if m.visible == calamine.SheetVisibleEnum.Visible
@@ -131,7 +136,7 @@ def head_rows(path: Path, filename: str | None = None) -> list[list[object]]:
                 if streamed is not None:
                     return streamed
                 return [list(r) for r in wb.get_sheet_by_name(names[0]).to_python(nrows=HEADER_SEARCH_ROWS)]
-        except (calamine.CalamineError, OSError, ValueError):
+        except (calamine.CalamineError, OSError, ValueError, GovhubError):
             return []
     if ext != "csv":
         return []
@@ -193,7 +198,7 @@ def _check_file(resource: Resource, path: Path, name: str, ext: str) -> str:
             raise _problem(
                 "sheet.not_xlsx", f"「{name}」无法作为xlsx读取：{hint}", value=name, expected=".xlsx工作簿"
             )
-        _check_unpacked_size(path, name)
+        check_workbook(path, name)
         return "xlsx"
     if ext == "csv" and "csv" in allowed:
         if is_zip:
@@ -207,31 +212,25 @@ def _check_file(resource: Resource, path: Path, name: str, ext: str) -> str:
         return "csv"
     raise _problem(
         "sheet.wrong_type",
-        f"不支持的文件类型「.{ext or '（无扩展名）'}」（文件「{name}」）；本资源接受{accepted}文件",
+        f"不支持的文件类型「.{ext or '（无扩展名）'}」（文件「{name}」）{_really(path, is_zip)}；本资源接受{accepted}文件",
         value=name,
         expected=accepted,
     )
 
 
-def _check_unpacked_size(path: Path, name: str) -> None:
-    """Refuse a workbook whose zip directory announces more than a sheet can be, reading only the directory."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            parts = zf.infolist()
-    except (OSError, zipfile.BadZipFile, ValueError):
-        return  # not readable as a zip: the reader says so in its own words
-    total = sum(p.file_size for p in parts)
-    bomb = any(
-        p.file_size > 10 << 20 and p.file_size > MAX_PACK_RATIO * max(p.compress_size, 1) for p in parts
-    )
-    if total > MAX_UNPACKED_BYTES or bomb:
-        raise _problem(
-            "sheet.too_large",
-            f"文件「{name}」解压后约{total / (1 << 20):,.0f} MB，远超填报表格的正常大小，系统不予读取；"
-            "请检查文件是否正确，或按模板重新填写后上传",
-            value=name,
-            expected=f"解压后不超过{MAX_UNPACKED_BYTES >> 20} MB",
-        )
+def _really(path: Path, is_zip: bool) -> str:
+    """What a file of an unsupported type really holds, when it says (many systems export '.xls' that is not)."""
+    if is_zip:
+        return "：其内容是Excel工作簿（xlsx），请将扩展名改为.xlsx后上传"
+    with path.open("rb") as fh:
+        head = fh.read(4096).lower()
+    if b"urn:schemas-microsoft-com:office:spreadsheet" in head and b"<workbook" in head:
+        return "：其内容是「XML电子表格2003」；请用Excel打开后「另存为」Excel工作簿（.xlsx）"
+    if b"<html" in head or b"<table" in head or b"<!doctype html" in head:
+        return "：其内容是网页（HTML）表格，并非Excel工作簿；请用Excel打开后「另存为」Excel工作簿（.xlsx）"
+    if b"\x00" not in head:
+        return "：其内容是文本（如CSV）；如是逗号分隔的表格，请将扩展名改为.csv，或用Excel另存为.xlsx"
+    return ""
 
 
 def _is_encrypted(path: Path) -> bool:
@@ -271,12 +270,11 @@ def _dates_in_other_fields(resource: Resource, grid: Grid, match: HeaderMatch) -
     return False
 
 
-def _read_xlsx(resource: Resource, path: Path, *, typed: bool = False) -> Grid:
+def _read_xlsx(resource: Resource, path: Path, name: str, *, typed: bool = False) -> Grid:
     """The sheet's cells: through the plain-sheet path when the sheet is plain (`xlsx_plain`), else typed by
-    calamine (`typed=True` forces it)."""
+    calamine (`typed=True` forces it). `name` is the file's name as uploaded (`path` is where it was landed)."""
     import python_calamine as calamine
 
-    name = path.name
     try:
         wb = calamine.CalamineWorkbook.from_path(str(path))
     except calamine.PasswordError:
@@ -286,7 +284,7 @@ def _read_xlsx(resource: Resource, path: Path, *, typed: bool = False) -> Grid:
     except (calamine.CalamineError, OSError, ValueError) as exc:
         raise _problem(
             "sheet.not_xlsx",
-            f"「{name}」不是有效的xlsx工作簿或文件已损坏（{type(exc).__name__}）；请用Excel打开并重新保存为.xlsx后上传",
+            f"「{name}」不是有效的xlsx工作簿或文件已损坏（{_calamine_reason(exc)}）；请用Excel打开并重新保存为.xlsx后上传",
             value=name,
         ) from None
     header_row = _header_row_setting(resource)
@@ -309,12 +307,29 @@ def _read_xlsx(resource: Resource, path: Path, *, typed: bool = False) -> Grid:
         except calamine.CalamineError as exc:
             raise _problem(
                 "sheet.not_xlsx",
-                f"工作表「{sheet_name}」无法读取（{type(exc).__name__}）；请用Excel打开并重新保存后上传",
+                f"「{name}」的工作表「{sheet_name}」无法读取（{_calamine_reason(exc)}）；请用Excel打开并重新保存后上传",
             ) from None
         grid = _grid_from_cells(resource, cells, header_row, sheet_name)
         grid.warnings = warnings + _merged_problems(merged, header_row, sheet_name) + grid.warnings
         grid.warnings += formulas.result()
     return grid
+
+
+def _calamine_reason(exc: BaseException) -> str:
+    """What calamine's error class says, in Chinese (its own text is English and names internal types)."""
+    kind = type(exc).__name__
+    if "NotFound" in kind:
+        return "工作簿中缺少该工作表的内容"
+    if "Xml" in kind:
+        return "工作表的XML内容不完整或格式错误"
+    if "Zip" in kind:
+        return "压缩结构损坏"
+    return "文件内容无法解析"
+
+
+def shown_name(name: str) -> str:
+    """The uploaded file's name as messages show it (`headers.shown`)."""
+    return shown(name)
 
 
 def _header_row_setting(resource: Resource) -> int:
@@ -340,7 +355,12 @@ def _choose_sheet(resource: Resource, wb: Any) -> str:
     for n in visible:
         if n.strip().lower() not in INSTRUCTION_SHEETS and "说明" not in n:
             return n
-    raise _problem("sheet.no_sheet", f"工作簿中没有可读取的数据工作表（现有：{'、'.join(names)}）")
+    found = (
+        f"（现有：{'、'.join(names)}，均为隐藏或说明表）"
+        if names
+        else "（工作簿中一个工作表也没有，可能已损坏）"
+    )
+    raise _problem("sheet.no_sheet", f"工作簿中没有可读取的数据工作表{found}")
 
 
 def _template_check(resource: Resource, wb: Any) -> list[Problem]:
@@ -519,10 +539,8 @@ def _formula_problems(path: Path, sheet_name: str, scan: SheetScan, header_row: 
     """Formula cells under the header: blocking when they carry no computed value, else a warning."""
     if not scan.has_formula or scan.part is None:
         return []
-    with zipfile.ZipFile(path) as zf:
-        xml = zf.read(scan.part)
     empty, computed = [], []
-    for m in _CELL.finditer(xml):
+    for m in _cells(path, scan.part):
         inner = m.group(4) or b""
         if b"<f" not in inner or int(m.group(2)) <= header_row:
             continue
@@ -559,10 +577,26 @@ def _formula_problems(path: Path, sheet_name: str, scan: SheetScan, header_row: 
     return problems
 
 
+def _cells(path: Path, part: str) -> Iterator[re.Match[bytes]]:
+    """The sheet's `<c>` elements, streamed a row at a time (the XML is never held whole: it may be 1 GB)."""
+    carry = b""
+    with zipfile.ZipFile(path) as zf, zf.open(part) as fh:
+        while chunk := fh.read(4 << 20):
+            window = carry + chunk
+            cut = window.rfind(b"</row>") + len(b"</row>")
+            if cut < len(
+                b"</row>"
+            ):  # no row ends here: keep at most a cell's worth, as no match can be longer
+                cut = max(0, len(window) - (MAX_CELL_CHARS * 4 + 4096))
+            yield from _CELL.finditer(window, 0, cut)
+            carry = window[cut:]
+        yield from _CELL.finditer(carry)
+
+
 # ---------------------------------------------------------------- csv
 
 
-def _read_csv(resource: Resource, path: Path) -> Grid:
+def _read_csv(resource: Resource, path: Path, name: str) -> Grid:
     data = path.read_bytes()
     declared = resource.delivery.sheet.encoding if resource.delivery.sheet else "auto"
     encoding = detect_encoding(data, declared)
@@ -572,7 +606,7 @@ def _read_csv(resource: Resource, path: Path) -> Grid:
     if encoding == GB18030:
         table = _gb18030_table(data, buffer)
         if table is not None:
-            return _grid_from_table(resource, table, path.name)
+            return _grid_from_table(resource, table, name)
     ragged: list[str] = []
     try:
         table = _parse_csv(
@@ -583,10 +617,18 @@ def _read_csv(resource: Resource, path: Path) -> Grid:
     except pa.ArrowInvalid as exc:
         if "decode" in str(exc).lower() or "utf8" in str(exc).lower():
             raise decode_error(data, encoding, declared=declared) from None
-        raise _problem("sheet.not_csv", f"CSV文件无法解析：{exc}".split("\n")[0]) from None
+        if "straddl" in str(exc) or "cannot infer number of columns" in str(
+            exc
+        ):  # a line past the 1 MB block
+            raise GovhubError(_long_line_problem(data)) from None
+        raise _problem(
+            "sheet.not_csv",
+            f"CSV文件「{name}」的格式无法解析；请用Excel打开后「另存为」CSV UTF-8（逗号分隔）再上传",
+            value=name,
+        ) from None
     if ragged:
         raise GovhubError(_ragged_problem(data, encoding, table.num_columns))
-    return _grid_from_table(resource, table, path.name)
+    return _grid_from_table(resource, table, name)
 
 
 def _parse_csv(
@@ -621,7 +663,7 @@ def _gb18030_table(data: bytes, buffer: pa.Buffer) -> pa.Table | None:
         table = _parse_csv(data, buffer, pa.binary(), ragged, encoding="utf8")
     except (pa.ArrowException, UnicodeDecodeError, ValueError):  # the decoding reader reports it precisely
         return None
-    if ragged:
+    if ragged or table.num_columns > MAX_COLUMNS:  # past the typed columns pyarrow infers null (fuzz_csv)
         return None
     columns = []
     for column in table.columns:
@@ -635,10 +677,10 @@ def _gb18030_table(data: bytes, buffer: pa.Buffer) -> pa.Table | None:
 def _grid_from_table(
     resource: Resource, table: pa.Table, name: str, warnings: list[Problem] | None = None
 ) -> Grid:
+    _check_width(table.num_columns, name)  # first: columns past MAX_COLUMNS are not typed as text
     table = _drop_trailing_blank_rows(table)
     if table.num_rows == 0:
         raise _problem("sheet.empty_sheet", f"文件「{name}」没有内容（只有空行）")
-    _check_width(table.num_columns, name)
     expected = _header_row_setting(resource)
     head = [list(r.values()) for r in table.slice(0, HEADER_SEARCH_ROWS).to_pylist()]
     header_row = _located_header_row(resource, head, expected)
@@ -665,6 +707,23 @@ def _drop_trailing_blank_rows(table: pa.Table) -> pa.Table:
             return table.slice(0, max(0, end - step) + idx[-1].as_py() + 1)
         end, step = max(0, end - step), step * 4
     return table.slice(0, 0)
+
+
+def _long_line_problem(data: bytes) -> Problem:
+    """The longest line of a CSV (one over 1 MB: a cell longer than Excel allows, or a missing line break)."""
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == ord("\n"))
+    bounds = np.concatenate(([-1], ends, [len(data)]))
+    lengths = np.diff(bounds) - 1
+    line = int(np.argmax(lengths))
+    return Problem(
+        code="sheet.cell_too_long",
+        message_zh=(
+            f"第{line + 1}行长达{int(lengths[line]):,}字节，超过了Excel单元格的上限（{MAX_CELL_CHARS:,}个字符）或缺少换行；"
+            "请检查该行（例如未闭合的英文引号会把后面的内容都并入一个单元格）"
+        ),
+        row=line + 1,
+        expected=f"每个单元格不超过{MAX_CELL_CHARS:,}个字符",
+    )
 
 
 def _ragged_problem(data: bytes, encoding: str, width: int) -> Problem:
@@ -696,6 +755,92 @@ def _ragged_problem(data: bytes, encoding: str, width: int) -> Problem:
 
 
 # ---------------------------------------------------------------- typing
+
+
+def _without_blank_rows(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, Problem | None]:
+    """The rows with something in them, and a warning naming the blank rows between them (skipped): 200k blank
+    rows would otherwise be a million "required field empty" problems, and none of them the agency's data."""
+    blank = None
+    for name in batch.schema.names:
+        if name == "__row__":
+            continue
+        col = batch.column(name)
+        empty = pc.is_null(col)
+        if pa.types.is_string(col.type):
+            empty = pc.or_kleene(empty, pc.equal(pc.utf8_trim_whitespace(col), ""))
+        blank = empty if blank is None else pc.and_kleene(blank, empty)
+    if blank is None or not pc.any(blank).as_py():
+        return batch, None
+    rows = pc.filter(batch.column("__row__"), blank).to_numpy()
+    breaks = np.flatnonzero(np.diff(rows) != 1)
+    starts, ends = rows[np.r_[0, breaks + 1]], rows[np.r_[breaks, len(rows) - 1]]
+    spans = [
+        f"{a}" if a == b else f"{a}–{b}" for a, b in zip(starts[:MAX_LISTED], ends[:MAX_LISTED], strict=True)
+    ]
+    listed = "、".join(spans) + ("等" if len(starts) > MAX_LISTED else "")
+    warning = Problem(
+        code="sheet.blank_rows",
+        message_zh=f"第{listed}行是空行（共{len(rows):,}行），已跳过；如这些行本应有数据，请补填后重新上传",
+        row=int(rows[0]),
+        value=f"{len(rows)}",
+        blocking=False,
+    )
+    return batch.filter(pc.invert(blank)), warning
+
+
+# C0 controls other than tab and line breaks, DEL, and the bidirectional overrides that make text read otherwise than
+# it is stored: never typed by anyone, and a terminal escape would act on whoever prints the value
+_CONTROL = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f\\x{202a}-\\x{202e}\\x{2066}-\\x{2069}]"
+
+
+def _control_characters(resource: Resource, batch: pa.RecordBatch, match: HeaderMatch) -> list[Problem]:
+    """A problem per text cell holding a control character (the row is quarantined with the reason)."""
+    found = []
+    for name in match.columns:
+        col = batch.column(name)
+        if not pa.types.is_string(col.type):
+            continue
+        hits = pc.indices_nonzero(pc.fill_null(pc.match_substring_regex(col, _CONTROL), False))
+        if not len(hits):
+            continue
+        f = resource.field(name)
+        rows, values = batch.column("__row__").take(hits), col.take(hits)
+        for row, value in zip(rows.to_pylist(), values.to_pylist(), strict=True):
+            found.append(
+                Problem(
+                    code="sheet.control_character",
+                    message_zh=f"第{row}行「{f.label}」含有不可见的控制字符（显示为�）；请删除后重新填写该单元格",
+                    row=row,
+                    column=f.label,
+                    field=name,
+                    value=shown(value)[:200],
+                    expected="不含控制字符的文字",
+                )
+            )
+    return found
+
+
+def _check_cell_lengths(resource: Resource, batch: pa.RecordBatch, grid: Grid, match: HeaderMatch) -> None:
+    """Refuse a text cell longer than Excel allows (`MAX_CELL_CHARS`), naming the first one; bytes are measured
+    first, so a usual sheet costs one vectorised pass over its text columns."""
+    for name, idx in match.columns.items():
+        col = batch.column(name)
+        if not pa.types.is_string(col.type) or len(col) == 0:
+            continue
+        if (pc.max(pc.binary_length(col)).as_py() or 0) <= MAX_CELL_CHARS:
+            continue
+        chars = pc.utf8_length(col)
+        over = pc.indices_nonzero(pc.greater(chars, MAX_CELL_CHARS))
+        if len(over):
+            i = over[0].as_py()
+            raise _problem(
+                "sheet.cell_too_long",
+                f"第{grid.header_row + 1 + i}行{column_letter(idx)}列「{resource.field(name).label}」的内容有"
+                f"{chars[i].as_py():,}个字符，超过Excel单元格的上限{MAX_CELL_CHARS:,}个字符；请检查该单元格",
+                row=grid.header_row + 1 + i,
+                column=resource.field(name).label,
+                expected=f"不超过{MAX_CELL_CHARS:,}个字符",
+            )
 
 
 def _blank_header_has_data(grid: Grid) -> list[bool]:
@@ -740,20 +885,27 @@ def _cell_text(value: object) -> str | None:
     return str(value)
 
 
+def _is_number(value: object) -> bool:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return -(2**53) <= value <= 2**53  # exact as a double; a longer integer stays text
+    return isinstance(value, float)
+
+
 def _cells_to_arrow(
     values: list[Any], f: CatalogField, rows: pa.Array, column: str
 ) -> tuple[pa.Array, list[Problem]]:
     """An xlsx column as Arrow; a column mixing numbers and text becomes text, keeping precision-loss reports."""
+    # OverflowError: an integer past 64 bits (a crafted <v>, found by fuzz_xlsx) is kept as its text
     try:
         return pa.array(values), []
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
         pass
     values = [None if _is_blank(v) else v for v in values]
     try:
         return pa.array(values), []
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
         pass
-    is_num = [isinstance(v, (int, float)) and not isinstance(v, bool) for v in values]
+    is_num = [_is_number(v) for v in values]
     numbers = pa.array([float(v) if n else None for v, n in zip(values, is_num, strict=True)], pa.float64())
     as_text_field = f.model_copy(update={"type": FieldType.STRING})
     number_text, found = coerce_column(numbers, as_text_field, rows, column=column)

@@ -152,10 +152,16 @@ def template_props(path: Path) -> dict[str, str]:
     import zipfile
     from xml.etree import ElementTree
 
+    from govhub.connectors.workbook_guard import ZIP_ERRORS
+
     try:
         with zipfile.ZipFile(path) as zf:
+            if (
+                zf.getinfo(PROPS_PART).file_size > 64 << 10
+            ):  # ours are a few hundred bytes; never unpack a bomb
+                return {}
             root = ElementTree.fromstring(zf.read(PROPS_PART))
-    except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError, ValueError):
+    except (KeyError, ElementTree.ParseError, *ZIP_ERRORS):
         return {}
     found = {}
     for prop in root:

@@ -20,6 +20,8 @@ from xml.etree import ElementTree
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from govhub.connectors.workbook_guard import ZIP_ERRORS
+
 _CHUNK = 4 << 20
 _OVERLAP = 64  # longer than any pattern below, so a match split across two chunks is still seen
 _FORMULA = (b"<f>", b"<f ")
@@ -48,7 +50,7 @@ def sheet_part(zf: zipfile.ZipFile, sheet_name: str) -> str | None:
     try:
         book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
         rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-    except (KeyError, ElementTree.ParseError):
+    except (KeyError, ElementTree.ParseError, *ZIP_ERRORS):
         return None
     rid = next(
         (
@@ -85,7 +87,7 @@ def scan_sheet(path: Path, sheet_name: str) -> SheetScan:
                         plain = False
                     tail = window[-_OVERLAP:]
             return SheetScan(part, has_formula=has_formula, plain=plain)
-    except (OSError, zipfile.BadZipFile, RuntimeError, EOFError, ValueError):
+    except ZIP_ERRORS:  # a damaged zip: the typed reader refuses it in its own words
         return SheetScan(None, has_formula=False, plain=False)
 
 

@@ -22,6 +22,10 @@ from govhub.warehouse.load import LoadOutcome
 
 log = logging.getLogger(__name__)
 ANNOTATED_SUFFIXES = (".xlsx", ".csv")
+# openpyxl rewrites a workbook at ≈7,000 rows/s: past ≈40k rows the marked copy would take longer than the load
+# itself (and hold the workbook in memory several times over), so a larger refused file gets its problem list only
+ANNOTATE_MAX_BYTES = 2 << 20
+ANNOTATE_MAX_PROBLEMS = 10_000  # each marked cell is a comment: 100k of them took xlsxwriter 45 s
 
 
 def guarded(outcome: LoadOutcome, step_zh: str, step: Callable[[], object]) -> None:
@@ -65,7 +69,19 @@ def after_load(
             p.category is Category.FILE for p in outcome.problems
         )  # unreadable: nothing to mark in it
     ):
-        guarded(outcome, "错误标注工作簿", lambda: _annotate(settings, resource, receipt, upload, outcome))
+        if receipt.size > ANNOTATE_MAX_BYTES or outcome.problem_count > ANNOTATE_MAX_PROBLEMS:
+            outcome.problems.append(
+                Problem(
+                    "load.not_annotated",
+                    f"文件较大（{receipt.size / (1 << 20):.1f} MB，{outcome.problem_count:,}处问题），"
+                    "未生成错误标注工作簿；请按问题清单（problems.csv）中的行号和列修改",
+                    blocking=False,
+                )
+            )
+        else:
+            guarded(
+                outcome, "错误标注工作簿", lambda: _annotate(settings, resource, receipt, upload, outcome)
+            )
     guarded(outcome, "报送台账登记", lambda: _record_in_ledger(settings, resource, outcome, actor))
     guarded(outcome, "目录变更与数据量检查",
             lambda: _watch(settings, resource, outcome, previous_rows, drift=not from_template))  # fmt: skip

@@ -29,6 +29,7 @@ from govhub.warehouse.snapshots import current_snapshot_id, ensure_initial, reso
 
 Scalar = str | int | float | Decimal | dt.date | dt.datetime
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")  # the catalog's SLUG: agencies, resources, fields
+MAX_DIGITS = 38  # a number filter's magnitude: DuckDB's widest DECIMAL
 
 # Python types a field of each catalog type accepts as a filter value (bool is an int: refused explicitly).
 _ACCEPTS: dict[FieldType, tuple[type, ...]] = {
@@ -81,6 +82,9 @@ def literal(value: Scalar) -> str:
     if isinstance(value, float | Decimal):
         if isinstance(value, float) and not math.isfinite(value):
             raise _scope_error("scope.bad_value", f"筛选值不是有限数：{value}")
+        if isinstance(value, Decimal) and (not value.is_finite() or abs(value.adjusted()) > MAX_DIGITS):
+            # NaN/Infinity are no SQL literal; "1E+999999999" would be written out as a billion digits
+            raise _scope_error("scope.bad_value", f"筛选值不是有限数或位数过多：{value}")
         return repr(float(value)) if isinstance(value, float) else f"{value:f}"
     raise _scope_error("scope.bad_value", f"不支持的筛选值类型：{type(value).__name__}")
 
@@ -158,11 +162,17 @@ class RowFilter:
         converted to the field's catalog type (ISO text for dates): the form grants are stored in."""
         conditions: list[Condition] = []
         for item in items:
+            if not isinstance(
+                item, Mapping
+            ):  # stored data from elsewhere (found by fuzz_row_filter: a bare string)
+                raise _scope_error("scope.bad_condition", f"筛选条件应为“信息项 + in/between”：{item!r:.200}")
             name = str(item.get("field", ""))
             kind = _field_type(resource, name)
-            if "in" in item:
+            if "in" in item and isinstance(item["in"], list | tuple):
                 conditions.append(InValues(name, tuple(_coerce(resource, kind, name, v) for v in item["in"])))
-            elif "between" in item and len(item["between"]) == 2:
+            elif (
+                "between" in item and isinstance(item["between"], list | tuple) and len(item["between"]) == 2
+            ):
                 low, high = (_coerce(resource, kind, name, v) for v in item["between"])
                 conditions.append(Between(name, low, high))
             else:
@@ -191,7 +201,7 @@ def _coerce(resource: Resource, kind: FieldType, name: str, value: Any) -> Scala
             return dt.datetime.fromisoformat(value)
         if kind is FieldType.NUMBER and isinstance(value, str):
             return Decimal(value)
-    except ValueError:
+    except (ValueError, ArithmeticError):  # Decimal("1,5") raises InvalidOperation, an ArithmeticError
         raise _scope_error(
             "scope.bad_value", f"信息项“{name}”的筛选值“{value}”无法识别为{kind.value}", field=name
         ) from None

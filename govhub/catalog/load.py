@@ -17,6 +17,9 @@ from govhub.catalog.model import Agency, Catalog, Resource
 from govhub.catalog.rules import check_catalog
 
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# what reading a YAML file can raise: PyYAML's own errors, and its timestamp constructor's ValueError on a date that
+# does not exist (published_on: 2018-13-09; found by fuzz/fuzz_catalog.py), deep nesting, bytes not UTF-8
+YAML_ERRORS = (yaml.YAMLError, UnicodeDecodeError, ValueError, OverflowError, RecursionError)
 
 TODO = "TODO"
 
@@ -75,8 +78,13 @@ def _read_yaml(path: Path, root: Path, problems: list[CatalogProblem]) -> Any:
     try:
         # libyaml's loader when present: 10x the pure-Python one, which cost a CLI command ≈0.25 s per catalog
         return yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        problems.append(CatalogProblem(rel, "-", "(file)", f"不是有效的 YAML 文件：{exc}".replace("\n", " ")))
+    except YAML_ERRORS as exc:
+        why = (
+            str(exc)
+            if isinstance(exc, yaml.YAMLError)
+            else "有不存在的日期（如13月）、超出范围的值或嵌套过深"
+        )
+        problems.append(CatalogProblem(rel, "-", "(file)", f"不是有效的 YAML 文件：{why}".replace("\n", " ")))
         return None
 
 

@@ -90,7 +90,11 @@ def _resource_rules(r: Resource) -> Iterator[tuple[str, str]]:
         if f.pattern:
             try:
                 re.compile(f.pattern)
-            except re.error as exc:
+            except (
+                re.error,
+                OverflowError,
+                RecursionError,
+            ) as exc:  # a{99999999999}: OverflowError (fuzz_catalog)
                 yield f"fields[{i}].pattern", f"信息项“{f.name}”的格式规则（正则表达式）有误：{exc}"
 
     if not r.primary_key:

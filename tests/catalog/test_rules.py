@@ -131,6 +131,24 @@ def test_unreadable_yaml_is_reported_not_raised(tmp_path: Path) -> None:
     assert any(p.file == "gaj/broken.yaml" and "不是有效的 YAML 文件" in p.message for p in problems)
 
 
+def test_a_date_that_does_not_exist_is_reported_not_raised(tmp_path: Path) -> None:
+    """Found by fuzz/fuzz_catalog.py: PyYAML's date constructor raises ValueError (no YAMLError) on 2018-13-09."""
+    write_catalog(tmp_path)
+    (tmp_path / "gaj" / "bad-date.yaml").write_text("id: x\npublished_on: 2018-13-09\n", encoding="utf-8")
+    _, problems = load_catalog(tmp_path)
+    messages = " ".join(p.message for p in problems if p.file == "gaj/bad-date.yaml")
+    assert "不是有效的 YAML 文件" in messages and "不存在的日期" in messages and "month" not in messages
+
+
+def test_a_pattern_whose_repetition_overflows_is_reported_not_raised(tmp_path: Path) -> None:
+    """Found by fuzz/fuzz_catalog.py: re.compile("a{99999999999}") raises OverflowError, not re.error."""
+    data = copy.deepcopy(RESOURCE)
+    data["fields"][0]["pattern"] = "^[0-9]{99999999999}$"
+    write_catalog(tmp_path, data)
+    _, problems = load_catalog(tmp_path)
+    assert any(p.element.endswith(".pattern") and "格式规则" in p.message for p in problems)
+
+
 def test_require_catalog_raises_with_every_problem(tmp_path: Path) -> None:
     data = copy.deepcopy(RESOURCE)
     data["code"] = "bad"

@@ -122,11 +122,13 @@ def test_xlsx_with_typed_cells_reads_to_catalog_types(tmp_path):
     assert table.column("phone").to_pylist() == ["13800000001", "13800000002"]
 
 
-def test_trailing_empty_rows_are_skipped_but_inner_empty_rows_are_kept(tmp_path):
-    rows = [ROWS[0], [""] * 7, ROWS[1], [""] * 7, [""] * 7]
-    table, _ = read_all(sheet_resource(), write_csv(tmp_path / "a.csv", rows))
-    assert table.column("__row__").to_pylist() == [2, 3, 4]
-    assert table.column("id_number").to_pylist() == [ID1, None, ID2]
+def test_empty_rows_are_skipped_and_inner_ones_named_in_a_warning(tmp_path):
+    rows = [ROWS[0], [""] * 7, [" "] * 7, ROWS[1], [""] * 7, ROWS[0], [""] * 7]
+    table, problems = read_all(sheet_resource(), write_csv(tmp_path / "a.csv", rows))
+    assert table.column("__row__").to_pylist() == [2, 5, 7]  # Excel's row numbers kept
+    assert table.column("id_number").to_pylist() == [ID1, ID2, ID1]
+    (blank,) = [p for p in problems if p.code == "sheet.blank_rows"]
+    assert not blank.blocking and "第3–4、6行是空行（共3行），已跳过" in blank.message_zh
 
 
 def test_wrong_date_and_integer_are_cell_problems_with_excel_row_and_column(tmp_path):

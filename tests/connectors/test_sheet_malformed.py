@@ -255,6 +255,25 @@ def test_too_many_columns(tmp_path):
     assert "607列" in one(refused(sheet_resource(), path), "sheet.too_many_columns").message_zh
 
 
+def test_a_csv_with_empty_columns_past_the_limit_is_too_many_columns(tmp_path):
+    """Found by fuzz/fuzz_csv.py: columns past MAX_COLUMNS are not typed as text, and an empty one (type null) broke
+    the blank-row trimming before the width was checked."""
+    path = tmp_path / "wide.csv"
+    path.write_text(
+        ",".join(HEADERS + [""] * 600) + "\n" + ",".join(ROWS[0]) + "," * 600 + "\n", encoding="utf-8"
+    )
+    assert one(refused(sheet_resource(), path), "sheet.too_many_columns").value == "607"
+
+
+def test_a_gbk_csv_with_empty_columns_past_the_limit_is_too_many_columns(tmp_path):
+    """Found by fuzz/fuzz_csv.py: the GB18030 column decoder met a null-typed column past MAX_COLUMNS (IndexError)."""
+    path = tmp_path / "wide-gbk.csv"
+    path.write_bytes(
+        (",".join(HEADERS + [""] * 600) + "\n" + ",".join(ROWS[0]) + "," * 600 + "\n").encode("gbk")
+    )
+    assert one(refused(sheet_resource(), path), "sheet.too_many_columns").value == "607"
+
+
 def test_named_sheet_missing(tmp_path):
     path = write_xlsx(tmp_path / "a.xlsx", ROWS, title="Sheet1")
     p = one(refused(sheet_resource(sheet_name="低保名册"), path), "sheet.no_sheet")
@@ -318,3 +337,16 @@ def test_zip_that_is_not_a_workbook(tmp_path):
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("readme.txt", "hello")
     assert one(refused(sheet_resource(), path), "sheet.not_xlsx").value == "a.xlsx"
+
+
+def test_an_integer_cell_past_64_bits_is_kept_as_text_not_raised():
+    """Found by fuzz/fuzz_xlsx.py: pa.array raised OverflowError (no ArrowInvalid) on a cell calamine gave as an
+    integer past 64 bits; such a value stays text, a short integer stays exact."""
+    import pyarrow as pa
+
+    from govhub.catalog.model import FieldType
+    from govhub.connectors.sheet import _cells_to_arrow
+
+    f = sheet_resource().field("name").model_copy(update={"type": FieldType.STRING})
+    column, _ = _cells_to_arrow([2**70, 12, "张三"], f, pa.array([2, 3, 4]), "姓名")
+    assert column.to_pylist() == [str(2**70), "12", "张三"]

@@ -120,6 +120,18 @@ def test_a_value_crafted_as_sql_stays_a_value():
         ([{"field": "age", "between": [1]}], "scope.bad_condition"),
         ([{"field": "age", "like": "3%"}], "scope.bad_condition"),
         ([{"field": 'name" OR 1=1 --', "in": ["x"]}], "scope.unknown_field"),
+        # found by fuzz/fuzz_row_filter.py: Decimal("2\x01") raised InvalidOperation (no ValueError): a traceback
+        ([{"field": "score", "between": ["1", "2\x01\x00"]}], "scope.bad_value"),
+        ([{"field": "score", "between": ["1", "1,5"]}], "scope.bad_value"),
+        (
+            [{"field": "score", "in": ["NaN"]}],
+            "scope.bad_value",
+        ),  # no SQL literal: DuckDB read it as a column
+        ([{"field": "score", "in": ["-Infinity"]}], "scope.bad_value"),
+        ([{"field": "score", "in": ["1E+999999999"]}], "scope.bad_value"),  # a billion digits written out
+        (['"]}"'], "scope.bad_condition"),  # fuzz_row_filter: a condition that is no mapping (AttributeError)
+        ([{"field": "age", "in": 5}], "scope.bad_condition"),  # values that are no list (TypeError)
+        ([{"field": "age", "between": "12"}], "scope.bad_condition"),  # a string of two characters
     ],
 )
 def test_a_filter_names_only_catalog_fields_with_values_of_their_type(items, code):

@@ -1,0 +1,1 @@
+"""Coverage-guided fuzzing (atheris) of what reads input from outside: `make fuzz` (run.py); SECURITY.md "Fuzzing"."""
