@@ -12,13 +12,16 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from govhub.catalog.model import Resource
 from govhub.config import Settings
 from govhub.problems import Category, Problem
 from govhub.states import LoadStatus
 from govhub.warehouse.landing import Landing, Receipt
-from govhub.warehouse.load import LoadOutcome
+
+if TYPE_CHECKING:  # `govhub status` reconciles through this module without loading DuckDB
+    from govhub.warehouse.load import LoadOutcome
 
 log = logging.getLogger(__name__)
 ANNOTATED_SUFFIXES = (".xlsx", ".csv")
