@@ -139,6 +139,17 @@ def parse_row_condition(text: str) -> dict[str, Any]:
     return {"field": name, "between": bounds}
 
 
+def row_condition_lines(row_scope: list[dict[str, Any]]) -> str:
+    """A row scope as people type it, one condition per line — what `parse_row_condition` reads back."""
+    lines = []
+    for c in row_scope:
+        if "in" in c:
+            lines.append(f"{c['field']} in {','.join(str(v) for v in c['in'])}")
+        elif "between" in c:
+            lines.append(f"{c['field']} between {c['between'][0]} {c['between'][1]}")
+    return "\n".join(lines)
+
+
 def describe_rows(row_scope: list[dict[str, Any]]) -> str:
     """A row scope in words: "town_code 为 310117107、310117003；reg_date 在 2026-01-01 至 2026-06-30 之间"."""
     parts = []

@@ -25,6 +25,7 @@ from govhub.catalog.model import Catalog, Resource, ShareType
 from govhub.config import Settings
 from govhub.governance.grants import Grant
 from govhub.governance.requests import Clock, SharingRequest
+from govhub.governance.sharing import row_condition_lines
 from govhub.people import Person
 from govhub.portal import auth
 from govhub.portal.views import catalog_of, page, person, settings_of, today_of
@@ -247,7 +248,7 @@ def _request_page(request: Request, agency: str, r: SharingRequest, *, problems:
                 and auth.may(settings, who, Action.ANSWER_SHARING, r.provider),
                 office_moves=office_moves(r) if office else [], decisions=DECISIONS,
                 grantable=requestable_fields(resource) if resource else [],
-                rows_lines=_rows_lines(r.row_scope))  # fmt: skip
+                rows_lines=row_condition_lines(r.row_scope))  # fmt: skip
 
 
 def details_text(details: dict[str, Any]) -> str:
@@ -278,16 +279,6 @@ def _disputable(r: SharingRequest) -> bool:
     if r.disputed or r.state not in (S.APPROVED, S.REFUSED):
         return False
     return r.state is S.REFUSED or (r.answer is not None and r.answer.decision is not Decision.APPROVE)
-
-
-def _rows_lines(row_scope: list[dict[str, Any]]) -> str:
-    lines = []
-    for c in row_scope:
-        if "in" in c:
-            lines.append(f"{c['field']} in {','.join(str(v) for v in c['in'])}")
-        elif "between" in c:
-            lines.append(f"{c['field']} between {c['between'][0]} {c['between'][1]}")
-    return "\n".join(lines)
 
 
 def office_moves(r: SharingRequest) -> list[str]:

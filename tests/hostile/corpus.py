@@ -24,6 +24,8 @@ from typing import Any
 
 import xlsxwriter
 
+from govhub.connectors.headers import column_letter
+
 Rows = list[list[Any]]
 _HANZI = [chr(c) for c in range(0x4E00, 0x9FA5)]
 MB = 1 << 20
@@ -173,20 +175,11 @@ def inline_rows(good: Good, rows: list[list[str]] | None = None, start: int = 1)
     out = []
     for r, row in enumerate([good.header, *(rows or good.text_rows())], start=start):
         cells = b"".join(
-            b'<c r="%s%d" t="inlineStr"><is><t>%s</t></is></c>' % (_col(c).encode(), r, _xml(v))
+            b'<c r="%s%d" t="inlineStr"><is><t>%s</t></is></c>' % (column_letter(c).encode(), r, _xml(v))
             for c, v in enumerate(row)
         )
         out.append(b'<row r="%d">%s</row>' % (r, cells))
     return b"".join(out)
-
-
-def _col(i: int) -> str:
-    s = ""
-    i += 1
-    while i:
-        i, rem = divmod(i - 1, 26)
-        s = chr(65 + rem) + s
-    return s
 
 
 def _xml(value: str) -> bytes:
