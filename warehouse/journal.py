@@ -54,6 +54,18 @@ def end(settings: Settings, resource: Resource) -> None:
     path.unlink(missing_ok=True)
 
 
+def went_live(settings: Settings, resource: Resource) -> bool:
+    """Whether the running load's snapshot is already current — it failed after the switch (an interrupt, a full disk
+    or an object store refusing what follows): then it must be recorded as published, never as failed."""
+    path = journal_path(settings, resource)
+    if not path.exists():
+        return False
+    entry = read_json(path)
+    return entry.get("phase") == "publishing" and current_snapshot_id(settings, resource) == entry.get(
+        "snapshot_id"
+    )
+
+
 def reconcile(settings: Settings, resource: Resource) -> list[dict[str, Any]]:
     """Record the load a killed process left unrecorded (call under the resource's lock, after `recover`).
 

@@ -634,14 +634,17 @@ def run_load(
         except _Rejected as exc:
             outcome.status = LoadStatus.REJECTED
             job.table_problems += exc.problems
-        except GovhubError as exc:
+        except BaseException as exc:
+            if journal.went_live(
+                settings, resource
+            ):  # failed after the switch: the publish stands, on the record
+                return _recorded_from_journal(job, exc)
             outcome.status = LoadStatus.FAILED
-            job.table_problems += exc.problems
-        except BaseException as exc:  # a bug or an interrupt: record it, keep the previous snapshot, re-raise
-            outcome.status = LoadStatus.FAILED
-            if disk_full(exc):  # not a bug: the hub's volume is full; the previous snapshot is untouched
+            if isinstance(exc, GovhubError):
+                job.table_problems += exc.problems
+            elif disk_full(exc):  # not a bug: the hub's volume is full; the previous snapshot is untouched
                 job.table_problems.append(DISK_FULL)
-            else:
+            else:  # a bug or an interrupt: record it, keep the previous snapshot, re-raise
                 job.table_problems.append(
                     Problem(
                         code="load.internal_error",
@@ -649,8 +652,8 @@ def run_load(
                         value=repr(exc)[:300],
                     )
                 )
-                _finish(job, started, started_at)
-                journal.end(settings, resource)
+                if EVENT_DEFERRED not in _finish(job, started, started_at).problems:
+                    journal.end(settings, resource)
                 raise
         finally:
             shutil.rmtree(work, ignore_errors=True)
@@ -658,6 +661,38 @@ def run_load(
         if EVENT_DEFERRED not in finished.problems:  # else kept: the event is written from it later
             journal.end(settings, resource)
     return finished
+
+
+def _recorded_from_journal(job: _Load, exc: BaseException) -> LoadOutcome:
+    """A load that failed after its snapshot became current (an interrupt, a full disk, an object store refusing
+    what follows the switch): recorded from its journal as published — with its actor, marked `reconciled` — never
+    as a failed load whose live snapshot a later identical delivery would take for a zero update. An interrupt
+    still interrupts; when the record cannot be written either, the journal stays for the next load or
+    `govhub status`."""
+    try:
+        (record,) = journal.reconcile(job.settings, job.resource)
+    except Exception:
+        raise exc from None
+    if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit: recorded, and still an interrupt
+        raise exc
+    outcome = job.outcome
+    outcome.status = LoadStatus.PUBLISHED
+    for key in journal.RECORD_KEYS:
+        setattr(outcome, key, record.get(key, 0))
+    outcome.snapshot_id, outcome.previous_snapshot_id = (
+        record["snapshot_id"],
+        record.get("previous_snapshot_id"),
+    )
+    outcome.problems = [Problem.from_dict(p) for p in record["problems"]]
+    outcome.problem_count = len(outcome.problems)
+    outcome.verdict = AuditVerdict.of(
+        outcome.status,
+        outcome.problems,
+        rows=outcome.rows,
+        quarantined=outcome.quarantined,
+        max_bad_row_pct=job.resource.quality.max_bad_row_pct,
+    )
+    return outcome
 
 
 def _run(job: _Load) -> None:

@@ -9,11 +9,12 @@ import duckdb
 import pytest
 
 from govhub.connectors.base import Extract
+from govhub.events import list_events
 from govhub.warehouse.hub import connect_readonly, sync_hub
 from govhub.warehouse.load import run_load
 from govhub.warehouse.snapshots import current_info, current_snapshot_id, published_ids, resource_paths
 
-from .conftest import make_catalog, people_batches, start_load_process
+from .conftest import extract_of, make_catalog, people_batches, people_rows, people_table, start_load_process
 
 ROWS = 130_000  # more than one staged row group, so "staging" is hit mid-stream
 
@@ -195,3 +196,62 @@ def test_half_written_records_of_killed_processes_are_swept_by_the_next_load(set
         settings, people, Extract(batches=people_batches(people, 1_000)), receipt=None, actor="t", trigger="t"
     )
     assert not any(p.exists() for p in orphans) and kept.exists()
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [OSError(28, "No space left on device"), RuntimeError("object store refused the pointer")],
+    ids=["disk full", "error"],
+)
+def test_a_load_that_fails_after_its_switch_is_recorded_as_the_publish_it_is(
+    settings, people, monkeypatch, failure
+):
+    """Not a kill: the process lives on and sees an error after `current` moved (writing the pointer other engines
+    read). The publish stands, so it is recorded as published with its actor (marked reconciled), never as a failed
+    load whose live snapshot a later delivery of the same rows would take for a zero update."""
+    from govhub.warehouse import snapshots
+    from govhub.warehouse.journal import journal_path
+
+    first = run_load(
+        settings,
+        people,
+        extract_of(people_table(people, people_rows(30))),
+        actor="甲",
+        receipt=None,
+        trigger="test",
+    )
+    assert first.status == "published"
+
+    def failing_pointer(*args, **kwargs):
+        raise failure
+
+    monkeypatch.setattr(snapshots, "write_pointer", failing_pointer)
+    second = run_load(
+        settings,
+        people,
+        extract_of(people_table(people, people_rows(40))),
+        actor="乙",
+        receipt=None,
+        trigger="test",
+    )
+    monkeypatch.undo()
+
+    assert current_snapshot_id(settings, people) == second.snapshot_id != first.snapshot_id
+    assert second.status == "published" and second.rows == 40 and second.inserted == 10
+    assert [p.code for p in second.problems] == ["load.reconciled"]
+    assert not journal_path(settings, people).exists()
+    published = [
+        e for e in list_events(settings, kind="load.*") if e.payload.get("load_id") == second.load_id
+    ]
+    assert [(e.kind, e.actor, e.payload.get("reconciled")) for e in published] == [
+        ("load.published", "乙", True)
+    ]
+    again = run_load(
+        settings,
+        people,
+        extract_of(people_table(people, people_rows(40))),
+        actor="乙",
+        receipt=None,
+        trigger="test",
+    )
+    assert again.status == "zero_update" and again.snapshot_id == second.snapshot_id
