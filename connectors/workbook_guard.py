@@ -17,6 +17,7 @@ is held as a rectangle from its first to its last cell (32 bytes a cell), so a s
 
 from __future__ import annotations
 
+import hashlib
 import re
 import zipfile
 import zlib
@@ -47,12 +48,11 @@ _OVERLAP = 64
 # (a literal start and a lookahead: a leading \b made Python's re test every position, 4-7x slower; an attribute
 # that merely ends in "r" only sends a sheet to the exact measure)
 # calamine reads column letters in either case ("Atttt5" is a column past 10^30: found by fuzz_xlsx)
-_OUTSIDE_NARROW = re.compile(rb'r="(?=[A-Za-z]{2}|[A-Za-z]?(?:\d{7}|[4-9]\d{5}|3[89]\d{4}))')
-_REF_LETTERS = re.compile(rb'r="([A-Za-z]+)\d')
-_REF_NUMBER = re.compile(rb'r="[A-Za-z]*(\d+)"')
-_PASSED: dict[
-    tuple[tuple[str, int, int, int], ...], None
-] = {}  # workbooks this process found sound (oldest first)
+# XML lets an attribute be quoted either way and spaced around its "=" (r='XFD1048576', r = "E7"): calamine honours both
+_OUTSIDE_NARROW = re.compile(rb'r\s*=\s*["\'](?=[A-Za-z]{2}|[A-Za-z]?(?:\d{7}|[4-9]\d{5}|3[89]\d{4}))')
+_REF_LETTERS = re.compile(rb'r\s*=\s*["\']([A-Za-z]+)\d')
+_REF_NUMBER = re.compile(rb'r\s*=\s*["\'][A-Za-z]*(\d+)["\']')
+_PASSED: dict[bytes, None] = {}  # sha256 of the workbooks this process found sound (oldest first)
 
 
 def _refuse(code: str, message: str, name: str, expected: str) -> GovhubError:
@@ -63,20 +63,32 @@ def check_workbook(path: Path, name: str) -> None:
     """Raise `GovhubError` when `path` (an xlsx named `name`) would make a reader unpack or hold too much; a zip
     that cannot be read is left to the reader, which says so in its own words."""
     try:
-        with zipfile.ZipFile(path) as zf:
-            parts = zf.infolist()
-            # the zip's directory (names, CRCs, sizes) says which workbook this is: the upload identified by
-            # `head_rows` and its landed copy read by `read_sheet` are searched once
-            key = tuple((p.filename, p.CRC, p.file_size, p.compress_size) for p in parts)
-            if key in _PASSED:
-                return
+        zf = zipfile.ZipFile(path)
+        parts = zf.infolist()
+    except ZIP_ERRORS:  # not a zip at all: the reader says what it is in its own words
+        return
+    with zf:
+        # the upload identified by `head_rows` and its landed copy read by `read_sheet` are searched once: the
+        # same bytes (a directory's CRCs and sizes are the uploader's to write, so they are not the key)
+        with open(path, "rb") as fh:
+            key = hashlib.file_digest(fh, "sha256").digest()
+        if key in _PASSED:
+            return
+        try:
             _check_directory(parts, name)
             _check_shared_strings(zf, name)
             reach = [sheet_reach(zf, p.filename) for p in parts if p.filename.startswith("xl/worksheets/")]
-    except GovhubError:
-        raise
-    except ZIP_ERRORS:
-        return
+        except GovhubError:
+            raise
+        except (
+            ZIP_ERRORS
+        ):  # a part that cannot be read to its end (bad CRC, cut deflate stream) is never measured
+            raise _refuse(
+                "sheet.not_xlsx",
+                f"「{name}」已损坏：工作簿中的压缩内容无法读取（数据不完整或校验不符）；请用Excel打开并重新保存为.xlsx后上传",
+                name,
+                "完整的xlsx工作簿",
+            ) from None
     for last_row, last_column in reach:
         if last_row > EXCEL_ROWS or last_column > EXCEL_COLUMNS:
             raise _refuse(

@@ -397,6 +397,24 @@ def _lower_case_column(good: Good) -> bytes:
     return with_part(good, SHEET, sheet_xml(inline_rows(good) + bad))
 
 
+def _far_corner_cell_quoted_otherwise(good: Good) -> bytes:
+    """The far corner cell with its reference in single quotes and spaced (r = 'XFD1048576'): XML allows both, and
+    calamine honours both (found in review: the guard once looked only for r=")."""
+    far = b"<row r = '1048576'><c r = 'XFD1048576' t='inlineStr'><is><t>x</t></is></c></row>"
+    return with_part(good, SHEET, sheet_xml(inline_rows(good) + far))
+
+
+def _far_corner_cell_with_a_bad_crc(good: Good) -> bytes:
+    """The far corner cell in a sheet part whose bytes no longer match its CRC: a guard that let an unreadable part
+    through unmeasured would hand the reader the 17-billion-cell rectangle."""
+    far = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+    members = parts(xlsx(good))
+    members[SHEET] = sheet_xml(inline_rows(good) + far)
+    data = zipped(members, zipfile.ZIP_STORED)
+    at = data.index(b"<sheetData>")
+    return data[:at] + b"<sheetDatb>" + data[at + len(b"<sheetData>") :]
+
+
 def _huge_row_number(good: Good) -> bytes:
     bad = b'<row r="99999999999"><c r="A99999999999" t="inlineStr"><is><t>x</t></is></c></row>'
     return with_part(good, SHEET, sheet_xml(inline_rows(good) + bad))
@@ -749,6 +767,13 @@ def corpus() -> list[Case]:
         Case("xlsx-billion-laughs-custom-properties", "就业登记.xlsx", _laughs_in_custom_props, ()),
         Case("xlsx-external-entity", "就业登记.xlsx", _external_entity, not_xlsx),
         Case("xlsx-far-corner-cell-XFD1048576", "就业登记.xlsx", _far_corner_cell, ("sheet.area_too_large",)),
+        Case(
+            "xlsx-far-corner-cell-quoted-otherwise",
+            "就业登记.xlsx",
+            _far_corner_cell_quoted_otherwise,
+            ("sheet.area_too_large",),
+        ),
+        Case("xlsx-far-corner-cell-bad-crc", "就业登记.xlsx", _far_corner_cell_with_a_bad_crc, not_xlsx),
         Case(
             "xlsx-far-column-in-header", "就业登记.xlsx", _far_column_in_header, ("sheet.too_many_columns",)
         ),
