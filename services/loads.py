@@ -175,7 +175,10 @@ def reconcile(settings: Settings, resource: Resource) -> list[dict]:
             from govhub.governance.ledger import record_load_outcome
 
             try:
-                record_load_outcome(settings, resource, record, at=dt.datetime.now(dt.UTC))
+                # the delivery's own time (a publish reconciled after a weekend is not late for it)
+                started = record.get("started_at")
+                at = dt.datetime.fromisoformat(started) if started else dt.datetime.now(dt.UTC)
+                record_load_outcome(settings, resource, record, at=at)
             except Exception:
                 log.exception("%s/%s: reconciled load %s not entered in the ledger", resource.agency,
                               resource.id, record["load_id"])  # fmt: skip
