@@ -248,6 +248,8 @@ CODES: dict[str, CodeInfo] = {
         ("backup.target_link", "恢复目标中有符号链接"),
         ("workspace.bad_name", "工作区文件名有歧义"),
         ("store.unreachable", "工作流数据库无法连接"),
+        ("storage.unreachable", "对象存储无法访问"),
+        ("storage.busy", "对象存储中的资源锁被占用"),
         ("config.audit_retention", "审计日志保存期限过短"),
         ("events.prune_too_recent", "不能清理保存期限内的审计日志"),
         ("events.nothing_to_prune", "没有可清理的审计日志"),

@@ -195,10 +195,14 @@ def previous_rows(settings: Settings, resource: Resource) -> int | None:
 
 def nothing_to_load(resource: Resource) -> LoadOutcome:
     """The outcome for a sheet-fed resource whose inbox is empty."""
+    from govhub.warehouse.load import LoadOutcome
+
     return LoadOutcome(load_id="", agency=resource.agency, resource=resource.id, status=LoadStatus.NO_UPLOAD)
 
 
 def refused(resource: Resource, problems: list[Problem]) -> LoadOutcome:
     """The outcome for a delivery refused before landing (who asked may not): nothing was loaded."""
+    from govhub.warehouse.load import LoadOutcome
+
     return LoadOutcome(load_id="", agency=resource.agency, resource=resource.id, status=LoadStatus.REJECTED,
                        problems=list(problems), problem_count=len(problems))  # fmt: skip

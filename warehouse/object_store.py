@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from govhub.problems import GovhubError, Problem
 from govhub.warehouse.layout import POINTER, pointer
 from govhub.warehouse.meta import pause_point
 
@@ -48,6 +49,33 @@ class ConflictingPublish(RuntimeError):
 
 class LockTimeout(RuntimeError):
     pass
+
+
+@contextmanager
+def storage_errors(what: str) -> Iterator[None]:
+    """The object store's failures as Chinese refusals (the local snapshot, when one was switched, stands and is
+    recorded): a lock held by another machine past the wait, the endpoint unreachable, a request refused."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except LockTimeout:
+        raise GovhubError(
+            Problem(
+                "storage.busy", f"{what}：另一台服务器正在载入该资源，等待超时；请稍后重试", blocking=True
+            )
+        ) from None
+    except (BotoCoreError, ClientError, ConflictingPublish, OSError) as exc:
+        if isinstance(exc, OSError) and "AWS Error" not in str(
+            exc
+        ):  # a local disk's error is not the store's
+            raise
+        raise GovhubError(
+            Problem(
+                "storage.unreachable",
+                f"{what}：对象存储无法访问或拒绝了请求，请联系管理员检查对象存储服务后重试",
+            )
+        ) from None
 
 
 @dataclass(frozen=True)

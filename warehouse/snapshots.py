@@ -143,10 +143,15 @@ def resource_lock(
         if store is None:
             yield
             return
-        from govhub.warehouse.object_store import object_lock
+        from govhub.warehouse.object_store import object_lock, storage_errors
 
-        with object_lock(store, f"{_table_path(resource)}/.lock", lease_s=settings.storage_lock_lease_s):
+        with storage_errors("无法取得资源锁"):
+            lock = object_lock(store, f"{_table_path(resource)}/.lock", lease_s=settings.storage_lock_lease_s)
+            lock.__enter__()
+        try:
             yield
+        finally:
+            lock.__exit__(None, None, None)
 
 
 def current_snapshot_id(settings: Settings, resource: Resource) -> str | None:
@@ -232,8 +237,10 @@ def publish(settings: Settings, resource: Resource, candidate: Path, info: Snaps
     write_pointer(paths.root, info.id, final)  # what engines without symlinks read (warehouse/layout.py)
     if (store := object_store(settings)) is not None:
         from govhub.warehouse.object_store import publish as publish_objects
+        from govhub.warehouse.object_store import storage_errors
 
-        publish_objects(store, _table_path(resource), info.id, final)
+        with storage_errors("数据已在本机发布，但未能写入对象存储"):
+            publish_objects(store, _table_path(resource), info.id, final)
     write_meta(settings, "snapshots", _meta_name(info), info.to_dict())
     return final
 
@@ -265,7 +272,10 @@ def recover(settings: Settings, resource: Resource) -> list[str]:
         write_pointer(paths.root, cur, paths.snapshot(cur))
         done.append(f"pointed current.json at {cur}")
     if (store := object_store(settings)) is not None:
-        done += _recover_objects(store, resource, cur, paths)
+        from govhub.warehouse.object_store import storage_errors
+
+        with storage_errors("无法清理对象存储中未完成的发布"):
+            done += _recover_objects(store, resource, cur, paths)
     if cur is not None:
         info = snapshot_info(settings, resource, cur)
         record = settings.hub_dir / "_meta" / "snapshots" / f"{_meta_name(info)}.json"

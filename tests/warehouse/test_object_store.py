@@ -113,3 +113,23 @@ def test_the_lock_object_excludes_other_hosts_and_expires(s3_settings):
     time.sleep(0.8)
     with objects.object_lock(store, "hub/y/.lock", wait_s=5) as owner:
         assert owner
+
+
+def test_an_unreachable_object_store_is_a_chinese_refusal_not_a_traceback(settings, people):
+    """The endpoint refuses connections (nothing listens there): the load is refused in Chinese before it starts."""
+    import dataclasses
+    import socket
+
+    from govhub.problems import GovhubError
+
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()  # a port nothing listens on
+    down = dataclasses.replace(
+        settings, storage_url="s3://govhub-down/district", storage_endpoint=f"http://127.0.0.1:{port}"
+    )
+    with pytest.raises(GovhubError) as refused:
+        _load(down, people, people_rows(10))
+    assert [p.code for p in refused.value.problems] == ["storage.unreachable"]
+    assert "对象存储" in refused.value.problems[0].message_zh
