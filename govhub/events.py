@@ -132,6 +132,19 @@ def verify_chain(settings: Settings) -> list[str]:
             if _row_hash(row["prev_hash"], row) != row["hash"]:
                 problems.append(f"事件 {row['id']}：内容与其哈希不符（记录被改动）")
             expected_prev, expected_id = row["hash"], row["id"] + 1
+            if start is not None and row["kind"] == "events.pruned":
+                attested = json.loads(row["payload"])
+                if (attested.get("through_id"), attested.get("through_hash")) == (
+                    start.through_id,
+                    start.through_hash,
+                ):
+                    start = None  # the checkpoint is the one a recorded prune left
+    if (
+        start is not None
+    ):  # a checkpoint no prune in the chain vouches for: events were removed and it was forged
+        problems.append(
+            f"检查点（事件 {start.through_id} 之前）没有对应的清理记录（events.pruned）：日志可能被删改"
+        )
     return problems
 
 

@@ -105,3 +105,21 @@ def test_the_prune_command_is_the_offices_refuses_recent_dates_and_prints_the_ch
     run = govhub("events", "prune", "--before", old, "--by", "zhaoqiang")
     assert run.code == 0 and "已清理 1 条" in run.out
     assert govhub("events", "verify").code == 0
+
+
+def test_events_removed_behind_a_forged_checkpoint_are_caught(settings):
+    """Someone deletes the first events (recent ones: no prune would) and writes a checkpoint that matches what is
+    left: the chain of the kept events verifies from it, but no recorded prune vouches for that checkpoint."""
+    _history(settings)
+    events = list_events(settings)
+    last_removed = sorted(e.id for e in events)[1]  # the two oldest go
+    removed_hash = next(e.hash for e in events if e.id == last_removed)
+    with store.write_transaction(settings) as conn:
+        conn.execute(store.events.delete().where(store.events.c.id <= last_removed))
+        conn.execute(
+            store.event_checkpoints.insert().values(
+                through_id=last_removed, through_hash=removed_hash, through_at="2026-01-01T00:00:00Z", pruned=2,
+                before="2026-01-01T00:00:00Z", at="2026-01-01T00:00:00Z", actor="someone",
+            )
+        )  # fmt: skip
+    assert any("检查点" in p for p in verify_chain(settings))
