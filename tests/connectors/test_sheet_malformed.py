@@ -350,3 +350,26 @@ def test_an_integer_cell_past_64_bits_is_kept_as_text_not_raised():
     f = sheet_resource().field("name").model_copy(update={"type": FieldType.STRING})
     column, _ = _cells_to_arrow([2**70, 12, "张三"], f, pa.array([2, 3, 4]), "姓名")
     assert column.to_pylist() == [str(2**70), "12", "张三"]
+
+
+def test_a_ragged_gbk_row_is_refused_without_anything_printed(tmp_path):
+    """pyarrow decodes an invalid row's text as UTF-8 before calling a handler: on GB18030 bytes that printed
+    "Exception ignored … UnicodeDecodeError" with a traceback to the user's terminal (found by fuzz_csv)."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "ragged.csv"
+    path.write_bytes(
+        "公民身份号码,姓名\n110101199003070000,张三\n110101199003071234,李四,多余\n".encode("gbk")
+    )
+    script = (
+        "import sys; from pathlib import Path; from govhub.connectors.sheet import read_sheet;"
+        "from govhub.problems import GovhubError; from tests.connectors.test_sheet import sheet_resource\n"
+        "try: read_sheet(sheet_resource(), Path(sys.argv[1]))\n"
+        "except GovhubError as e: print(e.problems[0].code)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.strip() == "sheet.ragged_row", done.stdout + done.stderr
+    assert done.stderr == ""
