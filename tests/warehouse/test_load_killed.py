@@ -11,7 +11,7 @@ import pytest
 from govhub.connectors.base import Extract
 from govhub.events import list_events
 from govhub.warehouse.hub import connect_readonly, sync_hub
-from govhub.warehouse.load import run_load
+from govhub.warehouse.load import LoadOutcome, run_load
 from govhub.warehouse.snapshots import current_info, current_snapshot_id, published_ids, resource_paths
 
 from .conftest import extract_of, make_catalog, people_batches, people_rows, people_table, start_load_process
@@ -212,28 +212,18 @@ def test_a_load_that_fails_after_its_switch_is_recorded_as_the_publish_it_is(
     from govhub.warehouse import snapshots
     from govhub.warehouse.journal import journal_path
 
-    first = run_load(
-        settings,
-        people,
-        extract_of(people_table(people, people_rows(30))),
-        actor="甲",
-        receipt=None,
-        trigger="test",
-    )
+    def load(rows: int, actor: str) -> LoadOutcome:
+        extract = extract_of(people_table(people, people_rows(rows)))
+        return run_load(settings, people, extract, actor=actor, receipt=None, trigger="test")
+
+    first = load(30, "甲")
     assert first.status == "published"
 
     def failing_pointer(*args, **kwargs):
         raise failure
 
     monkeypatch.setattr(snapshots, "write_pointer", failing_pointer)
-    second = run_load(
-        settings,
-        people,
-        extract_of(people_table(people, people_rows(40))),
-        actor="乙",
-        receipt=None,
-        trigger="test",
-    )
+    second = load(40, "乙")
     monkeypatch.undo()
 
     assert current_snapshot_id(settings, people) == second.snapshot_id != first.snapshot_id
@@ -246,12 +236,5 @@ def test_a_load_that_fails_after_its_switch_is_recorded_as_the_publish_it_is(
     assert [(e.kind, e.actor, e.payload.get("reconciled")) for e in published] == [
         ("load.published", "乙", True)
     ]
-    again = run_load(
-        settings,
-        people,
-        extract_of(people_table(people, people_rows(40))),
-        actor="乙",
-        receipt=None,
-        trigger="test",
-    )
+    again = load(40, "乙")
     assert again.status == "zero_update" and again.snapshot_id == second.snapshot_id
