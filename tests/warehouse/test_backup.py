@@ -223,6 +223,10 @@ def test_every_store_table_travels_into_a_fresh_postgresql_store_brought_to_head
         # a prune that removed nothing: the chain still starts at GENESIS (events.verify_chain)
         conn.execute(store.event_checkpoints.insert().values(through_id=0, through_hash="0" * 64, through_at=at,
                                                              pruned=0, before=at, at=at, actor="赵强"))  # fmt: skip
+    from govhub.events import record_event
+
+    record_event(source, kind="events.pruned", actor="赵强", agency=None, subject="events",
+                 payload={"through_id": 0, "through_hash": "0" * 64, "pruned": 0, "before": at})  # fmt: skip
     expected = _store_rows(source)
     assert all(expected.values())
     archive = tmp_path / "store.tar"
