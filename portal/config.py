@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from govhub.config import Settings
 from govhub.portal.api.config import ApiConfig
 from govhub.services.accounts import SignInPolicy
+from govhub.services.keys import state_secret
 
 
 def utc_now() -> dt.datetime:
@@ -37,17 +35,4 @@ class PortalConfig:
 def portal_secret(settings: Settings) -> str:
     """The key that signs CSRF tokens, kept in the hub's state folder so every portal process on this hub (and the
     next one after a restart) accepts the tokens already in people's browsers."""
-    path: Path = settings.state_dir / "portal.secret"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".portal.secret.{os.getpid()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
-        try:
-            os.link(tmp, path)  # the first process to get here wins; the others read its key
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
-    return path.read_text().strip()
+    return state_secret(settings, "portal.secret")

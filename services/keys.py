@@ -19,11 +19,13 @@ from govhub.config import Settings
 SECRET_FILE = "api.secret"
 
 
-def _hub_secret(settings: Settings) -> bytes:
-    path: Path = settings.state_dir / SECRET_FILE
+def state_secret(settings: Settings, name: str) -> str:
+    """A random 256-bit secret (hex) in the hub's state folder, mode 0600, made by the first process that needs it
+    and read by every later one (the docking API's `api.secret`, the portal's CSRF key)."""
+    path: Path = settings.state_dir / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{SECRET_FILE}.{os.getpid()}")
+        tmp = path.with_name(f".{name}.{os.getpid()}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))
@@ -33,7 +35,11 @@ def _hub_secret(settings: Settings) -> bytes:
             pass
         finally:
             tmp.unlink()
-    return bytes.fromhex(path.read_text().strip())
+    return path.read_text().strip()
+
+
+def _hub_secret(settings: Settings) -> bytes:
+    return bytes.fromhex(state_secret(settings, SECRET_FILE))
 
 
 def derived_key(settings: Settings, purpose: str) -> bytes:

@@ -19,15 +19,8 @@ import yaml
 from govhub import store
 from govhub.cli.main import build_parser, main
 from tests.commands import GOVHUB
+from tests.services.test_notify import AGENCIES
 
-AGENCIES = {
-    "agencies": [
-        {"id": "mzj", "name": "松江区民政局", "uscc": "11310117002425109R",
-         "steward": {"name": "王静怡", "phone": "021-57800000", "email": "wangjingyi@example.gov.cn"}},
-        {"id": "kw", "name": "松江区科委", "uscc": "11310117002431867C", "coordinator": True,
-         "steward": {"name": "赵强", "phone": "021-57800001", "email": "zhaoqiang@example.gov.cn"}},
-    ]
-}  # fmt: skip
 RESOURCE = {
     "id": "shjz", "code": "204001001/000001", "name": "社会救助对象信息", "summary": "测试用填报资源", "agency": "mzj",
     "class": "thematic", "share": {"type": "unconditional"}, "cycle": "monthly",
