@@ -8,6 +8,11 @@ types) are answered from the relation's schema.
 
 GE semantics kept: NULLs are "missing", not unexpected (except for not-null), `unexpected_percent` is over
 non-missing values, `mostly` compares the fraction of non-missing values that pass, uniqueness flags every copy.
+
+Uniqueness is found before the pass, one hash partition of the keys at a time (`KEY_PARTITION_ROWS`): a `GROUP BY`
+over 100M ID numbers inside the pass held more than DuckDB could spill under a 1 GB limit (docs/PERFORMANCE.md,
+"Scale"); a partition's aggregate holds at most a few million keys whatever the size of the load. The duplicated
+keys land in a temp table, and the pass asks each row whether its key is in it.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from govhub.expectations import identifiers_sql as ids
 from govhub.problems import GovhubError, Problem
 
 PARTIAL_LIMIT = 20
+# keys grouped at once by a uniqueness check: 4M 18-character ID numbers aggregate in ≈0.3 GB
+KEY_PARTITION_ROWS = 4_000_000
 
 
 def quote(name: str) -> str:
@@ -116,20 +123,19 @@ def _columns_of(exp: dict[str, Any]) -> list[str]:
     return list(kw["column_list"]) if "column_list" in kw else ([kw["column"]] if "column" in kw else [])
 
 
-def _row_check(index: int, exp: dict[str, Any], types: dict[str, str], relation: str) -> _RowCheck:
+def _row_check(index: int, exp: dict[str, Any], types: dict[str, str], duplicates: str | None) -> _RowCheck:
     kind, kw, cols = exp["type"], exp["kwargs"], _columns_of(exp)
     if kind == NOT_NULL:
         return _RowCheck(index, cols, f"{quote(cols[0])} IS NULL", None)
-    if kind == "expect_column_values_to_be_unique":
-        # a semi-join against the duplicated values: about 2x faster than a window count
-        c = quote(cols[0])
-        dup = f"SELECT {c} FROM {relation} WHERE {c} IS NOT NULL GROUP BY {c} HAVING count(*) > 1"
-        return _RowCheck(index, cols, f"coalesce({c} IN ({dup}), FALSE)", f"{c} IS NULL")
     if kind in KEY_LEVEL:
-        partition = ", ".join(quote(c) for c in cols)
-        present = " OR ".join(f"{quote(c)} IS NOT NULL" for c in cols)
-        unexpected = f"(({present}) AND count(*) OVER (PARTITION BY {partition}) > 1)"
-        return _RowCheck(index, cols, unexpected, f"NOT ({present})")
+        key, present = _key(cols)
+        # a struct's NULL fields compare equal, as GROUP BY groups them
+        return _RowCheck(
+            index,
+            cols,
+            f"(({present}) AND coalesce({key} IN (SELECT __key FROM {duplicates}), FALSE))",
+            f"NOT ({present})",
+        )
     valid = _VALID[kind](cols[0], kw, types)
     return _RowCheck(
         index,
@@ -137,6 +143,28 @@ def _row_check(index: int, exp: dict[str, Any], types: dict[str, str], relation:
         f"({quote(cols[0])} IS NOT NULL AND NOT coalesce({valid}, FALSE))",
         f"{quote(cols[0])} IS NULL",
     )
+
+
+def _key(cols: list[str]) -> tuple[str, str]:
+    """The SQL of a uniqueness check's key (a column, or a struct of several) and of "the key is present"."""
+    key = quote(cols[0]) if len(cols) == 1 else f"struct_pack({', '.join(quote(c) for c in cols)})"
+    return key, " OR ".join(f"{quote(c)} IS NOT NULL" for c in cols)
+
+
+def _duplicates(
+    con: duckdb.DuckDBPyConnection, relation: str, index: int, cols: list[str], n_rows: int
+) -> str:
+    """A temp table of the keys that occur more than once, grouped one hash partition of the keys at a time."""
+    table = f"__duplicates_{index}"
+    key, present = _key(cols)
+    parts = max(1, -(-n_rows // KEY_PARTITION_ROWS))
+    for part in range(parts):
+        in_part = f" AND hash({key}) % {parts} = {part}" if parts > 1 else ""
+        grouped = f"SELECT {key} AS __key FROM {relation} WHERE ({present}){in_part} GROUP BY ALL HAVING count(*) > 1"
+        con.execute(
+            f"INSERT INTO {table} {grouped}" if part else f"CREATE OR REPLACE TEMP TABLE {table} AS {grouped}"
+        )
+    return table
 
 
 def _success(unexpected: int, nonmissing: int, mostly: float | None) -> bool:
@@ -194,6 +222,8 @@ def evaluate_suite(
     types = relation_columns(con, relation)
     results: list[dict[str, Any]] = [_base_result(e) for e in suite["expectations"]]
     checks: list[_RowCheck] = []
+    duplicates: list[str] = []
+    n_rows: int | None = None
     for i, exp in enumerate(suite["expectations"]):
         absent = [c for c in _columns_of(exp) if c not in types]
         if absent:
@@ -204,9 +234,33 @@ def evaluate_suite(
                     "exception_message": f"列缺失：{', '.join(absent)}",
                 },
             )
+        elif exp["type"] in KEY_LEVEL:
+            n_rows = first_row(con, f"SELECT count(*) FROM {relation}")[0] if n_rows is None else n_rows
+            duplicates.append(_duplicates(con, relation, i, _columns_of(exp), n_rows))
+            checks.append(_row_check(i, exp, types, duplicates[-1]))
         elif exp["type"] not in TABLE_LEVEL:
-            checks.append(_row_check(i, exp, types, relation))
+            checks.append(_row_check(i, exp, types, None))
 
+    try:
+        evaluation = _one_pass(con, relation, suite, types, results, checks)
+    finally:
+        for table in duplicates:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+    if resource is not None:
+        from govhub.expectations.row_problems import row_problems
+
+        evaluation.row_problems = row_problems(resource, suite, evaluation)
+    return evaluation
+
+
+def _one_pass(
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    suite: dict[str, Any],
+    types: dict[str, str],
+    results: list[dict[str, Any]],
+    checks: list[_RowCheck],
+) -> Evaluation:
     row_expr = quote(ROW_COLUMN) if ROW_COLUMN in types else "row_number() OVER ()"
 
     flags = ", ".join(f"{c.unexpected} AS u{c.index}, {c.missing or 'FALSE'} AS m{c.index}" for c in checks)
@@ -239,10 +293,6 @@ def evaluate_suite(
             rows = evaluation.failures[c.index]
             results[c.index]["partial_unexpected_list"] = [_joined(v) for _, v in rows[:PARTIAL_LIMIT]]
             results[c.index]["partial_unexpected_index_list"] = [r for r, _ in rows[:PARTIAL_LIMIT]]
-    if resource is not None:
-        from govhub.expectations.row_problems import row_problems
-
-        evaluation.row_problems = row_problems(resource, suite, evaluation)
     return evaluation
 
 

@@ -17,16 +17,21 @@ overwriting — the lock makes that a bug, not a race.
 
 Lock: an object `<resource>/.lock` created with `If-None-Match: *`, holding its owner and an expiry; released by a
 delete with `If-Match` (only its owner's); a lock past its expiry is taken over by a conditional overwrite, so a
-crashed host never blocks a resource for longer than the lease.
+crashed host never blocks a resource for longer than the lease. A live holder renews its lease (a conditional
+overwrite of its own object, every third of the lease), so a load longer than the lease — a 100M-row resource takes
+most of an hour — keeps its lock; a holder that could not renew (its host stalled past the lease and another took
+over) finds out at the release, and its pointer write, conditional on the pointer it read, still cannot mix.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import secrets
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -216,14 +221,15 @@ def read_current(store: ObjectStore, table_path: str) -> Any:
 def object_lock(
     store: ObjectStore, name: str, *, lease_s: float = LEASE_S, wait_s: float = 3600.0
 ) -> Iterator[str]:
-    """Hold the lock object `name` (e.g. `hub/civil/people/.lock`) across machines until the block ends."""
+    """Hold the lock object `name` (e.g. `hub/civil/people/.lock`) across machines until the block ends, renewing
+    its lease while the block runs."""
     client = store.client()
     key = store.key(name)
     owner = f"{socket.gethostname()}:{secrets.token_hex(8)}"
     deadline = time.monotonic() + wait_s
     etag = None
     while etag is None:
-        body = json.dumps({"owner": owner, "expires": time.time() + lease_s}).encode()
+        body = _lease(owner, lease_s)
         try:
             etag = client.put_object(Bucket=store.bucket, Key=key, Body=body, IfNoneMatch="*")["ETag"]
             break
@@ -235,9 +241,14 @@ def object_lock(
             if time.monotonic() > deadline:
                 raise LockTimeout(f"{name} is held by someone else")
             time.sleep(POLL_S)
+    lease = _Renewal(client, store.bucket, key, owner, lease_s, etag)
+    lease.start()
     try:
         yield owner
     finally:
+        etag = lease.stop()
+        if lease.lost:
+            logging.getLogger(__name__).warning("lock %s was taken over while held by %s", name, owner)
         try:
             client.delete_object(Bucket=store.bucket, Key=key, IfMatch=etag)
         except client.exceptions.NoSuchKey:
@@ -245,6 +256,42 @@ def object_lock(
         except client.exceptions.ClientError as exc:
             if not _precondition_failed(exc):  # taken over after our lease ran out: not ours to delete
                 raise
+
+
+def _lease(owner: str, lease_s: float) -> bytes:
+    return json.dumps({"owner": owner, "expires": time.time() + lease_s}).encode()
+
+
+class _Renewal(threading.Thread):
+    """Overwrites the holder's lock object (`If-Match` on its own ETag) with a fresh expiry every third of the lease
+    until stopped or until the object is no longer its own."""
+
+    def __init__(self, client: Any, bucket: str, key: str, owner: str, lease_s: float, etag: str) -> None:
+        super().__init__(name=f"lease {key}", daemon=True)
+        self.client, self.bucket, self.key, self.owner, self.lease_s = client, bucket, key, owner, lease_s
+        self.etag = etag
+        self.lost = False
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.wait(self.lease_s / 3):
+            body = _lease(self.owner, self.lease_s)
+            try:
+                self.etag = self.client.put_object(
+                    Bucket=self.bucket, Key=self.key, Body=body, IfMatch=self.etag
+                )["ETag"]
+            except (
+                Exception
+            ) as exc:  # a failed renewal is retried at the next turn; a lost lock ends the renewal
+                if _precondition_failed(exc) or isinstance(exc, self.client.exceptions.NoSuchKey):
+                    self.lost = True
+                    return
+
+    def stop(self) -> str:
+        """Stop renewing; the ETag the lock object has if it is still ours."""
+        self._halt.set()
+        self.join()
+        return self.etag
 
 
 def _take_over_expired(client: Any, bucket: str, key: str, body: bytes) -> str | None:

@@ -4,6 +4,7 @@ snapshot and the next load finishes the job; the lock object keeps two hosts fro
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -108,11 +109,36 @@ def test_the_lock_object_excludes_other_hosts_and_expires(s3_settings):
     thread.join(30)
     assert order == ["first done", "other"]
     # a holder that died: its lease runs out and the lock is taken over, not waited for forever
-    dead = objects.object_lock(store, "hub/y/.lock", lease_s=0.5)
-    dead.__enter__()  # never released
+    # (what a killed host leaves: its lock object, no one renewing it)
+    crashed = {"owner": "crashed-host:0", "expires": time.time() + 0.5}
+    store.client().put_object(
+        Bucket=store.bucket, Key=store.key("hub/y/.lock"), Body=json.dumps(crashed).encode()
+    )
     time.sleep(0.8)
     with objects.object_lock(store, "hub/y/.lock", wait_s=5) as owner:
         assert owner
+
+
+def test_a_live_holder_renews_its_lease_past_the_lease(s3_settings):
+    """A load longer than the lease keeps its lock: the holder renews; a contender waits for the release."""
+    store = object_store(s3_settings)
+    order: list[str] = []
+
+    def other_host():
+        with objects.object_lock(store, "hub/z/.lock", wait_s=30):
+            order.append("other")
+
+    with objects.object_lock(store, "hub/z/.lock", lease_s=0.6):
+        thread = threading.Thread(target=other_host)
+        thread.start()
+        time.sleep(2.0)  # more than three leases
+        order.append("holder done")
+        held = json.loads(
+            store.client().get_object(Bucket=store.bucket, Key=store.key("hub/z/.lock"))["Body"].read()
+        )
+        assert held["expires"] > time.time()  # renewed, not run out
+    thread.join(30)
+    assert order == ["holder done", "other"]
 
 
 def test_an_unreachable_object_store_is_a_chinese_refusal_not_a_traceback(settings, people):
