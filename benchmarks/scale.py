@@ -1,9 +1,10 @@
-"""`make bench-scale` = `python -m benchmarks.scale [--only S1/load-1x,…] [--out file.json]`.
+"""`make bench-scale` = `python -m benchmarks.scale [--only S1/load-1x,…] [--out file.json] [--servers]`.
 
 Each case runs in a fresh process (benchmarks.harness: wall time, peak RSS as VmHWM) and its row is appended to
 the results file as soon as it ends, so a long run (the 100M-row load) can be watched and survives a stop. The
 configuration measured is the environment's: embedded defaults, or `GOVHUB_STATE_URL` on PostgreSQL and
-`GOVHUB_STORAGE_URL` on an S3 server (every publish uploaded, locks as objects).
+`GOVHUB_STORAGE_URL` on an S3 server (every publish uploaded, locks as objects). `--servers` sets that up here:
+moto's S3 server started on 127.0.0.1 with a fresh bucket, and a fresh schema on the local PostgreSQL (dropped after).
 """
 
 from __future__ import annotations
@@ -12,6 +13,13 @@ import argparse
 import datetime as dt
 import json
 import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from benchmarks.harness import Context, measure_case
@@ -21,6 +29,53 @@ from benchmarks.registry import CASES, case_class
 ORDER = [k for k in CASES if k.startswith(("S1/", "S2/", "S3/"))]
 WORK = Path(__file__).resolve().parent / ".work" / "scale"
 RESULTS = Path(__file__).resolve().parent / "results"
+POSTGRES = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+
+
+@contextmanager
+def local_servers() -> Iterator[None]:
+    """The PostgreSQL + S3 configuration on this machine: a fresh schema on the local PostgreSQL for the workflow
+    store and moto's S3 server on 127.0.0.1 with a fresh bucket, in this process's environment (the cases' too)."""
+    import boto3
+    from sqlalchemy import create_engine, text
+
+    schema = f"bench_{secrets.token_hex(4)}"
+    admin = create_engine(POSTGRES)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    moto = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        os.environ.update(
+            AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1"
+        )
+        for _ in range(300):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        bucket = f"govhub-bench-{secrets.token_hex(4)}"
+        boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket=bucket)
+        os.environ.update(
+            GOVHUB_STATE_URL=f"{POSTGRES}?options=-csearch_path%3D{schema}",
+            GOVHUB_STORAGE_URL=f"s3://{bucket}/district",
+            GOVHUB_STORAGE_ENDPOINT=endpoint,
+        )
+        yield
+    finally:
+        moto.terminate()
+        moto.wait(30)
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 def configuration() -> str:
@@ -36,7 +91,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="comma-separated case keys (default: all S1–S3)")
     parser.add_argument("--out", type=Path, help="JSON-lines results file")
+    parser.add_argument(
+        "--servers", action="store_true", help="PostgreSQL + S3 (moto) on 127.0.0.1, set up here"
+    )
     args = parser.parse_args(argv)
+    if args.servers:
+        with local_servers():
+            return _run(args)
+    return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     keys = [k.strip() for k in args.only.split(",")] if args.only else ORDER
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M")
     out = args.out or RESULTS / f"{stamp}-scale-{configuration()}.jsonl"

@@ -9,10 +9,11 @@ types) are answered from the relation's schema.
 GE semantics kept: NULLs are "missing", not unexpected (except for not-null), `unexpected_percent` is over
 non-missing values, `mostly` compares the fraction of non-missing values that pass, uniqueness flags every copy.
 
-Uniqueness is found before the pass, one hash partition of the keys at a time (`KEY_PARTITION_ROWS`): a `GROUP BY`
-over 100M ID numbers inside the pass held more than DuckDB could spill under a 1 GB limit (docs/PERFORMANCE.md,
-"Scale"); a partition's aggregate holds at most a few million keys whatever the size of the load. The duplicated
-keys land in a temp table, and the pass asks each row whether its key is in it.
+Uniqueness: the pass asks each row whether its key is among the duplicated keys. Up to `KEY_PARTITION_ROWS` rows
+those are a subquery of the pass; beyond, they are found before it, one hash partition of the keys at a time, into
+a temp table: a `GROUP BY` over 100M ID numbers inside the pass held more than DuckDB could spill under a 1 GB
+limit (docs/PERFORMANCE.md, "Scale"); a partition's aggregate holds at most a few million keys whatever the size
+of the load.
 """
 
 from __future__ import annotations
@@ -153,18 +154,25 @@ def _key(cols: list[str]) -> tuple[str, str]:
 
 def _duplicates(
     con: duckdb.DuckDBPyConnection, relation: str, index: int, cols: list[str], n_rows: int
-) -> str:
-    """A temp table of the keys that occur more than once, grouped one hash partition of the keys at a time."""
-    table = f"__duplicates_{index}"
+) -> tuple[str, str | None]:
+    """The keys that occur more than once, as (a relation to select `__key` from, the temp table to drop after).
+    Up to `KEY_PARTITION_ROWS` rows a subquery the pass runs itself; beyond, a temp table filled one hash partition
+    of the keys at a time."""
     key, present = _key(cols)
-    parts = max(1, -(-n_rows // KEY_PARTITION_ROWS))
-    for part in range(parts):
-        in_part = f" AND hash({key}) % {parts} = {part}" if parts > 1 else ""
-        grouped = f"SELECT {key} AS __key FROM {relation} WHERE ({present}){in_part} GROUP BY ALL HAVING count(*) > 1"
-        con.execute(
-            f"INSERT INTO {table} {grouped}" if part else f"CREATE OR REPLACE TEMP TABLE {table} AS {grouped}"
+    parts = -(-n_rows // KEY_PARTITION_ROWS)
+
+    def grouped(part: str = "") -> str:
+        return (
+            f"SELECT {key} AS __key FROM {relation} WHERE ({present}){part} GROUP BY ALL HAVING count(*) > 1"
         )
-    return table
+
+    if parts <= 1:
+        return f"({grouped()})", None
+    table = f"__duplicates_{index}"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {grouped(f' AND hash({key}) % {parts} = 0')}")
+    for part in range(1, parts):
+        con.execute(f"INSERT INTO {table} {grouped(f' AND hash({key}) % {parts} = {part}')}")
+    return table, table
 
 
 def _success(unexpected: int, nonmissing: int, mostly: float | None) -> bool:
@@ -236,8 +244,9 @@ def evaluate_suite(
             )
         elif exp["type"] in KEY_LEVEL:
             n_rows = first_row(con, f"SELECT count(*) FROM {relation}")[0] if n_rows is None else n_rows
-            duplicates.append(_duplicates(con, relation, i, _columns_of(exp), n_rows))
-            checks.append(_row_check(i, exp, types, duplicates[-1]))
+            source, temp = _duplicates(con, relation, i, _columns_of(exp), n_rows)
+            duplicates += [temp] if temp else []
+            checks.append(_row_check(i, exp, types, source))
         elif exp["type"] not in TABLE_LEVEL:
             checks.append(_row_check(i, exp, types, None))
 

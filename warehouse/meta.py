@@ -55,11 +55,16 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_json_atomic(path: Path, record: dict[str, Any], *, durable: bool = True) -> Path:
+def write_json_atomic(
+    path: Path, record: dict[str, Any], *, durable: bool = True, partial: Path | None = None
+) -> Path:
     """Write a JSON file so that it appears whole or not at all; `durable=False` skips the fsync (for what only a
-    killed process, never a power loss, must find: the page cache outlives the process)."""
+    killed process, never a power loss, must find: the page cache outlives the process). The temporary file is
+    written beside `path`, or in `partial` (a folder on the same file system)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(3)}.tmp"
+    if partial is not None:
+        partial.mkdir(parents=True, exist_ok=True)
+    tmp = (partial or path.parent) / f".{path.name}.{os.getpid()}.{secrets.token_hex(3)}.tmp"
     data = json.dumps(record, ensure_ascii=False, indent=1, default=str).encode()
     with open(tmp, "wb") as f:
         f.write(data)
@@ -127,9 +132,15 @@ def meta_dir(settings: Settings, kind: str) -> Path:
     return settings.hub_dir / "_meta" / kind
 
 
+def partial_dir(settings: Settings) -> Path:
+    """Where records of every kind are written before their rename: one small folder to sweep after a kill, where
+    sweeping the kinds' own folders listed every record (thousands) on every load."""
+    return settings.hub_dir / "_meta" / ".partial"
+
+
 def write_meta(settings: Settings, kind: str, name: str, record: dict[str, Any]) -> Path:
     """One record of `kind` (snapshots, loads, diffs, zero_updates) as `hub/_meta/<kind>/<name>.json`."""
-    return write_json_atomic(meta_dir(settings, kind) / f"{name}.json", record)
+    return write_json_atomic(meta_dir(settings, kind) / f"{name}.json", record, partial=partial_dir(settings))
 
 
 def pause_point(name: str) -> None:

@@ -15,6 +15,10 @@ between the steps leaves objects no pointer names; `sweep_unpublished` removes t
 racing on one pointer: the second's conditional write fails (412) and it reports `ConflictingPublish` instead of
 overwriting — the lock makes that a bug, not a race.
 
+Inputs and workspaces: each landed file is uploaded under `<prefix>/landing/…` at its content address (the local
+landing's path; uploaded once, never overwritten), and each rebuilt agency workspace replaces
+`<prefix>/workspaces/<agency>/workspace.duckdb` (one object: a reader downloads the old file or the new one).
+
 Lock: an object `<resource>/.lock` created with `If-None-Match: *`, holding its owner and an expiry; released by a
 delete with `If-Match` (only its owner's); a lock past its expiry is taken over by a conditional overwrite, so a
 crashed host never blocks a resource for longer than the lease. A live holder renews its lease (a conditional
@@ -154,13 +158,9 @@ def read_pointer(store: ObjectStore, table_path: str) -> tuple[dict[str, Any] | 
 def publish(store: ObjectStore, table_path: str, snapshot_id: str, folder: Path) -> dict[str, Any]:
     """Upload the finished snapshot `folder` as `table_path/snapshots/<id>/…`, then switch the pointer to it."""
     _, etag = read_pointer(store, table_path)
-    fs = store.filesystem()
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         relative = path.relative_to(folder).as_posix()
-        with fs.open_output_stream(
-            store.path(store.key(table_path, "snapshots", snapshot_id, relative))
-        ) as out:
-            _copy(path, out)
+        put_file(store, store.key(table_path, "snapshots", snapshot_id, relative), path)
         pause_point("s3_uploading")
     pause_point("s3_before_pointer")
     new = pointer(snapshot_id, sorted(p.name for p in folder.glob("*.parquet")))
@@ -183,10 +183,20 @@ def publish(store: ObjectStore, table_path: str, snapshot_id: str, folder: Path)
     return new
 
 
-def _copy(path: Path, out: Any) -> None:
-    with open(path, "rb") as f:
+def put_file(store: ObjectStore, key: str, path: Path, *, once: bool = False) -> bool:
+    """Upload the local file `path` as the object `key`, streamed (S3 shows an object only once it is whole, so a
+    reader never sees part of one). `once`: the key is content-addressed, an object already there holds the same
+    bytes and is kept. Returns whether it uploaded."""
+    from pyarrow.fs import FileType
+
+    fs = store.filesystem()
+    target = store.path(key)
+    if once and fs.get_file_info(target).type != FileType.NotFound:
+        return False
+    with fs.open_output_stream(target) as out, open(path, "rb") as f:
         while chunk := f.read(8 << 20):
             out.write(chunk)
+    return True
 
 
 def sweep_unpublished(store: ObjectStore, table_path: str) -> list[str]:

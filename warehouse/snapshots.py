@@ -36,10 +36,10 @@ from govhub.config import Settings
 from govhub.locks import file_lock
 from govhub.warehouse.layout import read_pointer, write_pointer
 from govhub.warehouse.meta import (
-    META_KINDS,
     fsync_dir,
     iso,
     next_snapshot_id,
+    partial_dir,
     pause_point,
     read_json,
     sweep_temp_files,
@@ -259,8 +259,8 @@ def recover(settings: Settings, resource: Resource) -> list[str]:
             done.append(f"removed staging {leftover.name}")
     for link in paths.root.glob(".current.*.tmp"):
         link.unlink()
-    # half-written records of a killed process: the journal's, and in the shared record folders
-    for folder in (paths.root, *(settings.hub_dir / "_meta" / kind for kind in META_KINDS)):
+    # half-written records of a killed process: the journal's, and the shared records'
+    for folder in (paths.root, partial_dir(settings)):
         done += [f"removed partial record {tmp.name}" for tmp in sweep_temp_files(folder)]
     cur = current_snapshot_id(settings, resource)
     if paths.snapshots.is_dir():

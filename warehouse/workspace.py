@@ -74,6 +74,7 @@ def build_workspace(settings: Settings, scope: WorkspaceScope) -> WorkspaceBuild
             target.with_name(target.name + ".wal").unlink(missing_ok=True)
             os.replace(building, target)
             fsync_dir(folder)
+            _mirror(settings, scope.agency, target)
         except duckdb.Error as exc:
             raise GovhubError(
                 Problem(
@@ -94,6 +95,18 @@ def build_workspace(settings: Settings, scope: WorkspaceScope) -> WorkspaceBuild
         duration_s=time.perf_counter() - started,
         built_at=built_at,
     )
+
+
+def _mirror(settings: Settings, agency: str, path: Path) -> None:
+    """With an object store, the rebuilt workspace replaces the agency's object there (one PUT: whole or nothing)."""
+    from govhub.warehouse.snapshots import object_store
+
+    if (store := object_store(settings)) is None:
+        return
+    from govhub.warehouse.object_store import put_file, storage_errors
+
+    with storage_errors("工作区已在本机重建，但未能写入对象存储"):
+        put_file(store, store.key("workspaces", agency, path.name), path)
 
 
 def _write(

@@ -55,5 +55,7 @@ def test_partitioned_uniqueness_equals_counting(monkeypatch: pytest.MonkeyPatch,
     assert checked == 2  # the compound primary key and the single column
     assert len(_expected(rows, ["uscc", "permit_no"])) >= 20 + 3
     # the temp tables of the duplicated keys are gone
-    left = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE '__duplicates%'").fetchone()
+    left = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE '__duplicates%'"
+    ).fetchone()
     assert left == (0,)

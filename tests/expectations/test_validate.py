@@ -164,10 +164,9 @@ def test_a_tolerant_override_turns_row_problems_into_warnings(tmp_path: Path) ->
     assert result["success"] and result["unexpected_count"] == len(where["bad mobile"])
 
 
-def test_validating_a_million_rows_takes_about_a_second() -> None:
-    """The fast path's reason to exist: GE on pandas takes several seconds (plus 4 s to import) for this."""
-    import time
-
+def test_a_million_good_rows_pass_the_whole_suite() -> None:
+    """A million rows (generated in DuckDB from 1,000 good ones) raise no problem. How fast: W1 in `make bench`
+    (docs/PERFORMANCE.md), not a timer here."""
     resource = licence_resource()
     con = duckdb.connect()
     rng = random.Random(1)
@@ -177,11 +176,9 @@ def test_validating_a_million_rows_takes_about_a_second() -> None:
         "CREATE TABLE big AS SELECT seed.* REPLACE (__row__ + 1000 * k AS __row__, 'JY' || lpad((__row__ + 1000 * k)::VARCHAR, 8, '0') AS permit_no) "
         "FROM seed, range(1000) r(k)"
     )
-    started = time.perf_counter()
     result = validate_load(resource, con, "big")
-    elapsed = time.perf_counter() - started
     assert result.row_problems == [] and result.table_problems == []
-    assert elapsed < 4, f"1M rows took {elapsed:.2f}s"
+    assert all(r["success"] and r.get("element_count") == 1_000_000 for r in result.expectation_results)
 
 
 def test_make_cn_id_helper_is_valid() -> None:

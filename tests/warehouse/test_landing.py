@@ -190,7 +190,7 @@ def test_a_backup_sweeps_dead_partial_files_and_never_archives_incoming(settings
     mine.write_bytes(b"still being written")
     assert (incoming / mine.name).exists() and any(p.name.startswith(f"{pid}-") for p in incoming.iterdir())
     half = (
-        settings.hub_dir / "_meta" / "loads" / f".x.json.{pid}.abc123.tmp"
+        settings.hub_dir / "_meta" / ".partial" / f".x.json.{pid}.abc123.tmp"
     )  # a record a kill cut off mid-write
     half.parent.mkdir(parents=True, exist_ok=True)
     half.write_text("{half")

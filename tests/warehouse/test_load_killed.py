@@ -12,6 +12,7 @@ from govhub.connectors.base import Extract
 from govhub.events import list_events
 from govhub.warehouse.hub import connect_readonly, sync_hub
 from govhub.warehouse.load import LoadOutcome, run_load
+from govhub.warehouse.meta import partial_dir
 from govhub.warehouse.snapshots import current_info, current_snapshot_id, published_ids, resource_paths
 
 from .conftest import extract_of, make_catalog, people_batches, people_rows, people_table, start_load_process
@@ -176,8 +177,8 @@ def test_loads_killed_at_random_moments_never_break_the_current_snapshot_and_the
 
 def test_half_written_records_of_killed_processes_are_swept_by_the_next_load(settings, people):
     """`write_json_atomic` writes `.<name>.<pid>.<hex>.tmp` then renames: a kill in between leaves the temporary file
-    (in the shared record folders, or the journal's beside the snapshots); the next load removes those whose writer
-    is gone, and leaves a live writer's alone."""
+    (the shared records' in `_meta/.partial`, the journal's beside the snapshots); the next load removes those whose
+    writer is gone, and leaves a live writer's alone."""
     import subprocess
     import sys
 
@@ -186,10 +187,12 @@ def test_half_written_records_of_killed_processes_are_swept_by_the_next_load(set
         [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
     )
     gone, alive = int(dead.stdout), os.getppid()
-    meta = settings.hub_dir / "_meta" / "loads"
+    meta = partial_dir(settings)
+    assert not meta.exists() or not any(meta.iterdir())  # a record's temporary file is renamed away, not left
     root = resource_paths(settings, people).root
     orphans = [meta / f".x.json.{gone}.abc123.tmp", root / f".load.json.{gone}.abc123.tmp"]
     kept = meta / f".y.json.{alive}.abc123.tmp"
+    meta.mkdir(parents=True, exist_ok=True)
     for path in [*orphans, kept]:
         path.write_text("{half")
     run_load(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -159,3 +160,42 @@ def test_an_unreachable_object_store_is_a_chinese_refusal_not_a_traceback(settin
         _load(down, people, people_rows(10))
     assert [p.code for p in refused.value.problems] == ["storage.unreachable"]
     assert "对象存储" in refused.value.problems[0].message_zh
+
+
+def test_landed_inputs_and_rebuilt_workspaces_are_kept_on_the_store(s3_settings, people, tmp_path):
+    """Landing (content-addressed, uploaded once) and an agency's workspace (replaced whole) reach the store."""
+    import duckdb
+
+    from govhub.warehouse.landing import Landing
+    from govhub.warehouse.scope import base_scope
+    from govhub.warehouse.workspace import build_workspace
+
+    from .conftest import build_sharing_hub
+
+    store = object_store(s3_settings)
+    client = store.client()
+    delivered = tmp_path / "人口.csv"
+    delivered.write_bytes("身份证号,姓名\n310101199001011234,张三\n".encode("gbk"))
+    landing = Landing(s3_settings)
+    receipt = landing.land_file(people, delivered, received_by="t", source="test")
+    relative = Path(receipt.path).relative_to(s3_settings.landing_dir).as_posix()
+    key = store.key("landing", relative)
+    assert client.get_object(Bucket=store.bucket, Key=key)["Body"].read() == delivered.read_bytes()
+    etag = client.head_object(Bucket=store.bucket, Key=key)["ETag"]
+    landing.land_file(people, delivered, received_by="t", source="again")  # the same bytes again
+    assert client.head_object(Bucket=store.bucket, Key=key)["ETag"] == etag  # kept, not rewritten
+    assert receipt.sha256 in key
+
+    hub = build_sharing_hub(s3_settings)
+    built = build_workspace(s3_settings, base_scope(s3_settings, hub.catalog, "market"))
+    copy = tmp_path / "from-store.duckdb"
+    body = client.get_object(Bucket=store.bucket, Key=store.key("workspaces", "market", built.path.name))[
+        "Body"
+    ]
+    copy.write_bytes(body.read())
+    with (
+        duckdb.connect(str(copy), read_only=True) as theirs,
+        duckdb.connect(str(built.path), read_only=True) as ours,
+    ):
+        listing = "SELECT schema_name, table_name, estimated_size FROM duckdb_tables() ORDER BY ALL"
+        assert theirs.execute(listing).fetchall() == ours.execute(listing).fetchall() != []
