@@ -99,9 +99,11 @@ class TcpProxy:
     """A TCP forwarder between govhub and a server (127.0.0.1:<port> → upstream) that a test can cut and restore —
     a database server stopped and started again mid-operation, without touching the shared server itself.
 
-    `cut()` closes every open connection (both sides see a reset) and refuses new ones; `restore()` accepts again."""
+    `cut()` closes every open connection (both sides see a reset) and refuses new ones; `restore()` accepts again.
+    `response_delay_s`: the server's answer to each request waits that long (a slow server, not a dead one)."""
 
-    def __init__(self, upstream: tuple[str, int]):
+    def __init__(self, upstream: tuple[str, int], response_delay_s: float = 0.0):
+        self.response_delay_s = response_delay_s
         import socket
         import threading
 
@@ -153,13 +155,21 @@ class TcpProxy:
                 continue
             with self._lock:
                 self._sockets += [client, server]
-            for a, b in ((client, server), (server, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+            asked = threading.Event()  # the client sent something the server has not begun to answer
+            for a, b, delay in ((client, server, 0.0), (server, client, self.response_delay_s)):
+                threading.Thread(target=self._pump, args=(a, b, delay, asked), daemon=True).start()
 
     @staticmethod
-    def _pump(src, dst) -> None:  # type: ignore[no-untyped-def]
+    def _pump(src, dst, delay: float, asked) -> None:  # type: ignore[no-untyped-def]
+        import time
+
         try:
             while data := src.recv(65536):
+                if not delay:
+                    asked.set()
+                elif asked.is_set():  # the first bytes of an answer wait
+                    asked.clear()
+                    time.sleep(delay)
                 dst.sendall(data)
         except OSError:
             pass

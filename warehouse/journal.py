@@ -16,6 +16,7 @@ of a recorded publish. A journal whose snapshot never became current is recorded
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Any
@@ -66,8 +67,11 @@ def went_live(settings: Settings, resource: Resource) -> bool:
     )
 
 
-def reconcile(settings: Settings, resource: Resource) -> list[dict[str, Any]]:
-    """Record the load a killed process left unrecorded (call under the resource's lock, after `recover`).
+def reconcile(
+    settings: Settings, resource: Resource, cause: list[Problem] | None = None
+) -> list[dict[str, Any]]:
+    """Record the load a killed process left unrecorded (call under the resource's lock, after `recover`); `cause`:
+    what went wrong after the switch when the process lived to see it (recorded with the load, not blocking).
 
     Returns the load records reconciled (empty when there was nothing to do). The event is written with the journal's
     actor; an event store that cannot be reached raises, and the journal stays for the next attempt."""
@@ -80,7 +84,7 @@ def reconcile(settings: Settings, resource: Resource) -> list[dict[str, Any]]:
     if record_path.exists():  # killed between its load record and its event
         record = read_json(record_path)
     else:
-        record = _record(settings, resource, entry)
+        record = _record(settings, resource, entry, cause or [])
         if record["status"] == "published" and entry.get("diff"):
             write_meta(settings, "diffs", load_id, entry["diff"])
         write_meta(settings, "loads", load_id, record)
@@ -101,14 +105,18 @@ def reconcile(settings: Settings, resource: Resource) -> list[dict[str, Any]]:
     return [record]
 
 
-def _record(settings: Settings, resource: Resource, entry: dict[str, Any]) -> dict[str, Any]:
+def _record(
+    settings: Settings, resource: Resource, entry: dict[str, Any], cause: list[Problem]
+) -> dict[str, Any]:
     published = entry.get("phase") == "publishing" and current_snapshot_id(settings, resource) == entry.get(
         "snapshot_id"
     )
+    problems = [dataclasses.replace(p, blocking=False) for p in cause] if published else []
     if published:
+        why = "发布后的步骤出错（见下条）" if cause else "进程中断"
         problem = Problem(
             "load.reconciled",
-            f"本次发布已生效（数据版本 {entry['snapshot_id']}），但发布后的记录因进程中断未写完，已于 "
+            f"本次发布已生效（数据版本 {entry['snapshot_id']}），但因{why}发布后的记录未写完，已于 "
             f"{iso(utc_now())[:19]} 按发布日志补记",
             blocking=False,
         )
@@ -126,8 +134,8 @@ def _record(settings: Settings, resource: Resource, entry: dict[str, Any]) -> di
         "snapshot_id": entry.get("snapshot_id") if published else None,
         "previous_snapshot_id": entry.get("previous_snapshot_id"),
         "landing_sha256": entry.get("landing_sha256"),
-        "problem_count": 1,
-        "problems": [problem.to_dict()],
+        "problem_count": 1 + len(problems),
+        "problems": [problem.to_dict(), *(p.to_dict() for p in problems)],
         "actor": entry["actor"],
         "trigger": entry.get("trigger"),
         "mode": entry.get("mode"),

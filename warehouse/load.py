@@ -663,6 +663,22 @@ def run_load(
     return finished
 
 
+def _after_switch(exc: BaseException) -> list[Problem]:
+    """What a failure after the switch is to the load's record: the publish stands, this is why its record is late
+    (an interrupt: nothing more to say)."""
+    if isinstance(exc, GovhubError):  # e.g. the object store refused the snapshot: said in its own words
+        return list(exc.problems)
+    if disk_full(exc):
+        return [Problem("load.disk_full", "数据中心磁盘空间不足，发布后的记录未能写完；请联系管理员清理空间")]
+    if isinstance(exc, Exception):
+        return [
+            Problem(
+                "load.internal_error", "发布后的步骤出现系统内部错误，请联系管理员", value=repr(exc)[:300]
+            )
+        ]
+    return []
+
+
 def _recorded_from_journal(job: _Load, exc: BaseException) -> LoadOutcome:
     """A load that failed after its snapshot became current (an interrupt, a full disk, an object store refusing
     what follows the switch): recorded from its journal as published — with its actor, marked `reconciled` — never
@@ -670,7 +686,7 @@ def _recorded_from_journal(job: _Load, exc: BaseException) -> LoadOutcome:
     still interrupts; when the record cannot be written either, the journal stays for the next load or
     `govhub status`."""
     try:
-        (record,) = journal.reconcile(job.settings, job.resource)
+        (record,) = journal.reconcile(job.settings, job.resource, _after_switch(exc))
     except Exception:
         raise exc from None
     if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit: recorded, and still an interrupt

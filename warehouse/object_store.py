@@ -50,6 +50,9 @@ from govhub.warehouse.meta import pause_point
 
 LEASE_S = 600.0
 POLL_S = 0.2
+# One request's time limit. The AWS SDK's default (3 s without a byte) cut off the completion of a 3.3 GB snapshot's
+# multipart upload (318 parts), which a server may take minutes to assemble: a 100M-row publish failed on it.
+REQUEST_TIMEOUT_S = 900.0
 
 
 class ConflictingPublish(RuntimeError):
@@ -135,6 +138,7 @@ def _filesystem(endpoint: str | None, region: str, pid: int) -> Any:
         endpoint_override=parsed.netloc if parsed else None,
         scheme=parsed.scheme if parsed else "https",
         region=region,
+        request_timeout=REQUEST_TIMEOUT_S,
     )
 
 

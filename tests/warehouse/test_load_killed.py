@@ -10,6 +10,7 @@ import pytest
 
 from govhub.connectors.base import Extract
 from govhub.events import list_events
+from govhub.problems import GovhubError, Problem
 from govhub.warehouse.hub import connect_readonly, sync_hub
 from govhub.warehouse.load import LoadOutcome, run_load
 from govhub.warehouse.meta import partial_dir
@@ -202,16 +203,24 @@ def test_half_written_records_of_killed_processes_are_swept_by_the_next_load(set
 
 
 @pytest.mark.parametrize(
-    "failure",
-    [OSError(28, "No space left on device"), RuntimeError("object store refused the pointer")],
-    ids=["disk full", "error"],
+    ("failure", "cause"),
+    [
+        (OSError(28, "No space left on device"), "load.disk_full"),
+        (RuntimeError("the pointer could not be written"), "load.internal_error"),
+        (
+            GovhubError(Problem("storage.unreachable", "数据已在本机发布，但未能写入对象存储：…")),
+            "storage.unreachable",
+        ),
+    ],
+    ids=["disk full", "error", "object store"],
 )
 def test_a_load_that_fails_after_its_switch_is_recorded_as_the_publish_it_is(
-    settings, people, monkeypatch, failure
+    settings, people, monkeypatch, failure, cause
 ):
     """Not a kill: the process lives on and sees an error after `current` moved (writing the pointer other engines
     read). The publish stands, so it is recorded as published with its actor (marked reconciled), never as a failed
-    load whose live snapshot a later delivery of the same rows would take for a zero update."""
+    load whose live snapshot a later delivery of the same rows would take for a zero update — and with what went
+    wrong (an object store that did not get the snapshot is said, not hidden behind "recorded late")."""
     from govhub.warehouse import snapshots
     from govhub.warehouse.journal import journal_path
 
@@ -231,7 +240,8 @@ def test_a_load_that_fails_after_its_switch_is_recorded_as_the_publish_it_is(
 
     assert current_snapshot_id(settings, people) == second.snapshot_id != first.snapshot_id
     assert second.status == "published" and second.rows == 40 and second.inserted == 10
-    assert [p.code for p in second.problems] == ["load.reconciled"]
+    assert [(p.code, p.blocking) for p in second.problems] == [("load.reconciled", False), (cause, False)]
+    assert "见下条" in second.problems[0].message_zh
     assert not journal_path(settings, people).exists()
     published = [
         e for e in list_events(settings, kind="load.*") if e.payload.get("load_id") == second.load_id

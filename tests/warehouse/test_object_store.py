@@ -199,3 +199,24 @@ def test_landed_inputs_and_rebuilt_workspaces_are_kept_on_the_store(s3_settings,
     ):
         listing = "SELECT schema_name, table_name, estimated_size FROM duckdb_tables() ORDER BY ALL"
         assert theirs.execute(listing).fetchall() == ours.execute(listing).fetchall() != []
+
+
+def test_a_slow_store_is_waited_for_not_cut_off(s3_settings, tmp_path):
+    """A server that takes seconds to answer one request (completing a 3.3 GB multipart upload took moto longer than
+    the AWS SDK's default 3 s without a byte, and a 100M-row publish failed on it) is waited for."""
+    from urllib.parse import urlparse
+
+    from tests.servers import TcpProxy
+
+    upstream = urlparse(s3_settings.storage_endpoint)
+    proxy = TcpProxy((upstream.hostname, upstream.port), response_delay_s=3.5)
+    try:
+        slow = objects.ObjectStore.from_url(s3_settings.storage_url, f"http://127.0.0.1:{proxy.port}")
+        body = tmp_path / "snapshot.parquet"
+        body.write_bytes(b"x" * 1000)
+        assert objects.put_file(slow, slow.key("slow", "snapshot.parquet"), body)
+    finally:
+        proxy.close()
+    store = object_store(s3_settings)
+    got = store.client().get_object(Bucket=store.bucket, Key=store.key("slow", "snapshot.parquet"))
+    assert got["Body"].read() == body.read_bytes()
