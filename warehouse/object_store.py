@@ -139,6 +139,7 @@ def _filesystem(endpoint: str | None, region: str, pid: int) -> Any:
         scheme=parsed.scheme if parsed else "https",
         region=region,
         request_timeout=REQUEST_TIMEOUT_S,
+        background_writes=False,  # parts one at a time: in the background every part read meanwhile was queued
     )
 
 

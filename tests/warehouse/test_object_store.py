@@ -5,6 +5,7 @@ snapshot and the next load finishes the job; the lock object keeps two hosts fro
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from pathlib import Path
@@ -220,3 +221,37 @@ def test_a_slow_store_is_waited_for_not_cut_off(s3_settings, tmp_path):
     store = object_store(s3_settings)
     got = store.client().get_object(Bucket=store.bucket, Key=store.key("slow", "snapshot.parquet"))
     assert got["Body"].read() == body.read_bytes()
+
+
+def test_a_large_upload_streams_in_bounded_memory(s3_settings, tmp_path):
+    """pyarrow's S3 stream uploads parts in the background by default and queues every part read meanwhile: the
+    100M-row publish (a 3.3 GB file) took the loading process to 3.46 GB. Parts now go one at a time: a 400 MB file
+    is uploaded by a process that grows by far less than the file."""
+    import subprocess
+    import sys
+
+    big = tmp_path / "part-00000.parquet"
+    with open(big, "wb") as f:
+        for _ in range(400):
+            f.write(os.urandom(1 << 20))
+    script = (
+        "import resource, sys\n"
+        "from pathlib import Path\n"
+        "from govhub.warehouse.object_store import ObjectStore, put_file\n"
+        "store = ObjectStore.from_url(sys.argv[1], sys.argv[2])\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "put_file(store, store.key('big', 'part-00000.parquet'), Path(sys.argv[3]))\n"
+        "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, s3_settings.storage_url, s3_settings.storage_endpoint, str(big)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    grown_mb = int(done.stdout.split()[-1])
+    assert grown_mb < 150, f"uploading 400 MB grew the process by {grown_mb} MB"
+    store = object_store(s3_settings)
+    head = store.client().head_object(Bucket=store.bucket, Key=store.key("big", "part-00000.parquet"))
+    assert head["ContentLength"] == big.stat().st_size
