@@ -81,10 +81,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 
-# 1×/10×/100× the W1 resource (up to 100M rows: about an hour on 2 cores) and 10×/100× the feeds of one tick,
-# appended to benchmarks/results/<time>-scale-<configuration>.jsonl as each case ends (docs/PERFORMANCE.md)
+# 1×/10×/100× the W1 resource (up to 100M rows: ≈11 min on 2 cores) and 10×/100× the feeds of one tick,
+# appended to benchmarks/results/<time>-scale-<configuration>.jsonl as each case ends (docs/PERFORMANCE.md);
+# `make bench-scale SCALE_ARGS=--servers`: the same on the local PostgreSQL and an S3 server (moto) started here
 bench-scale: $(STAMP)
-	$(BIN)/python -m benchmarks.scale
+	$(BIN)/python -m benchmarks.scale $(SCALE_ARGS)
 
 clean:
 	rm -rf $(VENV) $(VENV14) $(VENVSPARK) data
