@@ -14,10 +14,7 @@ import datetime as dt
 import json
 import os
 import secrets
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,36 +40,22 @@ def local_servers() -> Iterator[None]:
     admin = create_engine(POSTGRES)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    moto = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    from tests.servers import moto_server
+
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1"
     )
     try:
-        endpoint = f"http://127.0.0.1:{port}"
-        os.environ.update(
-            AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1"
-        )
-        for _ in range(300):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        bucket = f"govhub-bench-{secrets.token_hex(4)}"
-        boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket=bucket)
-        os.environ.update(
-            GOVHUB_STATE_URL=f"{POSTGRES}?options=-csearch_path%3D{schema}",
-            GOVHUB_STORAGE_URL=f"s3://{bucket}/district",
-            GOVHUB_STORAGE_ENDPOINT=endpoint,
-        )
-        yield
+        with moto_server(subprocess.DEVNULL) as endpoint:
+            bucket = f"govhub-bench-{secrets.token_hex(4)}"
+            boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket=bucket)
+            os.environ.update(
+                GOVHUB_STATE_URL=f"{POSTGRES}?options=-csearch_path%3D{schema}",
+                GOVHUB_STORAGE_URL=f"s3://{bucket}/district",
+                GOVHUB_STORAGE_ENDPOINT=endpoint,
+            )
+            yield
     finally:
-        moto.terminate()
-        moto.wait(30)
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -200,10 +201,10 @@ def pg_through_proxy(pg_settings: Settings, monkeypatch) -> Iterator[tuple[Setti
 _AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
 
 
-@pytest.fixture(scope="session")
-def moto_s3(tmp_path_factory) -> Iterator[str]:
-    """moto's standalone S3 server on 127.0.0.1 (started here, stopped after the session): its endpoint URL.
-    Credentials are moto's dummies, set in this process's environment (children inherit them)."""
+@contextlib.contextmanager
+def moto_server(log: Any) -> Iterator[str]:
+    """moto's standalone S3 server on a free port of 127.0.0.1, its output to `log`, until the block ends: its
+    endpoint URL. Raises RuntimeError when it does not start (is moto[server] installed?)."""
     import socket
     import subprocess
     import sys
@@ -212,12 +213,9 @@ def moto_s3(tmp_path_factory) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    log = open(tmp_path_factory.mktemp("moto") / "moto.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log
     )
-    saved = {k: os.environ.get(k) for k in _AWS}
-    os.environ.update(_AWS)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -226,15 +224,28 @@ def moto_s3(tmp_path_factory) -> Iterator[str]:
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(
+                    raise RuntimeError(
                         f"moto's S3 server did not start on 127.0.0.1:{port} (is moto[server] installed?)"
-                    )
+                    ) from None
                 time.sleep(0.1)
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-        log.close()
+
+
+@pytest.fixture(scope="session")
+def moto_s3(tmp_path_factory) -> Iterator[str]:
+    """moto's standalone S3 server on 127.0.0.1 (started here, stopped after the session): its endpoint URL.
+    Credentials are moto's dummies, set in this process's environment (children inherit them)."""
+    saved = {k: os.environ.get(k) for k in _AWS}
+    os.environ.update(_AWS)
+    try:
+        with open(tmp_path_factory.mktemp("moto") / "moto.log", "w") as log, moto_server(log) as endpoint:
+            yield endpoint
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    finally:
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)

@@ -37,6 +37,7 @@ from govhub.warehouse.meta import (
     utc_now,
     write_json_atomic,
 )
+from govhub.warehouse.snapshots import copy_to_store
 
 _CHUNK = 1 << 20
 _TAR_BLOCK = tarfile.BLOCKSIZE
@@ -112,20 +113,11 @@ class Landing:
             tmp.unlink(missing_ok=True)
         if sync_dir:
             fsync_dir(final.parent)
-        self._mirror(final)
+        relative = final.relative_to(self.settings.landing_dir).as_posix()
+        copy_to_store(
+            self.settings, final, f"landing/{relative}", "材料已在本机留存，但未能写入对象存储", once=True
+        )
         return final
-
-    def _mirror(self, blob: Path) -> None:
-        """With an object store, the landed file goes there too, at the same content address."""
-        from govhub.warehouse.snapshots import object_store
-
-        if (store := object_store(self.settings)) is None:
-            return
-        from govhub.warehouse.object_store import put_file, storage_errors
-
-        relative = blob.relative_to(self.settings.landing_dir).as_posix()
-        with storage_errors("材料已在本机留存，但未能写入对象存储"):
-            put_file(store, store.key("landing", relative), blob, once=True)
 
     def _tmp(self, resource: Resource) -> Path:
         d = self.resource_dir(resource) / INCOMING

@@ -127,6 +127,17 @@ def object_store(settings: Settings) -> Any:
     return ObjectStore.from_url(settings.storage_url, settings.storage_endpoint)
 
 
+def copy_to_store(settings: Settings, path: Path, key: str, refusal_zh: str, *, once: bool = False) -> None:
+    """With an object store, upload the local file `path` as `<prefix>/<key>` (`once`: content-addressed, kept if
+    there); a failure is refused in Chinese as `refusal_zh` — the local file stands."""
+    if (store := object_store(settings)) is None:
+        return
+    from govhub.warehouse.object_store import put_file, storage_errors
+
+    with storage_errors(refusal_zh):
+        put_file(store, store.key(key), path, once=once)
+
+
 def _table_path(resource: Resource) -> str:
     return f"hub/{resource.agency}/{resource.id}"
 

@@ -29,6 +29,7 @@ from govhub.problems import GovhubError, Problem
 from govhub.warehouse.diff import quote, sql_str
 from govhub.warehouse.meta import fsync_dir, pause_point
 from govhub.warehouse.scope import ScopedTable, WorkspaceScope, check_identifier
+from govhub.warehouse.snapshots import copy_to_store
 
 WORKSPACE_FILE = "workspace.duckdb"
 SCOPE_TABLE = "_scope"
@@ -74,7 +75,12 @@ def build_workspace(settings: Settings, scope: WorkspaceScope) -> WorkspaceBuild
             target.with_name(target.name + ".wal").unlink(missing_ok=True)
             os.replace(building, target)
             fsync_dir(folder)
-            _mirror(settings, scope.agency, target)
+            copy_to_store(
+                settings,
+                target,
+                f"workspaces/{scope.agency}/{target.name}",
+                "工作区已在本机重建，但未能写入对象存储",
+            )
         except duckdb.Error as exc:
             raise GovhubError(
                 Problem(
@@ -95,18 +101,6 @@ def build_workspace(settings: Settings, scope: WorkspaceScope) -> WorkspaceBuild
         duration_s=time.perf_counter() - started,
         built_at=built_at,
     )
-
-
-def _mirror(settings: Settings, agency: str, path: Path) -> None:
-    """With an object store, the rebuilt workspace replaces the agency's object there (one PUT: whole or nothing)."""
-    from govhub.warehouse.snapshots import object_store
-
-    if (store := object_store(settings)) is None:
-        return
-    from govhub.warehouse.object_store import put_file, storage_errors
-
-    with storage_errors("工作区已在本机重建，但未能写入对象存储"):
-        put_file(store, store.key("workspaces", agency, path.name), path)
 
 
 def _write(

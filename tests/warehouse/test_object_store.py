@@ -95,21 +95,30 @@ def test_a_stale_pointer_is_never_overwritten(s3_settings, people, tmp_path):
     assert objects.read_current(store, TABLE).num_rows == 11
 
 
-def test_the_lock_object_excludes_other_hosts_and_expires(s3_settings):
-    store = object_store(s3_settings)
+def _held_while_another_waits(
+    store, name: str, hold_s: float, *, lease_s: float = objects.LEASE_S, check=None
+):
+    """Hold the lock `name` for `hold_s` (then `check()`) while another host waits for it; who finished first."""
     order: list[str] = []
 
     def other_host():
-        with objects.object_lock(store, "hub/x/.lock", wait_s=30):
+        with objects.object_lock(store, name, wait_s=30):
             order.append("other")
 
-    with objects.object_lock(store, "hub/x/.lock"):
+    with objects.object_lock(store, name, lease_s=lease_s):
         thread = threading.Thread(target=other_host)
         thread.start()
-        time.sleep(1.0)
-        order.append("first done")
+        time.sleep(hold_s)
+        if check is not None:
+            check()
+        order.append("holder done")
     thread.join(30)
-    assert order == ["first done", "other"]
+    return order
+
+
+def test_the_lock_object_excludes_other_hosts_and_expires(s3_settings):
+    store = object_store(s3_settings)
+    assert _held_while_another_waits(store, "hub/x/.lock", 1.0) == ["holder done", "other"]
     # a holder that died: its lease runs out and the lock is taken over, not waited for forever
     # (what a killed host leaves: its lock object, no one renewing it)
     crashed = {"owner": "crashed-host:0", "expires": time.time() + 0.5}
@@ -124,23 +133,16 @@ def test_the_lock_object_excludes_other_hosts_and_expires(s3_settings):
 def test_a_live_holder_renews_its_lease_past_the_lease(s3_settings):
     """A load longer than the lease keeps its lock: the holder renews; a contender waits for the release."""
     store = object_store(s3_settings)
-    order: list[str] = []
 
-    def other_host():
-        with objects.object_lock(store, "hub/z/.lock", wait_s=30):
-            order.append("other")
+    def renewed() -> None:
+        held = store.client().get_object(Bucket=store.bucket, Key=store.key("hub/z/.lock"))
+        assert json.loads(held["Body"].read())["expires"] > time.time()  # renewed, not run out
 
-    with objects.object_lock(store, "hub/z/.lock", lease_s=0.6):
-        thread = threading.Thread(target=other_host)
-        thread.start()
-        time.sleep(2.0)  # more than three leases
-        order.append("holder done")
-        held = json.loads(
-            store.client().get_object(Bucket=store.bucket, Key=store.key("hub/z/.lock"))["Body"].read()
-        )
-        assert held["expires"] > time.time()  # renewed, not run out
-    thread.join(30)
-    assert order == ["holder done", "other"]
+    # held for more than three leases
+    assert _held_while_another_waits(store, "hub/z/.lock", 2.0, lease_s=0.6, check=renewed) == [
+        "holder done",
+        "other",
+    ]
 
 
 def test_an_unreachable_object_store_is_a_chinese_refusal_not_a_traceback(settings, people):
