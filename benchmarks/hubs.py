@@ -85,8 +85,8 @@ def work_around_open_result() -> bool:
 
     original = validate.validate_load
 
-    def validate_load(resource, con, relation):
-        return original(resource, con.cursor(), relation)
+    def validate_load(resource, con, relation, **kw):
+        return original(resource, con.cursor(), relation, **kw)
 
     validate.validate_load = validate_load
     return True

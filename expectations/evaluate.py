@@ -222,16 +222,21 @@ def _check_supported(suite: dict[str, Any]) -> None:
 
 
 def evaluate_suite(
-    con: duckdb.DuckDBPyConnection, relation: str, suite: dict[str, Any], resource: Resource | None = None
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    suite: dict[str, Any],
+    resource: Resource | None = None,
+    *,
+    n_rows: int | None = None,
 ) -> Evaluation:
-    """Evaluate `suite` over `relation` in one pass; with `resource`, also turn failing rows into Problems."""
+    """Evaluate `suite` over `relation` in one pass; with `resource`, also turn failing rows into Problems. `n_rows`:
+    the relation's row count when the caller knows it (the uniqueness checks need it; else counted)."""
     _check_supported(suite)
     ids.register_checks(con)
     types = relation_columns(con, relation)
     results: list[dict[str, Any]] = [_base_result(e) for e in suite["expectations"]]
     checks: list[_RowCheck] = []
     duplicates: list[str] = []
-    n_rows: int | None = None
     for i, exp in enumerate(suite["expectations"]):
         absent = [c for c in _columns_of(exp) if c not in types]
         if absent:

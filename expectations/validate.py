@@ -115,10 +115,13 @@ def _duplicate_key_problems(
     return out
 
 
-def validate_load(resource: Resource, con: duckdb.DuckDBPyConnection, relation: str) -> ValidationResult:
-    """Validate the staged rows in `relation` (catalog columns + __row__) against the resource's suite."""
+def validate_load(
+    resource: Resource, con: duckdb.DuckDBPyConnection, relation: str, *, rows: int | None = None
+) -> ValidationResult:
+    """Validate the staged rows in `relation` (catalog columns + __row__) against the resource's suite; `rows`:
+    how many there are, when the caller knows (else counted when a check needs it)."""
     suite = suite_for(resource)
-    evaluation = evaluate_suite(con, relation, suite, resource)
+    evaluation = evaluate_suite(con, relation, suite, resource, n_rows=rows)
     table_problems = _schema_problems(resource, evaluation.results) + _duplicate_key_problems(
         resource, suite, evaluation
     )

@@ -46,6 +46,7 @@ from govhub.config import Settings
 from govhub.problems import GovhubError, Problem
 from govhub.store.migrate import head_revision, revisions
 from govhub.warehouse.backup_members import manifest_problems, member_problems, write_members
+from govhub.warehouse.meta import sweep_meta
 
 ROOT = "govhub-backup"
 FORMAT = 1
@@ -147,6 +148,7 @@ def create_backup(
     members: dict[str, dict[str, Any]] = {}
     dest.parent.mkdir(parents=True, exist_ok=True)
     Landing(settings).sweep()  # partial copies of killed uploads; never archived either way
+    sweep_meta(settings)  # and half-written records
     partial = dest.with_name(dest.name + ".partial")
     with tarfile.open(partial, "w") as tar:
 

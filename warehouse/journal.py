@@ -24,7 +24,16 @@ from typing import Any
 from govhub.catalog.model import Resource
 from govhub.config import Settings
 from govhub.problems import Problem
-from govhub.warehouse.meta import fsync_dir, iso, meta_dir, read_json, utc_now, write_json_atomic, write_meta
+from govhub.warehouse.meta import (
+    fsync_dir,
+    iso,
+    meta_dir,
+    read_json,
+    sweep_meta,
+    utc_now,
+    write_json_atomic,
+    write_meta,
+)
 from govhub.warehouse.snapshots import current_snapshot_id, resource_paths
 
 JOURNAL = ".load.json"
@@ -78,6 +87,7 @@ def reconcile(
     path = journal_path(settings, resource)
     if not path.exists():
         return []
+    sweep_meta(settings)  # a load was cut off: its records may be half-written
     entry = read_json(path)
     load_id = entry["load_id"]
     record_path = meta_dir(settings, "loads") / f"{load_id}.json"

@@ -19,11 +19,11 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 import pyarrow as pa
@@ -81,7 +81,15 @@ from govhub.warehouse.snapshots import (
 )
 from govhub.warehouse.verdict import AuditVerdict
 
-Validate = Callable[[Resource, duckdb.DuckDBPyConnection, str], Any]
+
+class Validate(Protocol):
+    """The audit's validation hook: checks the staged `relation` (catalog columns + `__row__`, `rows` rows — the
+    load counted them while staging, so the hook need not) and returns its row and table problems."""
+
+    def __call__(
+        self, resource: Resource, con: duckdb.DuckDBPyConnection, relation: str, *, rows: int
+    ) -> Any: ...
+
 
 DISPLAY_PROBLEMS = 200  # problems carried in the outcome; the report keeps all
 PREVIEW_ROWS = 10
@@ -206,6 +214,9 @@ class _Load:
         default_factory=Diagnosis
     )  # causes said once per column (connectors.diagnosis)
     notes: list[Problem] = field(default_factory=list)  # about the load itself, not the data (e.g. it waited)
+    previous: SnapshotInfo | None = (
+        None  # the current snapshot when the load began (read once, under the lock)
+    )
 
     @property
     def staged(self) -> str:
@@ -290,7 +301,7 @@ class _Load:
 
     def audit(self, con: duckdb.DuckDBPyConnection, rows: int) -> int:
         """Validation hook + connector problems; quarantine; policy. Returns the number of good rows."""
-        result = self.validate(self.resource, con, self.staged) if self.validate else None
+        result = self.validate(self.resource, con, self.staged, rows=rows) if self.validate else None
         if result is not None:
             self.row_problems += list(result.row_problems)
             self.table_problems += list(result.table_problems)
@@ -361,7 +372,7 @@ class _Load:
             )
         if good == 0 and self.extract.mode != "incremental":
             raise _Rejected([Problem(code="load.no_good_rows", message_zh="没有可以发布的记录")])
-        previous = current_info(self.settings, self.resource)
+        previous = self.previous
         if (
             self.extract.mode == "full"
             and previous is not None
@@ -409,7 +420,7 @@ class _Load:
         return f"(SELECT * FROM {good} UNION ALL BY NAME SELECT * FROM held)" if self.outcome.held else good
 
     def build_and_publish(self, con: duckdb.DuckDBPyConnection) -> None:
-        previous = current_info(self.settings, self.resource)
+        previous = self.previous
         paths = resource_paths(self.settings, self.resource)
         prev_folder = paths.snapshot(previous.id) if previous else None
         self.outcome.previous_snapshot_id = previous.id if previous else None
@@ -630,6 +641,7 @@ def run_load(
                  "source": extract.source},
             )  # fmt: skip
             new_staging(settings, resource, load_id)
+            job.previous = current_info(settings, resource)
             _run(job)
         except _Rejected as exc:
             outcome.status = LoadStatus.REJECTED
@@ -733,7 +745,7 @@ def _empty(job: _Load) -> None:
         raise _Rejected(
             [Problem(code="load.empty", message_zh="交付的数据没有任何记录，未发布", expected="至少一条记录")]
         )
-    previous = current_info(job.settings, job.resource)
+    previous = job.previous
     job.outcome.previous_snapshot_id = previous.id if previous else None
     job._zero_update(previous, previous.fingerprint if previous else None)
 
@@ -856,6 +868,10 @@ def zero_update_if_same_file(
     otherwise (then load it with `run_load`). The receipt is already landed; the outcome, load record, event and
     zero-update record are those of any zero update (reason `identical_file`)."""
     started, started_at = time.monotonic(), iso(utc_now())
+    if not same_file_as_current(current_info(settings, resource), resource, receipt, audit_key):
+        # the usual case, told without the lock: neither recovering nor reconciling moves `current`, and a load
+        # publishing meanwhile is `run_load`'s to judge (by content, under the lock)
+        return None
     with resource_lock(settings, resource):
         # a publish of this very file whose record a killed process cut off is recorded first, never taken for
         # a zero update (the snapshot would look like a clean earlier load of the same file)

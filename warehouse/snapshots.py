@@ -39,7 +39,6 @@ from govhub.warehouse.meta import (
     fsync_dir,
     iso,
     next_snapshot_id,
-    partial_dir,
     pause_point,
     read_json,
     sweep_temp_files,
@@ -231,7 +230,7 @@ def publish(settings: Settings, resource: Resource, candidate: Path, info: Snaps
     Steps, each atomic: write snapshot.json → rename into snapshots/ → replace the `current` symlink → record meta.
     """
     paths = resource_paths(settings, resource)
-    write_json_atomic(candidate / META_FILE, info.to_dict())
+    write_json_atomic(candidate / META_FILE, info.to_dict(), durable=False)  # the tree's fsync covers it
     _fsync_tree(candidate)
     paths.snapshots.mkdir(parents=True, exist_ok=True)
     final = paths.snapshot(info.id)
@@ -270,9 +269,8 @@ def recover(settings: Settings, resource: Resource) -> list[str]:
             done.append(f"removed staging {leftover.name}")
     for link in paths.root.glob(".current.*.tmp"):
         link.unlink()
-    # half-written records of a killed process: the journal's, and the shared records'
-    for folder in (paths.root, partial_dir(settings)):
-        done += [f"removed partial record {tmp.name}" for tmp in sweep_temp_files(folder)]
+    # a half-written journal or pointer of a killed process (the shared records': `journal.reconcile`)
+    done += [f"removed partial record {tmp.name}" for tmp in sweep_temp_files(paths.root)]
     cur = current_snapshot_id(settings, resource)
     if paths.snapshots.is_dir():
         for folder in paths.snapshots.iterdir():

@@ -189,13 +189,12 @@ def test_a_backup_sweeps_dead_partial_files_and_never_archives_incoming(settings
     mine = incoming / f"{os.getpid()}-0123456789ab.part"
     mine.write_bytes(b"still being written")
     assert (incoming / mine.name).exists() and any(p.name.startswith(f"{pid}-") for p in incoming.iterdir())
-    half = (
-        settings.hub_dir / "_meta" / ".partial" / f".x.json.{pid}.abc123.tmp"
-    )  # a record a kill cut off mid-write
+    half = settings.hub_dir / "_meta" / "loads" / f".x.json.{pid}.abc123.tmp"  # a record cut off mid-write
     half.parent.mkdir(parents=True, exist_ok=True)
     half.write_text("{half")
     create_backup(settings, make_catalog(people), tmp_path / "b.tar")
     assert sorted(incoming.iterdir()) == [mine]  # the dead writer's file swept, the live one's kept
+    assert not half.exists()
     with tarfile.open(tmp_path / "b.tar") as tar:
         names = tar.getnames()
     assert any(n.endswith(".csv") for n in names) and not any(".incoming" in n for n in names)

@@ -31,7 +31,7 @@ class FakeResult:
     expectation_results: list = field(default_factory=list)
 
 
-def too_old(resource, con, relation):
+def too_old(resource, con, relation, **_):
     """A validation hook that really queries the staged relation: age over 70 is a blocking cell problem."""
     bad = con.execute(f"SELECT {ROW_COLUMN}, age FROM {relation} WHERE age > 70 ORDER BY 1").fetchall()
     return FakeResult(
@@ -157,10 +157,10 @@ def test_too_many_bad_rows_rejects_the_whole_load_and_keeps_the_previous_snapsho
 
 
 def test_blocking_table_problem_rejects_and_a_warning_does_not(settings, people):
-    def duplicate(resource, con, relation):
+    def duplicate(resource, con, relation, **_):
         return FakeResult(table_problems=[Problem(code="check.unique", message_zh="主键重复")])
 
-    def warn(resource, con, relation):
+    def warn(resource, con, relation, **_):
         return FakeResult(table_problems=[Problem(code="check.note", message_zh="提示", blocking=False)])
 
     assert (
@@ -220,7 +220,7 @@ def test_source_failure_mid_stream_is_a_failed_outcome_and_nothing_changes(setti
 def test_a_bug_is_raised_but_recorded_and_leaves_the_previous_snapshot(settings, people):
     first = _load(settings, people, people_table(people, people_rows(10)))
 
-    def buggy(resource, con, relation):
+    def buggy(resource, con, relation, **_):
         raise ZeroDivisionError("bug")
 
     with pytest.raises(ZeroDivisionError):
@@ -300,7 +300,7 @@ def test_staged_rows_in_memory_or_spilled_to_parquet_load_alike(settings, monkey
     settings = dataclasses.replace(settings, stage_memory_bytes=budget)
     relations: list[str] = []
 
-    def hook(resource, con, relation):
+    def hook(resource, con, relation, **_):
         relations.append(relation)
         return too_old(resource, con, relation)
 

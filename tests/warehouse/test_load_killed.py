@@ -13,7 +13,6 @@ from govhub.events import list_events
 from govhub.problems import GovhubError, Problem
 from govhub.warehouse.hub import connect_readonly, sync_hub
 from govhub.warehouse.load import LoadOutcome, run_load
-from govhub.warehouse.meta import partial_dir
 from govhub.warehouse.snapshots import current_info, current_snapshot_id, published_ids, resource_paths
 
 from .conftest import extract_of, make_catalog, people_batches, people_rows, people_table, start_load_process
@@ -177,29 +176,40 @@ def test_loads_killed_at_random_moments_never_break_the_current_snapshot_and_the
 
 
 def test_half_written_records_of_killed_processes_are_swept_by_the_next_load(settings, people):
-    """`write_json_atomic` writes `.<name>.<pid>.<hex>.tmp` then renames: a kill in between leaves the temporary file
-    (the shared records' in `_meta/.partial`, the journal's beside the snapshots); the next load removes those whose
-    writer is gone, and leaves a live writer's alone."""
+    """`write_json_atomic` writes `.<name>.<pid>.<hex>.tmp` beside the record, then renames: a kill in between leaves
+    the temporary file (a load record's in `_meta/loads/`, the journal's beside the snapshots) — and the killed
+    load's journal. The next load of the resource finds that journal and removes the temporary files whose writer is
+    gone, leaving a live writer's alone; a hub with no killed load is not listed record by record on every load."""
     import subprocess
     import sys
+
+    from govhub.warehouse import journal
+    from govhub.warehouse.meta import LEGACY_PARTIAL, meta_dir
 
     _first_load(settings, people)
     dead = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
     )
     gone, alive = int(dead.stdout), os.getppid()
-    meta = partial_dir(settings)
-    assert not meta.exists() or not any(meta.iterdir())  # a record's temporary file is renamed away, not left
+    loads = meta_dir(settings, "loads")
+    assert not any(p.name.endswith(".tmp") for p in loads.iterdir())  # renamed away, not left
     root = resource_paths(settings, people).root
-    orphans = [meta / f".x.json.{gone}.abc123.tmp", root / f".load.json.{gone}.abc123.tmp"]
-    kept = meta / f".y.json.{alive}.abc123.tmp"
-    meta.mkdir(parents=True, exist_ok=True)
+    legacy = settings.hub_dir / "_meta" / LEGACY_PARTIAL  # where a hub made before today wrote them
+    orphans = [
+        loads / f".x.json.{gone}.abc123.tmp",
+        root / f".load.json.{gone}.abc123.tmp",
+        legacy / f".z.json.{gone}.abc123.tmp",
+    ]
+    kept = loads / f".y.json.{alive}.abc123.tmp"
+    legacy.mkdir(parents=True)
     for path in [*orphans, kept]:
         path.write_text("{half")
+    journal.begin(settings, people, {"load_id": "20261127T000000000000Z-dead00", "actor": "t", "pid": gone})
+
     run_load(
         settings, people, Extract(batches=people_batches(people, 1_000)), receipt=None, actor="t", trigger="t"
     )
-    assert not any(p.exists() for p in orphans) and kept.exists()
+    assert not any(p.exists() for p in orphans) and kept.exists() and not legacy.exists()
 
 
 @pytest.mark.parametrize(
