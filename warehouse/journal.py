@@ -44,17 +44,19 @@ def journal_path(settings: Settings, resource: Resource) -> Path:
     return resource_paths(settings, resource).root / JOURNAL
 
 
-def begin(settings: Settings, resource: Resource, entry: dict[str, Any]) -> None:
-    """Write the journal of a load that starts (call under the resource's lock). Not fsynced: it matters after a
-    killed process, which the page cache outlives; after a power loss nothing of this load can be live, and
-    `publishing` (fsynced, before the rename) is what a published snapshot's record depends on."""
-    write_json_atomic(journal_path(settings, resource), {**entry, "phase": "begun"}, durable=False)
+def begin(settings: Settings, resource: Resource, entry: dict[str, Any]) -> dict[str, Any]:
+    """Write the journal of a load that starts (call under the resource's lock); returns it, for `publishing`. Not
+    fsynced: it matters after a killed process, which the page cache outlives; after a power loss nothing of this
+    load can be live, and `publishing` (fsynced, before the rename) is what a published snapshot's record depends on."""
+    entry = {**entry, "phase": "begun"}
+    write_json_atomic(journal_path(settings, resource), entry, durable=False)
+    return entry
 
 
-def publishing(settings: Settings, resource: Resource, update: dict[str, Any]) -> None:
-    """Add what the load is about to publish (before the rename, so it is on disk before `current` can move)."""
-    path = journal_path(settings, resource)
-    write_json_atomic(path, {**read_json(path), **update, "phase": "publishing"})
+def publishing(settings: Settings, resource: Resource, begun: dict[str, Any], update: dict[str, Any]) -> None:
+    """Add what the load is about to publish to its journal `begun` (before the rename, so it is on disk before
+    `current` can move)."""
+    write_json_atomic(journal_path(settings, resource), {**begun, **update, "phase": "publishing"})
 
 
 def end(settings: Settings, resource: Resource) -> None:

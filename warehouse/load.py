@@ -482,6 +482,7 @@ class _Load:
         journal.publishing(
             self.settings,
             self.resource,
+            self.journal,
             {"snapshot_id": info.id, "previous_snapshot_id": info.previous_id, "diff": diff,
              "cursor": self.extract.cursor, "rows": self.outcome.rows, "quarantined": self.outcome.quarantined,
              "held": self.outcome.held, **{k: getattr(counts, k) for k in ("inserted", "updated", "deleted", "unchanged")}},
@@ -633,7 +634,7 @@ def run_load(
                 )
             )
         try:
-            journal.begin(
+            job.journal = journal.begin(
                 settings,
                 resource,
                 {"load_id": load_id, "actor": actor, "trigger": trigger, "started_at": started_at,
