@@ -11,7 +11,7 @@ STAMP14 := $(VENV14)/.installed
 VENVSPARK := .venv-spark
 STAMPSPARK := $(VENVSPARK)/.installed
 
-.PHONY: run test test-scale soak fuzz setup browser duckdb14 spark lint format bench bench-scale clean
+.PHONY: run test test-scale soak fuzz setup browser duckdb14 spark lint format bench bench-against bench-scale clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -80,6 +80,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
+
+# W8 of this tree against an earlier commit (default 632c9cd, before the service layer), chunk by chunk alternately
+# in one run (benchmarks/against.py: a few percent is below the noise between two separate runs here)
+bench-against: $(STAMP)
+	$(BIN)/python -m benchmarks.against $(if $(REV),--rev $(REV))
 
 # 1×/10×/100× the W1 resource (up to 100M rows: ≈11 min on 2 cores) and 10×/100× the feeds of one tick,
 # appended to benchmarks/results/<time>-scale-<configuration>.jsonl as each case ends (docs/PERFORMANCE.md);

@@ -46,10 +46,13 @@ _CHUNK = 4 << 20
 _OVERLAP = 64
 # a reference outside A1:Z379999 (two or more letters, or a row number of 380,000 or more): 26 × 380,000 < MAX_AREA
 # (a literal start and a lookahead: a leading \b made Python's re test every position, 4-7x slower; an attribute
-# that merely ends in "r" only sends a sheet to the exact measure)
+# that merely ends in "r" only sends a sheet to the exact measure — except a namespace's address, `xmlns:r="http…"`,
+# which every workbook Excel or openpyxl writes declares: told apart by its "http://", it no longer does; `r="http5"` is still a column calamine reads)
 # calamine reads column letters in either case ("Atttt5" is a column past 10^30: found by fuzz_xlsx)
 # XML lets an attribute be quoted either way and spaced around its "=" (r='XFD1048576', r = "E7"): calamine honours both
-_OUTSIDE_NARROW = re.compile(rb'r\s*=\s*["\'](?=[A-Za-z]{2}|[A-Za-z]?(?:\d{7}|[4-9]\d{5}|3[89]\d{4}))')
+_OUTSIDE_NARROW = re.compile(
+    rb'r\s*=\s*["\'](?!https?://)(?=[A-Za-z]{2}|[A-Za-z]?(?:\d{7}|[4-9]\d{5}|3[89]\d{4}))'
+)
 _REF_LETTERS = re.compile(rb'r\s*=\s*["\']([A-Za-z]+)\d')
 _REF_NUMBER = re.compile(rb'r\s*=\s*["\'][A-Za-z]*(\d+)["\']')
 _PASSED: dict[bytes, None] = {}  # sha256 of the workbooks this process found sound (oldest first)

@@ -397,6 +397,13 @@ def _lower_case_column(good: Good) -> bytes:
     return with_part(good, SHEET, sheet_xml(inline_rows(good) + bad))
 
 
+def _column_spelled_like_an_address(good: Good) -> bytes:
+    """A reference whose letters begin "http" (column HTTP, past Excel's last): the guard's quick search passes over
+    `xmlns:r="http://…"`, which every workbook declares, and must not pass over this one."""
+    bad = b'<row r="200"><c r="http200" t="inlineStr"><is><t>x</t></is></c></row>'
+    return with_part(good, SHEET, sheet_xml(inline_rows(good) + bad))
+
+
 def _far_corner_cell_quoted_otherwise(good: Good) -> bytes:
     """The far corner cell with its reference in single quotes and spaced (r = 'XFD1048576'): XML allows both, and
     calamine honours both (found in review: the guard once looked only for r=")."""
@@ -779,6 +786,9 @@ def corpus() -> list[Case]:
         ),
         Case("xlsx-row-number-out-of-range", "就业登记.xlsx", _huge_row_number, not_xlsx),
         Case("xlsx-lower-case-column-letters", "就业登记.xlsx", _lower_case_column, not_xlsx),
+        Case(
+            "xlsx-column-spelled-like-an-address", "就业登记.xlsx", _column_spelled_like_an_address, not_xlsx
+        ),
         Case("xlsx-5000-columns", "就业登记.xlsx", _many_columns(5000), ("sheet.too_many_columns",)),
         Case("xlsx-16384-columns", "就业登记.xlsx", _many_columns(16384), ("sheet.too_many_columns",)),
         Case("xlsx-10MB-cell", "就业登记.xlsx", _big_cell(10 * MB), ("sheet.cell_too_long",)),

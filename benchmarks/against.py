@@ -1,0 +1,97 @@
+"""`make bench-against REV=<commit>`: W8 (many small sheets) of this tree against an earlier commit, in one run.
+
+A change of a few percent is below this machine's noise between two runs minutes apart (the same W8 varied by 15%
+within an hour), so the two trees are not run one after the other: the sheets are cut into chunks and each chunk
+is loaded by the earlier commit, then by this tree, alternately, every chunk a fresh process continuing its own hub.
+Drift hits both sides of a pair alike; the paired ratios and the totals are reported, with user and system CPU
+time (a load is CPU-bound: wall ≈ CPU).
+
+The earlier commit is extracted with `git archive` under `benchmarks/.work/against/<rev>/`; its top-level capability
+folders are linked into its `govhub/` package as its `package-dir` mapped them (before 2026-11-27 the capabilities
+lived beside `govhub/`). An earlier tree delivers a sheet with `govhub.ingest.ingest_resource`, this one with
+`govhub.services.upload.upload_sheet` (each through its own whole path: landing, audit, publish, records, ledger).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+from benchmarks.harness import REPO
+
+WORK = Path(__file__).resolve().parent / ".work" / "against"
+CHILD = Path(__file__).resolve().parent / "against_child.py"
+
+
+def extract(rev: str) -> Path:
+    """The tree of `rev`, importable as `govhub` from its folder."""
+    sha = subprocess.run(["git", "rev-parse", rev], cwd=REPO, capture_output=True, text=True, check=True)
+    tree = WORK / sha.stdout.strip()[:12]
+    if not (tree / "govhub").is_dir():
+        tree.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "archive", rev], cwd=REPO, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    for folder in tree.iterdir():
+        link = tree / "govhub" / folder.name
+        capability = (folder / "__init__.py").is_file() and folder.name not in (
+            "govhub",
+            "tests",
+            "benchmarks",
+        )
+        if capability and not link.exists():
+            link.symlink_to(Path("..") / folder.name)
+    return tree
+
+
+def chunk(label: str, tree: Path, start: int, stop: int, inputs: Path) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    home = WORK / "hubs" / label
+    done = subprocess.run(
+        [sys.executable, str(CHILD), str(inputs), str(home), str(start), str(stop)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"{label} sheets {start}-{stop} failed:\n{done.stderr[-3000:]}")
+    return {"side": label, "start": start, **json.loads(done.stdout.strip().splitlines()[-1])}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--rev", default="632c9cd", help="the earlier commit (default: before the service layer)"
+    )
+    parser.add_argument("--sheets", type=int, default=1000)
+    parser.add_argument("--chunk", type=int, default=100)
+    args = parser.parse_args(argv)
+
+    from benchmarks.prepare_inputs import small
+    from benchmarks.profiles import PROFILES
+
+    inputs = WORK / "inputs"
+    if not (inputs / "small").is_dir():
+        small(inputs, PROFILES["full"])
+    before = extract(args.rev)
+    rows = []
+    for start in range(0, args.sheets, args.chunk):
+        stop = min(start + args.chunk, args.sheets)
+        rows += [chunk("before", before, start, stop, inputs), chunk("this", REPO, start, stop, inputs)]
+        print(f"sheets {start}-{stop}: before {rows[-2]['wall']:.2f} s, this tree {rows[-1]['wall']:.2f} s")
+    print(
+        f"W8, {args.sheets} sheets in chunks of {args.chunk}, {args.rev} (before) vs this tree, alternately:"
+    )
+    for key in ("wall", "cpu", "user", "sys"):
+        old, new = (sum(r[key] for r in rows if r["side"] == side) for side in ("before", "this"))
+        paired = statistics.median(b[key] / a[key] for a, b in zip(rows[0::2], rows[1::2], strict=True))
+        print(f"  {key:>4}: before {old:6.1f} s   this {new:6.1f} s   this/before {new / old:.3f}"
+              f"   median of paired chunks {paired:.3f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
