@@ -3,8 +3,9 @@
 A change of a few percent is below this machine's noise between two runs minutes apart (the same W8 varied by 15%
 within an hour), so the two trees are not run one after the other: the sheets are cut into chunks and each chunk
 is loaded by the earlier commit, then by this tree, alternately, every chunk a fresh process continuing its own hub.
-Drift hits both sides of a pair alike; the paired ratios and the totals are reported, with user and system CPU
-time (a load is CPU-bound: wall ≈ CPU).
+Drift hits both sides of a pair alike; each side goes first in every other pair, and the disks are synced before
+each chunk (a process's writeback is not charged to the next). The paired ratios and the totals are reported, with
+user and system CPU time (a load is CPU-bound: wall ≈ CPU).
 
 The earlier commit is extracted with `git archive` under `benchmarks/.work/against/<rev>/`; its top-level capability
 folders are linked into its `govhub/` package as its `package-dir` mapped them (before 2026-11-27 the capabilities
@@ -49,6 +50,7 @@ def extract(rev: str) -> Path:
 
 
 def chunk(label: str, tree: Path, start: int, stop: int, inputs: Path) -> dict:
+    os.sync()  # the previous chunk's writeback is not charged to this one
     env = {**os.environ, "PYTHONPATH": str(tree)}
     home = WORK / "hubs" / label
     done = subprocess.run(
@@ -79,9 +81,13 @@ def main(argv: list[str] | None = None) -> None:
         small(inputs, PROFILES["full"])
     before = extract(args.rev)
     rows = []
-    for start in range(0, args.sheets, args.chunk):
+    for n, start in enumerate(range(0, args.sheets, args.chunk)):
         stop = min(start + args.chunk, args.sheets)
-        rows += [chunk("before", before, start, stop, inputs), chunk("this", REPO, start, stop, inputs)]
+        sides = [("before", before), ("this", REPO)]
+        pair = {
+            label: chunk(label, tree, start, stop, inputs) for label, tree in sides[:: 1 if n % 2 else -1]
+        }
+        rows += [pair["before"], pair["this"]]  # each side goes first in every other pair
         print(f"sheets {start}-{stop}: before {rows[-2]['wall']:.2f} s, this tree {rows[-1]['wall']:.2f} s")
     print(
         f"W8, {args.sheets} sheets in chunks of {args.chunk}, {args.rev} (before) vs this tree, alternately:"
