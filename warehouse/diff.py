@@ -50,7 +50,7 @@ def quote(name: str) -> str:
 
 
 def columns_of(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
-    return [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
+    return list(con.sql(f"SELECT * FROM {relation}").columns)  # bound, not run
 
 
 def _typed(resource: Resource, name: str, available: list[str], alias: str = "") -> str:
