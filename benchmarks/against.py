@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -33,10 +34,12 @@ def extract(rev: str) -> Path:
     """The tree of `rev`, importable as `govhub` from its folder."""
     sha = subprocess.run(["git", "rev-parse", rev], cwd=REPO, capture_output=True, text=True, check=True)
     tree = WORK / sha.stdout.strip()[:12]
-    if not (tree / "govhub").is_dir():
-        tree.mkdir(parents=True, exist_ok=True)
+    if not (tree / ".extracted").is_file():  # an extraction cut short is done again
+        shutil.rmtree(tree, ignore_errors=True)
+        tree.mkdir(parents=True)
         archive = subprocess.run(["git", "archive", rev], cwd=REPO, capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+        (tree / ".extracted").touch()
     for folder in tree.iterdir():
         link = tree / "govhub" / folder.name
         capability = (folder / "__init__.py").is_file() and folder.name not in (
@@ -51,7 +54,8 @@ def extract(rev: str) -> Path:
 
 def chunk(label: str, tree: Path, start: int, stop: int, inputs: Path) -> dict:
     os.sync()  # the previous chunk's writeback is not charged to this one
-    env = {**os.environ, "PYTHONPATH": str(tree)}
+    # each side on its own embedded hub: a store URL from the environment would be shared by both and never reset
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVHUB_")} | {"PYTHONPATH": str(tree)}
     home = WORK / "hubs" / label
     done = subprocess.run(
         [sys.executable, str(CHILD), str(inputs), str(home), str(start), str(stop)],
@@ -79,6 +83,11 @@ def main(argv: list[str] | None = None) -> None:
     inputs = WORK / "inputs"
     if not (inputs / "small").is_dir():
         small(inputs, PROFILES["full"])
+    available = len(list((inputs / "small").iterdir()))
+    if not 2 <= args.chunk <= args.sheets <= available:
+        raise SystemExit(
+            f"--sheets must be at most the {available} prepared sheets, and --chunk from 2 to --sheets"
+        )
     before = extract(args.rev)
     rows = []
     for n, start in enumerate(range(0, args.sheets, args.chunk)):

@@ -1,8 +1,8 @@
 """One chunk of `benchmarks.against`: sheets [start, stop) delivered to the hub at HOME by the govhub on PYTHONPATH.
 
 Run as a script (`python against_child.py INPUTS HOME START STOP`), so that `govhub` and `benchmarks` are those of
-the tree on PYTHONPATH. The first chunk starts a new hub and leaves its first (cold) sheet out of the timing; later
-chunks continue the hub. Prints one JSON line: wall, CPU, user and system seconds, sheets timed.
+the tree on PYTHONPATH. The first chunk starts a new hub, later chunks continue it; each leaves its first sheet out
+of the timing (a fresh process pays its imports and first uses there). Prints one JSON line: wall, CPU, user and system seconds, sheets timed.
 """
 
 import json
@@ -35,9 +35,8 @@ except ImportError:  # before the service layer
         return ingest_resource(settings, resource_, upload=path, actor="benchmark", trigger="manual")
 
 
-if start == 0:
-    deliver(sheets[0])  # cold: imports and first-use costs, not timed
-    start = 1
+deliver(sheets[start])  # every chunk is a fresh process: its imports and first-use costs are not timed
+start += 1
 before, t0, c0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter(), time.process_time()
 for path in sheets[start:stop]:
     outcome = deliver(path)

@@ -171,10 +171,11 @@ def _division_codes() -> tuple[pa.Array, pa.Array]:
     return pa.array(sorted(known_county_codes())), pa.array(sorted(songjiang_towns()))
 
 
-def admin_division_valid(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+def admin_division_valid(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """行政区划代码: a known 6-digit code, or one of Songjiang's 9-digit town/street codes (NULL stays NULL).
     Arrow's hash lookup in one call, where two subqueries over registered code tables cost a hash join each."""
     counties, towns = _division_codes()
+    values = _as_string_array(values)  # one plain string array, whatever Arrow layout DuckDB hands over
     length = pc.utf8_length(values)
     return pc.or_(
         pc.and_(pc.equal(length, 6), pc.is_in(values, value_set=counties)),
