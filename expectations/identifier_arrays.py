@@ -25,7 +25,6 @@ from govhub.identifiers import CN_ID_CHECK, CN_ID_WEIGHTS, USCC_ALPHABET, USCC_K
 
 CN_ID_FUNCTION = "govhub_cn_id_valid"
 USCC_FUNCTION = "govhub_uscc_valid"
-DIVISION_FUNCTION = "govhub_division_valid"
 WIDTH = 18
 _FIRST_YEAR = 1900
 _ASCII_ZERO = np.uint8(ord("0"))
@@ -163,27 +162,7 @@ def uscc_valid(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     return _result(values, fits, valid)
 
 
-@functools.cache
-def _division_codes() -> tuple[pa.Array, pa.Array]:
-    """The known 6-digit codes and Songjiang's 9-digit town/street codes, as Arrow value sets."""
-    from govhub.expectations.identifiers_sql import known_county_codes, songjiang_towns
-
-    return pa.array(sorted(known_county_codes())), pa.array(sorted(songjiang_towns()))
-
-
-def admin_division_valid(values: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """行政区划代码: a known 6-digit code, or one of Songjiang's 9-digit town/street codes (NULL stays NULL).
-    Arrow's hash lookup in one call, where two subqueries over registered code tables cost a hash join each."""
-    counties, towns = _division_codes()
-    values = _as_string_array(values)  # one plain string array, whatever Arrow layout DuckDB hands over
-    length = pc.utf8_length(values)
-    return pc.or_(
-        pc.and_(pc.equal(length, 6), pc.is_in(values, value_set=counties)),
-        pc.and_(pc.equal(length, 9), pc.is_in(values, value_set=towns)),
-    )
-
-
-_FUNCTIONS = {CN_ID_FUNCTION: cn_id_valid, USCC_FUNCTION: uscc_valid, DIVISION_FUNCTION: admin_division_valid}
+_FUNCTIONS = {CN_ID_FUNCTION: cn_id_valid, USCC_FUNCTION: uscc_valid}
 
 
 def register_functions(con: duckdb.DuckDBPyConnection) -> None:
