@@ -214,9 +214,9 @@ class _Load:
         default_factory=Diagnosis
     )  # causes said once per column (connectors.diagnosis)
     notes: list[Problem] = field(default_factory=list)  # about the load itself, not the data (e.g. it waited)
-    previous: SnapshotInfo | None = (
-        None  # the current snapshot when the load began (read once, under the lock)
-    )
+    # the current snapshot when the load began (read once, under the lock), and the journal entry `begin` wrote
+    previous: SnapshotInfo | None = None
+    begun: dict[str, Any] = field(default_factory=dict)
 
     @property
     def staged(self) -> str:
@@ -482,7 +482,7 @@ class _Load:
         journal.publishing(
             self.settings,
             self.resource,
-            self.journal,
+            self.begun,
             {"snapshot_id": info.id, "previous_snapshot_id": info.previous_id, "diff": diff,
              "cursor": self.extract.cursor, "rows": self.outcome.rows, "quarantined": self.outcome.quarantined,
              "held": self.outcome.held, **{k: getattr(counts, k) for k in ("inserted", "updated", "deleted", "unchanged")}},
@@ -634,7 +634,7 @@ def run_load(
                 )
             )
         try:
-            job.journal = journal.begin(
+            job.begun = journal.begin(
                 settings,
                 resource,
                 {"load_id": load_id, "actor": actor, "trigger": trigger, "started_at": started_at,
