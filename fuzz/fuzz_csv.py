@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import atheris
@@ -16,13 +14,10 @@ with atheris.instrument_imports(include=["govhub"]):
 
 import contextlib
 
-from fuzz.harness import fuzz, resource
+from fuzz.harness import fuzz, resource, scratch_file
 
 RESOURCE = resource()
-PATH = (
-    Path(tempfile.mkdtemp(prefix="fuzz-csv-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None))
-    / "s.csv"
-)
+PATH = scratch_file("s.csv")
 
 
 def test_one_input(data: bytes) -> None:

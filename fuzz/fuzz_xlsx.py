@@ -5,9 +5,7 @@ scans of the XML instead of dying in the zip's checksums. First byte: which part
 from __future__ import annotations
 
 import io
-import os
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -21,15 +19,12 @@ with atheris.instrument_imports(include=["govhub"]):
 
 import contextlib
 
-from fuzz.harness import fuzz, resource
+from fuzz.harness import fuzz, resource, scratch_file
 from fuzz.seeds import PARTS, good_parts
 
 RESOURCE = resource()
 GOOD = good_parts()
-PATH = (
-    Path(tempfile.mkdtemp(prefix="fuzz-xlsx-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None))
-    / "s.xlsx"
-)
+PATH = scratch_file("s.xlsx")
 
 
 def workbook(data: bytes) -> bytes:

@@ -6,8 +6,11 @@ seconds or `-rss_limit_mb` of memory is a finding, saved by libFuzzer under fuzz
 
 from __future__ import annotations
 
+import faulthandler
 import functools
+import os
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,9 +30,25 @@ def resource(code: str = SHEET_RESOURCE):  # type: ignore[no-untyped-def]
     return catalog().resource(code)
 
 
+def scratch_file(name: str) -> Path:
+    """Where a harness writes each input: the runner's scratch folder (FUZZ_SCRATCH, removed by run.py when the
+    harness ends), else a new folder in memory."""
+    folder = os.environ.get("FUZZ_SCRATCH") or tempfile.mkdtemp(
+        prefix="fuzz-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None
+    )
+    return Path(folder) / name
+
+
 def fuzz(test_one_input: Callable[[bytes], None]) -> None:
-    """atheris.Setup + Fuzz with this process's argv (libFuzzer flags, corpus folders)."""
+    """atheris.Setup + Fuzz with this process's argv (libFuzzer flags, corpus folders).
+
+    With FUZZ_WATCHDOG_S set, a harness still running after that many seconds prints every thread's Python stack
+    and exits 1: libFuzzer's own -timeout is per input and misses a process stuck anywhere else (its alarm is
+    dropped when it lands on a thread other than the fuzzing one, and nothing watches the exit)."""
     import atheris
+
+    if watchdog := os.environ.get("FUZZ_WATCHDOG_S"):
+        faulthandler.dump_traceback_later(float(watchdog), exit=True)
 
     atheris.Setup(sys.argv, test_one_input)
     atheris.Fuzz()

@@ -13,8 +13,10 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -26,6 +28,10 @@ _DONE = re.compile(r"stat::number_of_executed_units: (\d+)")
 # (pyarrow, DuckDB, calamine and govhub loaded and instrumented): a reader past it is a finding
 RSS_LIMIT_MB = 2048
 TIMEOUT_S = 30  # likewise: one input taking longer is a finding
+# a harness still running this long after its time (or, in a smoke run, after it started) is stuck outside any one
+# input: its threads' stacks are printed (harness.py's watchdog) and it counts as a crash, so `make test` fails
+# instead of waiting for ever
+OVERRUN_S = 150
 
 
 def run_harness(
@@ -39,15 +45,28 @@ def run_harness(
              "-print_final_stats=1"]  # fmt: skip
     # a smoke run (make test) is reproducible: the same mutations from the same seeds every time
     flags += [f"-max_total_time={seconds}"] if seconds else [f"-runs={runs}", "-seed=1"]
+    watchdog = (seconds or 0) + OVERRUN_S
+    scratch = tempfile.mkdtemp(prefix=f"fuzz-{name}-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+           "FUZZ_SCRATCH": scratch, "FUZZ_WATCHDOG_S": str(watchdog)}  # fmt: skip
     started = time.monotonic()
-    proc = subprocess.run(
-        [sys.executable, str(HERE / f"fuzz_{name}.py"), *flags, str(corpus), str(seeds / name)],
-        capture_output=True,
-        text=True,
-        errors="replace",
-        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])},
-        cwd=ROOT,
-    )
+    try:
+        proc = subprocess.run(
+            [sys.executable, str(HERE / f"fuzz_{name}.py"), *flags, str(corpus), str(seeds / name)],
+            capture_output=True,
+            text=True,
+            errors="replace",
+            env=env,
+            cwd=ROOT,
+            timeout=watchdog + 30,  # the watchdog itself stuck: killed
+        )
+    except subprocess.TimeoutExpired as stuck:
+        err = stuck.stderr.decode(errors="replace") if isinstance(stuck.stderr, bytes) else stuck.stderr or ""
+        proc = subprocess.CompletedProcess(
+            stuck.cmd, -9, "", f"{err}\nkilled: still running after {watchdog + 30} s"
+        )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     done = _DONE.search(proc.stderr)
     return {
         "harness": name,
