@@ -88,7 +88,7 @@ bench: $(STAMP)
 # W8 of this tree against an earlier commit (default 632c9cd, before the service layer), chunk by chunk alternately
 # in one run (benchmarks/against.py: a few percent is below the noise between two separate runs here)
 bench-against: $(STAMP)
-	$(BIN)/python -m benchmarks.against $(if $(REV),--rev $(REV))
+	$(BIN)/python -m benchmarks.against $(if $(REV),--rev $(REV)) $(if $(COUNT),--count)
 
 # 1×/10×/100× the W1 resource (up to 100M rows: ≈11 min on 2 cores) and 10×/100× the feeds of one tick,
 # appended to benchmarks/results/<time>-scale-<configuration>.jsonl as each case ends (docs/PERFORMANCE.md);

@@ -11,6 +11,11 @@ The earlier commit is extracted with `git archive` under `benchmarks/.work/again
 folders are linked into its `govhub/` package as its `package-dir` mapped them (before 2026-11-27 the capabilities
 lived beside `govhub/`). An earlier tree delivers a sheet with `govhub.ingest.ingest_resource`, this one with
 `govhub.services.upload.upload_sheet` (each through its own whole path: landing, audit, publish, records, ledger).
+
+`--count` (`make bench-against COUNT=1`) measures what noise cannot move: each tree delivers 2 and then 2+N sheets
+(N = --sheets, default there 60) in fresh processes under valgrind's callgrind (user-space instructions: the same
+count whatever else the machine does) and under `strace -c -f` (system calls by name); the difference divided by N is
+one sheet's cost, imports and first uses left out. Needs Debian's valgrind and strace.
 """
 
 from __future__ import annotations
@@ -73,9 +78,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--rev", default="632c9cd", help="the earlier commit (default: before the service layer)"
     )
-    parser.add_argument("--sheets", type=int, default=1000)
+    parser.add_argument("--sheets", type=int, default=None, help="1000, or 60 with --count")
     parser.add_argument("--chunk", type=int, default=100)
+    parser.add_argument("--count", action="store_true", help="instructions and system calls, not seconds")
     args = parser.parse_args(argv)
+    args.sheets = args.sheets or (60 if args.count else 1000)
 
     from benchmarks.prepare_inputs import small
     from benchmarks.profiles import PROFILES
@@ -84,11 +91,16 @@ def main(argv: list[str] | None = None) -> None:
     if not (inputs / "small").is_dir():
         small(inputs, PROFILES["full"])
     available = len(list((inputs / "small").iterdir()))
-    if not 2 <= args.chunk <= args.sheets <= available:
+    if (
+        not (args.count or 2 <= args.chunk <= args.sheets)
+        or args.sheets + (2 if args.count else 0) > available
+    ):
         raise SystemExit(
             f"--sheets must be at most the {available} prepared sheets, and --chunk from 2 to --sheets"
         )
     before = extract(args.rev)
+    if args.count:
+        return count(args.rev, before, inputs, args.sheets)
     rows = []
     for n, start in enumerate(range(0, args.sheets, args.chunk)):
         stop = min(start + args.chunk, args.sheets)
@@ -106,6 +118,52 @@ def main(argv: list[str] | None = None) -> None:
         paired = statistics.median(b[key] / a[key] for a, b in zip(rows[0::2], rows[1::2], strict=True))
         print(f"  {key:>4}: before {old:6.1f} s   this {new:6.1f} s   this/before {new / old:.3f}"
               f"   median of paired chunks {paired:.3f}")  # fmt: skip
+
+
+def _counted(tool: str, tree: Path, inputs: Path, stop: int) -> dict[str, int]:
+    """What `tool` counts of one fresh process delivering sheets [0, stop) to a new hub."""
+    out = WORK / "counts" / f"{tree.name}-{tool}-{stop}"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    wrap = {
+        "callgrind": ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"],
+        "strace": ["strace", "-f", "-c", "-o", str(out)],
+    }[tool]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVHUB_")} | {"PYTHONPATH": str(tree)}
+    home = WORK / "hubs" / f"count-{tree.name}"
+    subprocess.run([*wrap, sys.executable, str(CHILD), str(inputs), str(home), "0", str(stop)], env=env,
+                   capture_output=True, check=True)  # fmt: skip
+    text = out.read_text(errors="replace")
+    if tool == "callgrind":
+        return {
+            "instructions": int(
+                next(line for line in text.splitlines() if line.startswith("summary:")).split()[1]
+            )
+        }
+    calls = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 5 and parts[0][:1].isdigit() and parts[-1] != "total":
+            calls[parts[-1]] = int(parts[3])
+    return calls
+
+
+def count(rev: str, before: Path, inputs: Path, n: int) -> None:
+    """Per sheet, for each tree: (2+n sheets) − (2 sheets), divided by n."""
+    per: dict[str, dict[str, float]] = {}
+    for label, tree in (("before", before), ("this", REPO)):
+        per[label] = {}
+        for tool in ("callgrind", "strace"):
+            few, many = _counted(tool, tree, inputs, 2), _counted(tool, tree, inputs, 2 + n)
+            per[label] |= {k: (many.get(k, 0) - few.get(k, 0)) / n for k in many.keys() | few.keys()}
+    old, new = per["before"], per["this"]
+    i_old, i_new = old.pop("instructions"), new.pop("instructions")
+    print(f"W8 per sheet, {n} sheets, {rev} (before) vs this tree:")
+    print(f"  user-space instructions: before {i_old / 1e6:.1f} M   this {i_new / 1e6:.1f} M"
+          f"   this/before {i_new / i_old:.3f}")  # fmt: skip
+    s_old, s_new = sum(old.values()), sum(new.values())
+    print(f"  system calls: before {s_old:.0f}   this {s_new:.0f}   this/before {s_new / s_old:.3f}")
+    for name in sorted(old.keys() | new.keys(), key=lambda k: -max(old.get(k, 0), new.get(k, 0)))[:16]:
+        print(f"    {name:<16} before {old.get(name, 0):7.1f}   this {new.get(name, 0):7.1f}")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ column always blocks; a missing optional column is a warning (the field is loade
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -64,11 +65,17 @@ class HeaderMatch:
 
 
 def _lookup(resource: Resource) -> dict[str, str]:
+    """Normalised header → field name (a sheet's header row is scored against it ≈10 times while it is located)."""
+    return _lookup_of(tuple((f.name, f.label) for f in resource.fields))
+
+
+@functools.lru_cache(maxsize=256)
+def _lookup_of(names_and_labels: tuple[tuple[str, str], ...]) -> dict[str, str]:
     table: dict[str, str] = {}
-    for f in resource.fields:
-        table.setdefault(normalise_header(f.name), f.name)
-    for f in resource.fields:  # labels win over a field name spelled the same
-        table[normalise_header(f.label)] = f.name
+    for name, _ in names_and_labels:
+        table.setdefault(normalise_header(name), name)
+    for name, label in names_and_labels:  # labels win over a field name spelled the same
+        table[normalise_header(label)] = name
     return table
 
 

@@ -73,6 +73,9 @@ def record_event(
         _append(conn, kind=kind, actor=actor, agency=agency, subject=subject, payload=payload, at=at)
 
 
+_LAST = select(store.events.c.id, store.events.c.hash).order_by(store.events.c.id.desc()).limit(1)
+
+
 def _append(
     conn: Any,
     *,
@@ -84,9 +87,7 @@ def _append(
     at: dt.datetime | None = None,
 ) -> None:
     """Append one event inside a transaction that holds the chain's lock."""
-    last = conn.execute(
-        select(store.events.c.id, store.events.c.hash).order_by(store.events.c.id.desc()).limit(1)
-    ).first()
+    last = conn.execute(_LAST).first()
     if last is None:  # an empty log starts at GENESIS, or where the last prune left it
         start = _checkpoint(conn)
         prev_id, prev_hash = (start.through_id, start.through_hash) if start else (0, GENESIS)

@@ -43,10 +43,12 @@ def _person(row: dict) -> Person:
     return Person(row["id"], row["name"], row["agency"], roles, bool(row["active"]))
 
 
+# built once: every authorized action lists the registry, and building the statement cost more than running it
+_EVERYONE = select(store.people).order_by(store.people.c.agency, store.people.c.id)
+
+
 def list_people(settings: Settings, *, agency: str | None = None) -> list[Person]:
-    q = select(store.people).order_by(store.people.c.agency, store.people.c.id)
-    if agency is not None:
-        q = q.where(store.people.c.agency == agency)
+    q = _EVERYONE if agency is None else _EVERYONE.where(store.people.c.agency == agency)
     with store.read_connection(settings) as conn:
         return [_person(dict(r)) for r in conn.execute(q).mappings()]
 

@@ -34,7 +34,7 @@ from govhub.catalog.model import Resource
 from govhub.config import Settings
 from govhub.connectors.base import Extract
 from govhub.connectors.diagnosis import Diagnosis, diagnose
-from govhub.duck import first_row
+from govhub.duck import first_row, shared_cursor
 from govhub.problems import GovhubError, Problem
 from govhub.states import LoadStatus
 from govhub.warehouse import journal
@@ -169,7 +169,7 @@ def _connect(settings: Settings) -> duckdb.DuckDBPyConnection:
         if cached is not None and cached[0][0] == os.getpid():
             cached[1].close()  # one database per thread: a process serving another hub drops the previous one
         _THREAD.database = cached = (key, _open_database(settings))
-    return cached[1].cursor()
+    return shared_cursor(cached[1])
 
 
 def _open_database(settings: Settings) -> duckdb.DuckDBPyConnection:
@@ -479,9 +479,7 @@ class _Load:
             extra=self._provenance(),
         )
         diff = self._diff_record(counts, info.id, previous)
-        journal.publishing(
-            self.settings,
-            self.resource,
+        info.load = journal.publishing(
             self.begun,
             {"snapshot_id": info.id, "previous_snapshot_id": info.previous_id, "diff": diff,
              "cursor": self.extract.cursor, "rows": self.outcome.rows, "quarantined": self.outcome.quarantined,
@@ -606,7 +604,8 @@ def run_load(
     queued: list[float] = []  # when this load began to wait for another load of the resource
     with resource_lock(settings, resource, on_wait=lambda: queued.append(time.monotonic())):
         recover(settings, resource)
-        journal.reconcile(settings, resource)
+        previous = current_info(settings, resource)
+        journal.reconcile(settings, resource, current=previous)
         work = resource_paths(settings, resource).staging / load_id
         job = _Load(
             settings,
@@ -642,7 +641,7 @@ def run_load(
                  "source": extract.source},
             )  # fmt: skip
             new_staging(settings, resource, load_id)
-            job.previous = current_info(settings, resource)
+            job.previous = previous
             _run(job)
         except _Rejected as exc:
             outcome.status = LoadStatus.REJECTED
@@ -877,8 +876,8 @@ def zero_update_if_same_file(
         # a publish of this very file whose record a killed process cut off is recorded first, never taken for
         # a zero update (the snapshot would look like a clean earlier load of the same file)
         recover(settings, resource)
-        journal.reconcile(settings, resource)
         previous = current_info(settings, resource)
+        journal.reconcile(settings, resource, current=previous)
         if not same_file_as_current(previous, resource, receipt, audit_key):
             return None
         assert previous is not None

@@ -23,7 +23,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -78,9 +78,14 @@ class SnapshotInfo:
     unchanged: int = 0
     catalog_fingerprint: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # the publishing load's journal entry (actor, counts, diff record): what `journal.reconcile` records the publish
+    # from when the process died before the load's own records (None before 2026-11-28 and for placeholders)
+    load: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The fields as they are (shallow: written as JSON twice per publish, where `asdict`'s deep copy cost more
+        than the writing)."""
+        return dict(vars(self))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SnapshotInfo:

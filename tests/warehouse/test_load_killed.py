@@ -133,6 +133,46 @@ def test_a_load_killed_at_any_step_leaves_one_whole_snapshot_and_the_log_says_wh
     assert not any(paths.staging.iterdir()) and not (paths.root / ".load.json").exists()
 
 
+@pytest.mark.parametrize("cut", ["emptied", "gone"])
+def test_a_publish_whose_journal_a_power_cut_took_is_recorded_from_the_snapshot_itself(settings, people, cut):
+    """The journal's `begun` entry is not fsynced: after a power cut its file may be empty (its name is on disk: the
+    switch fsyncs the folder) or, were the folder not synced, gone. The publishing entry is in the snapshot, fsynced
+    before its rename, so the next load still records who published what, once."""
+    before_id, _ = _first_load(settings, people)
+    _kill_at(settings, "before_record")
+    journal = resource_paths(settings, people).root / ".load.json"
+    if cut == "emptied":
+        journal.write_bytes(b"")
+    else:
+        journal.unlink()
+    current = current_snapshot_id(settings, people)
+    assert current > before_id and current_info(settings, people).load["actor"] == "proc"
+
+    retry = run_load(
+        settings, people, Extract(batches=people_batches(people, ROWS, age_shift=SHIFT), cursor={"shift": SHIFT}),
+        receipt=None, actor="retry", trigger="t",
+    )  # fmt: skip
+    assert retry.status == "zero_update" and retry.snapshot_id == current
+    killed = [
+        e for e in _load_events(settings) if e.payload.get("snapshot_id") == current and e.actor == "proc"
+    ]
+    assert [(e.kind, e.payload["reconciled"], e.payload["updated"]) for e in killed] == [
+        ("load.published", True, ROWS)
+    ]
+    record = settings.hub_dir / "_meta" / "loads" / f"{current_info(settings, people).load_id}.json"
+    assert json.loads(record.read_text())["status"] == "published" and not journal.exists()
+    # a further load finds everything recorded: nothing is reconciled twice
+    run_load(
+        settings,
+        people,
+        extract_of(people_table(people, people_rows(5))),
+        receipt=None,
+        actor="x",
+        trigger="t",
+    )
+    assert len([e for e in _load_events(settings) if e.payload.get("reconciled")]) == 1
+
+
 # `make test` kills 6 loads at random moments; `make soak` sets GOVHUB_SOAK_KILLS to kill hundreds
 SOAK_KILLS = int(os.environ.get("GOVHUB_SOAK_KILLS", "6"))
 
