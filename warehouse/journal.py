@@ -36,7 +36,13 @@ from govhub.warehouse.meta import (
     write_json_atomic,
     write_meta,
 )
-from govhub.warehouse.snapshots import SnapshotInfo, current_snapshot_id, resource_paths, snapshot_info
+from govhub.warehouse.snapshots import (
+    SnapshotInfo,
+    current_info,
+    current_snapshot_id,
+    resource_paths,
+    snapshot_info,
+)
 
 JOURNAL = ".load.json"
 RECORD_KEYS = ("rows", "inserted", "updated", "deleted", "unchanged", "quarantined", "held")
@@ -126,7 +132,7 @@ def reconcile(
         return []
     sweep_meta(settings)  # a load was cut off: its records may be half-written
     if not entry:  # emptied by a power cut: the current snapshot's entry, if its load went unrecorded
-        live = current if current is not None else _current(settings, resource)
+        live = current if current is not None else current_info(settings, resource)
         if (entry := _unrecorded(settings, live)) is None:
             _remove(path)
             return []
@@ -135,10 +141,9 @@ def reconcile(
     if record_path.exists():  # killed between its load record and its event
         record = read_json(record_path)
     else:
-        record = _record(settings, resource, entry, cause or [])
-        if record["status"] == "published" and record.get("diff"):
-            write_meta(settings, "diffs", load_id, record.pop("diff"))
-        record.pop("diff", None)
+        record, diff = _record(settings, resource, entry, cause or [])
+        if diff:
+            write_meta(settings, "diffs", load_id, diff)
         write_meta(settings, "loads", load_id, record)
     if not _event_recorded(settings, resource, load_id):
         from govhub.events import record_event  # lazy: the event log pulls in the workflow store
@@ -161,15 +166,10 @@ def _remove(path: Path) -> None:
     fsync_dir(path.parent)
 
 
-def _current(settings: Settings, resource: Resource) -> SnapshotInfo | None:
-    current = current_snapshot_id(settings, resource)
-    return snapshot_info(settings, resource, current) if current else None
-
-
 def _record(
     settings: Settings, resource: Resource, entry: dict[str, Any], cause: list[Problem]
-) -> dict[str, Any]:
-    """The load record of `entry`'s load (with its diff record under "diff" when it published)."""
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The load record of `entry`'s load, and its diff record when it published."""
     live = _published(settings, resource, entry)
     published = live is not None
     entry = live or entry
@@ -187,7 +187,7 @@ def _record(
             "load.interrupted",
             "本次载入因进程中断未完成，数据未发布；当前数据仍为上一版本，请重新提交",
         )
-    return {
+    record = {
         "load_id": entry["load_id"],
         "agency": resource.agency,
         "resource": resource.id,
@@ -208,8 +208,8 @@ def _record(
         "reconciled": True,
         "reconciled_at": iso(utc_now()),
         "pid": entry.get("pid", os.getpid()),
-        "diff": entry.get("diff") if published else None,
     }
+    return record, entry.get("diff") if published else None
 
 
 def _event_recorded(settings: Settings, resource: Resource, load_id: str) -> bool:
