@@ -14,11 +14,14 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from fuzz.own_peak import own_peak_command
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -50,21 +53,20 @@ def run_harness(
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
            "FUZZ_SCRATCH": scratch, "FUZZ_WATCHDOG_S": str(watchdog)}  # fmt: skip
     started = time.monotonic()
+    # through the launcher, so libFuzzer's -rss_limit_mb reads the harness's own peak, not its caller's
+    command = own_peak_command(
+        [sys.executable, str(HERE / f"fuzz_{name}.py"), *flags, str(corpus), str(seeds / name)]
+    )
     try:
-        proc = subprocess.run(
-            [sys.executable, str(HERE / f"fuzz_{name}.py"), *flags, str(corpus), str(seeds / name)],
-            capture_output=True,
-            text=True,
-            errors="replace",
-            env=env,
-            cwd=ROOT,
-            timeout=watchdog + 30,  # the watchdog itself stuck: killed
-        )
-    except subprocess.TimeoutExpired as stuck:
-        err = stuck.stderr.decode(errors="replace") if isinstance(stuck.stderr, bytes) else stuck.stderr or ""
-        proc = subprocess.CompletedProcess(
-            stuck.cmd, -9, "", f"{err}\nkilled: still running after {watchdog + 30} s"
-        )
+        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              errors="replace", env=env, cwd=ROOT, start_new_session=True) as popen:  # fmt: skip
+            try:
+                out, err = popen.communicate(timeout=watchdog + 30)  # the watchdog itself stuck: killed
+            except subprocess.TimeoutExpired:
+                os.killpg(popen.pid, signal.SIGKILL)
+                out, err = popen.communicate()
+                err += f"\nkilled: still running after {watchdog + 30} s"
+            proc = subprocess.CompletedProcess(command, popen.returncode, out, err)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     done = _DONE.search(proc.stderr)

@@ -160,16 +160,17 @@ def _watch(
 def reconcile(settings: Settings, resource: Resource) -> list[dict]:
     """Finish the records of a load a killed process cut off (`warehouse.journal`) before anything else happens to the
     resource: a publish that went live is recorded with its actor and entered in the ledger (§11) as delivered; an
-    interrupted load as failed. Returns the load records written (usually none: one `stat`)."""
-    from govhub.warehouse.journal import journal_path
+    interrupted load as failed — also when a power cut took the journal (the current snapshot carries what its load
+    published). Returns the load records written (usually none: a `stat` and a read of `snapshot.json`)."""
+    from govhub.warehouse.journal import pending
     from govhub.warehouse.journal import reconcile as finish_records
-    from govhub.warehouse.snapshots import recover, resource_lock
+    from govhub.warehouse.snapshots import current_info, recover, resource_lock
 
-    if not journal_path(settings, resource).exists():
+    if not pending(settings, resource):
         return []
     with resource_lock(settings, resource):
         recover(settings, resource)
-        records = finish_records(settings, resource)
+        records = finish_records(settings, resource, current=current_info(settings, resource))
     for record in records:
         if record["status"] == LoadStatus.PUBLISHED.value:
             from govhub.governance.ledger import record_load_outcome

@@ -82,6 +82,15 @@ def went_live(settings: Settings, resource: Resource) -> bool:
     return bool(entry) and _published(settings, resource, entry) is not None
 
 
+def pending(settings: Settings, resource: Resource) -> bool:
+    """Whether a killed load left `resource` something to reconcile: its journal, or — the journal lost to a power
+    cut — a current snapshot whose publishing load has no record. (A `stat`, and a read of `snapshot.json` when
+    there is no journal.)"""
+    if journal_path(settings, resource).exists():
+        return True
+    return _unrecorded(settings, current_info(settings, resource)) is not None
+
+
 def _read(path: Path) -> dict[str, Any] | None:
     """The journal's entry; None when there is none, {} when a power cut left it empty or cut short."""
     try:

@@ -1,9 +1,8 @@
 """Sending a corpus case through the real `govhub upload` in a process of its own, measured: wall time, the
 command's peak RSS, exit code, stdout, stderr.
 
-The peak is taken by a small launcher (`python -S`, ≈10 MB) that forks the command and reads `wait4`'s `ru_maxrss`:
-Linux carries a process's peak across exec, so a command forked straight from pytest (hundreds of MB) would report
-pytest's size as its own."""
+The peak is the command's own (`fuzz/own_peak.py`: a command started straight from pytest would report pytest's
+peak as its own)."""
 
 from __future__ import annotations
 
@@ -12,12 +11,12 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from fuzz.own_peak import own_peak_command
 from tests.commands import GOVHUB
 
 TIME_LIMIT_S = 30
@@ -27,17 +26,6 @@ INTERNAL = re.compile(
     r"Traceback|File \"|\b[A-Z]\w*(Error|Exception|Warning)\b|BadZipFile|python_calamine|pyarrow|"
     r"fastexcel|openpyxl|zipfile|\bgovhub\.\w+\.\w+"
 )
-
-
-_LAUNCHER = """
-import json, os, sys
-pid = os.fork()
-if pid == 0:
-    os.execv(sys.argv[2], sys.argv[2:])
-_, status, usage = os.wait4(pid, 0)
-with open(sys.argv[1], "w") as out:
-    json.dump([usage.ru_maxrss, os.waitstatus_to_exitcode(status)], out)
-"""
 
 
 @dataclass
@@ -56,8 +44,7 @@ def upload(path: Path, resource: str, *, env: dict[str, str], kill_after: float 
     started = time.monotonic()
     with out.open("wb") as o, err.open("wb") as e:
         proc = subprocess.Popen(
-            [sys.executable, "-S", "-c", _LAUNCHER, str(peak), str(GOVHUB), "upload", str(path),
-             "--resource", resource, "--json"],
+            own_peak_command([str(GOVHUB), "upload", str(path), "--resource", resource, "--json"], peak),
             stdout=o,
             stderr=e,
             env={**os.environ, "PYTHONUNBUFFERED": "1", **env},

@@ -51,3 +51,55 @@ def test_a_harness_stuck_outside_any_input_prints_its_stacks_and_ends(tmp_path: 
     # libFuzzer sees the watchdog's exit as "fuzz target exited" (its error code, 77); the stack says where
     assert done.returncode not in (0, -9), done.stderr[-2000:]
     assert 'File "<string>", line 4 in one' in done.stderr, done.stderr[-2000:]
+
+
+def test_a_harness_ends_itself_after_its_runs_even_when_exit_time_destructors_would_hang(
+    tmp_path: Path,
+) -> None:
+    """libFuzzer ends with C's exit() while holding the GIL; a native library's exit-time destructor that waits (as
+    Arrow's thread pool did once for a worker wanting the GIL) would hang it. Here such a destructor is planted (a
+    C `on_exit` handler that never returns): the harness still ends at once, with libFuzzer's count."""
+    hanging_exit = (
+        "import ctypes, time\n"
+        "from fuzz.harness import fuzz\n"
+        "never = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_void_p)(lambda code, arg: time.sleep(3600))\n"
+        "ctypes.CDLL('libc.so.6').on_exit(never, None)\n"
+        "fuzz(lambda data: None)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", hanging_exit, "-runs=40", "-seed=1"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "FUZZ_WATCHDOG_S": "20", "FUZZ_SCRATCH": str(tmp_path)},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "stat::number_of_executed_units: 40" in done.stderr and "Thread 0x" not in done.stderr
+
+
+def test_a_harness_started_from_a_big_process_measures_its_own_peak(tmp_path: Path) -> None:
+    """Linux carries the peak RSS across exec: started straight from a 1.5 GB process, a child reads 1.5 GB as its
+    own peak (and libFuzzer's -rss_limit_mb would fire on nothing); through `own_peak_command` it reads its own."""
+    from fuzz.own_peak import own_peak_command
+
+    peak = "import resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)"
+    parent = (
+        "import subprocess, sys\n"
+        "from fuzz.own_peak import own_peak_command\n"
+        "big = bytearray(1536 << 20)\n"
+        "big[::4096] = b'x' * len(range(0, len(big), 4096))\n"
+        "del big\n"
+        f"child = [sys.executable, '-S', '-c', {peak!r}]\n"
+        "print(subprocess.run(child, capture_output=True, text=True).stdout.strip())\n"
+        "print(subprocess.run(own_peak_command(child), capture_output=True, text=True).stdout.strip())\n"
+    )
+    assert own_peak_command(["x"])[-1] == "x"
+    out = subprocess.run(
+        [sys.executable, "-c", parent],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    straight, launched = (int(line) for line in out.stdout.split())
+    assert straight >= 1536 and launched < 100, out
