@@ -3,13 +3,13 @@ child): the same Chinese refusals, no traceback or internal name on the page, th
 
 from __future__ import annotations
 
-import resource as rlimit
 import time
 
 import pytest
 
 from tests.hostile.corpus import corpus, sample
 from tests.hostile.runner import INTERNAL, TIME_LIMIT_S
+from tests.peak import peak_growth
 from tests.portal.conftest import STEWARD, Portal, csrf, portal  # noqa: F401 — the module's portal fixture
 
 THROUGH_THE_PORTAL = {
@@ -32,12 +32,11 @@ def test_a_hostile_upload_through_the_portal_is_refused_in_chinese(portal: Porta
     case = next(c for c in corpus() if c.name == name)
     data = case.build(sample())
     c = portal.sign_in(STEWARD)
-    before = rlimit.getrusage(rlimit.RUSAGE_SELF).ru_maxrss
     started = time.monotonic()
-    r = c.post("/agencies/mzj/resources/shjz/upload", data={"_csrf_token": csrf(c)},
-               files={"sheet": (case.filename, data, "application/octet-stream")})  # fmt: skip
-    seconds = time.monotonic() - started
-    grown_mb = (rlimit.getrusage(rlimit.RUSAGE_SELF).ru_maxrss - before) / 1024
+    with peak_growth() as grown:
+        r = c.post("/agencies/mzj/resources/shjz/upload", data={"_csrf_token": csrf(c)},
+                   files={"sheet": (case.filename, data, "application/octet-stream")})  # fmt: skip
+    seconds, grown_mb = time.monotonic() - started, grown.mb
     assert r.status_code == 200 and "已拒收" in r.text, r.text[-2000:]
     assert THROUGH_THE_PORTAL[name] in r.text
     assert not INTERNAL.search(r.text), INTERNAL.search(r.text)

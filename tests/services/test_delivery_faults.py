@@ -32,7 +32,12 @@ def _ledger(hub: DemoHub) -> dict:
 
 @pytest.mark.parametrize(
     ("point", "journal"),
-    [("after_switch", "kept"), ("before_record", "kept"), ("before_event", "kept"), ("before_record", "lost")],
+    [
+        ("after_switch", "kept"),
+        ("before_record", "kept"),
+        ("before_event", "kept"),
+        ("before_record", "lost"),
+    ],
 )
 def test_a_publish_cut_off_by_a_kill_is_recorded_with_its_steward_before_the_same_file_counts_as_zero_update(
     registered: DemoHub,
