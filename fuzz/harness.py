@@ -46,10 +46,11 @@ def fuzz(test_one_input: Callable[[bytes], None]) -> None:
 
     `-runs=N` and `-max_total_time=S` are kept from libFuzzer and counted here: once the N-th input has passed (or S
     seconds), the harness prints libFuzzer's closing lines itself and ends with `os._exit(0)`. libFuzzer would end
-    with C's `exit()` while the fuzzing thread holds the GIL: native libraries' exit-time destructors then run, and
-    Arrow's thread pool waits for a worker that is waiting for the GIL — a hang seen once in ≈40 smoke runs (after
-    "Done 150 runs", stuck in `atheris.Fuzz()`). An input that fails never reaches the count: its crash is
-    libFuzzer's to report, as before.
+    with C's `exit()` while the fuzzing thread holds the GIL, and native libraries' exit-time destructors then run: in
+    CI on 2026-11-27 and here on 2026-11-28 the csv harness printed "Done 150 runs" and stayed in `atheris.Fuzz()`
+    beside a thread that had entered Python and had no frame (pyarrow's CSV reader calls back into Python), until
+    its watchdog. An input that fails never reaches the count: its crash is libFuzzer's to report, as before. (What
+    the last input added to the corpus may go unsaved.)
 
     With FUZZ_WATCHDOG_S set, a harness still running after that many seconds prints every thread's Python stack
     and exits 1: libFuzzer's own -timeout is per input and misses a process stuck anywhere else (its alarm is
