@@ -37,7 +37,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--by", help="comma-separated fields for --group-by")
     q.add_argument("--date", help="date field for --series")
     q.add_argument("--per", choices=["day", "month", "year"], default="month")
-    q.add_argument("--as-of", type=iso_date, metavar="YYYY-MM-DD", help="judge grants on this date")
     q.add_argument("--json", action="store_true", help="outcome and rows as JSON on stdout")
     q.set_defaults(handler=query)
 
@@ -56,8 +55,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     d.add_argument("-o", "--output", type=Path, required=True)
     d.add_argument("--as", dest="person", metavar="PERSON")
     d.set_defaults(handler=download)
+    # grants are judged today wherever data leaves (a query, a build, a download): on a date of one's choosing an
+    # expired grant would serve again, and the agency's shared workspace would be rebuilt to it
+    s.add_argument("--as-of", type=iso_date, metavar="YYYY-MM-DD", help="show the scope as on this date")
     for v in (b, s, d):
-        v.add_argument("--as-of", type=iso_date, metavar="YYYY-MM-DD", help="judge grants on this date")
         v.add_argument("--json", action="store_true")
 
 
@@ -101,9 +102,7 @@ def query(args: argparse.Namespace) -> int:
         raise CliError(f"--format {args.format} 需要 -o 输出文件", code=2)
     settings, catalog = settings_and_catalog(args)
     limits = QueryLimits(timeout_s=args.timeout, max_rows=args.max_rows)
-    outcome = run_sql(
-        settings, catalog, _statement(args), actor=_person(args), limits=limits, today=args.as_of
-    )
+    outcome = run_sql(settings, catalog, _statement(args), actor=_person(args), limits=limits)
     result = outcome.result
     if not result.ok:
         print(f"错误：{result.error.message_zh}", file=sys.stderr)
@@ -127,7 +126,7 @@ def build(args: argparse.Namespace) -> int:
     from govhub.services.workspaces import build as build_workspace
 
     settings, catalog = settings_and_catalog(args)
-    done = build_workspace(settings, catalog, args.agency, actor=args.by or default_actor(), today=args.as_of)
+    done = build_workspace(settings, catalog, args.agency, actor=args.by or default_actor())
     if args.json:
         print_json({"agency": done.agency, "path": str(done.path), "tables": done.tables, "bytes": done.bytes,
                     "duration_s": round(done.duration_s, 3)})  # fmt: skip
@@ -159,9 +158,7 @@ def download(args: argparse.Namespace) -> int:
     from govhub.services.workspaces import download as download_workspace
 
     settings, catalog = settings_and_catalog(args)
-    path, provenance = download_workspace(
-        settings, catalog, args.output, actor=_person(args), today=args.as_of
-    )
+    path, provenance = download_workspace(settings, catalog, args.output, actor=_person(args))
     if args.json:
         print_json({"path": str(path), **provenance})
     else:

@@ -11,6 +11,8 @@ import argparse
 import datetime as dt
 from typing import Any
 
+from govhub.states import REQUEST_ACTION_LABELS, RequestState
+
 
 def row_condition(text: str) -> dict[str, Any]:
     """An argparse type: "town in 310117101,310117102" or "reg_date between 2026-01-01 2026-06-30"."""
@@ -41,10 +43,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         v = verbs.add_parser(name, help=help_text)
         if request_id:
             v.add_argument("id", help="request id, e.g. SQ-20261127-0001")
+        # no --as-of: a transition happens today, on the record (a date of one's choosing would backdate answers,
+        # move deadlines and escalate early); the services take `today` for tests and the demo's history
         add_actor(v, "who acts (recorded; checked against their role and agency)")
-        v.add_argument(
-            "--as-of", type=iso_date, metavar="YYYY-MM-DD", help="act as on this date (default today)"
-        )
         v.add_argument("--json", action="store_true")
         v.set_defaults(handler=handler)
         return v
@@ -134,16 +135,33 @@ def _print(args: argparse.Namespace, request: Any, history: list[dict[str, Any]]
     if request.deadline:
         print(f"  待办：{request.deadline_step.label}，期限 {request.deadline}（工作日计）")
     if request.answer:
+        from govhub.governance.sharing import describe_rows
+
         a = request.answer
-        print(f"  答复/决定：{a.decision.label}（{a.by}）" + (f"，理由：{a.reason}" if a.reason else "")
+        by = f"领导小组决定，{a.by}记录" if a.leading_group else a.by
+        print(f"  答复/决定：{a.decision.label}（{by}）" + (f"，理由：{a.reason}" if a.reason else "")
               + (f"，依据：{a.legal_basis}" if a.legal_basis else "") + (f"，条件：{a.conditions}" if a.conditions else ""))  # fmt: skip
+        if a.fields and a.fields != request.fields:
+            print(f"  授权信息项：{'、'.join(a.fields)}")
+        if a.fields and a.row_scope != request.row_scope:  # what the grant covers, not what was asked
+            print(f"  授权记录范围：{describe_rows(a.row_scope) if a.row_scope else '全部记录'}")
     if request.answered_late:
         print("  提供方逾期答复（计入考核）")
     if request.grant_id:
         print(f"  共享授权：{request.grant_id}")
     for h in history or []:
-        print(f"  {h['at']}  {h['action']:<9} {h['from_state'] or '—'} → {h['to_state']}  {h['actor']}")
+        was = RequestState(h["from_state"]).label if h["from_state"] else "—"
+        print(f"  {_beijing(h['at'])}  {REQUEST_ACTION_LABELS.get(h['action'], h['action'])}："
+              f"{was} → {RequestState(h['to_state']).label}  {h['actor']}")  # fmt: skip
     return 0
+
+
+def _beijing(at: Any) -> str:
+    """A history time as people read it: Beijing time, the zone stated."""
+    from govhub.governance.ledger import beijing_text
+
+    moment = at if isinstance(at, dt.datetime) else dt.datetime.fromisoformat(str(at).replace("Z", "+00:00"))
+    return beijing_text(moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC))
 
 
 def create(args: argparse.Namespace) -> int:
@@ -153,8 +171,8 @@ def create(args: argparse.Namespace) -> int:
     settings, catalog = settings_and_catalog(args)
     request = file_request(settings, catalog, find_resource(catalog, args.resource), actor=_who(args),
                            fields=args.fields or [], row_scope=args.rows or [], purpose=args.purpose, basis=args.basis,
-                           use_from=args.use_from or args.as_of or _today(), use_until=args.use_until,
-                           consumer=args.consumer, today=args.as_of)  # fmt: skip
+                           use_from=args.use_from or _today(), use_until=args.use_until,
+                           consumer=args.consumer)  # fmt: skip
     return _print(args, request)
 
 
@@ -194,13 +212,13 @@ def review(args: argparse.Namespace) -> int:
         raise CliError("请选择 --approve（同意）或 --return --reason 理由（退回）之一", code=2)
     settings, catalog = settings_and_catalog(args)
     return _print(args, review_request(settings, catalog, args.id, actor=_who(args), approve=args.approve,
-                                       reason=args.reason, today=args.as_of))  # fmt: skip
+                                       reason=args.reason))  # fmt: skip
 
 
 def forward(args: argparse.Namespace) -> int:
     from govhub.services.requests import forward as forward_request
 
-    return _print(args, forward_request(args.settings, args.id, actor=_who(args), today=args.as_of))
+    return _print(args, forward_request(args.settings, args.id, actor=_who(args)))
 
 
 def answer(args: argparse.Namespace) -> int:
@@ -211,7 +229,7 @@ def answer(args: argparse.Namespace) -> int:
     settings, catalog = settings_and_catalog(args)
     return _print(args, answer_request(settings, catalog, args.id, actor=_who(args), decision=Decision(args.decision),
                                        fields=args.fields, row_scope=args.rows, conditions=args.conditions,
-                                       reason=args.reason, legal_basis=args.legal_basis, today=args.as_of))  # fmt: skip
+                                       reason=args.reason, legal_basis=args.legal_basis))  # fmt: skip
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -219,22 +237,19 @@ def execute(args: argparse.Namespace) -> int:
     from govhub.services.requests import execute as execute_request
 
     settings, catalog = settings_and_catalog(args)
-    return _print(args, execute_request(settings, catalog, args.id, actor=_who(args), today=args.as_of))
+    return _print(args, execute_request(settings, catalog, args.id, actor=_who(args)))
 
 
 def dispute(args: argparse.Namespace) -> int:
     from govhub.services.requests import dispute as dispute_request
 
-    return _print(args, dispute_request(args.settings, args.id, actor=_who(args), reason=args.reason,
-                                        today=args.as_of))  # fmt: skip
+    return _print(args, dispute_request(args.settings, args.id, actor=_who(args), reason=args.reason))  # fmt: skip
 
 
 def refer(args: argparse.Namespace) -> int:
     from govhub.services.requests import refer as refer_request
 
-    return _print(
-        args, refer_request(args.settings, args.id, actor=_who(args), note=args.note, today=args.as_of)
-    )
+    return _print(args, refer_request(args.settings, args.id, actor=_who(args), note=args.note))
 
 
 def decide(args: argparse.Namespace) -> int:
@@ -246,14 +261,13 @@ def decide(args: argparse.Namespace) -> int:
     return _print(args, decide_request(settings, catalog, args.id, actor=_who(args), decision=Decision(args.decision),
                                        fields=args.fields, row_scope=args.rows, conditions=args.conditions,
                                        reason=args.reason, legal_basis=args.legal_basis,
-                                       leading_group=args.leading_group, today=args.as_of))  # fmt: skip
+                                       leading_group=args.leading_group))  # fmt: skip
 
 
 def withdraw(args: argparse.Namespace) -> int:
     from govhub.services.requests import withdraw as withdraw_request
 
-    return _print(args, withdraw_request(args.settings, args.id, actor=_who(args), reason=args.reason,
-                                         today=args.as_of))  # fmt: skip
+    return _print(args, withdraw_request(args.settings, args.id, actor=_who(args), reason=args.reason))  # fmt: skip
 
 
 def tick(args: argparse.Namespace) -> int:
@@ -262,7 +276,7 @@ def tick(args: argparse.Namespace) -> int:
     from govhub.services.sharing_clock import tick as run_clock
 
     settings, catalog = settings_and_catalog(args)
-    report = run_clock(settings, catalog, actor=_who(args), today=args.as_of)
+    report = run_clock(settings, catalog, actor=_who(args))
     if args.json:
         print_json(report.to_dict())
     else:

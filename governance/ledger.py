@@ -223,7 +223,10 @@ def _state_for(
         return LedgerState.UPDATED
     if already:
         return None  # an identical or rejected re-delivery does not undo what satisfied the period
-    return LedgerState.ZERO_UPDATE_AUTO if status is LoadStatus.ZERO_UPDATE else LedgerState.REJECTED
+    if status is LoadStatus.ZERO_UPDATE:  # nothing new, delivered after the due date: still late
+        late = period is not None and on > due_date(period, calendar, policy)
+        return LedgerState.LATE if late else LedgerState.ZERO_UPDATE_AUTO
+    return LedgerState.REJECTED
 
 
 def mark_missing(settings: Settings, resource: Resource, period: Period, *, at: dt.datetime) -> bool:

@@ -25,9 +25,11 @@ from govhub.governance.sharing import (
     STEP_OF,
     Deadlines,
     check_requestable,
+    field_share,
     load_deadlines,
     needs_provider,
     requestable_fields,
+    row_condition_lines,
 )
 from govhub.governance.workdays import WorkdayCalendar, calendar_for
 from govhub.problems import GovhubError, Problem
@@ -200,13 +202,30 @@ class Clock:
 
 
 def _check_scope(
-    resource: Resource, fields: list[str], row_scope: list[dict[str, Any]]
+    resource: Resource,
+    fields: list[str],
+    row_scope: list[dict[str, Any]],
+    *,
+    asked: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """The row scope in its stored form, once every condition names a field of the resource with a value of its type
-    (`warehouse.scope.RowFilter` is the one parser; a grant's rows are built from exactly this)."""
+    (`warehouse.scope.RowFilter` is the one parser; a grant's rows are built from exactly this), no condition is on a
+    not-shared field (choosing rows by it would tell who holds a value: a phone number to a person), and — for an
+    answer — the rows stay within those `asked` for."""
     from govhub.warehouse.scope import RowFilter
 
-    return RowFilter.parse(resource, row_scope).to_list()
+    rows = RowFilter.parse(resource, row_scope)
+    closed = list(dict.fromkeys(f for f in rows.fields if field_share(resource, f) is ShareType.NOT_SHARED))
+    if closed:
+        labels = "、".join(f"「{resource.field(f).label}」" for f in closed)
+        raise _refuse("field_not_shared", f"信息项{labels}列为不共享，不能作为记录范围的筛选条件",
+                      field=closed[0], expected="、".join(requestable_fields(resource)))  # fmt: skip
+    wider = rows.widens(RowFilter.parse(resource, asked)) if asked is not None else []
+    if wider:
+        labels = "、".join(f"「{resource.field(f).label}」" for f in dict.fromkeys(wider))
+        raise _refuse("wider_than_asked", f"授权的记录范围超出了申请范围（{labels}的条件放宽或取消）",
+                      field=wider[0], expected=row_condition_lines(asked or []))  # fmt: skip
+    return rows.to_list()
 
 
 def create_request(
@@ -359,7 +378,8 @@ def answer_of(decision: Decision, request: SharingRequest, *, by: str, fields: l
     closed = [f for f in granted if f not in requestable_fields(resource)]
     if closed:
         raise _refuse("field_not_shared", f"信息项{'、'.join(closed)}列为不共享，不能授权")
-    rows = _check_scope(resource, granted, row_scope if row_scope is not None else request.row_scope)
+    rows = _check_scope(resource, granted, row_scope if row_scope is not None else request.row_scope,
+                        asked=request.row_scope)  # fmt: skip
     narrowed = granted != request.fields or rows != request.row_scope or bool(conditions)
     if decision is Decision.APPROVE and narrowed:
         decision = Decision.NARROW  # fewer fields or rows, or conditions: say so

@@ -2,7 +2,8 @@
 
 A declared zero update satisfies the period like a delivery does. It is refused when the source is known to have
 changed since the last snapshot (the lead's `source_changed` check for API/DB feeds), when the period has not begun,
-and when the period already has an update.
+and when the period already has an update, or ended before the resource was published. One declared after
+its period's due date satisfies the period late (as a late delivery does).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from govhub import store
 from govhub.catalog.model import Resource
 from govhub.config import Settings
 from govhub.events import record_event, utc_stamp
-from govhub.governance.freshness import parse_period
+from govhub.governance.freshness import due_date, parse_period, policy_for
 from govhub.governance.ledger import (
     LEDGER_LOCK,
     LedgerEntry,
@@ -24,6 +25,7 @@ from govhub.governance.ledger import (
     target_period,
     write_entry,
 )
+from govhub.governance.workdays import calendar_for
 from govhub.problems import GovhubError, Problem
 
 
@@ -64,6 +66,14 @@ def file_zero_update(
                 value=chosen.id,
                 expected=f"不晚于当前周期（今天是 {today.isoformat()}）",
             )
+        if resource.published_on and chosen.end < resource.published_on:
+            raise _refuse(
+                "before_published",
+                f"报送周期 {chosen.id} 早于{name}在目录中发布（{resource.published_on.isoformat()}），无需申报零更新",
+                value=chosen.id,
+                expected=f"{resource.published_on.isoformat()} 以后的周期",
+            )
+        due = due_date(chosen, calendar_for(settings.catalog_dir), policy_for(resource))
         before = existing.get(chosen.id)
         if before is not None and before.satisfies:
             raise _refuse(
@@ -71,14 +81,17 @@ def file_zero_update(
                 f"{name}在报送周期 {chosen.id} 已有记录（{before.state.label}），不能再申报零更新",
                 value=chosen.id,
             )
+        late = today > due  # declared after the due date: the period is satisfied, late (§18 counts it so)
+        notes = [f"逾期申报零更新（应于 {due.isoformat()} 前）" if late else None, note,
+                 f"此前状态：{before.state.label}" if before else None]  # fmt: skip
         entry = LedgerEntry(
             agency=resource.agency,
             resource=resource.id,
             period=chosen.id,
-            state=LedgerState.ZERO_UPDATE_DECLARED,
+            state=LedgerState.LATE if late else LedgerState.ZERO_UPDATE_DECLARED,
             at=utc_stamp(at),
             attested_by=by,
-            note=note or (f"此前状态：{before.state.label}" if before else None),
+            note="；".join(filter(None, notes)) or None,
         )
         write_entry(conn, entry, replace=before is not None)
     record_event(
@@ -87,7 +100,7 @@ def file_zero_update(
         actor=by,
         agency=resource.agency,
         subject=f"{resource.agency}/{resource.id}",
-        payload={"period": chosen.id, "note": note},
+        payload={"period": chosen.id, "note": note, "late": late},
         at=at,
     )
     return entry

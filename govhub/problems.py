@@ -189,6 +189,7 @@ CODES: dict[str, CodeInfo] = {
         ("zero_update.source_changed", "源数据已变化"),
         ("zero_update.future_period", "报送周期尚未开始"),
         ("zero_update.already_updated", "该周期已有记录"),
+        ("zero_update.before_published", "报送周期早于资源发布"),
     ),
     **_codes(
         C.WORKFLOW,

@@ -177,3 +177,9 @@ class Decision(StrEnum):
     @property
     def grants(self) -> bool:
         return self is not Decision.REFUSE
+
+
+# a sharing request's transitions as people read them (its history, in the portal and `govhub request show`)
+REQUEST_ACTION_LABELS = {"create": "提出申请", "review": "审核", "forward": "转发提供方", "answer": "提供方答复",
+                         "execute": "执行答复", "dispute": "提出异议", "refer": "报请领导小组", "decide": "作出决定",
+                         "withdraw": "撤回", "escalate": "逾期升级"}  # fmt: skip

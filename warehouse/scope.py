@@ -123,6 +123,20 @@ class Between:
 Condition = InValues | Between
 
 
+def _implies(narrow: Condition, wide: Condition) -> bool:
+    """Whether every row `narrow` admits, `wide` admits too (values of one field, converted to its catalog type)."""
+    if narrow.field != wide.field:
+        return False
+    try:
+        if isinstance(wide, InValues):
+            return isinstance(narrow, InValues) and set(narrow.values) <= set(wide.values)
+        if isinstance(narrow, InValues):
+            return all(wide.low <= v <= wide.high for v in narrow.values)  # type: ignore[operator]
+        return wide.low <= narrow.low and narrow.high <= wide.high  # type: ignore[operator]
+    except TypeError:  # values of different types: not shown to be inside
+        return False
+
+
 def _plain(value: Scalar) -> Any:
     return (
         value.isoformat()
@@ -155,6 +169,12 @@ class RowFilter:
 
     def to_list(self) -> list[dict[str, Any]]:
         return [c.to_dict() for c in self.conditions]
+
+    def widens(self, asked: RowFilter) -> list[str]:
+        """The fields of `asked`'s conditions that this filter does not keep (so it may admit rows `asked` does not):
+        every condition asked for must be implied by one of these on the same field — values among those asked, a
+        range inside the range asked. Conditions on further fields only narrow."""
+        return [a.field for a in asked.conditions if not any(_implies(c, a) for c in self.conditions)]
 
     @classmethod
     def parse(cls, resource: Resource, items: Iterable[Mapping[str, Any]]) -> RowFilter:

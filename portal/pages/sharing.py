@@ -30,16 +30,14 @@ from govhub.people import Person
 from govhub.portal import auth
 from govhub.portal.views import catalog_of, page, person, settings_of, today_of
 from govhub.problems import GovhubError, Problem
-from govhub.states import Decision, RequestState
+from govhub.states import REQUEST_ACTION_LABELS, Decision, RequestState
 
 SHARING = "/agencies/{agency:str}/sharing"
 REQUEST = f"{SHARING}/requests/{{request_id:str}}"
 OFFICE_MOVE = "/office/sharing/requests/{request_id:str}/{move:str}"
 MAX_TEXT = 2000
 S = RequestState
-ACTIONS_ZH = {"create": "提出申请", "review": "审核", "forward": "转发提供方", "answer": "提供方答复", "execute": "执行答复",
-              "dispute": "提出异议", "refer": "报请领导小组", "decide": "作出决定", "withdraw": "撤回",
-              "escalate": "逾期升级"}  # fmt: skip
+ACTIONS_ZH = REQUEST_ACTION_LABELS
 DETAIL_LABELS = {"fields": "信息项", "rows": "记录范围", "row_scope": "记录范围", "purpose": "用途", "reason": "理由",
                  "provider": "提供方", "approve": "审核通过", "decision": "意见", "conditions": "条件",
                  "legal_basis": "依据", "late": "逾期答复", "missed": "原答复期限", "note": "说明",
@@ -352,7 +350,8 @@ def _answer_terms(form: FormMultiDict) -> dict[str, Any]:
             "reason": _text(form, "reason"),
             "legal_basis": _text(form, "legal_basis"),
         }
-    return {"decision": decision, "fields": _fields(form) or None, "row_scope": _rows(form),
+    # left blank, fields and rows are those asked for (as the form says; an empty row scope would be every row)
+    return {"decision": decision, "fields": _fields(form) or None, "row_scope": _rows(form) or None,
             "conditions": _text(form, "conditions") or None}  # fmt: skip
 
 

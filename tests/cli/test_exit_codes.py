@@ -322,3 +322,39 @@ def test_a_missing_data_folder_or_catalog_is_a_clear_error_never_a_new_hub(tmp_p
     outside = subprocess.run([GOVHUB, "catalog", "list"], capture_output=True, text=True, timeout=60, cwd=tmp_path,
                              env={"PATH": "/usr/bin:/bin"})  # fmt: skip
     assert outside.returncode == 2 and "资源目录文件夹" in outside.stderr and outside.stdout == ""
+
+
+DATA_LEAVES_OR_RECORD_CHANGES = [
+    ["query", "--as", "mzj_fenxi", "SELECT 1"],
+    ["workspace", "build", "mzj"],
+    ["workspace", "download", "-o", "ws.duckdb"],
+    *(
+        ["request", verb, "SQ-20261128-0001", *extra]
+        for verb, extra in [
+            ("review", ["--approve"]),
+            ("forward", []),
+            ("answer", ["approve"]),
+            ("execute", []),
+            ("dispute", ["--reason", "r"]),
+            ("refer", ["--note", "n"]),
+            ("decide", ["approve"]),
+            ("withdraw", []),
+        ]
+    ),
+    ["request", "create", "gaj/hjrk", "--purpose", "p", "--basis", "b", "--until", "2027-01-01"],
+    ["request", "tick"],
+]
+
+
+@pytest.mark.parametrize("argv", DATA_LEAVES_OR_RECORD_CHANGES, ids=lambda a: " ".join(a[:2]))
+def test_no_date_of_ones_choosing_where_data_leaves_or_the_record_changes(argv: list[str]) -> None:
+    """Grants are judged, and transitions recorded, today: `--as-of 2026-01-20` on a query served an expired grant
+    again (and rebuilt the agency's shared workspace to it); on `request answer` it backdated an answer past its
+    deadline, on `request tick` it escalated early. A usage error (2) — the read-only views keep `--as-of`."""
+    parser = build_parser()
+    parser.parse_args(argv)  # valid without it
+    with pytest.raises(SystemExit) as refused:
+        parser.parse_args([*argv, "--as-of", "2026-01-20"])
+    assert refused.value.code == 2
+    for view in (["workspace", "show", "mzj"], ["grant", "list"], ["status"], ["notify", "run"]):
+        assert parser.parse_args([*view, "--as-of", "2026-01-20"]).as_of.isoformat() == "2026-01-20"

@@ -87,11 +87,9 @@ def test_zero_update_then_status_is_fresh(hub, capsys):
     )
     assert code == 0
     entry = json.loads(out)
-    assert (entry["state"], entry["attested_by"], entry["period"]) == (
-        "zero_update_declared",
-        "陆建华",
-        "2026-W47",
-    )
+    # declared today for a week due on 24 Nov 2026: satisfied, late
+    assert (entry["state"], entry["attested_by"], entry["period"]) == ("late", "陆建华", "2026-W47")
+    assert entry["note"].startswith("逾期申报零更新（应于 2026-11-24 前）")
     code, out, _ = run(capsys, "status", "--as-of", "2026-11-25", "--json")
     lhry = next(r for r in json.loads(out) if r["resource"] == "lhry")
     assert lhry["state"] == "fresh" and lhry["last"]["attested_by"] == "陆建华"

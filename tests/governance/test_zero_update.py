@@ -88,8 +88,22 @@ def test_refused_when_the_period_already_has_an_update(settings, weekly):
 def test_a_missing_period_can_still_be_zero_updated_late(settings, weekly):
     mark_missing(settings, weekly, parse_period(weekly.cycle, "2026-W47"), at=at("2026-11-25T00:00"))
     entry = file_zero_update(settings, weekly, period="2026-W47", by="张三", at=at("2026-11-26T10:00"))
-    assert entry.state is LedgerState.ZERO_UPDATE_DECLARED and entry.note == "此前状态：未报送"
+    # satisfied, but late (the scorecard counts it so, as a late delivery)
+    assert entry.state is LedgerState.LATE and entry.state.satisfies
+    assert entry.note == "逾期申报零更新（应于 2026-11-24 前）；此前状态：未报送"
     assert len(ledger_rows(settings)) == 1
+    on_time = file_zero_update(settings, weekly, period="2026-W48", by="张三", at=at("2026-11-26T10:00"))
+    assert on_time.state is LedgerState.ZERO_UPDATE_DECLARED and on_time.note is None
+
+
+def test_a_period_before_the_resource_was_published_is_refused(settings, resource_factory):
+    weekly = resource_factory(published_on="2026-01-05")
+    with pytest.raises(GovhubError) as err:
+        file_zero_update(settings, weekly, period="1999-W10", by="张三", at=at("2026-11-26T10:00"))
+    assert (
+        err.value.problems[0].code == "zero_update.before_published"
+        and "早于" in err.value.problems[0].message_zh
+    )
 
 
 def test_refused_for_irregular_feeds_bad_periods_and_without_a_person(settings, resource_factory, weekly):

@@ -139,6 +139,54 @@ def test_a_conditional_request_is_forwarded_answered_narrower_by_the_provider_an
     assert grant.conditions == "仅用于低保核查，不得转提供"
 
 
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [],  # the requested town condition dropped: every row
+        [{"field": "town_code", "in": ["310117101", "310117003"]}],  # a town not asked for
+        [
+            {"field": "birth_date", "between": ["1950-01-01", "1990-12-31"]}
+        ],  # another field instead of the town
+    ],
+    ids=["dropped", "more-values", "other-field"],
+)
+def test_an_answer_or_decision_cannot_widen_the_rows_asked_for(hub, rows) -> None:
+    """A "narrow" answer that grants more rows than were asked for is refused, as more fields are; narrowing by a
+    further field, fewer values or a range inside the one asked for is fine."""
+    settings, catalog = hub
+    request = file(hub, "gaj/hjrk", fields=["id_number", "name"],
+                   row_scope=[{"field": "town_code", "in": ["310117101", "310117102"]},
+                              {"field": "birth_date", "between": ["1940-01-01", "2000-12-31"]}])  # fmt: skip
+    svc.forward(settings, request.id, actor="zhaoqiang", today=FORWARDED_ON)
+    asked_birth = {"field": "birth_date", "between": ["1940-01-01", "2000-12-31"]}
+    with pytest.raises(GovhubError) as err:
+        svc.answer(settings, catalog, request.id, actor="lujianhua", decision=Decision.NARROW,
+                   row_scope=[*rows, asked_birth] if rows and rows[0]["field"] != "birth_date" else rows,
+                   today=FORWARDED_ON)  # fmt: skip
+    assert err.value.problems[0].code == "sharing.wider_than_asked", err.value.problems
+    assert "记录范围超出了申请范围" in err.value.problems[0].message_zh
+    narrower = [{"field": "town_code", "in": ["310117102"]}, {"field": "birth_date", "between": ["1960-01-01", "1970-12-31"]},
+                {"field": "sex", "in": ["女"]}]  # fmt: skip
+    answered = svc.answer(settings, catalog, request.id, actor="lujianhua", decision=Decision.NARROW,
+                          row_scope=narrower, today=FORWARDED_ON)  # fmt: skip
+    assert answered.answer.row_scope == narrower
+
+
+def test_a_not_shared_field_cannot_choose_the_rows_either(hub) -> None:
+    """Rows chosen by a not-shared field would tell who holds a value (a phone number → a person)."""
+    with pytest.raises(GovhubError) as err:
+        file(
+            hub,
+            "gaj/hjrk",
+            fields=["id_number", "name"],
+            row_scope=[{"field": "mobile", "in": ["13800000000"]}],
+        )
+    assert err.value.problems[0].code == "sharing.field_not_shared"
+    assert (
+        "「联系电话」" in err.value.problems[0].message_zh and "筛选条件" in err.value.problems[0].message_zh
+    )
+
+
 def test_an_unanswered_request_escalates_after_exactly_10_working_days_across_a_holiday_with_make_up_days(
     hub,
 ) -> None:
@@ -333,3 +381,21 @@ def test_scorecards_measure_answers_on_time_median_days_escalations_and_disputes
     assert (gaj.escalations, gaj.disputes) == (1, 1)
     assert "1件共享申请逾期未答复" in "；".join(gaj.rectification)
     assert scores["mzj"].requests_answered_rate is None  # nothing was forwarded to mzj
+
+
+def test_request_show_prints_what_was_granted_the_leading_group_and_beijing_times(hub, capsys) -> None:
+    from govhub.cli.main import main
+
+    settings, catalog = hub
+    request = file(hub, "gaj/hjrk", fields=["id_number", "name"],
+                   row_scope=[{"field": "town_code", "in": ["310117101", "310117102"]}])  # fmt: skip
+    svc.forward(settings, request.id, actor="zhaoqiang", today=FORWARDED_ON)
+    svc.answer(settings, catalog, request.id, actor="lujianhua", decision=Decision.NARROW, fields=["id_number"],
+               row_scope=[{"field": "town_code", "in": ["310117102"]}], today=FORWARDED_ON)  # fmt: skip
+    main(["--home", str(settings.home), "--catalog", str(REPO_CATALOG), "request", "show", request.id,
+          "--by", "zhaoqiang"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert "记录范围：town_code 为 310117101、310117102" in out or "310117101" in out.split("授权记录范围")[0]
+    granted = out.split("授权记录范围：")[1].splitlines()[0]
+    assert "310117102" in granted and "310117101" not in granted and "授权信息项：id_number" in out
+    assert "（北京时间）  提出申请：— → " in out and "转发提供方：" in out and "Z  " not in out
