@@ -143,11 +143,12 @@ def test_a_weekly_feed_goes_fresh_due_overdue_stale_and_a_zero_update_restores_i
         assert clock.tick(stale_day) == [] and clock.tick(stale_day + one_day) == []
         assert hydj_alerts(settings) == [("overdue", "2026-W11"), ("stale", "2026-W11")]
 
-        # 张三 declares that nothing changed in the week owed (W12): fresh again, the declaration reported once
+        # 张三 declares that nothing changed in the week owed (W12): fresh again, the declaration reported once —
+        # and counted late, a day past W12's due date
         entry = file_zero_update(
             settings, hydj, period=None, by="张三", at=dt.datetime.combine(stale_day, dt.time(9), BEIJING)
         )
-        assert (entry.period, entry.state) == ("2026-W12", LedgerState.ZERO_UPDATE_DECLARED)
+        assert (entry.period, entry.state) == ("2026-W12", LedgerState.LATE)
         events = clock.tick(stale_day + one_day)
         checks = [e for e in events if isinstance(e, dg.AssetCheckEvaluation)]
         declared = [e for e in events if isinstance(e, dg.AssetMaterialization)]
