@@ -22,7 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument(
         "--as", dest="person", metavar="PERSON", help="the analyst (default: $GOVHUB_USER or login)"
     )
-    q.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table")
+    q.add_argument("--format", choices=["table", "csv", "json", "parquet"],
+                   help="table on the terminal (default); with -o, csv/json/parquet (default: from the file's name)")  # fmt: skip
     q.add_argument(
         "-o", "--output", type=Path, help="write the rows here (csv/json/parquet, with provenance)"
     )
@@ -87,19 +88,30 @@ def _statement(args: argparse.Namespace) -> str:
     return args.sql
 
 
+def _format(args: argparse.Namespace) -> str:
+    """The rows' format: table on the terminal; a file's from --format or its name (q.csv, q.json, q.parquet)."""
+    from govhub.cli.common import CliError
+
+    files = ("csv", "json", "parquet")
+    if args.output is None:
+        if args.format in files and not (args.json and args.format == "json"):
+            raise CliError(f"--format {args.format} 需要 -o 输出文件", code=2)
+        return args.format or "table"
+    chosen = args.format or args.output.suffix.lower().lstrip(".")
+    if chosen not in files:
+        raise CliError(f"无法写入“{args.output.name}”：请用 --format csv|json|parquet 指定文件格式（或以 .csv/.json/.parquet 结尾）",
+                       code=2)  # fmt: skip
+    return chosen
+
+
 def query(args: argparse.Namespace) -> int:
-    from govhub.cli.common import CliError, settings_and_catalog
+    from govhub.cli.common import settings_and_catalog
     from govhub.cli.output import print_json
     from govhub.services.query import export, run_sql
     from govhub.warehouse.export import format_table
     from govhub.warehouse.sandbox import QueryLimits
 
-    if (
-        args.format in ("csv", "parquet", "json")
-        and args.output is None
-        and not (args.json and args.format == "json")
-    ):
-        raise CliError(f"--format {args.format} 需要 -o 输出文件", code=2)
+    args.format = _format(args)
     settings, catalog = settings_and_catalog(args)
     limits = QueryLimits(timeout_s=args.timeout, max_rows=args.max_rows)
     outcome = run_sql(settings, catalog, _statement(args), actor=_person(args), limits=limits)

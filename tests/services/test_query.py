@@ -195,3 +195,8 @@ def test_the_cli_runs_sql_and_statistics_and_exits_1_on_a_refusal(
     written = govhub("query", "--as", "mzj_fenxi", "SELECT name FROM gaj.hjrk", "--format", "csv", "-o",
                      tmp_path / "n.csv")  # fmt: skip
     assert written.code == 0 and (tmp_path / "n.csv.meta.json").is_file()
+    # -o alone: the format from the file's name; a name that says none is a usage error, never "written" and nothing
+    by_name = govhub("query", "--as", "mzj_fenxi", "SELECT name FROM gaj.hjrk", "-o", tmp_path / "q.json")
+    assert by_name.code == 0 and "已写入" in by_name.out and (tmp_path / "q.json").is_file()
+    unnamed = govhub("query", "--as", "mzj_fenxi", "SELECT name FROM gaj.hjrk", "-o", tmp_path / "q.txt")
+    assert unnamed.code == 2 and "--format" in unnamed.err and not (tmp_path / "q.txt").exists()
