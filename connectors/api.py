@@ -320,7 +320,7 @@ class _Pull:
             except httpx.TransportError as exc:
                 failure = (
                     "api.connection",
-                    f"无法连接接口或连接中断（{type(exc).__name__}：{self._clean(str(exc))}）",
+                    f"无法连接接口或连接中断（{_transport_zh(exc)}：{self._clean(str(exc))}）",
                 )
             else:
                 status = resp.status_code
@@ -397,7 +397,7 @@ class _Pull:
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise self._error(
                 "api.malformed_json",
-                f"第{page_no}页返回的内容不是有效的JSON（{type(exc).__name__}：{exc}）",
+                f"第{page_no}页返回的内容不是有效的JSON（{_json_error_zh(exc)}）",
                 page_no,
             ) from None
         node: Any = doc
@@ -525,3 +525,22 @@ def _cursor_text(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
+
+
+def _transport_zh(exc: Exception) -> str:
+    """What went wrong on the wire, in words (never a class name: stewards and the office read this)."""
+    if isinstance(exc, httpx.ConnectError):
+        return "无法建立连接"
+    if isinstance(exc, httpx.ReadError | httpx.WriteError):
+        return "传输中连接中断"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "接口的响应不符合HTTP协议"
+    if isinstance(exc, httpx.ProxyError):
+        return "代理服务器出错"
+    return "网络错误"
+
+
+def _json_error_zh(exc: ValueError) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"第{exc.lineno}行第{exc.colno}列：{exc.msg}"
+    return "不是UTF-8编码的文本"

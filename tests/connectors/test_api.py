@@ -186,6 +186,7 @@ def test_malformed_json_names_the_page_and_keeps_what_was_received(server, api_r
         list(batches)
     problem = err.value.problems[0]
     assert problem.code == "api.malformed_json" and "第3页" in problem.message_zh
+    assert "第1行第" in problem.message_zh and "Error" not in problem.message_zh  # where, not a class name
     body = sink.pieces["page-000003.json"]  # landed before it was parsed
     with pytest.raises(json.JSONDecodeError):
         json.loads(body)
@@ -293,6 +294,10 @@ def test_an_unreachable_server_is_a_connection_error(api_resource, settings, sin
     with pytest.raises(GovhubError) as err:
         pull(settings, resource, sink)
     assert err.value.problems[0].code == "api.connection"
+    assert (
+        "无法建立连接" in err.value.problems[0].message_zh
+        and "ConnectError" not in err.value.problems[0].message_zh
+    )
     assert time.monotonic() - started < 5
 
 
