@@ -30,6 +30,20 @@ def test_every_fuzz_harness_runs_from_its_seeds_without_a_crash(tmp_path: Path) 
     assert not list((tmp_path / ".crashes").iterdir())
 
 
+def _run_source(
+    source: str, flags: list[str], tmp_path: Path, *, watchdog_s: int
+) -> subprocess.CompletedProcess:
+    """A harness given as Python source, run as `fuzz.run` runs one (watchdog, scratch folder)."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "FUZZ_WATCHDOG_S": str(watchdog_s),
+        "FUZZ_SCRATCH": str(tmp_path),
+    }
+    return subprocess.run([sys.executable, "-c", source, *flags], capture_output=True, text=True, cwd=tmp_path,
+                          env=env, timeout=120)  # fmt: skip
+
+
 def test_a_harness_stuck_outside_any_input_prints_its_stacks_and_ends(tmp_path: Path) -> None:
     """libFuzzer's -timeout watches one input at a time; a harness stuck elsewhere (or one whose alarm lands on
     another thread) must still end, saying where it was, or `make test` waits for ever."""
@@ -40,14 +54,7 @@ def test_a_harness_stuck_outside_any_input_prints_its_stacks_and_ends(tmp_path: 
         "    threading.Event().wait()\n"
         "fuzz(one)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", stuck, "-runs=1", "-timeout=0"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "FUZZ_WATCHDOG_S": "2", "FUZZ_SCRATCH": str(tmp_path)},
-        timeout=120,
-    )
+    done = _run_source(stuck, ["-runs=1", "-timeout=0"], tmp_path, watchdog_s=2)
     # libFuzzer sees the watchdog's exit as "fuzz target exited" (its error code, 77); the stack says where
     assert done.returncode not in (0, -9), done.stderr[-2000:]
     assert 'File "<string>", line 4 in one' in done.stderr, done.stderr[-2000:]
@@ -56,8 +63,8 @@ def test_a_harness_stuck_outside_any_input_prints_its_stacks_and_ends(tmp_path: 
 def test_a_harness_ends_itself_after_its_runs_even_when_exit_time_destructors_would_hang(
     tmp_path: Path,
 ) -> None:
-    """libFuzzer ends with C's exit() while holding the GIL; a native library's exit-time destructor that waits (as
-    Arrow's thread pool did once for a worker wanting the GIL) would hang it. Here such a destructor is planted (a
+    """libFuzzer ends with C's exit() while holding the GIL; a native library's exit-time destructor that waits (as one
+    did in CI, beside a thread waiting to enter Python) would hang it. Here such a destructor is planted (a
     C `on_exit` handler that never returns): the harness still ends at once, with libFuzzer's count."""
     hanging_exit = (
         "import ctypes, time\n"
@@ -66,14 +73,7 @@ def test_a_harness_ends_itself_after_its_runs_even_when_exit_time_destructors_wo
         "ctypes.CDLL('libc.so.6').on_exit(never, None)\n"
         "fuzz(lambda data: None)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", hanging_exit, "-runs=40", "-seed=1"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "FUZZ_WATCHDOG_S": "20", "FUZZ_SCRATCH": str(tmp_path)},
-        timeout=120,
-    )
+    done = _run_source(hanging_exit, ["-runs=40", "-seed=1"], tmp_path, watchdog_s=20)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "stat::number_of_executed_units: 40" in done.stderr and "Thread 0x" not in done.stderr
 
