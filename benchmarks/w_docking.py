@@ -59,8 +59,8 @@ def build_hub(folder: Path, rows_file: Path) -> dict[str, Any]:
     from benchmarks.resources import people_resource
     from govhub.catalog.load import require_catalog
     from govhub.catalog.model import model_dump_yaml_ready
+    from govhub.clock import today_in_beijing
     from govhub.config import get_settings
-    from govhub.governance.alerts import today_in_beijing
     from govhub.roles import Role
     from govhub.services import requests as svc
     from govhub.services.people import register_person

@@ -74,11 +74,9 @@ def _rows(counts: object) -> object:
 
 
 def _beijing(stamp: str) -> str:
-    import datetime as dt
-    from zoneinfo import ZoneInfo
+    from govhub.clock import beijing_text
 
     try:
-        moment = dt.datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+        return beijing_text(stamp)
     except ValueError:
         return str(stamp)
-    return f"{moment.astimezone(ZoneInfo('Asia/Shanghai')):%Y-%m-%d %H:%M}（北京时间）"

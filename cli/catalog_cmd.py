@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     sh.set_defaults(handler=show, needs="catalog")
 
     x = csub.add_parser("export", help="the catalog as DCAT-AP JSON-LD (resources in force)")
-    x.add_argument("-o", "--output", help="file to write (default: standard output)")
+    x.add_argument("-o", "--output", help="file to write (default, or -: standard output)")
     x.add_argument(
         "--with-snapshots", action="store_true", help="add each current snapshot as a distribution"
     )
@@ -146,7 +146,7 @@ def export(args: argparse.Namespace) -> int:
     settings, catalog = settings_and_catalog(args)  # only a valid catalog is published
     snapshots = _snapshot_distributions(settings, catalog) if args.with_snapshots else None
     text = json.dumps(catalog_jsonld(catalog, snapshots=snapshots), ensure_ascii=False, indent=2) + "\n"
-    if args.output:
+    if args.output and args.output != "-":  # "-": standard output, as the help and every Unix tool say
         Path(args.output).write_text(text, encoding="utf-8")
         print(f"已导出 DCAT-AP 目录：{args.output}")
     else:

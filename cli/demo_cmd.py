@@ -176,9 +176,9 @@ def demo(args: argparse.Namespace) -> int:
 
 def _share(settings, catalog) -> None:
     """The demo's sharing requests (one of each kind) and every agency's workspace, built as the engineer."""
+    from govhub.clock import today_in_beijing
     from govhub.demo.people import ENGINEER
     from govhub.demo.sharing import seed_demo_sharing
-    from govhub.governance.alerts import today_in_beijing
     from govhub.services.workspaces import build
 
     made = seed_demo_sharing(settings, catalog, today_in_beijing())

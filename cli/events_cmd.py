@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
+from govhub.clock import beijing_text
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     e = sub.add_parser("events", help="the event log (audit trail); `events verify` checks its hash chain")
@@ -104,20 +106,21 @@ def list_cmd(args: argparse.Namespace) -> int:
         print_json({"events": [e.__dict__ for e in events], "truncated": truncated, "limit": limit})
         return 0
     rows = [
-        (e.id, _beijing(e.at), e.kind, e.actor, e.agency or "—", e.subject, _summary(e.payload))
+        (
+            e.id,
+            beijing_text(e.at, seconds=True, zone=False),
+            e.kind,
+            e.actor,
+            e.agency or "—",
+            e.subject,
+            _summary(e.payload),
+        )
         for e in events
     ]
     print_table(["编号", "时间（北京时间）", "事件", "操作人", "机构", "对象", "内容"], rows)
     if truncated:
         print(f"（只列出最近 {limit} 条；--limit 0 列出全部）")
     return 0
-
-
-def _beijing(stamp: str) -> str:
-    from zoneinfo import ZoneInfo
-
-    moment = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    return f"{moment.astimezone(ZoneInfo('Asia/Shanghai')):%Y-%m-%d %H:%M:%S}"
 
 
 def _summary(payload: dict, width: int = 60) -> str:

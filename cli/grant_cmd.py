@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from govhub.clock import beijing_text
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     from govhub.cli.common import iso_date
@@ -31,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _today(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from govhub.governance.alerts import today_in_beijing
+    from govhub.clock import today_in_beijing
 
     return args.as_of or today_in_beijing()
 
@@ -79,7 +81,7 @@ def show_cmd(args: argparse.Namespace) -> int:
         + (f"；条件：{grant.conditions}" if grant.conditions else "")
     )
     if grant.revoked_at:
-        print(f"  已由 {grant.revoked_by} 于 {grant.revoked_at} 撤销：{grant.revoke_reason}")
+        print(f"  已由 {grant.revoked_by} 于 {beijing_text(grant.revoked_at)} 撤销：{grant.revoke_reason}")
     return 0
 
 

@@ -61,7 +61,9 @@ class _Version(argparse.Action):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from govhub.cli.parser import ChineseParser
+
+    parser = ChineseParser(
         prog="govhub",
         description="政务数据资源共享平台 govhub: catalog, ingestion, quality, freshness and sharing.",
     )

@@ -57,12 +57,20 @@ def add(args: argparse.Namespace) -> int:
     from govhub.services.people import register_person
 
     settings, catalog = settings_and_catalog(args)
-    person = register_person(settings, args.id, name=args.name, agency=args.agency,
-                             roles=[Role(r) for r in args.role], actor=args.by,
-                             known_agencies=set(catalog.agencies))  # fmt: skip
+    saved = register_person(settings, args.id, name=args.name, agency=args.agency,
+                            roles=[Role(r) for r in args.role], actor=args.by,
+                            known_agencies=set(catalog.agencies))  # fmt: skip
+    person = saved.person
     if args.json:
-        return _json(person.to_dict())
-    print(f"登记：{person.name}（{person.id}），{person.agency}，{'、'.join(r.label for r in person.roles)}")
+        return _json({**person.to_dict(), "created": saved.before is None, "changes": saved.changes_zh})
+    if saved.before is None:
+        print(
+            f"已登记：{person.name}（{person.id}），{person.agency}，{'、'.join(r.label for r in person.roles)}"
+        )
+    elif saved.changes_zh:
+        print(f"已修改：{person.name}（{person.id}）已登记过；" + "；".join(saved.changes_zh))
+    else:
+        print(f"未改变：{person.name}（{person.id}）已按此登记")
     return 0
 
 

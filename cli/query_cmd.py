@@ -73,6 +73,14 @@ def _statement(args: argparse.Namespace) -> str:
     from govhub.cli.common import CliError
     from govhub.warehouse import stats
 
+    chosen = next(
+        (f"--{o.replace('_', '-')}" for o in ("count", "group_by", "series") if getattr(args, o)), None
+    )
+    if chosen and args.sql:
+        raise CliError(f"{chosen} 由平台生成统计查询，不能同时给出 SQL；请二选一", code=2)
+    for option, needs in (("by", "--group-by"), ("date", "--series")):
+        if getattr(args, option) and chosen != needs:
+            raise CliError(f"--{option} 只用于 {needs}", code=2)
     if args.count:
         return stats.count_sql(args.count)
     if args.group_by:

@@ -11,6 +11,7 @@ import argparse
 import datetime as dt
 from typing import Any
 
+from govhub.clock import beijing_text, stored_moment
 from govhub.states import REQUEST_ACTION_LABELS, RequestState
 
 
@@ -151,17 +152,9 @@ def _print(args: argparse.Namespace, request: Any, history: list[dict[str, Any]]
         print(f"  共享授权：{request.grant_id}")
     for h in history or []:
         was = RequestState(h["from_state"]).label if h["from_state"] else "—"
-        print(f"  {_beijing(h['at'])}  {REQUEST_ACTION_LABELS.get(h['action'], h['action'])}："
+        print(f"  {beijing_text(stored_moment(h['at']))}  {REQUEST_ACTION_LABELS.get(h['action'], h['action'])}："
               f"{was} → {RequestState(h['to_state']).label}  {h['actor']}")  # fmt: skip
     return 0
-
-
-def _beijing(at: Any) -> str:
-    """A history time as people read it: Beijing time, the zone stated."""
-    from govhub.governance.ledger import beijing_text
-
-    moment = at if isinstance(at, dt.datetime) else dt.datetime.fromisoformat(str(at).replace("Z", "+00:00"))
-    return beijing_text(moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC))
 
 
 def create(args: argparse.Namespace) -> int:
@@ -177,7 +170,7 @@ def create(args: argparse.Namespace) -> int:
 
 
 def _today() -> dt.date:
-    from govhub.governance.alerts import today_in_beijing
+    from govhub.clock import today_in_beijing
 
     return today_in_beijing()
 

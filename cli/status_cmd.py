@@ -77,7 +77,7 @@ def _print_status(rows: list, *, colour: bool) -> None:
         if r.last is None:
             return "—"
 
-        from govhub.governance.ledger import beijing_date
+        from govhub.clock import beijing_date
 
         return f"{r.last.period} {r.last.state.label} {beijing_date(dt.datetime.fromisoformat(r.last.at))}"
 

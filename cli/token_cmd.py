@@ -64,10 +64,13 @@ def list_cmd(args: argparse.Namespace) -> int:
     if args.json:
         print_json([t.to_dict() for t in found])
         return 0
-    rows = [(t.id, t.agency, t.system, t.status_label, t.created_by, t.created_at[:16], (t.last_used_at or "—")[:16])
-            for t in found]  # fmt: skip
+    from govhub.clock import beijing_text
+
+    rows = [(t.id, t.agency, t.system, t.status_label, t.created_by, beijing_text(t.created_at, zone=False),
+             beijing_text(t.last_used_at, zone=False)) for t in found]  # fmt: skip
     print_table(
-        ["令牌编号", "部门", "对接系统", "状态", "签发人", "签发时间（UTC）", "最近使用（UTC）"], rows
+        ["令牌编号", "部门", "对接系统", "状态", "签发人", "签发时间（北京时间）", "最近使用（北京时间）"],
+        rows,
     )
     return 0
 

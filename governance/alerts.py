@@ -17,10 +17,11 @@ from sqlalchemy import select
 
 from govhub import store
 from govhub.catalog.model import Catalog, LifecycleStatus, Resource
+from govhub.clock import today_in_beijing
 from govhub.config import Settings
 from govhub.events import utc_stamp
 from govhub.governance.freshness import FreshnessPolicy, assess, parse_period, policy_for
-from govhub.governance.ledger import BEIJING, LedgerEntry, ledger_by_resource, mark_missing
+from govhub.governance.ledger import LedgerEntry, ledger_by_resource, mark_missing
 from govhub.governance.workdays import WorkdayCalendar, calendar_for
 from govhub.states import FreshnessState
 
@@ -69,10 +70,6 @@ class FreshnessRow:
             "last": self.last.to_dict() if self.last else None,
             "overdue_working_days": self.overdue_working_days,
         }
-
-
-def today_in_beijing() -> dt.date:
-    return dt.datetime.now(BEIJING).date()
 
 
 def evaluate_freshness(

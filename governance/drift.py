@@ -18,10 +18,10 @@ from sqlalchemy import select
 
 from govhub import store
 from govhub.catalog.model import Catalog, Resource
+from govhub.clock import beijing_date
 from govhub.config import Settings
 from govhub.events import record_event, utc_stamp
 from govhub.governance.alerts import Alert, catalog_review_due, raise_alert
-from govhub.governance.ledger import beijing_date
 from govhub.governance.workdays import calendar_for
 from govhub.problems import Problem
 

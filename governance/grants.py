@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from govhub import store
 from govhub.catalog.model import Catalog
+from govhub.clock import beijing_text
 from govhub.config import Settings
 from govhub.events import record_event, utc_stamp
 from govhub.problems import GovhubError, Problem
@@ -120,7 +121,9 @@ def revoke_in(conn: Any, grant_id: str, *, by: str, at: str, reason: str) -> tup
     grant = _grant(row)
     if grant.state is GrantState.REVOKED:
         raise GovhubError(
-            Problem("sharing.already_revoked", f"共享授权 {grant_id} 已于 {grant.revoked_at} 撤销")
+            Problem(
+                "sharing.already_revoked", f"共享授权 {grant_id} 已于 {beijing_text(grant.revoked_at)} 撤销"
+            )
         )
     conn.execute(t.update().where(t.c.id == grant_id).values(
         state=GrantState.REVOKED.value, revoked_by=by, revoked_at=at, revoke_reason=reason))  # fmt: skip

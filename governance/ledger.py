@@ -14,19 +14,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from govhub import store
 from govhub.catalog.model import Resource
+from govhub.clock import beijing_date
 from govhub.config import Settings
 from govhub.events import record_event, utc_stamp
 from govhub.governance.freshness import FreshnessPolicy, Period, due_date, parse_period, period_of, policy_for
 from govhub.governance.workdays import WorkdayCalendar, calendar_for
 from govhub.states import LedgerState, LoadStatus
 
-BEIJING = ZoneInfo("Asia/Shanghai")
 LEDGER_LOCK = "govhub.ledger"
 
 
@@ -48,19 +47,6 @@ class LedgerEntry:
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (str(v) if k == "state" else v) for k, v in self.__dict__.items()}
-
-
-def beijing_date(at: dt.datetime) -> dt.date:
-    if at.tzinfo is None:
-        raise ValueError("timestamps must be timezone-aware")
-    return at.astimezone(BEIJING).date()
-
-
-def beijing_text(at: dt.datetime) -> str:
-    """A moment as people read it on our pages, the zone stated: 2026-11-27 18:56（北京时间）."""
-    if at.tzinfo is None:
-        raise ValueError("timestamps must be timezone-aware")
-    return f"{at.astimezone(BEIJING):%Y-%m-%d %H:%M}（北京时间）"
 
 
 def _entry(row: Any) -> LedgerEntry:

@@ -185,7 +185,7 @@ class Clock:
 
     @classmethod
     def of(cls, settings: Settings, today: dt.date | None = None) -> Clock:
-        from govhub.governance.alerts import today_in_beijing
+        from govhub.clock import today_in_beijing
 
         return cls(
             today or today_in_beijing(),

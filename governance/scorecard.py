@@ -116,7 +116,7 @@ class AgencyScore:
 
 def scorecard_window(start: dt.date | None = None, end: dt.date | None = None) -> tuple[dt.date, dt.date]:
     """The window [start, end]; by default from the first day of this quarter to today (Beijing)."""
-    from govhub.governance.alerts import today_in_beijing
+    from govhub.clock import today_in_beijing
 
     end = end or today_in_beijing()
     return start or dt.date(end.year, (end.month - 1) // 3 * 3 + 1, 1), end

@@ -10,8 +10,8 @@ import datetime as dt
 import html
 from pathlib import Path
 
+from govhub.clock import beijing_text
 from govhub.config import Settings
-from govhub.governance.ledger import beijing_text
 from govhub.governance.scorecard import RECTIFY_BELOW, AgencyScore, percent_text
 
 COLUMNS = [

@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import select
 
 from govhub import store
+from govhub.clock import beijing_date
 from govhub.config import Settings
 from govhub.events import list_events
-from govhub.governance.ledger import beijing_date
 from govhub.governance.workdays import WorkdayCalendar
 from govhub.states import RequestState
 

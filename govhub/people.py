@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 
 from govhub import store
 from govhub.config import Settings
@@ -32,6 +32,27 @@ class Person:
 
     def to_dict(self) -> dict[str, object]:
         return {**self.__dict__, "roles": [r.value for r in self.roles]}
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What `save_person` did: `before` is None for a new person, else who they were (a change, or a re-activation)."""
+
+    person: Person
+    before: Person | None = None
+
+    @property
+    def changes_zh(self) -> list[str]:
+        """What changed, in words (empty for a new person or for saving the same again)."""
+        if self.before is None:
+            return []
+        b, a = self.before, self.person
+        out = [f"{label}：{old} → {new}" for label, old, new in (
+            ("姓名", b.name, a.name),
+            ("机构", b.agency, a.agency),
+            ("角色", "、".join(r.label for r in b.roles), "、".join(r.label for r in a.roles)),
+        ) if old != new]  # fmt: skip
+        return out + ([] if b.active else ["账号：已停用 → 重新启用"])
 
 
 def _refuse(code: str, message_zh: str, **kw: str) -> GovhubError:
@@ -92,14 +113,40 @@ def save_person(
     }
     with store.write_transaction(settings, PEOPLE_LOCK) as conn:
         before = conn.execute(select(store.people).where(store.people.c.id == person_id)).mappings().first()
+        offices = _offices(conn)
         if before is None:
             conn.execute(store.people.insert().values(**row))
         else:
             conn.execute(update(store.people).where(store.people.c.id == person_id).values(**row))
+        _keep_an_office(conn, person_id, name, before=offices, first=before is None)
     kind = "people.registered" if before is None else "people.changed"
     record_event(settings, kind=kind, actor=by, agency=agency, subject=f"person/{person_id}",
                  payload={"name": name, "roles": row["roles"], "before": dict(before) if before else None})  # fmt: skip
-    return _person(row)
+    return Saved(_person(row), _person(dict(before)) if before else None)
+
+
+def _offices(conn: Connection) -> int:
+    """How many active people hold the office role."""
+    rows = conn.execute(select(store.people.c.roles, store.people.c.active)).all()
+    return sum(1 for roles, active in rows if active and Role.OFFICE.value in roles.split(","))
+
+
+def _keep_an_office(conn: Connection, person_id: str, name: str, *, before: int, first: bool) -> None:
+    """Once anyone is registered, someone active must hold the office role: only the office manages people, so a
+    registry without one could never be changed again (short of editing the database). Raised inside the write
+    transaction, so the change that would leave none is rolled back. `before`: active office people before it."""
+    if _offices(conn):
+        return
+    if (
+        first
+        and conn.execute(select(store.people.c.id).where(store.people.c.id != person_id)).first() is None
+    ):
+        raise _refuse("no_office", f"第一位登记的人员须担任{Role.OFFICE.label}角色：此后由其登记和管理人员",
+                      value=person_id, expected=Role.OFFICE.value)  # fmt: skip
+    if before:
+        raise _refuse("last_office", f"{name}（{person_id}）是最后一位在用的{Role.OFFICE.label}人员，"
+                      f"此项修改后将无人能管理人员和角色；请先登记另一位{Role.OFFICE.label}人员",
+                      value=person_id, expected=Role.OFFICE.value)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -157,11 +204,13 @@ def deactivate(settings: Settings, person_id: str, *, by: str) -> Person:
         row = conn.execute(select(store.people).where(store.people.c.id == person_id)).mappings().first()
         if row is None:
             raise _refuse("unknown_person", f"没有登录名为“{person_id}”的人员", value=person_id)
+        offices = _offices(conn)
         conn.execute(
             update(store.people)
             .where(store.people.c.id == person_id)
             .values(active=0, updated_at=utc_stamp())
         )
+        _keep_an_office(conn, person_id, row["name"], before=offices, first=False)
     record_event(settings, kind="people.deactivated", actor=by, agency=row["agency"], subject=f"person/{person_id}",
                  payload={"name": row["name"]})  # fmt: skip
     return _person({**row, "active": 0})

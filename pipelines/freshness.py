@@ -110,7 +110,8 @@ def build_freshness_sensor(
         description="按工作日历评估各资源是否按期更新，逾期/陈旧时告警（每期一次）",
     )
     def freshness_sensor(context: dg.SensorEvaluationContext, hub: HubResource):
-        from govhub.governance.alerts import evaluate_freshness, raise_alerts, today_in_beijing
+        from govhub.clock import today_in_beijing
+        from govhub.governance.alerts import evaluate_freshness, raise_alerts
         from govhub.governance.drift import catalog_alerts
 
         settings = hub.settings()

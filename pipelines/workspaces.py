@@ -86,8 +86,8 @@ def build_workspaces_sensor(catalog: Catalog) -> dg.SensorDefinition:
         description="资源发布或共享授权变化时，重建受影响部门的工作区",
     )
     def workspaces_sensor(context: dg.SensorEvaluationContext, hub: HubResource):
+        from govhub.clock import today_in_beijing
         from govhub.events import list_events
-        from govhub.governance.alerts import today_in_beijing
 
         settings = hub.settings()
         cursor = json.loads(context.cursor) if context.cursor else {"event_id": 0}

@@ -55,7 +55,8 @@ def freshness_today(settings: Settings, catalog: Catalog) -> list[Any]:
     """`evaluate_freshness` for today, computed again only when the ledger, the catalog or the day changed: every
     home, catalog, resource and feeds page shows it, and reading the whole ledger for each was most of a page's
     time under load (W11). The rows are shared between requests: treat them as read-only."""
-    from govhub.governance.alerts import evaluate_freshness, today_in_beijing
+    from govhub.clock import today_in_beijing
+    from govhub.governance.alerts import evaluate_freshness
     from govhub.governance.ledger import ledger_version
 
     today = today_in_beijing()
@@ -129,7 +130,7 @@ def page(request: Request, template: str, *, status_code: int = 200, **context: 
 
 def today_of(request: Request) -> dt.date:
     """Today in Beijing by the portal's clock (tests freeze or move it; the services take it as `today`)."""
-    from govhub.governance.ledger import BEIJING
+    from govhub.clock import BEIJING
 
     return request.app.state["portal"].now().astimezone(BEIJING).date()
 
@@ -143,13 +144,10 @@ def role_labels(who: Person) -> str:
 
 
 def beijing(stamp: str | None) -> str:
-    """A UTC stamp as Beijing time for people (YYYY-MM-DD HH:MM)."""
-    if not stamp:
-        return "—"
-    from govhub.governance.ledger import BEIJING
+    """A UTC stamp as Beijing time for people (YYYY-MM-DD HH:MM; the page says the zone once)."""
+    from govhub.clock import beijing_text
 
-    moment = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    return beijing_text(stamp, zone=False)
 
 
 def register_template_helpers(engine: Any) -> None:

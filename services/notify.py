@@ -39,7 +39,7 @@ class NotifyReport:
 def run_notifications(
     settings: Settings, catalog: Catalog, *, actor: str = "system:sensor", as_of: dt.date | None = None
 ) -> NotifyReport:
-    from govhub.governance.alerts import today_in_beijing
+    from govhub.clock import today_in_beijing
 
     who = authorize(settings, actor, Action.RUN_SHARING_CLOCK)
     as_of = as_of or today_in_beijing()

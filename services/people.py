@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from govhub.access import Action, authorize
 from govhub.config import Settings
-from govhub.people import Contact, Person, deactivate, save_contact, save_person
+from govhub.people import Contact, Person, Saved, deactivate, save_contact, save_person
 from govhub.roles import Role
 
 
@@ -21,7 +21,9 @@ def register_person(
     roles: list[Role],
     actor: str,
     known_agencies: set[str] | None = None,
-) -> Person:
+) -> Saved:
+    """Register `person_id`, or change an existing person (re-activating them if they were deactivated); the
+    outcome says which. A change that would leave no active office person is refused (`people.last_office`)."""
     who = authorize(settings, actor, Action.MANAGE_PEOPLE)
     return save_person(settings, person_id, name=name, agency=agency, roles=roles, by=who.name,
                        known_agencies=known_agencies)  # fmt: skip

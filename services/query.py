@@ -17,6 +17,7 @@ from typing import Any
 
 from govhub.access import Action, authorize
 from govhub.catalog.model import Catalog
+from govhub.clock import BEIJING
 from govhub.config import Settings
 from govhub.events import record_event
 from govhub.services.workspaces import actor_agency, ensure_current, today_or
@@ -39,7 +40,7 @@ class QueryOutcome:
     @property
     def provenance(self) -> dict[str, Any]:
         return {"person": self.person, "agency": self.agency, "grants": self.grants, "purposes": self.purposes,
-                "tables": self.tables, "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}  # fmt: skip
+                "tables": self.tables, "date": dt.datetime.now(BEIJING).isoformat(timespec="seconds")}  # fmt: skip
 
 
 def named_tables(scope: WorkspaceScope, sql: str) -> list[ScopedTable]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from govhub.catalog.model import Catalog, Resource
+from govhub.clock import beijing_text
 from govhub.config import Settings
 from govhub.expectations.docs import (
     DocsBuild,
@@ -27,7 +28,6 @@ from govhub.expectations.docs import (
     latest_validation,
     suite_page,
 )
-from govhub.governance.ledger import beijing_text
 from govhub.states import LoadStatus
 
 _STYLE = """

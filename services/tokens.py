@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from govhub import store
 from govhub.access import Action, authorize
 from govhub.catalog.model import Catalog
+from govhub.clock import beijing_text
 from govhub.config import Settings
 from govhub.events import record_event, utc_stamp
 from govhub.problems import GovhubError, Problem
@@ -156,7 +157,9 @@ def revoke_token(settings: Settings, token_id: str, *, actor: str) -> ApiToken:
         ).rowcount
     if not done:
         raise _problem(
-            "token.already_revoked", f"接口令牌 {token_id} 已于 {token.revoked_at} 撤销", value=token_id
+            "token.already_revoked",
+            f"接口令牌 {token_id} 已于 {beijing_text(token.revoked_at)} 撤销",
+            value=token_id,
         )
     record_event(settings, kind="token.revoked", actor=who.name, agency=token.agency, subject=f"token/{token_id}",
                  payload={"id": token_id, "system": token.system})  # fmt: skip

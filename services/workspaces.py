@@ -139,6 +139,6 @@ def actor_agency(who: Any) -> str:
 
 
 def today_or(today: dt.date | None) -> dt.date:
-    from govhub.governance.alerts import today_in_beijing
+    from govhub.clock import today_in_beijing
 
     return today or today_in_beijing()

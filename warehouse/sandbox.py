@@ -20,6 +20,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -247,7 +248,38 @@ def explain(header: dict[str, Any], limits: QueryLimits) -> QueryError:
         tables = "、".join(header.get("tables") or []) or "无"
         return QueryError("sandbox.no_table", f"表 {name} 不存在（可查询的表：{tables}）", first)
     if kind == "ParserException":
-        return QueryError("sandbox.syntax", f"SQL 语法错误：{first}", first)
+        return QueryError("sandbox.syntax", f"SQL 语法错误：{_engine_words(first)}", first)
+    for pattern, code, template in _MISTAKES:
+        found = pattern.search(message)
+        if found:
+            words = [g.replace('"', "") if g else "无" for g in found.groups()]
+            return QueryError(code, template.format(*words), first)
     if kind in ("BinderException", "CatalogException", "ConversionException", "InvalidInputException"):
-        return QueryError("sandbox.invalid", f"查询有误：{first}", first)
-    return QueryError("sandbox.failed", f"查询失败：{first}", first)
+        return QueryError("sandbox.invalid", f"查询有误：{_engine_words(first)}", first)
+    return QueryError("sandbox.failed", f"查询失败：{_engine_words(first)}", first)
+
+
+# The mistakes analysts make most, from DuckDB's words (its own text stays in `detail` for engineers). A field the
+# workspace does not hold is "not found": the workspace holds only what the agency may reach, so it may also be a
+# field not granted — the message says both, and names the fields DuckDB found close.
+_MISTAKES: list[tuple[re.Pattern[str], str, str]] = [
+    (re.compile(r'Referenced column "([^"]+)" not found in FROM clause!(?:\s*Candidate bindings: ([^\n]+))?'),
+     "sandbox.no_column", "信息项 {0} 不存在，或未共享给本部门（相近的信息项：{1}）"),
+    (re.compile(r'Table "([^"]+)" does not have a column named "([^"]+)"'),
+     "sandbox.no_column", "表 {0} 中没有信息项 {1}，或未共享给本部门"),
+    (re.compile(r"(?:Scalar|Aggregate|Table) Function with name (\S+) does not exist"),
+     "sandbox.no_function", "没有名为 {0} 的函数"),
+    (re.compile(r"No function matches the given name and argument types '([^']+)'"),
+     "sandbox.types", "{0} 的参数类型不匹配：请用 CAST(信息项 AS 类型) 转换后再计算"),
+    (re.compile(r'Could not choose a best candidate function for the function call "([^"]+)"'),
+     "sandbox.types", "{0} 的参数类型不匹配：请用 CAST(信息项 AS 类型) 转换后再计算"),
+    (re.compile(r'column "([^"]+)" must appear in the GROUP BY clause'),
+     "sandbox.group_by", "信息项 {0} 须列入 GROUP BY，或放在 count、sum 等聚合函数中"),
+    (re.compile(r"Could not convert string '([^']*)' to (\w+)"),
+     "sandbox.conversion", "无法把值 '{0}' 转换为 {1} 类型"),
+]  # fmt: skip
+
+
+def _engine_words(first: str) -> str:
+    """DuckDB's first line without its English label ("Binder Error: …"): the detail after a Chinese lead-in."""
+    return re.sub(r"^[A-Z][A-Za-z ]*Error: ", "", first)

@@ -24,8 +24,8 @@ from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
 from litestar.response import Stream
 
+from govhub.clock import BEIJING
 from govhub.config import Settings
-from govhub.governance.ledger import BEIJING
 from govhub.portal import auth
 from govhub.portal.api.config import ApiConfig
 from govhub.portal.api.errors import CALL, RECORDED, api_error, record_refusal

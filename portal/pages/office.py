@@ -85,8 +85,8 @@ def events_page(
     since: str | None = None,
     until: str | None = None,
 ) -> Template:
+    from govhub.clock import BEIJING
     from govhub.events import list_events
-    from govhub.governance.ledger import BEIJING
 
     def moment(day: dt.date | None, plus: int = 0) -> dt.datetime | None:
         if day is None:

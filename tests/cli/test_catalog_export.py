@@ -24,3 +24,13 @@ def test_catalog_export_command_writes_the_document(tmp_path, monkeypatch, govhu
     invalid.mkdir()
     refused = govhub("--catalog", str(invalid), "catalog", "export")
     assert refused.code == 1 and "agencies.yaml" in refused.err  # an invalid catalog is never published
+
+
+def test_catalog_export_to_dash_writes_standard_output_not_a_file_named_dash(
+    tmp_path, monkeypatch, govhub
+) -> None:
+    monkeypatch.setenv("GOVHUB_HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    run = govhub("--catalog", str(REPO_CATALOG), "catalog", "export", "-o", "-")
+    assert run.code == 0 and json.loads(run.out)["@type"] == "dcat:Catalog"
+    assert not (tmp_path / "-").exists() and "已导出" not in run.out

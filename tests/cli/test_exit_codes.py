@@ -111,6 +111,7 @@ def test_every_command_keeps_the_exit_code_table(hub: Path, capsys) -> None:
         ("catalog show", ["catalog", "show", "mzj/shjz"], 0),
         ("catalog show", ["catalog", "show", "nosuch"], 2),
         ("catalog export", ["catalog", "export", "-o", hub / "catalog.jsonld"], 0),
+        ("catalog export", ["catalog", "export", "-o", "-"], 0),  # standard output
         ("catalog export", ["--catalog", f["bad"], "catalog", "export"], 1),
         ("catalog draft", ["catalog", "draft", "--agency", "mzj"], 2),
         (
@@ -256,6 +257,8 @@ def test_every_command_keeps_the_exit_code_table(hub: Path, capsys) -> None:
             ["query", "--as", "wangjingyi", "SELECT 1"],
             1,
         ),  # no workspace built yet: refused, said why
+        ("query", ["query", "--as", "wangjingyi", "--count", "mzj.shjz", "SELECT 1"], 2),  # which one?
+        ("query", ["query", "--as", "wangjingyi", "--by", "name", "SELECT 1"], 2),  # --by without --group-by
         ("workspace build", ["workspace", "build", "mzj", "--by", "zhaoqiang"], 0),
         ("workspace build", ["workspace", "build"], 2),
         ("workspace show", ["workspace", "show", "mzj"], 0),
@@ -283,6 +286,31 @@ def test_every_command_keeps_the_exit_code_table(hub: Path, capsys) -> None:
     assert not wrong, "\n".join(wrong)
     assert commands() - {c for c, _, _ in cases} == set(), "commands missing from the exit-code table"
     assert {code for _, _, code in cases} == {0, 1, 2, 3}
+
+
+@pytest.mark.parametrize(
+    "argv, said",
+    [
+        (["people", "add"], "缺少必填参数：id, --name, --agency, --role, --by"),
+        (["people", "list", "--agency"], "参数 --agency 需要一个值"),
+        (["nosuch"], "参数 COMMAND 的值 'nosuch' 无效，可选：'catalog'"),
+        (
+            ["people", "add", "x", "--name", "某", "--agency", "mzj", "--role", "boss", "--by", "y"],
+            "参数 --role 的值 'boss' 无效，可选：'steward', 'reviewer', 'office', 'analyst', 'engineer'",
+        ),
+        (["query", "--count", "a.b", "--series", "a.b"], "参数 --series 不能与 --count 同时使用"),
+        (["query", "--timeout", "soon"], "参数 --timeout 的值 'soon' 格式不对"),
+        (["events", "--since", "yesterday"], "参数 --since：“yesterday”不是日期或时间"),
+        (["status", "--json", "--bogus"], "无法识别的参数：--bogus"),
+    ],
+)
+def test_usage_mistakes_are_said_in_chinese(argv: list[str], said: str) -> None:
+    """What argparse says in English, the operator reads in Chinese: under 用法：, after 错误：, exit 2."""
+    done = subprocess.run([GOVHUB, *argv], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("用法：govhub") and f"：错误：{said}" in done.stderr, done.stderr
+    for english in ("usage:", "error:", "required", "invalid", "argument", "unrecognized", "expected"):
+        assert english not in done.stderr.lower().replace("--", " "), (english, done.stderr)
 
 
 def test_version_and_shell_completion(capsys) -> None:

@@ -11,9 +11,10 @@ import dagster as dg
 import pytest
 
 from govhub.catalog.model import Catalog, Resource, UpdateCycle
+from govhub.clock import BEIJING
 from govhub.config import Settings
 from govhub.governance.freshness import due_date, parse_period
-from govhub.governance.ledger import BEIJING, ledger_rows, record_load_outcome
+from govhub.governance.ledger import ledger_rows, record_load_outcome
 from govhub.governance.workdays import calendar_for
 from govhub.governance.zero_update import file_zero_update
 from govhub.pipelines.events import build_hub_events_sensor

@@ -8,8 +8,8 @@ import datetime as dt
 import dagster as dg
 
 from govhub.catalog.model import Catalog
+from govhub.clock import today_in_beijing
 from govhub.config import Settings
-from govhub.governance.alerts import today_in_beijing
 from govhub.pipelines.workspaces import build_workspaces_sensor
 from govhub.roles import Role
 from govhub.services import requests as svc

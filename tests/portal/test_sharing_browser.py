@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from govhub.governance.ledger import BEIJING
+from govhub.clock import BEIJING
 from govhub.governance.requests import get_request
 from govhub.services import requests as svc
 from govhub.services.sharing_clock import tick

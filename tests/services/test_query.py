@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from govhub.clock import today_in_beijing
 from govhub.events import list_events
-from govhub.governance.alerts import today_in_beijing
 from govhub.problems import AccessDenied, GovhubError
 from govhub.roles import Role
 from govhub.services import requests as svc

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from govhub.catalog.load import require_catalog
+from govhub.clock import beijing_text
 from govhub.config import get_settings
 from govhub.events import list_events, verify_chain
 from govhub.governance.grants import list_grants
@@ -327,6 +328,15 @@ def test_requests_and_grants_are_seen_by_their_parties_only_and_revoked_by_the_p
         "grant.issued",
         "grant.revoked",
     ]
+    with pytest.raises(GovhubError) as again:  # when it was revoked: Beijing time, as people read it
+        grant_service.revoke(settings, grant.id, actor="wangjingyi", reason="再次撤销")
+    assert (
+        again.value.problems[0].message_zh
+        == f"共享授权 {grant.id} 已于 {beijing_text(revoked.revoked_at)} 撤销"
+    )
+    assert (
+        "（北京时间）" in again.value.problems[0].message_zh and "Z" not in again.value.problems[0].message_zh
+    )
 
 
 def test_an_expired_grant_is_recorded_once(hub) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from govhub import store
 from govhub.catalog.load import require_catalog
+from govhub.clock import beijing_text
 from govhub.config import Settings
 from govhub.events import list_events
 from govhub.problems import AccessDenied, GovhubError
@@ -140,6 +141,8 @@ def test_the_token_command_prints_the_secret_once_and_lists_and_revokes(hub: Set
     assert created["secret"].startswith(PREFIX) and find_by_secret(hub, created["secret"]).id == created["id"]
     listed = govhub("--catalog", REPO_CATALOG, "token", "list", "--by", "wangjingyi")
     assert listed.code == 0 and created["id"] in listed.out and "救助系统" in listed.out
+    issued = beijing_text(get_token(hub, created["id"]).created_at, zone=False)
+    assert "签发时间（北京时间）" in listed.out and issued in listed.out and "UTC" not in listed.out
     assert created["secret"] not in listed.out
     refused = govhub("--catalog", REPO_CATALOG, "token", "revoke", created["id"], "--by", "lujianhua")
     assert refused.code == 1 and "不能为mzj" in refused.err

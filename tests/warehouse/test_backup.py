@@ -175,6 +175,7 @@ def test_every_store_table_travels_into_a_fresh_postgresql_store_brought_to_head
     catalog = require_catalog(REPO_CATALOG)
     monkeypatch.delenv("GOVHUB_STATE_URL")
     source = get_settings(tmp_path / "source", REPO_CATALOG)
+    save_person(source, "zhaoqiang", name="赵强", agency="kw", roles=[Role.OFFICE], by="admin")
     save_person(source, "wangmin", name="王敏", agency="mzj", roles=[Role.STEWARD], by="admin")
     with store.write_transaction(source) as conn:
         conn.execute(

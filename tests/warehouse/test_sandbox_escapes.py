@@ -108,7 +108,7 @@ ESCAPES: list[tuple[str, str, set[str] | None]] = [
     ("duckdb_databases-disclose-nothing", "SELECT * FROM duckdb_databases()", None),
     ("duckdb_tables-only-own", "SELECT * FROM duckdb_tables()", None),
     # the process's environment
-    ("getenv", "SELECT getenv('HOME')", {"sandbox.invalid"}),
+    ("getenv", "SELECT getenv('HOME')", {"sandbox.no_function"}),
     ("proc-self-environ", "SELECT * FROM read_csv('/proc/self/environ')", FORBIDDEN),
     ("proc-parent-environ", "SELECT content FROM read_text('/proc/{parent_pid}/environ')", FORBIDDEN),
     ("proc-self-fd", "SELECT content FROM read_blob('/proc/self/fd/*')", FORBIDDEN),

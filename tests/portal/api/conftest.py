@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from govhub import store
-from govhub.governance.ledger import BEIJING
+from govhub.clock import BEIJING
 from govhub.portal.api.config import ApiConfig
 from govhub.portal.app import create_app
 from govhub.portal.config import PortalConfig
