@@ -31,11 +31,19 @@ def run(args: argparse.Namespace) -> int:
         from govhub.cli.output import print_json
 
         print_json(report.to_dict())
-        return 1 if report.undelivered else 0
+        return 0 if report.ok else 1
     print(f"催报（{report.as_of}）：提醒 {len(report.reminded)} 项，逾期通知 {len(report.escalated)} 项，"
           f"每日待办 {len(report.digests)} 份；重发成功 {len(report.retried)} 条")  # fmt: skip
     for key in report.reminded + report.escalated:
         print(f"  - {key}")
     if report.undelivered:
-        print(f"有 {report.undelivered} 条通知未能送达（已记录原因，下次运行时重发）")
-    return 1 if report.undelivered else 0
+        print(f"有 {len(report.undelivered)} 条通知未能送达（已记录原因，下次运行时重发）：")
+        for key in report.undelivered:
+            print(f"  - {key}")
+    if report.given_up:
+        print(
+            f"有 {len(report.given_up)} 条通知已多次发送失败，不再重发：请核对联系方式（govhub people contact）："
+        )
+        for key in report.given_up:
+            print(f"  - {key}")
+    return 0 if report.ok else 1

@@ -199,13 +199,15 @@ def _log_line(settings: Settings, notice: Notice, to: list[str]) -> None:
         fh.write(json.dumps(line, ensure_ascii=False) + "\n")
 
 
-def undelivered(settings: Settings) -> int:
-    """Notices whose last delivery attempt failed (waiting for `retry_failed`)."""
-    from sqlalchemy import func
-
+def undelivered(settings: Settings) -> tuple[list[str], list[str]]:
+    """Notice rows (thing|person|channel) whose last delivery attempt failed: those `retry_failed` will try again,
+    and those it gave up on after MAX_ATTEMPTS tries (someone must check the address)."""
     t = store.notices
     with store.read_connection(settings) as conn:
-        return conn.execute(select(func.count()).select_from(t).where(t.c.status == "failed")).scalar_one()
+        rows = conn.execute(
+            select(t.c.key, t.c.attempts).where(t.c.status == "failed").order_by(t.c.id)
+        ).all()
+    return [k for k, n in rows if n < MAX_ATTEMPTS], [k for k, n in rows if n >= MAX_ATTEMPTS]
 
 
 def already_sent(settings: Settings, key_prefix: str) -> bool:

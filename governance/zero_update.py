@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 from govhub import store
 from govhub.catalog.model import Resource
+from govhub.clock import beijing_date
 from govhub.config import Settings
 from govhub.events import record_event, utc_stamp
-from govhub.governance.freshness import due_date, parse_period, policy_for
+from govhub.governance.freshness import Period, due_date, parse_period, policy_for
 from govhub.governance.ledger import (
     LEDGER_LOCK,
     LedgerEntry,
     LedgerState,
-    beijing_date,
     rows_for,
     target_period,
     write_entry,
@@ -31,6 +32,38 @@ from govhub.problems import GovhubError, Problem
 
 def _refuse(code: str, message_zh: str, **kw: str) -> GovhubError:
     return GovhubError(Problem(code=f"zero_update.{code}", message_zh=message_zh, **kw))
+
+
+def _owed_period(
+    settings: Settings, conn: Any, resource: Resource, period: str | None, today: dt.date, name: str
+) -> tuple[Period, dt.date, LedgerEntry | None]:
+    """The period a zero update would be for, its due date and its ledger entry so far; refused when the period has
+    not begun, ended before the resource was published, or already has an update."""
+    existing = rows_for(conn, resource.agency, resource.id)
+    chosen = parse_period(resource.cycle, period) if period else target_period(resource, today, existing)
+    assert chosen is not None
+    if chosen.start > today:
+        raise _refuse(
+            "future_period",
+            f"报送周期 {chosen.id} 尚未开始，不能提前申报零更新",
+            value=chosen.id,
+            expected=f"不晚于当前周期（今天是 {today.isoformat()}）",
+        )
+    if resource.published_on and chosen.end < resource.published_on:
+        raise _refuse(
+            "before_published",
+            f"报送周期 {chosen.id} 早于{name}在目录中发布（{resource.published_on.isoformat()}），无需申报零更新",
+            value=chosen.id,
+            expected=f"{resource.published_on.isoformat()} 以后的周期",
+        )
+    before = existing.get(chosen.id)
+    if before is not None and before.satisfies:
+        raise _refuse(
+            "already_updated",
+            f"{name}在报送周期 {chosen.id} 已有记录（{before.state.label}），不能再申报零更新",
+            value=chosen.id,
+        )
+    return chosen, due_date(chosen, calendar_for(settings.catalog_dir), policy_for(resource)), before
 
 
 def file_zero_update(
@@ -50,37 +83,16 @@ def file_zero_update(
     if resource.cycle.value == "irregular":
         raise _refuse("irregular", f"{name}的更新周期为“不定期”，无需也不能申报零更新")
     today = beijing_date(at)
-    if source_changed is not None and source_changed(resource):
-        raise _refuse(
-            "source_changed",
-            f"{name}的源数据自上次快照以来已发生变化，不能申报零更新，请重新汇聚数据",
-        )
-    with store.write_transaction(settings, LEDGER_LOCK) as conn:
-        existing = rows_for(conn, resource.agency, resource.id)
-        chosen = parse_period(resource.cycle, period) if period else target_period(resource, today, existing)
-        assert chosen is not None
-        if chosen.start > today:
+    if source_changed is not None:
+        with store.read_connection(settings) as conn:  # a wrong period is refused before the source is asked:
+            _owed_period(settings, conn, resource, period, today, name)  # a verification pull takes seconds
+        if source_changed(resource):
             raise _refuse(
-                "future_period",
-                f"报送周期 {chosen.id} 尚未开始，不能提前申报零更新",
-                value=chosen.id,
-                expected=f"不晚于当前周期（今天是 {today.isoformat()}）",
+                "source_changed",
+                f"{name}的源数据自上次快照以来已发生变化，不能申报零更新，请重新汇聚数据",
             )
-        if resource.published_on and chosen.end < resource.published_on:
-            raise _refuse(
-                "before_published",
-                f"报送周期 {chosen.id} 早于{name}在目录中发布（{resource.published_on.isoformat()}），无需申报零更新",
-                value=chosen.id,
-                expected=f"{resource.published_on.isoformat()} 以后的周期",
-            )
-        due = due_date(chosen, calendar_for(settings.catalog_dir), policy_for(resource))
-        before = existing.get(chosen.id)
-        if before is not None and before.satisfies:
-            raise _refuse(
-                "already_updated",
-                f"{name}在报送周期 {chosen.id} 已有记录（{before.state.label}），不能再申报零更新",
-                value=chosen.id,
-            )
+    with store.write_transaction(settings, LEDGER_LOCK) as conn:  # checked again: the ledger may have moved
+        chosen, due, before = _owed_period(settings, conn, resource, period, today, name)
         late = today > due  # declared after the due date: the period is satisfied, late (§18 counts it so)
         notes = [f"逾期申报零更新（应于 {due.isoformat()} 前）" if late else None, note,
                  f"此前状态：{before.state.label}" if before else None]  # fmt: skip

@@ -32,10 +32,14 @@ def build_notify_sensor(
             hub.settings(), catalog, actor="system:sensor", as_of=today() if today else None
         )
         if report.undelivered:
-            context.log.warning(f"{report.undelivered} notices undelivered (retried on the next tick)")
+            context.log.warning(f"{len(report.undelivered)} notices undelivered (retried on the next tick)")
+        if report.given_up:
+            context.log.error(
+                f"{len(report.given_up)} notices given up after repeated failures: check contacts"
+            )
         return dg.SkipReason(
             f"reminded {len(report.reminded)}, escalated {len(report.escalated)}, digests {len(report.digests)}, "
-            f"retried {len(report.retried)}, undelivered {report.undelivered}"
+            f"retried {len(report.retried)}, undelivered {len(report.undelivered)}, given up {len(report.given_up)}"
         )
 
     return notify_sensor

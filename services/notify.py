@@ -26,11 +26,17 @@ class NotifyReport:
     reminded: list[str] = field(default_factory=list)  # notice keys sent now
     escalated: list[str] = field(default_factory=list)
     digests: list[str] = field(default_factory=list)
-    retried: list[str] = field(
-        default_factory=list
-    )  # notice rows (thing|person|channel) delivered on a retry
-    failed: list[str] = field(default_factory=list)  # notice rows whose retry failed again
-    undelivered: int = 0  # notices whose last attempt failed (now or before): retried on the next run
+    # notice rows (thing|person|channel) delivered now on a retry
+    retried: list[str] = field(default_factory=list)
+    # notice rows whose last attempt failed (now or before, first try or retry): tried again on the next run
+    undelivered: list[str] = field(default_factory=list)
+    # notice rows that failed MAX_ATTEMPTS times: not tried again (check the person's contact)
+    given_up: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Everything owed reached its people (exit 0)."""
+        return not (self.undelivered or self.given_up)
 
     def to_dict(self) -> dict[str, object]:
         return dict(self.__dict__)
@@ -45,7 +51,7 @@ def run_notifications(
     as_of = as_of or today_in_beijing()
     report = NotifyReport(as_of.isoformat())
     again = retry_failed(settings)
-    report.retried, report.failed = again.sent, again.failed
+    report.retried = again.sent
     people = list_people(settings)
     owed = notices_due(settings, catalog, people, as_of, calendar_for(settings.catalog_dir),
                        remind_days=settings.remind_working_days, waiting_requests=_waiting(settings))  # fmt: skip
@@ -58,7 +64,7 @@ def run_notifications(
         record_event(settings, kind=f"notice.{due.kind}", actor=who.name, agency=due.agency,
                      subject=due.notice.key, payload={"subject": due.notice.subject,
                                                       "to": [p.id for p in due.recipients]})  # fmt: skip
-    report.undelivered = undelivered(settings)
+    report.undelivered, report.given_up = undelivered(settings)
     return report
 
 

@@ -129,8 +129,8 @@ def _write(
                 f"INSERT INTO {_DB}.main.{SCOPE_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     [t.name, agency, resource, t.basis.value, list(t.columns), t.row_filter.sql(),
-                     list(t.grant_ids), list(t.purposes), t.source.snapshot_id, count, built_at]
-                    for t in group
+                     list(t.grant_ids), list(t.purposes), t.source.snapshot_id, admitted, built_at]
+                    for t, admitted in zip(group, _admitted(con, group, count), strict=True)
                 ],
             )  # fmt: skip
         con.execute(f"CHECKPOINT {_DB}")
@@ -165,6 +165,17 @@ def hidden_key(i: int) -> str:
 
 def _problem(code: str, message_zh: str, table: ScopedTable) -> GovhubError:
     return GovhubError(Problem(code=code, message_zh=message_zh, value=table.name))
+
+
+def _admitted(con: duckdb.DuckDBPyConnection, group: list[ScopedTable], total: int) -> list[int]:
+    """The rows each scoping table admits (`_scope.rows`): a grant of some rows' phone numbers says how many rows
+    it gives, not how many the table holds through every grant together. One column-pruned pass over the snapshot
+    when several tables scope the resource; a lone one admits the whole table."""
+    if len(group) == 1:
+        return [total]
+    data = f"read_parquet([{', '.join(sql_str(f) for f in group[0].source.files)}])"
+    counts = ", ".join(f"count(*) FILTER (WHERE {t.row_filter.sql()})" for t in group)
+    return list(con.execute(f"SELECT {counts} FROM {data}").fetchone() or [0] * len(group))
 
 
 def table_select(con: duckdb.DuckDBPyConnection, group: list[ScopedTable], keys: Sequence[str] = ()) -> str:

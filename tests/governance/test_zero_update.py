@@ -67,6 +67,22 @@ def test_refused_when_the_source_changed_since_the_last_snapshot(settings, weekl
     assert entry.state is LedgerState.ZERO_UPDATE_DECLARED
 
 
+def test_a_wrong_period_is_refused_before_the_source_is_asked(settings, weekly):
+    """Asking an interface-fed source is a verification pull (seconds, and a call on the agency's system): a period
+    that could never be zero-updated is refused first, without it."""
+    asked = []
+    file_zero_update(settings, weekly, period="2026-W46", by="张三", at=at("2026-11-23T09:30"))
+    for period, code in (("2026-W49", "future_period"), ("2026-W46", "already_updated")):
+        with pytest.raises(GovhubError) as err:
+            file_zero_update(settings, weekly, period=period, by="张三", at=at("2026-11-23T09:30"),
+                             source_changed=lambda r: asked.append(r.id))  # fmt: skip
+        assert err.value.problems[0].code == f"zero_update.{code}"
+    assert asked == []
+    file_zero_update(settings, weekly, period="2026-W47", by="张三", at=at("2026-11-23T09:30"),
+                     source_changed=lambda r: asked.append(r.id))  # fmt: skip
+    assert asked == ["population"]
+
+
 def test_refused_for_a_future_period(settings, weekly):
     with pytest.raises(GovhubError) as err:
         file_zero_update(settings, weekly, period="2026-W49", by="张三", at=at("2026-11-23T09:30"))

@@ -156,7 +156,7 @@ def test_a_reminder_goes_out_once_before_the_due_date_and_an_escalation_once_aft
     assert len([s for s in box.to("wangjingyi@mzj.example") if s.startswith("提醒")]) == 1
 
     late = notify(govhub, "2026-10-12")
-    assert late["escalated"] == [ESCALATION] and late["undelivered"] == 0
+    assert late["escalated"] == [ESCALATION] and late["undelivered"] == []
     escalations = [s for s in box.to("zhaoqiang@kw.example") if s.startswith("逾期")]
     assert len(escalations) == 1 and "应于 2026-10-09 前报送" in escalations[0]
     assert len([s for s in box.to("wangjingyi@mzj.example") if s.startswith("逾期")]) == 1
@@ -179,7 +179,13 @@ def test_a_failed_delivery_is_recorded_and_retried_later_without_a_duplicate(
     )
     monkeypatch.setenv("GOVHUB_SMTP_PORT", str(_free_port()))  # the mail server is down
     down = notify(govhub, "2026-09-30")
-    assert down["reminded"] == [FEED] and down["undelivered"] >= 1 and box.messages == []
+    # what failed on its first try is reported as such (not only what failed on a retry)
+    assert (
+        down["reminded"] == [FEED]
+        and f"{FEED}|wangjingyi|email" in down["undelivered"]
+        and box.messages == []
+    )
+    assert down["given_up"] == []
     with _engine(hub) as conn:
         row = (
             conn.execute(store.notices.select().where(store.notices.c.key == f"{FEED}|wangjingyi|email"))
@@ -190,9 +196,32 @@ def test_a_failed_delivery_is_recorded_and_retried_later_without_a_duplicate(
 
     monkeypatch.setenv("GOVHUB_SMTP_PORT", str(port))  # back up: the next run delivers it, once
     up = notify(govhub, "2026-09-30")
-    assert f"{FEED}|wangjingyi|email" in up["retried"] and up["reminded"] == [] and up["undelivered"] == 0
+    assert f"{FEED}|wangjingyi|email" in up["retried"] and up["reminded"] == [] and up["undelivered"] == []
     assert notify(govhub, "2026-10-01")["retried"] == []
     assert len([s for s in box.to("wangjingyi@mzj.example") if s.startswith("提醒")]) == 1
+
+
+def test_a_notice_failing_every_try_is_given_up_and_said_so(hub, govhub, smtp, monkeypatch) -> None:
+    from govhub.governance.notices import MAX_ATTEMPTS
+
+    assert govhub("people", "contact", "wangjingyi", "--email", "wangjingyi@mzj.example",
+                  "--by", "zhaoqiang").code == 0  # fmt: skip
+    monkeypatch.setenv("GOVHUB_SMTP_PORT", str(_free_port()))  # the mail server stays down
+    key = f"{FEED}|wangjingyi|email"
+    assert key in notify(govhub, "2026-09-30")["undelivered"]
+    from govhub.config import get_settings
+
+    with store.engine(get_settings(hub)).begin() as conn:  # as after MAX_ATTEMPTS - 1 failed runs
+        conn.execute(
+            store.notices.update().where(store.notices.c.key == key).values(attempts=MAX_ATTEMPTS - 1)
+        )
+    last = govhub("notify", "run", "--as-of", "2026-09-30", "--by", "system:sensor")
+    assert last.code == 1 and "不再重发" in last.out and key in last.out
+    report = notify(govhub, "2026-09-30")
+    assert report["given_up"] == [key] and key not in report["undelivered"] and report["retried"] == []
+    with _engine(hub) as conn:
+        row = conn.execute(store.notices.select().where(store.notices.c.key == key)).mappings().one()
+    assert row["attempts"] == MAX_ATTEMPTS and row["status"] == "failed"  # not tried again
 
 
 def _engine(home: Path):

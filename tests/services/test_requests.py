@@ -339,6 +339,18 @@ def test_requests_and_grants_are_seen_by_their_parties_only_and_revoked_by_the_p
     )
 
 
+def test_a_step_in_the_wrong_state_says_the_state_in_words(hub) -> None:
+    settings, catalog = hub
+    request = file(hub, "mzj/shzz", by="zhanghaifeng")
+    svc.review(settings, catalog, request.id, actor="zhaoqiang", approve=True, today=FORWARDED_ON)
+    with pytest.raises(GovhubError) as err:  # reviewed already
+        svc.review(settings, catalog, request.id, actor="zhaoqiang", approve=True, today=FORWARDED_ON)
+    problem = err.value.problems[0]
+    now = svc.show_request(settings, request.id, actor="zhaoqiang")[0].state
+    assert problem.code == "sharing.wrong_state" and f"当前为「{now.label}」" in str(problem)
+    assert now.value not in str(problem)  # the label, never the code (approved, submitted, …)
+
+
 def test_an_expired_grant_is_recorded_once(hub) -> None:
     settings, catalog = hub
     request = file(hub, "mzj/shzz", by="zhanghaifeng")

@@ -72,7 +72,7 @@ def test_a_workspace_holds_a_table_per_scoped_resource_under_the_hubs_name_and_s
     assert scope == [
         ("civil.benefits", "grant", ["person_id", "name", "age"], '("age" BETWEEN 30 AND 39)', ["g-1"], ["低保核查"], 10),
         ("civil.people", "base", ["person_id", "name", "age", "score", "born", "updated_at"], "true", [], [], 40),
-        ("civil.people", "grant", ["phone"], '("age" IN (25, 26))', ["g-2"], ["联系核实"], 40),
+        ("civil.people", "grant", ["phone"], '("age" IN (25, 26))', ["g-2"], ["联系核实"], 2),  # rows it admits
         ("market.firms", "own", ["person_id", "name", "age", "score", "born", "updated_at", "phone"], "true", [], [], 40),
     ]  # fmt: skip
     snapshot_ids = {r[0] for r in rows_of(build.path, f"SELECT DISTINCT snapshot_id FROM {SCOPE_TABLE}")}
