@@ -14,6 +14,8 @@ from govhub.clock import beijing_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from govhub.cli.ingest_cmd import add_actor
+
     e = sub.add_parser("events", help="the event log (audit trail); `events verify` checks its hash chain")
     e.add_argument("--kind", help='event kind, or a prefix ending in "*" (e.g. "load.*", "zero_update.*")')
     e.add_argument("--agency", help="only this agency's events")
@@ -41,6 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="{events: full events with payload and hashes (UTC), oldest first; truncated: more than --limit}",
     )
+    add_actor(e, "who reads the trail (the office, once people are registered)")
     e.set_defaults(handler=list_cmd)
     verbs = e.add_subparsers(dest="verb")
     v = verbs.add_parser("verify", help="check every link of the hash chain; print its head")
@@ -48,6 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--head", metavar="ID:HASH", help="a head written down earlier: it must still be in the chain"
     )
     v.add_argument("--json", action="store_true")
+    add_actor(v, "who verifies it (the office, once people are registered)")
     v.set_defaults(handler=verify_cmd)
     p = verbs.add_parser(
         "prune",
@@ -75,10 +79,19 @@ def _day_or_time(text: str) -> dt.datetime:
     )  # people mean Beijing time
 
 
+def _reader(args: argparse.Namespace) -> None:
+    """The audit trail is the office's to read (§16), as on the portal's events page: `--by` is checked."""
+    from govhub.access import Action, authorize
+    from govhub.cli.ingest_cmd import default_actor
+
+    authorize(args.settings, args.by or default_actor(), Action.AUDIT)
+
+
 def list_cmd(args: argparse.Namespace) -> int:
     from govhub.cli.output import print_json, print_table
     from govhub.events import list_events
 
+    _reader(args)
     actors = None
     if args.person:
         from govhub.people import find_person, list_people
@@ -144,6 +157,7 @@ def verify_cmd(args: argparse.Namespace) -> int:
     from govhub.cli.output import print_json
     from govhub.events import chain_head, verify_chain
 
+    _reader(args)
     settings = args.settings
     problems = verify_chain(settings)
     head = chain_head(settings)

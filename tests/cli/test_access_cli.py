@@ -34,6 +34,8 @@ def _commands(hub: DemoHub, tmp_path: Path) -> list[tuple[Action, str, list[str]
             ["people", "add", "newcomer", "--name", "新人", "--agency", OWN, "--role", "analyst"],
         ),
         (Action.PRUNE_AUDIT, OWN, ["events", "prune", "--before", "2020-01-01"]),
+        (Action.AUDIT, OWN, ["events", "--json"]),
+        (Action.AUDIT, OWN, ["events", "verify"]),
     ]
 
 

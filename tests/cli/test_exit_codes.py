@@ -215,10 +215,11 @@ def test_every_command_keeps_the_exit_code_table(hub: Path, capsys) -> None:
         ("zero-update", ["zero-update", "nosuch", "--by", "wangjingyi"], 2),
         ("quality suites", ["quality", "suites", "--json"], 0),
         ("quality docs", ["quality", "docs", "--resource", "nosuch"], 2),
-        ("events", ["events", "--json"], 0),
+        ("events", ["events", "--json", "--by", "zhaoqiang"], 0),
+        ("events", ["events", "--json", "--by", "wangjingyi"], 1),  # a steward: the trail is the office's
         ("events", ["events", "--since", "yesterday"], 2),
-        ("events verify", ["events", "verify"], 0),
-        ("events verify", ["events", "verify", "--head", "nonsense"], 2),
+        ("events verify", ["events", "verify", "--by", "zhaoqiang"], 0),
+        ("events verify", ["events", "verify", "--head", "nonsense", "--by", "zhaoqiang"], 2),
         ("events prune", ["events", "prune", "--before", "2026-11-01", "--by", "zhaoqiang"], 1),  # retention
         ("events prune", ["events", "prune", "--before", "someday", "--by", "zhaoqiang"], 2),
         ("scorecard", ["scorecard", "--json"], 0),
