@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 # argparse's messages (Python 3.11–3.13 wording) → Chinese; groups are carried over as they are
 _MESSAGES: list[tuple[re.Pattern[str], str]] = [
@@ -44,7 +44,15 @@ def chinese_message(message: str) -> str:
 
 
 class ChineseParser(argparse.ArgumentParser):
-    """An `ArgumentParser` whose usage line and errors read in Chinese (exit code 2, as argparse's)."""
+    """An `ArgumentParser` whose usage line, section titles and errors read in Chinese (exit code 2, as argparse's)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "位置参数"
+        self._optionals.title = "选项"
+        for action in self._actions:
+            if isinstance(action, argparse._HelpAction):
+                action.help = "显示本帮助并退出"
 
     def format_usage(self) -> str:
         return _usage_zh(super().format_usage())
