@@ -20,6 +20,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--role", action="append", required=True, choices=[r.value for r in Role], help="repeatable"
     )
     a.add_argument("--by", required=True, metavar="PERSON", help="who registers them (recorded)")
+    a.add_argument(
+        "--update",
+        action="store_true",
+        help="change a registered person (refused without it: a typo must not)",
+    )
     a.add_argument("--json", action="store_true")
     a.set_defaults(handler=add)
     ls = psub.add_parser("list", help="everyone registered")
@@ -59,7 +64,7 @@ def add(args: argparse.Namespace) -> int:
     settings, catalog = settings_and_catalog(args)
     saved = register_person(settings, args.id, name=args.name, agency=args.agency,
                             roles=[Role(r) for r in args.role], actor=args.by,
-                            known_agencies=set(catalog.agencies))  # fmt: skip
+                            known_agencies=set(catalog.agencies), update=args.update)  # fmt: skip
     person = saved.person
     if args.json:
         return _json({**person.to_dict(), "created": saved.before is None, "changes": saved.changes_zh})

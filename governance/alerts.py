@@ -23,6 +23,7 @@ from govhub.events import utc_stamp
 from govhub.governance.freshness import FreshnessPolicy, assess, parse_period, policy_for
 from govhub.governance.ledger import LedgerEntry, ledger_by_resource, mark_missing
 from govhub.governance.workdays import WorkdayCalendar, calendar_for
+from govhub.problems import GovhubError
 from govhub.states import FreshnessState
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,13 @@ class FreshnessRow:
         }
 
 
+def _period_start(resource: Resource, period: str | None) -> dt.date:
+    try:
+        return parse_period(resource.cycle, period).start if period else dt.date.min
+    except GovhubError:  # an irregular resource's entries, or a period id of an earlier cycle
+        return dt.date.min
+
+
 def evaluate_freshness(
     settings: Settings,
     catalog: Catalog,
@@ -99,7 +107,8 @@ def evaluate_freshness(
             policy=policy or policy_for(r),
             since=r.published_on,
         )
-        last = max(satisfying, key=lambda e: e.at, default=None)
+        # the latest period delivered (a late declaration for an old period is not the latest update)
+        last = max(satisfying, key=lambda e: (_period_start(r, e.period), e.at), default=None)
         rows.append(
             FreshnessRow(
                 r.agency,

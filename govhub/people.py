@@ -9,6 +9,7 @@ Who may do what is decided in `govhub.access` from this registry; the services c
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, select, update
@@ -20,6 +21,8 @@ from govhub.problems import GovhubError, Problem
 from govhub.roles import Role
 
 PEOPLE_LOCK = "people"
+# a login names the person's inbox folder (inbox/<agency>/<resource>/<login>/): letters of any script, digits, _ . -
+LOGIN = re.compile(r"\w[\w.-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -90,10 +93,15 @@ def save_person(
     roles: list[Role],
     by: str,
     known_agencies: set[str] | None = None,
-) -> Person:
-    """Register a person or change their name, agency or roles (an event either way)."""
+    change: bool = False,
+) -> Saved:
+    """Register a person, or — with `change` — change their name, agency or roles (an event either way). Saving a
+    registered person differently without `change` is refused: a mistyped login must not move a steward."""
     if not person_id.strip() or not name.strip():
         raise _refuse("incomplete", "人员登记需要登录名和姓名")
+    if not LOGIN.fullmatch(person_id):
+        raise _refuse("bad_login", f"登录名“{person_id}”不可用：只能由字母、数字、下划线、点和连字符组成（不含空格和斜杠，"
+                      "不以点开头，至多64个字符）", value=person_id)  # fmt: skip
     if not roles:
         raise _refuse("no_role", f"请为{name}指定至少一个角色", expected="、".join(r.value for r in Role))
     if known_agencies is not None and agency not in known_agencies:
@@ -114,6 +122,12 @@ def save_person(
     with store.write_transaction(settings, PEOPLE_LOCK) as conn:
         before = conn.execute(select(store.people).where(store.people.c.id == person_id)).mappings().first()
         offices = _offices(conn)
+        saved = Saved(_person(row), _person(dict(before)) if before else None)
+        if saved.changes_zh and not change:
+            was = saved.before
+            raise _refuse("exists", f"登录名 {person_id} 已登记为 {was.name}（{was.agency}，"
+                          f"{'、'.join(r.label for r in was.roles)}{'' if was.active else '，已停用'}）；"
+                          f"要修改（{'；'.join(saved.changes_zh)}），请确认后加 --update", value=person_id)  # fmt: skip
         if before is None:
             conn.execute(store.people.insert().values(**row))
         else:
@@ -122,7 +136,7 @@ def save_person(
     kind = "people.registered" if before is None else "people.changed"
     record_event(settings, kind=kind, actor=by, agency=agency, subject=f"person/{person_id}",
                  payload={"name": name, "roles": row["roles"], "before": dict(before) if before else None})  # fmt: skip
-    return Saved(_person(row), _person(dict(before)) if before else None)
+    return saved
 
 
 def _offices(conn: Connection) -> int:

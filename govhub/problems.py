@@ -183,6 +183,8 @@ CODES: dict[str, CodeInfo] = {
         ("inbox.unattributed", "收件箱文件未注明上传人"),
         ("people.weak_password", "密码不符合要求"),
         ("people.no_office", "第一位人员须为协调办公室"),
+        ("people.exists", "登录名已登记"),
+        ("people.bad_login", "登录名不可用"),
         ("people.last_office", "不能去掉最后一位协调办公室人员"),
     ),
     **_codes(
@@ -192,6 +194,7 @@ CODES: dict[str, CodeInfo] = {
         ("zero_update.future_period", "报送周期尚未开始"),
         ("zero_update.already_updated", "该周期已有记录"),
         ("zero_update.before_published", "报送周期早于资源发布"),
+        ("notify.future_as_of", "催报日期不能晚于今天"),
     ),
     **_codes(
         C.WORKFLOW,

@@ -38,7 +38,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from govhub.config import Settings
 from govhub.portal import auth
 from govhub.portal.api.errors import api_error
-from govhub.portal.api.routes import API_PATH, Streams, api_router
+from govhub.portal.api.routes import Streams, api_router
 from govhub.portal.config import PortalConfig, portal_secret
 from govhub.portal.sessions import SESSION_COOKIE, RotatingSessionConfig, WebSessionStore
 
@@ -98,8 +98,10 @@ CSRF_REFUSED_ZH = "页面已过期或安全校验未通过（CSRF），请刷新
 
 def error_page(request: Request, exc: Exception) -> Response:
     """Every error as a Chinese page (or an htmx fragment): never a traceback or an internal name."""
-    if request.url.path.startswith(API_PATH + "/"):
-        return api_error(request, exc)  # an API path no route matched: the API's JSON, not a page
+    if request.url.path == "/api" or request.url.path.startswith("/api/"):
+        return api_error(
+            request, exc
+        )  # an API path no route matched (any version): the API's JSON, not a page
     if isinstance(exc, NotAuthorizedException):
         target = "/signin"
         if request.method == "GET" and not _is_htmx(request):

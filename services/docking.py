@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from govhub.catalog.model import Catalog, Resource
+from govhub.clock import beijing_text
 from govhub.config import Settings
 from govhub.events import record_event
 from govhub.governance.grants import live_grants
@@ -132,7 +133,7 @@ def authenticate(settings: Settings, authorization: str | None, now: dt.datetime
             401, "docking.unknown_token", "接口令牌无效：请核对令牌，或请本部门数据专管员重新签发"
         )
     if not token.active:
-        raise DockingError(401, "docking.revoked_token", f"接口令牌 {token.id} 已于 {token.revoked_at} 撤销，"
+        raise DockingError(401, "docking.revoked_token", f"接口令牌 {token.id} 已于 {beijing_text(token.revoked_at)} 撤销，"
                            "请联系本部门数据专管员重新签发", value=token.id)  # fmt: skip
     touch(settings, token, now)
     return token

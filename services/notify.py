@@ -18,6 +18,7 @@ from govhub.governance.notices import retry_failed, send_once, undelivered
 from govhub.governance.reminders import notices_due
 from govhub.governance.workdays import calendar_for
 from govhub.people import list_people
+from govhub.problems import GovhubError, Problem
 
 
 @dataclass
@@ -48,7 +49,14 @@ def run_notifications(
     from govhub.clock import today_in_beijing
 
     who = authorize(settings, actor, Action.RUN_SHARING_CLOCK)
-    as_of = as_of or today_in_beijing()
+    today = today_in_beijing()
+    if (
+        as_of is not None and as_of > today
+    ):  # a notice sent now for a future day would be sent, and kept as sent
+        raise GovhubError(Problem("notify.future_as_of", f"不能按未来日期 {as_of.isoformat()} 发送催报：通知会立即发出"
+                                  f"并记为已发送，到期当天不再发送", value=as_of.isoformat(),
+                                  expected=f"不晚于今天（{today.isoformat()}）"))  # fmt: skip
+    as_of = as_of or today
     report = NotifyReport(as_of.isoformat())
     again = retry_failed(settings)
     report.retried = again.sent

@@ -21,12 +21,13 @@ def register_person(
     roles: list[Role],
     actor: str,
     known_agencies: set[str] | None = None,
+    update: bool = False,
 ) -> Saved:
     """Register `person_id`, or change an existing person (re-activating them if they were deactivated); the
     outcome says which. A change that would leave no active office person is refused (`people.last_office`)."""
     who = authorize(settings, actor, Action.MANAGE_PEOPLE)
     return save_person(settings, person_id, name=name, agency=agency, roles=roles, by=who.name,
-                       known_agencies=known_agencies)  # fmt: skip
+                       known_agencies=known_agencies, change=update)  # fmt: skip
 
 
 def set_contact(settings: Settings, contact: Contact, *, actor: str) -> Contact:

@@ -37,7 +37,7 @@ def upload_sheet(
         raise GovhubError(
             Problem(
                 "sheet.wrong_type",
-                f"「{resource.name}」通过{resource.delivery.method.value}汇聚，不接受填报文件",
+                f"「{resource.name}」通过{resource.delivery.method.label}汇聚，不接受填报文件",
             )
         )
     who = authorize(settings, actor, Action.UPLOAD, resource.agency)

@@ -98,7 +98,13 @@ def test_the_registry_always_keeps_an_active_office_person(settings) -> None:
     refused = {
         "deactivate": lambda: deactivate_person(settings, "office1", actor="office1"),
         "drop the role": lambda: register_person(
-            settings, "office1", name="赵主任", agency="kw", roles=[Role.ENGINEER], actor="office1"
+            settings,
+            "office1",
+            name="赵主任",
+            agency="kw",
+            roles=[Role.ENGINEER],
+            actor="office1",
+            update=True,
         ),
     }
     for what, attempt in refused.items():
@@ -126,16 +132,27 @@ def test_saving_a_registered_person_again_says_what_changed(settings) -> None:
     assert new.before is None and new.changes_zh == []
     register_person(settings, "wangmin", name="王敏", agency="mzj", roles=[Role.STEWARD], actor="office1")
     deactivate_person(settings, "wangmin", actor="office1")
+    with pytest.raises(GovhubError) as err:  # a typo must not move a steward: a change is asked for by name
+        register_person(settings, "wangmin", name="王敏", agency="rsj", roles=[Role.STEWARD], actor="office1")
+    problem = err.value.problems[0]
+    assert (
+        problem.code == "people.exists" and "已登记为 王敏（mzj，数据专管员，已停用）" in problem.message_zh
+    )
+    assert "--update" in problem.message_zh and not find_person(list_people(settings), "wangmin").active
     again = register_person(settings, "wangmin", name="王敏", agency="rsj", roles=[Role.STEWARD, Role.ANALYST],
-                            actor="office1")  # fmt: skip
+                            actor="office1", update=True)  # fmt: skip
     assert again.before is not None and not again.before.active and again.person.active
     assert again.changes_zh == [
         "机构：mzj → rsj",
         "角色：数据专管员 → 数据专管员、分析人员",
         "账号：已停用 → 重新启用",
     ]
-    same = register_person(settings, "wangmin", name="王敏", agency="rsj", roles=[Role.STEWARD, Role.ANALYST],
-                           actor="office1")  # fmt: skip
+    same = register_person(
+        settings, "wangmin", name="王敏", agency="rsj", roles=[Role.STEWARD, Role.ANALYST], actor="office1"
+    )  # fmt: skip  (the same again: nothing to confirm)
+    for login in ("王 五", "../x", "a/b", ".hidden", "x" * 65):
+        with pytest.raises(GovhubError, match="登录名"):
+            register_person(settings, login, name="某人", agency="mzj", roles=[Role.ANALYST], actor="office1")
     assert same.before == same.person and same.changes_zh == []
 
 
@@ -175,7 +192,10 @@ def test_people_commands(settings, monkeypatch, capsys) -> None:
     listed = {p["id"]: p for p in json.loads(capsys.readouterr().out)}
     assert listed["wangmin"]["roles"] == ["steward", "analyst"] and set(listed) == {"zhao", "wangmin"}
     assert main([*catalog, "people", "add", "wangmin", "--name", "王敏", "--agency", "mzj", "--role", "steward",
-                 "--by", "zhao"]) == 0  # fmt: skip
+                 "--by", "zhao"]) == 1  # fmt: skip
+    assert "已登记为 王敏（mzj，数据专管员、分析人员）" in capsys.readouterr().err
+    assert main([*catalog, "people", "add", "wangmin", "--name", "王敏", "--agency", "mzj", "--role", "steward",
+                 "--by", "zhao", "--update"]) == 0  # fmt: skip
     assert (
         capsys.readouterr().out.strip()
         == "已修改：王敏（wangmin）已登记过；角色：数据专管员、分析人员 → 数据专管员"

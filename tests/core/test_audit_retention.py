@@ -104,7 +104,7 @@ def test_the_prune_command_is_the_offices_refuses_recent_dates_and_prints_the_ch
     assert run.code == 1 and "至少 180 天" in run.err
     run = govhub("events", "prune", "--before", old, "--by", "zhaoqiang")
     assert run.code == 0 and "已清理 1 条" in run.out
-    assert govhub("events", "verify").code == 0
+    assert govhub("events", "verify", "--by", "zhaoqiang").code == 0
 
 
 def test_events_removed_behind_a_forged_checkpoint_are_caught(settings):

@@ -57,6 +57,18 @@ def test_evaluate_freshness_reads_the_ledger(settings, catalog):
     assert rows["licences"].last is None
 
 
+def test_the_latest_update_is_the_latest_period_not_the_latest_declaration(settings, catalog):
+    licences = catalog.resources[1]  # monthly, published in January
+    record_load_outcome(
+        settings, licences, {"status": "published", "actor": "张三"}, at=at("2026-11-10T10:00")
+    )
+    file_zero_update(
+        settings, licences, period="2026-02", by="张三", at=at("2026-11-20T10:00")
+    )  # late, older
+    row = {r.resource: r for r in evaluate_freshness(settings, catalog, D("2026-11-21"))}["licences"]
+    assert row.last.period == "2026-11" and row.last.state is LedgerState.UPDATED
+
+
 def test_alerts_are_raised_once_per_resource_period_and_kind(settings, catalog):
     record_load_outcome(
         settings, catalog.resources[0], {"status": "published", "actor": "张三"}, at=at("2026-11-11T10:00")

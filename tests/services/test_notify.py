@@ -230,6 +230,20 @@ def _engine(home: Path):
     return store.engine(get_settings(home)).connect()
 
 
+def test_a_future_day_is_refused_it_would_send_now_and_keep_the_notices_as_sent(hub, govhub, smtp) -> None:
+    import datetime as dt
+
+    from govhub.clock import today_in_beijing
+    from govhub.config import get_settings
+
+    box, _ = smtp
+    later = (today_in_beijing() + dt.timedelta(days=40)).isoformat()
+    run = govhub("notify", "run", "--as-of", later, "--by", "system:sensor")
+    assert run.code == 1 and "不能按未来日期" in run.err and box.messages == []
+    with store.engine(get_settings(hub)).connect() as conn:
+        assert conn.execute(store.notices.select()).first() is None
+
+
 def test_someone_without_contact_details_is_still_noticed_once_in_the_log(hub, govhub, smtp) -> None:
     assert notify(govhub, "2026-09-30")["reminded"] == [FEED]
     assert notify(govhub, "2026-09-30")["reminded"] == []

@@ -12,7 +12,7 @@ import dagster as dg
 import pytest
 
 from govhub.events import list_events
-from govhub.problems import AccessDenied
+from govhub.problems import AccessDenied, GovhubError
 from govhub.roles import Role
 from govhub.services.inbox import inbox_dir, person_inbox
 from govhub.services.people import register_person
@@ -131,6 +131,11 @@ def test_the_service_itself_refuses_whatever_the_caller(registered: DemoHub, tmp
             registered.settings, registered.resource(SHEET_CODE), sheet, actor="nobody", via="portal"
         )
     assert denials(registered) == [("nobody", "rsj", "people.unknown_person")]
+    with pytest.raises(GovhubError) as err:  # an interface-fed resource: said in the catalog's words
+        upload_sheet(
+            registered.settings, registered.resource("gaj/hjrk"), sheet, actor="nobody", via="portal"
+        )
+    assert err.value.problems[0].message_zh == "「户籍人口基本信息」通过接口交换汇聚，不接受填报文件"
 
 
 def unannotatable(path: Path, source: Path) -> Path:

@@ -353,6 +353,14 @@ def test_bad_cursors_formats_and_limits_are_400_in_chinese(api: Api) -> None:
         api.clock.advance(dt.timedelta(hours=-25))
     r = c.post(ROWS.format("fgj/clfjy"))
     assert r.status_code in (403, 405) and r.headers["content-type"].startswith("application/json")
+    for path in (
+        "/api/v1",
+        "/api/v2/resources",
+        "/api",
+        "/api/v1/nosuch",
+    ):  # no route: the API's JSON, not a page
+        r = c.get(path)
+        assert r.status_code == 404 and r.json()["code"] == "docking.not_found", (path, r.text)
 
 
 def test_every_call_is_one_event_and_the_token_remembers_its_last_use(api: Api) -> None:
