@@ -149,7 +149,13 @@ def _print(args: argparse.Namespace, request: Any, history: list[dict[str, Any]]
     if request.answered_late:
         print("  提供方逾期答复（计入考核）")
     if request.grant_id:
-        print(f"  共享授权：{request.grant_id}")
+        from govhub.clock import today_in_beijing
+        from govhub.governance.grants import get_grant
+
+        grant = get_grant(
+            args.settings, request.grant_id
+        )  # an approved request's grant may be revoked or over
+        print(f"  共享授权：{request.grant_id}（{grant.status_label(today_in_beijing())}）")
     for h in history or []:
         was = RequestState(h["from_state"]).label if h["from_state"] else "—"
         print(f"  {beijing_text(stored_moment(h['at']))}  {REQUEST_ACTION_LABELS.get(h['action'], h['action'])}："
@@ -185,7 +191,19 @@ def list_cmd(args: argparse.Namespace) -> int:
     if args.json:
         print_json([r.to_dict() for r in found])
         return 0
-    rows = [(r.id, r.key, r.consumer, r.state.label, r.deadline or "—", r.grant_id or "") for r in found]
+    from govhub.clock import today_in_beijing
+    from govhub.governance.grants import list_grants
+
+    today = today_in_beijing()
+    grants = {g.id: g for g in list_grants(args.settings)} if any(r.grant_id for r in found) else {}
+
+    def grant_text(grant_id: str | None) -> str:
+        grant = grants.get(grant_id or "")
+        return f"{grant_id}（{grant.status_label(today)}）" if grant else (grant_id or "")
+
+    rows = [
+        (r.id, r.key, r.consumer, r.state.label, r.deadline or "—", grant_text(r.grant_id)) for r in found
+    ]
     print_table(["申请编号", "资源", "申请单位", "状态", "期限", "授权"], rows)
     return 0
 

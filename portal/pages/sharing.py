@@ -23,7 +23,7 @@ from litestar.response import Redirect, Template
 from govhub.access import Action
 from govhub.catalog.model import Catalog, Resource, ShareType
 from govhub.config import Settings
-from govhub.governance.grants import Grant
+from govhub.governance.grants import Grant, get_grant
 from govhub.governance.requests import Clock, SharingRequest
 from govhub.governance.sharing import row_condition_lines
 from govhub.people import Person
@@ -236,9 +236,11 @@ def _request_page(request: Request, agency: str, r: SharingRequest, *, problems:
     except KeyError:
         resource = None
     office = auth.may(settings, who, Action.COORDINATE_SHARING)
+    grant_status = get_grant(settings, r.grant_id).status_label(today) if r.grant_id else None
     consumer_side = agency == r.consumer and auth.may(settings, who, Action.REQUEST_SHARING, r.consumer)
     return page(request, "request.html", status_code=status_code, agency=catalog.agencies.get(agency), r=r,
                 resource=resource, history=history, actions=ACTIONS_ZH, due_info=countdown(clock, r),
+                grant_status=grant_status,
                 rows_text=describe_rows, details_text=details_text, agencies=catalog.agencies, problems=problems,
                 may_withdraw=consumer_side and r.state.open,
                 may_dispute=consumer_side and _disputable(r),

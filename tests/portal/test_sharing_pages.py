@@ -234,6 +234,8 @@ def test_dispute_withdraw_decide_and_revoke(hub: Portal) -> None:
     assert r.status_code == 303
     (grant,) = [g for g in list_grants(hub.settings) if g.id == decided.grant_id]
     assert grant.state.value == "revoked" and grant.revoked_by == "王静怡"
+    page = provider.get(f"/agencies/mzj/sharing/requests/{decided.id}").text  # the request says so
+    assert f"{decided.grant_id}（已撤销）" in page
 
 
 def test_the_office_reviews_returns_refers_and_records_the_leading_groups_decision(hub: Portal) -> None:

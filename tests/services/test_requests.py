@@ -310,7 +310,7 @@ def test_an_unconditional_resource_with_conditional_fields_goes_to_its_provider(
     assert with_id.share_type.value == "conditional"
 
 
-def test_requests_and_grants_are_seen_by_their_parties_only_and_revoked_by_the_provider(hub) -> None:
+def test_requests_and_grants_are_seen_by_their_parties_only_and_revoked_by_the_provider(hub, capsys) -> None:
     settings, catalog = hub
     request = file(hub, "mzj/shzz", by="zhanghaifeng")
     svc.review(settings, catalog, request.id, actor="zhaoqiang", approve=True, today=FORWARDED_ON)
@@ -337,6 +337,23 @@ def test_requests_and_grants_are_seen_by_their_parties_only_and_revoked_by_the_p
     assert (
         "（北京时间）" in again.value.problems[0].message_zh and "Z" not in again.value.problems[0].message_zh
     )
+    # the request still reads 已同意; its grant says it no longer works, in the list and the request itself
+    from govhub.cli.main import main
+
+    for verb in (["show", request.id], ["list"]):
+        main(
+            [
+                "--home",
+                str(settings.home),
+                "--catalog",
+                str(REPO_CATALOG),
+                "request",
+                *verb,
+                "--by",
+                "zhaoqiang",
+            ]
+        )
+        assert f"{grant.id}（已撤销）" in capsys.readouterr().out, verb
 
 
 def test_a_step_in_the_wrong_state_says_the_state_in_words(hub) -> None:
