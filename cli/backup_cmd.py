@@ -26,7 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("archive", help="a file written by `govhub backup`")
     r.add_argument("--json", action="store_true")
     add_actor(r, "who restores (recorded)")
-    r.set_defaults(handler=restore, needs="catalog")  # restores into a new data folder
+    # restores into a new data folder; the catalog may come from the archive (checked once it is in place)
+    r.set_defaults(handler=restore, needs="nothing")
 
 
 def backup(args: argparse.Namespace) -> int:
@@ -47,13 +48,22 @@ def backup(args: argparse.Namespace) -> int:
 
 
 def restore(args: argparse.Namespace) -> int:
-    from govhub.cli.common import CliError, settings_and_catalog
+    from govhub.cli.common import CliError, require_folders, settings_and_catalog
     from govhub.cli.ingest_cmd import default_actor
     from govhub.cli.output import print_json
     from govhub.services.backup import restore_hub
 
     if not Path(args.archive).is_file():
         raise CliError(f"备份文件 {args.archive} 不存在")
+    from govhub.config import get_settings
+    from govhub.services.backup import prepare_restore
+
+    # a new folder: the hub's settings and catalog come from the archive (unless --catalog names one that exists)
+    prepare_restore(
+        Path(args.archive), args.settings.home, lambda: get_settings(args.home, args.catalog).catalog_dir
+    )
+    args.settings = get_settings(args.home, args.catalog)
+    require_folders(args.settings, "catalog")
     settings, catalog = settings_and_catalog(args)
     summary = restore_hub(settings, catalog, Path(args.archive), actor=args.by or default_actor())
     if args.json:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,7 @@ from govhub.access import Action, authorize
 from govhub.catalog.model import Catalog
 from govhub.config import Settings
 from govhub.events import record_event
-from govhub.warehouse.backup import BackupSummary, create_backup, restore_backup
+from govhub.warehouse.backup import BackupSummary, create_backup, restore_backup, unpack_setup
 
 
 def backup_hub(
@@ -21,6 +22,12 @@ def backup_hub(
                  payload={"path": str(dest), "files": summary.files, "bytes": summary.bytes,
                           "event_head": summary.event_head, "include_secrets": include_secrets})  # fmt: skip
     return summary
+
+
+def prepare_restore(source: Path, home: Path, catalog_dir: Callable[[], Path]) -> list[Path]:
+    """What a restore into a new folder needs before it can start: the hub's `govhub.yaml` and its catalog, taken
+    from the archive where the target has none (checked like every member). The restore itself then authorizes."""
+    return unpack_setup(source, home, catalog_dir)
 
 
 def restore_hub(settings: Settings, catalog: Catalog, source: Path, *, actor: str) -> dict[str, Any]:

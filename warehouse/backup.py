@@ -6,6 +6,9 @@ What a backup holds, under `govhub-backup/`:
   (with GE's stores they are built from, under expectations/), pending inbox sheets: each resource's folder is
   copied under its load lock, so a load running meanwhile is either wholly in or wholly out; snapshots and landing
   blobs are immutable anyway;
+- `files/govhub.yaml` and the catalog — under `files/` when it lives in the data folder (as `govhub init` makes it),
+  else under `catalog/`; `restore` writes them first where the target has none (`unpack_setup`), so the archive
+  alone restores a hub every command can use;
 - `store/<table>.jsonl` — every table of the workflow store's schema (event log with its hashes, submission ledger,
   alerts sent, people, catalog drift) exported row by row, so a backup of SQLite restores into PostgreSQL and back;
   Alembic's version table is not data: the manifest records the store's revision instead;
@@ -32,7 +35,7 @@ import os
 import shutil
 import tarfile
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,13 +45,14 @@ from sqlalchemy import insert, select
 
 from govhub import store
 from govhub.catalog.model import Catalog
-from govhub.config import Settings
+from govhub.config import HUB_FILE, Settings
 from govhub.problems import GovhubError, Problem
 from govhub.store.migrate import head_revision, revisions
 from govhub.warehouse.backup_members import manifest_problems, member_problems, write_members
 from govhub.warehouse.meta import sweep_meta
 
 ROOT = "govhub-backup"
+CATALOG = f"{ROOT}/catalog"  # a catalog kept outside the data folder
 FORMAT = 1
 SKIPPED_DIRS = {"_staging", "_spill", ".incoming"}  # scratch: staging, DuckDB spill, landing's partial copies
 TRANSIENT_TABLES = {"web_sessions"}  # signed-in browsers: a restored hub starts with everyone signed out
@@ -176,6 +180,20 @@ def create_backup(
         alerts_log = settings.state_dir / "alerts.log"
         if alerts_log.exists():
             add(alerts_log)
+        # the hub's own settings and its catalog: a hub `govhub init` made keeps its catalog in its folder, and
+        # neither is worth anything restored without the other; a catalog kept elsewhere goes under catalog/
+        hub_file = home / HUB_FILE
+        if hub_file.is_file():
+            add(hub_file)
+        catalog_dir = settings.catalog_dir.resolve()
+        inside = catalog_dir.is_relative_to(home)
+        catalog_member = f"{ROOT}/files/{catalog_dir.relative_to(home).as_posix()}" if inside else CATALOG
+        for path in _walk(catalog_dir):
+            if inside:
+                add(path)
+            else:
+                name = f"{CATALOG}/{path.relative_to(catalog_dir).as_posix()}"
+                members[name] = _archive(tar, path, name)
         if include_secrets and settings.secrets_file.exists():
             add(settings.secrets_file)
         with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".store-") as scratch:
@@ -190,6 +208,7 @@ def create_backup(
             "store_rows": counts,
             "store_revision": head_revision(),  # the export came through store.engine(): at this program's head
             "event_head": head,
+            "catalog": catalog_member,  # where the catalog's files are in the archive
             "members": members,
         }
         _add_bytes(tar, f"{ROOT}/MANIFEST.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode())
@@ -354,6 +373,45 @@ def _advance_sequences(conn: Any, table: Any) -> None:
                     f"(SELECT max({column.name}) FROM {table.name}))"
                 )
             )
+
+
+def unpack_setup(source: Path, home: Path, catalog_dir: Callable[[], Path]) -> list[Path]:
+    """Before a restore into a new folder, what the restore itself needs: the hub's `govhub.yaml` (if the target has
+    none) and then, if the folder `catalog_dir()` names (asked after the yaml is in place) does not exist, the
+    catalog. Only those members are written, each checked like any other (path, link, bytes against the manifest).
+    Returns the files written; an archive without them (made before 2026-11-28) writes nothing."""
+    written: list[Path] = []
+    with ExitStack() as stack:
+        tar, members = _open_archive(stack, source)
+        manifest = _read_manifest(tar, members, source)
+        listed = manifest.get("members") if isinstance(manifest.get("members"), dict) else {}
+        prefix = manifest.get("catalog")
+
+        def take(wanted: Callable[[str], bool], dest_of: Callable[[str], Path]) -> None:
+            chosen = [m for m in members if m.isreg() and wanted(m.name)]
+            if not chosen:
+                return
+            home.parent.mkdir(parents=True, exist_ok=True)
+            work = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=home.parent, prefix=".setup-")))
+            expected = {m.name: listed[m.name] for m in chosen if m.name in listed}  # these members alone
+            problems = member_problems(chosen, ROOT, work) or manifest_problems(
+                chosen, expected, write_members(tar, chosen, work)
+            )
+            if problems:
+                raise GovhubError(problems)
+            for info in chosen:
+                target = dest_of(info.name)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(work / info.name, target)
+                written.append(target)
+
+        hub_file = f"{ROOT}/files/{HUB_FILE}"
+        if not (home / HUB_FILE).exists():
+            take(lambda name: name == hub_file, lambda name: home / HUB_FILE)
+        target = catalog_dir()
+        if isinstance(prefix, str) and not target.exists():
+            take(lambda name: name.startswith(prefix + "/"), lambda name: target / name[len(prefix) + 1 :])
+    return written
 
 
 def restore_backup(source: Path, settings: Settings, catalog: Catalog) -> dict[str, Any]:

@@ -151,6 +151,50 @@ def test_backup_and_restore_commands(demo_hub: DemoHub, tmp_path: Path, monkeypa
     assert "恢复只能写入新的空目录" in capsys.readouterr().err
 
 
+def test_a_hub_made_by_init_restores_with_its_catalog_and_settings_alone(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """`govhub init` keeps the catalog in the hub's folder and says so in its govhub.yaml: both travel in the backup,
+    so the archive alone restores a hub every command can use, with no --catalog."""
+    from govhub.cli.main import main
+
+    monkeypatch.delenv("GOVHUB_CATALOG", raising=False)
+    monkeypatch.delenv("GOVHUB_HOME", raising=False)
+    home, restored, archive = tmp_path / "hub", tmp_path / "restored", tmp_path / "hub.tar"
+    assert main(["init", "--home", str(home)]) == 0
+    assert main(["--home", str(home), "backup", "-o", str(archive), "--by", "installer"]) == 0
+    capsys.readouterr()
+    assert main(["--home", str(restored), "restore", str(archive), "--by", "installer"]) == 0, (
+        capsys.readouterr()
+    )
+    assert (restored / "govhub.yaml").read_bytes() == (home / "govhub.yaml").read_bytes()
+    assert sorted(p.relative_to(restored / "catalog") for p in (restored / "catalog").rglob("*")) == sorted(
+        p.relative_to(home / "catalog") for p in (home / "catalog").rglob("*")
+    )
+    capsys.readouterr()
+    assert main(["--home", str(restored), "catalog", "list", "--json"]) == 0  # no --catalog needed
+    assert json.loads(capsys.readouterr().out) == (main(["--home", str(home), "catalog", "list", "--json"]) or
+                                                   json.loads(capsys.readouterr().out))  # fmt: skip
+
+
+def test_a_catalog_kept_elsewhere_travels_too_and_is_written_where_the_restore_is_told(
+    demo_hub: DemoHub, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    from govhub.cli.main import main
+
+    archive, catalog = tmp_path / "b.tar", tmp_path / "elsewhere" / "catalog"
+    assert main(["backup", "-o", str(archive), "--by", "installer"]) == 0
+    monkeypatch.setenv("GOVHUB_HOME", str(tmp_path / "fresh"))
+    monkeypatch.setenv("GOVHUB_CATALOG", str(catalog))  # not there yet: the archive's copy is written there
+    assert main(["restore", str(archive), "--by", "installer"]) == 0, capsys.readouterr().err
+    source = demo_hub.settings.catalog_dir
+    assert {p.relative_to(catalog): p.read_bytes() for p in catalog.rglob("*") if p.is_file()} == {
+        p.relative_to(source): p.read_bytes()
+        for p in source.rglob("*")
+        if p.is_file() and ".lock" not in p.name
+    }
+
+
 def _store_rows(settings) -> dict[str, list[dict]]:
     with store.read_connection(settings) as conn:
         return {
