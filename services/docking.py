@@ -154,7 +154,8 @@ def reachable(settings: Settings, catalog: Catalog, token: ApiToken, today: dt.d
         path = f"/api/v1/resources/{agency}/{rid}"
         resources.append({
             "agency": agency, "resource": rid, "code": res.code, "name": res.name,
-            "snapshot_id": current_snapshot_id(settings, res) or group[0].source.snapshot_id,
+            "snapshot_id": (current := current_snapshot_id(settings, res) or group[0].source.snapshot_id),
+            "changes_since": since_token(current, _fingerprint(res, group)),
             "primary_key": list(res.primary_key),
             "fields": [{"name": f.name, "label": f.label, "type": f.type.value} for f in res.fields if f.name in shown],
             "access": [{"basis": t.basis.value, "basis_label": t.basis.label, "fields": list(t.columns),
@@ -213,6 +214,13 @@ def _fingerprint(res: Resource, group: list[ScopedTable]) -> str:
     snapshot it reads."""
     shape = [res.primary_key, sorted([t.basis.value, list(t.columns), t.row_filter.sql()] for t in group)]
     return hashlib.sha256(json.dumps(shape, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+def since_token(snapshot_id: str, scope_fp: str) -> str:
+    """What a consumer passes as `since` next time: the snapshot it holds and the scope it read it under. A plain
+    snapshot id is still taken (read under today's scope); a token whose scope is not today's is refused with 409
+    `docking.scope_changed`: rows that entered or left the agency's scope since are in no change feed."""
+    return f"{snapshot_id}~{scope_fp}"
 
 
 def _pinned(
@@ -280,7 +288,13 @@ def _answer(
     call.format = ask.format
     res, group = _group(settings, catalog, token, today, ask.agency, ask.resource, call)
     call.scoped(group)
-    scope_fp, position, since = _fingerprint(res, group), 0, ask.since
+    scope_fp, position = _fingerprint(res, group), 0
+    since, _, since_fp = (ask.since or "").partition("~")
+    since = since or None
+    if since_fp and since_fp != scope_fp:
+        raise DockingError(409, "docking.scope_changed", f"自快照 {since} 以来，本部门对该资源的授权范围已变化（信息项或"
+                           "记录范围），变化记录不能反映新进入或移出范围的记录：请先整表重新读取（rows），再用其返回的 "
+                           "changes_since 读取此后的变化", value=str(ask.since)[:64])  # fmt: skip
     if ask.cursor:
         try:
             cursor = decode_cursor(settings, ask.cursor, ttl_s=limits.cursor_ttl_s, now=now)
@@ -304,7 +318,8 @@ def _answer(
     provenance = {"agency": token.agency, "system": token.system, "token": token.id, "resource": call.resource,
                   "snapshot_id": snapshot_id, "since": since, "grants": call.grants, "purposes": call.purposes,
                   "date": today.isoformat()}  # fmt: skip
-    headers = {"X-Snapshot-Id": snapshot_id, **({"X-Since": since} if since else {}),
+    headers = {"X-Snapshot-Id": snapshot_id, "X-Changes-Since": since_token(snapshot_id, scope_fp),
+               **({"X-Since": since} if since else {}),
                "X-Govhub-Provenance": json.dumps(provenance, separators=(",", ":"))}  # fmt: skip
 
     def build(con: Any) -> docking.Relation:
@@ -391,6 +406,7 @@ def _page(ask: Ask, res: Resource, table: Any, next_cursor: str | None, headers:
           provenance: dict[str, Any], mode: str) -> Answer:  # fmt: skip
     if ask.format == "json":
         document = {"agency": res.agency, "resource": res.id, "snapshot_id": headers["X-Snapshot-Id"],
+                    "changes_since": headers["X-Changes-Since"],
                     **({"since": headers["X-Since"]} if mode == "changes" else {}),
                     "columns": table.column_names, "count": table.num_rows,
                     ("changes" if mode == "changes" else "rows"): wire.json_rows(table),

@@ -208,7 +208,8 @@ def resource_rows(
                 **_errors(400, 401, 403, 404, 409, 410, 429, 504)})  # fmt: skip
 def resource_changes(
     request: Request, agency: str, resource: str,
-    since: Annotated[str | None, Parameter(max_length=64, description="起始快照编号（资源列表中的 snapshot_id）")] = None,
+    since: Annotated[str | None, Parameter(max_length=64, description="上次读取返回的 changes_since（快照编号及读取时的授权范围；"
+                                             "授权范围已变化时答 409 docking.scope_changed），或一个快照编号")] = None,
     format: FormatParam = "json", limit: LimitParam = None, cursor: CursorParam = None,
 ) -> Response[ChangesPage]:  # fmt: skip
     ask = Ask(agency, resource, format, limit, cursor, since)

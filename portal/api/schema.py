@@ -43,6 +43,7 @@ class ResourceEntry(msgspec.Struct):
     code: str
     name: str
     snapshot_id: str
+    changes_since: str  # `since` for the next changes call: this snapshot, under today's scope
     primary_key: list[str]
     fields: list[FieldInfo]
     access: list[Access]
@@ -61,6 +62,7 @@ class RowsPage(msgspec.Struct):
     agency: str
     resource: str
     snapshot_id: str
+    changes_since: str  # `since` for the next changes call: this snapshot, under the scope it was read with
     columns: list[str]
     count: int
     rows: list[dict[str, Any]]
@@ -71,6 +73,7 @@ class ChangesPage(msgspec.Struct):
     agency: str
     resource: str
     snapshot_id: str
+    changes_since: str
     since: str
     columns: list[str]  # "_change" (insert | update | delete) first
     count: int

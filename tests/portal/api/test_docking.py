@@ -428,3 +428,37 @@ def test_concurrent_streams_per_token_are_bounded_and_slots_come_back() -> None:
     assert streams.running("TK-1") == 1
     second()
     assert streams.running("TK-1") == 0
+
+
+def test_changes_since_a_scope_that_no_longer_holds_are_refused_until_read_again(api: Api) -> None:
+    """A consumer keeps a copy of what it read under its scope; when a grant widens or narrows it, rows entering or
+    leaving the scope are in no change feed. `changes_since` (snapshot and scope) says so with 409; a plain
+    snapshot id still reads changes under today's scope."""
+    c = api.client()
+    first = c.get(ROWS.format("gaj/hjrk"), params={"limit": 5}).json()
+    token = first["changes_since"]
+    assert token.startswith(first["snapshot_id"] + "~")
+    listed = {(r["agency"], r["resource"]): r for r in c.get("/api/v1/resources").json()["resources"]}
+    assert listed[("gaj", "hjrk")]["changes_since"] == token
+    assert c.get(CHANGES.format("gaj/hjrk"), params={"since": token}).json()["count"] == 0
+    today = api.clock().astimezone(dt.timezone(dt.timedelta(hours=8))).date()
+    wider = grant(api.hub, "gaj/hjrk", fields=["id_number", "name", "birth_date"],
+                  rows=[{"field": "town_code", "in": ["310117003"]}], until=today + dt.timedelta(days=5),
+                  today=today)  # fmt: skip
+    try:
+        r = c.get(CHANGES.format("gaj/hjrk"), params={"since": token})
+        assert (r.status_code, r.json()["code"]) == (409, "docking.scope_changed"), r.text
+        assert "整表重新读取" in r.json()["message"]
+        plain = c.get(CHANGES.format("gaj/hjrk"), params={"since": first["snapshot_id"]})
+        assert plain.status_code == 200  # a bare snapshot id: changes under today's scope, as before
+        again = c.get(ROWS.format("gaj/hjrk"), params={"limit": 5})
+        assert again.headers["X-Changes-Since"] == again.json()["changes_since"] != token
+        assert (
+            c.get(CHANGES.format("gaj/hjrk"), params={"since": again.json()["changes_since"]}).status_code
+            == 200
+        )
+    finally:
+        revoke(api.settings, wider, actor="lujianhua", reason="测试结束")
+    assert (
+        c.get(CHANGES.format("gaj/hjrk"), params={"since": token}).status_code == 200
+    )  # the scope it was read in
