@@ -38,12 +38,11 @@ from govhub.governance.grants import live_grants
 from govhub.problems import GovhubError, Problem
 from govhub.services.cursors import Cursor, CursorRefused, decode_cursor, encode_cursor
 from govhub.services.tokens import ApiToken, find_by_secret, touch
-from govhub.services.workspaces import agency_scope
+from govhub.services.workspaces import agency_scope, api_copies
 from govhub.warehouse import docking, wire
 from govhub.warehouse.export import PROVENANCE_KEY
 from govhub.warehouse.scope import IDENTIFIER, ScopedTable, SnapshotSource
 from govhub.warehouse.snapshots import CHANGES_FILE, current_snapshot_id, published_ids, resource_paths
-from govhub.warehouse.workspace import workspace_path
 
 FORMATS = ("json", "csv", "parquet")
 
@@ -358,7 +357,7 @@ def _sorted_copy(settings: Settings, agency: str, res: Resource, mode: str, sinc
                  scope_fp: str, limits: DockingLimits) -> Path:  # fmt: skip
     """Where the walk's sorted copy lives: beside the agency's workspace (it holds nothing the workspace does not),
     one per resource, kind, snapshot(s) and scope. Copies unused for longer than a cursor lives are swept here."""
-    folder = _ready(workspace_path(settings, agency).parent / "api")
+    folder = _ready(api_copies(settings, agency))
     stale = time.time() - limits.cursor_ttl_s
     for old in folder.glob("*.parquet"):
         with contextlib.suppress(FileNotFoundError):

@@ -9,6 +9,7 @@ from govhub.config import Settings
 from govhub.governance.grants import Grant, get_grant, list_grants, revoke_grant
 from govhub.roles import Role
 from govhub.services.requests import authorize_party
+from govhub.services.workspaces import drop_api_copies
 
 
 def visible_grants(settings: Settings, *, actor: str, agency: str | None = None,
@@ -29,4 +30,6 @@ def revoke(settings: Settings, grant_id: str, *, actor: str, reason: str) -> Gra
     """Revoke a grant of the actor's agency's resource (or any, for the office); every path stops reading it at
     once — the consumer's workspace is rebuilt without it by the next build (the Dagster asset sees the event)."""
     who = authorize(settings, actor, Action.REVOKE_GRANT, get_grant(settings, grant_id).provider)
-    return revoke_grant(settings, grant_id, by=who.name, reason=reason)
+    grant = revoke_grant(settings, grant_id, by=who.name, reason=reason)
+    drop_api_copies(settings, grant.consumer, grant.key)
+    return grant

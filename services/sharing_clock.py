@@ -21,6 +21,7 @@ from govhub.governance.notices import Notice, already_sent, send_once
 from govhub.governance.requests import Clock, SharingRequest, list_requests, move, overdue
 from govhub.people import Person, list_people
 from govhub.roles import Role
+from govhub.services.workspaces import drop_api_copies
 from govhub.states import RequestState, Step
 
 
@@ -91,6 +92,7 @@ def tick(
             record_event(settings, kind="grant.expired", actor=who.name, agency=grant.consumer,
                          subject=f"grant/{grant.id}", payload={"expires_on": grant.expires_on, "resource": grant.key})  # fmt: skip
             report.expired.append(grant.id)
+            drop_api_copies(settings, grant.consumer, grant.key)  # nothing of it left behind on disk
     return report
 
 

@@ -27,6 +27,22 @@ from govhub.warehouse.workspace import SCOPE_TABLE, WorkspaceBuild, build_worksp
 Signature = frozenset[tuple[Any, ...]]
 
 
+def api_copies(settings: Settings, agency: str) -> Path:
+    """Where the docking API keeps an agency's sorted copies of what it pages through (beside its workspace)."""
+    return workspace_path(settings, agency).parent / "api"
+
+
+def drop_api_copies(settings: Settings, agency: str, key: str) -> int:
+    """Remove `agency`'s API copies of resource `key` ("provider/resource"): a grant that stopped leaves none of its
+    rows behind on disk until a sweep (a walk in progress then starts again, 410/409, from the first page)."""
+    provider, resource = key.split("/", 1)
+    dropped = 0
+    for copy in api_copies(settings, agency).glob(f"{provider}.{resource}.*.parquet"):
+        copy.unlink(missing_ok=True)
+        dropped += 1
+    return dropped
+
+
 def agency_scope(settings: Settings, catalog: Catalog, agency: str, today: dt.date) -> WorkspaceScope:
     """Everything `agency` may reach on `today`: its base scope plus its live grants."""
     return base_scope(settings, catalog, agency).with_tables(*grant_tables(settings, catalog, agency, today))

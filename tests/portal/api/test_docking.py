@@ -23,6 +23,7 @@ from govhub.portal.app import create_app
 from govhub.portal.config import PortalConfig
 from govhub.services.grants import revoke
 from govhub.services.tokens import create_token, get_token, revoke_token
+from govhub.services.workspaces import api_copies
 from govhub.warehouse.snapshots import current_snapshot_id
 from tests.conftest import deliver
 from tests.portal.api.conftest import TOWN, Api, grant
@@ -457,8 +458,11 @@ def test_changes_since_a_scope_that_no_longer_holds_are_refused_until_read_again
             c.get(CHANGES.format("gaj/hjrk"), params={"since": again.json()["changes_since"]}).status_code
             == 200
         )
+        copies = api_copies(api.settings, "mzj")
+        assert list(copies.glob("gaj.hjrk.*.parquet"))  # the walks' sorted copies, beside mzj's workspace
     finally:
         revoke(api.settings, wider, actor="lujianhua", reason="测试结束")
+    assert not list(copies.glob("gaj.hjrk.*.parquet"))  # a revoked grant leaves none of its rows on disk
     assert (
         c.get(CHANGES.format("gaj/hjrk"), params={"since": token}).status_code == 200
     )  # the scope it was read in
