@@ -92,12 +92,9 @@ def list_cmd(args: argparse.Namespace) -> int:
     from govhub.events import list_events
 
     _reader(args)
-    actors = None
-    if args.person:
-        from govhub.people import find_person, list_people
+    from govhub.people import names_of
 
-        found = find_person(list_people(args.settings), args.person)
-        actors = [args.person] + ([found.name, found.id] if found else [])
+    actors = names_of(args.settings, args.person) if args.person else None
     limit = args.limit or None
     events = list_events(
         args.settings,

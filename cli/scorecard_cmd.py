@@ -38,7 +38,7 @@ def scorecard(args: argparse.Namespace) -> int:
     settings, catalog = settings_and_catalog(args)
     start, end = scorecard_window(args.start, args.end)
     if start > end:
-        raise CliError(f"--from {start} is after --to {end}")
+        raise CliError(f"考核区间有误：--from {start} 晚于 --to {end}（区间最晚到今天）")
     scores = agency_scores(settings, catalog, start, end)
     if args.html:
         from govhub.governance.scorecard_report import write_scorecard_report

@@ -110,8 +110,11 @@ def issue_grant(
     return grant_id, {**payload, "fields": fields, "row_scope": rows, "resource": request.key}
 
 
-def revoke_in(conn: Any, grant_id: str, *, by: str, at: str, reason: str) -> tuple[str, dict[str, Any]]:
-    """Revoke inside a caller's transaction; the event to record once it commits."""
+def revoke_in(
+    conn: Any, grant_id: str, *, by: str, at: str, reason: str, if_active: bool = False
+) -> tuple[str, dict[str, Any]] | None:
+    """Revoke inside a caller's transaction; the event to record once it commits (None: `if_active` and it was
+    revoked already)."""
     t = store.grants
     row = conn.execute(select(t).where(t.c.id == grant_id)).first()
     if row is None:
@@ -119,6 +122,8 @@ def revoke_in(conn: Any, grant_id: str, *, by: str, at: str, reason: str) -> tup
             Problem("sharing.unknown_grant", f"没有编号为“{grant_id}”的共享授权", value=grant_id)
         )
     grant = _grant(row)
+    if grant.state is GrantState.REVOKED and if_active:
+        return None
     if grant.state is GrantState.REVOKED:
         raise GovhubError(
             Problem(
@@ -138,7 +143,9 @@ def revoke_grant(settings: Settings, grant_id: str, *, by: str, reason: str) -> 
     from govhub.governance.requests import LOCK
 
     with store.write_transaction(settings, LOCK) as conn:
-        kind, payload = revoke_in(conn, grant_id, by=by, at=utc_stamp(), reason=reason)
+        revoked = revoke_in(conn, grant_id, by=by, at=utc_stamp(), reason=reason)
+    assert revoked is not None  # without if_active a grant revoked already is refused, never skipped
+    kind, payload = revoked
     record_event(settings, kind=kind, actor=by, agency=payload["consumer"], subject=f"grant/{grant_id}",
                  payload=payload)  # fmt: skip
     return get_grant(settings, grant_id)

@@ -334,11 +334,12 @@ def move(
         pending = STEP_OF.get(after)
         values.update(state=after.value, updated_at=now, deadline=clock.due(pending) if pending else None,
                       deadline_step=pending.value if pending else None)  # fmt: skip
+        if request.grant_id and after in (RequestState.APPROVED, RequestState.REFUSED):
+            # a dispute decided anew: the earlier grant gives way to the new one, or to the refusal
+            retired = revoke_in(conn, request.grant_id, by=by, at=now, reason=f"申请{request_id}重新决定",
+                                if_active=True)  # fmt: skip
+            grant_events.extend([retired] if retired else [])
         if after is RequestState.APPROVED:
-            if request.grant_id:  # a dispute decided anew: the earlier grant gives way to the new one
-                grant_events.append(
-                    revoke_in(conn, request.grant_id, by=by, at=now, reason=f"申请{request_id}重新决定")
-                )
             answer = Answer.from_dict(json.loads(values["answer"])) if "answer" in values else request.answer
             grant, payload = issue_grant(
                 conn, request, answer, by=by, at=now, today=clock.today, catalog=catalog

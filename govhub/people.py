@@ -77,6 +77,12 @@ def list_people(settings: Settings, *, agency: str | None = None) -> list[Person
         return [_person(dict(r)) for r in conn.execute(q).mappings()]
 
 
+def names_of(settings: Settings, ref: str) -> list[str]:
+    """Every name `ref` acts under in the event log: refusals record the login given, actions the person's name."""
+    found = find_person(list_people(settings), ref)
+    return list(dict.fromkeys([ref] + ([found.name, found.id] if found else [])))
+
+
 def find_person(people: list[Person], ref: str) -> Person | None:
     """A person by login id, or by name when exactly one person has it."""
     by_id = [p for p in people if p.id == ref]

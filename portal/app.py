@@ -73,6 +73,10 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
         headers = MutableScopeHeaders.from_message(message)
         for name, value in SECURITY_HEADERS.items():
             headers[name.decode()] = value.decode()
+        if not scope.get("path", "").startswith("/static/") and "cache-control" not in headers:
+            # pages carry people's data (query results, ID numbers): none is kept by a cache, nor shown again by the
+            # browser's Back button after 退出登录; the vendored static files stay cacheable
+            headers["cache-control"] = "no-store"
         if scope.get("path", "").startswith("/data-docs/"):
             # Great Expectations' generated pages need their inline scripts and styles (and nothing else)
             headers["content-security-policy"] = CSP.replace(

@@ -15,7 +15,7 @@ from litestar.response import File, Template
 
 from govhub.access import Action
 from govhub.portal import auth
-from govhub.portal.views import catalog_of, freshness_today, page, settings_of
+from govhub.portal.views import catalog_of, freshness_today, page, settings_of, today_of
 from govhub.states import FreshnessState
 
 LATE = (FreshnessState.OVERDUE, FreshnessState.STALE)
@@ -58,7 +58,7 @@ def scorecards(request: Request, start: str | None = None, end: str | None = Non
     from govhub.governance.scorecard import RECTIFY_BELOW, agency_scores, percent_text, scorecard_window
 
     settings = settings_of(request)
-    first, last = scorecard_window(_date(start), _date(end))
+    first, last = scorecard_window(_date(start), _date(end), today=today_of(request))
     if first > last:
         first, last = last, first
     scores = agency_scores(settings, catalog_of(settings), first, last)
@@ -94,7 +94,10 @@ def events_page(
         return dt.datetime.combine(day + dt.timedelta(days=plus), dt.time(), tzinfo=BEIJING)
 
     settings = settings_of(request)
-    events = list_events(settings, kind=kind or None, agency=agency or None, actor=actor or None,
+    from govhub.people import names_of
+
+    actors = names_of(settings, actor) if actor else None  # under the login and the name alike
+    events = list_events(settings, kind=kind or None, agency=agency or None, actors=actors,
                          since=moment(_date(since)), until=moment(_date(until), 1), newest_first=True,
                          limit=200)  # fmt: skip
     filters = {"kind": kind or "", "agency": agency or "", "actor": actor or "", "since": since or "",

@@ -206,6 +206,10 @@ async def file_request_form(request: Request, agency: str) -> Template | Redirec
                 raise GovhubError(
                     Problem("sharing.incomplete", "请选择要申请的资源", expected="资源")
                 ) from None
+            if not _fields(form):  # no field ticked is not "every field"
+                raise GovhubError(
+                    Problem("sharing.incomplete", "请至少选择一个申请的信息项", expected="信息项")
+                )
             filed = file_request(settings, catalog, resource, actor=who.id, consumer=agency, fields=_fields(form),
                                  purpose=_text(form, "purpose"), basis=_text(form, "basis"), row_scope=_rows(form),
                                  use_from=_date(form, "use_from", "使用期限起始日"),
@@ -352,8 +356,11 @@ def _answer_terms(form: FormMultiDict) -> dict[str, Any]:
             "reason": _text(form, "reason"),
             "legal_basis": _text(form, "legal_basis"),
         }
-    # left blank, fields and rows are those asked for (as the form says; an empty row scope would be every row)
-    return {"decision": decision, "fields": _fields(form) or None, "row_scope": _rows(form) or None,
+    if not _fields(form):  # the form says unticked fields are not shared: none ticked is no grant at all
+        raise GovhubError(Problem("sharing.incomplete", "请至少勾选一个同意共享的信息项；都不同意请选“不同意”并写明理由和依据",
+                                  expected="信息项"))  # fmt: skip
+    # a blank rows box means the rows asked for (as the form says; an empty row scope would be every row)
+    return {"decision": decision, "fields": _fields(form), "row_scope": _rows(form) or None,
             "conditions": _text(form, "conditions") or None}  # fmt: skip
 
 
@@ -458,7 +465,7 @@ async def revoke_grant_form(request: Request, agency: str, grant_id: str) -> Tem
         if grant.provider != agency:  # another agency's grant under this agency's URL
             raise NotFoundException()
         try:
-            revoke(settings, grant_id, actor=who.id, reason=_text(form, "reason") or "提供方撤销")
+            revoke(settings, grant_id, actor=who.id, reason=_text(form, "reason"))  # why, in words: required
         except GovhubError as exc:
             message = "；".join(p.message_zh for p in exc.problems)
             return page(

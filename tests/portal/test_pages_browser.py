@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,9 @@ def test_a_stewards_day_in_the_browser(portal: Portal, page: Any, tmp_path: Path
     pg.wait_for_selector("#outcome-card .status-published")
     inserted = int(pg.inner_text("td.diff-inserted"))
     assert inserted > 0 and "已发布新快照" in pg.inner_text("#outcome-card")
+    assert re.search(
+        r"文件中 \d+ 条记录", pg.inner_text("#outcome-published")
+    )  # what the file held, said as such
     check(pg, "steward-upload-published")
 
     # a zero update for another resource's owed period

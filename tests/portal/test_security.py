@@ -187,6 +187,18 @@ def test_every_response_carries_a_strict_content_security_policy(portal: Portal)
     assert "Traceback" not in c.get("/no-such-page").text
 
 
+def test_pages_are_kept_by_no_cache_so_back_after_sign_out_shows_nothing(portal: Portal) -> None:
+    """A page with people's data (an analyst's query, a steward's feeds) must not come back from the browser's
+    cache after 退出登录; the vendored CSS and scripts may be cached."""
+    from tests.portal.conftest import ANALYST
+
+    analyst = portal.sign_in(ANALYST)
+    for path in ("/", "/agencies/mzj/query", "/catalog"):
+        r = analyst.get(path)
+        assert r.status_code == 200 and r.headers["cache-control"] == "no-store", path
+    assert "no-store" not in portal.client().get("/static/portal.css").headers.get("cache-control", "")
+
+
 def test_problem_csv_neutralises_formulas(portal: Portal) -> None:
     from govhub.warehouse.reports import csv_cell
 

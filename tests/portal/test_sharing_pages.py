@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from govhub.events import list_events
-from govhub.governance.grants import list_grants
+from govhub.governance.grants import get_grant, list_grants
 from govhub.governance.requests import get_request
 from govhub.services.upload import upload_sheet
 from govhub.states import RequestState
@@ -82,6 +82,11 @@ def test_a_conditional_request_from_filing_to_the_analysts_sql_page(hub: Portal)
     r = requester.post("/agencies/gaj/sharing/requests", data=form(requester, resource="mzj/shjz", purpose="x",
                        basis="y", use_from="2026-01-01", use_until="2026-12-31"))  # fmt: skip
     assert r.status_code == 200 and "列为不共享类资源" in r.text and "依据" in r.text
+    today = dt.date.today()
+    r = requester.post("/agencies/gaj/sharing/requests", data=form(  # nothing ticked is not every field
+        requester, resource="mzj/hydj", purpose="核查", basis="《婚姻登记条例》", use_from=today.isoformat(),
+        use_until=(today + dt.timedelta(days=30)).isoformat()))  # fmt: skip
+    assert r.status_code == 200 and "请至少选择一个申请的信息项" in r.text
     assert (
         'value="gaj/hjrk"' not in picker.text and 'value="mzj/hydj"' in picker.text
     )  # its own: nothing to ask
@@ -112,6 +117,11 @@ def test_a_conditional_request_from_filing_to_the_analysts_sql_page(hub: Portal)
     r = provider.post(f"/agencies/mzj/sharing/requests/{request_id}/answer",
                       data=form(provider, decision="refuse", reason="不符合条件"))  # fmt: skip
     assert r.status_code == 200 and "法律、法规或规章依据" in r.text
+    # no field ticked: the form says unticked fields are not shared, so it is no grant at all (never "every field")
+    r = provider.post(f"/agencies/mzj/sharing/requests/{request_id}/answer",
+                      data=form(provider, decision="approve", rows=""))  # fmt: skip
+    assert r.status_code == 200 and "请至少勾选一个同意共享的信息项" in r.text
+    assert get_request(hub.settings, request_id).state is RequestState.FORWARDED
     r = provider.post(f"/agencies/mzj/sharing/requests/{request_id}/answer",
                       data=form(provider, decision="narrow", fields=GRANTED, rows="reg_type in 结婚登记",
                                 conditions="仅限逐人核验"))  # fmt: skip
@@ -228,6 +238,9 @@ def test_dispute_withdraw_decide_and_revoke(hub: Portal) -> None:
     other = hub.sign_in(OTHER_STEWARD)
     assert other.post(f"/agencies/mzj/grants/{decided.grant_id}/revoke", data=form(other)).status_code == 403
     assert other.post(f"/agencies/gaj/grants/{decided.grant_id}/revoke", data=form(other)).status_code == 404
+    r = provider.post(f"/agencies/mzj/grants/{decided.grant_id}/revoke", data=form(provider, reason=" "))
+    assert "撤销共享授权须写明原因" in r.text  # no reason made up in the revoker's stead
+    assert get_grant(hub.settings, decided.grant_id).state.value == "active"
     r = provider.post(
         f"/agencies/mzj/grants/{decided.grant_id}/revoke", data=form(provider, reason="核验完毕")
     )
@@ -236,6 +249,9 @@ def test_dispute_withdraw_decide_and_revoke(hub: Portal) -> None:
     assert grant.state.value == "revoked" and grant.revoked_by == "王静怡"
     page = provider.get(f"/agencies/mzj/sharing/requests/{decided.id}").text  # the request says so
     assert f"{decided.grant_id}（已撤销）" in page
+    # the office finds the refused steward's events by name too (a refusal records the login given)
+    trail = office.get("/office/events", params={"actor": "陆建华", "kind": "access.denied"}).text
+    assert "<code>access.denied</code>" in trail and "lujianhua" in trail
 
 
 def test_the_office_reviews_returns_refers_and_records_the_leading_groups_decision(hub: Portal) -> None:

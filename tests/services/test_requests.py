@@ -271,6 +271,29 @@ def test_a_refusal_needs_a_basis_and_a_dispute_goes_to_the_leading_group_whose_d
     assert verify_chain(settings) == []
 
 
+def test_a_dispute_decided_as_a_refusal_revokes_the_grant_it_had(hub) -> None:
+    """Conditional consent executed (a grant), disputed by the requester, then refused by the office: the request
+    reads 未同意 and its grant stops — not 未同意 beside a grant still serving the data."""
+    settings, catalog = hub
+    request = file(hub, "gaj/hjrk", fields=["id_number", "name", "ethnicity"])
+    svc.forward(settings, request.id, actor="zhaoqiang", today=FORWARDED_ON)
+    svc.answer(settings, catalog, request.id, actor="lujianhua", decision=Decision.NARROW, fields=["id_number"],
+               today=FORWARDED_ON)  # fmt: skip
+    granted = svc.execute(settings, catalog, request.id, actor="zhaoqiang", today=FORWARDED_ON)
+    assert granted.state is S.APPROVED and granted.grant_id
+    svc.dispute(settings, request.id, actor="wangjingyi", reason="还需要姓名", today=FORWARDED_ON)
+    refused = svc.decide(settings, catalog, request.id, actor="zhaoqiang", decision=Decision.REFUSE,
+                         reason="经复核不予共享", legal_basis="《个人信息保护法》第三十四条", today=FORWARDED_ON)  # fmt: skip
+    assert refused.state is S.REFUSED
+    (grant,) = list_grants(settings, consumer="mzj")
+    assert grant.id == granted.grant_id and not grant.live(FORWARDED_ON) and grant.revoke_reason
+    assert grant_service.visible_grants(settings, actor="wangjingyi", live_on=FORWARDED_ON) == []
+    assert [e.kind for e in list_events(settings, subject=f"grant/{grant.id}")] == [
+        "grant.issued",
+        "grant.revoked",
+    ]
+
+
 def test_a_withdrawn_request_stops_its_clock(hub) -> None:
     settings, catalog = hub
     request = file(hub, "gaj/hjrk", fields=["id_number"])
