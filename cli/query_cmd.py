@@ -163,12 +163,16 @@ def show(args: argparse.Namespace) -> int:
 
     settings, catalog = settings_and_catalog(args)
     scope = agency_scope(settings, catalog, args.agency, today_or(args.as_of))
-    rows = [(t.name, t.basis.label, "、".join(t.columns), t.row_filter.sql() if not t.row_filter.everything else "全部",
-             "、".join(t.grant_ids)) for t in scope.tables]  # fmt: skip
     if args.json:
-        print_json([dict(zip(["table", "basis", "columns", "rows", "grants"], r, strict=True)) for r in rows])
-    else:
-        print_table(["表", "依据", "信息项", "记录范围", "授权"], rows)
+        print_json([{"table": t.name, "basis": t.basis.label, "columns": "、".join(t.columns),
+                     "rows": t.row_filter.sql() if not t.row_filter.everything else "全部",
+                     "grants": "、".join(t.grant_ids)} for t in scope.tables])  # fmt: skip
+        return 0
+    from govhub.governance.sharing import describe_rows
+
+    print_table(["表", "依据", "信息项", "记录范围", "授权"],
+                [(t.name, t.basis.label, "、".join(t.columns), describe_rows(t.row_filter.to_list()),
+                  "、".join(t.grant_ids)) for t in scope.tables])  # fmt: skip
     return 0
 
 

@@ -200,3 +200,10 @@ def test_the_cli_runs_sql_and_statistics_and_exits_1_on_a_refusal(
     assert by_name.code == 0 and "已写入" in by_name.out and (tmp_path / "q.json").is_file()
     unnamed = govhub("query", "--as", "mzj_fenxi", "SELECT name FROM gaj.hjrk", "-o", tmp_path / "q.txt")
     assert unnamed.code == 2 and "--format" in unnamed.err and not (tmp_path / "q.txt").exists()
+    # an ungranted field in a statistic: said in Chinese, never DuckDB's English
+    ungranted = govhub("query", "--as", "mzj_fenxi", "--group-by", "gaj.hjrk", "--by", "ethnicity")
+    assert ungranted.code == 1 and "信息项 ethnicity 不存在，或未共享给本部门" in ungranted.err
+    assert "Binder" not in ungranted.err
+    # the workspace's row scope in words, not SQL
+    shown = govhub("workspace", "show", "mzj")
+    assert f"town_code 为 {TOWN}" in shown.out and '"town_code" IN' not in shown.out
