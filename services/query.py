@@ -20,6 +20,7 @@ from govhub.catalog.model import Catalog
 from govhub.clock import BEIJING
 from govhub.config import Settings
 from govhub.events import record_event
+from govhub.problems import GovhubError, Problem
 from govhub.services.workspaces import actor_agency, ensure_current, today_or
 from govhub.warehouse.sandbox import QueryLimits, QueryResult, run_query
 from govhub.warehouse.scope import ScopedTable, WorkspaceScope
@@ -65,6 +66,8 @@ def run_sql(
 ) -> QueryOutcome:
     """Run `sql` as `actor` (an analyst) over their agency's workspace; the outcome carries any error as a value."""
     who = authorize(settings, actor, Action.QUERY, None)
+    if not sql.strip():  # nothing to run: said, never an empty result (or an empty download)
+        raise GovhubError(Problem("sandbox.empty", "请输入要执行的 SQL 查询"))
     agency = actor_agency(who)
     scope, _ = ensure_current(settings, catalog, agency, today=today_or(today))
     result = run_query(settings, workspace_path(settings, agency), sql, limits)

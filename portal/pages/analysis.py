@@ -34,7 +34,7 @@ QUERY = "/agencies/{agency:str}/query"
 MAX_SQL = 20_000
 SHOWN_ROWS = 500  # rows shown on the page (downloads carry all the query returned)
 STAT_GROUPS = 30
-MEDIA = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet"}
+MEDIA = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
 
 
 def _tables(settings: Settings, catalog: Catalog, agency: str, today: Any) -> list[dict[str, Any]]:
@@ -93,10 +93,6 @@ async def run_query_form(request: Request, agency: str) -> Template:
     sql, _ = await _sql_of(request)
 
     def work() -> Template:
-        if not sql:
-            return _query_page(
-                request, agency, sql, problems=[Problem("sandbox.empty", "请输入要执行的 SQL 查询")]
-            )
         try:
             outcome = run_sql(settings, catalog_of(settings), sql, actor=who.id, today=today)
         except GovhubError as exc:

@@ -198,6 +198,6 @@ def problems_csv(request: Request, agency: str, resource: str, load_id: str) -> 
         writer.writerow([csv_cell(getattr(p, c)) for c in CSV_COLUMNS])
     return Response(
         "\ufeff" + buf.getvalue(),
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",  # Litestar adds "; charset=utf-8" to text types
         headers=attachment(f"{resource}-{load_id}-问题清单.csv", f"{resource}-{load_id}-problems.csv"),
     )
