@@ -51,7 +51,25 @@ def _built() -> dict[str, Any]:
         f"{API_PATH}/resources/{{agency}}/{{resource}}/rows",
         f"{API_PATH}/resources/{{agency}}/{{resource}}/changes",
     ):
-        content = doc["paths"][path]["get"]["responses"]["200"]["content"]
-        content["text/csv"] = BINARY
-        content["application/vnd.apache.parquet"] = BINARY
+        ok = doc["paths"][path]["get"]["responses"]["200"]
+        ok["content"]["text/csv"] = BINARY
+        ok["content"]["application/vnd.apache.parquet"] = BINARY
+        ok["headers"] = HEADERS
+    doc["components"]["schemas"]["ApiProblem"]["examples"] = [PROBLEM_EXAMPLE]
     return doc
+
+
+# the response headers a consumer reads (paging CSV and Parquet depends on X-Next-Cursor)
+HEADERS = {
+    name: {"description": said, "schema": {"type": "string"}}
+    for name, said in {
+        "X-Snapshot-Id": "本次读取的快照编号（翻页期间固定）",
+        "X-Changes-Since": "下次读取变化时作为 since 传回：快照编号及读取时的授权范围（范围变化后答 409 docking.scope_changed）",
+        "X-Next-Cursor": "下一页的游标（csv/parquet 分页时；json 见 next_cursor）；没有下一页时不返回",
+        "X-Since": "变化的起始快照（changes）",
+        "X-Govhub-Provenance": "出处：部门、对接系统、令牌、资源、快照、授权及用途、日期（JSON）",
+    }.items()
+}
+PROBLEM_EXAMPLE = {"status": 403, "code": "docking.not_in_scope", "title": "不在本部门可访问的范围内",
+                   "message": "mzj 无权访问“户籍人口基本信息”（gaj/hjrk）：它不是本部门资源或普遍共享的基础资源，"
+                              "也没有生效的共享授权（授权可能已到期或被撤销）"}  # fmt: skip

@@ -50,7 +50,7 @@ FormatParam = Annotated[
 def _errors(*statuses: int) -> dict[int, ResponseSpec]:
     said = {400: "参数有误", 401: "未提供、无效或已撤销的令牌", 403: "不在本部门可访问的范围内", 404: "资源目录中没有该资源",
             409: "读取期间授权范围已变化", 410: "游标所指的快照已不存在", 429: "请求过于频繁", 504: "查询超时"}  # fmt: skip
-    return {s: ResponseSpec(ApiProblem, description=said[s]) for s in statuses}
+    return {s: ResponseSpec(ApiProblem, description=said[s], generate_examples=False) for s in statuses}
 
 
 def _config(request: Request) -> ApiConfig:
@@ -163,7 +163,7 @@ def _today(now: dt.datetime) -> dt.date:
 
 @get("/resources", sync_to_thread=True, summary="本部门可访问的资源",
      description="本部门自有资源、普遍共享的基础资源和生效中的共享授权：信息项、记录范围、授权编号、到期日、当前快照编号。",
-     responses={200: ResponseSpec(ResourceList, description="可访问的资源"), **_errors(401, 403, 429)})  # fmt: skip
+     responses={200: ResponseSpec(ResourceList, generate_examples=False, description="可访问的资源"), **_errors(401, 403, 429)})  # fmt: skip
 def list_resources(request: Request) -> Response[ResourceList]:
     def work(settings: Settings, token: ApiToken, call: Call, now: dt.datetime) -> Answer:
         from govhub.warehouse.wire import json_bytes
@@ -190,8 +190,9 @@ RESOURCE = "/resources/{agency:str}/{resource:str}"
 
 @get(f"{RESOURCE}/rows", sync_to_thread=True, summary="按授权读取资源记录",
      description="按主键顺序分页（cursor 固定在第一页的快照上，翻页期间发布新快照也不会混读）；"
-                 "format=csv 或 parquet 且不带 limit 时流式返回整张表（快照的存储顺序）。只含授予的信息项和记录。",
-     responses={200: ResponseSpec(RowsPage, description="一页记录（csv/parquet 见响应头 X-Next-Cursor）"),
+                 "format=csv 或 parquet 且不带 limit 时流式返回整张表（快照的存储顺序）。只含授予的信息项和记录；"
+                 "某信息项只对部分记录授权时（几项授权范围不同），其余记录的该项为 null（未授权，不是空值）。",
+     responses={200: ResponseSpec(RowsPage, generate_examples=False, description="一页记录（csv/parquet 见响应头 X-Next-Cursor）"),
                 **_errors(400, 401, 403, 404, 409, 410, 429, 504)})  # fmt: skip
 def resource_rows(
     request: Request, agency: str, resource: str, format: FormatParam = "json", limit: LimitParam = None,
@@ -204,7 +205,7 @@ def resource_rows(
 @get(f"{RESOURCE}/changes", sync_to_thread=True, summary="某快照之后的变化",
      description="since 快照之后到当前快照的新增、修改、删除（_change 列），只含授予的信息项和记录："
                  "移出授权范围的记录为删除，移入的为新增。",
-     responses={200: ResponseSpec(ChangesPage, description="一页变化"),
+     responses={200: ResponseSpec(ChangesPage, generate_examples=False, description="一页变化"),
                 **_errors(400, 401, 403, 404, 409, 410, 429, 504)})  # fmt: skip
 def resource_changes(
     request: Request, agency: str, resource: str,

@@ -166,7 +166,9 @@ def test_downloads_statistics_and_the_workspace_file(hub: Portal, granted: str, 
     assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
     assert r.headers["content-type"] == "text/csv; charset=utf-8"  # said once
     empty = analyst.post("/agencies/gaj/query/download", data=form(analyst, sql="  ", format="csv"))
-    assert "请输入要执行的 SQL 查询" in empty.text and "attachment" not in empty.headers.get("content-disposition", "")
+    assert "请输入要执行的 SQL 查询" in empty.text and "attachment" not in empty.headers.get(
+        "content-disposition", ""
+    )
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert rows[0] == ["cell", "n", "minus"]
     assert rows[1] == ['\'=HYPERLINK("http://evil.example/","x")', "1", "'-3"]

@@ -466,3 +466,17 @@ def test_changes_since_a_scope_that_no_longer_holds_are_refused_until_read_again
     assert (
         c.get(CHANGES.format("gaj/hjrk"), params={"since": token}).status_code == 200
     )  # the scope it was read in
+
+
+def test_the_openapi_document_says_the_headers_consumers_page_by_and_shows_a_real_error(api: Api) -> None:
+    from govhub.problems import CODES
+
+    doc = httpx.get(api.url + "/api/v1/openapi.json").json()
+    for path in ("rows", "changes"):
+        ok = doc["paths"][f"/api/v1/resources/{{agency}}/{{resource}}/{path}"]["get"]["responses"]["200"]
+        assert {"X-Next-Cursor", "X-Snapshot-Id", "X-Changes-Since"} <= set(ok["headers"])
+    (example,) = doc["components"]["schemas"]["ApiProblem"]["examples"]
+    assert example["code"] in CODES and 400 <= example["status"] < 600
+    generated = [name for name, schema in doc["components"]["schemas"].items() if name != "ApiProblem" and
+                 "examples" in json.dumps(schema)]  # fmt: skip
+    assert generated == []  # no random strings passed off as examples
