@@ -37,6 +37,7 @@ from govhub.events import record_event
 from govhub.governance.grants import live_grants
 from govhub.problems import GovhubError, Problem
 from govhub.services.cursors import Cursor, CursorRefused, decode_cursor, encode_cursor
+from govhub.services.keys import derived_key
 from govhub.services.tokens import ApiToken, find_by_secret, touch
 from govhub.services.workspaces import agency_scope, api_copies
 from govhub.warehouse import docking, wire
@@ -321,12 +322,14 @@ def _answer(
                **({"X-Since": since} if since else {}),
                "X-Govhub-Provenance": json.dumps(provenance, separators=(",", ":"))}  # fmt: skip
 
+    row_salt = derived_key(settings, f"row:{token.agency}").hex()  # one consumer's pseudonymous row keys
+
     def build(con: Any) -> docking.Relation:
-        rel = docking.relation(con, pinned, res.primary_key)
+        rel = docking.relation(con, pinned, res.primary_key, row_salt)
         if old is None:
             return rel
         before_group, files = old
-        before = docking.relation(con, before_group, res.primary_key)
+        before = docking.relation(con, before_group, res.primary_key, row_salt)
         candidates = docking.changed_keys(files, res.primary_key) if files is not None else None
         return docking.changes(before, rel, res.primary_key, candidates)
 

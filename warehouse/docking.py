@@ -97,12 +97,27 @@ def time_limit(con: duckdb.DuckDBPyConnection, seconds: float) -> Iterator[None]
         timer.cancel()
 
 
+ROW_ID = "_row"  # a pseudonymous row key (a catalog name cannot start with "_")
+
+
 def relation(
-    con: duckdb.DuckDBPyConnection, group: list[ScopedTable], primary_key: Sequence[str]
+    con: duckdb.DuckDBPyConnection,
+    group: list[ScopedTable],
+    primary_key: Sequence[str],
+    row_salt: str | None = None,
 ) -> Relation:
-    """One resource as `group` scopes it (all tables reading one snapshot), keys hidden first."""
+    """One resource as `group` scopes it (all tables reading one snapshot), keys hidden first.
+
+    When the scope does not grant the whole primary key, `row_salt` (the consumer's own secret, hex) adds `_row`
+    first: a keyed hash of the key, the same for a row in every page, download and change feed of that consumer — so
+    a change can be applied to the copy it updates — and nothing the key could be recovered from."""
     sql = table_select(con, group, primary_key)
     keys = tuple(hidden_key(i) for i in range(len(primary_key)))
+    granted = {c for t in group for c in t.columns}
+    if row_salt is not None and primary_key and not set(primary_key) <= granted:
+        parts = ", ".join(f"CAST({quote(k)} AS VARCHAR)" for k in keys)
+        digest = f"sha256({sql_str(row_salt)} || concat_ws(chr(31), {parts}))"
+        sql = f"SELECT {', '.join(quote(k) for k in keys)}, {digest} AS {quote(ROW_ID)}, * EXCLUDE ({', '.join(quote(k) for k in keys)}) FROM ({sql})"
     described = [row[0] for row in con.execute(f"DESCRIBE {sql}").fetchall()]
     return Relation(sql, tuple(described[len(keys) :]), keys)
 

@@ -191,7 +191,8 @@ RESOURCE = "/resources/{agency:str}/{resource:str}"
 @get(f"{RESOURCE}/rows", sync_to_thread=True, summary="按授权读取资源记录",
      description="按主键顺序分页（cursor 固定在第一页的快照上，翻页期间发布新快照也不会混读）；"
                  "format=csv 或 parquet 且不带 limit 时流式返回整张表（快照的存储顺序）。只含授予的信息项和记录；"
-                 "某信息项只对部分记录授权时（几项授权范围不同），其余记录的该项为 null（未授权，不是空值）。",
+                 "某信息项只对部分记录授权时（几项授权范围不同），其余记录的该项为 null（未授权，不是空值）。"
+                 "未授予主键时，每条记录首列 _row 为本部门专用的记录标识（主键的加密摘要，各次读取和变化中一致）。",
      responses={200: ResponseSpec(RowsPage, generate_examples=False, description="一页记录（csv/parquet 见响应头 X-Next-Cursor）"),
                 **_errors(400, 401, 403, 404, 409, 410, 429, 504)})  # fmt: skip
 def resource_rows(

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
+import re
 
 import httpx
 import openpyxl
@@ -79,7 +81,16 @@ def test_a_consumer_reads_exactly_the_granted_fields_and_rows(api: Api) -> None:
     # a grant without its key (contract_no): ordered by it, never shown — not even inside the cursor
     pages = walk(c, "fgj/clfjy", 40)
     cols = ["house_id", "buyer_name", "deal_type", "registered_on"]
-    assert pages[0].json()["columns"] == cols
+    assert pages[0].json()["columns"] == ["_row", *cols]  # a pseudonymous row key stands in for the key
+    row_ids = [r["_row"] for r in rows_of(pages)]
+    assert len(set(row_ids)) == len(row_ids) and all(re.fullmatch(r"[0-9a-f]{64}", r) for r in row_ids)
+    unsalted = {
+        hashlib.sha256(str(k).encode()).hexdigest()
+        for (k,) in api.hub_rows("SELECT contract_no FROM fgj.clfjy")
+    }
+    assert not unsalted & set(
+        row_ids
+    )  # keyed with the consumer's own secret: not a hash anyone can recompute
     assert as_set(rows_of(pages), cols) == api.hub_rows(
         f"SELECT {', '.join(cols)} FROM fgj.clfjy WHERE deal_type = '买卖'"
     )
@@ -138,14 +149,17 @@ def test_formats_round_trip(api: Api) -> None:
     assert whole.status_code == 200 and whole.headers["content-type"] == "application/vnd.apache.parquet"
     assert "attachment" in whole.headers["content-disposition"]
     table = pq.read_table(io.BytesIO(whole.content))
-    assert table.column_names == cols and table.schema.field("registered_on").type == pa.date32()
-    assert {tuple(r.values()) for r in table.to_pylist()} == pages
+    assert table.column_names == ["_row", *cols] and table.schema.field("registered_on").type == pa.date32()
+    assert {tuple(r[k] for k in cols) for r in table.to_pylist()} == pages
+    by_row = {r["_row"]: r["house_id"] for r in rows_of(walk(c, "fgj/clfjy", 1000))}
+    assert {r["_row"]: r["house_id"] for r in table.to_pylist()} == by_row  # the same row key everywhere
     provenance = json.loads(table.schema.metadata[b"govhub.provenance"])
     assert provenance["grants"] == [api.grants["fgj/clfjy"]] and provenance["agency"] == "mzj"
     assert provenance["snapshot_id"] == whole.headers["x-snapshot-id"] and provenance["token"] == api.token_id
     as_csv = c.get(ROWS.format("fgj/clfjy"), params={"format": "csv"})
     parsed = pcsv.read_csv(io.BytesIO(as_csv.content))
-    assert parsed.column_names == cols and {tuple(r.values()) for r in parsed.to_pylist()} == pages
+    assert parsed.column_names == ["_row", *cols]
+    assert {tuple(r[k] for k in cols) for r in parsed.to_pylist()} == pages
     # a page as CSV or Parquet: its cursor in a header, the same rows as the JSON pages
     seen: set[tuple] = set()
     cursor = None
@@ -156,7 +170,7 @@ def test_formats_round_trip(api: Api) -> None:
         )
         assert r.status_code == 200
         part = pcsv.read_csv(io.BytesIO(r.content)) if fmt == "csv" else pq.read_table(io.BytesIO(r.content))
-        seen |= {tuple(row.values()) for row in part.to_pylist()}
+        seen |= {tuple(row[k] for k in cols) for row in part.to_pylist()}
         cursor = r.headers.get("x-next-cursor")
         if cursor is None:
             break
@@ -238,10 +252,15 @@ def test_changes_since_a_snapshot_never_leak_a_row_outside_the_scope(api: Api, t
                 ("insert", *granted(after[case["new_in"]]))}  # fmt: skip
     pages = walk(c, "fgj/clfjy", 2, changes=since)
     cols = ["_change", "house_id", "buyer_name", "deal_type", "registered_on"]
-    assert pages[0].json()["columns"] == cols and pages[0].json()["since"] == since
+    assert pages[0].json()["columns"] == ["_change", "_row", *cols[1:]] and pages[0].json()["since"] == since
     assert as_set(rows_of(pages, "changes"), cols) == expected
+    # each change names its row as the copy does: an update or delete applies to the row read before
+    now = {r["_row"] for r in rows_of(walk(c, "fgj/clfjy", 1000))}
+    for change in rows_of(pages, "changes"):
+        assert (change["_row"] in now) == (change["_change"] != "delete"), change
     streamed = c.get(CHANGES.format("fgj/clfjy"), params={"since": since, "format": "parquet"})
-    assert {tuple(r.values()) for r in pq.read_table(io.BytesIO(streamed.content)).to_pylist()} == expected
+    streamed_rows = pq.read_table(io.BytesIO(streamed.content)).to_pylist()
+    assert {tuple(r[k] for k in cols) for r in streamed_rows} == expected
     as_csv = c.get(CHANGES.format("fgj/clfjy"), params={"since": since, "format": "csv"})
     assert len(list(csv.DictReader(io.StringIO(as_csv.text)))) == len(expected)
     leaks = [
