@@ -210,9 +210,19 @@ def _group(
 
 
 def _fingerprint(res: Resource, group: list[ScopedTable]) -> str:
-    """What the scope lets out of this resource (fields and rows per basis) and the key pages follow, whatever
-    snapshot it reads."""
-    shape = [res.primary_key, sorted([t.basis.value, list(t.columns), t.row_filter.sql()] for t in group)]
+    """What the scope lets out of this resource and the key pages follow, whatever snapshot it reads: each field
+    with the rows it is shown for, and the rows — as `workspace.table_select` lets them out, so two scopes that show
+    the same (a grant revoked while the base share covers what it gave) have one fingerprint, whatever their basis."""
+
+    def rows_of(tables: list[ScopedTable]) -> object:
+        return (
+            "all"
+            if any(t.row_filter.everything for t in tables)
+            else sorted({t.row_filter.sql() for t in tables})
+        )
+
+    fields = {c: rows_of([t for t in group if c in t.columns]) for t in group for c in t.columns}
+    shape = [res.primary_key, sorted(fields.items()), rows_of(group)]
     return hashlib.sha256(json.dumps(shape, ensure_ascii=False).encode()).hexdigest()[:16]
 
 

@@ -499,3 +499,20 @@ def test_the_openapi_document_says_the_headers_consumers_page_by_and_shows_a_rea
     generated = [name for name, schema in doc["components"]["schemas"].items() if name != "ApiProblem" and
                  "examples" in json.dumps(schema)]  # fmt: skip
     assert generated == []  # no random strings passed off as examples
+
+
+def test_revoking_a_grant_that_showed_nothing_more_does_not_stop_a_walk(api: Api) -> None:
+    """A second grant of what a live one already gives adds nothing: granting or revoking it mid-walk leaves what
+    the consumer sees unchanged, so its cursor goes on (a revocation that narrows the scope still stops it: 409)."""
+    c = api.client()
+    first = c.get(ROWS.format("scjgj/qydj"), params={"limit": 3})
+    cursor = first.json()["next_cursor"]
+    today = api.clock().astimezone(dt.timezone(dt.timedelta(hours=8))).date()
+    redundant = grant(api.hub, "scjgj/qydj", fields=["legal_rep_id"], rows=[{"field": "town_code", "in": [TOWN]}],
+                      until=today + dt.timedelta(days=5), today=today)  # fmt: skip
+    nxt = c.get(ROWS.format("scjgj/qydj"), params={"limit": 3, "cursor": cursor})
+    assert nxt.status_code == 200, nxt.text  # granted: nothing more shown, the walk goes on
+    revoke(api.settings, redundant, actor="shenxiaoyan", reason="重复授权")
+    after = c.get(ROWS.format("scjgj/qydj"), params={"limit": 3, "cursor": nxt.json()["next_cursor"]})
+    assert after.status_code == 200, after.text
+    assert after.json()["changes_since"] == first.json()["changes_since"]
