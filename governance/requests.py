@@ -259,6 +259,14 @@ def create_request(
     now = utc_stamp()
     t = store.sharing_requests
     with store.write_transaction(settings, LOCK) as conn:
+        same = conn.execute(select(t.c.id, t.c.state, t.c.fields, t.c.row_scope).where(
+            t.c.consumer == consumer, t.c.provider == resource.agency, t.c.resource == resource.id,
+            t.c.purpose == purpose.strip())).all()  # fmt: skip
+        for other in same:  # a double submit, or the same request filed twice: one is enough to answer
+            if RequestState(other.state).open and json.loads(other.fields) == wanted and \
+                    json.loads(other.row_scope) == scope:  # fmt: skip
+                raise _refuse("duplicate", f"已有相同的共享申请 {other.id}（{RequestState(other.state).label}）正在办理，"
+                              "无需重复提出", value=other.id)  # fmt: skip
         request_id = _next_id(conn, t, "SQ", clock.today)
         row = dict(
             id=request_id, consumer=consumer, provider=resource.agency, resource=resource.id, code=resource.code,

@@ -206,6 +206,7 @@ CODES: dict[str, CodeInfo] = {
         ("sharing.unknown_field", "资源没有该信息项"),
         ("sharing.field_not_shared", "不共享的信息项不能申请"),
         ("sharing.incomplete", "申请信息不完整"),
+        ("sharing.duplicate", "相同的申请正在办理"),
         ("sharing.bad_period", "使用期限不合理"),
         ("sharing.unknown_request", "没有该共享申请"),
         ("sharing.wrong_state", "申请当前状态不允许此操作"),

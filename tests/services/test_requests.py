@@ -294,6 +294,20 @@ def test_a_dispute_decided_as_a_refusal_revokes_the_grant_it_had(hub) -> None:
     ]
 
 
+def test_the_same_request_twice_while_the_first_is_open_is_refused(hub) -> None:
+    """A double submit (or a second steward filing the same): one request to answer, not two on the office's queue;
+    once the first is closed, or for another purpose, a new one may be filed."""
+    settings, _ = hub
+    first = file(hub, "mzj/shzz", by="zhanghaifeng")
+    with pytest.raises(GovhubError) as err:
+        file(hub, "mzj/shzz", by="zhanghaifeng")
+    assert err.value.problems[0].code == "sharing.duplicate" and first.id in err.value.problems[0].message_zh
+    other = file(hub, "mzj/shzz", by="zhanghaifeng", purpose="另一项履职用途")
+    svc.withdraw(settings, first.id, actor="zhanghaifeng", reason="重复", today=FORWARDED_ON)
+    again = file(hub, "mzj/shzz", by="zhanghaifeng")
+    assert len({first.id, other.id, again.id}) == 3
+
+
 def test_a_withdrawn_request_stops_its_clock(hub) -> None:
     settings, catalog = hub
     request = file(hub, "gaj/hjrk", fields=["id_number"])
