@@ -107,6 +107,8 @@ def test_a_conditional_request_from_filing_to_the_analysts_sql_page(hub: Portal)
     # the provider's inbox: the request with its working-day countdown
     inbox = provider.get("/agencies/mzj/sharing").text
     assert request_id in inbox and "剩 10 个工作日" in inbox
+    counted = re.search(r"本部门资源的申请 (\d+) 件，待本部门答复 (\d+) 件", inbox)  # both counts, each said
+    assert counted and int(counted.group(1)) >= int(counted.group(2)) >= 1
     assert re.search(
         r"待本部门答复的共享申请 <strong>[1-9]\d*</strong> 件", provider.get("/").text
     )  # the home page
