@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"催报（{report.as_of}）：提醒 {len(report.reminded)} 项，逾期通知 {len(report.escalated)} 项，"
           f"每日待办 {len(report.digests)} 份；重发成功 {len(report.retried)} 条")  # fmt: skip
     for key in report.reminded + report.escalated:
-        print(f"  - {key}")
+        print(f"  - {report.subjects.get(key, key)}")
     if report.undelivered:
         print(f"有 {len(report.undelivered)} 条通知未能送达（已记录原因，下次运行时重发）：")
         for key in report.undelivered:

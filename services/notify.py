@@ -33,6 +33,7 @@ class NotifyReport:
     undelivered: list[str] = field(default_factory=list)
     # notice rows that failed MAX_ATTEMPTS times: not tried again (check the person's contact)
     given_up: list[str] = field(default_factory=list)
+    subjects: dict[str, str] = field(default_factory=dict)  # notice key → its subject, as people read it
 
     @property
     def ok(self) -> bool:
@@ -69,6 +70,7 @@ def run_notifications(
         {"remind": report.reminded, "escalate": report.escalated, "digest": report.digests}[due.kind].append(
             due.notice.key
         )
+        report.subjects[due.notice.key] = due.notice.subject
         record_event(settings, kind=f"notice.{due.kind}", actor=who.name, agency=due.agency,
                      subject=due.notice.key, payload={"subject": due.notice.subject,
                                                       "to": [p.id for p in due.recipients]})  # fmt: skip

@@ -208,6 +208,11 @@ def test_a_notice_failing_every_try_is_given_up_and_said_so(hub, govhub, smtp, m
                   "--by", "zhaoqiang").code == 0  # fmt: skip
     monkeypatch.setenv("GOVHUB_SMTP_PORT", str(_free_port()))  # the mail server stays down
     key = f"{FEED}|wangjingyi|email"
+    said = govhub(
+        "notify", "run", "--as-of", "2026-09-30", "--by", "system:sensor"
+    )  # as an operator reads it
+    reminded = [line for line in said.out.splitlines() if line.startswith("  - ")]
+    assert said.code == 1 and reminded and not any(FEED in line for line in reminded[:1]), said.out
     assert key in notify(govhub, "2026-09-30")["undelivered"]
     from govhub.config import get_settings
 
