@@ -194,6 +194,9 @@ class RowFilter:
                 "between" in item and isinstance(item["between"], list | tuple) and len(item["between"]) == 2
             ):
                 low, high = (_coerce(resource, kind, name, v) for v in item["between"])
+                if low > high:  # no row could match: a grant of nothing, or a typo
+                    raise _scope_error("scope.bad_condition", f"筛选条件 {name} between 的下限 {low} 大于上限 {high}",
+                                       field=name)  # fmt: skip
                 conditions.append(Between(name, low, high))
             else:
                 raise _scope_error(

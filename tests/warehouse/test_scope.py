@@ -118,6 +118,8 @@ def test_a_value_crafted_as_sql_stays_a_value():
         ([{"field": "score", "between": [float("nan"), 1.0]}], "scope.bad_value"),
         ([{"field": "born", "between": ["1980-13-01", "1990-01-01"]}], "scope.bad_value"),
         ([{"field": "age", "between": [1]}], "scope.bad_condition"),
+        ([{"field": "age", "between": [40, 30]}], "scope.bad_condition"),  # reversed: no row could match
+        ([{"field": "born", "between": ["1990-01-01", "1980-01-01"]}], "scope.bad_condition"),
         ([{"field": "age", "like": "3%"}], "scope.bad_condition"),
         ([{"field": 'name" OR 1=1 --', "in": ["x"]}], "scope.unknown_field"),
         # found by fuzz/fuzz_row_filter.py: Decimal("2\x01") raised InvalidOperation (no ValueError): a traceback
