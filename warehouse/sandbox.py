@@ -209,7 +209,7 @@ def run_query(
             return failed(_timeout(limits, "killed after the time limit"))
         header = json.loads(inbox.recv_bytes(_HEADER_MAX))
         if header["status"] != "ok":
-            return failed(explain(header, limits))
+            return failed(explain(header, limits, sql))
         table = pa.ipc.open_stream(inbox.recv_bytes()).read_all()
     except (EOFError, BrokenPipeError, ConnectionResetError):
         return failed(
@@ -224,7 +224,7 @@ def _timeout(limits: QueryLimits, detail: str) -> QueryError:
     return QueryError("sandbox.timeout", f"查询超时（限{limits.timeout_s:g}秒）", detail)
 
 
-def explain(header: dict[str, Any], limits: QueryLimits) -> QueryError:
+def explain(header: dict[str, Any], limits: QueryLimits, sql: str = "") -> QueryError:
     """DuckDB's error as the analyst should read it."""
     kind, message = header.get("kind", ""), header.get("message", "")
     first = message.splitlines()[0] if message else kind
@@ -245,8 +245,13 @@ def explain(header: dict[str, Any], limits: QueryLimits) -> QueryError:
         name = (
             first.split("name ", 1)[-1].split(" does not exist", 1)[0].strip('"') if "name " in first else ""
         )
+        # DuckDB names the table without its schema: the statement has it
+        qualified = re.search(rf'("?)(\w+)\1\s*\.\s*"?{re.escape(name)}"?(?!\w)', sql) if name else None
+        name = f"{qualified.group(2)}.{name}" if qualified else name
         tables = "、".join(header.get("tables") or []) or "无"
-        return QueryError("sandbox.no_table", f"表 {name} 不存在（可查询的表：{tables}）", first)
+        return QueryError(
+            "sandbox.no_table", f"表 {name} 不存在，或未共享给本部门（可查询的表：{tables}）", first
+        )
     if kind == "ParserException":
         return QueryError("sandbox.syntax", f"SQL 语法错误：{_engine_words(first)}", first)
     for pattern, code, template in _MISTAKES:

@@ -27,7 +27,7 @@ def test_rows_come_back_as_arrow_capped_with_a_truncation_marker(market):
         (
             "SELECT * FROM civil.benefits",
             "sandbox.no_table",
-            "不存在（可查询的表：civil.people、market.firms）",
+            "表 civil.benefits 不存在，或未共享给本部门（可查询的表：civil.people、market.firms）",  # its schema kept
         ),
         ("SELEC 1", "sandbox.syntax", "SQL 语法错误"),
         (
