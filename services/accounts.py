@@ -68,7 +68,38 @@ def set_password(
     person = find_person(list_people(settings), person_id)
     if person is None or person.id != person_id:
         raise _refuse("unknown_person", f"没有登录名为“{person_id}”的人员", value=person_id)
-    if len(password) < MIN_PASSWORD_LENGTH or password.strip() != password or password == person_id:
+    _store_password(settings, person, password, at)
+    record_event(settings, kind="people.password_set", actor=who.name, agency=person.agency,
+                 subject=f"person/{person.id}", payload={"name": person.name}, at=at)  # fmt: skip
+    return person
+
+
+def change_own_password(
+    settings: Settings, person: Person, current: str, new: str, *, at: dt.datetime,
+    policy: SignInPolicy = SignInPolicy(),
+) -> None:  # fmt: skip
+    """A signed-in person changes their own password, proving the current one first: a wrong one counts as a failed
+    sign-in (this form cannot be used to guess it) and changes nothing."""
+    t = store.credentials
+    with store.read_connection(settings) as conn:
+        row = conn.execute(select(t).where(t.c.person == person.id)).mappings().first()
+    locked = row is not None and row["locked_until"] is not None and row["locked_until"] > utc_stamp(at)
+    if row is None or locked or not _verify(row["password_hash"], current):
+        if row is not None:
+            _count_failure(settings, person.id, at, policy)
+        record_event(settings, kind="people.password_change_refused", actor=person.name, agency=person.agency,
+                     subject=f"person/{person.id}", payload={"reason": "wrong_password"}, at=at)  # fmt: skip
+        raise _refuse("wrong_password", "当前密码不正确，密码未修改")
+    if new == current:
+        raise _refuse("weak_password", "新密码不能与当前密码相同")
+    _store_password(settings, person, new, at)
+    record_event(settings, kind="people.password_changed", actor=person.name, agency=person.agency,
+                 subject=f"person/{person.id}", payload={"name": person.name}, at=at)  # fmt: skip
+
+
+def _store_password(settings: Settings, person: Person, password: str, at: dt.datetime | None) -> None:
+    """Check `password` and keep its argon2 hash (a new one lifts a lock-out)."""
+    if len(password) < MIN_PASSWORD_LENGTH or password.strip() != password or password == person.id:
         raise _refuse("weak_password", f"{person.name}的密码至少{MIN_PASSWORD_LENGTH}个字符，首尾不能有空格，"
                       "且不能与登录名相同", expected=f"至少{MIN_PASSWORD_LENGTH}个字符")  # fmt: skip
     row = {"password_hash": _hasher().hash(password), "changed_at": utc_stamp(at), "failed_sign_ins": 0,
@@ -79,9 +110,6 @@ def set_password(
             conn.execute(t.insert().values(person=person.id, **row))
         else:
             conn.execute(t.update().where(t.c.person == person.id).values(**row))
-    record_event(settings, kind="people.password_set", actor=who.name, agency=person.agency,
-                 subject=f"person/{person.id}", payload={"name": person.name}, at=at)  # fmt: skip
-    return person
 
 
 def sign_in(

@@ -1,5 +1,6 @@
 """The portal's pages, one module per audience; `PAGES` is every route handler (the authorization table's rows)."""
 
+from govhub.portal.pages.account import change_password, password_page
 from govhub.portal.pages.analysis import (
     download_query,
     query_page,
@@ -38,6 +39,8 @@ PAGES = [
     sign_in_form,
     sign_in_submit,
     sign_out,
+    password_page,
+    change_password,
     home,
     catalog_page,
     resource_page,

@@ -37,6 +37,8 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/signin"): PUBLIC,
     ("POST", "/signin"): PUBLIC,
     ("POST", "/signout"): SIGNED_IN,
+    ("GET", "/account/password"): SIGNED_IN,
+    ("POST", "/account/password"): SIGNED_IN,
     ("GET", "/"): SIGNED_IN,
     ("GET", "/catalog"): SIGNED_IN,
     ("GET", "/catalog/{agency:str}/{resource:str}"): SIGNED_IN,

@@ -204,3 +204,44 @@ def test_problem_csv_neutralises_formulas(portal: Portal) -> None:
 
     assert csv_cell('=HYPERLINK("http://x","y")') == '\'=HYPERLINK("http://x","y")'
     assert csv_cell("+1") == "'+1" and csv_cell("@SUM(A1)") == "'@SUM(A1)" and csv_cell("张三") == "张三"
+
+
+def test_a_person_changes_their_own_password_proving_the_current_one(portal: Portal) -> None:
+    from govhub.demo.people import DEMO_PASSWORD
+    from tests.portal.conftest import REVIEWER
+
+    c = portal.sign_in(REVIEWER)
+    assert "修改密码" in c.get("/").text  # reachable from every page
+    url, new = "/account/password", "Another-Pass-2026"
+
+    def change(current: str, fresh: str, again: str | None = None) -> httpx.Response:
+        return c.post(
+            url, data={"_csrf_token": csrf(c), "current": current, "new": fresh, "again": again or fresh}
+        )
+
+    wrong = change("not-my-password", new)
+    assert "当前密码不正确" in wrong.text and "密码已修改" not in wrong.text
+    assert "两次输入的新密码不一致" in change(DEMO_PASSWORD, new, "Another-Pass-2027").text
+    assert "至少10个字符" in change(DEMO_PASSWORD, "short").text
+    assert (
+        c.post(url, data={"current": DEMO_PASSWORD, "new": new, "again": new}).status_code == 403
+    )  # no CSRF
+    done = change(DEMO_PASSWORD, new)
+    assert done.status_code == 200 and "密码已修改" in done.text
+    kinds = [
+        e.kind for e in list_events(portal.settings, subject=f"person/{REVIEWER}", kind="people.password_*")
+    ]
+    assert [k for k in kinds if k != "people.password_set"] == [
+        "people.password_change_refused",
+        "people.password_changed",
+    ]
+    with pytest.raises(AssertionError):
+        portal.sign_in(REVIEWER)  # the old password no longer opens the portal
+    again = portal.sign_in(REVIEWER, new)
+    assert (
+        again.post(
+            url,
+            data={"_csrf_token": csrf(again), "current": new, "new": DEMO_PASSWORD, "again": DEMO_PASSWORD},
+        ).status_code
+        == 200
+    )  # fmt: skip  (back, for other tests)

@@ -1,0 +1,40 @@
+"""A person's own account (§16): change one's portal password, proving the current one."""
+
+from __future__ import annotations
+
+import anyio.to_thread
+from litestar import Request, get, post
+from litestar.response import Template
+
+from govhub.portal import auth
+from govhub.portal.views import page, person, settings_of
+from govhub.problems import GovhubError, Problem
+from govhub.services.accounts import change_own_password
+
+ACCOUNT = "/account/password"
+
+
+@get(ACCOUNT, opt=auth.signed_in())
+async def password_page(request: Request) -> Template:
+    return page(request, "account.html", problems=[], changed=False)
+
+
+@post(ACCOUNT, opt=auth.signed_in(), status_code=200)
+async def change_password(request: Request) -> Template:
+    form = await request.form()
+    current, new, again = (str(form.get(k, "")) for k in ("current", "new", "again"))
+    settings, who, config = settings_of(request), person(request), request.app.state["portal"]
+
+    def work() -> list[Problem]:
+        if new != again:
+            return [Problem("people.weak_password", "两次输入的新密码不一致，密码未修改")]
+        try:
+            change_own_password(settings, who, current, new, at=config.now(), policy=config.sign_in)
+        except GovhubError as exc:
+            return exc.problems
+        return []
+
+    problems = await anyio.to_thread.run_sync(work)
+    return page(
+        request, "account.html", problems=problems, changed=not problems
+    )  # as the portal's other forms
