@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from govhub.clock import beijing_text
+from govhub.clock import BEIJING, beijing_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -72,11 +72,7 @@ def _day_or_time(text: str) -> dt.datetime:
         raise argparse.ArgumentTypeError(
             f"“{text}”不是日期或时间（应为 ISO 8601，如 2026-11-27 09:00）"
         ) from None
-    from zoneinfo import ZoneInfo
-
-    return (
-        value if value.tzinfo else value.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
-    )  # people mean Beijing time
+    return value if value.tzinfo else value.replace(tzinfo=BEIJING)  # people mean Beijing time
 
 
 def _reader(args: argparse.Namespace) -> None:

@@ -8,10 +8,9 @@ request as stored. Row scopes are given as `--rows "FIELD in A,B,C"` or `--rows 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from typing import Any
 
-from govhub.clock import beijing_text, stored_moment
+from govhub.clock import beijing_text, stored_moment, today_in_beijing
 from govhub.states import REQUEST_ACTION_LABELS, RequestState
 
 
@@ -149,7 +148,6 @@ def _print(args: argparse.Namespace, request: Any, history: list[dict[str, Any]]
     if request.answered_late:
         print("  提供方逾期答复（计入考核）")
     if request.grant_id:
-        from govhub.clock import today_in_beijing
         from govhub.governance.grants import get_grant
 
         grant = get_grant(
@@ -170,15 +168,9 @@ def create(args: argparse.Namespace) -> int:
     settings, catalog = settings_and_catalog(args)
     request = file_request(settings, catalog, find_resource(catalog, args.resource), actor=_who(args),
                            fields=args.fields or [], row_scope=args.rows or [], purpose=args.purpose, basis=args.basis,
-                           use_from=args.use_from or _today(), use_until=args.use_until,
+                           use_from=args.use_from or today_in_beijing(), use_until=args.use_until,
                            consumer=args.consumer)  # fmt: skip
     return _print(args, request)
-
-
-def _today() -> dt.date:
-    from govhub.clock import today_in_beijing
-
-    return today_in_beijing()
 
 
 def list_cmd(args: argparse.Namespace) -> int:
@@ -191,7 +183,6 @@ def list_cmd(args: argparse.Namespace) -> int:
     if args.json:
         print_json([r.to_dict() for r in found])
         return 0
-    from govhub.clock import today_in_beijing
     from govhub.governance.grants import list_grants
 
     today = today_in_beijing()

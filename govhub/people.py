@@ -162,11 +162,11 @@ def _keep_an_office(conn: Connection, person_id: str, name: str, *, before: int,
         and conn.execute(select(store.people.c.id).where(store.people.c.id != person_id)).first() is None
     ):
         raise _refuse("no_office", f"第一位登记的人员须担任{Role.OFFICE.label}角色：此后由其登记和管理人员",
-                      value=person_id, expected=Role.OFFICE.value)  # fmt: skip
+                      value=person_id)  # fmt: skip
     if before:
         raise _refuse("last_office", f"{name}（{person_id}）是最后一位在用的{Role.OFFICE.label}人员，"
                       f"此项修改后将无人能管理人员和角色；请先登记另一位{Role.OFFICE.label}人员",
-                      value=person_id, expected=Role.OFFICE.value)  # fmt: skip
+                      value=person_id)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -51,9 +51,7 @@ def run_notifications(
 
     who = authorize(settings, actor, Action.RUN_SHARING_CLOCK)
     today = today_in_beijing()
-    if (
-        as_of is not None and as_of > today
-    ):  # a notice sent now for a future day would be sent, and kept as sent
+    if as_of is not None and as_of > today:  # sent now for a future day, and kept as sent: none on the day
         raise GovhubError(Problem("notify.future_as_of", f"不能按未来日期 {as_of.isoformat()} 发送催报：通知会立即发出"
                                   f"并记为已发送，到期当天不再发送", value=as_of.isoformat(),
                                   expected=f"不晚于今天（{today.isoformat()}）"))  # fmt: skip

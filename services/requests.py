@@ -27,6 +27,7 @@ from govhub.governance.requests import (
 )
 from govhub.problems import GovhubError, Problem
 from govhub.roles import Role
+from govhub.services.workspaces import drop_api_copies
 from govhub.states import Decision, RequestState
 
 S = RequestState
@@ -191,9 +192,12 @@ def decide(settings: Settings, catalog: Catalog, request_id: str, *, actor: str,
         outcome = S.APPROVED if reply.decision.grants else S.REFUSED
         return outcome, {"answer": _json(reply)}, reply.to_dict()
 
-    return move(settings, request_id, "decide", by=who.name, clock=Clock.of(settings, today),
-                allowed={S.ESCALATED, S.DISPUTED, S.REFERRED}, what_zh="作出决定", step=step,
-                catalog=catalog)  # fmt: skip
+    decided = move(settings, request_id, "decide", by=who.name, clock=Clock.of(settings, today),
+                   allowed={S.ESCALATED, S.DISPUTED, S.REFERRED}, what_zh="作出决定", step=step,
+                   catalog=catalog)  # fmt: skip
+    if request.grant_id:  # the earlier grant gave way: none of its rows stay in the docking API's copies
+        drop_api_copies(settings, request.consumer, request.key)
+    return decided
 
 
 def withdraw(settings: Settings, request_id: str, *, actor: str, reason: str = "",

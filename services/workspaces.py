@@ -32,15 +32,12 @@ def api_copies(settings: Settings, agency: str) -> Path:
     return workspace_path(settings, agency).parent / "api"
 
 
-def drop_api_copies(settings: Settings, agency: str, key: str) -> int:
-    """Remove `agency`'s API copies of resource `key` ("provider/resource"): a grant that stopped leaves none of its
-    rows behind on disk until a sweep (a walk in progress then starts again, 410/409, from the first page)."""
+def drop_api_copies(settings: Settings, agency: str, key: str) -> None:
+    """Remove `agency`'s API copies of resource `key` ("provider/resource") at once, not at the next day's sweep: a
+    grant that stopped leaves none of its rows on disk (a walk still going re-sorts what its scope admits)."""
     provider, resource = key.split("/", 1)
-    dropped = 0
     for copy in api_copies(settings, agency).glob(f"{provider}.{resource}.*.parquet"):
         copy.unlink(missing_ok=True)
-        dropped += 1
-    return dropped
 
 
 def agency_scope(settings: Settings, catalog: Catalog, agency: str, today: dt.date) -> WorkspaceScope:

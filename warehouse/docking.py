@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 from govhub.warehouse.diff import quote, sql_str
 from govhub.warehouse.scope import ScopedTable
 from govhub.warehouse.snapshots import PARQUET_OPTIONS
-from govhub.warehouse.workspace import hidden_key, table_select
+from govhub.warehouse.workspace import hidden_key, parquet_files, table_select
 
 CHANGE = "_change"  # the column saying insert / update / delete (a catalog name cannot start with `_`)
 
@@ -184,8 +184,7 @@ def changed_keys(files: Sequence[Path], primary_key: Sequence[str]) -> str:
     """The keys the hub's diffs recorded as changed in these `_changes` files (duplicates across snapshots kept)."""
     if not files:  # no snapshot in between: nothing changed
         return f"SELECT {', '.join(f'NULL AS {quote(k)}' for k in primary_key)} LIMIT 0"
-    listed = ", ".join(sql_str(f) for f in files)
-    return f"SELECT {', '.join(quote(k) for k in primary_key)} FROM read_parquet([{listed}])"
+    return f"SELECT {', '.join(quote(k) for k in primary_key)} FROM {parquet_files(files)}"
 
 
 def changes(old: Relation, new: Relation, primary_key: Sequence[str], candidates: str | None) -> Relation:

@@ -274,9 +274,8 @@ _MISTAKES: list[tuple[re.Pattern[str], str, str]] = [
      "sandbox.no_column", "表 {0} 中没有信息项 {1}，或未共享给本部门"),
     (re.compile(r"(?:Scalar|Aggregate|Table) Function with name (\S+) does not exist"),
      "sandbox.no_function", "没有名为 {0} 的函数"),
-    (re.compile(r"No function matches the given name and argument types '([^']+)'"),
-     "sandbox.types", "{0} 的参数类型不匹配：请用 CAST(信息项 AS 类型) 转换后再计算"),
-    (re.compile(r'Could not choose a best candidate function for the function call "([^"]+)"'),
+    (re.compile(r"""(?:No function matches the given name and argument types '|Could not choose a best candidate """
+                r"""function for the function call ")([^'"]+)"""),
      "sandbox.types", "{0} 的参数类型不匹配：请用 CAST(信息项 AS 类型) 转换后再计算"),
     (re.compile(r'column "([^"]+)" must appear in the GROUP BY clause'),
      "sandbox.group_by", "信息项 {0} 须列入 GROUP BY，或放在 count、sum 等聚合函数中"),

@@ -167,13 +167,18 @@ def _problem(code: str, message_zh: str, table: ScopedTable) -> GovhubError:
     return GovhubError(Problem(code=code, message_zh=message_zh, value=table.name))
 
 
+def parquet_files(files: Sequence[Path]) -> str:
+    """A snapshot's files as a DuckDB table expression."""
+    return f"read_parquet([{', '.join(sql_str(f) for f in files)}])"
+
+
 def _admitted(con: duckdb.DuckDBPyConnection, group: list[ScopedTable], total: int) -> list[int]:
     """The rows each scoping table admits (`_scope.rows`): a grant of some rows' phone numbers says how many rows
     it gives, not how many the table holds through every grant together. One column-pruned pass over the snapshot
     when several tables scope the resource; a lone one admits the whole table."""
     if len(group) == 1:
         return [total]
-    data = f"read_parquet([{', '.join(sql_str(f) for f in group[0].source.files)}])"
+    data = parquet_files(group[0].source.files)
     counts = ", ".join(f"count(*) FILTER (WHERE {t.row_filter.sql()})" for t in group)
     return list(con.execute(f"SELECT {counts} FROM {data}").fetchone() or [0] * len(group))
 
@@ -190,7 +195,7 @@ def table_select(con: duckdb.DuckDBPyConnection, group: list[ScopedTable], keys:
             raise _problem("scope.mixed_snapshots", f"资源 {t.name} 的各授权须读取同一快照", t)
     if not first.source.files:
         raise _problem("scope.no_files", f"资源 {first.name} 的快照没有数据文件", first)
-    data = f"read_parquet([{', '.join(sql_str(f) for f in first.source.files)}])"
+    data = parquet_files(first.source.files)
     present = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {data}").fetchall()]
     for t in group:
         missing = [f for f in t.row_filter.fields if f not in present]

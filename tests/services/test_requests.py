@@ -282,6 +282,11 @@ def test_a_dispute_decided_as_a_refusal_revokes_the_grant_it_had(hub) -> None:
     granted = svc.execute(settings, catalog, request.id, actor="zhaoqiang", today=FORWARDED_ON)
     assert granted.state is S.APPROVED and granted.grant_id
     svc.dispute(settings, request.id, actor="wangjingyi", reason="还需要姓名", today=FORWARDED_ON)
+    from govhub.services.workspaces import api_copies
+
+    copy = api_copies(settings, "mzj") / "gaj.hjrk.rows.-.S1.fp.parquet"  # as a docking-API walk leaves one
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    copy.write_bytes(b"PAR1")
     refused = svc.decide(settings, catalog, request.id, actor="zhaoqiang", decision=Decision.REFUSE,
                          reason="经复核不予共享", legal_basis="《个人信息保护法》第三十四条", today=FORWARDED_ON)  # fmt: skip
     assert refused.state is S.REFUSED
@@ -292,6 +297,7 @@ def test_a_dispute_decided_as_a_refusal_revokes_the_grant_it_had(hub) -> None:
         "grant.issued",
         "grant.revoked",
     ]
+    assert not copy.exists()  # none of the retired grant's rows stay on disk
 
 
 def test_the_same_request_twice_while_the_first_is_open_is_refused(hub) -> None:
