@@ -17,6 +17,8 @@ CASES: dict[str, str] = {
     "W5/baseline": "benchmarks.w_api:W5Baseline",
     "W10/govhub": "benchmarks.w_docking:W10Govhub",
     "W10/baseline": "benchmarks.w_docking:W10Baseline",
+    "W10R/govhub": "benchmarks.w_docking:W10RGovhub",
+    "W10R/baseline": "benchmarks.w_docking:W10RBaseline",
     "W10C/govhub": "benchmarks.w_docking:W10CGovhub",
     "W10C/baseline": "benchmarks.w_docking:W10CBaseline",
     "L10M/first": "benchmarks.w_snapshots:L10MFirst",
@@ -62,6 +64,7 @@ INPUTS: dict[str, list[str]] = {
     "W9": ["snapshots"],
     "W10": ["sheets"],  # the 1M-row (csv_rows) people table, published into a hub of its own
     "W10C": ["sheets"],
+    "W10R": ["sheets"],
     "L10M": ["snapshots"],
     "W11": [],  # builds its own demo hub and sheets
 }

@@ -1,5 +1,7 @@
 """W10: the docking API streams a granted resource of `csv_rows` rows (1M at full size) to a consumer system — W10 as
-Parquet (≥ 1M rows/s), W10C as CSV (≥ 300k rows/s) — with the server's memory bounded.
+Parquet (≥ 1M rows/s), W10C as CSV (≥ 300k rows/s) — with the server's memory bounded. W10R: the same stream for a
+grant WITHOUT the primary key, so every row carries `_row`, a SHA-256 pseudonymous key (the consumer's own salt over
+the key's values); its baseline is W10's keyed stream in the same run, so the ratio is what the hashing costs.
 
 The hub: the repo's catalog plus the benchmark resource (就业人员登记, 10 fields) under 人社局, published through the
 real load path; 民政局 granted 6 of its 10 fields for every row through the sharing services (request, forward,
@@ -26,9 +28,12 @@ from typing import Any
 from benchmarks.harness import REPO, Case
 
 GRANTED = ["id_number", "name", "sex", "birth_date", "town_code", "monthly_wage"]
+KEYLESS = GRANTED[1:]  # W10R: no primary key granted, so each row gets `_row`
 PROVIDER, CONSUMER, RESOURCE = "rsj", "mzj", "jyry"
+KEYLESS_CONSUMER = "gaj"
 PEOPLE = [("zhaoqiang", "赵强", "kw", "office"), ("zhanghaifeng", "张海峰", "rsj", "steward"),
-          ("wangjingyi", "王静怡", "mzj", "steward")]  # fmt: skip
+          ("wangjingyi", "王静怡", "mzj", "steward"), ("lujianhua", "陆建华", "gaj", "steward")]  # fmt: skip
+HUB_VERSION = 2  # a hub.json of an earlier layout is rebuilt
 FLAT_MB = 64
 
 
@@ -45,7 +50,8 @@ def hub_for(ctx: Any, rows: int) -> dict[str, Any]:
     from benchmarks.w_sheets import CURRENT, parquet_path
 
     folder = ctx.scratch("W10") / "hub"
-    if not (folder / "hub.json").exists():
+    marker = folder / "hub.json"
+    if not marker.exists() or json.loads(marker.read_text()).get("version") != HUB_VERSION:
         subprocess.run([sys.executable, "-m", "benchmarks.w_docking", str(folder),
                         str(parquet_path(ctx.inputs, rows, CURRENT))], cwd=REPO, check=True)  # fmt: skip
     return json.loads((folder / "hub.json").read_text())
@@ -85,15 +91,25 @@ def build_hub(folder: Path, rows_file: Path) -> dict[str, Any]:
     today = today_in_beijing()
     import datetime as dt
 
-    r = svc.file_request(settings, catalog, catalog.resource(f"{PROVIDER}/{RESOURCE}"), actor="wangjingyi",
-                         fields=GRANTED, purpose="就业困难人员救助核对", basis="《社会救助暂行办法》",
-                         use_from=today, use_until=today + dt.timedelta(days=30), today=today)  # fmt: skip
-    svc.forward(settings, r.id, actor="zhaoqiang", today=today)
-    svc.answer(settings, catalog, r.id, actor="zhanghaifeng", decision=Decision.APPROVE, today=today)
-    grant = svc.execute(settings, catalog, r.id, actor="zhaoqiang", today=today).grant_id
+    resource = catalog.resource(f"{PROVIDER}/{RESOURCE}")
+
+    def granted(steward: str, fields: list[str], purpose: str) -> str:
+        r = svc.file_request(settings, catalog, resource, actor=steward, fields=fields, purpose=purpose,
+                             basis="《社会救助暂行办法》", use_from=today, use_until=today + dt.timedelta(days=30),
+                             today=today)  # fmt: skip
+        svc.forward(settings, r.id, actor="zhaoqiang", today=today)
+        svc.answer(settings, catalog, r.id, actor="zhanghaifeng", decision=Decision.APPROVE, today=today)
+        return svc.execute(settings, catalog, r.id, actor="zhaoqiang", today=today).grant_id or ""
+
+    grant = granted("wangjingyi", GRANTED, "就业困难人员救助核对")
+    keyless = granted("lujianhua", KEYLESS, "流动人口就业情况统计")
     issued = create_token(settings, catalog, agency=CONSUMER, system="社会救助管理系统", actor="wangjingyi")
+    other = create_token(
+        settings, catalog, agency=KEYLESS_CONSUMER, system="流动人口管理系统", actor="lujianhua"
+    )
     info = {"home": str(home), "catalog": str(catalog_dir), "secret": issued.secret, "grant": grant,
-            "snapshot": outcome.snapshot_id}  # fmt: skip
+            "secret_keyless": other.secret, "grant_keyless": keyless, "snapshot": outcome.snapshot_id,
+            "version": HUB_VERSION}  # fmt: skip
     marker.write_text(json.dumps(info))
     return info
 
@@ -102,6 +118,7 @@ class _Stream(Case):
     """One whole-table download through the API (`format`), the server in its own process."""
 
     format = "parquet"
+    token = "secret"  # the hub.json entry of the token used: W10R's reads the grant without the key
 
     def rows(self) -> int:
         return self.ctx.profile.csv_rows
@@ -110,17 +127,17 @@ class _Stream(Case):
         import httpx
 
         self.hub = hub_for(self.ctx, self.rows())
-        self.out = self.ctx.scratch(f"W10-{self.format}") / f"download.{self.format}"
+        self.out = self.ctx.scratch(f"{self.workload}-{self.side}") / f"download.{self.format}"
         from benchmarks.run import _free_port
 
         port = _free_port()
         self.url = f"http://127.0.0.1:{port}"
-        log = open(self.ctx.work / "logs" / f"W10-{self.format}-server.log", "w")  # noqa: SIM115 - the server's
+        log = open(self.ctx.work / "logs" / f"{self.workload}-{self.side}-server.log", "w")  # noqa: SIM115 - the server's
         self.server = subprocess.Popen([str(Path(sys.executable).with_name("govhub")), "--home", self.hub["home"],
                                         "--catalog", self.hub["catalog"], "portal", "--port", str(port)],
                                        stdout=log, stderr=log)  # fmt: skip
         atexit.register(self.finish)  # should the process end before the harness calls it
-        self.client = httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.hub['secret']}"},
+        self.client = httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.hub[self.token]}"},
                                    timeout=300)  # fmt: skip
         deadline = time.monotonic() + 60
         while True:
@@ -154,9 +171,19 @@ class _Stream(Case):
                 written += len(chunk)
         hwm = _server_hwm_mb(self.server.pid)
         self.hwm_first = self.hwm_first if self.hwm_first is not None else hwm
-        return {"bytes": written, "rows": self._rows(), "server_hwm_ready_mb": round(self.hwm_ready),
+        return {"bytes": written, "rows": self._rows(), "columns": self._columns(), "server_hwm_ready_mb": round(self.hwm_ready),
                 "server_hwm_after_first_mb": round(self.hwm_first), "server_hwm_mb": round(hwm),
                 "server_memory_flat": hwm - self.hwm_first <= FLAT_MB and hwm < 1024}  # fmt: skip
+
+    def _columns(self) -> list[str]:
+        if self.format != "parquet":
+            import csv
+
+            with self.out.open(encoding="utf-8-sig", newline="") as fh:
+                return next(csv.reader(fh))
+        import pyarrow.parquet as pq
+
+        return pq.read_schema(self.out).names
 
     def _rows(self) -> int:
         """Rows the server said it sent (its api.call event), checked against the file for Parquet."""
@@ -177,6 +204,18 @@ class W10Govhub(_Stream):
     title = (
         "GET …/rows?format=parquet of a 6-of-10-field grant, whole table streamed by govhub portal to a file"
     )
+
+
+class W10RGovhub(_Stream):
+    workload, side, format, token = "W10R", "govhub", "parquet", "secret_keyless"
+    title = (
+        "GET …/rows?format=parquet of a 5-field grant without the key: each row gets _row (SHA-256), streamed"
+    )
+
+
+class W10RBaseline(_Stream):
+    workload, side, format = "W10R", "baseline", "parquet"
+    title = "the keyed stream (W10's 6-field grant, the ID number granted: no _row), same server, same run"
 
 
 class W10CGovhub(_Stream):

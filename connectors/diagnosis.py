@@ -134,13 +134,9 @@ def diagnose(resource: Resource, problems: list[Problem]) -> Diagnosis:
         return found
     cells = [p for p in problems if p.row is not None and p.field and "," not in p.field]
     lost = {(p.row, p.field) for p in cells if p.code == "type.precision_lost"}
-    unreadable = {(p.row, p.field) for p in cells if p.code.startswith("type.")}
     by_cause: dict[tuple[str, int], list[Problem]] = defaultdict(list)
     order = {f.name: i for i, f in enumerate(resource.fields)}
     for p in cells:
-        if p.code == "check.required" and (p.row, p.field) in unreadable:
-            found.explained.add(id(p))  # "empty" only because its value could not be read: that error says it
-            continue
         for k, cause in enumerate(CAUSES):
             if cause.applies(p, lost):
                 by_cause[(p.field or "", k)].append(p)

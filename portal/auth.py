@@ -22,7 +22,7 @@ from govhub.access import Action, authorize
 from govhub.config import Settings
 from govhub.people import Person, list_people
 from govhub.problems import AccessDenied
-from govhub.services.accounts import record_sign_out
+from govhub.services.accounts import password_seal, record_sign_out
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -76,8 +76,9 @@ def _settings(connection: ASGIConnection) -> Settings:
 async def load_person(request: Request) -> None:
     """Before every handler: the person the session belongs to, while the session is still valid.
 
-    A session past its absolute lifetime, or whose person left the registry or was deactivated, is ended here (and
-    the sign-out recorded); idle sessions never get this far (the store no longer returns them)."""
+    A session past its absolute lifetime, whose person left the registry or was deactivated, or opened with a
+    password that is no longer theirs (`password_seal`), is ended here (and the sign-out recorded); idle sessions
+    never get this far (the store no longer returns them)."""
     session = request.scope.get("session") or {}
     person_id = session.get("person") if isinstance(session, dict) else None
     if person_id is None:
@@ -85,20 +86,32 @@ async def load_person(request: Request) -> None:
     config = request.app.state["portal"]
     now = config.now()
     settings = _settings(request)
-    person = await anyio.to_thread.run_sync(_active_person, settings, person_id)
+    person, seal = await anyio.to_thread.run_sync(_holder, settings, person_id)
     signed_in_at = dt.datetime.fromisoformat(session["signed_in_at"])
-    if person is None or now - signed_in_at >= config.absolute_timeout:
+    ended = (
+        None if person is None
+        else "expired" if now - signed_in_at >= config.absolute_timeout
+        else "password_changed" if seal != session.get("seal")
+        else None
+    )  # fmt: skip
+    if person is None or ended is not None:
         request.clear_session()
         if person is not None:
-            await anyio.to_thread.run_sync(
-                lambda: record_sign_out(settings, person, at=now, reason="expired")
-            )
+            await anyio.to_thread.run_sync(lambda: record_sign_out(settings, person, at=now, reason=ended))
         return
     request.scope["govhub.person"] = person  # type: ignore[typeddict-unknown-key]
 
 
-def _active_person(settings: Settings, person_id: str) -> Person | None:
-    return next((p for p in list_people(settings) if p.id == person_id and p.active), None)
+def session_data(settings: Settings, person: Person, signed_in_at: dt.datetime, csrf: str) -> dict[str, Any]:
+    """What a signed-in session keeps: who, since when, its CSRF token, and the seal of the password it was opened
+    with (blocking: call from a worker thread)."""
+    return {"person": person.id, "signed_in_at": signed_in_at.isoformat(), "csrf": csrf,
+            "seal": password_seal(settings, person.id)}  # fmt: skip
+
+
+def _holder(settings: Settings, person_id: str) -> tuple[Person | None, str | None]:
+    person = next((p for p in list_people(settings) if p.id == person_id and p.active), None)
+    return person, None if person is None else password_seal(settings, person_id)
 
 
 async def check_access(connection: ASGIConnection, handler: BaseRouteHandler) -> None:

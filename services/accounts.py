@@ -10,6 +10,7 @@ while the event log records which it was (never the password). Failed attempts c
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from functools import cache
 
@@ -191,9 +192,22 @@ def _count_failure(settings: Settings, person_id: str, at: dt.datetime, policy: 
 
 
 def record_sign_out(settings: Settings, person: Person, *, at: dt.datetime, reason: str = "user") -> None:
-    """A session ended: signed out by the person (`user`), or closed by the portal (`expired`, `inactive`)."""
+    """A session ended: signed out by the person (`user`), or closed by the portal (`expired`, `inactive`, or
+    `password_changed`: opened with a password that is no longer theirs)."""
     record_event(settings, kind="session.signed_out", actor=person.name, agency=person.agency,
                  subject=f"person/{person.id}", payload={"reason": reason}, at=at)  # fmt: skip
+
+
+def password_seal(settings: Settings, person_id: str) -> str | None:
+    """What a portal session is bound to: a digest of the person's current password hash (None without one).
+
+    A session keeps the seal it was opened with and ends once the two differ, so a new password — changed by the
+    person or reset by the office — shuts out every session opened with the old one. The hash is salted anew each
+    time, so the seal changes even when the clock does not move; the digest gives nothing of the hash away."""
+    t = store.credentials
+    with store.read_connection(settings) as conn:
+        row = conn.execute(select(t.c.password_hash).where(t.c.person == person_id)).first()
+    return None if row is None else hashlib.sha256(row.password_hash.encode()).hexdigest()[:32]
 
 
 def has_password(settings: Settings, person_id: str) -> bool:

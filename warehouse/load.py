@@ -302,11 +302,12 @@ class _Load:
     def audit(self, con: duckdb.DuckDBPyConnection, rows: int) -> int:
         """Validation hook + connector problems; quarantine; policy. Returns the number of good rows."""
         result = self.validate(self.resource, con, self.staged, rows=rows) if self.validate else None
+        read_failed = [p for p in self.extract.problems if p.row is not None]
         if result is not None:
-            self.row_problems += list(result.row_problems)
+            self.row_problems += _not_empty_but_unreadable(result.row_problems, read_failed)
             self.table_problems += list(result.table_problems)
             self.outcome.expectation_results = list(result.expectation_results)
-        self.row_problems += [p for p in self.extract.problems if p.row is not None]
+        self.row_problems += read_failed
         self.table_problems += [p for p in self.extract.problems if p.row is None]
         if self.validate is None:
             self.table_problems += self._duplicate_keys(con)
@@ -748,6 +749,15 @@ def _empty(job: _Load) -> None:
     previous = job.previous
     job.outcome.previous_snapshot_id = previous.id if previous else None
     job._zero_update(previous, previous.fingerprint if previous else None)
+
+
+def _not_empty_but_unreadable(checked: list[Problem], read_failed: list[Problem]) -> list[Problem]:
+    """The checks' row problems, less "必填项为空" on a cell that was not empty but could not be read: the reader's
+    problem says what is wrong there (the value and what to enter); the row is quarantined by it all the same."""
+    unreadable = {(p.row, p.field) for p in read_failed if p.code.startswith("type.")}
+    if not unreadable:
+        return list(checked)
+    return [p for p in checked if not (p.code == "check.required" and (p.row, p.field) in unreadable)]
 
 
 def _finish(job: _Load, started: float, started_at: str) -> LoadOutcome:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import anyio.to_thread
 from litestar import Request, get, post
 from litestar.response import Template
 
 from govhub.portal import auth
+from govhub.portal.sessions import rotate_session
 from govhub.portal.views import page, person, settings_of
 from govhub.problems import GovhubError, Problem
 from govhub.services.accounts import change_own_password
@@ -35,6 +38,11 @@ async def change_password(request: Request) -> Template:
         return []
 
     problems = await anyio.to_thread.run_sync(work)
+    if not problems:  # this session carries on under a new id, sealed with the new password; the others end
+        old = request.session
+        signed_in_at = dt.datetime.fromisoformat(old["signed_in_at"])
+        fresh = await anyio.to_thread.run_sync(auth.session_data, settings, who, signed_in_at, old["csrf"])
+        await rotate_session(request, fresh)
     return page(
         request, "account.html", problems=problems, changed=not problems
     )  # as the portal's other forms

@@ -39,7 +39,6 @@ def test_each_cause_is_said_once_per_column_and_explains_its_rows() -> None:
         cell("check.cn_id", 43, "id_number", "310117900307002"),
         cell("check.cn_id", 44, "id_number", ID[:17] + "5"),  # a real check-digit error: stays per row
         cell("type.date", 2, "born", "二〇二五年三月"),
-        cell("check.required", 2, "born", ""),  # "empty" only because the date could not be read
         cell("type.date", 3, "born", "45292"),
         cell("type.date", 4, "born", "2025-02-30"),  # a real but impossible date: stays per row
         cell("type.integer", 5, "size", "3人"),
@@ -82,3 +81,42 @@ def test_the_numeric_id_workbook_gets_one_cause_naming_message(demo_hub: DemoHub
     report = json.loads((Path(outcome.report_path) / "problems.json").read_text(encoding="utf-8"))
     cells = {p["row"] for p in report["problems"] if p["code"] in ("check.cn_id", "type.precision_lost")}
     assert len(cells) == outcome.quarantined  # every cell is still listed, row by row
+
+
+def test_an_unreadable_required_cell_is_one_problem_in_every_report(
+    demo_hub: DemoHub, tmp_path: Path
+) -> None:
+    """A required date that cannot be read is reported once — as the value it is, not also as "必填项为空" — on
+    the page, in problems.csv and problems.json, and in the count."""
+    import csv
+
+    manifest = json.loads((demo_hub.settings.demo_dir / "manifest.json").read_text("utf-8"))
+    clean = demo_hub.settings.demo_dir / manifest["resources"]["mzj/shjz"]["path"]
+    resource = demo_hub.resource("mzj/shjz")
+    import pyarrow as pa
+
+    from govhub.catalog.arrow import arrow_schema
+    from govhub.connectors.sheet import read_sheet
+
+    batches = list(read_sheet(resource, clean).batches)
+    table = pa.Table.from_batches(batches, schema=arrow_schema(resource, with_row=True))
+    header = [f.label for f in resource.fields]
+    yes_no = {True: "是", False: "否", None: ""}
+    rows = [[yes_no[v] if isinstance(v, bool) or v is None else str(v) for v in r.values()][1:]
+            for r in table.to_pylist()]  # fmt: skip
+    column = [f.name for f in resource.fields].index("checked_on")
+    rows[0][column] = "2025-02-30"  # Excel row 2: a date that does not exist, in a required column
+    sheet = tmp_path / "shjz.csv"
+    with sheet.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([header, *rows])
+
+    outcome = deliver(demo_hub.settings, resource, sheet)
+    at_cell = [p for p in outcome.problems if p.row == 2 and p.field == "checked_on"]
+    assert [p.code for p in at_cell] == ["type.date"]
+    report = Path(outcome.report_path)
+    with (report / "problems.csv").open(encoding="utf-8-sig") as fh:
+        lines = [r for r in csv.DictReader(fh) if r["row"] == "2"]
+    assert [r["code"] for r in lines] == ["type.date"], lines
+    stored = json.loads((report / "problems.json").read_text("utf-8"))["problems"]
+    assert [p["code"] for p in stored if p.get("row") == 2] == ["type.date"]
+    assert outcome.problem_count == len(stored)

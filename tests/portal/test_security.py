@@ -245,3 +245,30 @@ def test_a_person_changes_their_own_password_proving_the_current_one(portal: Por
         ).status_code
         == 200
     )  # fmt: skip  (back, for other tests)
+
+
+def test_a_new_password_ends_every_other_session_of_that_person(portal: Portal) -> None:
+    """A password changed because it leaked must shut out whoever used it: every other session of that person ends
+    at its next request (recorded), the session that made the change carries on under a NEW id, and a reset by the
+    office (`people password`) ends them all."""
+    from govhub.demo.people import DEMO_PASSWORD
+    from govhub.services.accounts import set_password
+    from tests.portal.conftest import REVIEWER
+
+    mine, elsewhere = portal.sign_in(REVIEWER), portal.sign_in(REVIEWER)
+    assert mine.get("/").status_code == 200 and elsewhere.get("/").status_code == 200
+    before = mine.cookies[SESSION_COOKIE]
+    new = "Leaked-Pass-Replaced-1"
+    done = mine.post("/account/password",
+                     data={"_csrf_token": csrf(mine), "current": DEMO_PASSWORD, "new": new, "again": new})  # fmt: skip
+    assert done.status_code == 200 and "密码已修改" in done.text
+    assert mine.cookies[SESSION_COOKIE] != before  # a new session id after the change
+    assert mine.get("/").status_code == 200  # still signed in here…
+    stale = elsewhere.get("/")
+    assert stale.status_code == 302 and stale.headers["location"].startswith("/signin")  # …and nowhere else
+    ended = list_events(portal.settings, kind="session.signed_out", subject=f"person/{REVIEWER}")
+    assert ended[-1].payload["reason"] == "password_changed"
+    # the office resets it (the CLI's `people password`): every session ends, the changer's own included
+    set_password(portal.settings, REVIEWER, DEMO_PASSWORD, actor=OFFICE, at=portal.clock())
+    assert mine.get("/").status_code == 302
+    assert portal.sign_in(REVIEWER).get("/").status_code == 200
