@@ -86,6 +86,7 @@ class Call:
     snapshot_id: str | None = None
     since: str | None = None
     rows: int = 0
+    bytes: int = 0  # the body handed to the web server (HTTP has no receipt: the client's own count may be lower)
     status: int = 200
     error: str | None = None
     complete: bool = True  # False: a stream that ended early (client gone, time limit)
@@ -111,7 +112,7 @@ def record_call(settings: Settings, call: Call) -> None:
                  payload={"token": token.id if token else None, "system": token.system if token else None,
                           "path": call.path, "resource": call.resource, "grants": call.grants,
                           "purposes": call.purposes, "bases": call.bases, "format": call.format,
-                          "snapshot_id": call.snapshot_id, "since": call.since, "rows": call.rows,
+                          "snapshot_id": call.snapshot_id, "since": call.since, "rows": call.rows, "bytes": call.bytes,
                           "status": call.status, "error": call.error, "complete": call.complete,
                           "duration_s": round(time.perf_counter() - call.started, 3)})  # fmt: skip
 
@@ -332,7 +333,7 @@ def _answer(
                **({"X-Since": since} if since else {}),
                "X-Govhub-Provenance": json.dumps(provenance, separators=(",", ":"))}  # fmt: skip
 
-    row_salt = derived_key(settings, f"row:{token.agency}").hex()  # one consumer's pseudonymous row keys
+    row_salt = derived_key(settings, f"row:{token.agency}")[:16].hex()  # one consumer's pseudonymous row keys
 
     def build(con: Any) -> docking.Relation:
         rel = docking.relation(con, pinned, res.primary_key, row_salt)

@@ -84,6 +84,7 @@ def _serve(
         request.scope[RECORDED] = True  # type: ignore[literal-required]
         raise
     if body is None:
+        call.bytes = len(answer.body or b"")
         docking.record_call(settings, call)
         return Response(answer.body, media_type=answer.media_type, headers=answer.headers)
     return Stream(body, media_type=answer.media_type, headers=answer.headers)
@@ -134,6 +135,7 @@ def _streamed(request: Request, settings: Settings, answer: Answer, call: Call) 
         try:
             while (chunk := await anyio.to_thread.run_sync(next, chunks, None)) is not None:
                 yield chunk
+                call.bytes += len(chunk)
             finished = True
         except Exception as exc:
             call.failed(504 if isinstance(exc, QueryTimeout) else 500, "docking.timeout" if isinstance(exc, QueryTimeout)

@@ -1,4 +1,5 @@
-"""Steward pages (§11): the agency's feeds and ledger, fill-in templates, uploads with their outcome, zero updates.
+"""Steward pages (§11): the agency's feeds and ledger, fill-in templates, uploads with their outcome and history,
+zero updates.
 
 The agency is in every URL and the guard allows exactly who `Action.UPLOAD` / `Action.ZERO_UPDATE` allow for it (the
 agency's stewards, the office); the services authorize again when they act. Nothing here decides anything: the upload
@@ -11,6 +12,7 @@ import re
 import shutil
 import tempfile
 from pathlib import Path, PurePath
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import anyio.to_thread
@@ -20,9 +22,13 @@ from litestar.exceptions import NotFoundException
 from litestar.response import File, Response, Template
 
 from govhub.access import Action
+from govhub.catalog.model import Resource
 from govhub.portal import auth
 from govhub.portal.views import catalog_of, freshness_today, is_htmx, page, person, resource_in, settings_of
 from govhub.problems import GovhubError, Problem
+
+if TYPE_CHECKING:
+    from govhub.services.history import Delivery
 
 RESOURCE = "/agencies/{agency:str}/resources/{resource:str}"
 LOAD_ID = re.compile(r"^[0-9A-Za-z_.-]{1,80}$")
@@ -62,7 +68,13 @@ def _deliver_context(request: Request, agency: str, resource: str) -> dict:
     owed = fresh.period if fresh and not fresh.state.passing else ""
     limit_mb = request.app.state["portal"].max_upload_bytes >> 20
     return {"r": res, "agency": catalog.agencies.get(agency), "fresh": fresh, "ledger": ledger[:24],
-            "owed": owed, "limit_mb": limit_mb}  # fmt: skip
+            "owed": owed, "limit_mb": limit_mb, "deliveries": _deliveries(request, res)}  # fmt: skip
+
+
+def _deliveries(request: Request, res: Resource) -> list[Delivery]:
+    from govhub.services.history import deliveries
+
+    return deliveries(settings_of(request), res, actor=person(request).id)
 
 
 @get(f"{RESOURCE}/deliver", opt=auth.allow(Action.UPLOAD), sync_to_thread=True)
@@ -128,8 +140,9 @@ async def upload(request: Request, agency: str, resource: str) -> Template:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     context = {"outcome": outcome, "problems": problems, "r": res}
-    if is_htmx(request):
-        return page(request, "_outcome.html", **context)
+    if is_htmx(request):  # the outcome, and the history below it brought up to date (out of band)
+        listed = await anyio.to_thread.run_sync(_deliveries, request, res)
+        return page(request, "_upload_result.html", **context, deliveries=listed)
     full = await anyio.to_thread.run_sync(lambda: _deliver_context(request, agency, resource))
     return page(request, "deliver.html", **{**full, **context, "declared": None})
 
@@ -171,7 +184,9 @@ def _report_dir(request: Request, agency: str, resource: str, load_id: str) -> P
 @get(f"{RESOURCE}/loads/{{load_id:str}}/annotated.xlsx", opt=auth.allow(Action.UPLOAD), sync_to_thread=True)
 def annotated_workbook(request: Request, agency: str, resource: str, load_id: str) -> File:
     folder = _report_dir(request, agency, resource, load_id)
-    found = sorted(folder.glob("*-错误标注.xlsx"))
+    from govhub.services.loads import ANNOTATED_NAME
+
+    found = sorted(folder.glob(f"*{ANNOTATED_NAME}"))
     if not found:
         raise NotFoundException()
     return File(path=found[0], filename=found[0].name, content_disposition_type="attachment")

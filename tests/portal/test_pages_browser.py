@@ -128,6 +128,20 @@ def test_a_stewards_day_in_the_browser(portal: Portal, page: Any, tmp_path: Path
         r"文件中 \d+ 条记录", pg.inner_text("#outcome-published")
     )  # what the file held, said as such
     check(pg, "steward-upload-published")
+    # the history below, brought up to date by each upload: both deliveries, newest first, who, which file, and the
+    # refused one's downloads still there after the page is left and opened again
+    for _ in range(2):
+        listed = pg.locator("#deliveries tr.delivery")
+        assert listed.count() == 2
+        first, second = listed.nth(0).inner_text(), listed.nth(1).inner_text()
+        assert "已发布" in first and "shjz.xlsx" in first and "王静怡" in first
+        assert "已拒收" in second and "社会救助-有误.xlsx" in second
+        assert listed.nth(1).locator("a.annotated").count() == 1 and listed.nth(0).locator("a").count() == 0
+        pg.goto(f"{portal.url}/agencies/mzj/resources/shjz/deliver")
+    with pg.expect_download() as got:
+        listed.nth(1).locator("a.problems").click()
+    assert "HYPERLINK" in Path(got.value.path()).read_text(encoding="utf-8-sig")
+    check(pg, "steward-deliveries")
 
     # a zero update for another resource's owed period
     pg.goto(f"{portal.url}/agencies/mzj/resources/hydj/deliver")

@@ -83,7 +83,7 @@ def test_a_consumer_reads_exactly_the_granted_fields_and_rows(api: Api) -> None:
     cols = ["house_id", "buyer_name", "deal_type", "registered_on"]
     assert pages[0].json()["columns"] == ["_row", *cols]  # a pseudonymous row key stands in for the key
     row_ids = [r["_row"] for r in rows_of(pages)]
-    assert len(set(row_ids)) == len(row_ids) and all(re.fullmatch(r"[0-9a-f]{64}", r) for r in row_ids)
+    assert len(set(row_ids)) == len(row_ids) and all(re.fullmatch(r"[0-9a-f]{32}", r) for r in row_ids)
     unsalted = {
         hashlib.sha256(str(k).encode()).hexdigest()
         for (k,) in api.hub_rows("SELECT contract_no FROM fgj.clfjy")
@@ -392,10 +392,14 @@ def test_every_call_is_one_event_and_the_token_remembers_its_last_use(api: Api) 
     assert event.actor == f"api:{api.token_id}" and event.agency == "mzj" and event.subject == "scjgj/qydj"
     p = event.payload
     assert p["rows"] == rows and p["format"] == "parquet" and p["complete"] and p["status"] == 200
+    assert p["bytes"] == len(r.content)  # what went out, streamed chunk by chunk
+    page = c.get(ROWS.format("scjgj/qydj"), params={"limit": 2})
+    (paged,) = list_events(api.settings, kind="api.call", after_id=event.id)
+    assert paged.payload["bytes"] == len(page.content) and paged.payload["rows"] == 2
     assert p["grants"] == [api.grants["scjgj/qydj"]] and p["purposes"] == ["scjgj/qydj 对接核验"]
     assert p["bases"] == ["base", "grant"] and p["system"] == "社会救助管理系统" and p["duration_s"] >= 0
     assert get_token(api.settings, api.token_id).last_used_at is not None
-    assert len(list_events(api.settings, after_id=mark)) == 1, "nothing else written per call"
+    assert len(list_events(api.settings, after_id=mark)) == 2, "nothing else written per call"
     # the scorecard counts it as data used through the grant (§18)
     from govhub.governance.sharing_measures import sharing_measures
     from govhub.governance.workdays import WorkdayCalendar
