@@ -38,6 +38,8 @@ CASES: dict[str, str] = {
     "W6O/baseline": "benchmarks.w_workspaces:W6OBaseline",
     "W9/govhub": "benchmarks.w_workspaces:W9Govhub",
     "W9/baseline": "benchmarks.w_workspaces:W9Baseline",
+    "W9G/govhub": "benchmarks.w_workspaces:W9GGovhub",
+    "W9G/baseline": "benchmarks.w_workspaces:W9GBaseline",
     "W11/govhub": "benchmarks.w_portal:W11Govhub",
     "S1/load-1x": "benchmarks.w_scale:S1_1X",
     "S1/load-10x": "benchmarks.w_scale:S1_10X",
@@ -62,6 +64,7 @@ INPUTS: dict[str, list[str]] = {
     "W8C": [],  # builds its own 200-row sheets
     "W8": ["small"],
     "W9": ["snapshots"],
+    "W9G": ["snapshots"],
     "W10": ["sheets"],  # the 1M-row (csv_rows) people table, published into a hub of its own
     "W10C": ["sheets"],
     "W10R": ["sheets"],

@@ -1,7 +1,7 @@
 """`make bench` = `python -m benchmarks.run [--quick] [--only W1,W3]`: inputs, every case, the results table.
 
 Order: W7 (no inputs), W1, W2, W4F, W8 (sheets), W5 (API server in its own process), W10, W10C, W10R (the docking API:
-govhub portal in its own process), L10M (two 10M-row loads that build the hub), W3, W4, W6, W6O, W9 (read that hub),
+govhub portal in its own process), L10M (two 10M-row loads that build the hub), W3, W4, W6, W6O, W9, W9G (read that hub),
 W11 (the portal under load: its own hub and portal processes). Inputs are generated once per run under
 benchmarks/.work/<profile>/.
 """
@@ -43,9 +43,10 @@ ORDER = [
     "W6",
     "W6O",
     "W9",
+    "W9G",
     "W11",
 ]
-NEEDS_HUB = {"W3", "W4", "W6", "W6O", "W9"}
+NEEDS_HUB = {"W3", "W4", "W6", "W6O", "W9", "W9G"}
 WORK = Path(__file__).resolve().parent / ".work"
 
 

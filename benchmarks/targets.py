@@ -40,6 +40,8 @@ TARGETS: dict[str, Target] = {
         max_s=6.0,
         fact="queries_clean",
     ),
+    # the per-grant count (`_scope.rows`) is one more pass over the filter columns, which the baseline does not make
+    "W9G/govhub": Target("≤ 1.25× the plain CREATE TABLE AS of the merged grants", max_ratio=1.25),
     "W10/govhub": Target(
         "≥ 1M rows/s as Parquet, server memory flat", min_rows_per_s=1_000_000, fact="server_memory_flat"
     ),

@@ -208,9 +208,7 @@ class W10Govhub(_Stream):
 
 class W10RGovhub(_Stream):
     workload, side, format, token = "W10R", "govhub", "parquet", "secret_keyless"
-    title = (
-        "GET …/rows?format=parquet of a 5-field grant without the key: each row gets _row (keyed SHA-256, 128 bits), streamed"
-    )
+    title = "GET …/rows?format=parquet of a 5-field grant without the key: each row gets _row (keyed SHA-256, 128 bits), streamed"
 
 
 class W10RBaseline(_Stream):

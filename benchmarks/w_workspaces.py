@@ -10,6 +10,11 @@ W9/govhub rebuilds the workspace of the resource's own agency (all ten fields, 1
 and the previous snapshot, so every run is a rebuild after "a publish", while a separate process queries the
 workspace in a loop and logs what it saw (`_scope`'s snapshot id) or the error. W9/baseline is the same CREATE TABLE
 AS in plain DuckDB into a new file: no lock, no fsync, no rename, DuckDB 2.0's own storage format.
+
+W9G builds the workspace of an agency holding THREE grants of the resource — different fields, overlapping rows (two
+town lists, a wage range) — so the table is their merge (a value kept where some grant gives its field and its row)
+and `_scope.rows` counts what each grant admits (one more, column-pruned pass). W9G/baseline is the same merged
+SELECT by plain CREATE TABLE AS, as W9's, without that count.
 """
 
 from __future__ import annotations
@@ -207,6 +212,95 @@ class W9Baseline(Case):
         with duckdb.connect(str(self.path)) as con:
             con.execute("CREATE SCHEMA bench")
             con.execute(f"CREATE TABLE bench.jyry AS {table_select(con, [table])}")
+            rows = con.execute("SELECT count(*) FROM bench.jyry").fetchall()[0][0]
+        return {"rows": rows, "bytes": self.path.stat().st_size, "cpu_s": round(time.process_time() - cpu, 2)}
+
+
+def _three_grants(settings, resource, current) -> tuple:
+    """W9G's scope: three grants of one resource, different fields and overlapping rows (untimed)."""
+    import duckdb
+
+    from govhub.warehouse.scope import Basis, Between, InValues, RowFilter, SnapshotSource, scoped_table
+    from govhub.warehouse.snapshots import resource_paths
+    from govhub.warehouse.workspace import parquet_files
+
+    folder = resource_paths(settings, resource).snapshot(current.id)
+    source = SnapshotSource(current.id, tuple(sorted(folder.glob("*.parquet"))))
+    with duckdb.connect() as con:
+        towns = [r[0] for r in con.execute(f"SELECT DISTINCT town_code FROM {parquet_files(source.files)} "
+                                           "ORDER BY 1").fetchall()]  # fmt: skip
+    half = len(towns) // 2
+    grants = [  # (fields, rows): the first two overlap on the middle towns, the third cuts across both
+        (["birth_date", "town_code", "monthly_wage"], InValues("town_code", tuple(towns[: half + 2]))),
+        (["name", "sex", "town_code"], InValues("town_code", tuple(towns[half - 2 :]))),
+        (["town_code", "monthly_wage", "updated_at"], Between("monthly_wage", 3000, 8000)),
+    ]
+    return tuple(
+        scoped_table(
+            resource,
+            source,
+            columns=fields,
+            row_filter=RowFilter((rows,)),
+            basis=Basis.GRANT,
+            grant_ids=[f"w9g-{i}"],
+            purposes=[f"W9G grant {i}"],
+        )
+        for i, (fields, rows) in enumerate(grants, 1)
+    )
+
+
+class W9GGovhub(Case):
+    workload, side = "W9G", "govhub"
+    title = "build a workspace from three grants of the resource (different fields, overlapping rows): merge + counts"
+
+    def rows(self) -> int:
+        return self.ctx.profile.snapshot_rows
+
+    def prepare(self) -> None:
+        from govhub.warehouse.scope import WorkspaceScope
+
+        self.settings, resource, current, _ = _snapshots(self.ctx)
+        self.scope = WorkspaceScope("w9g", _three_grants(self.settings, resource, current))
+
+    def run(self) -> dict[str, Any]:
+        import duckdb
+
+        from govhub.warehouse.workspace import build_workspace
+
+        cpu = time.process_time()
+        build = build_workspace(self.settings, self.scope)
+        cpu_s = round(time.process_time() - cpu, 2)
+        with duckdb.connect(str(build.path), read_only=True) as con:
+            admitted = [r[0] for r in con.execute("SELECT rows FROM _scope ORDER BY grant_ids").fetchall()]
+        return {"rows": build.tables["bench.jyry"], "bytes": build.bytes, "cpu_s": cpu_s,
+                "admitted": admitted}  # fmt: skip
+
+
+class W9GBaseline(Case):
+    workload, side = "W9G", "baseline"
+    title = "the same merged SELECT by plain CREATE TABLE AS into a new file (no per-grant counts, lock, fsync, rename)"
+
+    def rows(self) -> int:
+        return self.ctx.profile.snapshot_rows
+
+    def prepare(self) -> None:
+        self.settings, resource, current, _ = _snapshots(self.ctx)
+        self.group = list(_three_grants(self.settings, resource, current))
+        self.path = self.ctx.scratch("W9G") / "plain.duckdb"
+
+    def reset(self) -> None:
+        self.path.unlink(missing_ok=True)
+        self.path.with_name(self.path.name + ".wal").unlink(missing_ok=True)
+
+    def run(self) -> dict[str, Any]:
+        import duckdb
+
+        from govhub.warehouse.workspace import table_select
+
+        cpu = time.process_time()
+        with duckdb.connect(str(self.path)) as con:
+            con.execute("CREATE SCHEMA bench")
+            con.execute(f"CREATE TABLE bench.jyry AS {table_select(con, self.group)}")
             rows = con.execute("SELECT count(*) FROM bench.jyry").fetchall()[0][0]
         return {"rows": rows, "bytes": self.path.stat().st_size, "cpu_s": round(time.process_time() - cpu, 2)}
 

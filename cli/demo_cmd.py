@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 DEFAULT_API_PORT = 18765
@@ -122,6 +123,8 @@ def demo(args: argparse.Namespace) -> int:
     _stop_on_sigterm()
     from govhub.cli.common import settings_and_catalog
     from govhub.cli.ingest_cmd import _progress, render_outcomes
+    from govhub.clock import today_in_beijing
+    from govhub.config import mark_in_service
     from govhub.demo.generate import generate_district
     from govhub.demo.inbox import deliver_demo_sheets
     from govhub.demo.people import ENGINEER, register_demo_people
@@ -129,6 +132,8 @@ def demo(args: argparse.Namespace) -> int:
     from govhub.warehouse.hub import ensure_hub
 
     settings, catalog = settings_and_catalog(args)
+    # a demo district starts today: its scorecards judge nothing due before (kept for the servers in govhub.yaml)
+    settings = replace(settings, in_service_since=mark_in_service(settings.home, today_in_beijing()))
     # the servers started below (Dagster, the report builder) work on this same hub
     os.environ["GOVHUB_HOME"] = str(settings.home)
     os.environ["GOVHUB_CATALOG"] = str(settings.catalog_dir)

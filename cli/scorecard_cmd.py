@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def scorecard(args: argparse.Namespace) -> int:
     from govhub.cli.common import CliError, settings_and_catalog
     from govhub.cli.output import print_json, print_table
-    from govhub.governance.scorecard import agency_scores, percent_text, scorecard_window
+    from govhub.governance.scorecard import agency_scores, in_service_note, percent_text, scorecard_window
 
     settings, catalog = settings_and_catalog(args)
     start, end = scorecard_window(args.start, args.end)
@@ -53,6 +53,8 @@ def scorecard(args: argparse.Namespace) -> int:
         return 0
 
     print(f"政务数据资源共享考核 {start} 至 {end}")
+    if note := in_service_note(scores, start):
+        print(note)
     rows = []
     for s in scores:
         r = s.rates

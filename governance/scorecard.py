@@ -62,6 +62,8 @@ class AgencyScore:
     use_by_grant: dict[str, dict[str, int]] = field(default_factory=dict)
     # every period owed in the window, structured for scripts: code, resource, period, start, end, due, delivery
     periods: list[dict[str, Any]] = field(default_factory=list)
+    # the first day whose due dates are judged: the window's start, or the day the hub went into service if later
+    scored_from: dt.date | None = None
     # the resources behind catalog_changes_overdue / reviews_overdue, as codes
     catalog_changes_overdue_codes: list[str] = field(default_factory=list)
     reviews_overdue_codes: list[str] = field(default_factory=list)
@@ -112,6 +114,14 @@ class AgencyScore:
         data["reviews_overdue_text"] = data.pop("reviews_overdue")
         data["reviews_overdue"] = data.pop("reviews_overdue_codes")
         return data | {"rates": self.rates, "score": self.score, "rectification": self.rectification}
+
+
+def in_service_note(scores: list[AgencyScore], start: dt.date) -> str | None:
+    """What to say when the window begins before the hub went into service (None when it does not)."""
+    since = scores[0].scored_from if scores else None
+    if since is None or since <= start:
+        return None
+    return f"平台于 {since} 启用：此前到期的报送周期，平台没有记录，不计入本期考核（按期更新只计 {since} 起到期的周期）"
 
 
 def scorecard_window(
@@ -168,13 +178,15 @@ def agency_scores(
 
     ledger = ledger_by_resource(settings)
     drift = {(f.agency, f.resource) for f in open_flags(settings) if f.deadline < end}
+    # a period due before the hub was in service is in no ledger of its: not scored, neither way
+    scored_from = max(start, settings.in_service_since or start)
     scores = {
-        a.id: AgencyScore(a.id, a.short_name or a.name, catalogued=0, in_force=0)
+        a.id: AgencyScore(a.id, a.short_name or a.name, catalogued=0, in_force=0, scored_from=scored_from)
         for a in catalog.agencies.values()
         if not a.coordinator  # the office coordinates; it is not scored on resources it does not hold
     }
     for r in catalog.resources:
-        s = scores.setdefault(r.agency, AgencyScore(r.agency, r.agency, 0, 0))
+        s = scores.setdefault(r.agency, AgencyScore(r.agency, r.agency, 0, 0, scored_from=scored_from))
         if r.status is LifecycleStatus.RETIRED:
             continue
         s.catalogued += 1
@@ -192,7 +204,7 @@ def agency_scores(
         if info is not None and not info.initial:
             s.aggregated += 1
         entries = {e.period: e for e in ledger.get(r.key, [])}
-        for period in _owed_periods(r, start, end, calendar):
+        for period in _owed_periods(r, scored_from, end, calendar):
             s.periods_owed += 1
             verdict = _delivery(entries, period)
             s.periods.append({"code": r.code, "resource": f"{r.agency}/{r.id}", "period": period.id,

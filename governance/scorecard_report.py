@@ -12,7 +12,7 @@ from pathlib import Path
 
 from govhub.clock import beijing_text
 from govhub.config import Settings
-from govhub.governance.scorecard import RECTIFY_BELOW, AgencyScore, percent_text
+from govhub.governance.scorecard import RECTIFY_BELOW, AgencyScore, in_service_note, percent_text
 
 COLUMNS = [
     ("catalog_compiled", "目录编制"),
@@ -83,10 +83,12 @@ def render(scores: list[AgencyScore], start: dt.date, end: dt.date) -> str:
         for s in scores
         if s.rectification
     )
+    said = in_service_note(scores, start)
+    note = f'\n<p class="note" id="in-service">{html.escape(said)}</p>' if said else ""
     return f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>政务数据资源共享考核 {start} 至 {end}</title>
 <style>{_STYLE}</style></head><body>
-<h1>政务数据资源共享考核（{start} 至 {end}）</h1>
+<h1>政务数据资源共享考核（{start} 至 {end}）</h1>{note}
 <p class="note">依据《松江区政务数据资源共享管理办法》第十八条、第十九条。按期更新：到期日在本期内的各报送周期中，
 按时更新或申报零更新的比例。需求按期答复：转至本单位的共享申请在10个工作日内答复的比例（逾期答复、逾期未答复均计为未按期）；
 答复用时为工作日中位数；数据使用：通过共享授权进行的查询、导出和接口调用次数。</p>

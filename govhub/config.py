@@ -11,6 +11,7 @@ the built-in default.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 from collections.abc import Mapping
@@ -60,6 +61,9 @@ class Settings:
     storage_url: str | None = None
     storage_endpoint: str | None = None
     storage_lock_lease_s: float = 600.0  # a lock object older than this is taken over (its holder died)
+    # the day the hub went into service (`govhub init` and `govhub demo` keep it in govhub.yaml): scorecards judge no
+    # period due before it — the hub has no record of those; None (a hub older than the setting): the whole window
+    in_service_since: dt.date | None = None
     # ${VAR} values the catalog's connection settings may use (the environment as it was at the edge, GOVHUB_HOME
     # always) and GOVHUB_SECRET_<NAME> credentials: never printed
     variables: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -213,8 +217,23 @@ def get_settings(
         storage_url=pick("GOVHUB_STORAGE_URL"),
         storage_endpoint=pick("GOVHUB_STORAGE_ENDPOINT"),
         storage_lock_lease_s=float(pick("GOVHUB_STORAGE_LOCK_LEASE_S", 600)),
+        in_service_since=_date_setting("GOVHUB_IN_SERVICE_SINCE", pick("GOVHUB_IN_SERVICE_SINCE")),
         variables=variables,
     )
+
+
+def _date_setting(name: str, value: Any) -> dt.date | None:
+    """A date from the environment (text) or govhub.yaml (YAML reads 2026-11-10 as a date already)."""
+    if value is None or value == "" or isinstance(value, dt.date):
+        return value or None
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        from govhub.problems import GovhubError, Problem
+
+        shown = str(value)[:40]
+        message = f"平台启用日期（{name} 或 govhub.yaml 的 in_service_since）应为日期，如 2026-11-10，当前为“{shown}”"
+        raise GovhubError(Problem("config.bad_date", message, value=shown, expected="YYYY-MM-DD")) from None
 
 
 def save_hub_setting(home: Path, name: str, value: Any) -> None:
@@ -227,6 +246,14 @@ def save_hub_setting(home: Path, name: str, value: Any) -> None:
     tmp = home / f".{HUB_FILE}.{os.getpid()}"
     tmp.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=True), encoding="utf-8")
     os.replace(tmp, home / HUB_FILE)
+
+
+def mark_in_service(home: Path, day: dt.date) -> dt.date:
+    """Keep the day the hub went into service in its govhub.yaml, unless it has one already; returns the kept day."""
+    kept = _date_setting("in_service_since", _hub_file(home).get("in_service_since"))
+    if kept is None:
+        save_hub_setting(home, "in_service_since", day.isoformat())
+    return kept or day
 
 
 def save_hub_variables(settings: Settings, **values: str) -> None:

@@ -259,6 +259,7 @@ CODES: dict[str, CodeInfo] = {
         ("storage.unreachable", "对象存储无法访问"),
         ("storage.busy", "对象存储中的资源锁被占用"),
         ("config.audit_retention", "审计日志保存期限过短"),
+        ("config.bad_date", "平台启用日期有误"),
         ("events.prune_too_recent", "不能清理保存期限内的审计日志"),
         ("events.nothing_to_prune", "没有可清理的审计日志"),
         ("store.bad_url", "工作流数据库地址有误"),

@@ -86,7 +86,9 @@ class Call:
     snapshot_id: str | None = None
     since: str | None = None
     rows: int = 0
-    bytes: int = 0  # the body handed to the web server (HTTP has no receipt: the client's own count may be lower)
+    bytes: int = (
+        0  # the body handed to the web server (HTTP has no receipt: the client's own count may be lower)
+    )
     status: int = 200
     error: str | None = None
     complete: bool = True  # False: a stream that ended early (client gone, time limit)

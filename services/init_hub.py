@@ -9,7 +9,8 @@ from pathlib import Path
 
 from govhub import store
 from govhub.catalog.load import load_catalog
-from govhub.config import Settings, save_hub_setting
+from govhub.clock import today_in_beijing
+from govhub.config import Settings, mark_in_service, save_hub_setting
 
 STARTER_AGENCIES = """\
 # 提供和使用数据资源的机构（《办法》第十条、第十五条）：每个机构一项，指定数据专管员。
@@ -69,6 +70,7 @@ def init_hub(settings: Settings, catalog: Path | None = None) -> InitResult:
         (target / "demo" / "example.yaml").write_text(STARTER_RESOURCE, encoding="utf-8")
         created = True
     save_hub_setting(home, "catalog", str(target) if target.parent != home else target.name)
+    mark_in_service(home, today_in_beijing())  # scorecards judge nothing due before this day
     done = store.upgrade(settings)
     found, _ = load_catalog(target)
     return InitResult(home, target, created, done.after, already, len(found.resources))

@@ -25,7 +25,9 @@ if TYPE_CHECKING:  # `govhub status` reconciles through this module without load
 
 log = logging.getLogger(__name__)
 ANNOTATED_SUFFIXES = (".xlsx", ".csv")
-ANNOTATED_NAME = "-错误标注.xlsx"  # the marked workbook is `<the upload's name>-错误标注.xlsx` in the load's report folder
+ANNOTATED_NAME = (
+    "-错误标注.xlsx"  # the marked workbook is `<the upload's name>-错误标注.xlsx` in the load's report folder
+)
 # openpyxl rewrites a workbook at ≈7,000 rows/s: past ≈40k rows the marked copy would take longer than the load
 # itself (and hold the workbook in memory several times over), so a larger refused file gets its problem list only
 ANNOTATE_MAX_BYTES = 2 << 20

@@ -55,7 +55,13 @@ def _date(text: str | None) -> dt.date | None:
 
 @get("/office/scorecards", opt=auth.allow(Action.OVERSEE), sync_to_thread=True)
 def scorecards(request: Request, start: str | None = None, end: str | None = None) -> Template:
-    from govhub.governance.scorecard import RECTIFY_BELOW, agency_scores, percent_text, scorecard_window
+    from govhub.governance.scorecard import (
+        RECTIFY_BELOW,
+        agency_scores,
+        in_service_note,
+        percent_text,
+        scorecard_window,
+    )
 
     settings = settings_of(request)
     first, last = scorecard_window(_date(start), _date(end), today=today_of(request))
@@ -73,6 +79,7 @@ def scorecards(request: Request, start: str | None = None, end: str | None = Non
         "series": [{"name": n, "data": [s.rates[k] for s in scores]} for k, n in labels.items()],
     }
     return page(request, "scorecards.html", scores=scores, start=first, end=last, labels=labels,
+                in_service=in_service_note(scores, first),
                 chart=json.dumps(chart, ensure_ascii=False), pct=percent_text, line=RECTIFY_BELOW)  # fmt: skip
 
 

@@ -99,6 +99,20 @@ def test_the_10m_hub_chain_diffs_recognises_zero_updates_and_serves_queries(ctx)
     assert rebuilt["rows"] == current_rows and rebuilt["queries_clean"] is True, rebuilt
     assert rebuilt["query_errors"] == [] and rebuilt["queries_meanwhile"] >= 0
     assert facts("W9/baseline", ctx)["rows"] == current_rows
+    # W9G: the three grants' merge holds the rows some grant admits, as the plain CREATE TABLE AS does, and each
+    # grant's own count (`_scope.rows`) is what its filter admits — counted here in plain Python from the input
+    merged = facts("W9G/govhub", ctx)
+    assert merged["rows"] == facts("W9G/baseline", ctx)["rows"]
+    people = pq.read_table(parquet_path(ctx.inputs, rows, CURRENT), columns=["town_code", "monthly_wage"])
+    pairs = list(zip(*(people.column(c).to_pylist() for c in people.column_names), strict=True))
+    towns = sorted({t for t, _ in pairs})
+    half = len(towns) // 2
+    first, second = set(towns[: half + 2]), set(towns[half - 2 :])
+    admits = [lambda t, w: t in first, lambda t, w: t in second,
+              lambda t, w: w is not None and 3000 <= w <= 8000]  # fmt: skip
+    assert merged["admitted"] == [sum(1 for t, w in pairs if a(t, w)) for a in admits]
+    assert merged["rows"] == sum(1 for t, w in pairs if any(a(t, w) for a in admits))
+    assert max(merged["admitted"]) < merged["rows"]  # overlapping grants, none holding all the merge holds
 
 
 def test_the_api_pull_and_its_baseline_receive_every_record(ctx):

@@ -98,6 +98,11 @@ def _files(tmp: Path) -> dict[str, Path]:
 
 def test_every_command_keeps_the_exit_code_table(hub: Path, capsys) -> None:
     assert run("init", "--home", hub / "home", "--catalog", hub / "catalog") == 0
+    from govhub.clock import today_in_beijing
+    from govhub.config import get_settings
+
+    # the hub remembers when it went into service (scorecards judge nothing due before)
+    assert get_settings(hub / "home", env={}).in_service_since == today_in_beijing()
     f = _files(hub)
     cases: list[tuple[str, list[object], int]] = [
         ("init", ["init", "--home", hub / "home"], 0),  # again: the hub is checked, nothing lost
