@@ -261,7 +261,11 @@ def test_a_new_password_ends_every_other_session_of_that_person(portal: Portal) 
     new = "Leaked-Pass-Replaced-1"
     done = mine.post("/account/password",
                      data={"_csrf_token": csrf(mine), "current": DEMO_PASSWORD, "new": new, "again": new})  # fmt: skip
-    assert done.status_code == 200 and "密码已修改" in done.text
+    assert (
+        done.status_code == 200
+        and "密码已修改" in done.text
+        and "其他浏览器或设备上的登录已全部退出" in done.text
+    )
     assert mine.cookies[SESSION_COOKIE] != before  # a new session id after the change
     assert mine.get("/").status_code == 200  # still signed in here…
     stale = elsewhere.get("/")
