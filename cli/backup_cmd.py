@@ -10,22 +10,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     from govhub.cli.ingest_cmd import add_actor
 
     b = sub.add_parser(
-        "backup", help="write the hub (inputs, snapshots, reports, event log, ledger) to one archive"
+        "backup", help="将整个平台（报送文件、快照、报告、事件日志、报送台账）写入一个归档文件"
     )
-    b.add_argument("-o", "--output", required=True, help="archive to write, e.g. govhub-20261125.tar")
-    b.add_argument(
-        "--include-secrets", action="store_true", help="also archive secrets.yaml (off by default)"
-    )
+    b.add_argument("-o", "--output", required=True, help="要写入的归档文件，如 govhub-20261125.tar")
+    b.add_argument("--include-secrets", action="store_true", help="同时归档 secrets.yaml（默认不归档）")
     b.add_argument("--json", action="store_true")
-    add_actor(b, "who makes the backup (an engineer or the office)")
+    add_actor(b, "备份人：平台工程师或区科委")
     b.set_defaults(handler=backup)
 
-    r = sub.add_parser(
-        "restore", help="restore an archive into an empty data folder ($GOVHUB_HOME) and store"
-    )
-    r.add_argument("archive", help="a file written by `govhub backup`")
+    r = sub.add_parser("restore", help="将归档文件恢复到空的数据文件夹（$GOVHUB_HOME）和空的工作流数据库")
+    r.add_argument("archive", help="由 govhub backup 写出的归档文件")
     r.add_argument("--json", action="store_true")
-    add_actor(r, "who restores (recorded)")
+    add_actor(r, "恢复人，记录在案")
     # restores into a new data folder; the catalog may come from the archive (checked once it is in place)
     r.set_defaults(handler=restore, needs="nothing")
 

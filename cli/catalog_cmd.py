@@ -8,38 +8,38 @@ from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("catalog", help="the resource catalog (资源目录): validate, list, show, export, draft")
+    p = sub.add_parser("catalog", help="资源目录：校验、列出、查看、导出、起草")
     csub = p.add_subparsers(dest="catalog_command", metavar="ACTION", required=True)
 
-    v = csub.add_parser("validate", help="check the catalog; exit 1 and list every problem if it is invalid")
-    v.add_argument("path", nargs="?", help="catalog folder (default $GOVHUB_CATALOG or ./catalog)")
+    v = csub.add_parser("validate", help="检查资源目录；有误时列出全部问题，退出码为 1")
+    v.add_argument("path", nargs="?", help="资源目录文件夹（默认：$GOVHUB_CATALOG 或 ./catalog）")
     v.add_argument(
-        "--json", action="store_true", help="valid, counts and every problem (file, resource, element)"
+        "--json", action="store_true", help="以 JSON 输出是否有效、各项计数和每个问题（文件、资源、信息项）"
     )
     v.set_defaults(handler=validate, needs="nothing")  # checks the folder it is given itself
 
-    ls = csub.add_parser("list", help="one line per resource")
-    ls.add_argument("--json", action="store_true", help="one object per resource, for scripts")
-    ls.add_argument("--agency", help="only this agency's resources")
+    ls = csub.add_parser("list", help="列出资源，每个资源一行")
+    ls.add_argument("--json", action="store_true", help="以 JSON 输出，每个资源一个对象（供脚本使用）")
+    ls.add_argument("--agency", help="只列出该机构的资源")
     ls.set_defaults(handler=list_resources, needs="catalog")
 
-    sh = csub.add_parser("show", help="one resource in full")
-    sh.add_argument("code", help="resource code, agency/resource key or resource id")
+    sh = csub.add_parser("show", help="查看一个资源的完整信息")
+    sh.add_argument("code", help="资源代码、机构/资源标识或资源 id")
     sh.add_argument("--json", action="store_true")
     sh.set_defaults(handler=show, needs="catalog")
 
-    x = csub.add_parser("export", help="the catalog as DCAT-AP JSON-LD (resources in force)")
-    x.add_argument("-o", "--output", help="file to write (default, or -: standard output)")
+    x = csub.add_parser("export", help="将资源目录导出为 DCAT-AP JSON-LD（仅生效中的资源）")
+    x.add_argument("-o", "--output", help="要写入的文件（默认或 -：标准输出）")
     x.add_argument(
-        "--with-snapshots", action="store_true", help="add each current snapshot as a distribution"
+        "--with-snapshots", action="store_true", help="将各资源的当前快照作为分发（distribution）一并导出"
     )
     x.set_defaults(handler=export, needs="catalog")
 
-    d = csub.add_parser("draft", help="draft entries from an agency's database tables (系统对接, §9)")
-    d.add_argument("--from-db", required=True, metavar="URL", help="SQLAlchemy URL of the agency's database")
-    d.add_argument("--agency", required=True, help="agency id the drafts belong to")
-    d.add_argument("-o", "--output", help="catalog folder to write into (default: the catalog folder)")
-    d.add_argument("--json", action="store_true", help="the files written")
+    d = csub.add_parser("draft", help="根据机构数据库的表起草目录条目（系统对接，§9）")
+    d.add_argument("--from-db", required=True, metavar="URL", help="机构数据库的 SQLAlchemy URL")
+    d.add_argument("--agency", required=True, help="草稿所属机构的 id")
+    d.add_argument("-o", "--output", help="写入的资源目录文件夹（默认：当前资源目录文件夹）")
+    d.add_argument("--json", action="store_true", help="以 JSON 列出写入的文件")
     d.set_defaults(handler=draft, needs="catalog")
 
 

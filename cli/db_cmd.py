@@ -10,14 +10,14 @@ import argparse
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    d = sub.add_parser("db", help="the workflow store's schema: upgrade it, or show its revision")
+    d = sub.add_parser("db", help="工作流数据库的表结构：升级，或查看版本")
     verbs = d.add_subparsers(dest="verb", required=True)
-    u = verbs.add_parser("upgrade", help="bring the store to the newest revision (creates a new store)")
+    u = verbs.add_parser("upgrade", help="将工作流数据库升级到最新版本（尚未建立时新建）")
     u.add_argument("--json", action="store_true")
     u.set_defaults(handler=upgrade_cmd)
     c = verbs.add_parser(
         "current",
-        help="the store's URL, its revision and the newest; exit 1 when an upgrade is pending (changes nothing)",
+        help="显示数据库 URL、当前版本和最新版本；待升级时退出码为 1（不作任何改动）",
     )
     c.add_argument("--json", action="store_true")
     c.set_defaults(handler=current_cmd)

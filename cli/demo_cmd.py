@@ -18,17 +18,17 @@ DEFAULT_PORTAL_PORT = 8000
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="build the demo district, ingest it all and serve the Dagster UI")
-    p.add_argument("--no-serve", action="store_true", help="do the work, print the outcome and exit")
+    p = sub.add_parser("demo", help="搭建演示区，汇聚全部数据并启动 Dagster 界面")
     p.add_argument(
-        "--scale", type=float, default=1.0, help="multiply row counts (1000 → millions, for benchmarks)"
+        "--no-serve", action="store_true", help="完成全部准备工作并打印结果，然后退出（不启动服务）"
     )
+    p.add_argument("--scale", type=float, default=1.0, help="数据行数的倍数（1000 → 数百万行，用于性能测试）")
     p.add_argument("--seed", type=int, default=2016)
-    p.add_argument("--port", type=int, default=DEFAULT_UI_PORT, help="Dagster UI port")
-    p.add_argument("--api-port", type=int, default=DEFAULT_API_PORT, help="the demo agencies' HTTP API port")
-    p.add_argument("--no-broken", action="store_true", help="skip the example of a rejected sheet")
-    p.add_argument("--reports-port", type=int, default=DEFAULT_REPORTS_PORT, help="port of the reports site")
-    p.add_argument("--portal-port", type=int, default=DEFAULT_PORTAL_PORT, help="port of the web portal")
+    p.add_argument("--port", type=int, default=DEFAULT_UI_PORT, help="Dagster 界面的端口")
+    p.add_argument("--api-port", type=int, default=DEFAULT_API_PORT, help="演示机构 HTTP 接口的端口")
+    p.add_argument("--no-broken", action="store_true", help="跳过被拒收填报文件的示例")
+    p.add_argument("--reports-port", type=int, default=DEFAULT_REPORTS_PORT, help="报告网站的端口")
+    p.add_argument("--portal-port", type=int, default=DEFAULT_PORTAL_PORT, help="门户网站的端口")
     p.set_defaults(handler=demo, needs="catalog")  # makes its own data folder
 
 

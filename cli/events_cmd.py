@@ -16,52 +16,42 @@ from govhub.clock import BEIJING, beijing_text
 def register(sub: argparse._SubParsersAction) -> None:
     from govhub.cli.ingest_cmd import add_actor
 
-    e = sub.add_parser("events", help="the event log (audit trail); `events verify` checks its hash chain")
-    e.add_argument("--kind", help='event kind, or a prefix ending in "*" (e.g. "load.*", "zero_update.*")')
-    e.add_argument("--agency", help="only this agency's events")
-    e.add_argument("--actor", help="only this person's (or system's) events")
-    e.add_argument("--subject", help="only events about this subject (e.g. mzj/dibao)")
-    e.add_argument("--person", help="only what this person did (login or name; either is matched)")
-    e.add_argument(
-        "--resource", help="every event about a resource (agency/resource): loads, requests, grants, queries"
-    )
-    e.add_argument(
-        "--grant", help="a grant's events: issued, revoked, and each query, export or API call through it"
-    )
+    e = sub.add_parser("events", help="事件日志（审计日志）；events verify 校验其哈希链")
+    e.add_argument("--kind", help='事件类型，或以 "*" 结尾的前缀（如 "load.*"、"zero_update.*"）')
+    e.add_argument("--agency", help="只看该机构的事件")
+    e.add_argument("--actor", help="只看该操作人（或系统）的事件")
+    e.add_argument("--subject", help="只看关于该对象的事件（如 mzj/dibao）")
+    e.add_argument("--person", help="只看此人所做的操作（登录名或姓名均可）")
+    e.add_argument("--resource", help="某资源（机构/资源）的全部事件：汇聚、申请、授权、查询")
+    e.add_argument("--grant", help="某项共享授权的事件：签发、撤销，以及经由它的每次查询、导出和接口调用")
     e.add_argument(
         "--since",
         type=_day_or_time,
         metavar="WHEN",
-        help="from this date/time on (ISO 8601; Beijing time unless it names its zone)",
+        help="从此日期/时间起（ISO 8601；未注明时区即为北京时间）",
     )
-    e.add_argument("--after", type=int, metavar="ID", help="only events after this id (a reader's cursor)")
-    e.add_argument(
-        "--limit", type=int, default=50, help="at most this many, newest first (default 50; 0: all)"
-    )
+    e.add_argument("--after", type=int, metavar="ID", help="只看编号大于此值的事件（供读取方接续）")
+    e.add_argument("--limit", type=int, default=50, help="最多列出的条数，最新的在前（默认：50；0：全部）")
     e.add_argument(
         "--json",
         action="store_true",
-        help="{events: full events with payload and hashes (UTC), oldest first; truncated: more than --limit}",
+        help="以 JSON 输出 {events：完整事件，含 payload 和哈希（UTC），最早的在前；truncated：多于 --limit 条}",
     )
-    add_actor(e, "who reads the trail (the office, once people are registered)")
+    add_actor(e, "查看人：平台登记人员后须为区科委人员")
     e.set_defaults(handler=list_cmd)
     verbs = e.add_subparsers(dest="verb")
-    v = verbs.add_parser("verify", help="check every link of the hash chain; print its head")
-    v.add_argument(
-        "--head", metavar="ID:HASH", help="a head written down earlier: it must still be in the chain"
-    )
+    v = verbs.add_parser("verify", help="逐条校验哈希链，打印链头")
+    v.add_argument("--head", metavar="ID:HASH", help="之前记下的链头（编号:哈希），须仍在链中")
     v.add_argument("--json", action="store_true")
-    add_actor(v, "who verifies it (the office, once people are registered)")
+    add_actor(v, "校验人：平台登记人员后须为区科委人员")
     v.set_defaults(handler=verify_cmd)
     p = verbs.add_parser(
         "prune",
-        help="remove events older than a date, never younger than the retention (≥180 days, 网络安全法 Art. 21); "
-        "the chain still verifies from a checkpoint and the prune is itself an event",
+        help="清理早于指定时间的事件，留存期（至少 180 天，网络安全法第二十一条）内的不清理；"
+        "清理后哈希链仍可从检查点起校验，清理本身也记为一条事件",
     )
-    p.add_argument(
-        "--before", required=True, type=_day_or_time, metavar="WHEN", help="remove events before this"
-    )
-    p.add_argument("--by", required=True, metavar="PERSON", help="who prunes (the office)")
+    p.add_argument("--before", required=True, type=_day_or_time, metavar="WHEN", help="清理此时间之前的事件")
+    p.add_argument("--by", required=True, metavar="PERSON", help="清理人（区科委）")
     p.set_defaults(handler=prune_cmd)
 
 

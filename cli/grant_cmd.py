@@ -11,24 +11,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     from govhub.cli.common import iso_date
     from govhub.cli.ingest_cmd import add_actor
 
-    p = sub.add_parser("grant", help="sharing grants (§12): list, show, revoke")
+    p = sub.add_parser("grant", help="共享授权（§12）：列出、查看、撤销")
     verbs = p.add_subparsers(dest="verb", required=True, metavar="VERB")
-    ls = verbs.add_parser(
-        "list", help="grants you may see (your agency's as consumer or provider; all for the office)"
-    )
+    ls = verbs.add_parser("list", help="列出你可查看的授权（本机构作为申请方或提供方的；区科委可看全部）")
     ls.add_argument("--agency")
-    ls.add_argument("--live", action="store_true", help="only grants working today (or on --as-of)")
+    ls.add_argument("--live", action="store_true", help="只列出今天（或 --as-of 当天）有效的授权")
     ls.set_defaults(handler=list_cmd)
-    show = verbs.add_parser("show", help="one grant")
+    show = verbs.add_parser("show", help="查看一项授权")
     show.add_argument("id")
     show.set_defaults(handler=show_cmd)
-    rv = verbs.add_parser("revoke", help="provider or office: revoke a grant now")
+    rv = verbs.add_parser("revoke", help="提供方或区科委：立即撤销一项授权")
     rv.add_argument("id")
     rv.add_argument("--reason", required=True)
     rv.set_defaults(handler=revoke_cmd)
     for v in (ls, show, rv):
-        add_actor(v, "who acts (recorded; checked against their role and agency)")
-        v.add_argument("--as-of", type=iso_date, metavar="YYYY-MM-DD", help="the day to judge grants on")
+        add_actor(v, "操作人，记录在案，并按其角色和机构核查权限")
+        v.add_argument("--as-of", type=iso_date, metavar="YYYY-MM-DD", help="按这一天判断授权是否有效")
         v.add_argument("--json", action="store_true")
 
 

@@ -28,28 +28,28 @@ def default_actor() -> str:
 
 def add_actor(parser: argparse.ArgumentParser, help_text: str) -> None:
     parser.add_argument(
-        "--by", default=None, metavar="PERSON", help=f"{help_text} (default: $GOVHUB_USER or your login name)"
+        "--by", default=None, metavar="PERSON", help=f"{help_text}（默认：$GOVHUB_USER 或当前登录名）"
     )
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("ingest", help="pull interface-fed resources and load waiting inbox sheets, now")
+    p = sub.add_parser("ingest", help="立即拉取接口汇聚的资源，并载入收件箱中待处理的填报文件")
     which = p.add_mutually_exclusive_group()
-    which.add_argument("--agency", help="every resource of this agency")
-    which.add_argument("--resource", help="one resource (code, agency/resource or id)")
-    which.add_argument("--all", action="store_true", help="every resource (the default)")
+    which.add_argument("--agency", help="该机构的全部资源")
+    which.add_argument("--resource", help="一个资源（资源代码、机构/资源标识或 id）")
+    which.add_argument("--all", action="store_true", help="全部资源（默认）")
     p.add_argument(
-        "--json", action="store_true", help="per resource: status, rows, inserted, updated, deleted, …"
+        "--json",
+        action="store_true",
+        help="以 JSON 输出每个资源的 status、rows、inserted、updated、deleted 等",
     )
-    add_actor(p, "who runs the pulls (an engineer, the office or the agency's steward)")
+    add_actor(p, "执行人：平台工程师、区科委或该机构的数据专管员")
     p.set_defaults(handler=ingest)
 
-    u = sub.add_parser("upload", help="land and load one fill-in sheet; exit 0 if published")
+    u = sub.add_parser("upload", help="上传并载入一份填报文件；发布成功时退出码为 0")
     u.add_argument("file", type=Path)
-    u.add_argument(
-        "--resource", help="resource code, agency/resource or id (default: the one the template names)"
-    )
-    add_actor(u, "who uploads (a steward of the resource's agency)")
+    u.add_argument("--resource", help="资源代码、机构/资源标识或 id（默认：模板所属的资源）")
+    add_actor(u, "上传人，须为该资源所属机构的数据专管员")
     u.add_argument("--json", action="store_true")
     u.set_defaults(handler=upload)
 

@@ -7,23 +7,19 @@ from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    i = sub.add_parser(
-        "init", help="make a new hub: data folder, workflow store, and a catalog (starter or existing)"
-    )
+    i = sub.add_parser("init", help="新建平台：数据文件夹、工作流数据库和资源目录（示例目录或现有目录）")
     i.add_argument(
         "--home",
         dest="init_home",
         metavar="H",
-        help="the data folder to create (default: --home, else ./data)",
+        help="要创建的数据文件夹（默认：--home，未给出时为 ./data）",
     )
     i.add_argument("--catalog", dest="init_catalog", metavar="C",
-                   help="an existing catalog folder to use, or where to write a starter one (default: H/catalog)")  # fmt: skip
+                   help="要使用的现有资源目录文件夹，或写入示例目录的位置（默认：H/catalog）")  # fmt: skip
     i.add_argument("--json", action="store_true")
     i.set_defaults(handler=init, needs="nothing")
 
-    c = sub.add_parser(
-        "completion", help='print the shell completion script: eval "$(govhub completion bash)"'
-    )
+    c = sub.add_parser("completion", help='打印 shell 补全脚本：eval "$(govhub completion bash)"')
     c.add_argument("shell", choices=["bash", "zsh", "fish"], nargs="?", default="bash")
     c.set_defaults(handler=completion, needs="nothing")
 

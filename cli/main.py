@@ -45,9 +45,7 @@ class _Version(argparse.Action):
     """--version, looked up only when asked (importlib.metadata costs milliseconds `govhub --help` need not pay)."""
 
     def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: object) -> None:
-        super().__init__(
-            option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="show the version and exit"
-        )
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="显示版本号并退出")
 
     def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
         from importlib.metadata import PackageNotFoundError, version
@@ -65,11 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = ChineseParser(
         prog="govhub",
-        description="政务数据资源共享平台 govhub: catalog, ingestion, quality, freshness and sharing.",
+        description="政务数据资源共享平台 govhub：资源目录、数据汇聚、质量校验、更新时效与共享。",
     )
     parser.add_argument("--version", action=_Version)
-    parser.add_argument("--home", help="data folder (default $GOVHUB_HOME or ./data)")
-    parser.add_argument("--catalog", help="catalog folder (default $GOVHUB_CATALOG or ./catalog)")
+    parser.add_argument("--home", help="数据文件夹（默认：$GOVHUB_HOME 或 ./data）")
+    parser.add_argument("--catalog", help="资源目录文件夹（默认：$GOVHUB_CATALOG 或 ./catalog）")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:

@@ -9,14 +9,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     from govhub.cli.common import iso_date
     from govhub.cli.ingest_cmd import add_actor
 
-    n = sub.add_parser("notify", help="reminders before deadlines, escalations after, daily digests (催报)")
+    n = sub.add_parser("notify", help="催报：截止前提醒、逾期后通知、每日待办汇总")
     verbs = n.add_subparsers(dest="verb", required=True)
-    r = verbs.add_parser("run", help="send what is owed today (each notice once), retry failed deliveries")
+    r = verbs.add_parser("run", help="发送今天应发的通知（每条只发一次），并重发此前未送达的")
     r.add_argument(
-        "--as-of", type=iso_date, metavar="YYYY-MM-DD", help="as on this day (default: today, Beijing)"
+        "--as-of", type=iso_date, metavar="YYYY-MM-DD", help="按这一天运行（默认：今天，北京时间）"
     )
     r.add_argument("--json", action="store_true")
-    add_actor(r, "who runs it (an engineer; the Dagster sensor runs it as system:sensor)")
+    add_actor(r, "运行人：平台工程师；Dagster 传感器以 system:sensor 身份运行")
     r.set_defaults(handler=run)
 
 

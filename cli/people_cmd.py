@@ -8,50 +8,44 @@ import argparse
 def register(sub: argparse._SubParsersAction) -> None:
     from govhub.roles import Role
 
-    p = sub.add_parser(
-        "people", help="people and roles: stewards, reviewers, the office, analysts, engineers"
-    )
+    p = sub.add_parser("people", help="人员与角色：登记、列出、停用、门户密码、联系方式")
     psub = p.add_subparsers(dest="verb", required=True)
-    a = psub.add_parser("add", help="register a person, or change their name, agency or roles")
-    a.add_argument("id", help="login name, e.g. zhangmin")
-    a.add_argument("--name", required=True, help="姓名, as recorded with every action")
-    a.add_argument("--agency", required=True, help="agency id from the catalog")
+    a = psub.add_parser("add", help="登记人员，或修改其姓名、机构、角色")
+    a.add_argument("id", help="登录名，如 zhangmin")
+    a.add_argument("--name", required=True, help="姓名，随每次操作记录")
+    a.add_argument("--agency", required=True, help="资源目录中的机构 id")
     a.add_argument(
-        "--role", action="append", required=True, choices=[r.value for r in Role], help="repeatable"
+        "--role", action="append", required=True, choices=[r.value for r in Role], help="角色，可多次给出"
     )
-    a.add_argument("--by", required=True, metavar="PERSON", help="who registers them (recorded)")
+    a.add_argument("--by", required=True, metavar="PERSON", help="登记人（记录在案）")
     a.add_argument(
         "--update",
         action="store_true",
-        help="change a registered person (refused without it: a typo must not)",
+        help="修改已登记的人员时须加此项（以免输错 id 误改他人）",
     )
     a.add_argument("--json", action="store_true")
     a.set_defaults(handler=add)
-    ls = psub.add_parser("list", help="everyone registered")
+    ls = psub.add_parser("list", help="列出全部已登记人员")
     ls.add_argument("--agency")
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(handler=list_cmd)
-    d = psub.add_parser("deactivate", help="a person who left: their history stays, they can no longer act")
+    d = psub.add_parser("deactivate", help="停用离开的人员：历史记录保留，此后不能再操作")
     d.add_argument("id")
     d.add_argument("--by", required=True, metavar="PERSON")
     d.add_argument("--json", action="store_true")
     d.set_defaults(handler=deactivate_cmd)
-    pw = psub.add_parser(
-        "password", help="set or reset a person's portal password (the office; lifts a lock-out)"
-    )
+    pw = psub.add_parser("password", help="设置或重置某人的门户密码（区科委；同时解除锁定）")
     pw.add_argument("id")
-    pw.add_argument("--by", required=True, metavar="PERSON", help="the office person who sets it (recorded)")
-    pw.add_argument("--stdin", action="store_true", help="read the password from standard input (scripts)")
+    pw.add_argument("--by", required=True, metavar="PERSON", help="设置密码的区科委人员（记录在案）")
+    pw.add_argument("--stdin", action="store_true", help="从标准输入读取密码（供脚本使用）")
     pw.add_argument("--json", action="store_true")
     pw.set_defaults(handler=password_cmd)
-    c = psub.add_parser(
-        "contact", help="how to reach a person for reminders (催报): e-mail, phone, robot webhook"
-    )
+    c = psub.add_parser("contact", help="登记催报联系方式：电子邮件、电话、群机器人 webhook")
     c.add_argument("id")
-    c.add_argument("--email", help="e-mail address (reminders by SMTP)")
-    c.add_argument("--phone", help="phone number (shown to people who call)")
-    c.add_argument("--webhook", help="a WeCom/DingTalk group robot's webhook URL")
-    c.add_argument("--by", required=True, metavar="PERSON", help="the office person who records it")
+    c.add_argument("--email", help="电子邮件地址（通过 SMTP 发送提醒）")
+    c.add_argument("--phone", help="电话号码（显示给需要电话联系的人）")
+    c.add_argument("--webhook", help="企业微信/钉钉群机器人的 webhook URL")
+    c.add_argument("--by", required=True, metavar="PERSON", help="登记联系方式的区科委人员")
     c.add_argument("--json", action="store_true")
     c.set_defaults(handler=contact_cmd)
 

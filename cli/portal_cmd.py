@@ -15,14 +15,14 @@ FACTORY = "govhub.portal.serve:app_from_environment"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("portal", help="serve the web portal (门户) for stewards, the office and analysts")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    p = sub.add_parser("portal", help="启动门户网站，供数据专管员、区科委和分析人员使用")
+    p.add_argument("--host", default="127.0.0.1", help="监听地址（默认：127.0.0.1）")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"端口（默认：{DEFAULT_PORT}）")
     p.add_argument("--workers", type=int, default=1, metavar="N",
-                   help="portal processes (default 1): sessions, sign-in rate limits and lock-outs are kept in the "
-                        "workflow store, so any process serves any person")  # fmt: skip
+                   help="门户进程数（默认：1）：会话、登录频率限制和锁定都保存在工作流数据库中，"
+                        "任何进程都能为任何人服务")  # fmt: skip
     p.add_argument("--https", action="store_true",
-                   help="people reach the portal over https (a reverse proxy terminates TLS): cookies get Secure")  # fmt: skip
+                   help="用户通过 https 访问门户（由反向代理处理 TLS）：Cookie 加上 Secure 属性")  # fmt: skip
     p.set_defaults(handler=portal)
 
 

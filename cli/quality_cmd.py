@@ -9,24 +9,22 @@ from govhub.cli.common import find_resource, settings_and_catalog
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("quality", help="expectation suites from the catalog and their Data Docs")
+    p = sub.add_parser("quality", help="由资源目录生成的校验套件及其 Data Docs")
     q = p.add_subparsers(dest="quality_command", metavar="ACTION", required=True)
-    s = q.add_parser(
-        "suites", help="write each resource's GE suite (JSON, with overrides applied) to the data folder"
-    )
-    s.add_argument("--json", action="store_true", help="the suites written")
+    s = q.add_parser("suites", help="将各资源的 GE 校验套件（JSON，已应用规则覆盖文件）写入数据文件夹")
+    s.add_argument("--json", action="store_true", help="以 JSON 列出写入的校验套件")
     s.set_defaults(handler=suites)
     d = q.add_parser(
         "docs",
-        help="validate current snapshots with Great Expectations and render Data Docs (progress on stderr)",
+        help="用 Great Expectations 校验当前快照并生成 Data Docs（进度输出到 stderr）",
     )
     d.add_argument(
         "--resource",
         action="append",
         metavar="CODE",
-        help="only this resource (code, agency/resource or id; repeatable): the others' pages stay as they are",
+        help="只处理此资源（资源代码、机构/资源标识或 id；可多次给出）：其他资源的页面保持不变",
     )
-    d.add_argument("--json", action="store_true", help="print a JSON summary of the build")
+    d.add_argument("--json", action="store_true", help="以 JSON 输出本次生成的摘要")
     d.set_defaults(handler=docs)
 
 

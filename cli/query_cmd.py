@@ -17,48 +17,46 @@ def register(sub: argparse._SubParsersAction) -> None:
     from govhub.cli.common import iso_date
     from govhub.cli.ingest_cmd import add_actor
 
-    q = sub.add_parser("query", help="read-only SQL or statistics over your agency's workspace (§14)")
-    q.add_argument("sql", nargs="?", help='SQL, e.g. "SELECT town_code, count(*) FROM gaj.hjrk GROUP BY 1"')
+    q = sub.add_parser("query", help="在本机构工作区上执行只读 SQL 或统计查询（§14）")
+    q.add_argument("sql", nargs="?", help='SQL，如 "SELECT town_code, count(*) FROM gaj.hjrk GROUP BY 1"')
     q.add_argument(
-        "--as", dest="person", metavar="PERSON", help="the analyst (default: $GOVHUB_USER or login)"
+        "--as", dest="person", metavar="PERSON", help="分析人员（默认：$GOVHUB_USER 或当前登录名）"
     )
     q.add_argument("--format", choices=["table", "csv", "json", "parquet"],
-                   help="table on the terminal (default); with -o, csv/json/parquet (default: from the file's name)")  # fmt: skip
-    q.add_argument(
-        "-o", "--output", type=Path, help="write the rows here (csv/json/parquet, with provenance)"
-    )
-    q.add_argument("--timeout", type=float, default=30.0, help="seconds (default 30)")
-    q.add_argument("--max-rows", type=int, default=100_000, help="rows returned at most (default 100000)")
+                   help="table：在终端显示表格（默认）；配合 -o 时为 csv/json/parquet（默认：按文件扩展名）")  # fmt: skip
+    q.add_argument("-o", "--output", type=Path, help="将结果写入此文件（csv/json/parquet，附出处说明）")
+    q.add_argument("--timeout", type=float, default=30.0, help="超时秒数（默认：30）")
+    q.add_argument("--max-rows", type=int, default=100_000, help="最多返回的行数（默认：100000）")
     stats = q.add_mutually_exclusive_group()
-    stats.add_argument("--count", metavar="TABLE", help="rows of agency.resource")
-    stats.add_argument("--group-by", metavar="TABLE", help="rows of agency.resource per value of --by fields")
+    stats.add_argument("--count", metavar="TABLE", help="统计表（机构.资源）的行数")
     stats.add_argument(
-        "--series", metavar="TABLE", help="rows of agency.resource per --per of a --date field"
+        "--group-by", metavar="TABLE", help="按 --by 信息项的取值分组统计表（机构.资源）的行数"
     )
-    q.add_argument("--by", help="comma-separated fields for --group-by")
-    q.add_argument("--date", help="date field for --series")
+    stats.add_argument(
+        "--series", metavar="TABLE", help="按 --date 日期和 --per 周期统计表（机构.资源）的行数"
+    )
+    q.add_argument("--by", help="--group-by 的分组信息项，逗号分隔")
+    q.add_argument("--date", help="--series 的日期信息项")
     q.add_argument("--per", choices=["day", "month", "year"], default="month")
-    q.add_argument("--json", action="store_true", help="outcome and rows as JSON on stdout")
+    q.add_argument("--json", action="store_true", help="以 JSON 在标准输出给出结果和数据行")
     q.set_defaults(handler=query)
 
-    w = sub.add_parser("workspace", help="agencies' workspaces: build, show what one holds, download yours")
+    w = sub.add_parser("workspace", help="机构工作区：生成、查看内容、下载本机构的工作区")
     verbs = w.add_subparsers(dest="verb", required=True, metavar="VERB")
-    b = verbs.add_parser("build", help="(re)build an agency's workspace now")
+    b = verbs.add_parser("build", help="立即（重新）生成某机构的工作区")
     b.add_argument("agency")
-    add_actor(b, "who builds it (an engineer, the office or the agency's analyst)")
+    add_actor(b, "生成人：平台工程师、区科委或该机构的分析人员")
     b.set_defaults(handler=build)
-    s = verbs.add_parser("show", help="the tables an agency's workspace holds and why")
+    s = verbs.add_parser("show", help="查看某机构工作区中的表及其依据")
     s.add_argument("agency")
     s.set_defaults(handler=show)
-    d = verbs.add_parser(
-        "download", help="a copy of your agency's workspace file (opens in any DuckDB client)"
-    )
+    d = verbs.add_parser("download", help="下载本机构工作区文件的副本（可用任何 DuckDB 客户端打开）")
     d.add_argument("-o", "--output", type=Path, required=True)
     d.add_argument("--as", dest="person", metavar="PERSON")
     d.set_defaults(handler=download)
     # grants are judged today wherever data leaves (a query, a build, a download): on a date of one's choosing an
     # expired grant would serve again, and the agency's shared workspace would be rebuilt to it
-    s.add_argument("--as-of", type=iso_date, metavar="YYYY-MM-DD", help="show the scope as on this date")
+    s.add_argument("--as-of", type=iso_date, metavar="YYYY-MM-DD", help="显示这一天的数据范围")
     for v in (b, s, d):
         v.add_argument("--json", action="store_true")
 

@@ -34,78 +34,77 @@ def register(sub: argparse._SubParsersAction) -> None:
     from govhub.cli.ingest_cmd import add_actor
     from govhub.states import Decision, RequestState
 
-    p = sub.add_parser(
-        "request", help="sharing requests (§13): file, review, answer, dispute, decide, withdraw"
-    )
+    p = sub.add_parser("request", help="共享申请（§13）：提出、审核、答复、异议、决定、撤回")
     verbs = p.add_subparsers(dest="verb", required=True, metavar="VERB")
 
     def verb(name: str, help_text: str, handler: Any, *, request_id: bool = True) -> argparse.ArgumentParser:
         v = verbs.add_parser(name, help=help_text)
         if request_id:
-            v.add_argument("id", help="request id, e.g. SQ-20261127-0001")
+            v.add_argument("id", help="申请编号，如 SQ-20261127-0001")
         # no --as-of: a transition happens today, on the record (a date of one's choosing would backdate answers,
         # move deadlines and escalate early); the services take `today` for tests and the demo's history
-        add_actor(v, "who acts (recorded; checked against their role and agency)")
+        add_actor(v, "操作人，记录在案，并按其角色和机构核查权限")
         v.add_argument("--json", action="store_true")
         v.set_defaults(handler=handler)
         return v
 
-    def scope(v: argparse.ArgumentParser, what: str) -> None:
-        v.add_argument("--fields", type=_csv, help=f"comma-separated field names {what}")
+    def scope(v: argparse.ArgumentParser, fields_help: str) -> None:
+        v.add_argument("--fields", type=_csv, help=fields_help)
         v.add_argument("--rows", type=row_condition, action="append", default=None,
-                       help='a row condition, repeatable: "FIELD in A,B" / "FIELD between LOW HIGH"')  # fmt: skip
+                       help='记录条件，可多次给出："FIELD in A,B" 或 "FIELD between LOW HIGH"')  # fmt: skip
 
-    c = verb("create", "file a request for a resource (fields, rows, purpose, basis, period of use)", create,
+    c = verb("create", "就一个资源提出共享申请（信息项、记录范围、用途、依据、使用期限）", create,
              request_id=False)  # fmt: skip
-    c.add_argument("resource", help="resource code, agency/resource or id")
-    scope(c, "(default: every field that may be shared)")
-    c.add_argument("--purpose", required=True, help="用途: what the data is for (§12: own duties only)")
-    c.add_argument("--basis", required=True, help="business or legal basis")
-    c.add_argument("--from", dest="use_from", type=iso_date, help="period of use from (default today)")
-    c.add_argument("--until", dest="use_until", type=iso_date, required=True, help="period of use until")
-    c.add_argument("--consumer", help="requesting agency (default: your own)")
+    c.add_argument("resource", help="资源代码、机构/资源标识或 id")
+    scope(c, "申请的信息项，逗号分隔（默认：全部可共享的信息项）")
+    c.add_argument("--purpose", required=True, help="用途：数据用来做什么（§12：仅限履行本机构职责）")
+    c.add_argument("--basis", required=True, help="业务依据或法律依据")
+    c.add_argument("--from", dest="use_from", type=iso_date, help="使用期限起始日（默认：今天）")
+    c.add_argument("--until", dest="use_until", type=iso_date, required=True, help="使用期限截止日")
+    c.add_argument("--consumer", help="申请单位（默认：本机构）")
 
-    ls = verb(
-        "list", "requests you may see (your agency's, or all for the office)", list_cmd, request_id=False
-    )
+    ls = verb("list", "列出你可查看的申请（本机构的；区科委可看全部）", list_cmd, request_id=False)
     ls.add_argument("--agency")
-    ls.add_argument("--state", action="append", choices=[s.value for s in RequestState])
-    verb("show", "one request and its history", show)
+    ls.add_argument("--state", action="append", choices=[s.value for s in RequestState], metavar="STATE",
+                    help="只看处于此状态的申请，可多次给出：" + "、".join(s.value for s in RequestState))  # fmt: skip
+    verb("show", "查看一项申请及其办理经过", show)
 
-    r = verb("review", "office: approve an unconditional request, or return a request with a reason", review)
+    r = verb("review", "区科委：同意无条件共享的申请，或说明理由退回申请", review)
     r.add_argument("--approve", action="store_true")
     r.add_argument("--return", dest="returned", action="store_true")
     r.add_argument("--reason")
-    verb("forward", "office: forward a conditional request to the provider (the 10-working-day clock starts)",
+    verb("forward", "区科委：将有条件共享的申请转给提供方，须在 10 个工作日内答复",
          forward)  # fmt: skip
 
     decisions = [d.value for d in Decision]
     a = verb(
-        "answer", "provider: approve, narrow (conditions / fewer fields or rows) or refuse with basis", answer
+        "answer",
+        "提供方答复：approve 同意、narrow 有条件同意（附条件或缩减信息项、记录）、refuse 不同意（须说明依据）",
+        answer,
     )
     a.add_argument("decision", choices=decisions)
-    scope(a, "granted (default: as requested)")
-    a.add_argument("--conditions", help="conditions of use")
+    scope(a, "授权的信息项，逗号分隔（默认：与申请相同）")
+    a.add_argument("--conditions", help="使用条件")
     a.add_argument("--reason")
     a.add_argument("--legal-basis")
-    verb("execute", "office: execute the provider's answer (grant or refusal)", execute)
-    d = verb("dispute", "requester: dispute a refusal or a narrowed grant", dispute)
+    verb("execute", "区科委：执行提供方的答复（授权或不同意）", execute)
+    d = verb("dispute", "申请方：对不同意或有条件同意提出异议", dispute)
     d.add_argument("--reason", required=True)
-    f = verb("refer", "office: refer a dispute to the leading group (领导小组)", refer)
+    f = verb("refer", "区科委：将异议报请领导小组", refer)
     f.add_argument("--note", required=True)
-    x = verb("decide", "office: decide an escalated or disputed request (or record the leading group's decision)",
+    x = verb("decide", "区科委：对逾期未答复或有异议的申请作决定（或记录领导小组决定）",
              decide)  # fmt: skip
     x.add_argument("decision", choices=decisions)
-    scope(x, "granted (default: as requested)")
+    scope(x, "授权的信息项，逗号分隔（默认：与申请相同）")
     x.add_argument("--conditions")
     x.add_argument("--reason")
     x.add_argument("--legal-basis")
-    x.add_argument("--leading-group", action="store_true", help="the decision is the leading group's")
-    w = verb("withdraw", "requester: withdraw an open request (its clock stops)", withdraw)
+    x.add_argument("--leading-group", action="store_true", help="此决定由领导小组作出")
+    w = verb("withdraw", "申请方：撤回未办结的申请（停止计时）", withdraw)
     w.add_argument("--reason", default="")
     verb(
         "tick",
-        "run the sharing clock now: escalate overdue answers, remind, expire grants",
+        "立即运行共享时限检查：逾期未答复的升级、发送提醒、到期授权失效",
         tick,
         request_id=False,
     )

@@ -8,25 +8,23 @@ import argparse
 def register(sub: argparse._SubParsersAction) -> None:
     from govhub.cli.common import iso_date
 
-    s = sub.add_parser(
-        "scorecard", help="per-agency scorecards over a period, with rectification notices (§18–19)"
-    )
+    s = sub.add_parser("scorecard", help="各机构某期间的考核评分，附整改通知（§18–19）")
     s.add_argument(
         "--from",
         dest="start",
         type=iso_date,
         metavar="YYYY-MM-DD",
-        help="first day (default: the first day of this quarter, Beijing)",
+        help="起始日（默认：本季度第一天，北京时间）",
     )
     s.add_argument(
         "--to",
         dest="end",
         type=iso_date,
         metavar="YYYY-MM-DD",
-        help="last day (default: today, Beijing)",
+        help="截止日（默认：今天，北京时间）",
     )
     s.add_argument("--json", action="store_true")
-    s.add_argument("--html", action="store_true", help="also write the report page under reports/scorecards/")
+    s.add_argument("--html", action="store_true", help="同时在 reports/scorecards/ 下写出报告页面")
     s.set_defaults(handler=scorecard)  # fmt: skip
 
 

@@ -13,25 +13,23 @@ _SEVERITY = {"fresh": 0, "due": 1, "overdue": 2, "stale": 3}  # irregular feeds 
 def register(sub: argparse._SubParsersAction) -> None:
     from govhub.cli.common import iso_date
 
-    s = sub.add_parser("status", help="freshness of every feed: last update or zero update, due date, state")
-    s.add_argument("--json", action="store_true", help="one object per resource, for scripts")
+    s = sub.add_parser("status", help="每个资源的更新时效：最近一次更新或零更新、应报日期、状态")
+    s.add_argument("--json", action="store_true", help="以 JSON 输出，每个资源一个对象（供脚本使用）")
     s.add_argument(
-        "--as-of", metavar="YYYY-MM-DD", type=iso_date, help="evaluate on this date (default: today, Beijing)"
+        "--as-of", metavar="YYYY-MM-DD", type=iso_date, help="按这一天评估（默认：今天，北京时间）"
     )
-    s.add_argument("--agency", help="only this agency's resources")
+    s.add_argument("--agency", help="只看该机构的资源")
     s.add_argument(
         "--fail-on",
         choices=list(_SEVERITY)[1:],
-        help="exit 3 when any feed is in this state or worse (due < overdue < stale), for scripts and monitors",
+        help="任一资源处于此状态或更差时退出码为 3（due 待报送 < overdue 逾期 < stale 陈旧），供脚本和监控使用",
     )
     s.set_defaults(handler=status)
 
-    z = sub.add_parser("zero-update", help="declare that a resource has nothing new for a period (零更新)")
-    z.add_argument("code", help="resource code, agency/resource key or resource id")
-    z.add_argument(
-        "--period", help="period id, e.g. 2026-W48, 2026-11, 2026-Q4 (default: the period owed now)"
-    )
-    z.add_argument("--by", required=True, metavar="PERSON", help="the steward who attests it (谁申报谁负责)")
+    z = sub.add_parser("zero-update", help="申报某资源在一个周期内没有新数据（零更新）")
+    z.add_argument("code", help="资源代码、机构/资源标识或资源 id")
+    z.add_argument("--period", help="周期编号（默认：当前应报的周期），如 2026-W48、2026-11、2026-Q4")
+    z.add_argument("--by", required=True, metavar="PERSON", help="申报的数据专管员（谁申报谁负责）")
     z.add_argument("--json", action="store_true")
     z.set_defaults(handler=zero_update)
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("template", help="write the fill-in template (填报模板) of a resource")
-    p.add_argument("code", help="resource code, agency/resource key or resource id")
-    p.add_argument("-o", "--output", required=True, help="file to write (e.g. 低保名册.xlsx)")
-    p.add_argument("--format", choices=["xlsx", "csv"], help="default: from the file's extension, else xlsx")
-    p.add_argument("--json", action="store_true", help="the file written, its resource and template version")
+    p = sub.add_parser("template", help="写出某资源的填报模板")
+    p.add_argument("code", help="资源代码、机构/资源标识或资源 id")
+    p.add_argument("-o", "--output", required=True, help="要写入的文件（如 低保名册.xlsx）")
+    p.add_argument("--format", choices=["xlsx", "csv"], help="文件格式（默认：按文件扩展名，否则为 xlsx）")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出写入的文件、所属资源和模板版本")
     p.set_defaults(handler=template, needs="catalog")
 
 

@@ -11,26 +11,22 @@ import argparse
 def register(sub: argparse._SubParsersAction) -> None:
     from govhub.cli.ingest_cmd import add_actor
 
-    p = sub.add_parser("token", help="docking API tokens (对接令牌): create, list, revoke")
+    p = sub.add_parser("token", help="对接令牌（资源共享对接服务）：签发、列出、撤销")
     verbs = p.add_subparsers(dest="verb", required=True, metavar="VERB")
-    create = verbs.add_parser(
-        "create", help="issue a token for one consumer system of an agency (secret printed once)"
-    )
+    create = verbs.add_parser("create", help="为某机构的一个对接系统签发令牌（令牌只显示这一次）")
     create.add_argument(
-        "--agency", required=True, help="the agency whose system it is (its grants are what it reads)"
+        "--agency", required=True, help="对接系统所属机构（系统可读取的即该机构获得授权的数据）"
     )
-    create.add_argument(
-        "--system", required=True, metavar="NAME", help="the consumer system, e.g. 社会救助管理系统"
-    )
+    create.add_argument("--system", required=True, metavar="NAME", help="对接系统名称，如 社会救助管理系统")
     create.set_defaults(handler=create_cmd)
-    ls = verbs.add_parser("list", help="tokens you manage (your agency's; every agency's for the office)")
+    ls = verbs.add_parser("list", help="列出你管理的令牌（本机构的；区科委可看全部机构的）")
     ls.add_argument("--agency")
     ls.set_defaults(handler=list_cmd)
-    rv = verbs.add_parser("revoke", help="revoke a token now (the next call carrying it is refused)")
+    rv = verbs.add_parser("revoke", help="立即撤销令牌（此后携带它的调用都会被拒绝）")
     rv.add_argument("id")
     rv.set_defaults(handler=revoke_cmd)
     for v in (create, ls, rv):
-        add_actor(v, "who acts: the agency's steward or the office (recorded)")
+        add_actor(v, "操作人：该机构的数据专管员或区科委，记录在案")
         v.add_argument("--json", action="store_true")
 
 
