@@ -133,7 +133,8 @@ def demo(args: argparse.Namespace) -> int:
 
     settings, catalog = settings_and_catalog(args)
     # a demo district starts today: its scorecards judge nothing due before (kept for the servers in govhub.yaml)
-    settings = replace(settings, in_service_since=mark_in_service(settings.home, today_in_beijing()))
+    kept = mark_in_service(settings.home, today_in_beijing())
+    settings = replace(settings, in_service_since=settings.in_service_since or kept)  # the environment wins
     # the servers started below (Dagster, the report builder) work on this same hub
     os.environ["GOVHUB_HOME"] = str(settings.home)
     os.environ["GOVHUB_CATALOG"] = str(settings.catalog_dir)

@@ -62,7 +62,7 @@ class AgencyScore:
     use_by_grant: dict[str, dict[str, int]] = field(default_factory=dict)
     # every period owed in the window, structured for scripts: code, resource, period, start, end, due, delivery
     periods: list[dict[str, Any]] = field(default_factory=list)
-    # the first day whose due dates are judged: the window's start, or the day the hub went into service if later
+    # the first day whose due dates are judged: the window's start, or the day after the hub went into service
     scored_from: dt.date | None = None
     # the resources behind catalog_changes_overdue / reviews_overdue, as codes
     catalog_changes_overdue_codes: list[str] = field(default_factory=list)
@@ -118,10 +118,12 @@ class AgencyScore:
 
 def in_service_note(scores: list[AgencyScore], start: dt.date) -> str | None:
     """What to say when the window begins before the hub went into service (None when it does not)."""
-    since = scores[0].scored_from if scores else None
-    if since is None or since <= start:
+    judged = scores[0].scored_from if scores else None
+    if judged is None or judged <= start:
         return None
-    return f"平台于 {since} 启用：此前到期的报送周期，平台没有记录，不计入本期考核（按期更新只计 {since} 起到期的周期）"
+    began = judged - dt.timedelta(days=1)
+    return (f"平台于 {began} 启用：此前（含当天）到期的报送周期，平台没有记录，不计入本期考核"
+            f"（按期更新只计 {judged} 起到期的周期）")  # fmt: skip
 
 
 def scorecard_window(
@@ -178,8 +180,9 @@ def agency_scores(
 
     ledger = ledger_by_resource(settings)
     drift = {(f.agency, f.resource) for f in open_flags(settings) if f.deadline < end}
-    # a period due before the hub was in service is in no ledger of its: not scored, neither way
-    scored_from = max(start, settings.in_service_since or start)
+    # a period due before the hub was in service, or on its first day, is in no ledger of its: not scored either way
+    since = settings.in_service_since
+    scored_from = max(start, since + dt.timedelta(days=1)) if since else start
     scores = {
         a.id: AgencyScore(a.id, a.short_name or a.name, catalogued=0, in_force=0, scored_from=scored_from)
         for a in catalog.agencies.values()

@@ -224,6 +224,8 @@ def get_settings(
 
 def _date_setting(name: str, value: Any) -> dt.date | None:
     """A date from the environment (text) or govhub.yaml (YAML reads 2026-11-10 as a date already)."""
+    if isinstance(value, dt.datetime):  # YAML reads 2026-11-10 10:00 as a moment: its day
+        return value.date()
     if value is None or value == "" or isinstance(value, dt.date):
         return value or None
     try:

@@ -91,7 +91,8 @@ async def load_person(request: Request) -> None:
     ended = (
         None if person is None
         else "expired" if now - signed_in_at >= config.absolute_timeout
-        else "password_changed" if seal != session.get("seal")
+        else "upgraded" if "seal" not in session  # opened by a portal that did not seal sessions yet
+        else "password_changed" if seal != session["seal"]
         else None
     )  # fmt: skip
     if person is None or ended is not None:
@@ -102,11 +103,10 @@ async def load_person(request: Request) -> None:
     request.scope["govhub.person"] = person  # type: ignore[typeddict-unknown-key]
 
 
-def session_data(settings: Settings, person: Person, signed_in_at: dt.datetime, csrf: str) -> dict[str, Any]:
+def session_data(person: Person, seal: str, signed_in_at: dt.datetime, csrf: str) -> dict[str, Any]:
     """What a signed-in session keeps: who, since when, its CSRF token, and the seal of the password it was opened
-    with (blocking: call from a worker thread)."""
-    return {"person": person.id, "signed_in_at": signed_in_at.isoformat(), "csrf": csrf,
-            "seal": password_seal(settings, person.id)}  # fmt: skip
+    with — the one the sign-in (or the change) proved, never read again afterwards (`accounts.SignedIn`)."""
+    return {"person": person.id, "signed_in_at": signed_in_at.isoformat(), "csrf": csrf, "seal": seal}
 
 
 def _holder(settings: Settings, person_id: str) -> tuple[Person | None, str | None]:

@@ -35,6 +35,21 @@ class SignInPolicy:
     lockout: dt.timedelta = dt.timedelta(minutes=15)
 
 
+@dataclass(frozen=True)
+class SignedIn:
+    """A sign-in that succeeded: who, and the seal of the password it proved (a portal session keeps it)."""
+
+    person: Person
+    seal: str
+
+
+def _seal(person_id: str, changed_at: str) -> str:
+    """A session's seal: which password it was opened with — the moment that password was stored (`changed_at`,
+    made strictly later by every store; a re-hash at sign-in keeps it), digested. A new password, set by the person
+    or reset by the office, gives a new seal; nothing about the password itself is in it."""
+    return hashlib.sha256(f"{person_id}\x1f{changed_at}".encode()).hexdigest()[:32]
+
+
 @cache
 def _hasher():  # type: ignore[no-untyped-def]
     from argon2 import PasswordHasher
@@ -69,7 +84,7 @@ def set_password(
     person = find_person(list_people(settings), person_id)
     if person is None or person.id != person_id:
         raise _refuse("unknown_person", f"没有登录名为“{person_id}”的人员", value=person_id)
-    _store_password(settings, person, password, at)
+    _store_password(settings, person, password, at)  # every session opened with the old one ends
     record_event(settings, kind="people.password_set", actor=who.name, agency=person.agency,
                  subject=f"person/{person.id}", payload={"name": person.name}, at=at)  # fmt: skip
     return person
@@ -78,9 +93,11 @@ def set_password(
 def change_own_password(
     settings: Settings, person: Person, current: str, new: str, *, at: dt.datetime,
     policy: SignInPolicy = SignInPolicy(),
-) -> None:  # fmt: skip
+) -> str:  # fmt: skip
     """A signed-in person changes their own password, proving the current one first: a wrong one counts as a failed
-    sign-in (this form cannot be used to guess it) and changes nothing."""
+    sign-in (this form cannot be used to guess it) and changes nothing. Returns the new password's seal (the
+    session that made the change keeps it; every other one ends). The new hash is written only over the one the
+    current password was checked against: a reset or another change in between wins, and this one is refused."""
     t = store.credentials
     with store.read_connection(settings) as conn:
         row = conn.execute(select(t).where(t.c.person == person.id)).mappings().first()
@@ -93,24 +110,45 @@ def change_own_password(
         raise _refuse("wrong_password", "当前密码不正确，密码未修改")
     if new == current:
         raise _refuse("weak_password", "新密码不能与当前密码相同")
-    _store_password(settings, person, new, at)
+    seal = _store_password(settings, person, new, at, over=row["password_hash"])
     record_event(settings, kind="people.password_changed", actor=person.name, agency=person.agency,
                  subject=f"person/{person.id}", payload={"name": person.name}, at=at)  # fmt: skip
+    return seal
 
 
-def _store_password(settings: Settings, person: Person, password: str, at: dt.datetime | None) -> None:
-    """Check `password` and keep its argon2 hash (a new one lifts a lock-out)."""
+def _store_password(
+    settings: Settings, person: Person, password: str, at: dt.datetime | None, *, over: str | None = None
+) -> str:
+    """Check `password` and keep its argon2 hash (a new one lifts a lock-out); returns its seal. `over`: write only
+    if the stored hash is still this one (else `people.changed_meanwhile`)."""
     if len(password) < MIN_PASSWORD_LENGTH or password.strip() != password or password == person.id:
         raise _refuse("weak_password", f"{person.name}的密码至少{MIN_PASSWORD_LENGTH}个字符，首尾不能有空格，"
                       "且不能与登录名相同", expected=f"至少{MIN_PASSWORD_LENGTH}个字符")  # fmt: skip
-    row = {"password_hash": _hasher().hash(password), "changed_at": utc_stamp(at), "failed_sign_ins": 0,
-           "locked_until": None, "first_failed_at": None}  # fmt: skip
+    hashed = _hasher().hash(password)
     t = store.credentials
     with store.write_transaction(settings, CREDENTIALS_LOCK) as conn:
-        if conn.execute(select(t.c.person).where(t.c.person == person.id)).first() is None:
+        stored = conn.execute(
+            select(t.c.password_hash, t.c.changed_at).where(t.c.person == person.id)
+        ).first()
+        if over is not None and (stored is None or stored.password_hash != over):
+            raise _refuse(
+                "changed_meanwhile",
+                "密码刚刚已被修改（在其他页面或由区科委重置），本次未修改；请用新密码重新登录",
+            )
+        changed_at = utc_stamp(at)
+        if stored is not None and changed_at <= stored.changed_at:  # strictly later: every store a new seal
+            changed_at = utc_stamp(_parse_stamp(stored.changed_at) + dt.timedelta(microseconds=1))
+        row = {"password_hash": hashed, "changed_at": changed_at, "failed_sign_ins": 0, "locked_until": None,
+               "first_failed_at": None}  # fmt: skip
+        if stored is None:
             conn.execute(t.insert().values(person=person.id, **row))
         else:
             conn.execute(t.update().where(t.c.person == person.id).values(**row))
+    return _seal(person.id, changed_at)
+
+
+def _parse_stamp(stamp: str) -> dt.datetime:
+    return dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
 
 
 def sign_in(
@@ -121,8 +159,9 @@ def sign_in(
     at: dt.datetime,
     policy: SignInPolicy = SignInPolicy(),
     client: str | None = None,
-) -> Person | None:
-    """The person when `password` is theirs and they may sign in now; None otherwise (the event says why)."""
+) -> SignedIn | None:
+    """The person (and the seal of the password proved) when `password` is theirs and they may sign in now; None
+    otherwise (the event says why)."""
     login = login.strip()[:100]
     people = list_people(settings)
     person = next((p for p in people if p.id == login), None)
@@ -147,13 +186,16 @@ def sign_in(
             with store.write_transaction(settings, CREDENTIALS_LOCK) as conn:
                 conn.execute(t.update().where(t.c.person == person.id)
                              .values(failed_sign_ins=0, first_failed_at=None, locked_until=None))  # fmt: skip
-        if _hasher().check_needs_rehash(row["password_hash"]):
+        if _hasher().check_needs_rehash(row["password_hash"]):  # the same password, stronger parameters
             with store.write_transaction(settings, CREDENTIALS_LOCK) as conn:
-                conn.execute(t.update().where(t.c.person == person.id)
-                             .values(password_hash=_hasher().hash(password)))  # fmt: skip
+                conn.execute(
+                    t.update()
+                    .where(t.c.person == person.id, t.c.password_hash == row["password_hash"])
+                    .values(password_hash=_hasher().hash(password))
+                )  # fmt: skip  (a reset meanwhile wins)
         record_event(settings, kind="session.signed_in", actor=person.name, agency=person.agency,
                      subject=f"person/{person.id}", payload={"client": client}, at=at)  # fmt: skip
-        return person
+        return SignedIn(person, _seal(person.id, row["changed_at"]))
     just_locked = reason == "wrong_password" and _count_failure(settings, person.id, at, policy)  # type: ignore[union-attr]
     record_event(settings, kind="session.sign_in_failed", actor=person.name if person else login or "(空)",
                  agency=person.agency if person else None, subject=f"person/{login}",
@@ -192,22 +234,18 @@ def _count_failure(settings: Settings, person_id: str, at: dt.datetime, policy: 
 
 
 def record_sign_out(settings: Settings, person: Person, *, at: dt.datetime, reason: str = "user") -> None:
-    """A session ended: signed out by the person (`user`), or closed by the portal (`expired`, `inactive`, or
-    `password_changed`: opened with a password that is no longer theirs)."""
+    """A session ended: signed out by the person (`user`), or closed by the portal (`expired`; `password_changed`:
+    opened with a password that is no longer theirs; `upgraded`: opened before sessions were sealed)."""
     record_event(settings, kind="session.signed_out", actor=person.name, agency=person.agency,
                  subject=f"person/{person.id}", payload={"reason": reason}, at=at)  # fmt: skip
 
 
 def password_seal(settings: Settings, person_id: str) -> str | None:
-    """What a portal session is bound to: a digest of the person's current password hash (None without one).
-
-    A session keeps the seal it was opened with and ends once the two differ, so a new password — changed by the
-    person or reset by the office — shuts out every session opened with the old one. The hash is salted anew each
-    time, so the seal changes even when the clock does not move; the digest gives nothing of the hash away."""
+    """The seal of the person's current password (None without one): a portal session opened with another ends."""
     t = store.credentials
     with store.read_connection(settings) as conn:
-        row = conn.execute(select(t.c.password_hash).where(t.c.person == person_id)).first()
-    return None if row is None else hashlib.sha256(row.password_hash.encode()).hexdigest()[:32]
+        row = conn.execute(select(t.c.changed_at).where(t.c.person == person_id)).first()
+    return None if row is None else _seal(person_id, row.changed_at)
 
 
 def has_password(settings: Settings, person_id: str) -> bool:

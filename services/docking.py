@@ -226,6 +226,10 @@ def _fingerprint(res: Resource, group: list[ScopedTable]) -> str:
 
     fields = {c: rows_of([t for t in group if c in t.columns]) for t in group for c in t.columns}
     shape = [res.primary_key, sorted(fields.items()), rows_of(group)]
+    if not set(res.primary_key) <= set(
+        fields
+    ):  # rows are known by `_row`: its make is part of what was let out
+        shape.append(docking.ROW_ID_VERSION)
     return hashlib.sha256(json.dumps(shape, ensure_ascii=False).encode()).hexdigest()[:16]
 
 
@@ -327,7 +331,9 @@ def _answer(
         snapshot_id = current_snapshot_id(settings, res) or group[0].source.snapshot_id
     call.snapshot_id, call.since = snapshot_id, since
     pinned = _pinned(settings, res, group, snapshot_id)
-    old = _since(settings, res, group, since, snapshot_id) if mode == "changes" else None
+    # a cursor carries the scope it was issued under (checked above), as a token does
+    tokened = bool(since_fp or ask.cursor)
+    old = _since(settings, res, group, since, snapshot_id, tokened=tokened) if mode == "changes" else None
     provenance = {"agency": token.agency, "system": token.system, "token": token.id, "resource": call.resource,
                   "snapshot_id": snapshot_id, "since": since, "grants": call.grants, "purposes": call.purposes,
                   "date": today.isoformat()}  # fmt: skip
@@ -403,15 +409,21 @@ def _check_ask(ask: Ask, limits: DockingLimits, mode: str) -> None:
 
 
 def _since(
-    settings: Settings, res: Resource, group: list[ScopedTable], since: str | None, snapshot_id: str
-) -> tuple[list[ScopedTable], list[Path] | None]:
+    settings: Settings, res: Resource, group: list[ScopedTable], since: str | None, snapshot_id: str,
+    *, tokened: bool = True,
+) -> tuple[list[ScopedTable], list[Path] | None]:  # fmt: skip
     """The group reading snapshot `since`, and the `_changes` files from it up to `snapshot_id` (None when one is
-    missing: every key is compared)."""
+    missing: every key is compared). `tokened`: `since` came with its scope (`since_token`), as a scope without
+    the primary key needs — its rows are known by `_row`, whose make a bare snapshot id does not name."""
     ids = published_ids(settings, res)
     if since is None or since not in ids or since > snapshot_id:
         recent = "、".join(ids[-3:]) or "无"
         raise DockingError(400, "docking.bad_since", f"since 应为该资源已发布的快照编号（最近的：{recent}）",
                            value=str(since)[:40])  # fmt: skip
+    if not tokened and not set(res.primary_key) <= {c for t in group for c in t.columns}:
+        raise DockingError(409, "docking.scope_changed", "未授予主键的资源按 _row 标识记录：since 须是上次响应头 "
+                           "X-Changes-Since 中的令牌（快照编号~范围），单独的快照编号不能说明 _row 的编法；"
+                           "请先整表重新读取（rows）", value=since[:40])  # fmt: skip
     between = [i for i in ids if since < i <= snapshot_id]
     files = [resource_paths(settings, res).snapshot(i) / CHANGES_FILE for i in between]
     return _pinned(settings, res, group, since), (files if all(f.is_file() for f in files) else None)

@@ -27,7 +27,7 @@ class Delivery:
     at: str  # when it ended (UTC, as the event log keeps it)
     status: LoadStatus
     by: str  # the person (or system) who delivered
-    source: str  # the file's name as uploaded, or what was pulled
+    source: str  # the file's name as uploaded, or what was pulled ("—" when the load's record is gone)
     rows: int
     inserted: int
     updated: int
@@ -42,20 +42,22 @@ def deliveries(settings: Settings, resource: Resource, *, actor: str, limit: int
     """The last `limit` deliveries of `resource`, newest first, for whoever may deliver it (its agency's stewards,
     the office)."""
     authorize(settings, actor, Action.UPLOAD, resource.agency)
+    from govhub.warehouse.reports import report_dir
+
     agency, rid = resource.key
     events = list_events(settings, kinds=DELIVERED, subject=f"{agency}/{rid}", newest_first=True, limit=limit)
     out = []
     for e in events:
         p = e.payload
         load_id = str(p.get("load_id") or "")
-        folder = settings.reports_dir / agency / rid / load_id if load_id else None
+        folder = report_dir(settings, resource, load_id) if load_id else None
         out.append(
             Delivery(
                 load_id=load_id,
                 at=e.at,
                 status=LoadStatus(e.kind.removeprefix("load.")),
                 by=e.actor,
-                source=_source(settings, load_id) or str(p.get("trigger") or ""),
+                source=_source(settings, load_id) or "—",
                 rows=int(p.get("rows") or 0),
                 inserted=int(p.get("inserted") or 0),
                 updated=int(p.get("updated") or 0),

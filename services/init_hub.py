@@ -70,7 +70,10 @@ def init_hub(settings: Settings, catalog: Path | None = None) -> InitResult:
         (target / "demo" / "example.yaml").write_text(STARTER_RESOURCE, encoding="utf-8")
         created = True
     save_hub_setting(home, "catalog", str(target) if target.parent != home else target.name)
-    mark_in_service(home, today_in_beijing())  # scorecards judge nothing due before this day
+    if (
+        not already
+    ):  # a new hub: scorecards judge nothing due before today (an existing one keeps what it had)
+        mark_in_service(home, today_in_beijing())
     done = store.upgrade(settings)
     found, _ = load_catalog(target)
     return InitResult(home, target, created, done.after, already, len(found.resources))

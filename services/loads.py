@@ -100,14 +100,9 @@ def _annotate(
     """Give the agency back its own workbook with every offending cell marked."""
     from govhub.connectors.annotate import annotate_workbook
     from govhub.problems import GovhubError
+    from govhub.warehouse.reports import report_dir
 
-    dest = (
-        settings.reports_dir
-        / resource.agency
-        / resource.id
-        / outcome.load_id
-        / f"{upload.stem}{ANNOTATED_NAME}"
-    )
+    dest = report_dir(settings, resource, outcome.load_id) / f"{upload.stem}{ANNOTATED_NAME}"
     dest.parent.mkdir(parents=True, exist_ok=True)
     try:
         outcome.annotated_path = str(

@@ -101,6 +101,7 @@ ROW_ID = "_row"  # a pseudonymous row key (a catalog name cannot start with "_")
 # `_row` is the first 128 bits of SHA-256(salt ‖ key), in hex: no collision in any table this hub will hold (2^-64 at
 # 2^32 rows), and with a 128-bit salt an ID number's key fits one SHA-256 block (W10R: the hash is most of its cost)
 ROW_ID_HEX = 32
+ROW_ID_VERSION = "row:v2"  # v1 was the whole digest under a 256-bit salt: a v1 `since` token is refused (409)
 
 
 def relation(

@@ -28,21 +28,22 @@ async def change_password(request: Request) -> Template:
     current, new, again = (str(form.get(k, "")) for k in ("current", "new", "again"))
     settings, who, config = settings_of(request), person(request), request.app.state["portal"]
 
-    def work() -> list[Problem]:
+    def work() -> str | list[Problem]:
         if new != again:
             return [Problem("people.weak_password", "两次输入的新密码不一致，密码未修改")]
         try:
-            change_own_password(settings, who, current, new, at=config.now(), policy=config.sign_in)
+            return change_own_password(settings, who, current, new, at=config.now(), policy=config.sign_in)
         except GovhubError as exc:
             return exc.problems
-        return []
 
-    problems = await anyio.to_thread.run_sync(work)
-    if not problems:  # this session carries on under a new id, sealed with the new password; the others end
+    done = await anyio.to_thread.run_sync(work)
+    problems = done if isinstance(done, list) else []
+    if isinstance(
+        done, str
+    ):  # this session goes on under a new id, sealed with the new password; the others end
         old = request.session
         signed_in_at = dt.datetime.fromisoformat(old["signed_in_at"])
-        fresh = await anyio.to_thread.run_sync(auth.session_data, settings, who, signed_in_at, old["csrf"])
-        await rotate_session(request, fresh)
+        await rotate_session(request, auth.session_data(who, done, signed_in_at, old["csrf"]))
     return page(
         request, "account.html", problems=problems, changed=not problems
     )  # as the portal's other forms

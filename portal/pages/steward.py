@@ -140,10 +140,9 @@ async def upload(request: Request, agency: str, resource: str) -> Template:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     context = {"outcome": outcome, "problems": problems, "r": res}
-    if is_htmx(request):  # the outcome, and the history below it brought up to date (out of band)
-        listed = await anyio.to_thread.run_sync(_deliveries, request, res)
-        return page(request, "_upload_result.html", **context, deliveries=listed)
     full = await anyio.to_thread.run_sync(lambda: _deliver_context(request, agency, resource))
+    if is_htmx(request):  # the outcome; the status, history and ledger brought up to date (out of band)
+        return page(request, "_upload_result.html", **{**full, **context})
     return page(request, "deliver.html", **{**full, **context, "declared": None})
 
 
@@ -164,9 +163,9 @@ async def zero_update(request: Request, agency: str, resource: str) -> Template:
     except GovhubError as exc:
         entry, problems = None, exc.problems
     context = {"declared": entry, "zero_problems": problems, "r": res}
-    if is_htmx(request):
-        return page(request, "_zero_update.html", **context)
     full = await anyio.to_thread.run_sync(lambda: _deliver_context(request, agency, resource))
+    if is_htmx(request):  # the answer; the status and ledger brought up to date (out of band)
+        return page(request, "_zero_result.html", **{**full, **context})
     return page(request, "deliver.html", **{**full, **context, "outcome": None})
 
 
@@ -175,7 +174,9 @@ def _report_dir(request: Request, agency: str, resource: str, load_id: str) -> P
         raise NotFoundException()
     settings = settings_of(request)
     res = resource_in(catalog_of(settings), agency, resource)
-    folder = settings.reports_dir / res.agency / res.id / load_id
+    from govhub.warehouse.reports import report_dir
+
+    folder = report_dir(settings, res, load_id)
     if not folder.is_dir():
         raise NotFoundException()
     return folder

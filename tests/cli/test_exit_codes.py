@@ -101,8 +101,13 @@ def test_every_command_keeps_the_exit_code_table(hub: Path, capsys) -> None:
     from govhub.clock import today_in_beijing
     from govhub.config import get_settings
 
-    # the hub remembers when it went into service (scorecards judge nothing due before)
+    # the hub remembers when it went into service (scorecards judge nothing due before); an older hub that is
+    # initialised again (it has a store already) is not stamped with today
     assert get_settings(hub / "home", env={}).in_service_since == today_in_beijing()
+    older = hub / "older"
+    (older / "state").mkdir(parents=True)
+    assert run("init", "--home", older, "--catalog", hub / "catalog") == 0
+    assert get_settings(older, env={}).in_service_since is None
     f = _files(hub)
     cases: list[tuple[str, list[object], int]] = [
         ("init", ["init", "--home", hub / "home"], 0),  # again: the hub is checked, nothing lost

@@ -73,37 +73,44 @@ def test_a_resource_owes_nothing_before_it_came_into_force(settings) -> None:
 
 
 def test_nothing_is_owed_to_a_hub_before_it_was_in_service(settings) -> None:
-    """A hub set up on 10 Nov has no record of what was due before: those periods are not scored as missing (the
-    window says from when it judges); a hub without the date (set up before it was kept) scores the whole window."""
+    """A hub set up on 3 Nov has no record of what was due before or that day: those periods are not scored as
+    missing (the window says from when it judges); a hub without the date (older than it) scores the whole window."""
     from dataclasses import replace
 
     catalog = _catalog()
     window = (D("2026-11-01"), D("2026-11-25"))
     before = {s.agency: s for s in agency_scores(settings, catalog, *window, CAL)}
     assert before["gongan"].periods_owed == 4 and before["shichang"].periods_owed == 2
-    started = replace(settings, in_service_since=D("2026-11-10"))
+    started = replace(settings, in_service_since=D("2026-11-03"))  # in service from that afternoon
     after = {s.agency: s for s in agency_scores(started, catalog, *window, CAL)}
-    # W44 was due 3 Nov and October's months ~9 Nov: before the hub; W45 (due 10 Nov) onwards are owed
+    # W44 and October's months were due on the hub's first day: not scored; W45 (due 10 Nov) onwards are owed
+    assert {p["due_date"] for p in before["shichang"].periods} == {"2026-11-03"}
     assert [p["period"] for p in after["gongan"].periods] == ["2026-W45", "2026-W46", "2026-W47"]
-    assert after["shichang"].periods_owed == 0 and after["gongan"].scored_from == D("2026-11-10")
+    assert after["shichang"].periods_owed == 0 and after["gongan"].scored_from == D("2026-11-04")
     assert before["gongan"].scored_from == D("2026-11-01")
     # said wherever the scores are shown: the report page (and the CLI and portal, by the same note)
     from govhub.governance.scorecard import in_service_note
     from govhub.governance.scorecard_report import render
 
     note = in_service_note(list(after.values()), window[0])
-    assert note is not None and "2026-11-10 启用" in note and "不计入" in note
+    assert note is not None and "2026-11-03 启用" in note and "含当天" in note and "不计入" in note
     assert note in render(list(after.values()), *window)
     assert in_service_note(list(before.values()), window[0]) is None
     assert 'id="in-service"' not in render(list(before.values()), *window)
 
 
-def test_in_service_since_is_kept_by_init_and_read_back(tmp_path) -> None:
-    from govhub.config import get_settings, save_hub_setting
+def test_in_service_since_is_kept_once_and_read_back(tmp_path) -> None:
+    from govhub.config import get_settings, mark_in_service, save_hub_setting
     from govhub.problems import GovhubError
 
     assert get_settings(tmp_path, env={}).in_service_since is None
     save_hub_setting(tmp_path, "in_service_since", D("2026-11-10"))
+    assert get_settings(tmp_path, env={}).in_service_since == D("2026-11-10")
+    assert mark_in_service(tmp_path, D("2026-11-28")) == D("2026-11-10")  # the first day is kept
+    assert get_settings(tmp_path, env={}).in_service_since == D("2026-11-10")
+    import datetime as dt
+
+    save_hub_setting(tmp_path, "in_service_since", dt.datetime(2026, 11, 10, 17, 0))  # YAML reads a moment
     assert get_settings(tmp_path, env={}).in_service_since == D("2026-11-10")
     assert get_settings(tmp_path, env={"GOVHUB_IN_SERVICE_SINCE": "2026-11-12"}).in_service_since == D(
         "2026-11-12"

@@ -134,8 +134,9 @@ def test_a_stewards_day_in_the_browser(portal: Portal, page: Any, tmp_path: Path
         listed = pg.locator("#deliveries tr.delivery")
         assert listed.count() == 2
         first, second = listed.nth(0).inner_text(), listed.nth(1).inner_text()
-        assert "已发布" in first and "shjz.xlsx" in first and "王静怡" in first
-        assert "已拒收" in second and "社会救助-有误.xlsx" in second
+        cells = [listed.nth(i).locator("td").all_inner_texts() for i in (0, 1)]
+        assert cells[0][1:4] == ["shjz.xlsx", "王静怡", "已发布"] and "王静怡" in first
+        assert cells[1][1:4] == ["社会救助-有误.xlsx", "王静怡", "已拒收"] and "已拒收" in second
         assert listed.nth(1).locator("a.annotated").count() == 1 and listed.nth(0).locator("a").count() == 0
         pg.goto(f"{portal.url}/agencies/mzj/resources/shjz/deliver")
     with pg.expect_download() as got:
@@ -145,9 +146,14 @@ def test_a_stewards_day_in_the_browser(portal: Portal, page: Any, tmp_path: Path
 
     # a zero update for another resource's owed period
     pg.goto(f"{portal.url}/agencies/mzj/resources/hydj/deliver")
+    owed = pg.inner_text("#feed-status")
     pg.click("form[hx-post$='/zero-update'] button[type=submit]")
     pg.wait_for_selector("#zero-ok")
     assert "已登记零更新" in pg.inner_text("#zero-ok")
+    # the status line and the ledger follow at once (out of band): the declared period is no longer the one owed
+    declared = pg.inner_text("#zero-ok").split("：")[1].split("，")[0]
+    assert f"应报周期 {declared}" in owed and declared not in pg.inner_text("#feed-status")
+    assert pg.locator("#ledger tbody tr", has_text=declared).count() == 1
     check(pg, "steward-zero-update")
     pg.goto(f"{portal.url}/catalog/mzj/shjz")
     assert f"{inserted} 条" in pg.inner_text("main")

@@ -266,7 +266,10 @@ def test_a_new_password_ends_every_other_session_of_that_person(portal: Portal) 
         and "密码已修改" in done.text
         and "其他浏览器或设备上的登录已全部退出" in done.text
     )
-    assert mine.cookies[SESSION_COOKIE] != before  # a new session id after the change
+    assert mine.cookies[SESSION_COOKIE] != before  # a new session id after the change…
+    replay = httpx.Client(base_url=portal.url, cookies={SESSION_COOKIE: before})
+    assert replay.get("/").status_code == 302  # …and the old one opens nothing
+    replay.close()
     assert mine.get("/").status_code == 200  # still signed in here…
     stale = elsewhere.get("/")
     assert stale.status_code == 302 and stale.headers["location"].startswith("/signin")  # …and nowhere else
@@ -276,3 +279,25 @@ def test_a_new_password_ends_every_other_session_of_that_person(portal: Portal) 
     set_password(portal.settings, REVIEWER, DEMO_PASSWORD, actor=OFFICE, at=portal.clock())
     assert mine.get("/").status_code == 302
     assert portal.sign_in(REVIEWER).get("/").status_code == 200
+
+
+def test_a_session_from_before_sessions_were_sealed_ends_as_such(portal: Portal) -> None:
+    """A session a portal without seals opened (no `seal` in it) ends at its next request, recorded as `upgraded`
+    — not as a password change nobody made."""
+    import json
+
+    from sqlalchemy import select
+
+    from govhub import store
+    from govhub.portal.sessions import session_key
+
+    c = portal.sign_in(STEWARD)
+    t = store.web_sessions
+    key = session_key(c.cookies[SESSION_COOKIE])
+    with store.write_transaction(portal.settings, "test") as conn:
+        data = json.loads(conn.execute(select(t.c.data).where(t.c.key == key)).scalar_one())
+        assert data.pop("seal")
+        conn.execute(t.update().where(t.c.key == key).values(data=json.dumps(data)))
+    assert c.get("/").status_code == 302
+    ended = list_events(portal.settings, kind="session.signed_out", subject=f"person/{STEWARD}")
+    assert ended[-1].payload["reason"] == "upgraded"

@@ -23,7 +23,7 @@ def test_only_the_office_sets_passwords_and_sign_in_locks_after_the_window_fills
     set_password(settings, "steward1", "Songjiang-2016!", actor="office1")
     at = dt.datetime(2026, 11, 27, 9, tzinfo=dt.UTC)
     policy = SignInPolicy(max_failures=3, window=dt.timedelta(minutes=10), lockout=dt.timedelta(minutes=30))
-    assert sign_in(settings, "steward1", "Songjiang-2016!", at=at, policy=policy).id == "steward1"
+    assert sign_in(settings, "steward1", "Songjiang-2016!", at=at, policy=policy).person.id == "steward1"
     # two failures, then the window passes: counting starts again
     for minute in (1, 2):
         assert (
@@ -51,3 +51,45 @@ def test_only_the_office_sets_passwords_and_sign_in_locks_after_the_window_fills
     )
     assert len(list_events(settings, kind="session.locked_out")) == 1
     assert all("Xq-not-it-9" not in str(e.payload) for e in list_events(settings, kind="session.*"))
+
+
+def test_the_seal_changes_with_every_new_password_and_only_then(settings) -> None:
+    """A session's seal (what a portal session keeps) changes when a password is stored — even twice at one clock
+    reading — and not when sign-in re-hashes the same password with stronger parameters; a change checked against
+    a password that was replaced meanwhile is refused rather than written over the replacement."""
+    from argon2 import PasswordHasher
+    from sqlalchemy import select
+
+    from govhub import store
+    from govhub.people import list_people
+    from govhub.services.accounts import _store_password, change_own_password, password_seal
+
+    save_person(settings, "office1", name="赵强", agency="kw", roles=[Role.OFFICE], by="test")
+    save_person(settings, "steward1", name="王静怡", agency="mzj", roles=[Role.STEWARD], by="test")
+    person = next(p for p in list_people(settings) if p.id == "steward1")
+    at = dt.datetime(2026, 11, 27, 9, tzinfo=dt.UTC)
+    set_password(settings, "steward1", "Songjiang-2016!", actor="office1", at=at)
+    first = password_seal(settings, "steward1")
+    signed = sign_in(settings, "steward1", "Songjiang-2016!", at=at)
+    assert signed is not None and signed.seal == first
+    set_password(settings, "steward1", "Songjiang-2016!", actor="office1", at=at)  # the same moment, again
+    assert password_seal(settings, "steward1") not in (None, first)
+
+    # weaker parameters stored (as an older release would have): sign-in re-hashes, the seal stays
+    t = store.credentials
+    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash("Songjiang-2016!")
+    with store.write_transaction(settings, "test") as conn:
+        conn.execute(t.update().where(t.c.person == "steward1").values(password_hash=weak))
+    before = password_seal(settings, "steward1")
+    assert sign_in(settings, "steward1", "Songjiang-2016!", at=at).seal == before
+    with store.read_connection(settings) as conn:
+        rehashed = conn.execute(select(t.c.password_hash).where(t.c.person == "steward1")).scalar_one()
+    assert rehashed != weak and password_seal(settings, "steward1") == before
+
+    # checked against one hash, written over another: refused, the replacement kept
+    with pytest.raises(GovhubError) as meanwhile:
+        _store_password(settings, person, "Another-Pass-2026", at, over=weak)
+    assert meanwhile.value.problems[0].code == "people.changed_meanwhile"
+    assert password_seal(settings, "steward1") == before
+    fresh = change_own_password(settings, person, "Songjiang-2016!", "Another-Pass-2026", at=at)
+    assert fresh == password_seal(settings, "steward1") != before

@@ -240,7 +240,9 @@ def _edit_sheet(api: Api, tmp_path) -> tuple[dict, dict, dict[str, str]]:  # typ
 
 def test_changes_since_a_snapshot_never_leak_a_row_outside_the_scope(api: Api, tmp_path) -> None:  # type: ignore[no-untyped-def]
     c = api.client()
-    since = current_snapshot_id(api.settings, api.hub.resource("fgj/clfjy"))
+    # the token a consumer keeps (the scope lacks the key: a bare snapshot id would be refused)
+    since = c.get(ROWS.format("fgj/clfjy"), params={"limit": 1}).json()["changes_since"]
+    assert since.startswith(current_snapshot_id(api.settings, api.hub.resource("fgj/clfjy")) + "~")
     before, after, case = _edit_sheet(api, tmp_path)
 
     def granted(row: list) -> tuple:  # house_id, buyer_name, deal_type, registered_on
@@ -252,7 +254,8 @@ def test_changes_since_a_snapshot_never_leak_a_row_outside_the_scope(api: Api, t
                 ("insert", *granted(after[case["new_in"]]))}  # fmt: skip
     pages = walk(c, "fgj/clfjy", 2, changes=since)
     cols = ["_change", "house_id", "buyer_name", "deal_type", "registered_on"]
-    assert pages[0].json()["columns"] == ["_change", "_row", *cols[1:]] and pages[0].json()["since"] == since
+    assert pages[0].json()["columns"] == ["_change", "_row", *cols[1:]]
+    assert pages[0].json()["since"] == since.split("~")[0]  # the snapshot the changes are counted from
     assert as_set(rows_of(pages, "changes"), cols) == expected
     # each change names its row as the copy does: an update or delete applies to the row read before
     now = {r["_row"] for r in rows_of(walk(c, "fgj/clfjy", 1000))}
@@ -278,13 +281,8 @@ def test_changes_since_a_snapshot_never_leak_a_row_outside_the_scope(api: Api, t
         assert not [v for v in leaks if v and v in text], (
             "a value outside the scope (or the key) left the hub"
         )
-    assert (
-        c.get(
-            CHANGES.format("fgj/clfjy"),
-            params={"since": current_snapshot_id(api.settings, api.hub.resource("fgj/clfjy"))},
-        ).json()["changes"]
-        == []
-    )
+    latest = c.get(ROWS.format("fgj/clfjy"), params={"limit": 1}).json()["changes_since"]
+    assert c.get(CHANGES.format("fgj/clfjy"), params={"since": latest}).json()["changes"] == []
     for bad in ("20000101T000000000000Z", "x' OR 1=1 --", "../../etc"):
         r = c.get(CHANGES.format("fgj/clfjy"), params={"since": bad})
         assert (r.status_code, r.json()["code"]) == (400, "docking.bad_since")
@@ -520,3 +518,18 @@ def test_revoking_a_grant_that_showed_nothing_more_does_not_stop_a_walk(api: Api
     after = c.get(ROWS.format("scjgj/qydj"), params={"limit": 3, "cursor": nxt.json()["next_cursor"]})
     assert after.status_code == 200, after.text
     assert after.json()["changes_since"] == first.json()["changes_since"]
+
+
+def test_a_keyless_scope_takes_changes_only_since_a_token_that_names_how_rows_are_keyed(api: Api) -> None:
+    """Rows of a scope without the primary key are known by `_row`; a bare snapshot id says nothing of how `_row`
+    was made when the consumer read it (it changed once), so only the `changes_since` token is taken there."""
+    c = api.client()
+    first = c.get(ROWS.format("fgj/clfjy"), params={"limit": 5}).json()
+    assert first["columns"][0] == "_row"
+    bare = c.get(CHANGES.format("fgj/clfjy"), params={"since": first["snapshot_id"]})
+    assert (bare.status_code, bare.json()["code"]) == (409, "docking.scope_changed")
+    assert "X-Changes-Since" in bare.json()["message"]
+    assert c.get(CHANGES.format("fgj/clfjy"), params={"since": first["changes_since"]}).status_code == 200
+    # a token from before `_row` was 128 bits names another make of the keys: refused as a changed scope
+    old = first["changes_since"].split("~")[0] + "~" + "0" * 16
+    assert c.get(CHANGES.format("fgj/clfjy"), params={"since": old}).status_code == 409
