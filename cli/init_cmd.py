@@ -16,12 +16,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     i.add_argument("--catalog", dest="init_catalog", metavar="C",
                    help="要使用的现有资源目录文件夹，或写入示例目录的位置（默认：H/catalog）")  # fmt: skip
+    i.add_argument("--in-service-since", dest="in_service_since", type=_day, metavar="DATE",
+                   help="平台启用日期：考核不计此前（含当天）到期的报送周期（默认：新建平台为今天，已有平台保持原设置）")  # fmt: skip
     i.add_argument("--json", action="store_true")
     i.set_defaults(handler=init, needs="nothing")
 
     c = sub.add_parser("completion", help='打印 shell 补全脚本：eval "$(govhub completion bash)"')
     c.add_argument("shell", choices=["bash", "zsh", "fish"], nargs="?", default="bash")
     c.set_defaults(handler=completion, needs="nothing")
+
+
+def _day(text: str):  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"应为日期，如 2026-11-10：{text[:40]}") from None
 
 
 def init(args: argparse.Namespace) -> int:
@@ -31,7 +42,11 @@ def init(args: argparse.Namespace) -> int:
     settings = args.settings
     if args.init_home:
         settings = get_settings(args.init_home, settings.catalog_dir)
-    done = init_hub(settings, Path(args.init_catalog) if args.init_catalog else None)
+    done = init_hub(
+        settings,
+        Path(args.init_catalog) if args.init_catalog else None,
+        in_service_since=args.in_service_since,
+    )
     if args.json:
         from govhub.cli.output import print_json
 
@@ -44,6 +59,10 @@ def init(args: argparse.Namespace) -> int:
         print(f"已写入示例资源目录：{done.catalog}（请按本区实际修改，然后运行 govhub catalog validate）")
     else:
         print(f"使用现有资源目录：{done.catalog}（{done.resources} 个有效资源）")
+    if done.in_service_since:
+        print(
+            f"平台启用日期：{done.in_service_since}（考核不计此前及当天到期的报送周期；可用 --in-service-since 更正）"
+        )
     print(
         f"之后的命令用 --home {done.home} 或 GOVHUB_HOME={done.home}；资源目录已记入 {done.home / 'govhub.yaml'}"
     )

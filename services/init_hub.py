@@ -4,13 +4,14 @@ mistyped --home never becomes an empty hub quietly."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
 from govhub import store
 from govhub.catalog.load import load_catalog
 from govhub.clock import today_in_beijing
-from govhub.config import Settings, mark_in_service, save_hub_setting
+from govhub.config import Settings, get_settings, mark_in_service, save_hub_setting
 
 STARTER_AGENCIES = """\
 # 提供和使用数据资源的机构（《办法》第十条、第十五条）：每个机构一项，指定数据专管员。
@@ -52,13 +53,18 @@ class InitResult:
     store_revision: str
     already_a_hub: bool  # the folder held a hub already: only the store was brought to head
     resources: int
+    in_service_since: dt.date | None = None  # scorecards judge nothing due before it, or on it
 
     def to_dict(self) -> dict[str, object]:
-        return {k: str(v) if isinstance(v, Path) else v for k, v in self.__dict__.items()}
+        return {k: str(v) if isinstance(v, Path | dt.date) else v for k, v in self.__dict__.items()}
 
 
-def init_hub(settings: Settings, catalog: Path | None = None) -> InitResult:
-    """Create (or complete) the hub at `settings.home` with `catalog` (default: `<home>/catalog`)."""
+def init_hub(
+    settings: Settings, catalog: Path | None = None, *, in_service_since: dt.date | None = None
+) -> InitResult:
+    """Create (or complete) the hub at `settings.home` with `catalog` (default: `<home>/catalog`). `in_service_since`
+    sets the day the hub went into service (an earlier hub's own, say); else a new hub's is today and an existing
+    hub keeps what it has."""
     home = settings.home
     already = (home / "state").is_dir() or settings.hub_file.exists()
     home.mkdir(parents=True, exist_ok=True)
@@ -70,10 +76,11 @@ def init_hub(settings: Settings, catalog: Path | None = None) -> InitResult:
         (target / "demo" / "example.yaml").write_text(STARTER_RESOURCE, encoding="utf-8")
         created = True
     save_hub_setting(home, "catalog", str(target) if target.parent != home else target.name)
-    if (
-        not already
-    ):  # a new hub: scorecards judge nothing due before today (an existing one keeps what it had)
+    if in_service_since is not None:
+        save_hub_setting(home, "in_service_since", in_service_since.isoformat())
+    elif not already:  # a new hub: nothing due before today is judged (an existing one keeps what it had)
         mark_in_service(home, today_in_beijing())
+    since = in_service_since or get_settings(home, target, env={}).in_service_since
     done = store.upgrade(settings)
     found, _ = load_catalog(target)
-    return InitResult(home, target, created, done.after, already, len(found.resources))
+    return InitResult(home, target, created, done.after, already, len(found.resources), since)

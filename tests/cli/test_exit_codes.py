@@ -108,6 +108,9 @@ def test_every_command_keeps_the_exit_code_table(hub: Path, capsys) -> None:
     (older / "state").mkdir(parents=True)
     assert run("init", "--home", older, "--catalog", hub / "catalog") == 0
     assert get_settings(older, env={}).in_service_since is None
+    assert run("init", "--home", older, "--in-service-since", "2026-10-08") == 0  # its own day, told
+    assert str(get_settings(older, env={}).in_service_since) == "2026-10-08"
+    assert run("init", "--home", older, "--in-service-since", "10/08/2026") == 2
     f = _files(hub)
     cases: list[tuple[str, list[object], int]] = [
         ("init", ["init", "--home", hub / "home"], 0),  # again: the hub is checked, nothing lost
