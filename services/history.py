@@ -75,6 +75,7 @@ def _source(settings: Settings, load_id: str) -> str | None:
     """The delivered file's name (or the pulled source) from the load's record, when it is there."""
     import json
 
+    from govhub.connectors.headers import shown
     from govhub.warehouse.meta import meta_dir
 
     if not load_id:
@@ -84,4 +85,4 @@ def _source(settings: Settings, load_id: str) -> str | None:
         source = json.loads(path.read_text(encoding="utf-8")).get("source")
     except (OSError, ValueError):
         return None
-    return str(source) if source else None
+    return shown(str(source)) if source else None  # a name as the agency gave it: escape codes shown as "�"
