@@ -38,9 +38,8 @@ async def change_password(request: Request) -> Template:
 
     done = await anyio.to_thread.run_sync(work)
     problems = done if isinstance(done, list) else []
-    if isinstance(
-        done, str
-    ):  # this session goes on under a new id, sealed with the new password; the others end
+    # changed: this session goes on under a new id, sealed with the new password; every other one ends
+    if isinstance(done, str):
         old = request.session
         signed_in_at = dt.datetime.fromisoformat(old["signed_in_at"])
         await rotate_session(request, auth.session_data(who, done, signed_in_at, old["csrf"]))

@@ -37,14 +37,13 @@ async def sign_in_submit(request: Request) -> Response | Template:
     settings, config = settings_of(request), request.app.state["portal"]
     now = config.now()
     client = request.client.host if request.client else None
-    csrf = generate_csrf_token(portal_secret(settings))
-
     signed = await anyio.to_thread.run_sync(
         lambda: sign_in(settings, login, password, at=now, policy=config.sign_in, client=client)
     )
     if signed is None:
         return page(request, "signin.html", next=_next(str(form.get("next", ""))), login=login[:100],
                     error=SIGN_IN_REFUSED_ZH, status_code=401)  # fmt: skip
+    csrf = generate_csrf_token(portal_secret(settings))
     await rotate_session(request, auth.session_data(signed.person, signed.seal, now, csrf))
     cookie = Cookie(key=CSRF_COOKIE, value=csrf, httponly=True, samesite="lax", secure=config.secure_cookies)
     return Redirect(path=_next(str(form.get("next", ""))), status_code=303, cookies=[cookie])
