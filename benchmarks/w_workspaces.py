@@ -184,19 +184,20 @@ class W9Govhub(Case):
         }
 
 
-class W9Baseline(Case):
-    workload, side = "W9", "baseline"
-    title = (
-        "the same tables by plain CREATE TABLE AS into a new file (no lock, fsync or rename; 2.0's format)"
-    )
+class _PlainBuild(Case):
+    """A baseline: the tables `group()` scopes, by plain CREATE TABLE AS into a new file (no lock, fsync or rename;
+    DuckDB 2.0's own storage format)."""
 
     def rows(self) -> int:
         return self.ctx.profile.snapshot_rows
 
+    def group(self, settings: Any, resource: Any, current: Any) -> list:
+        raise NotImplementedError
+
     def prepare(self) -> None:
-        self.settings, self.resource, current, _ = _snapshots(self.ctx)
-        self.scope = _own_scope(self.settings, self.resource, current.id)
-        self.path = self.ctx.scratch("W9") / "plain.duckdb"
+        settings, resource, current, _ = _snapshots(self.ctx)
+        self.tables = self.group(settings, resource, current)
+        self.path = self.ctx.scratch(self.workload) / "plain.duckdb"
 
     def reset(self) -> None:
         self.path.unlink(missing_ok=True)
@@ -207,13 +208,22 @@ class W9Baseline(Case):
 
         from govhub.warehouse.workspace import table_select
 
-        (table,) = self.scope.tables
         cpu = time.process_time()
         with duckdb.connect(str(self.path)) as con:
             con.execute("CREATE SCHEMA bench")
-            con.execute(f"CREATE TABLE bench.jyry AS {table_select(con, [table])}")
+            con.execute(f"CREATE TABLE bench.jyry AS {table_select(con, self.tables)}")
             rows = con.execute("SELECT count(*) FROM bench.jyry").fetchall()[0][0]
         return {"rows": rows, "bytes": self.path.stat().st_size, "cpu_s": round(time.process_time() - cpu, 2)}
+
+
+class W9Baseline(_PlainBuild):
+    workload, side = "W9", "baseline"
+    title = (
+        "the same tables by plain CREATE TABLE AS into a new file (no lock, fsync or rename; 2.0's format)"
+    )
+
+    def group(self, settings: Any, resource: Any, current: Any) -> list:
+        return list(_own_scope(settings, resource, current.id).tables)
 
 
 def _three_grants(settings, resource, current) -> tuple:
@@ -276,33 +286,12 @@ class W9GGovhub(Case):
                 "admitted": admitted}  # fmt: skip
 
 
-class W9GBaseline(Case):
+class W9GBaseline(_PlainBuild):
     workload, side = "W9G", "baseline"
     title = "the same merged SELECT by plain CREATE TABLE AS into a new file (no per-grant counts, lock, fsync, rename)"
 
-    def rows(self) -> int:
-        return self.ctx.profile.snapshot_rows
-
-    def prepare(self) -> None:
-        self.settings, resource, current, _ = _snapshots(self.ctx)
-        self.group = list(_three_grants(self.settings, resource, current))
-        self.path = self.ctx.scratch("W9G") / "plain.duckdb"
-
-    def reset(self) -> None:
-        self.path.unlink(missing_ok=True)
-        self.path.with_name(self.path.name + ".wal").unlink(missing_ok=True)
-
-    def run(self) -> dict[str, Any]:
-        import duckdb
-
-        from govhub.warehouse.workspace import table_select
-
-        cpu = time.process_time()
-        with duckdb.connect(str(self.path)) as con:
-            con.execute("CREATE SCHEMA bench")
-            con.execute(f"CREATE TABLE bench.jyry AS {table_select(con, self.group)}")
-            rows = con.execute("SELECT count(*) FROM bench.jyry").fetchall()[0][0]
-        return {"rows": rows, "bytes": self.path.stat().st_size, "cpu_s": round(time.process_time() - cpu, 2)}
+    def group(self, settings: Any, resource: Any, current: Any) -> list:
+        return list(_three_grants(settings, resource, current))
 
 
 def query_loop(home: str, workspace: str, log: str) -> None:

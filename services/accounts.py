@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from govhub import store
 from govhub.access import Action, authorize
+from govhub.clock import stored_moment
 from govhub.config import Settings
 from govhub.events import record_event, utc_stamp
 from govhub.people import Person, find_person, list_people
@@ -137,7 +138,7 @@ def _store_password(
             )
         changed_at = utc_stamp(at)
         if stored is not None and changed_at <= stored.changed_at:  # strictly later: every store a new seal
-            changed_at = utc_stamp(_parse_stamp(stored.changed_at) + dt.timedelta(microseconds=1))
+            changed_at = utc_stamp(stored_moment(stored.changed_at) + dt.timedelta(microseconds=1))
         row = {"password_hash": hashed, "changed_at": changed_at, "failed_sign_ins": 0, "locked_until": None,
                "first_failed_at": None}  # fmt: skip
         if stored is None:
@@ -145,10 +146,6 @@ def _store_password(
         else:
             conn.execute(t.update().where(t.c.person == person.id).values(**row))
     return _seal(person.id, changed_at)
-
-
-def _parse_stamp(stamp: str) -> dt.datetime:
-    return dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
 
 
 def sign_in(

@@ -86,9 +86,8 @@ class Call:
     snapshot_id: str | None = None
     since: str | None = None
     rows: int = 0
-    bytes: int = (
-        0  # the body handed to the web server (HTTP has no receipt: the client's own count may be lower)
-    )
+    # the body handed to the web server (HTTP has no receipt: the client's own count may be lower)
+    bytes: int = 0
     status: int = 200
     error: str | None = None
     complete: bool = True  # False: a stream that ended early (client gone, time limit)
@@ -226,9 +225,7 @@ def _fingerprint(res: Resource, group: list[ScopedTable]) -> str:
 
     fields = {c: rows_of([t for t in group if c in t.columns]) for t in group for c in t.columns}
     shape = [res.primary_key, sorted(fields.items()), rows_of(group)]
-    if not set(res.primary_key) <= set(
-        fields
-    ):  # rows are known by `_row`: its make is part of what was let out
+    if docking.known_by_row_id(group, res.primary_key):  # how `_row` is made is part of what was let out
         shape.append(docking.ROW_ID_VERSION)
     return hashlib.sha256(json.dumps(shape, ensure_ascii=False).encode()).hexdigest()[:16]
 
@@ -420,7 +417,7 @@ def _since(
         recent = "、".join(ids[-3:]) or "无"
         raise DockingError(400, "docking.bad_since", f"since 应为该资源已发布的快照编号（最近的：{recent}）",
                            value=str(since)[:40])  # fmt: skip
-    if not tokened and not set(res.primary_key) <= {c for t in group for c in t.columns}:
+    if not tokened and docking.known_by_row_id(group, res.primary_key):
         raise DockingError(409, "docking.scope_changed", "未授予主键的资源按 _row 标识记录：since 须是上次响应头 "
                            "X-Changes-Since 中的令牌（快照编号~范围），单独的快照编号不能说明 _row 的编法；"
                            "请先整表重新读取（rows）", value=since[:40])  # fmt: skip

@@ -11,7 +11,7 @@ from pathlib import Path
 from govhub import store
 from govhub.catalog.load import load_catalog
 from govhub.clock import today_in_beijing
-from govhub.config import Settings, get_settings, mark_in_service, save_hub_setting
+from govhub.config import Settings, mark_in_service, save_hub_setting
 
 STARTER_AGENCIES = """\
 # 提供和使用数据资源的机构（《办法》第十条、第十五条）：每个机构一项，指定数据专管员。
@@ -76,11 +76,12 @@ def init_hub(
         (target / "demo" / "example.yaml").write_text(STARTER_RESOURCE, encoding="utf-8")
         created = True
     save_hub_setting(home, "catalog", str(target) if target.parent != home else target.name)
+    since = in_service_since or settings.in_service_since
     if in_service_since is not None:
         save_hub_setting(home, "in_service_since", in_service_since.isoformat())
     elif not already:  # a new hub: nothing due before today is judged (an existing one keeps what it had)
-        mark_in_service(home, today_in_beijing())
-    since = in_service_since or get_settings(home, target, env={}).in_service_since
+        kept = mark_in_service(home, today_in_beijing())
+        since = since or kept  # the environment's, when it names one
     done = store.upgrade(settings)
     found, _ = load_catalog(target)
     return InitResult(home, target, created, done.after, already, len(found.resources), since)

@@ -104,6 +104,11 @@ ROW_ID_HEX = 32
 ROW_ID_VERSION = "row:v2"  # v1 was the whole digest under a 256-bit salt: a v1 `since` token is refused (409)
 
 
+def known_by_row_id(group: Sequence[ScopedTable], primary_key: Sequence[str]) -> bool:
+    """Whether the scope leaves out part of the primary key, so its rows are known to the consumer by `_row`."""
+    return bool(primary_key) and not set(primary_key) <= {c for t in group for c in t.columns}
+
+
 def relation(
     con: duckdb.DuckDBPyConnection,
     group: list[ScopedTable],
@@ -117,8 +122,7 @@ def relation(
     a change can be applied to the copy it updates — and nothing the key could be recovered from."""
     sql = table_select(con, group, primary_key)
     keys = tuple(hidden_key(i) for i in range(len(primary_key)))
-    granted = {c for t in group for c in t.columns}
-    if row_salt is not None and primary_key and not set(primary_key) <= granted:
+    if row_salt is not None and known_by_row_id(group, primary_key):
         parts = ", ".join(f"CAST({quote(k)} AS VARCHAR)" for k in keys)
         digest = f"left(sha256({sql_str(row_salt)} || concat_ws(chr(31), {parts})), {ROW_ID_HEX})"
         sql = f"SELECT {', '.join(quote(k) for k in keys)}, {digest} AS {quote(ROW_ID)}, * EXCLUDE ({', '.join(quote(k) for k in keys)}) FROM ({sql})"
