@@ -94,8 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     from govhub.config import get_settings
     from govhub.problems import GovhubError
 
-    args.settings = get_settings(args.home, args.catalog)  # the one place the CLI reads its configuration
     try:
+        args.settings = get_settings(args.home, args.catalog)  # the one place the CLI reads its configuration
         require_folders(args.settings, getattr(args, "needs", "hub"))
         code = int(args.handler(args) or 0)
         sys.stdout.flush()

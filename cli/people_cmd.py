@@ -102,16 +102,24 @@ def deactivate_cmd(args: argparse.Namespace) -> int:
 def password_cmd(args: argparse.Namespace) -> int:
     import sys
 
+    from govhub.access import Action, authorize
     from govhub.cli.common import CliError
     from govhub.services.accounts import set_password
 
+    authorize(args.settings, args.by, Action.MANAGE_PEOPLE)  # before anyone types a password in vain
     if args.stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         import getpass
 
-        password = getpass.getpass(f"{args.id} 的新密码：")
-        if getpass.getpass("再输入一次：") != password:
+        try:
+            password = getpass.getpass(f"{args.id} 的新密码：")
+            again = getpass.getpass("再输入一次：")
+        except EOFError:
+            raise CliError(
+                "没有读到密码（输入已结束）：请在终端中运行，或用 --stdin 从标准输入传入", code=2
+            ) from None
+        if again != password:
             raise CliError("两次输入的密码不一致，未修改", code=1)
     person = set_password(args.settings, args.id, password, actor=args.by)
     if args.json:

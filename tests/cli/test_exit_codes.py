@@ -400,3 +400,33 @@ def test_no_date_of_ones_choosing_where_data_leaves_or_the_record_changes(argv: 
     assert refused.value.code == 2
     for view in (["workspace", "show", "mzj"], ["grant", "list"], ["status"], ["notify", "run"]):
         assert parser.parse_args([*view, "--as-of", "2026-01-20"]).as_of.isoformat() == "2026-01-20"
+
+
+def test_a_bad_setting_and_a_password_nobody_can_type_are_said_without_a_traceback(
+    hub: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run("init", "--home", hub / "home", "--catalog", hub / "catalog") == 0
+    people = (
+        ("zhaoqiang", "赵强", "kw", "office", "installer"),
+        ("wangjingyi", "王静怡", "mzj", "steward", "zhaoqiang"),
+    )
+    for login, name, agency, role, by in people:
+        assert (
+            run("people", "add", login, "--name", name, "--agency", agency, "--role", role, "--by", by) == 0
+        )
+    capsys.readouterr()
+    monkeypatch.setenv("GOVHUB_IN_SERVICE_SINCE", "yesterday")
+    assert run("--home", hub / "home", "status") == 1
+    err = capsys.readouterr().err
+    assert "平台启用日期" in err and "yesterday" in err and "Traceback" not in err
+    monkeypatch.delenv("GOVHUB_IN_SERVICE_SINCE")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # no terminal, nothing to read
+    assert run("--home", hub / "home", "people", "password", "wangjingyi", "--by", "zhaoqiang") == 2
+    assert "没有读到密码" in capsys.readouterr().err
+    # someone who may not set passwords is refused before being asked for one
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Songjiang-2016!x\n"))
+    assert (
+        run("--home", hub / "home", "people", "password", "zhaoqiang", "--stdin", "--by", "wangjingyi") == 1
+    )
+    assert "管理人员和角色需要协调办公室角色" in capsys.readouterr().err
+    assert sys.stdin.read() == "Songjiang-2016!x\n"  # its password was never read
