@@ -1,4 +1,4 @@
-"""`govhub people add|list|deactivate|password`: who may act, for which agency, in which roles (§16–§17)."""
+"""`govhub people add|list|deactivate|password|sessions|sign-out|contact`: who may act, for which agency, in which roles (§16–§17)."""
 
 from __future__ import annotations
 
@@ -40,6 +40,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     pw.add_argument("--stdin", action="store_true", help="从标准输入读取密码（供脚本使用）")
     pw.add_argument("--json", action="store_true")
     pw.set_defaults(handler=password_cmd)
+    ss = psub.add_parser("sessions", help="某人在门户的登录：登录时间、最近使用、地址、浏览器")
+    ss.add_argument("id")
+    ss.add_argument("--by", required=True, metavar="PERSON", help="查看人：本人或区科委人员")
+    ss.add_argument("--json", action="store_true")
+    ss.set_defaults(handler=sessions_cmd)
+    so = psub.add_parser("sign-out", help="结束某人在门户的全部登录（如电脑丢失）；本人或区科委")
+    so.add_argument("id")
+    so.add_argument("--by", required=True, metavar="PERSON", help="操作人（记录在案）")
+    so.add_argument("--json", action="store_true")
+    so.set_defaults(handler=sign_out_cmd)
     c = psub.add_parser("contact", help="登记催报联系方式：电子邮件、电话、群机器人 webhook")
     c.add_argument("id")
     c.add_argument("--email", help="电子邮件地址（通过 SMTP 发送提醒）")
@@ -125,6 +135,38 @@ def password_cmd(args: argparse.Namespace) -> int:
     if args.json:
         return _json({"id": person.id, "name": person.name, "password_set": True})
     print(f"已设置门户密码：{person.name}（{person.id}）")
+    return 0
+
+
+def sessions_cmd(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from govhub.cli.output import print_json, print_table
+    from govhub.clock import beijing_text
+    from govhub.services.sessions import open_sessions
+
+    sessions = open_sessions(args.settings, args.id, actor=args.by, at=dt.datetime.now(dt.UTC))
+    if args.json:
+        print_json([s.to_dict() for s in sessions])
+        return 0
+    if not sessions:
+        print(f"{args.id} 目前没有登录门户")
+        return 0
+    rows = [(s.key[:12], beijing_text(s.signed_in_at, zone=False), beijing_text(s.seen_at, zone=False),
+             s.client or "—", s.browser) for s in sessions]  # fmt: skip
+    print_table(["会话", "登录时间（北京时间）", "最近使用（北京时间）", "地址", "浏览器"], rows)
+    return 0
+
+
+def sign_out_cmd(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from govhub.services.sessions import end_sessions
+
+    ended = end_sessions(args.settings, args.id, actor=args.by, at=dt.datetime.now(dt.UTC))
+    if args.json:
+        return _json({"id": args.id, "sessions_ended": ended})
+    print(f"已结束 {args.id} 在门户的 {ended} 处登录" if ended else f"{args.id} 目前没有登录门户，无需结束")
     return 0
 
 

@@ -229,6 +229,7 @@ def list_events(
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     after_id: int | None = None,
+    before_id: int | None = None,
     limit: int | None = None,
     newest_first: bool = False,
     actors: list[str] | None = None,
@@ -239,11 +240,13 @@ def list_events(
     of several; `actors`: any of several names). `resource` ("agency/resource") finds the events about it — loads,
     ledger, requests, grants, queries naming it; `grant` the events of a grant — issued, revoked, and every query,
     export and API call made through it. `after_id` is a reader's cursor: only events appended after the one it saw
-    last (ids only grow)."""
+    last (ids only grow); `before_id` pages backwards."""
     t = store.events
     q = select(t)
     if after_id is not None:
         q = q.where(t.c.id > after_id)
+    if before_id is not None:  # a page of older events (newest_first), going back from the last one shown
+        q = q.where(t.c.id < before_id)
     patterns = ([kind] if kind is not None else []) + (kinds or [])
     if patterns:
         q = q.where(

@@ -103,10 +103,14 @@ async def load_person(request: Request) -> None:
     request.scope["govhub.person"] = person  # type: ignore[typeddict-unknown-key]
 
 
-def session_data(person: Person, seal: str, signed_in_at: dt.datetime, csrf: str) -> dict[str, Any]:
-    """What a signed-in session keeps: who, since when, its CSRF token, and the seal of the password it was opened
-    with — the one the sign-in (or the change) proved, never read again afterwards (`accounts.SignedIn`)."""
-    return {"person": person.id, "signed_in_at": signed_in_at.isoformat(), "csrf": csrf, "seal": seal}
+def session_data(
+    person: Person, seal: str, signed_in_at: dt.datetime, csrf: str, *, client: str | None, agent: str | None
+) -> dict[str, Any]:
+    """What a signed-in session keeps: who, since when, its CSRF token, the seal of the password it was opened
+    with — the one the sign-in (or the change) proved, never read again afterwards (`accounts.SignedIn`) — and the
+    address and browser it signed in from (shown to its owner among their open sessions, `services.sessions`)."""
+    return {"person": person.id, "signed_in_at": signed_in_at.isoformat(), "csrf": csrf, "seal": seal,
+            "client": client, "agent": (agent or "")[:200] or None}  # fmt: skip
 
 
 def _holder(settings: Settings, person_id: str) -> tuple[Person | None, str | None]:

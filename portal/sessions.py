@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -85,9 +86,15 @@ class WebSessionStore(Store):
 
     def _set(self, hashed: str, data: str, ttl: dt.timedelta | None) -> None:
         t = workflow_store.web_sessions
+        row = {
+            "data": data,
+            "expires_at": self._expiry(ttl),
+            "person": _owner(data),
+            "seen_at": utc_stamp(self.clock()),
+        }
         with workflow_store.write_transaction(self.settings, "govhub.web_sessions") as conn:
-            if conn.execute(t.update().where(t.c.key == hashed).values(data=data, expires_at=self._expiry(ttl))).rowcount == 0:  # fmt: skip
-                conn.execute(t.insert().values(key=hashed, data=data, expires_at=self._expiry(ttl)))
+            if conn.execute(t.update().where(t.c.key == hashed).values(**row)).rowcount == 0:
+                conn.execute(t.insert().values(key=hashed, **row))
         self._purge_now_and_then()
 
     def _get(self, hashed: str, renew_for: dt.timedelta | None) -> str | None:
@@ -115,6 +122,18 @@ class WebSessionStore(Store):
         t = workflow_store.web_sessions
         with workflow_store.write_transaction(self.settings, "govhub.web_sessions") as conn:
             conn.execute(delete(t).where(t.c.expires_at <= utc_stamp(now)))
+
+
+def _owner(data: str) -> str | None:
+    """Whose session the data is (`person`, set at sign-in), kept beside it so that a person's sessions can be
+    listed and ended (`services.accounts`); None for anything else in the store (rate-limit counters)."""
+    if not data.startswith("{"):
+        return None
+    try:
+        person = json.loads(data).get("person")
+    except ValueError:
+        return None
+    return person if isinstance(person, str) else None
 
 
 class RotatingSessionBackend(ServerSideSessionBackend):

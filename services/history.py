@@ -23,6 +23,7 @@ DELIVERED = [f"load.{s.value}" for s in LoadStatus if s is not LoadStatus.NO_UPL
 
 @dataclass(frozen=True)
 class Delivery:
+    event_id: int  # its place in the event log (pages go back from the last one shown)
     load_id: str
     at: str  # when it ended (UTC, as the event log keeps it)
     status: LoadStatus
@@ -38,14 +39,25 @@ class Delivery:
     has_annotated: bool  # a marked copy of the agency's workbook can be downloaded
 
 
-def deliveries(settings: Settings, resource: Resource, *, actor: str, limit: int = 20) -> list[Delivery]:
-    """The last `limit` deliveries of `resource`, newest first, for whoever may deliver it (its agency's stewards,
-    the office)."""
+@dataclass(frozen=True)
+class DeliveryPage:
+    deliveries: list[Delivery]  # newest first
+    older: int | None  # `before` for the next page back; None: this page reaches the first delivery
+
+
+def deliveries(
+    settings: Settings, resource: Resource, *, actor: str, limit: int = 20, before: int | None = None
+) -> DeliveryPage:
+    """`limit` deliveries of `resource`, newest first — the last ones, or those before the event `before` — for
+    whoever may deliver it (its agency's stewards, the office)."""
     authorize(settings, actor, Action.UPLOAD, resource.agency)
     from govhub.warehouse.reports import report_dir
 
     agency, rid = resource.key
-    events = list_events(settings, kinds=DELIVERED, subject=f"{agency}/{rid}", newest_first=True, limit=limit)
+    events = list_events(settings, kinds=DELIVERED, subject=f"{agency}/{rid}", newest_first=True,
+                         limit=limit + 1, before_id=before)  # fmt: skip
+    more = len(events) > limit
+    events = events[:limit]
     out = []
     for e in events:
         p = e.payload
@@ -53,6 +65,7 @@ def deliveries(settings: Settings, resource: Resource, *, actor: str, limit: int
         folder = report_dir(settings, resource, load_id) if load_id else None
         out.append(
             Delivery(
+                event_id=e.id,
                 load_id=load_id,
                 at=e.at,
                 status=LoadStatus(e.kind.removeprefix("load.")),
@@ -68,7 +81,7 @@ def deliveries(settings: Settings, resource: Resource, *, actor: str, limit: int
                 has_annotated=folder is not None and any(folder.glob(f"*{ANNOTATED_NAME}")),
             )
         )
-    return out
+    return DeliveryPage(out, older=out[-1].event_id if more else None)
 
 
 def _source(settings: Settings, load_id: str) -> str | None:

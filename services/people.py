@@ -37,5 +37,10 @@ def set_contact(settings: Settings, contact: Contact, *, actor: str) -> Contact:
 
 
 def deactivate_person(settings: Settings, person_id: str, *, actor: str) -> Person:
+    """The person can no longer act; their portal sessions end at once."""
+    from govhub.services.sessions import end_all_sessions_of
+
     who = authorize(settings, actor, Action.MANAGE_PEOPLE)
-    return deactivate(settings, person_id, by=who.name)
+    person = deactivate(settings, person_id, by=who.name)
+    end_all_sessions_of(settings, person.id)
+    return person

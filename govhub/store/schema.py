@@ -223,8 +223,11 @@ web_sessions = Table(
     Column("key", String(128), primary_key=True),  # a hash of the session id, never the id itself
     Column("data", Text, nullable=False),
     Column("expires_at", String(32), nullable=False),
+    Column("person", String(100)),  # whose signed-in session (0006_session_owner); None: anonymous, counters
+    Column("seen_at", String(32)),  # its last request (0006_session_owner)
 )
 Index("ix_web_sessions_expires_at", web_sessions.c.expires_at)
+Index("ix_web_sessions_person", web_sessions.c.person)
 
 # How to reach a person (催报: reminders and notices) — e-mail, phone, a WeCom/DingTalk-style robot webhook.
 contacts = Table(

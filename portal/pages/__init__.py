@@ -1,6 +1,6 @@
 """The portal's pages, one module per audience; `PAGES` is every route handler (the authorization table's rows)."""
 
-from govhub.portal.pages.account import change_password, password_page
+from govhub.portal.pages.account import change_password, end_other_sessions, password_page, sessions_page
 from govhub.portal.pages.analysis import (
     download_query,
     query_page,
@@ -41,6 +41,8 @@ PAGES = [
     sign_out,
     password_page,
     change_password,
+    sessions_page,
+    end_other_sessions,
     home,
     catalog_page,
     resource_page,

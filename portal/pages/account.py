@@ -1,4 +1,5 @@
-"""A person's own account (§16): change one's portal password, proving the current one."""
+"""A person's own account (§16): change one's portal password, proving the current one; see where one is signed in
+and end the other sessions."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from litestar import Request, get, post
 from litestar.response import Template
 
 from govhub.portal import auth
-from govhub.portal.sessions import rotate_session
+from govhub.portal.sessions import SESSION_COOKIE, rotate_session, session_key
 from govhub.portal.views import page, person, settings_of
 from govhub.problems import GovhubError, Problem
 from govhub.services.accounts import change_own_password
+from govhub.services.sessions import end_sessions, open_sessions
 
 ACCOUNT = "/account/password"
+SESSIONS = "/account/sessions"
 
 
 @get(ACCOUNT, opt=auth.signed_in())
@@ -42,7 +45,31 @@ async def change_password(request: Request) -> Template:
     if isinstance(done, str):
         old = request.session
         signed_in_at = dt.datetime.fromisoformat(old["signed_in_at"])
-        await rotate_session(request, auth.session_data(who, done, signed_in_at, old["csrf"]))
+        await rotate_session(request, auth.session_data(who, done, signed_in_at, old["csrf"],
+                                                        client=old.get("client"), agent=old.get("agent")))  # fmt: skip
     return page(
         request, "account.html", problems=problems, changed=not problems
     )  # as the portal's other forms
+
+
+def _this_session(request: Request) -> str:
+    return session_key(request.cookies[SESSION_COOKIE])
+
+
+def _sessions_page(request: Request, ended: int | None) -> Template:
+    who, now = person(request), request.app.state["portal"].now()
+    sessions = open_sessions(settings_of(request), who.id, actor=who.id, at=now)
+    return page(request, "sessions.html", sessions=sessions, this=_this_session(request), ended=ended)
+
+
+@get(SESSIONS, opt=auth.signed_in(), sync_to_thread=True)
+def sessions_page(request: Request) -> Template:
+    return _sessions_page(request, None)
+
+
+@post(f"{SESSIONS}/end-others", opt=auth.signed_in(), sync_to_thread=True, status_code=200)
+def end_other_sessions(request: Request) -> Template:
+    """Every other session of this person ends (their rows go: the next request there is anonymous); this one stays."""
+    who, now = person(request), request.app.state["portal"].now()
+    ended = end_sessions(settings_of(request), who.id, actor=who.id, at=now, keep=_this_session(request))
+    return _sessions_page(request, ended)

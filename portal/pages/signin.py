@@ -44,7 +44,10 @@ async def sign_in_submit(request: Request) -> Response | Template:
         return page(request, "signin.html", next=_next(str(form.get("next", ""))), login=login[:100],
                     error=SIGN_IN_REFUSED_ZH, status_code=401)  # fmt: skip
     csrf = generate_csrf_token(portal_secret(settings))
-    await rotate_session(request, auth.session_data(signed.person, signed.seal, now, csrf))
+    agent = request.headers.get("user-agent")
+    await rotate_session(
+        request, auth.session_data(signed.person, signed.seal, now, csrf, client=client, agent=agent)
+    )
     cookie = Cookie(key=CSRF_COOKIE, value=csrf, httponly=True, samesite="lax", secure=config.secure_cookies)
     return Redirect(path=_next(str(form.get("next", ""))), status_code=303, cookies=[cookie])
 

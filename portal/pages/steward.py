@@ -12,7 +12,6 @@ import re
 import shutil
 import tempfile
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import anyio.to_thread
@@ -22,13 +21,9 @@ from litestar.exceptions import NotFoundException
 from litestar.response import File, Response, Template
 
 from govhub.access import Action
-from govhub.catalog.model import Resource
 from govhub.portal import auth
 from govhub.portal.views import catalog_of, freshness_today, is_htmx, page, person, resource_in, settings_of
 from govhub.problems import GovhubError, Problem
-
-if TYPE_CHECKING:
-    from govhub.services.history import Delivery
 
 RESOURCE = "/agencies/{agency:str}/resources/{resource:str}"
 LOAD_ID = re.compile(r"^[0-9A-Za-z_.-]{1,80}$")
@@ -55,8 +50,9 @@ def feeds_page(request: Request, agency: str) -> Template:
                 ledger=ledger)  # fmt: skip
 
 
-def _deliver_context(request: Request, agency: str, resource: str) -> dict:
+def _deliver_context(request: Request, agency: str, resource: str, before: int | None = None) -> dict:
     from govhub.governance.ledger import ledger_rows
+    from govhub.services.history import deliveries
 
     settings = settings_of(request)
     catalog = catalog_of(settings)
@@ -68,20 +64,17 @@ def _deliver_context(request: Request, agency: str, resource: str) -> dict:
     owed = fresh.period if fresh and not fresh.state.passing else ""
     limit_mb = request.app.state["portal"].max_upload_bytes >> 20
     return {"r": res, "agency": catalog.agencies.get(agency), "fresh": fresh, "ledger": ledger[:24],
-            "owed": owed, "limit_mb": limit_mb, "deliveries": _deliveries(request, res)}  # fmt: skip
-
-
-def _deliveries(request: Request, res: Resource) -> list[Delivery]:
-    from govhub.services.history import deliveries
-
-    return deliveries(settings_of(request), res, actor=person(request).id)
+            "owed": owed, "limit_mb": limit_mb, "before": before,
+            "history": deliveries(settings, res, actor=person(request).id, before=before)}  # fmt: skip
 
 
 @get(f"{RESOURCE}/deliver", opt=auth.allow(Action.UPLOAD), sync_to_thread=True)
-def deliver_page(request: Request, agency: str, resource: str) -> Template:
-    return page(
-        request, "deliver.html", **_deliver_context(request, agency, resource), outcome=None, declared=None
-    )
+def deliver_page(request: Request, agency: str, resource: str, before: str | None = None) -> Template:
+    """`before`: the delivery history goes back from that event (the "更早的报送记录" link); anything but a number
+    shows the latest."""
+    older = int(before) if before and before.isdigit() and len(before) < 19 else None
+    return page(request, "deliver.html", **_deliver_context(request, agency, resource, older), outcome=None,
+                declared=None)  # fmt: skip
 
 
 @get(f"{RESOURCE}/template.xlsx", opt=auth.allow(Action.UPLOAD), sync_to_thread=True)

@@ -63,8 +63,10 @@ class Portal:
         self.clients.append(c)
         return c
 
-    def sign_in(self, login: str, password: str = DEMO_PASSWORD) -> httpx.Client:
+    def sign_in(self, login: str, password: str = DEMO_PASSWORD, *, agent: str | None = None) -> httpx.Client:
         c = self.client()
+        if agent:
+            c.headers["user-agent"] = agent
         c.get("/signin")
         r = c.post("/signin", data={"login": login, "password": password, "_csrf_token": csrf(c)})
         assert r.status_code == 303, f"{login} could not sign in: {r.status_code} {r.text[:300]}"
@@ -109,12 +111,19 @@ class Served:
     url: str
 
 
-def serve(app: object) -> Served:
+def serve(app: object, *, send_buffer: int | None = None) -> Served:
+    """`app` under uvicorn on a free port. `send_buffer`: the kernel's send buffer of each connection, fixed that
+    small (Linux otherwise grows it to megabytes), so a response larger than the buffers waits on its reader."""
     import uvicorn
 
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True, name="portal")
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if send_buffer:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)  # accepted connections inherit it
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="portal")
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started:

@@ -39,6 +39,8 @@ TABLE: dict[tuple[str, str], str] = {
     ("POST", "/signout"): SIGNED_IN,
     ("GET", "/account/password"): SIGNED_IN,
     ("POST", "/account/password"): SIGNED_IN,
+    ("GET", "/account/sessions"): SIGNED_IN,
+    ("POST", "/account/sessions/end-others"): SIGNED_IN,
     ("GET", "/"): SIGNED_IN,
     ("GET", "/catalog"): SIGNED_IN,
     ("GET", "/catalog/{agency:str}/{resource:str}"): SIGNED_IN,

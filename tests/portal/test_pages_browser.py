@@ -183,6 +183,32 @@ def test_other_roles_pages_in_the_browser(portal: Portal, page: Any, login: str)
     check(pg, f"{login}-home")
     pg.goto(f"{portal.url}/catalog?share=conditional")
     check(pg, f"{login}-catalog")
+    pg.goto(f"{portal.url}/account/sessions")
+    assert pg.locator("#sessions tr.this-session").count() == 1
+    check(pg, f"{login}-sessions")
+
+
+def test_the_scorecard_says_when_the_hub_went_into_service(portal: Portal, page: Any) -> None:
+    """A hub in service for ten days, scored over a window that began before: the page says which periods count."""
+    import dataclasses
+    import datetime as dt
+
+    from govhub.clock import today_in_beijing
+    from govhub.portal.app import create_app
+    from tests.portal.conftest import serve, stop
+
+    since = today_in_beijing() - dt.timedelta(days=10)
+    served = serve(create_app(dataclasses.replace(portal.settings, in_service_since=since), portal.config))
+    try:
+        sign_in(page, dataclasses.replace(portal, url=served.url), OFFICE)
+        page.goto(f"{served.url}/office/scorecards?start={since - dt.timedelta(days=60)}")
+        note = page.inner_text("#in-service")
+        assert f"平台于 {since} 启用" in note and f"只计 {since + dt.timedelta(days=1)} 起到期的周期" in note
+        check(page, "office-scorecards-in-service")
+        page.goto(f"{served.url}/office/scorecards?start={since + dt.timedelta(days=2)}")
+        assert page.locator("#in-service").count() == 0  # a window inside the service time needs no note
+    finally:
+        stop(served)
 
 
 def test_the_sign_in_page_in_the_browser(portal: Portal, page: Any) -> None:

@@ -17,6 +17,7 @@ from tests.portal.conftest import (
     ANALYST,
     CSRF_COOKIE,
     OFFICE,
+    OTHER_STEWARD,
     SESSION_COOKIE,
     STEWARD,
     Portal,
@@ -301,3 +302,92 @@ def test_a_session_from_before_sessions_were_sealed_ends_as_such(portal: Portal)
     assert c.get("/").status_code == 302
     ended = list_events(portal.settings, kind="session.signed_out", subject=f"person/{STEWARD}")
     assert ended[-1].payload["reason"] == "upgraded"
+
+
+WINDOWS_CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+ANDROID_FIREFOX = "Mozilla/5.0 (Android 14; Mobile; rv:133.0) Gecko/133.0 Firefox/133.0"
+
+
+def test_a_person_sees_where_they_are_signed_in_and_ends_the_other_sessions(portal: Portal) -> None:
+    """A steward who left a shared computer signed in: the sessions page lists both sessions (when, from where, which
+    browser; this one marked), ending the others shuts the other browser out at its next request, recorded, while
+    this one carries on."""
+    laptop = portal.sign_in(OTHER_STEWARD, agent=WINDOWS_CHROME)
+    phone = portal.sign_in(OTHER_STEWARD, agent=ANDROID_FIREFOX)
+    assert phone.get("/").status_code == 200
+    listed = laptop.get("/account/sessions")
+    assert listed.status_code == 200 and "登录设备" in laptop.get("/").text  # reachable from every page
+    assert "Chrome（Windows）" in listed.text and "Firefox（Android）" in listed.text
+    assert listed.text.count('class="session') == 2 and listed.text.count("本浏览器</strong>") == 1
+    assert "127.0.0.1" in listed.text
+    done = laptop.post("/account/sessions/end-others", data={"_csrf_token": csrf(laptop)})
+    assert done.status_code == 200 and "已退出其他 1 处登录" in done.text
+    shut_out = phone.get("/")
+    assert shut_out.status_code == 302 and shut_out.headers["location"].startswith("/signin")
+    assert laptop.get("/").status_code == 200
+    after = laptop.get("/account/sessions").text
+    assert after.count('class="session') == 1 and 'id="end-others" disabled' in after
+    ended = list_events(portal.settings, kind="session.ended", subject=f"person/{OTHER_STEWARD}")[-1]
+    assert ended.payload == {"sessions": 1, "kept_own": True} and ended.actor == "陆建华"
+
+
+def test_the_office_lists_and_ends_a_persons_sessions_and_deactivation_ends_them_too(
+    portal: Portal, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A lost laptop: the office sees where someone is signed in (`people sessions`) and ends it all (`people
+    sign-out`); another steward may do neither; deactivating a person ends their sessions at once."""
+    import json
+
+    from govhub.cli.main import main
+    from govhub.services.people import deactivate_person, register_person
+
+    def cli(*argv: str) -> tuple[int, str, str]:
+        code = main(
+            ["--home", str(portal.settings.home), "--catalog", str(portal.settings.catalog_dir), *argv]
+        )
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    lost = portal.sign_in(OTHER_STEWARD, agent=WINDOWS_CHROME)
+    code, out, _ = cli("people", "sessions", OTHER_STEWARD, "--by", OFFICE, "--json")
+    assert code == 0 and "Chrome（Windows）" in [s["browser"] for s in json.loads(out)]
+    code, _, err = cli("people", "sign-out", OTHER_STEWARD, "--by", STEWARD)
+    assert (
+        code == 1 and "协调办公室" in err and "Traceback" not in err
+    )  # a steward cannot end another's sessions
+    assert lost.get("/").status_code == 200
+    code, out, _ = cli("people", "sign-out", OTHER_STEWARD, "--by", OFFICE)
+    assert code == 0 and "已结束 lujianhua 在门户的" in out
+    assert lost.get("/").status_code == 302
+    code, out, _ = cli("people", "sessions", OTHER_STEWARD, "--by", OFFICE)
+    assert code == 0 and "目前没有登录门户" in out
+
+    again = portal.sign_in(OTHER_STEWARD)
+    person = deactivate_person(portal.settings, OTHER_STEWARD, actor=OFFICE)
+    try:
+        assert again.get("/").status_code == 302
+    finally:
+        register_person(
+            portal.settings,
+            person.id,
+            name=person.name,
+            agency=person.agency,
+            roles=list(person.roles),
+            actor=OFFICE,
+            update=True,
+        )  # fmt: skip  (back, for other tests)
+
+
+def test_the_delivery_historys_page_parameter_takes_only_a_number(portal: Portal) -> None:
+    """`deliver?before=` pages the history back; anything but a number shows the latest page, never an error."""
+    c = portal.sign_in(STEWARD)
+    base = "/agencies/mzj/resources/shjz/deliver"
+    for junk in ("abc", "-1", "1e9", "9" * 40, "1;DROP TABLE events"):
+        r = c.get(base, params={"before": junk})
+        assert r.status_code == 200 and "最新的报送记录" not in r.text, junk
+    older = c.get(base, params={"before": "1"})
+    assert (
+        older.status_code == 200
+        and "本资源报送记录（较早的）" in older.text
+        and "最新的报送记录" in older.text
+    )

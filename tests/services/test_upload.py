@@ -188,3 +188,47 @@ def test_a_file_that_is_no_workbook_is_refused_without_trying_to_mark_it(
     run = govhub("upload", fake, "--resource", SHEET_CODE, "--json")
     assert run.code == 1 and '"status": "rejected"' in run.out and "sheet.not_xlsx" in run.out
     assert "annotated_path" in run.out and "load.step_failed" not in run.out
+
+
+def test_the_delivery_history_pages_back_to_the_first_delivery_and_only_for_those_who_deliver(
+    registered: DemoHub, tmp_path: Path
+) -> None:
+    """Five deliveries, two to a page: newest first, each page going back from the last one shown, the last page
+    saying there is nothing older; another resource's deliveries never appear; only its agency's steward (or the
+    office) may read it."""
+    from govhub.services.history import deliveries
+
+    hub, res = registered, registered.resource(SHEET_CODE)
+    sent = []
+    for i in range(5):
+        sheet = (
+            clean_sheet(hub, tmp_path / f"第{i}次.xlsx", n=20 + i)
+            if i % 2 == 0
+            else sheet_with_bad_ids(hub, tmp_path / f"第{i}次.xlsx")[0]
+        )
+        sent.append(upload_sheet(hub.settings, res, sheet, actor=STEWARD, via="test").status.value)
+    upload_sheet(
+        hub.settings,
+        hub.resource("mzj/shjz"),
+        clean_sheet(hub, tmp_path / "other.xlsx"),
+        actor=OTHER_STEWARD,
+        via="test",
+    )  # fmt: skip  (refused: another resource's sheet — and another resource's history)
+    pages, before = [], None
+    while True:
+        page = deliveries(hub.settings, res, actor=STEWARD, limit=2, before=before)
+        pages.append(page.deliveries)
+        if page.older is None:
+            break
+        before = page.older
+    assert [len(p) for p in pages] == [2, 2, 1]
+    walked = [d for p in pages for d in p]
+    assert [d.source for d in walked] == [f"第{i}次.xlsx" for i in range(4, -1, -1)]
+    assert [d.status.value for d in walked] == sent[::-1]
+    assert [d.event_id for d in walked] == sorted((d.event_id for d in walked), reverse=True)
+    everything = deliveries(hub.settings, res, actor="zhaoqiang", limit=20)
+    assert everything.older is None and [d.load_id for d in everything.deliveries] == [
+        d.load_id for d in walked
+    ]
+    with pytest.raises(AccessDenied):
+        deliveries(hub.settings, res, actor=OTHER_STEWARD)

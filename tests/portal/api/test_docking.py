@@ -381,6 +381,61 @@ def test_bad_cursors_formats_and_limits_are_400_in_chinese(api: Api) -> None:
         assert r.status_code == 404 and r.json()["code"] == "docking.not_found", (path, r.text)
 
 
+def test_a_client_leaving_mid_stream_is_recorded_as_incomplete_and_its_slot_comes_back(api: Api) -> None:
+    """A consumer system drops the connection after the first bytes of a whole-table CSV (a reset, as a killed
+    process leaves it): the stream stops there, the call is recorded as incomplete with the bytes that went out —
+    fewer than the whole — and the token's one stream slot is free again for its next download."""
+    import socket
+    import struct
+    import time
+
+    from govhub.demo.sources import sheet_cells, write_csv
+    from govhub.demo.synthetic import DistrictPools, synthetic_table
+    from govhub.services.docking import DockingLimits
+
+    own = api.hub.resource("mzj/shjz")  # mzj's own: its token streams all of it
+    table = synthetic_table(own, 6000, seed=11, pools=DistrictPools())
+    sheet = api.settings.home / "shjz-6000.csv"
+    write_csv([f.label for f in own.fields], sheet_cells(own, table), sheet, encoding="utf-8")
+    outcome = deliver(api.settings, own, sheet, actor="wangjingyi")
+    assert outcome.status == "published", outcome.problems
+    limits = DockingLimits(batch_rows=100)  # many chunks: the stream is still running when the client goes
+    config = PortalConfig(clock=api.clock, api=ApiConfig(per_token_per_minute=100_000, per_address_per_minute=100_000,
+                                                         streams_per_token=1, limits=limits))  # fmt: skip
+    app = create_app(api.settings, config)
+    served = serve(app, send_buffer=4096)
+    path = ROWS.format("mzj/shjz") + "?format=csv"
+    try:
+        auth = {"Authorization": f"Bearer {api.secret}"}
+        whole = httpx.get(served.url + path, headers=auth, timeout=60)
+        assert whole.status_code == 200 and len(whole.content) > 256 * 1024, len(
+            whole.content
+        )  # beyond the buffers
+        mark = list_events(api.settings, newest_first=True, limit=1)[0].id
+        port = int(served.url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.sendall(
+                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {api.secret}\r\n\r\n".encode()
+            )
+            first = sock.recv(4096)
+            assert first.startswith(b"HTTP/1.1 200"), first[:200]
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close = reset
+        deadline = time.monotonic() + 30
+        while not (calls := list_events(api.settings, kind="api.call", after_id=mark)):
+            assert time.monotonic() < deadline, "the dropped stream was never recorded"
+            time.sleep(0.05)
+        (call,) = calls
+        p = call.payload
+        assert p["status"] == 200 and p["complete"] is False and p["format"] == "csv"
+        assert 0 < p["bytes"] < len(whole.content) and p["rows"] < whole.text.count("\n") - 1
+        assert app.state["api_streams"].running(api.token_id) == 0
+        again = httpx.get(served.url + path, headers=auth, timeout=60)  # one slot per token: it came back
+        assert again.status_code == 200 and again.content == whole.content
+    finally:
+        stop(served)
+
+
 def test_every_call_is_one_event_and_the_token_remembers_its_last_use(api: Api) -> None:
     c = api.client()
     mark = list_events(api.settings, newest_first=True, limit=1)[0].id
