@@ -61,12 +61,13 @@ def list_cmd(args: argparse.Namespace) -> int:
 
 def show_cmd(args: argparse.Namespace) -> int:
     from govhub.cli.output import print_json
-    from govhub.services.grants import show_grant
+    from govhub.services.grants import show_grant, used
 
     grant = show_grant(args.settings, args.id, actor=_who(args))
+    use = used(args.settings, grant.id, actor=_who(args))
     today = _today(args)
     if args.json:
-        print_json(grant.to_dict(today))
+        print_json({**grant.to_dict(today), "use": use.__dict__})
         return 0
     print(
         f"{grant.id}  {grant.key} → {grant.consumer}  「{grant.status_label(today)}」（申请 {grant.request_id}）"
@@ -80,6 +81,7 @@ def show_cmd(args: argparse.Namespace) -> int:
     )
     if grant.revoked_at:
         print(f"  已由 {grant.revoked_by} 于 {beijing_text(grant.revoked_at)} 撤销：{grant.revoke_reason}")
+    print(f"  使用情况：{use.summary_zh}")
     return 0
 
 

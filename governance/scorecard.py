@@ -59,7 +59,7 @@ class AgencyScore:
     escalations: int = 0
     disputes: int = 0
     data_used: int = 0  # queries, exports and API calls through its grants
-    use_by_grant: dict[str, dict[str, int]] = field(default_factory=dict)
+    use_by_grant: dict[str, dict[str, int | str | None]] = field(default_factory=dict)
     # every period owed in the window, structured for scripts: code, resource, period, start, end, due, delivery
     periods: list[dict[str, Any]] = field(default_factory=list)
     # the first day whose due dates are judged: the window's start, or the day after the hub went into service

@@ -20,17 +20,73 @@ from sqlalchemy import select
 from govhub import store
 from govhub.clock import beijing_date
 from govhub.config import Settings
-from govhub.events import list_events
+from govhub.events import Event, list_events
 from govhub.governance.workdays import WorkdayCalendar
 from govhub.states import RequestState
+
+USE_KINDS = [
+    "query.run",
+    "export.written",
+    "api.call",
+]  # a grant used: queried, exported, read through the API
 
 
 @dataclass
 class GrantUse:
+    """How a grant was used (§15: the consumer answers for what it did with shared data)."""
+
     queries: int = 0
     exports: int = 0
     api_calls: int = 0
     api_rows: int = 0
+    api_bytes: int = 0
+    last_used_at: str | None = None  # UTC, as the event log keeps it
+
+    def count(self, event: Event) -> None:
+        if event.kind == "query.run":
+            self.queries += 1
+        elif event.kind == "export.written":
+            self.exports += 1
+        else:
+            self.api_calls += 1
+            self.api_rows += int(event.payload.get("rows") or 0)
+            self.api_bytes += int(event.payload.get("bytes") or 0)
+        self.last_used_at = max(self.last_used_at or "", event.at)
+
+    @property
+    def times(self) -> int:
+        return self.queries + self.exports + self.api_calls
+
+    @property
+    def summary_zh(self) -> str:
+        """As people read it: "查询 2 次、接口调用 3 次（1,200 条，1.5 MB）；最近使用 2026-11-28 14:05（北京时间）"."""
+        from govhub.clock import beijing_text
+
+        if not self.times:
+            return "尚未使用"
+        parts = [f"{label} {n} 次" for label, n in (("查询", self.queries), ("导出", self.exports),
+                                                     ("接口调用", self.api_calls)) if n]  # fmt: skip
+        if self.api_calls:
+            parts[-1] += f"（{self.api_rows:,} 条，{size_text(self.api_bytes)}）"
+        return "、".join(parts) + f"；最近使用 {beijing_text(self.last_used_at)}"
+
+
+def size_text(n: int) -> str:
+    """Bytes as people read them: 980 B, 12.3 KB, 1.5 MB, 2.04 GB."""
+    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if n >= size:
+            value = n / size
+            return f"{value:.2f} {unit}" if value < 10 and unit == "GB" else f"{value:.1f} {unit}"
+    return f"{n} B"
+
+
+def grant_use(settings: Settings, grant_id: str) -> GrantUse:
+    """Everything the event log says a grant was used for, since it was issued."""
+    use = GrantUse()
+    for event in list_events(settings, kinds=USE_KINDS, grant=grant_id):
+        if grant_id in (event.payload.get("grants") or []):
+            use.count(event)
+    return use
 
 
 @dataclass
@@ -57,7 +113,7 @@ class SharingMeasures:
 
     @property
     def data_used(self) -> int:
-        return sum(u.queries + u.exports + u.api_calls for u in self.use.values())
+        return sum(u.times for u in self.use.values())
 
     def to_dict(self) -> dict[str, Any]:
         return {"answered_on_time": self.answered_on_time, "answered_late": self.answered_late,
@@ -116,16 +172,7 @@ def sharing_measures(
             s.unanswered_overdue += 1
     since = dt.datetime.combine(start, dt.time(), dt.UTC) - dt.timedelta(hours=8)
     until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), dt.UTC) - dt.timedelta(hours=8)
-    for event in list_events(
-        settings, kinds=["query.run", "export.written", "api.call"], since=since, until=until
-    ):
+    for event in list_events(settings, kinds=USE_KINDS, since=since, until=until):
         for grant in event.payload.get("grants") or []:
-            use = measures[event.agency or ""].use[grant]
-            if event.kind == "query.run":
-                use.queries += 1
-            elif event.kind == "export.written":
-                use.exports += 1
-            else:
-                use.api_calls += 1
-                use.api_rows += int(event.payload.get("rows") or 0)
+            measures[event.agency or ""].use[grant].count(event)
     return measures

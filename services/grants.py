@@ -7,6 +7,7 @@ import datetime as dt
 from govhub.access import Action, authorize
 from govhub.config import Settings
 from govhub.governance.grants import Grant, get_grant, list_grants, revoke_grant
+from govhub.governance.sharing_measures import GrantUse, grant_use
 from govhub.roles import Role
 from govhub.services.requests import authorize_party
 from govhub.services.workspaces import drop_api_copies
@@ -24,6 +25,12 @@ def show_grant(settings: Settings, grant_id: str, *, actor: str) -> Grant:
     grant = get_grant(settings, grant_id)
     authorize_party(settings, actor, grant.consumer, grant.provider)
     return grant
+
+
+def used(settings: Settings, grant_id: str, *, actor: str) -> GrantUse:
+    """How a grant was used — queries, exports, API calls, rows and bytes, when last — for either party (§15)."""
+    show_grant(settings, grant_id, actor=actor)
+    return grant_use(settings, grant_id)
 
 
 def revoke(settings: Settings, grant_id: str, *, actor: str, reason: str) -> Grant:

@@ -143,7 +143,7 @@ def _in_thread(work: Callable[[], Any]) -> Any:
 
 @get(SHARING, opt=auth.allow(Action.VIEW_SHARING))
 async def sharing_page(request: Request, agency: str) -> Template:
-    from govhub.services.grants import visible_grants
+    from govhub.services.grants import used, visible_grants
     from govhub.services.requests import visible_requests
 
     settings, who, today = settings_of(request), person(request), today_of(request)
@@ -154,12 +154,13 @@ async def sharing_page(request: Request, agency: str) -> Template:
         clock = Clock.of(settings, today)
         requests = visible_requests(settings, actor=who.id, agency=agency)
         grants = visible_grants(settings, actor=who.id, agency=agency)
+        use = {g.id: used(settings, g.id, actor=who.id) for g in grants}
         inbox = [r for r in requests if r.provider == agency]
         return page(request, "sharing.html", agency=catalog.agencies[agency], catalog=catalog, today=today,
                     outgoing=[r for r in requests if r.consumer == agency], inbox=inbox,
                     waiting=[r for r in inbox if r.state in (S.FORWARDED, S.ESCALATED)],
                     countdown=lambda r: countdown(clock, r), consumed=[g for g in grants if g.consumer == agency],
-                    provided=[g for g in grants if g.provider == agency],
+                    provided=[g for g in grants if g.provider == agency], use=use,
                     may_request=auth.may(settings, who, Action.REQUEST_SHARING, agency),
                     may_revoke=auth.may(settings, who, Action.REVOKE_GRANT, agency), problems=[],
                     revoked=None)  # fmt: skip

@@ -159,6 +159,10 @@ def test_a_conditional_request_from_filing_to_the_analysts_sql_page(hub: Portal)
     assert [e.kind for e in ran[-2:]] == ["query.run", "query.failed"] and done.grant_id in ran[-2].payload[
         "grants"
     ]
+    # the provider sees what the grant was used for (§15): the one query that ran, not the refused one
+    grants = provider.get("/agencies/mzj/sharing").text
+    used = re.search(rf"<td>{done.grant_id}</td>.*?<td class=\"grant-use\">(.*?)</td>", grants, re.S)
+    assert used and used.group(1).startswith("查询 1 次；最近使用 "), used and used.group(1)
 
 
 def test_downloads_statistics_and_the_workspace_file(hub: Portal, granted: str, tmp_path) -> None:

@@ -160,11 +160,14 @@ def test_exports_carry_who_which_grants_what_purpose_and_when(hub: DemoHub, tmp_
     from govhub.governance.scorecard import agency_scores
 
     (mzj,) = [s for s in agency_scores(hub.settings, hub.catalog, TODAY, TODAY) if s.agency == "mzj"]
-    assert mzj.use_by_grant[grant] == {
+    use = mzj.use_by_grant[grant]
+    assert use.pop("last_used_at") == event.at
+    assert use == {
         "queries": 1,
         "exports": 1,
         "api_calls": 0,
         "api_rows": 0,
+        "api_bytes": 0,
     }  # §18: data used
     assert mzj.data_used == 2
 

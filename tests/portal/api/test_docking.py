@@ -436,6 +436,29 @@ def test_a_client_leaving_mid_stream_is_recorded_as_incomplete_and_its_slot_come
         stop(served)
 
 
+def test_both_parties_see_how_a_grant_was_used_through_the_api(
+    api: Api, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`grant show` says how many calls, rows and bytes went out through the grant, and when last (§15)."""
+    from govhub.cli.main import main
+    from govhub.services.grants import used
+
+    grant_id = api.grants["scjgj/qydj"]
+    before = used(api.settings, grant_id, actor="shenxiaoyan")  # the provider
+    c = api.client()
+    whole = c.get(ROWS.format("scjgj/qydj"), params={"format": "parquet"})
+    page = c.get(ROWS.format("scjgj/qydj"), params={"limit": 3})
+    after = used(api.settings, grant_id, actor="wangjingyi")  # the consumer
+    assert after.api_calls - before.api_calls == 2 and after.queries == before.queries
+    assert after.api_rows - before.api_rows == pq.read_table(io.BytesIO(whole.content)).num_rows + 3
+    assert after.api_bytes - before.api_bytes == len(whole.content) + len(page.content)
+    assert after.last_used_at and after.last_used_at > (before.last_used_at or "")
+    main(["--home", str(api.settings.home), "--catalog", str(api.settings.catalog_dir), "grant", "show", grant_id,
+          "--by", "shenxiaoyan"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert f"接口调用 {after.api_calls} 次（{after.api_rows:,} 条，" in out and "最近使用 " in out
+
+
 def test_every_call_is_one_event_and_the_token_remembers_its_last_use(api: Api) -> None:
     c = api.client()
     mark = list_events(api.settings, newest_first=True, limit=1)[0].id
