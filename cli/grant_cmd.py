@@ -64,10 +64,10 @@ def show_cmd(args: argparse.Namespace) -> int:
     from govhub.services.grants import show_grant, used
 
     grant = show_grant(args.settings, args.id, actor=_who(args))
-    use = used(args.settings, grant.id, actor=_who(args))
+    use = used(args.settings, [grant], actor=_who(args))[grant.id]
     today = _today(args)
     if args.json:
-        print_json({**grant.to_dict(today), "use": use.__dict__})
+        print_json({**grant.to_dict(today), "use": use.to_dict()})
         return 0
     print(
         f"{grant.id}  {grant.key} → {grant.consumer}  「{grant.status_label(today)}」（申请 {grant.request_id}）"

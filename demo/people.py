@@ -16,7 +16,7 @@ from govhub.catalog.model import Catalog
 from govhub.config import Settings
 from govhub.people import list_people
 from govhub.roles import Role
-from govhub.services.accounts import has_password, set_password
+from govhub.services.accounts import has_password, set_shared_password
 from govhub.services.people import register_person
 
 REGISTRAR = (
@@ -83,7 +83,9 @@ def register_demo_people(settings: Settings, catalog: Catalog) -> list[DemoPerso
                             actor=REGISTRAR if p is office else office.id,
                             known_agencies=set(catalog.agencies))  # fmt: skip
     registered = {p.id for p in list_people(settings)}
-    for p in people:  # a password for each demo person who has none yet (an earlier demo's are kept)
-        if office.id in registered and p.id in registered and not has_password(settings, p.id):
-            set_password(settings, p.id, DEMO_PASSWORD, actor=office.id)
+    if (
+        office.id in registered
+    ):  # the published password for each demo person who has none yet (earlier ones kept)
+        owed = [p.id for p in people if p.id in registered and not has_password(settings, p.id)]
+        set_shared_password(settings, owed, DEMO_PASSWORD, actor=office.id)
     return people

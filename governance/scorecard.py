@@ -227,5 +227,5 @@ def agency_scores(
             s = scores[agency]
             s.requests_answered_rate, s.median_answer_days = m.on_time_rate, m.median_answer_days
             s.escalations, s.disputes, s.data_used = m.escalations, m.disputes, m.data_used
-            s.use_by_grant = {g: dict(u.__dict__) for g, u in sorted(m.use.items())}
+            s.use_by_grant = {g: u.to_dict() for g, u in sorted(m.use.items())}
     return sorted(scores.values(), key=lambda s: s.agency)

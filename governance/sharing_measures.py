@@ -18,9 +18,10 @@ from typing import Any
 from sqlalchemy import select
 
 from govhub import store
-from govhub.clock import beijing_date
+from govhub.clock import beijing_date, stored_moment
 from govhub.config import Settings
 from govhub.events import Event, list_events
+from govhub.governance.grants import Grant
 from govhub.governance.workdays import WorkdayCalendar
 from govhub.states import RequestState
 
@@ -47,11 +48,16 @@ class GrantUse:
             self.queries += 1
         elif event.kind == "export.written":
             self.exports += 1
-        else:
+        elif event.kind == "api.call":
             self.api_calls += 1
             self.api_rows += int(event.payload.get("rows") or 0)
             self.api_bytes += int(event.payload.get("bytes") or 0)
+        else:
+            return
         self.last_used_at = max(self.last_used_at or "", event.at)
+
+    def to_dict(self) -> dict[str, int | str | None]:
+        return dict(self.__dict__)
 
     @property
     def times(self) -> int:
@@ -80,13 +86,18 @@ def size_text(n: int) -> str:
     return f"{n} B"
 
 
-def grant_use(settings: Settings, grant_id: str) -> GrantUse:
-    """Everything the event log says a grant was used for, since it was issued."""
-    use = GrantUse()
-    for event in list_events(settings, kinds=USE_KINDS, grant=grant_id):
-        if grant_id in (event.payload.get("grants") or []):
-            use.count(event)
-    return use
+def grant_uses(settings: Settings, grants: list[Grant]) -> dict[str, GrantUse]:
+    """Everything the event log says each grant was used for since it was issued: one pass over the use events
+    since the earliest of them was issued."""
+    uses = {g.id: GrantUse() for g in grants}
+    if not grants:
+        return uses
+    since = min(stored_moment(g.created_at) for g in grants)
+    for event in list_events(settings, kinds=USE_KINDS, since=since):
+        for grant in event.payload.get("grants") or []:
+            if grant in uses:
+                uses[grant].count(event)
+    return uses
 
 
 @dataclass
@@ -119,7 +130,7 @@ class SharingMeasures:
         return {"answered_on_time": self.answered_on_time, "answered_late": self.answered_late,
                 "unanswered_overdue": self.unanswered_overdue, "median_answer_days": self.median_answer_days,
                 "escalations": self.escalations, "disputes": self.disputes, "data_used": self.data_used,
-                "use_by_grant": {g: u.__dict__ for g, u in sorted(self.use.items())}}  # fmt: skip
+                "use_by_grant": {g: u.to_dict() for g, u in sorted(self.use.items())}}  # fmt: skip
 
 
 def _business_day(move: Any) -> dt.date:

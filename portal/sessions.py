@@ -31,6 +31,7 @@ from sqlalchemy import delete, select
 from govhub import store as workflow_store
 from govhub.config import Settings
 from govhub.events import utc_stamp
+from govhub.services.sessions import SESSIONS_LOCK
 
 SESSION_COOKIE = "govhub_session"
 _ROTATED = "govhub.rotated_session_id"  # scope key: the id a sign-in chose for this response
@@ -85,6 +86,9 @@ class WebSessionStore(Store):
         return utc_stamp(self.clock() + (ttl or dt.timedelta(days=1)))
 
     def _set(self, hashed: str, data: str, ttl: dt.timedelta | None) -> None:
+        """Save a session: a new row for a new id; an update of a live one — never of one ended meanwhile
+        (`services.sessions.end_sessions` marks rows ended: a response of a request that was already running when
+        its session was ended would otherwise write it back, and that browser would stay signed in)."""
         t = workflow_store.web_sessions
         row = {
             "data": data,
@@ -92,41 +96,48 @@ class WebSessionStore(Store):
             "person": _owner(data),
             "seen_at": utc_stamp(self.clock()),
         }
-        with workflow_store.write_transaction(self.settings, "govhub.web_sessions") as conn:
-            if conn.execute(t.update().where(t.c.key == hashed).values(**row)).rowcount == 0:
+        with workflow_store.write_transaction(self.settings, SESSIONS_LOCK) as conn:
+            if conn.execute(
+                t.update().where(t.c.key == hashed, t.c.ended_at.is_(None)).values(**row)
+            ).rowcount:
+                return
+            if conn.execute(select(t.c.key).where(t.c.key == hashed)).first() is None:
                 conn.execute(t.insert().values(key=hashed, **row))
         self._purge_now_and_then()
 
     def _get(self, hashed: str, renew_for: dt.timedelta | None) -> str | None:
-        """The row's data while unexpired. `renew_for` is not written here: the session middleware saves every
-        session it loaded when the response starts (`set`, with a fresh expiry) — renewing here too was a second
-        write per request for the same effect (W11)."""
+        """The row's data while unexpired and not ended. `renew_for` is not written here: the session middleware
+        saves every session it loaded when the response starts (`set`, with a fresh expiry) — renewing here too was
+        a second write per request for the same effect (W11)."""
         t = workflow_store.web_sessions
         with workflow_store.read_connection(self.settings) as conn:
-            row = conn.execute(select(t.c.data, t.c.expires_at).where(t.c.key == hashed)).first()
-        if row is None or row.expires_at <= utc_stamp(self.clock()):
+            row = conn.execute(
+                select(t.c.data, t.c.expires_at, t.c.ended_at).where(t.c.key == hashed)
+            ).first()
+        if row is None or row.ended_at is not None or row.expires_at <= utc_stamp(self.clock()):
             return None
         return row.data
 
     def _delete(self, hashed: str | None) -> None:
         t = workflow_store.web_sessions
-        with workflow_store.write_transaction(self.settings, "govhub.web_sessions") as conn:
+        with workflow_store.write_transaction(self.settings, SESSIONS_LOCK) as conn:
             conn.execute(delete(t) if hashed is None else delete(t).where(t.c.key == hashed))
 
     def _purge_now_and_then(self) -> None:
-        """Expired rows are deleted every few minutes (nobody can use them; they only take room)."""
+        """Expired rows are deleted every few minutes, ended ones included (nobody can use them; they only take
+        room)."""
         now = self.clock()
         if self._purged_at is not None and now - self._purged_at < _PURGE_EVERY:
             return
         self._purged_at = now
         t = workflow_store.web_sessions
-        with workflow_store.write_transaction(self.settings, "govhub.web_sessions") as conn:
+        with workflow_store.write_transaction(self.settings, SESSIONS_LOCK) as conn:
             conn.execute(delete(t).where(t.c.expires_at <= utc_stamp(now)))
 
 
 def _owner(data: str) -> str | None:
     """Whose session the data is (`person`, set at sign-in), kept beside it so that a person's sessions can be
-    listed and ended (`services.accounts`); None for anything else in the store (rate-limit counters)."""
+    listed and ended (`services.sessions`); None for anything else in the store (rate-limit counters)."""
     if not data.startswith("{"):
         return None
     try:

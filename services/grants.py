@@ -7,7 +7,7 @@ import datetime as dt
 from govhub.access import Action, authorize
 from govhub.config import Settings
 from govhub.governance.grants import Grant, get_grant, list_grants, revoke_grant
-from govhub.governance.sharing_measures import GrantUse, grant_use
+from govhub.governance.sharing_measures import GrantUse, grant_uses
 from govhub.roles import Role
 from govhub.services.requests import authorize_party
 from govhub.services.workspaces import drop_api_copies
@@ -27,10 +27,16 @@ def show_grant(settings: Settings, grant_id: str, *, actor: str) -> Grant:
     return grant
 
 
-def used(settings: Settings, grant_id: str, *, actor: str) -> GrantUse:
-    """How a grant was used — queries, exports, API calls, rows and bytes, when last — for either party (§15)."""
-    show_grant(settings, grant_id, actor=actor)
-    return grant_use(settings, grant_id)
+def used(settings: Settings, grants: list[Grant], *, actor: str) -> dict[str, GrantUse]:
+    """How each grant was used — queries, exports, API calls, rows and bytes, when last — for a party to it (§15):
+    the grants of the actor's agency (any, for the office); another agency's are refused."""
+    who = authorize(settings, actor, Action.VIEW_SHARING)
+    mine = who.person.agency if who.person and not who.has(Role.OFFICE) else None
+    if mine is not None:
+        for g in grants:
+            if mine not in (g.consumer, g.provider):
+                authorize_party(settings, actor, g.consumer, g.provider)  # refuses, and records it
+    return grant_uses(settings, grants)
 
 
 def revoke(settings: Settings, grant_id: str, *, actor: str, reason: str) -> Grant:

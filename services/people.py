@@ -37,10 +37,12 @@ def set_contact(settings: Settings, contact: Contact, *, actor: str) -> Contact:
 
 
 def deactivate_person(settings: Settings, person_id: str, *, actor: str) -> Person:
-    """The person can no longer act; their portal sessions end at once."""
-    from govhub.services.sessions import end_all_sessions_of
+    """The person can no longer act; their portal sessions end at once (recorded as `session.ended`)."""
+    import datetime as dt
+
+    from govhub.services.sessions import end_sessions
 
     who = authorize(settings, actor, Action.MANAGE_PEOPLE)
     person = deactivate(settings, person_id, by=who.name)
-    end_all_sessions_of(settings, person.id)
+    end_sessions(settings, person.id, actor=actor, at=dt.datetime.now(dt.UTC))
     return person

@@ -3,7 +3,8 @@
 A person sees their own open sessions (when and from where each was opened, when it was last used) and can end
 every other one — as after leaving a shared computer signed in; the office can list and end all of anyone's (a lost
 laptop). Deactivating a person ends theirs at once. The sessions are the portal's rows in `web_sessions`, each with
-its owner (`portal.sessions` writes it); a session whose row is gone is anonymous at its next request.
+its owner (`portal.sessions` writes it); ending one marks its row (`ended_at`), which the portal's store then neither
+loads nor saves again — so its next request is anonymous, even if a response was still being written when it ended.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from govhub import store
 from govhub.access import Action, Actor, authorize
@@ -79,28 +80,40 @@ def _for(settings: Settings, actor: str, person_id: str) -> tuple[Actor, Person]
 
 
 def open_sessions(settings: Settings, person_id: str, *, actor: str, at: dt.datetime) -> list[OpenSession]:
-    """`person_id`'s unexpired portal sessions, the most recently used first."""
+    """`person_id`'s live portal sessions, the most recently used first: unexpired, not ended, and opened with the
+    password they have now (one opened with an earlier password ends at its next request: `accounts.SignedIn`)."""
+    from govhub.services.accounts import password_seal
+
     _for(settings, actor, person_id)
+    seal = password_seal(settings, person_id)
     t = store.web_sessions
     with store.read_connection(settings) as conn:
         rows = conn.execute(
             select(t.c.key, t.c.data, t.c.seen_at)
-            .where(t.c.person == person_id, t.c.expires_at > utc_stamp(at))
+            .where(t.c.person == person_id, t.c.expires_at > utc_stamp(at), t.c.ended_at.is_(None))
             .order_by(t.c.seen_at.desc())
         ).all()
-    return [_session(r.key, r.data, r.seen_at) for r in rows]
+    kept = [(r, _data(r.data)) for r in rows]
+    return [_session(r.key, data, r.seen_at) for r, data in kept if data.get("seal") == seal]
 
 
-def _session(key: str, data: str, seen_at: str | None) -> OpenSession:
+def _data(data: str) -> dict:
     try:
         kept = json.loads(data)
     except ValueError:
-        kept = {}
+        return {}
+    return kept if isinstance(kept, dict) else {}
+
+
+def _session(key: str, kept: dict, seen_at: str | None) -> OpenSession:
+    from govhub.connectors.headers import shown
+
     signed_in_at = kept.get("signed_in_at")
 
     def text(name: str) -> str | None:
+        """As the browser sent it, escape codes shown as "�" (a terminal shows it too)."""
         value = kept.get(name)
-        return value[:200] if isinstance(value, str) and value else None
+        return shown(value[:200]) if isinstance(value, str) and value else None
 
     return OpenSession(
         key=key,
@@ -117,22 +130,13 @@ def end_sessions(
     """End `person_id`'s portal sessions but `keep` (the stored key of the one asking, to stay signed in there);
     returns how many ended, and records who ended them."""
     who, person = _for(settings, actor, person_id)
-    ended = _delete(settings, person_id, keep)
+    t = store.web_sessions
+    doomed = t.update().where(t.c.person == person_id, t.c.ended_at.is_(None), t.c.expires_at > utc_stamp(at))
+    if keep is not None:
+        doomed = doomed.where(t.c.key != keep)
+    with store.write_transaction(settings, SESSIONS_LOCK) as conn:
+        ended = int(conn.execute(doomed.values(ended_at=utc_stamp(at))).rowcount or 0)
     record_event(settings, kind="session.ended", actor=who.name, agency=person.agency,
                  subject=f"person/{person.id}", payload={"sessions": ended, "kept_own": keep is not None},
                  at=at)  # fmt: skip
     return ended
-
-
-def end_all_sessions_of(settings: Settings, person_id: str) -> int:
-    """Every portal session of `person_id` (deactivation: the caller authorized and records it)."""
-    return _delete(settings, person_id, None)
-
-
-def _delete(settings: Settings, person_id: str, keep: str | None) -> int:
-    t = store.web_sessions
-    doomed = delete(t).where(t.c.person == person_id)
-    if keep is not None:
-        doomed = doomed.where(t.c.key != keep)
-    with store.write_transaction(settings, SESSIONS_LOCK) as conn:
-        return int(conn.execute(doomed).rowcount or 0)

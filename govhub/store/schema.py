@@ -225,6 +225,7 @@ web_sessions = Table(
     Column("expires_at", String(32), nullable=False),
     Column("person", String(100)),  # whose signed-in session (0006_session_owner); None: anonymous, counters
     Column("seen_at", String(32)),  # its last request (0006_session_owner)
+    Column("ended_at", String(32)),  # ended by its owner or the office: never loaded nor saved again (0006)
 )
 Index("ix_web_sessions_expires_at", web_sessions.c.expires_at)
 Index("ix_web_sessions_person", web_sessions.c.person)

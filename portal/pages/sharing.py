@@ -154,7 +154,7 @@ async def sharing_page(request: Request, agency: str) -> Template:
         clock = Clock.of(settings, today)
         requests = visible_requests(settings, actor=who.id, agency=agency)
         grants = visible_grants(settings, actor=who.id, agency=agency)
-        use = {g.id: used(settings, g.id, actor=who.id) for g in grants}
+        use = used(settings, grants, actor=who.id)
         inbox = [r for r in requests if r.provider == agency]
         return page(request, "sharing.html", agency=catalog.agencies[agency], catalog=catalog, today=today,
                     outgoing=[r for r in requests if r.consumer == agency], inbox=inbox,

@@ -72,7 +72,7 @@ def _deliver_context(request: Request, agency: str, resource: str, before: int |
 def deliver_page(request: Request, agency: str, resource: str, before: str | None = None) -> Template:
     """`before`: the delivery history goes back from that event (the "更早的报送记录" link); anything but a number
     shows the latest."""
-    older = int(before) if before and before.isdigit() and len(before) < 19 else None
+    older = int(before) if before and re.fullmatch(r"[0-9]{1,18}", before) else None  # ASCII digits only
     return page(request, "deliver.html", **_deliver_context(request, agency, resource, older), outcome=None,
                 declared=None)  # fmt: skip
 

@@ -44,5 +44,10 @@ def test_a_grants_use_reads_as_people_say_it() -> None:
         "0 B", "980 B", "12.3 KB", "1.5 MB", "2.04 GB", "40.0 GB"
     ]  # fmt: skip
     assert GrantUse().summary_zh == "尚未使用"
-    use = GrantUse(queries=2, api_calls=3, api_rows=1200, api_bytes=1_572_864, last_used_at="2026-11-28T06:05:00Z")
-    assert use.summary_zh == "查询 2 次、接口调用 3 次（1,200 条，1.5 MB）；最近使用 2026-11-28 14:05（北京时间）"
+    use = GrantUse(
+        queries=2, api_calls=3, api_rows=1200, api_bytes=1_572_864, last_used_at="2026-11-28T06:05:00Z"
+    )
+    assert (
+        use.summary_zh
+        == "查询 2 次、接口调用 3 次（1,200 条，1.5 MB）；最近使用 2026-11-28 14:05（北京时间）"
+    )

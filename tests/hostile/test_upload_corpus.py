@@ -107,7 +107,8 @@ def test_every_hostile_upload_is_refused_in_chinese_or_loaded_within_30s_and_1gb
 
 
 def test_a_forked_upload_ends_as_the_cold_command_does(hostile_hub: HostileHub, tmp_path: Path) -> None:
-    """What lets the corpus run forked: the same case gives the same exit code, outcome and problems both ways."""
+    """What lets the corpus run forked: the same case gives the same exit code, outcome, problems and stderr lines
+    both ways, with nothing internal shown."""
     picked = [c for c in QUICK if c.name in ("xlsx-merged-header", "csv-gbk")]
     assert len(picked) == 2
     zygote = Zygote(hostile_hub.env)
@@ -116,6 +117,8 @@ def test_a_forked_upload_ends_as_the_cold_command_does(hostile_hub: HostileHub, 
             forked = send(hostile_hub, case, tmp_path / "forked", zygote)[2]
             cold = send(hostile_hub, case, tmp_path / "cold", None)[2]
             assert (forked.code, _outcome(forked)) == (cold.code, _outcome(cold)), case.name
+            leaks = [INTERNAL.search(r.out + r.err) for r in (forked, cold)]
+            assert leaks == [None, None] and forked.err.count("\n") == cold.err.count("\n"), case.name
     finally:
         zygote.close()
 

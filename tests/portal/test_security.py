@@ -340,6 +340,7 @@ def test_the_office_lists_and_ends_a_persons_sessions_and_deactivation_ends_them
 
     from govhub.cli.main import main
     from govhub.services.people import deactivate_person, register_person
+    from govhub.services.sessions import open_sessions
 
     def cli(*argv: str) -> tuple[int, str, str]:
         code = main(
@@ -362,10 +363,10 @@ def test_the_office_lists_and_ends_a_persons_sessions_and_deactivation_ends_them
     code, out, _ = cli("people", "sessions", OTHER_STEWARD, "--by", OFFICE)
     assert code == 0 and "目前没有登录门户" in out
 
-    again = portal.sign_in(OTHER_STEWARD)
+    portal.sign_in(OTHER_STEWARD)
     person = deactivate_person(portal.settings, OTHER_STEWARD, actor=OFFICE)
-    try:
-        assert again.get("/").status_code == 302
+    try:  # its row ended at once (the portal would also turn a deactivated person away at the next request)
+        assert open_sessions(portal.settings, OTHER_STEWARD, actor=OFFICE, at=portal.clock()) == []
     finally:
         register_person(
             portal.settings,
@@ -382,7 +383,7 @@ def test_the_delivery_historys_page_parameter_takes_only_a_number(portal: Portal
     """`deliver?before=` pages the history back; anything but a number shows the latest page, never an error."""
     c = portal.sign_in(STEWARD)
     base = "/agencies/mzj/resources/shjz/deliver"
-    for junk in ("abc", "-1", "1e9", "9" * 40, "1;DROP TABLE events"):
+    for junk in ("abc", "-1", "1e9", "9" * 40, "1;DROP TABLE events", "²", "①", "١٢"):
         r = c.get(base, params={"before": junk})
         assert r.status_code == 200 and "最新的报送记录" not in r.text, junk
     older = c.get(base, params={"before": "1"})
@@ -391,3 +392,22 @@ def test_the_delivery_historys_page_parameter_takes_only_a_number(portal: Portal
         and "本资源报送记录（较早的）" in older.text
         and "最新的报送记录" in older.text
     )
+
+
+def test_a_response_still_running_when_its_session_ended_cannot_save_it_again(portal: Portal) -> None:
+    """The race of "end the other sessions" with a request of one of them already running: its response saves the
+    session as every response does — and must not bring the ended session back."""
+    import anyio
+
+    from govhub.portal.sessions import WebSessionStore
+    from govhub.services.sessions import end_sessions
+
+    phone = portal.sign_in(OTHER_STEWARD, agent=ANDROID_FIREFOX)
+    session_id = phone.cookies[SESSION_COOKIE]
+    sessions = WebSessionStore(portal.settings, portal.clock)
+    loaded = anyio.run(sessions.get, session_id)  # the running request has loaded it…
+    assert loaded is not None
+    assert end_sessions(portal.settings, OTHER_STEWARD, actor=OFFICE, at=portal.clock()) >= 1  # …it is ended…
+    anyio.run(sessions.set, session_id, loaded, dt.timedelta(minutes=30))  # …and its response saves it
+    assert anyio.run(sessions.get, session_id) is None
+    assert phone.get("/").status_code == 302

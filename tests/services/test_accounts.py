@@ -93,3 +93,31 @@ def test_the_seal_changes_with_every_new_password_and_only_then(settings) -> Non
     assert password_seal(settings, "steward1") == before
     fresh = change_own_password(settings, person, "Songjiang-2016!", "Another-Pass-2026", at=at)
     assert fresh == password_seal(settings, "steward1") != before
+
+
+def test_a_shared_password_is_hashed_once_and_opens_each_account_as_its_own(settings) -> None:
+    """The demo's published password for many people: one hash, each person signs in as themselves with their own
+    seal; only the office may do it, for registered people, and never a password equal to someone's login."""
+    from govhub import store
+    from govhub.services.accounts import set_shared_password
+
+    save_person(settings, "office1", name="赵强", agency="kw", roles=[Role.OFFICE], by="test")
+    for pid, name in (("steward1", "王静怡"), ("lujianhua-02", "陆建华")):
+        save_person(settings, pid, name=name, agency="mzj", roles=[Role.STEWARD], by="test")
+    with pytest.raises(AccessDenied):
+        set_shared_password(settings, ["steward1"], "Songjiang-2016!", actor="steward2")
+    with pytest.raises(GovhubError, match="nosuch"):
+        set_shared_password(settings, ["steward1", "nosuch"], "Songjiang-2016!", actor="office1")
+    with pytest.raises(GovhubError, match="陆建华的密码.*不能与登录名相同"):
+        set_shared_password(settings, ["steward1", "lujianhua-02"], "lujianhua-02", actor="office1")
+    with store.read_connection(settings) as conn:  # refused for one: set for nobody
+        assert conn.execute(store.credentials.select()).first() is None
+    set_shared_password(settings, ["steward1", "lujianhua-02"], "Songjiang-2016!", actor="office1")
+    with store.read_connection(settings) as conn:
+        hashes = {r.password_hash for r in conn.execute(store.credentials.select())}
+    assert len(hashes) == 1
+    at = dt.datetime(2026, 11, 27, 9, tzinfo=dt.UTC)
+    one, two = (sign_in(settings, p, "Songjiang-2016!", at=at) for p in ("steward1", "lujianhua-02"))
+    assert (one.person.id, two.person.id) == ("steward1", "lujianhua-02") and one.seal != two.seal
+    assert sign_in(settings, "steward1", "Songjiang-2017!", at=at) is None
+    assert len(list_events(settings, kind="people.password_set")) == 2

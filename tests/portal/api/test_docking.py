@@ -413,8 +413,10 @@ def test_a_client_leaving_mid_stream_is_recorded_as_incomplete_and_its_slot_come
         )  # beyond the buffers
         mark = list_events(api.settings, newest_first=True, limit=1)[0].id
         port = int(served.url.rsplit(":", 1)[1])
-        with socket.create_connection(("127.0.0.1", port)) as sock:
+        with socket.socket() as sock:
+            # before connecting: the window it offers is that small from the start
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.connect(("127.0.0.1", port))
             sock.sendall(
                 f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {api.secret}\r\n\r\n".encode()
             )
@@ -441,18 +443,22 @@ def test_both_parties_see_how_a_grant_was_used_through_the_api(
 ) -> None:
     """`grant show` says how many calls, rows and bytes went out through the grant, and when last (§15)."""
     from govhub.cli.main import main
-    from govhub.services.grants import used
+    from govhub.problems import AccessDenied
+    from govhub.services.grants import show_grant, used
 
     grant_id = api.grants["scjgj/qydj"]
-    before = used(api.settings, grant_id, actor="shenxiaoyan")  # the provider
+    grant = show_grant(api.settings, grant_id, actor="shenxiaoyan")
+    before = used(api.settings, [grant], actor="shenxiaoyan")[grant_id]  # the provider
     c = api.client()
     whole = c.get(ROWS.format("scjgj/qydj"), params={"format": "parquet"})
     page = c.get(ROWS.format("scjgj/qydj"), params={"limit": 3})
-    after = used(api.settings, grant_id, actor="wangjingyi")  # the consumer
+    after = used(api.settings, [grant], actor="wangjingyi")[grant_id]  # the consumer
     assert after.api_calls - before.api_calls == 2 and after.queries == before.queries
     assert after.api_rows - before.api_rows == pq.read_table(io.BytesIO(whole.content)).num_rows + 3
     assert after.api_bytes - before.api_bytes == len(whole.content) + len(page.content)
     assert after.last_used_at and after.last_used_at > (before.last_used_at or "")
+    with pytest.raises(AccessDenied):
+        used(api.settings, [grant], actor="lujianhua")  # a steward of neither party
     main(["--home", str(api.settings.home), "--catalog", str(api.settings.catalog_dir), "grant", "show", grant_id,
           "--by", "shenxiaoyan"])  # fmt: skip
     out = capsys.readouterr().out
