@@ -108,7 +108,7 @@ def test_a_shared_password_is_hashed_once_and_opens_each_account_as_its_own(sett
         set_shared_password(settings, ["steward1"], "Songjiang-2016!", actor="steward2")
     with pytest.raises(GovhubError, match="nosuch"):
         set_shared_password(settings, ["steward1", "nosuch"], "Songjiang-2016!", actor="office1")
-    with pytest.raises(GovhubError, match="陆建华的密码.*不能与登录名相同"):
+    with pytest.raises(GovhubError, match=r"陆建华的密码.*不能与登录名相同"):
         set_shared_password(settings, ["steward1", "lujianhua-02"], "lujianhua-02", actor="office1")
     with store.read_connection(settings) as conn:  # refused for one: set for nobody
         assert conn.execute(store.credentials.select()).first() is None
