@@ -25,8 +25,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     a.add_argument("--json", action="store_true")
     a.set_defaults(handler=add)
-    ls = psub.add_parser("list", help="列出全部已登记人员")
+    ls = psub.add_parser("list", help="列出全部已登记人员，及其最近一次登录门户的时间")
     ls.add_argument("--agency")
+    ls.add_argument(
+        "--idle-days",
+        type=int,
+        metavar="N",
+        help="只列出在用、且 N 天内没有登录门户的人员（含从未登录的），以便及时停用多余账号；"
+        "登录记录只在审计日志留存期内可查",
+    )
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(handler=list_cmd)
     d = psub.add_parser("deactivate", help="停用离开的人员：历史记录保留，此后不能再操作")
@@ -84,18 +91,28 @@ def add(args: argparse.Namespace) -> int:
 
 
 def list_cmd(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from govhub.cli.common import CliError
     from govhub.cli.output import print_json, print_table
+    from govhub.clock import beijing_text
+    from govhub.events import latest_by_subject, utc_stamp
     from govhub.people import list_people
 
+    if args.idle_days is not None and args.idle_days < 0:
+        raise CliError("--idle-days 应为不小于 0 的天数", code=2)
     people = list_people(args.settings, agency=args.agency)
+    signed_in = latest_by_subject(args.settings, "session.signed_in")
+    last = {p.id: signed_in.get(f"person/{p.id}") for p in people}
+    if args.idle_days is not None:
+        since = utc_stamp(dt.datetime.now(dt.UTC) - dt.timedelta(days=args.idle_days))
+        people = [p for p in people if p.active and (last[p.id] or "") < since]
     if args.json:
-        print_json([p.to_dict() for p in people])
+        print_json([{**p.to_dict(), "last_signed_in_at": last[p.id]} for p in people])
         return 0
-    rows = [
-        (p.id, p.name, p.agency, "、".join(r.label for r in p.roles), "在用" if p.active else "已停用")
-        for p in people
-    ]
-    print_table(["id", "姓名", "机构", "角色", "状态"], rows)
+    rows = [(p.id, p.name, p.agency, "、".join(r.label for r in p.roles), "在用" if p.active else "已停用",
+             beijing_text(last[p.id], zone=False) if last[p.id] else "无登录记录") for p in people]  # fmt: skip
+    print_table(["id", "姓名", "机构", "角色", "状态", "最近登录（北京时间）"], rows)
     return 0
 
 

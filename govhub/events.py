@@ -218,6 +218,14 @@ def chain_head(settings: Settings) -> str | None:
     return f"{row.id}:{row.hash}" if row else None
 
 
+def latest_by_subject(settings: Settings, kind: str) -> dict[str, str]:
+    """When each subject last had an event of `kind` (as the log keeps it, UTC) — within the retained log."""
+    t = store.events
+    q = select(t.c.subject, func.max(t.c.at)).where(t.c.kind == kind).group_by(t.c.subject)
+    with store.read_connection(settings) as conn:
+        return {subject: at for subject, at in conn.execute(q) if subject}
+
+
 def list_events(
     settings: Settings,
     *,

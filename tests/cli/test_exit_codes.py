@@ -190,6 +190,7 @@ def test_every_command_keeps_the_exit_code_table(hub: Path, capsys) -> None:
             1,
         ),
         ("people list", ["people", "list", "--json"], 0),
+        ("people list", ["people", "list", "--idle-days", "-1"], 2),
         (
             "people contact",
             ["people", "contact", "wangjingyi", "--email", "w@mzj.example", "--by", "zhaoqiang"],

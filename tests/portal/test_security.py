@@ -411,3 +411,29 @@ def test_a_response_still_running_when_its_session_ended_cannot_save_it_again(po
     anyio.run(sessions.set, session_id, loaded, dt.timedelta(minutes=30))  # …and its response saves it
     assert anyio.run(sessions.get, session_id) is None
     assert phone.get("/").status_code == 302
+
+
+def test_people_list_says_who_signed_in_when_and_finds_accounts_left_unused(
+    portal: Portal, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Account hygiene (等保: unused accounts are to be found and disabled): `people list` shows each person's last
+    portal sign-in, and `--idle-days N` the active people with none in N days."""
+    import json
+
+    from govhub.cli.main import main
+
+    def people(*more: str) -> list[dict]:
+        home, catalog = str(portal.settings.home), str(portal.settings.catalog_dir)
+        assert main(["--home", home, "--catalog", catalog, "people", "list", "--json", *more]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    portal.sign_in(STEWARD)
+    everyone = {p["id"]: p for p in people()}
+    assert everyone[STEWARD]["last_signed_in_at"] and everyone[STEWARD]["last_signed_in_at"].endswith("Z")
+    never = [pid for pid, p in everyone.items() if p["last_signed_in_at"] is None]
+    assert never, "some demo people never signed in during this module"
+    idle = {p["id"] for p in people("--idle-days", "1")}
+    assert STEWARD not in idle and set(never) <= idle
+    assert {p["id"] for p in people("--idle-days", "0")} == {
+        pid for pid, p in everyone.items() if p["active"]
+    }
