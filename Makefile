@@ -55,7 +55,7 @@ $(STAMPSPARK):
 
 spark: $(STAMPSPARK)
 
-# The suite takes ≈11 minutes here; past TEST_LIMIT it is interrupted as by Ctrl-C, so pytest prints where it was
+# The suite takes ≈14 minutes here (2 cores); past TEST_LIMIT it is interrupted as by Ctrl-C, so pytest prints where it was
 # and the summary instead of a CI run ending silently at its own limit
 TEST_LIMIT ?= 45m
 SCALE_LIMIT ?= 20m

@@ -14,7 +14,7 @@ import pytest
 from fuzz.run import HARNESSES, ROOT, run_harness
 from fuzz.seeds import write_seeds
 
-RUNS = 150
+RUNS = 100  # every seed (55 at most, xlsx) and mutations of them
 
 
 # each harness is bounded by its watchdog (fuzz/run.py OVERRUN_S), three in turn on each of two threads

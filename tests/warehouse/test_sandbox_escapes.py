@@ -226,7 +226,7 @@ def test_there_are_at_least_30_escape_attempts():
 def test_escape_attempt_fails(arena, case, sql, codes):
     before = _files(Path(arena.paths["home"]))
     sql = sql.format(**arena.paths)
-    result = run_query(arena.settings, arena.market, sql, QueryLimits(memory_mb=256, timeout_s=10))
+    result = run_query(arena.settings, arena.market, sql, QueryLimits(memory_mb=256, timeout_s=4))
     assert _leaks(arena, result, sql) == [], case
     if codes is None:
         assert result.ok, result.error
@@ -271,7 +271,7 @@ def _rss_mb() -> float:
 )
 def test_huge_allocations_stop_in_the_child_and_leave_the_parent_alone(arena, sql):
     before = _rss_mb()
-    result = run_query(arena.settings, arena.market, sql, QueryLimits(memory_mb=256, timeout_s=10))
+    result = run_query(arena.settings, arena.market, sql, QueryLimits(memory_mb=256, timeout_s=4))
     assert result.error.code in MEMORY | {"sandbox.timeout"}, result.error
     assert _rss_mb() - before < 50  # the parent never held the rows
     assert run_query(
