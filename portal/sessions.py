@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +30,7 @@ from sqlalchemy import delete, select
 from govhub import store as workflow_store
 from govhub.config import Settings
 from govhub.events import utc_stamp
-from govhub.services.sessions import SESSIONS_LOCK
+from govhub.services.sessions import SESSIONS_LOCK, session_fields
 
 SESSION_COOKIE = "govhub_session"
 _ROTATED = "govhub.rotated_session_id"  # scope key: the id a sign-in chose for this response
@@ -138,12 +137,7 @@ class WebSessionStore(Store):
 def _owner(data: str) -> str | None:
     """Whose session the data is (`person`, set at sign-in), kept beside it so that a person's sessions can be
     listed and ended (`services.sessions`); None for anything else in the store (rate-limit counters)."""
-    if not data.startswith("{"):
-        return None
-    try:
-        person = json.loads(data).get("person")
-    except ValueError:
-        return None
+    person = session_fields(data).get("person") if data.startswith("{") else None
     return person if isinstance(person, str) else None
 
 

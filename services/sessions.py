@@ -93,11 +93,12 @@ def open_sessions(settings: Settings, person_id: str, *, actor: str, at: dt.date
             .where(t.c.person == person_id, t.c.expires_at > utc_stamp(at), t.c.ended_at.is_(None))
             .order_by(t.c.seen_at.desc())
         ).all()
-    kept = [(r, _data(r.data)) for r in rows]
+    kept = [(r, session_fields(r.data)) for r in rows]
     return [_session(r.key, data, r.seen_at) for r, data in kept if data.get("seal") == seal]
 
 
-def _data(data: str) -> dict:
+def session_fields(data: str) -> dict:
+    """What a session row's data holds (the portal writes it as JSON; anything else holds nothing)."""
     try:
         kept = json.loads(data)
     except ValueError:
