@@ -104,13 +104,22 @@ async def load_person(request: Request) -> None:
 
 
 def session_data(
-    person: Person, seal: str, signed_in_at: dt.datetime, csrf: str, *, client: str | None, agent: str | None
+    request: Request,
+    person: Person,
+    seal: str,
+    signed_in_at: dt.datetime,
+    csrf: str,
+    *,
+    client: str | None,
+    agent: str | None,
 ) -> dict[str, Any]:
-    """What a signed-in session keeps: who, since when, its CSRF token, the seal of the password it was opened
-    with — the one the sign-in (or the change) proved, never read again afterwards (`accounts.SignedIn`) — and the
-    address and browser it signed in from (shown to its owner among their open sessions, `services.sessions`)."""
-    return {"person": person.id, "signed_in_at": signed_in_at.isoformat(), "csrf": csrf, "seal": seal,
-            "client": client, "agent": (agent or "")[:200] or None}  # fmt: skip
+    """What a signed-in session keeps: who, since when and until when at most (the absolute lifetime, enforced by
+    `load_person`; `services.sessions` lists no session past it), its CSRF token, the seal of the password it was
+    opened with — the one the sign-in (or the change) proved, never read again afterwards (`accounts.SignedIn`) —
+    and the address and browser it signed in from (shown to its owner among their open sessions)."""
+    ends_at = signed_in_at + request.app.state["portal"].absolute_timeout
+    return {"person": person.id, "signed_in_at": signed_in_at.isoformat(), "ends_at": ends_at.isoformat(),
+            "csrf": csrf, "seal": seal, "client": client, "agent": (agent or "")[:200] or None}  # fmt: skip
 
 
 def _holder(settings: Settings, person_id: str) -> tuple[Person | None, str | None]:

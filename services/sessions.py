@@ -80,8 +80,9 @@ def _for(settings: Settings, actor: str, person_id: str) -> tuple[Actor, Person]
 
 
 def open_sessions(settings: Settings, person_id: str, *, actor: str, at: dt.datetime) -> list[OpenSession]:
-    """`person_id`'s live portal sessions, the most recently used first: unexpired, not ended, and opened with the
-    password they have now (one opened with an earlier password ends at its next request: `accounts.SignedIn`)."""
+    """`person_id`'s live portal sessions, the most recently used first: unexpired (neither idle too long nor past
+    their absolute lifetime), not ended, and opened with the password they have now (one opened with an earlier
+    password, or past its lifetime, ends at its next request: `accounts.SignedIn`, the portal's `load_person`)."""
     from govhub.services.accounts import password_seal
 
     _for(settings, actor, person_id)
@@ -94,7 +95,21 @@ def open_sessions(settings: Settings, person_id: str, *, actor: str, at: dt.date
             .order_by(t.c.seen_at.desc())
         ).all()
     kept = [(r, session_fields(r.data)) for r in rows]
-    return [_session(r.key, data, r.seen_at) for r, data in kept if data.get("seal") == seal]
+    return [
+        _session(r.key, data, r.seen_at)
+        for r, data in kept
+        if data.get("seal") == seal and _before_end(data, at)
+    ]
+
+
+def _before_end(data: dict, at: dt.datetime) -> bool:
+    """Not past the absolute lifetime the portal gave it at sign-in (`ends_at`; sessions opened before it was kept
+    end by their idle expiry alone here)."""
+    ends_at = data.get("ends_at")
+    try:
+        return not isinstance(ends_at, str) or at < dt.datetime.fromisoformat(ends_at)
+    except (ValueError, TypeError):  # not a moment with its zone
+        return True
 
 
 def session_fields(data: str) -> dict:

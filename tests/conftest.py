@@ -4,6 +4,7 @@ demo district's source systems, a copy of the catalog with fast retries, and the
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +26,16 @@ pytest_plugins = [
 REPO_CATALOG = Path(__file__).resolve().parents[1] / "catalog"
 DEMO_SCALE = 0.2  # hjrk 600 rows, sbcb/jydj 120: several API pages, fast loads
 API_PAGE_SIZE = 100
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test has an id of its own: pytest-xdist (`make test`) sends tests to its workers by id, so of two tests
+    sharing one only the first would run — silently."""
+    twice = sorted(nodeid for nodeid, n in Counter(i.nodeid for i in items).items() if n > 1)
+    if twice:
+        raise pytest.UsageError(
+            "tests sharing an id (only the first would run in make test): " + ", ".join(twice)
+        )
 
 
 @dataclass

@@ -45,7 +45,7 @@ async def change_password(request: Request) -> Template:
     if isinstance(done, str):
         old = request.session
         signed_in_at = dt.datetime.fromisoformat(old["signed_in_at"])
-        await rotate_session(request, auth.session_data(who, done, signed_in_at, old["csrf"],
+        await rotate_session(request, auth.session_data(request, who, done, signed_in_at, old["csrf"],
                                                         client=old.get("client"), agent=old.get("agent")))  # fmt: skip
     return page(
         request, "account.html", problems=problems, changed=not problems

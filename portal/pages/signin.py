@@ -46,7 +46,7 @@ async def sign_in_submit(request: Request) -> Response | Template:
     csrf = generate_csrf_token(portal_secret(settings))
     agent = request.headers.get("user-agent")
     await rotate_session(
-        request, auth.session_data(signed.person, signed.seal, now, csrf, client=client, agent=agent)
+        request, auth.session_data(request, signed.person, signed.seal, now, csrf, client=client, agent=agent)
     )
     cookie = Cookie(key=CSRF_COOKIE, value=csrf, httponly=True, samesite="lax", secure=config.secure_cookies)
     return Redirect(path=_next(str(form.get("next", ""))), status_code=303, cookies=[cookie])

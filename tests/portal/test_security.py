@@ -12,6 +12,7 @@ import pytest
 
 from govhub.events import list_events
 from govhub.services.accounts import SIGN_IN_REFUSED_ZH
+from govhub.services.sessions import open_sessions
 from tests.peak import peak_growth
 from tests.portal.conftest import (
     ANALYST,
@@ -94,9 +95,13 @@ def test_sessions_expire_when_idle_and_after_their_absolute_lifetime(portal: Por
     portal.clock.advance(portal.config.idle_timeout + dt.timedelta(seconds=1))
     assert c.get("/").status_code == 302  # idle too long
     c = portal.sign_in(STEWARD)
+    signed_in = portal.clock()
     steps = int(portal.config.absolute_timeout / (portal.config.idle_timeout / 2)) + 1
     for _ in range(steps):  # busy all day long, never idle…
         portal.clock.advance(portal.config.idle_timeout / 2)
+        listed = open_sessions(portal.settings, STEWARD, actor=STEWARD, at=portal.clock())
+        # listed while it opens pages: not once its lifetime is over, though its last page was 15 minutes ago
+        assert len(listed) == (portal.clock() - signed_in < portal.config.absolute_timeout)
         last = c.get("/catalog")
         if last.status_code != 200:
             break

@@ -112,6 +112,21 @@ def build_api_hub(hub: DemoHub, today: dt.date) -> tuple[str, str, dict[str, str
     return issued.secret, issued.token.id, grants
 
 
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Schemathesis names each operation's item `test…[GET /api/…]`, but on pytest 9.2 every one gets the function's
+    bare node id (pytest builds it from `originalname`); pytest-xdist schedules by node id, so under `make test` only
+    the first operation would run. Each gets its name as its id (pytest's own attribute: checked right after)."""
+    from schemathesis.pytest.plugin import SchemathesisFunction
+
+    if not isinstance(item, SchemathesisFunction) or item.nodeid.endswith(f"::{item.name}"):
+        return
+    if hasattr(item, "_id"):  # pytest ≥ 9.2: a structured id
+        item._id = item.parent.id.child(item.name)  # type: ignore[union-attr]
+    else:
+        item._nodeid = f"{item.parent.nodeid}::{item.name}"  # type: ignore[union-attr]
+    assert item.nodeid.endswith(f"::{item.name}"), item.nodeid
+
+
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory, demo_source: Path) -> Iterator[Api]:
     """One hub and one running portal (with its API) per test module; tests say what they change."""
