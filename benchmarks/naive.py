@@ -93,3 +93,18 @@ def naive_load(resource: Resource, sheet: Path, previous: Path | None, dest: Pat
     df.to_parquet(dest, compression="zstd", index=False)
     counts["failed_expectations"] = sum(1 for r in results if not r["success"])
     return counts
+
+
+def scan_grant_uses(settings: Any, grants: list[Any]) -> dict[str, Any]:
+    """W12's baseline: every use event since the earliest grant was issued, read and counted per grant."""
+    from govhub.clock import stored_moment
+    from govhub.events import list_events
+    from govhub.governance.sharing_measures import USE_KINDS, GrantUse
+
+    uses = {g.id: GrantUse() for g in grants}
+    since = min(stored_moment(g.created_at) for g in grants)
+    for event in list_events(settings, kinds=USE_KINDS, since=since):
+        for grant in event.payload.get("grants") or []:
+            if isinstance(grant, str) and grant in uses:
+                uses[grant].count(event.kind, event.at, event.payload)
+    return uses

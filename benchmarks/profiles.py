@@ -20,6 +20,7 @@ class Profile:
     repeats: int  # warm runs after the cold one; the median of these is the headline
     slow_repeats: int  # for the slowest baselines only (stated in the table)
     cli_repeats: int  # W7: fresh processes
+    use_events: int  # W12: the event log's grant-use events (queries, exports, docking-API calls)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -40,6 +41,7 @@ PROFILES = {
         repeats=3,
         slow_repeats=2,
         cli_repeats=5,
+        use_events=400_000,
     ),
     "quick": Profile(
         "quick",
@@ -55,6 +57,7 @@ PROFILES = {
         repeats=3,
         slow_repeats=2,
         cli_repeats=3,
+        use_events=40_000,
     ),
     "tiny": Profile(
         "tiny",
@@ -70,5 +73,6 @@ PROFILES = {
         repeats=1,
         slow_repeats=1,
         cli_repeats=1,
+        use_events=2_000,
     ),
 }

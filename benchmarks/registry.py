@@ -41,6 +41,8 @@ CASES: dict[str, str] = {
     "W9G/govhub": "benchmarks.w_workspaces:W9GGovhub",
     "W9G/baseline": "benchmarks.w_workspaces:W9GBaseline",
     "W11/govhub": "benchmarks.w_portal:W11Govhub",
+    "W12/govhub": "benchmarks.w_audit:W12Govhub",
+    "W12/baseline": "benchmarks.w_audit:W12Baseline",
     "S1/load-1x": "benchmarks.w_scale:S1_1X",
     "S1/load-10x": "benchmarks.w_scale:S1_10X",
     "S1/load-100x": "benchmarks.w_scale:S1_100X",
@@ -70,6 +72,7 @@ INPUTS: dict[str, list[str]] = {
     "W10R": ["sheets"],
     "L10M": ["snapshots"],
     "W11": [],  # builds its own demo hub and sheets
+    "W12": [],  # writes its own event log
 }
 
 

@@ -2,7 +2,7 @@
 
 Order: W7 (no inputs), W1, W2, W4F, W8 (sheets), W5 (API server in its own process), W10, W10C, W10R (the docking API:
 govhub portal in its own process), L10M (two 10M-row loads that build the hub), W3, W4, W6, W6O, W9, W9G (read that hub),
-W11 (the portal under load: its own hub and portal processes). Inputs are generated once per run under
+W11 (the portal under load: its own hub and portal processes), W12 (grant use on a long event log). Inputs are generated once per run under
 benchmarks/.work/<profile>/.
 """
 
@@ -45,6 +45,7 @@ ORDER = [
     "W9",
     "W9G",
     "W11",
+    "W12",
 ]
 NEEDS_HUB = {"W3", "W4", "W6", "W6O", "W9", "W9G"}
 WORK = Path(__file__).resolve().parent / ".work"

@@ -15,12 +15,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from govhub import store
-from govhub.clock import beijing_date, stored_moment
+from govhub.clock import beijing_date
 from govhub.config import Settings
-from govhub.events import Event, list_events
+from govhub.events import list_events
 from govhub.governance.grants import Grant
 from govhub.governance.workdays import WorkdayCalendar
 from govhub.states import RequestState
@@ -43,18 +43,25 @@ class GrantUse:
     api_bytes: int = 0
     last_used_at: str | None = None  # UTC, as the event log keeps it
 
-    def count(self, event: Event) -> None:
-        if event.kind == "query.run":
+    def count(self, kind: str, at: str, payload: dict[str, Any]) -> None:
+        """One use event (its kind, moment and payload) counted."""
+        if kind == "query.run":
             self.queries += 1
-        elif event.kind == "export.written":
+        elif kind == "export.written":
             self.exports += 1
-        elif event.kind == "api.call":
+        elif kind == "api.call":
             self.api_calls += 1
-            self.api_rows += int(event.payload.get("rows") or 0)
-            self.api_bytes += int(event.payload.get("bytes") or 0)
+            self.api_rows += int(payload.get("rows") or 0)
+            self.api_bytes += int(payload.get("bytes") or 0)
         else:
             return
-        self.last_used_at = max(self.last_used_at or "", event.at)
+        self.last_used_at = max(self.last_used_at or "", at)
+
+    def add(self, other: GrantUse) -> None:
+        for name in ("queries", "exports", "api_calls", "api_rows", "api_bytes"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        if other.last_used_at is not None:
+            self.last_used_at = max(self.last_used_at or "", other.last_used_at)
 
     def to_dict(self) -> dict[str, int | str | None]:
         return dict(self.__dict__)
@@ -86,18 +93,76 @@ def size_text(n: int) -> str:
     return f"{n} B"
 
 
+GRANT_USE_LOCK = "govhub.grant_use"
+_FOLD_CHUNK = (
+    50_000  # events per transaction: folding a long log the first time holds the lock in short turns
+)
+
+
 def grant_uses(settings: Settings, grants: list[Grant]) -> dict[str, GrantUse]:
-    """Everything the event log says each grant was used for since it was issued: one pass over the use events
-    since the earliest of them was issued."""
+    """Everything the event log says each grant was used for since it was issued — read from `grant_use`, once the
+    use events appended since the last reading are folded into it (`fold_grant_uses`): the cost follows what is
+    new, not the age of the log (W12 in docs/PERFORMANCE.md)."""
     uses = {g.id: GrantUse() for g in grants}
     if not grants:
         return uses
-    since = min(stored_moment(g.created_at) for g in grants)
-    for event in list_events(settings, kinds=USE_KINDS, since=since):
-        for grant in event.payload.get("grants") or []:
-            if grant in uses:
-                uses[grant].count(event)
+    fold_grant_uses(settings)
+    t = store.grant_use
+    with store.read_connection(settings) as conn:
+        for row in conn.execute(select(t).where(t.c.grant_id.in_(list(uses)))).mappings():
+            uses[row["grant_id"]] = GrantUse(**{k: v for k, v in row.items() if k != "grant_id"})
     return uses
+
+
+def fold_grant_uses(settings: Settings) -> int:
+    """Fold the use events appended since the last fold into `grant_use` (per grant: counts, rows, bytes, last use)
+    and move the mark past them; returns how many use events were folded. One small read when nothing is new.
+
+    Event ids are handed out one after another under the chain's lock, so once an id is visible every smaller one
+    is committed: folding up to the newest id seen never skips an event committed later."""
+    m, e = store.grant_use_mark, store.events
+    folded = 0
+    while True:
+        with store.read_connection(settings) as conn:
+            mark = conn.execute(select(m.c.through_id)).scalar() or 0
+            newest = conn.execute(select(func.max(e.c.id))).scalar() or 0
+        if newest <= mark:
+            return folded
+        with store.write_transaction(settings, GRANT_USE_LOCK) as conn:
+            # another process may have folded meanwhile
+            mark = conn.execute(select(m.c.through_id)).scalar() or 0
+            bound = min(newest, mark + _FOLD_CHUNK)
+            if bound <= mark:
+                return folded
+            uses: dict[str, GrantUse] = defaultdict(GrantUse)
+            rows = conn.execute(
+                select(e.c.kind, e.c.at, e.c.payload).where(
+                    e.c.id > mark, e.c.id <= bound, e.c.kind.in_(USE_KINDS)
+                )
+            )
+            for kind, at, payload in rows:
+                kept = json.loads(payload)
+                for grant in kept.get("grants") or []:
+                    if isinstance(grant, str) and len(grant) <= 32:  # a grant's id (`grants.id`)
+                        uses[grant].count(kind, at, kept)
+                folded += 1
+            _store_uses(conn, uses)
+            if conn.execute(m.update().values(through_id=bound)).rowcount == 0:
+                conn.execute(m.insert().values(id=1, through_id=bound))
+
+
+def _store_uses(conn: Any, uses: dict[str, GrantUse]) -> None:
+    t = store.grant_use
+    kept = {
+        row["grant_id"]: GrantUse(**{k: v for k, v in row.items() if k != "grant_id"})
+        for row in conn.execute(select(t).where(t.c.grant_id.in_(list(uses)))).mappings()
+    }
+    for grant, new in uses.items():
+        if grant in kept:
+            kept[grant].add(new)
+            conn.execute(t.update().where(t.c.grant_id == grant).values(**kept[grant].to_dict()))
+        else:
+            conn.execute(t.insert().values(grant_id=grant, **new.to_dict()))
 
 
 @dataclass
@@ -185,5 +250,5 @@ def sharing_measures(
     until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), dt.UTC) - dt.timedelta(hours=8)
     for event in list_events(settings, kinds=USE_KINDS, since=since, until=until):
         for grant in event.payload.get("grants") or []:
-            measures[event.agency or ""].use[grant].count(event)
+            measures[event.agency or ""].use[grant].count(event.kind, event.at, event.payload)
     return measures

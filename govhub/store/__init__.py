@@ -1,5 +1,5 @@
 """The workflow store: event log, submission ledger, alerts sent, people, catalog drift, sharing requests and their
-transitions, grants, docking-API tokens, portal credentials and sessions, contacts and notices.
+transitions, grants and how each was used, docking-API tokens, portal credentials and sessions, contacts and notices.
 
 One SQLAlchemy engine per URL (`settings.state_url`): a SQLite file under `settings.state_dir` by default, in WAL mode
 with a busy timeout so several processes (CLI, Dagster sensor, portal) can write; PostgreSQL when
@@ -23,6 +23,8 @@ from govhub.store.schema import (
     credentials,
     event_checkpoints,
     events,
+    grant_use,
+    grant_use_mark,
     grants,
     metadata,
     notices,
@@ -45,6 +47,8 @@ __all__ = [
     "engine",
     "event_checkpoints",
     "events",
+    "grant_use",
+    "grant_use_mark",
     "grants",
     "metadata",
     "notices",

@@ -8,7 +8,18 @@ PostgreSQL).
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 # Names for constraints a table leaves unnamed, so later migrations can drop or alter them on SQLite (batch mode
 # recreates tables and must find constraints by name). Primary keys stay unnamed: the baseline has them that way.
@@ -188,6 +199,27 @@ grants = Table(
 )
 Index("ix_grants_consumer", grants.c.consumer)
 Index("ix_grants_provider", grants.c.provider)
+
+# §15: how each grant was used (queries, exports, docking-API calls with their rows and bytes, the last use), folded
+# from the event log's use events up to `grant_use_mark.through_id`, so the sharing page reads one row per grant, not a
+# year of events (`governance.sharing_measures.grant_uses`); folded before an audit prune, so kept past it.
+grant_use = Table(
+    "grant_use",
+    metadata,
+    Column("grant_id", String(32), primary_key=True),
+    Column("queries", Integer, nullable=False),
+    Column("exports", Integer, nullable=False),
+    Column("api_calls", Integer, nullable=False),
+    Column("api_rows", BigInteger, nullable=False),
+    Column("api_bytes", BigInteger, nullable=False),
+    Column("last_used_at", String(32)),  # UTC, as the event log keeps it
+)
+grant_use_mark = Table(
+    "grant_use_mark",
+    metadata,
+    Column("id", Integer, primary_key=True),  # one row
+    Column("through_id", Integer, nullable=False),  # the newest event folded into `grant_use`
+)
 
 # The docking API (资源共享对接服务): one token per consumer system, stored as a hash, revocable.
 api_tokens = Table(

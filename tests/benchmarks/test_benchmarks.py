@@ -189,6 +189,15 @@ def test_the_docking_api_streams_the_whole_grant_and_its_server_memory_stays_fla
     assert facts(f"{workload}/baseline", ctx)["bytes"] > 0
 
 
+def test_grant_use_kept_per_grant_and_recounted_from_the_log_agree(ctx):
+    """W12 at tiny size: the kept use (folded in once, then an hour at a time) and the baseline's recount of the whole
+    log count the same uses and rows."""
+    kept, recounted = (
+        run_in_child(case_class(f"W12/{side}")(ctx), 1)["facts"] for side in ("govhub", "baseline")
+    )
+    assert kept == recounted and kept[-1]["uses"] > kept[0]["uses"] > 0
+
+
 def test_the_portal_under_load_serves_every_page_and_loses_no_upload(ctx):
     """W11 at tiny size (3 people, 1 steward, 3 s): no timing judged here, only that nothing failed or went missing."""
     found = facts("W11/govhub", ctx)

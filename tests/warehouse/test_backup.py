@@ -256,6 +256,9 @@ def test_every_store_table_travels_into_a_fresh_postgresql_store_brought_to_head
             id="GR-20260302-0001", consumer="rsj", provider="mzj", resource="dibao", fields='["name"]', row_scope="[]",
             purpose="核对", starts_on=dt.date(2026, 3, 2), expires_on=dt.date(2027, 3, 1), state="active",
             created_by="赵强", created_at=at))  # fmt: skip
+        conn.execute(store.grant_use.insert().values(grant_id="GR-20260302-0001", queries=2, exports=0, api_calls=1,
+                                                     api_rows=5_000_000_000, api_bytes=1 << 40, last_used_at=at))  # fmt: skip
+        conn.execute(store.grant_use_mark.insert().values(id=1, through_id=0))
         conn.execute(store.api_tokens.insert().values(id="tok1", agency="rsj", system="就业系统", token_hash="h" * 64,
                                                       created_by="张海峰", created_at=at))  # fmt: skip
         conn.execute(

@@ -1,0 +1,111 @@
+"""How each grant was used (§15), kept as it happens: `grant_use` is folded from the event log's use events and must
+always say what a recount of the whole log says — read after any run of events, in chunks, by threads folding at once,
+on SQLite and PostgreSQL — and must keep saying it after the events themselves were pruned."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import threading
+
+import pytest
+
+from govhub.events import list_events, record_event
+from govhub.governance import sharing_measures
+from govhub.governance.grants import Grant, GrantState
+from govhub.governance.sharing_measures import USE_KINDS, GrantUse, grant_uses
+from govhub.roles import Role
+
+START = dt.datetime(2026, 1, 5, 1, 0, tzinfo=dt.UTC)
+GRANTS = [f"GR-20260105-{n:04d}" for n in range(1, 6)]
+JUNK = [17, None, "x" * 40, {"id": GRANTS[0]}]  # what a damaged payload might hold instead of a grant id
+OTHER_KINDS = ["load.published", "api.failed", "grant.issued"]
+
+
+def _grant(grant_id: str) -> Grant:
+    return Grant(id=grant_id, request_id=None, consumer="rsj", provider="mzj", resource="dibao", fields=["name"],
+                 row_scope=[], purpose="核对", conditions=None, starts_on=START.date(),
+                 expires_on=START.date() + dt.timedelta(days=365), state=GrantState.ACTIVE, created_by="赵强",
+                 created_at="2026-01-05T01:00:00.000000Z", revoked_by=None, revoked_at=None,
+                 revoke_reason=None)  # fmt: skip
+
+
+def _recount(settings) -> dict[str, GrantUse]:
+    """The oracle: every use event of the log counted again from scratch."""
+    uses = {g: GrantUse() for g in GRANTS}
+    for event in list_events(settings, kinds=USE_KINDS):
+        for grant in event.payload.get("grants") or []:
+            if isinstance(grant, str) and grant in uses:
+                uses[grant].count(event.kind, event.at, event.payload)
+    return uses
+
+
+def _use(settings, rng: random.Random, n: int) -> None:
+    kind = rng.choice(USE_KINDS + OTHER_KINDS)
+    grants = rng.sample(GRANTS, rng.randint(0, 3)) + ([rng.choice(JUNK)] if rng.random() < 0.1 else [])
+    payload = {"grants": grants, "rows": rng.randint(0, 10**9), "bytes": rng.randint(0, 10**12)}
+    record_event(settings, kind=kind, actor="张海峰", agency="rsj", subject="rsj/x", payload=payload,
+                 at=START + dt.timedelta(minutes=n))  # fmt: skip
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def hub(request):
+    return request.getfixturevalue("settings" if request.param == "sqlite" else "pg_settings")
+
+
+def test_the_kept_use_always_equals_a_recount_of_the_log(hub, monkeypatch) -> None:
+    monkeypatch.setattr(sharing_measures, "_FOLD_CHUNK", 7)  # many chunk boundaries
+    rng = random.Random(20261128)
+    grants = [_grant(g) for g in GRANTS]
+    assert grant_uses(hub, grants) == {g: GrantUse() for g in GRANTS}  # an empty log
+    for n in range(400):
+        _use(hub, rng, n)
+        if rng.random() < 0.08:
+            assert grant_uses(hub, grants) == _recount(hub), n
+    assert grant_uses(hub, grants) == _recount(hub)
+    assert sharing_measures.fold_grant_uses(hub) == 0  # nothing new: nothing folded twice
+    used = grant_uses(hub, grants)
+    assert sum(u.times for u in used.values()) > 100 and all(u.api_bytes < 2**63 for u in used.values())
+    assert grant_uses(hub, [grants[0]]) == {GRANTS[0]: _recount(hub)[GRANTS[0]]}
+
+
+def test_threads_appending_and_reading_at_once_count_every_use_once(settings, monkeypatch) -> None:
+    monkeypatch.setattr(sharing_measures, "_FOLD_CHUNK", 5)
+    grants = [_grant(g) for g in GRANTS]
+    failures: list[BaseException] = []
+
+    def work(seed: int) -> None:
+        rng = random.Random(seed)
+        try:
+            for n in range(60):
+                _use(settings, rng, seed * 1000 + n)
+                if n % 6 == 0:
+                    grant_uses(settings, grants)
+        except BaseException as exc:  # reported below, with the thread's traceback
+            failures.append(exc)
+
+    threads = [threading.Thread(target=work, args=(seed,)) for seed in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures, failures
+    assert grant_uses(settings, grants) == _recount(settings)
+
+
+def test_a_grants_use_is_still_told_after_its_events_were_pruned(settings) -> None:
+    from govhub.services.audit import prune
+    from govhub.services.people import register_person
+
+    rng = random.Random(7)
+    for n in range(50):
+        _use(settings, rng, n)
+    # registered today, after the uses: kept by the prune
+    register_person(settings, "zhaoqiang", name="赵强", agency="kw", roles=[Role.OFFICE], actor="installer",
+                    known_agencies={"kw"})  # fmt: skip
+    before = _recount(settings)
+    assert sum(u.times for u in before.values()) > 10
+    now = START + dt.timedelta(days=400)
+    done = prune(settings, before=now - dt.timedelta(days=200), actor="zhaoqiang", now=now)
+    assert done.count >= 50 and _recount(settings) == {g: GrantUse() for g in GRANTS}  # the events are gone…
+    assert grant_uses(settings, [_grant(g) for g in GRANTS]) == before  # …what they said of the grants is not
