@@ -74,33 +74,36 @@ class _UseLog(Case):
     def reset(self) -> None:
         self._append(NEW_EVENTS * len(_KINDS) // 4)  # an hour's use events among other events
 
+    def run(self) -> dict[str, Any]:
+        used = self.read()
+        return {
+            "uses": sum(u.times for u in used.values()),
+            "api_rows": sum(u.api_rows for u in used.values()),
+        }
+
+    def read(self) -> dict[str, Any]:
+        """Each grant's use (`GrantUse`) by grant id."""
+        raise NotImplementedError
+
 
 class W12Govhub(_UseLog):
     side = "govhub"
     title = "grant use of 20 grants on the sharing page: kept per grant, the last hour's events folded in"
 
-    def run(self) -> dict[str, Any]:
+    def read(self) -> dict[str, Any]:
         from govhub.governance.sharing_measures import grant_uses
 
-        used = grant_uses(self.settings, self.grants)
-        return {
-            "uses": sum(u.times for u in used.values()),
-            "api_rows": sum(u.api_rows for u in used.values()),
-        }
+        return grant_uses(self.settings, self.grants)
 
 
 class W12Baseline(_UseLog):
     side = "baseline"
     title = "the same, every use event since the grants were issued counted again (the page before grant_use)"
 
-    def run(self) -> dict[str, Any]:
+    def read(self) -> dict[str, Any]:
         from benchmarks.naive import scan_grant_uses
 
-        used = scan_grant_uses(self.settings, self.grants)
-        return {
-            "uses": sum(u.times for u in used.values()),
-            "api_rows": sum(u.api_rows for u in used.values()),
-        }
+        return scan_grant_uses(self.settings, self.grants)
 
 
 def _grant_row(grant_id: str) -> dict[str, Any]:
