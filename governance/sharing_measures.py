@@ -94,9 +94,8 @@ def size_text(n: int) -> str:
 
 
 GRANT_USE_LOCK = "govhub.grant_use"
-_FOLD_CHUNK = (
-    50_000  # events per transaction: folding a long log the first time holds the lock in short turns
-)
+# events per transaction: folding a long log the first time holds the lock in short turns
+_FOLD_CHUNK = 50_000
 
 
 def grant_uses(settings: Settings, grants: list[Grant]) -> dict[str, GrantUse]:
