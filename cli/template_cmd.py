@@ -29,7 +29,9 @@ def template(args: argparse.Namespace) -> int:
     try:
         issue_template(settings, catalog, resource, out, fmt=fmt)
     except OSError as exc:
-        print(f"无法写入{out}：{exc.strerror}", file=sys.stderr)
+        from govhub.problems import os_error_zh
+
+        print(f"错误：{os_error_zh(exc)}", file=sys.stderr)
         return 1
     if args.json:
         from govhub.cli.output import print_json

@@ -418,3 +418,33 @@ class GovhubError(Exception):
 
 class AccessDenied(GovhubError):
     """The registry says this person may not do this (§16); already recorded in the event log when raised."""
+
+
+_OS_REASONS_ZH = {
+    "EEXIST": "路径中有一段已是文件（不是文件夹）",
+    "ENOTDIR": "路径中有一段是文件而不是文件夹",
+    "EISDIR": "这是一个文件夹，请给出文件名",
+    "ENOENT": "文件或文件夹不存在",
+    "EACCES": "没有权限",
+    "EPERM": "不允许这样操作",
+    "EROFS": "文件系统是只读的",
+    "ENOSPC": "磁盘空间不足",
+    "EDQUOT": "磁盘配额已用完",
+    "ENAMETOOLONG": "文件名太长",
+    "EBUSY": "文件正被占用",
+}
+
+
+def os_error_zh(exc: OSError) -> str:
+    """What the operating system refused, said in Chinese with the path it refused (never Python's own text):
+    "无法写入或读取 /tmp/a.csv/x.csv：路径中有一段已是文件（不是文件夹）"."""
+    import errno
+
+    name = errno.errorcode.get(exc.errno or 0, "")
+    reason = _OS_REASONS_ZH.get(name, f"系统错误 {name or exc.errno}")
+    path = exc.filename2 or exc.filename or ""  # a move names where it went second
+    if "partial" in str(path):  # the temporary file beside the one asked for: name the folder it is in
+        import os
+
+        path = os.path.dirname(str(path)) or path
+    return f"无法写入或读取 {path}：{reason}" if path else f"文件操作失败：{reason}"

@@ -371,6 +371,44 @@ def test_a_missing_data_folder_or_catalog_is_a_clear_error_never_a_new_hub(tmp_p
     assert outside.returncode == 2 and "资源目录文件夹" in outside.stderr and outside.stdout == ""
 
 
+def test_an_output_path_that_cannot_be_written_is_said_in_chinese(hub: Path, capsys) -> None:
+    """A file where a folder should be, a folder where the file should go: refused (1) with the path and the reason
+    in Chinese — never a traceback or the system's English — and nothing left behind."""
+    assert run("init", "--home", hub / "home", "--catalog", hub / "catalog") == 0
+    register = [
+        "people",
+        "add",
+        "zhaoqiang",
+        "--name",
+        "赵强",
+        "--agency",
+        "kw",
+        "--role",
+        "office",
+        "--by",
+        "installer",
+    ]
+    assert run(*register) == 0
+    capsys.readouterr()
+    blocker = hub / "a-file.csv"
+    blocker.write_text("x")
+    (hub / "a-folder").mkdir()
+    for argv, said in [
+        (["catalog", "export", "-o", blocker / "c.jsonld"], f"无法写入或读取 {blocker}"),
+        (["catalog", "export", "-o", hub / "a-folder"], "这是一个文件夹，请给出文件名"),
+        (["template", "mzj/shjz", "-o", blocker / "t.xlsx"], f"无法写入或读取 {blocker}"),
+        (["backup", "-o", blocker / "b.tar", "--by", "zhaoqiang"], f"无法写入或读取 {blocker}"),
+    ]:
+        assert run(*argv) == 1, argv
+        err = capsys.readouterr().err
+        assert said in err and "Traceback" not in err and "Errno" not in err and "exists" not in err, (
+            argv,
+            err,
+        )
+    assert sorted(p.name for p in hub.iterdir() if p.name.startswith("a-")) == ["a-file.csv", "a-folder"]
+    assert list((hub / "a-folder").iterdir()) == []
+
+
 DATA_LEAVES_OR_RECORD_CHANGES = [
     ["query", "--as", "mzj_fenxi", "SELECT 1"],
     ["workspace", "build", "mzj"],
