@@ -125,11 +125,12 @@ def _summary(payload: dict, width: int = 60) -> str:
 
 
 def prune_cmd(args: argparse.Namespace) -> int:
+    from govhub.clock import beijing_date, stored_moment
     from govhub.services.audit import prune
 
     done = prune(args.settings, before=args.before, actor=args.by)
     print(
-        f"已清理 {done.count} 条 {done.before[:10]} 之前的审计日志；链从检查点 {done.through_id}:{done.through_hash} 起仍可校验"
+        f"已清理 {done.count} 条 {beijing_date(stored_moment(done.before))}（北京时间）之前的审计日志；链从检查点 {done.through_id}:{done.through_hash} 起仍可校验"
     )
     return 0
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from govhub import store
+from govhub.clock import beijing_date
 from govhub.config import Settings
 
 GENESIS = "0" * 64
@@ -174,9 +175,9 @@ def prune_events(
             Problem(
                 "events.prune_too_recent",
                 f"审计日志须保存至少 {settings.audit_retention_days} 天（网络安全法第二十一条），"
-                f"只能清理 {utc_stamp(limit)[:10]} 之前的日志，不能清理到 {utc_stamp(before)[:10]}",
-                value=utc_stamp(before),
-                expected=f"不晚于 {utc_stamp(limit)}",
+                f"最多只能清理 {beijing_date(limit)} 之前的日志，不能清理到 {beijing_date(before)}（北京时间）",
+                value=str(beijing_date(before)),
+                expected=f"不晚于 {beijing_date(limit)}",
             )
         )
     t = store.events
@@ -188,7 +189,11 @@ def prune_events(
             bound = select(t).where(t.c.id < first_kept).order_by(t.c.id.desc()).limit(1)
         newest = conn.execute(bound).mappings().first()
         if newest is None:
-            raise GovhubError(Problem("events.nothing_to_prune", f"{stamp[:10]} 之前没有可清理的审计日志"))
+            raise GovhubError(
+                Problem(
+                    "events.nothing_to_prune", f"{beijing_date(before)}（北京时间）之前没有可清理的审计日志"
+                )
+            )
         count = conn.execute(select(func.count()).select_from(t).where(t.c.id <= newest["id"])).scalar_one()
         conn.execute(t.delete().where(t.c.id <= newest["id"]))
         conn.execute(

@@ -123,3 +123,20 @@ def test_events_removed_behind_a_forged_checkpoint_are_caught(settings):
             )
         )  # fmt: skip
     assert any("检查点" in p for p in verify_chain(settings))
+
+
+def test_a_prune_speaks_of_beijing_dates(settings):
+    """`--before 2026-01-01` is midnight in Beijing, 16:00 the day before in UTC: every message says the day asked."""
+    from govhub.clock import BEIJING
+
+    _history(settings)
+    with pytest.raises(GovhubError) as err:
+        prune_events(settings, before=dt.datetime(2025, 1, 1, tzinfo=BEIJING), actor="赵强", now=NOW)
+    assert "2025-01-01（北京时间）之前没有可清理的审计日志" in err.value.problems[0].message_zh
+    with pytest.raises(GovhubError) as err:
+        prune_events(settings, before=dt.datetime(2026, 11, 1, tzinfo=BEIJING), actor="赵强", now=NOW)
+    limit = (NOW - dt.timedelta(days=180)).astimezone(BEIJING).date()
+    assert (
+        f"最多只能清理 {limit} 之前的日志，不能清理到 2026-11-01（北京时间）"
+        in err.value.problems[0].message_zh
+    )
