@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -59,6 +61,24 @@ def find_resource(catalog: Catalog, ref: str, *, code: int = 2) -> Resource:  # 
         return catalog.resource(ref)
     except KeyError:
         raise CliError(f"目录中没有资源「{ref}」（可用 govhub catalog list 查看）", code=code) from None
+
+
+def at_least(minimum: float, *, whole: bool = True, above: bool = False) -> Callable[[str], float]:
+    """An argparse type for a count (`whole`) or a number of seconds not below `minimum` (strictly above it when
+    `above`): `--limit -1` or `--timeout 0` is a usage error said in Chinese, not a limit nobody can mean."""
+
+    def parse(text: str) -> float:
+        try:
+            value = int(text) if whole else float(text)
+        except ValueError:
+            value = None
+        if value is None or not math.isfinite(value) or (value <= minimum if above else value < minimum):
+            kind = "整数" if whole else "数"
+            bound = f"大于 {minimum:g}" if above else f"不小于 {minimum:g}"
+            raise argparse.ArgumentTypeError(f"“{text[:40]}”不可用：应为{bound} 的{kind}")
+        return value
+
+    return parse
 
 
 def iso_date(text: str) -> dt.date:

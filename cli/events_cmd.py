@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
+from govhub.cli.common import at_least
 from govhub.clock import BEIJING, beijing_text
 
 
@@ -31,7 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="从此日期/时间起（ISO 8601；未注明时区即为北京时间）",
     )
     e.add_argument("--after", type=int, metavar="ID", help="只看编号大于此值的事件（供读取方接续）")
-    e.add_argument("--limit", type=int, default=50, help="最多列出的条数，最新的在前（默认：50；0：全部）")
+    e.add_argument(
+        "--limit", type=at_least(0), default=50, help="最多列出的条数，最新的在前（默认：50；0：全部）"
+    )
     e.add_argument(
         "--json",
         action="store_true",

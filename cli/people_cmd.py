@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from govhub.cli.common import at_least
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     from govhub.roles import Role
@@ -29,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ls.add_argument("--agency")
     ls.add_argument(
         "--idle-days",
-        type=int,
+        type=at_least(0),
         metavar="N",
         help="只列出在用、且 N 天内没有登录门户的人员（含从未登录的），以便及时停用多余账号；"
         "登录记录只在审计日志留存期内可查",
@@ -93,14 +95,11 @@ def add(args: argparse.Namespace) -> int:
 def list_cmd(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from govhub.cli.common import CliError
     from govhub.cli.output import print_json, print_table
     from govhub.clock import beijing_text
     from govhub.events import latest_by_subject, utc_stamp
     from govhub.people import list_people
 
-    if args.idle_days is not None and args.idle_days < 0:
-        raise CliError("--idle-days 应为不小于 0 的天数", code=2)
     people = list_people(args.settings, agency=args.agency)
     signed_in = latest_by_subject(args.settings, "session.signed_in")
     last = {p.id: signed_in.get(f"person/{p.id}") for p in people}

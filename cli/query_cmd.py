@@ -12,6 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from govhub.cli.common import at_least
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     from govhub.cli.common import iso_date
@@ -25,8 +27,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--format", choices=["table", "csv", "json", "parquet"],
                    help="table：在终端显示表格（默认）；配合 -o 时为 csv/json/parquet（默认：按文件扩展名）")  # fmt: skip
     q.add_argument("-o", "--output", type=Path, help="将结果写入此文件（csv/json/parquet，附出处说明）")
-    q.add_argument("--timeout", type=float, default=30.0, help="超时秒数（默认：30）")
-    q.add_argument("--max-rows", type=int, default=100_000, help="最多返回的行数（默认：100000）")
+    q.add_argument(
+        "--timeout", type=at_least(0, whole=False, above=True), default=30.0, help="超时秒数（默认：30）"
+    )
+    q.add_argument("--max-rows", type=at_least(1), default=100_000, help="最多返回的行数（默认：100000）")
     stats = q.add_mutually_exclusive_group()
     stats.add_argument("--count", metavar="TABLE", help="统计表（机构.资源）的行数")
     stats.add_argument(
