@@ -34,14 +34,6 @@ TEXT_SEMANTICS = {
     SemanticType.MOBILE,
     SemanticType.POSTAL_CODE,
 }
-_TYPE_LABELS = {
-    FieldType.STRING: "文本",
-    FieldType.INTEGER: "整数",
-    FieldType.NUMBER: "数字",
-    FieldType.BOOLEAN: "是/否",
-    FieldType.DATE: "日期",
-    FieldType.DATETIME: "日期时间",
-}
 _SEMANTIC_RULES = {
     SemanticType.CN_ID: "18位公民身份号码，末位可为X（大写）；请按文本填写",
     SemanticType.USCC: "18位统一社会信用代码；请按文本填写",
@@ -65,7 +57,7 @@ def _example_uscc() -> str:
 
 def field_rules(f: CatalogField) -> str:
     """The format rules of one field, in Chinese, for header comments and the 说明 sheet."""
-    rules = [f"类型：{_TYPE_LABELS[f.type]}", "必填" if f.required else "可为空"]
+    rules = [f"类型：{f.type.label_zh}", "必填" if f.required else "可为空"]
     if f.semantic in _SEMANTIC_RULES:
         rules.append(_SEMANTIC_RULES[f.semantic])
     if f.type is FieldType.DATE:
@@ -191,8 +183,8 @@ def template_changes(meta: dict[str, Any], resource: Resource) -> list[str]:
         if was.get("label") != now.label:
             changes.append(f"字段「{was.get('label')}」更名为「{now.label}」")
         if was.get("type") != now.type.value:
-            before = {t.value: lbl for t, lbl in _TYPE_LABELS.items()}.get(was.get("type"), was.get("type"))
-            changes.append(f"字段「{now.label}」类型由{before}改为{_TYPE_LABELS[now.type]}")
+            before = {t.value: t.label_zh for t in FieldType}.get(was.get("type"), was.get("type"))
+            changes.append(f"字段「{now.label}」类型由{before}改为{now.type.label_zh}")
         if bool(was.get("required")) != now.required:
             changes.append(f"字段「{now.label}」改为{'必填' if now.required else '非必填'}")
         if (was.get("enum") or None) != (now.enum or None):
@@ -306,7 +298,7 @@ def _write_info_sheet(wb: Any, ws: Any, resource: Resource, agency_name: str | N
     for c, h in enumerate(["列名", "字段名", "类型", "是否必填", "格式要求", "可选值", "示例"]):
         ws.write_string(top, c, h, head)
     for r, f in enumerate(resource.fields, start=top + 1):
-        row = [header_text(f), f.name, _TYPE_LABELS[f.type], "是" if f.required else "否", field_rules(f),
+        row = [header_text(f), f.name, f.type.label_zh, "是" if f.required else "否", field_rules(f),
                "、".join(f.enum or []), field_example(f)]  # fmt: skip
         for c, v in enumerate(row):
             ws.write_string(r, c, v, text if c == 6 else wrap)

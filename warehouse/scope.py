@@ -226,9 +226,23 @@ def _coerce(resource: Resource, kind: FieldType, name: str, value: Any) -> Scala
             return Decimal(value)
     except (ValueError, ArithmeticError):  # Decimal("1,5") raises InvalidOperation, an ArithmeticError
         raise _scope_error(
-            "scope.bad_value", f"信息项“{name}”的筛选值“{value}”无法识别为{kind.value}", field=name
+            "scope.bad_value", f"信息项“{name}”的筛选值“{value}”无法识别为{kind.label_zh}", field=name
         ) from None
     return value
+
+
+def _kind_of(value: Any) -> str:
+    """What a filter value is, as the field types are named (文本, 整数, …)."""
+    for kind, label in (
+        (bool, "是/否"),
+        (str, "文本"),
+        (int, "整数"),
+        (dt.datetime, "日期时间"),
+        (dt.date, "日期"),
+    ):
+        if isinstance(value, kind):
+            return label
+    return "数字" if isinstance(value, float | Decimal) else "其他"
 
 
 def checked_filter(resource: Resource, row_filter: RowFilter) -> RowFilter:
@@ -240,7 +254,7 @@ def checked_filter(resource: Resource, row_filter: RowFilter) -> RowFilter:
             if isinstance(v, bool) or not isinstance(v, _ACCEPTS[kind]):
                 raise _scope_error(
                     "scope.bad_value",
-                    f"信息项“{c.field}”（{kind.value}）不能按值“{v}”（{type(v).__name__}）筛选",
+                    f"信息项“{c.field}”（{kind.label_zh}）不能按{_kind_of(v)}值“{v}”筛选",
                     field=c.field,
                 )
             literal(v)  # refuses NaN, NUL…

@@ -131,6 +131,21 @@ class FieldType(StrEnum):
     DATE = "date"
     DATETIME = "datetime"
 
+    @property
+    def label_zh(self) -> str:
+        """As the fill-in templates and messages name it: 文本, 整数, 数字, 是/否, 日期, 日期时间."""
+        return _FIELD_TYPE_ZH[self]
+
+
+_FIELD_TYPE_ZH = {
+    FieldType.STRING: "文本",
+    FieldType.INTEGER: "整数",
+    FieldType.NUMBER: "数字",
+    FieldType.BOOLEAN: "是/否",
+    FieldType.DATE: "日期",
+    FieldType.DATETIME: "日期时间",
+}
+
 
 class SemanticType(StrEnum):
     """What a field's values mean, beyond their storage type; drives checks, templates and demo data."""

@@ -139,7 +139,12 @@ def test_a_value_crafted_as_sql_stays_a_value():
 def test_a_filter_names_only_catalog_fields_with_values_of_their_type(items, code):
     with pytest.raises(GovhubError) as err:
         RowFilter.parse(make_resource(), items)
-    assert err.value.problems[0].code == code
+    problem = err.value.problems[0]
+    assert problem.code == code
+    for english in ("integer", "number", "date", "string", "boolean", "str", "int", "float"):
+        assert f"（{english}）" not in problem.message_zh and not problem.message_zh.endswith(english), (
+            problem
+        )
 
 
 def test_a_scoped_table_takes_only_catalog_fields_in_catalog_order():
