@@ -55,7 +55,9 @@ class Action(StrEnum):
     OVERSEE = "oversee"  # watch every agency's feeds, freshness and scorecards (§18)
     AUDIT = "audit"  # read the audit trail and verify its chain (§16)
     PRUNE_AUDIT = "prune_audit"  # remove events past their retention (≥ 6 months, 网络安全法 Art. 21)
-    REQUEST_SHARING = "request_sharing"  # file, dispute or withdraw a sharing request for one's agency (§13)
+    REQUEST_SHARING = "request_sharing"  # file a sharing request for one's agency (§13)
+    DISPUTE_SHARING = "dispute_sharing"  # dispute the answer to one's agency's request (§13)
+    WITHDRAW_SHARING = "withdraw_sharing"  # withdraw one's agency's request (its clock stops)
     COORDINATE_SHARING = "coordinate_sharing"  # review, forward, execute, decide, refer (the office, §13)
     ANSWER_SHARING = "answer_sharing"  # answer a request for one's agency's resource (the provider, §13)
     REVOKE_GRANT = "revoke_grant"  # revoke a grant of one's agency's resource (§12)
@@ -82,6 +84,8 @@ RULES: dict[Action, Rule] = {
     Action.AUDIT: _rule("查看审计日志"),  # the office only
     Action.PRUNE_AUDIT: _rule("清理过期审计日志"),  # the office only
     Action.REQUEST_SHARING: _rule("提出共享申请", Role.STEWARD, Role.REVIEWER, Role.ANALYST),
+    Action.DISPUTE_SHARING: _rule("对共享申请的答复提出异议", Role.STEWARD, Role.REVIEWER, Role.ANALYST),
+    Action.WITHDRAW_SHARING: _rule("撤回共享申请", Role.STEWARD, Role.REVIEWER, Role.ANALYST),
     Action.COORDINATE_SHARING: _rule("审核和协调共享申请"),  # the office only
     Action.ANSWER_SHARING: _rule("答复共享申请", Role.STEWARD, Role.REVIEWER, office=False),
     Action.REVOKE_GRANT: _rule("撤销共享授权", Role.STEWARD, Role.REVIEWER),

@@ -146,7 +146,7 @@ def execute(settings: Settings, catalog: Catalog, request_id: str, *, actor: str
 def dispute(settings: Settings, request_id: str, *, actor: str, reason: str,
             today: dt.date | None = None) -> SharingRequest:  # fmt: skip
     """The requester disputes a refusal or a narrowed grant (once); the office coordinates (§13)."""
-    who = authorize(settings, actor, Action.REQUEST_SHARING, get_request(settings, request_id).consumer)
+    who = authorize(settings, actor, Action.DISPUTE_SHARING, get_request(settings, request_id).consumer)
     if not reason.strip():
         raise GovhubError(Problem("sharing.incomplete", "提出异议须写明理由", expected="理由"))
 
@@ -203,7 +203,7 @@ def decide(settings: Settings, catalog: Catalog, request_id: str, *, actor: str,
 def withdraw(settings: Settings, request_id: str, *, actor: str, reason: str = "",
              today: dt.date | None = None) -> SharingRequest:  # fmt: skip
     """The requester withdraws an open request; its clock stops."""
-    who = authorize(settings, actor, Action.REQUEST_SHARING, get_request(settings, request_id).consumer)
+    who = authorize(settings, actor, Action.WITHDRAW_SHARING, get_request(settings, request_id).consumer)
     return move(settings, request_id, "withdraw", by=who.name, clock=Clock.of(settings, today),
                 allowed={s for s in RequestState if s.open}, what_zh="撤回",
                 step=lambda r: (S.WITHDRAWN, {}, {"reason": reason}))  # fmt: skip

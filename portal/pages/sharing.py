@@ -2,7 +2,7 @@
 reviews, forwards, executes and decides; grants with revocation.
 
 Every URL names the agency the person acts for, and the guard applies the action's rule for it (`VIEW_SHARING`,
-`REQUEST_SHARING`, `ANSWER_SHARING`, `REVOKE_GRANT`; the office's moves `COORDINATE_SHARING`). The request or grant in
+`REQUEST_SHARING` (and `DISPUTE_SHARING`, `WITHDRAW_SHARING`), `ANSWER_SHARING`, `REVOKE_GRANT`; the office's moves `COORDINATE_SHARING`). The request or grant in
 the URL must belong to that agency in the role the move needs (consumer to withdraw or dispute, provider to answer or
 revoke) — else 404, so changing ids in a URL or a form reaches nothing. `services.requests` / `services.grants`
 authorize again and do the moves; the day they count on is the portal's clock (`views.today_of`).
@@ -323,7 +323,7 @@ async def _act(request: Request, agency: str, request_id: str, side: str,
     return await _in_thread(work)
 
 
-@post(f"{REQUEST}/withdraw", opt=auth.allow(Action.REQUEST_SHARING), status_code=200)
+@post(f"{REQUEST}/withdraw", opt=auth.allow(Action.WITHDRAW_SHARING), status_code=200)
 async def withdraw_request(request: Request, agency: str, request_id: str) -> Template | Redirect:
     from govhub.services.requests import withdraw
 
@@ -331,7 +331,7 @@ async def withdraw_request(request: Request, agency: str, request_id: str) -> Te
         s, request_id, actor=who.id, reason=_text(form, "reason"), today=today))  # fmt: skip
 
 
-@post(f"{REQUEST}/dispute", opt=auth.allow(Action.REQUEST_SHARING), status_code=200)
+@post(f"{REQUEST}/dispute", opt=auth.allow(Action.DISPUTE_SHARING), status_code=200)
 async def dispute_request(request: Request, agency: str, request_id: str) -> Template | Redirect:
     from govhub.services.requests import dispute
 

@@ -36,6 +36,8 @@ SPEC: dict[Action, tuple[set[Role], set[Role], bool]] = {
     Action.AUDIT: ({O}, {O}, False),  # §16: the audit trail is the office's
     Action.PRUNE_AUDIT: ({O}, {O}, False),  # retention: the office, never before 180 days
     Action.REQUEST_SHARING: ({S, R, A, O}, {O}, False),  # §13: the requesting agency's people
+    Action.DISPUTE_SHARING: ({S, R, A, O}, {O}, False),  # §13: …who may dispute the answer
+    Action.WITHDRAW_SHARING: ({S, R, A, O}, {O}, False),  # …or withdraw their request
     Action.COORDINATE_SHARING: ({O}, {O}, False),  # §13: the office reviews, forwards, executes
     Action.ANSWER_SHARING: ({S, R}, set(), False),  # §13: the provider answers — not the office in its stead
     Action.REVOKE_GRANT: ({S, R, O}, {O}, False),  # §12

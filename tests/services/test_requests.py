@@ -241,7 +241,7 @@ def test_a_refusal_needs_a_basis_and_a_dispute_goes_to_the_leading_group_whose_d
                legal_basis="《个人信息保护法》第三十四条", today=FORWARDED_ON)  # fmt: skip
     refused = svc.execute(settings, catalog, request.id, actor="zhaoqiang", today=FORWARDED_ON)
     assert refused.state is S.REFUSED and refused.grant_id is None
-    with pytest.raises(AccessDenied):  # only the requester disputes
+    with pytest.raises(AccessDenied, match="对共享申请的答复提出异议"):  # only the requester disputes
         svc.dispute(settings, request.id, actor="lujianhua", reason="x", today=FORWARDED_ON)
     disputed = svc.dispute(
         settings, request.id, actor="wangjingyi", reason="低保核查系法定职责", today=FORWARDED_ON
@@ -318,7 +318,7 @@ def test_a_withdrawn_request_stops_its_clock(hub) -> None:
     settings, catalog = hub
     request = file(hub, "gaj/hjrk", fields=["id_number"])
     svc.forward(settings, request.id, actor="zhaoqiang", today=FORWARDED_ON)
-    with pytest.raises(AccessDenied):
+    with pytest.raises(AccessDenied, match="不能为mzj撤回共享申请"):  # the move refused is named
         svc.withdraw(settings, request.id, actor="lujianhua", today=FORWARDED_ON)
     withdrawn = svc.withdraw(settings, request.id, actor="mzj_fenxi", reason="需求取消", today=FORWARDED_ON)
     assert withdrawn.state is S.WITHDRAWN and withdrawn.deadline is None
