@@ -389,9 +389,12 @@ def answer_of(decision: Decision, request: SharingRequest, *, by: str, fields: l
         raise _refuse("field_not_shared", f"信息项{'、'.join(closed)}列为不共享，不能授权")
     rows = _check_scope(resource, granted, row_scope if row_scope is not None else request.row_scope,
                         asked=request.row_scope)  # fmt: skip
-    narrowed = granted != request.fields or rows != request.row_scope or bool(conditions)
+    narrowed = granted != request.fields or rows != request.row_scope or bool((conditions or "").strip())
     if decision is Decision.APPROVE and narrowed:
         decision = Decision.NARROW  # fewer fields or rows, or conditions: say so
+    if decision is Decision.NARROW and not narrowed:
+        raise _refuse("narrow_unchanged", "有条件同意须减少信息项或数据范围，或写明使用条件；照申请授权请选择同意",
+                      expected="更少的信息项、更窄的数据范围或使用条件")  # fmt: skip
     return Answer(decision, by, utc_stamp(), fields=granted, row_scope=rows, conditions=conditions,
                   leading_group=leading_group)  # fmt: skip
 

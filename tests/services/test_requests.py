@@ -173,6 +173,21 @@ def test_an_answer_or_decision_cannot_widen_the_rows_asked_for(hub, rows) -> Non
     assert answered.answer.row_scope == narrower
 
 
+def test_approval_with_conditions_must_narrow_something(hub) -> None:
+    """有条件同意 that grants exactly what was asked, with no condition, would be a plain approval under another name."""
+    settings, catalog = hub
+    request = file(hub, "gaj/hjrk", fields=["id_number", "name"])
+    svc.forward(settings, request.id, actor="zhaoqiang", today=FORWARDED_ON)
+    for same in ({}, {"fields": ["id_number", "name"]}, {"conditions": "  "}):
+        with pytest.raises(GovhubError) as err:
+            svc.answer(settings, catalog, request.id, actor="lujianhua", decision=Decision.NARROW,
+                       today=FORWARDED_ON, **same)  # fmt: skip
+        assert err.value.problems[0].code == "sharing.narrow_unchanged" and "请选择同意" in str(err.value)
+    answered = svc.answer(settings, catalog, request.id, actor="lujianhua", decision=Decision.NARROW,
+                          conditions="仅用于低保资格核对", today=FORWARDED_ON)  # fmt: skip
+    assert answered.answer.decision is Decision.NARROW and answered.answer.conditions == "仅用于低保资格核对"
+
+
 def test_a_not_shared_field_cannot_choose_the_rows_either(hub) -> None:
     """Rows chosen by a not-shared field would tell who holds a value (a phone number → a person)."""
     with pytest.raises(GovhubError) as err:
