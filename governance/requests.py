@@ -30,6 +30,7 @@ from govhub.governance.sharing import (
     needs_provider,
     requestable_fields,
     row_condition_lines,
+    said,
 )
 from govhub.governance.workdays import WorkdayCalendar, calendar_for
 from govhub.problems import GovhubError, Problem
@@ -372,6 +373,8 @@ def answer_of(decision: Decision, request: SharingRequest, *, by: str, fields: l
     """An answer or decision checked against the request: a grant never widens what was asked, a refusal says why
     and on what legal basis (§12: an agency may not refuse without one)."""
     resource = catalog.resource(request.key)
+    conditions, reason = said("使用条件", conditions), said("理由", reason)
+    legal_basis = said("依据", legal_basis)
     if decision is Decision.REFUSE:
         if not (reason or "").strip() or not (legal_basis or "").strip():
             raise _refuse("refusal_without_basis", "不同意共享须写明理由和法律、法规或规章依据（§12）",

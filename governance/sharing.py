@@ -14,6 +14,7 @@ the catalog folder's `sharing.yaml` (`deadlines: {review: 5, answer: 10, execute
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,23 @@ def load_deadlines(catalog_dir: Path | None) -> Deadlines:
 
 def _refuse(code: str, message_zh: str, **kw: Any) -> GovhubError:
     return GovhubError(Problem(code=f"sharing.{code}", message_zh=message_zh, **kw))
+
+
+SHORT_TEXT, LONG_TEXT = 500, 1000  # characters: a basis, reason or condition; a purpose or a dispute
+
+
+def said(label_zh: str, text: str | None, limit: int = SHORT_TEXT) -> str | None:
+    """A free text of a request's record (用途, 依据, 理由, 使用条件 …) as kept: at most `limit` characters and no
+    control characters but line breaks and tabs, whichever door it came in by (the portal's forms say the same
+    limits to the browser; a script or the CLI is held to them here)."""
+    if text is None:
+        return None
+    if len(text) > limit:
+        raise _refuse("text_too_long", f"{label_zh}不能超过 {limit} 个字（现为 {len(text)} 个字）",
+                      expected=f"不超过 {limit} 个字")  # fmt: skip
+    if any(unicodedata.category(c) == "Cc" and c not in "\n\r\t" for c in text):
+        raise _refuse("control_character", f"{label_zh}含有控制字符（如 NUL），请删去后重新填写")
+    return text
 
 
 def field_share(resource: Resource, name: str) -> ShareType:

@@ -7,6 +7,7 @@ import datetime as dt
 from govhub.access import Action, authorize
 from govhub.config import Settings
 from govhub.governance.grants import Grant, get_grant, list_grants, revoke_grant
+from govhub.governance.sharing import said
 from govhub.governance.sharing_measures import GrantUse, grant_uses
 from govhub.roles import Role
 from govhub.services.requests import authorize_party
@@ -43,6 +44,6 @@ def revoke(settings: Settings, grant_id: str, *, actor: str, reason: str) -> Gra
     """Revoke a grant of the actor's agency's resource (or any, for the office); every path stops reading it at
     once — the consumer's workspace is rebuilt without it by the next build (the Dagster asset sees the event)."""
     who = authorize(settings, actor, Action.REVOKE_GRANT, get_grant(settings, grant_id).provider)
-    grant = revoke_grant(settings, grant_id, by=who.name, reason=reason)
+    grant = revoke_grant(settings, grant_id, by=who.name, reason=said("撤销理由", reason) or "")
     drop_api_copies(settings, grant.consumer, grant.key)
     return grant

@@ -25,6 +25,7 @@ from govhub.governance.requests import (
     move,
     transitions_of,
 )
+from govhub.governance.sharing import LONG_TEXT, said
 from govhub.problems import GovhubError, Problem
 from govhub.roles import Role
 from govhub.services.workspaces import drop_api_copies
@@ -55,6 +56,7 @@ def file_request(
     if agency is None:
         raise GovhubError(Problem("sharing.incomplete", "请指明申请单位（--consumer）", expected="机构编号"))
     who = authorize(settings, actor, Action.REQUEST_SHARING, agency)
+    purpose, basis = said("用途", purpose, LONG_TEXT) or "", said("业务或法律依据", basis) or ""
     return create_request(settings, catalog, resource, consumer=agency, fields=fields, row_scope=row_scope or [],
                           purpose=purpose, basis=basis, use_from=use_from, use_until=use_until, by=who.name,
                           clock=Clock.of(settings, today))  # fmt: skip
@@ -73,6 +75,7 @@ def review(settings: Settings, catalog: Catalog, request_id: str, *, actor: str,
            reason: str | None = None, today: dt.date | None = None) -> SharingRequest:  # fmt: skip
     """The office approves an unconditional request (a grant follows) or returns any new request with a reason."""
     who = authorize(settings, actor, Action.COORDINATE_SHARING, get_request(settings, request_id).consumer)
+    reason = said("退回理由", reason)
     if not approve and not (reason or "").strip():
         raise GovhubError(Problem("sharing.incomplete", "退回申请须写明理由", expected="理由"))
 
@@ -147,6 +150,7 @@ def dispute(settings: Settings, request_id: str, *, actor: str, reason: str,
             today: dt.date | None = None) -> SharingRequest:  # fmt: skip
     """The requester disputes a refusal or a narrowed grant (once); the office coordinates (§13)."""
     who = authorize(settings, actor, Action.DISPUTE_SHARING, get_request(settings, request_id).consumer)
+    reason = said("异议理由", reason, LONG_TEXT) or ""
     if not reason.strip():
         raise GovhubError(Problem("sharing.incomplete", "提出异议须写明理由", expected="理由"))
 
@@ -165,6 +169,7 @@ def refer(settings: Settings, request_id: str, *, actor: str, note: str,
           today: dt.date | None = None) -> SharingRequest:  # fmt: skip
     """The office refers a dispute to the leading group (领导小组, §13: 必要时报请领导小组决定)."""
     who = authorize(settings, actor, Action.COORDINATE_SHARING, get_request(settings, request_id).consumer)
+    note = said("报请说明", note) or ""
     return move(settings, request_id, "refer", by=who.name, clock=Clock.of(settings, today),
                 allowed={S.DISPUTED}, what_zh="报请领导小组",
                 step=lambda r: (S.REFERRED, {}, {"note": note}))  # fmt: skip
@@ -204,6 +209,7 @@ def withdraw(settings: Settings, request_id: str, *, actor: str, reason: str = "
              today: dt.date | None = None) -> SharingRequest:  # fmt: skip
     """The requester withdraws an open request; its clock stops."""
     who = authorize(settings, actor, Action.WITHDRAW_SHARING, get_request(settings, request_id).consumer)
+    reason = said("撤回理由", reason) or ""
     return move(settings, request_id, "withdraw", by=who.name, clock=Clock.of(settings, today),
                 allowed={s for s in RequestState if s.open}, what_zh="撤回",
                 step=lambda r: (S.WITHDRAWN, {}, {"reason": reason}))  # fmt: skip

@@ -87,6 +87,11 @@ def test_a_conditional_request_from_filing_to_the_analysts_sql_page(hub: Portal)
         requester, resource="mzj/hydj", purpose="核查", basis="《婚姻登记条例》", use_from=today.isoformat(),
         use_until=(today + dt.timedelta(days=30)).isoformat()))  # fmt: skip
     assert r.status_code == 200 and "请至少选择一个申请的信息项" in r.text
+    for purpose, said in (("查" * 1001, "用途不能超过 1000 个字"), ("核查\x00户籍", "用途含有控制字符")):
+        r = requester.post("/agencies/gaj/sharing/requests", data=form(  # the form's limits hold for a script too
+            requester, resource="mzj/hydj", fields=ASKED, purpose=purpose, basis="《婚姻登记条例》",
+            use_from=today.isoformat(), use_until=(today + dt.timedelta(days=30)).isoformat()))  # fmt: skip
+        assert r.status_code == 200 and said in r.text, said
     assert (
         'value="gaj/hjrk"' not in picker.text and 'value="mzj/hydj"' in picker.text
     )  # its own: nothing to ask

@@ -188,6 +188,22 @@ def test_approval_with_conditions_must_narrow_something(hub) -> None:
     assert answered.answer.decision is Decision.NARROW and answered.answer.conditions == "仅用于低保资格核对"
 
 
+def test_free_texts_are_held_to_the_forms_limits_whatever_the_door(hub) -> None:
+    settings, catalog = hub
+    with pytest.raises(GovhubError, match="用途不能超过 1000 个字（现为 20000 个字）"):
+        file(hub, "gaj/hjrk", fields=["id_number"], purpose="查" * 20_000)
+    with pytest.raises(GovhubError, match="业务或法律依据含有控制字符"):
+        file(hub, "gaj/hjrk", fields=["id_number"], basis="《条例》\x1b[31m")
+    request = file(hub, "gaj/hjrk", fields=["id_number"], purpose="核查\n户籍（两行）")
+    assert request.purpose == "核查\n户籍（两行）"  # line breaks are text
+    svc.forward(settings, request.id, actor="zhaoqiang", today=FORWARDED_ON)
+    with pytest.raises(GovhubError, match="理由不能超过 500 个字"):
+        svc.answer(settings, catalog, request.id, actor="lujianhua", decision=Decision.REFUSE, reason="不" * 501,
+                   legal_basis="《户口登记条例》", today=FORWARDED_ON)  # fmt: skip
+    with pytest.raises(GovhubError, match="撤回理由含有控制字符"):
+        svc.withdraw(settings, request.id, actor="wangjingyi", reason="重复\x00", today=FORWARDED_ON)
+
+
 def test_a_not_shared_field_cannot_choose_the_rows_either(hub) -> None:
     """Rows chosen by a not-shared field would tell who holds a value (a phone number → a person)."""
     with pytest.raises(GovhubError) as err:
