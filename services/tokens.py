@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from govhub import store
 from govhub.access import Action, authorize
 from govhub.catalog.model import Catalog
-from govhub.clock import beijing_text
+from govhub.clock import beijing_date, beijing_text
 from govhub.config import Settings
 from govhub.events import record_event, utc_stamp
 from govhub.problems import GovhubError, Problem
@@ -111,7 +111,7 @@ def create_token(
         if live is not None:
             raise _problem("token.exists", f"{agency} 的系统“{name}”已有有效令牌 {live.id}：请先撤销，再签发新令牌",
                           value=live.id)  # fmt: skip
-        stem = f"TK-{now:%Y%m%d}-"
+        stem = f"TK-{beijing_date(now):%Y%m%d}-"  # the day as the district reads it, as requests' and grants' ids
         count = conn.execute(select(func.count()).select_from(t).where(t.c.id.startswith(stem))).scalar_one()
         row = {"id": f"{stem}{count + 1:04d}", "agency": agency, "system": name, "created_by": who.name,
                "created_at": utc_stamp(now)}  # fmt: skip

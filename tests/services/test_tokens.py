@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from govhub import store
 from govhub.catalog.load import require_catalog
-from govhub.clock import beijing_text
+from govhub.clock import beijing_text, today_in_beijing
 from govhub.config import Settings
 from govhub.events import list_events
 from govhub.problems import AccessDenied, GovhubError
@@ -52,7 +52,9 @@ def test_a_steward_issues_a_token_whose_secret_is_shown_once_and_stored_only_as_
     issued = create_token(hub, CATALOG, agency="mzj", system="社会救助  管理系统", actor="wangjingyi")
     assert issued.secret.startswith(PREFIX) and len(issued.secret) == len(PREFIX) + 43  # 256 random bits
     assert issued.token.system == "社会救助 管理系统" and issued.token.created_by == "王静怡"
-    assert issued.token.id.startswith("TK-") and issued.token.active
+    assert (
+        issued.token.id.startswith(f"TK-{today_in_beijing():%Y%m%d}-") and issued.token.active
+    )  # as SQ-, GR-
     with store.read_connection(hub) as conn:
         (row,) = conn.execute(select(store.api_tokens)).mappings().all()
     assert row["token_hash"] == digest(hub, issued.secret) and issued.secret not in str(dict(row))
