@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from govhub.cli.common import checked_agency
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("catalog", help="资源目录：校验、列出、查看、导出、起草")
@@ -101,6 +103,7 @@ def list_resources(args: argparse.Namespace) -> int:
     from govhub.cli.output import print_json, print_table
 
     catalog = _catalog_or_exit(args)
+    checked_agency(args)
     rows = [_summary(r) for r in catalog.resources if not args.agency or r.agency == args.agency]
     if args.json:
         print_json(rows)

@@ -55,6 +55,24 @@ def settings_and_catalog(args: argparse.Namespace) -> tuple[Settings, Catalog]:
         ) from None
 
 
+def checked_agency(args: argparse.Namespace) -> str | None:
+    """`--agency` as a filter: one of the catalog's agencies, or a usage error naming them (an empty table for a
+    typo would read as "nothing there")."""
+    agency = getattr(args, "agency", None)
+    if not agency:
+        return agency
+    import yaml
+
+    try:
+        listed = yaml.safe_load((args.settings.catalog_dir / "agencies.yaml").read_text(encoding="utf-8"))
+        known = [str(a["id"]) for a in listed["agencies"]]
+    except Exception:  # an unreadable catalog is reported by what reads it next (catalog validate names it)
+        return agency
+    if agency not in known:
+        raise CliError(f"目录中没有机构“{agency}”（可选：{'、'.join(known)}）", code=2)
+    return agency
+
+
 def find_resource(catalog: Catalog, ref: str, *, code: int = 2) -> Resource:  # 2: a usage error, everywhere
     """A resource by code, agency/resource key or id."""
     try:

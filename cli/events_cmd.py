@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from govhub.cli.common import at_least
+from govhub.cli.common import at_least, checked_agency
 from govhub.clock import BEIJING, beijing_text
 
 
@@ -84,6 +84,7 @@ def list_cmd(args: argparse.Namespace) -> int:
     from govhub.people import names_of
 
     actors = names_of(args.settings, args.person) if args.person else None
+    checked_agency(args)
     limit = args.limit or None
     events = list_events(
         args.settings,

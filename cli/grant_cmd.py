@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from govhub.cli.common import checked_agency
 from govhub.clock import beijing_text
 
 
@@ -47,6 +48,7 @@ def list_cmd(args: argparse.Namespace) -> int:
     from govhub.services.grants import visible_grants
 
     today = _today(args)
+    checked_agency(args)
     found = visible_grants(
         args.settings, actor=_who(args), agency=args.agency, live_on=today if args.live else None
     )

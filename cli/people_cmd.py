@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from govhub.cli.common import at_least
+from govhub.cli.common import at_least, checked_agency
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -100,7 +100,7 @@ def list_cmd(args: argparse.Namespace) -> int:
     from govhub.events import latest_by_subject, utc_stamp
     from govhub.people import list_people
 
-    people = list_people(args.settings, agency=args.agency)
+    people = list_people(args.settings, agency=checked_agency(args))
     signed_in = latest_by_subject(args.settings, "session.signed_in")
     last = {p.id: signed_in.get(f"person/{p.id}") for p in people}
     if args.idle_days is not None:

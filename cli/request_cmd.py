@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from govhub.cli.common import checked_agency
 from govhub.clock import beijing_text, stored_moment, today_in_beijing
 from govhub.states import REQUEST_ACTION_LABELS, RequestState
 
@@ -178,7 +179,7 @@ def list_cmd(args: argparse.Namespace) -> int:
     from govhub.states import RequestState
 
     states = [RequestState(s) for s in args.state] if args.state else None
-    found = visible_requests(args.settings, actor=_who(args), agency=args.agency, states=states)
+    found = visible_requests(args.settings, actor=_who(args), agency=checked_agency(args), states=states)
     if args.json:
         print_json([r.to_dict() for r in found])
         return 0

@@ -6,6 +6,8 @@ import argparse
 import datetime as dt
 import sys
 
+from govhub.cli.common import checked_agency
+
 _COLOURS = {"fresh": "32", "due": "33", "overdue": "31", "stale": "1;31", "irregular": "2"}
 _SEVERITY = {"fresh": 0, "due": 1, "overdue": 2, "stale": 3}  # irregular feeds owe nothing: never fail
 
@@ -50,7 +52,7 @@ def status(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     rows = evaluate_freshness(settings, catalog, args.as_of)
-    if args.agency:
+    if checked_agency(args):
         rows = [r for r in rows if r.agency == args.agency]
     if args.json:
         from govhub.cli.output import print_json

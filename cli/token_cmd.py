@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 
+from govhub.cli.common import checked_agency
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     from govhub.cli.ingest_cmd import add_actor
@@ -56,7 +58,7 @@ def list_cmd(args: argparse.Namespace) -> int:
     from govhub.cli.output import print_json, print_table
     from govhub.services.tokens import list_tokens
 
-    found = list_tokens(args.settings, actor=_who(args), agency=args.agency)
+    found = list_tokens(args.settings, actor=_who(args), agency=checked_agency(args))
     if args.json:
         print_json([t.to_dict() for t in found])
         return 0

@@ -121,6 +121,7 @@ def test_every_command_keeps_the_exit_code_table(hub: Path, capsys) -> None:
         ("catalog validate", ["catalog", "validate", hub / "nope"], 2),
         ("catalog list", ["catalog", "list", "--json"], 0),
         ("catalog list", ["--catalog", hub / "nope", "catalog", "list"], 2),
+        ("catalog list", ["catalog", "list", "--agency", "nosuch"], 2),  # a typo is not an empty table
         ("catalog show", ["catalog", "show", "mzj/shjz"], 0),
         ("catalog show", ["catalog", "show", "nosuch"], 2),
         ("catalog export", ["catalog", "export", "-o", hub / "catalog.jsonld"], 0),
@@ -191,6 +192,7 @@ def test_every_command_keeps_the_exit_code_table(hub: Path, capsys) -> None:
         ),
         ("people list", ["people", "list", "--json"], 0),
         ("people list", ["people", "list", "--idle-days", "-1"], 2),
+        ("people list", ["people", "list", "--agency", "nosuch"], 2),
         (
             "people contact",
             ["people", "contact", "wangjingyi", "--email", "w@mzj.example", "--by", "zhaoqiang"],
@@ -224,6 +226,7 @@ def test_every_command_keeps_the_exit_code_table(hub: Path, capsys) -> None:
             1,
         ),  # a sheet feed: nothing waiting
         ("status", ["status"], 0),
+        ("status", ["status", "--agency", "nosuch"], 2),
         ("status", ["status", "--as-of", "2027-06-01", "--fail-on", "stale"], 3),
         ("status", ["status", "--as-of", "2027-06-01", "--fail-on", "due", "--json"], 3),
         ("status", ["status", "--fail-on", "late"], 2),
@@ -234,6 +237,7 @@ def test_every_command_keeps_the_exit_code_table(hub: Path, capsys) -> None:
         ("quality suites", ["quality", "suites", "--json"], 0),
         ("quality docs", ["quality", "docs", "--resource", "nosuch"], 2),
         ("events", ["events", "--json", "--by", "zhaoqiang"], 0),
+        ("events", ["events", "--agency", "nosuch", "--by", "zhaoqiang"], 2),
         ("events", ["events", "--json", "--by", "wangjingyi"], 1),  # a steward: the trail is the office's
         ("events", ["events", "--since", "yesterday"], 2),
         ("events verify", ["events", "verify", "--by", "zhaoqiang"], 0),
@@ -245,6 +249,7 @@ def test_every_command_keeps_the_exit_code_table(hub: Path, capsys) -> None:
         ("notify run", ["notify", "run", "--by", "zhaoqiang", "--json"], 0),
         ("notify run", ["notify", "run", "--as-of", "someday"], 2),
         ("request list", ["request", "list", "--by", "zhaoqiang"], 0),
+        ("request list", ["request", "list", "--agency", "nosuch", "--by", "zhaoqiang"], 2),
         ("request create", ["request", "create"], 2),
         ("request show", ["request", "show", "SQ-20990101-0001", "--by", "zhaoqiang"], 1),
         *(
@@ -253,6 +258,7 @@ def test_every_command_keeps_the_exit_code_table(hub: Path, capsys) -> None:
         ),
         ("request tick", ["request", "tick", "--by", "zhaoqiang"], 0),
         ("grant list", ["grant", "list", "--by", "zhaoqiang"], 0),
+        ("grant list", ["grant", "list", "--agency", "nosuch", "--by", "zhaoqiang"], 2),
         ("grant show", ["grant", "show", "GR-20990101-0001", "--by", "zhaoqiang"], 1),
         ("grant revoke", ["grant", "revoke"], 2),
         (
@@ -268,6 +274,7 @@ def test_every_command_keeps_the_exit_code_table(hub: Path, capsys) -> None:
         ),
         ("token create", ["token", "create", "--agency", "mzj"], 2),
         ("token list", ["token", "list", "--by", "zhaoqiang", "--json"], 0),
+        ("token list", ["token", "list", "--agency", "nosuch", "--by", "zhaoqiang"], 2),
         ("token revoke", ["token", "revoke", "TK-20990101-0001", "--by", "zhaoqiang"], 1),
         ("token revoke", ["token", "revoke"], 2),
         ("query", ["query", "--timeout", "soon", "SELECT 1"], 2),
