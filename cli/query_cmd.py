@@ -93,7 +93,7 @@ def _statement(args: argparse.Namespace) -> str:
         if not args.date:
             raise CliError("--series 需要 --date 日期信息项", code=2)
         return stats.time_series_sql(args.series, args.date, stats.Grain(args.per))
-    if not args.sql:
+    if not (args.sql or "").strip():  # "" and "   " alike: nothing was asked
         raise CliError("请给出 SQL，或 --count / --group-by / --series 之一", code=2)
     return args.sql
 

@@ -278,6 +278,7 @@ def test_every_command_keeps_the_exit_code_table(hub: Path, capsys) -> None:
         ("token revoke", ["token", "revoke", "TK-20990101-0001", "--by", "zhaoqiang"], 1),
         ("token revoke", ["token", "revoke"], 2),
         ("query", ["query", "--timeout", "soon", "SELECT 1"], 2),
+        ("query", ["query", "--as", "wangjingyi", "   "], 2),  # as "" is: nothing asked
         (
             "query",
             ["query", "--as", "wangjingyi", "SELECT 1"],
