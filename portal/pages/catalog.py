@@ -68,4 +68,15 @@ def resource_page(request: Request, agency: str, resource: str) -> Template:
     docs = auth.may(settings, who, Action.OVERSEE) and data_docs_index(settings).exists()
     return page(request, "resource.html", r=res, agency=catalog.agencies.get(res.agency), fresh=fresh,
                 info=None if info is None or info.initial else info, last_load=last[0] if last else None,
+                last_status=_status_zh(last[0].kind) if last else None,
                 docs=docs, can_deliver=auth.may(settings, who, Action.UPLOAD, res.agency))  # fmt: skip
+
+
+def _status_zh(kind: str) -> str:
+    """A load event's outcome as people read it ("load.published" → 已发布)."""
+    from govhub.states import LoadStatus
+
+    try:
+        return LoadStatus(kind.removeprefix("load.")).label
+    except ValueError:
+        return "载入记录"

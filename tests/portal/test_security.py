@@ -445,3 +445,25 @@ def test_people_list_says_who_signed_in_when_and_finds_accounts_left_unused(
     assert idle == {
         pid for pid, p in everyone.items() if p["active"] and (p["last_signed_in_at"] or "") < cutoff
     }
+
+
+def test_a_refused_deliverys_check_reads_as_one_sentence_in_chinese(portal: Portal, tmp_path) -> None:
+    """The resource page's last check after a sheet without a column: the checks not run leave no empty "；；", and
+    an outcome without a verdict is said in Chinese, not as the event's kind."""
+    import re
+
+    import openpyxl
+
+    from govhub.catalog.load import require_catalog
+    from tests.conftest import deliver
+
+    sheet = tmp_path / "社会救助-少一列.xlsx"
+    wb = openpyxl.load_workbook(portal.settings.home / "demo" / "sheets" / "mzj" / "shjz.xlsx")
+    wb.worksheets[0].delete_cols(2)
+    wb.save(sheet)
+    resource = require_catalog(portal.settings.catalog_dir).resource("mzj/shjz")
+    deliver(portal.settings, resource, upload=sheet, actor=STEWARD)
+    page = portal.sign_in(STEWARD).get("/catalog/mzj/shjz")
+    said = re.search(r"最近一次质量检查</dt><dd[^>]*>(.*?)</dd>", page.text, re.S).group(1)
+    assert "与目录不一致" in said and "；；" not in said and not said.rstrip().endswith("；"), said
+    assert "load." not in said, said
