@@ -27,7 +27,13 @@ def row_condition(text: str) -> dict[str, Any]:
 
 
 def _csv(text: str) -> list[str]:
-    return [v.strip() for v in text.split(",") if v.strip()]
+    """`--fields a,b`: at least one name (leaving the option out is what asks for every field that may be shared)."""
+    names = [v.strip() for v in text.replace("，", ",").split(",") if v.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(
+            "请列出信息项的名称，以逗号分隔（不写 --fields 即申请全部可共享的信息项）"
+        )
+    return names
 
 
 def register(sub: argparse._SubParsersAction) -> None:

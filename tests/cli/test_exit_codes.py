@@ -332,6 +332,7 @@ def test_every_command_keeps_the_exit_code_table(hub: Path, capsys) -> None:
         (["events", "--limit", "-1"], "参数 --limit：“-1”不可用：应为不小于 0 的整数"),
         (["people", "list", "--idle-days", "1.5"], "参数 --idle-days：“1.5”不可用：应为不小于 0 的整数"),
         (["events", "--since", "yesterday"], "参数 --since：“yesterday”不是日期或时间"),
+        (["request", "create", "gaj/hjrk", "--fields", " , "], "参数 --fields：请列出信息项的名称"),
         (["status", "--json", "--bogus"], "无法识别的参数：--bogus"),
     ],
 )
