@@ -77,8 +77,8 @@ def test_status_table_and_json(hub, capsys):
         "2026-11-24",
     )
     assert rows["zhxx"]["state"] == "irregular" and rows["zhxx"]["due_date"] is None
-    code, out, _ = run(capsys, "status", "--json", "--agency", "nobody")
-    assert json.loads(out) == []
+    code, out, err = run(capsys, "status", "--json", "--agency", "nobody")  # a typo is not an empty list
+    assert code == 2 and out == "" and "目录中没有机构“nobody”" in err
 
 
 def test_zero_update_then_status_is_fresh(hub, capsys):
