@@ -56,7 +56,7 @@ $(STAMPSPARK):
 spark: $(STAMPSPARK)
 
 # The suite runs in TEST_WORKERS processes (pytest-xdist; each test file stays on one worker, so a file's module
-# fixtures are built once): ≈5 minutes here with 2 (2 cores), ≈14 in one. Past TEST_LIMIT it is interrupted as by
+# fixtures are built once): ≈5 minutes here with 2 (2 cores), ≈14 with TEST_WORKERS=0 (no worker: pytest alone). Past TEST_LIMIT it is interrupted as by
 # Ctrl-C, so pytest prints where it was and the summary instead of a CI run ending silently at its own limit
 TEST_WORKERS ?= 2
 TEST_LIMIT ?= 45m

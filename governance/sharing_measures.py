@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ from govhub.events import list_events
 from govhub.governance.grants import Grant
 from govhub.governance.workdays import WorkdayCalendar
 from govhub.states import RequestState
+
+log = logging.getLogger(__name__)
 
 USE_KINDS = [
     "query.run",
@@ -51,8 +54,8 @@ class GrantUse:
             self.exports += 1
         elif kind == "api.call":
             self.api_calls += 1
-            self.api_rows += int(payload.get("rows") or 0)
-            self.api_bytes += int(payload.get("bytes") or 0)
+            self.api_rows += _amount(payload.get("rows"))
+            self.api_bytes += _amount(payload.get("bytes"))
         else:
             return
         self.last_used_at = max(self.last_used_at or "", at)
@@ -84,6 +87,14 @@ class GrantUse:
         return "、".join(parts) + f"；最近使用 {beijing_text(self.last_used_at)}"
 
 
+def _amount(value: Any) -> int:
+    """A count of rows or bytes as an event carries it; anything else (text, a fraction, below zero, beyond 2^53)
+    counts as 0 — one damaged event must not stop every count after it."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**53:
+        return value
+    return 0
+
+
 def size_text(n: int) -> str:
     """Bytes as people read them: 980 B, 12.3 KB, 1.5 MB, 2.04 GB."""
     for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
@@ -99,61 +110,124 @@ _FOLD_CHUNK = 50_000
 
 
 def grant_uses(settings: Settings, grants: list[Grant]) -> dict[str, GrantUse]:
-    """Everything the event log says each grant was used for since it was issued — read from `grant_use`, once the
-    use events appended since the last reading are folded into it (`fold_grant_uses`): the cost follows what is
-    new, not the age of the log (W12 in docs/PERFORMANCE.md)."""
+    """Everything the event log says each grant was used for since it was issued: what `grant_use` keeps, plus the
+    use events appended since its mark, counted in memory — a reading writes nothing and waits for no writer, and
+    costs what is new since the last fold (the sharing clock's tick and an audit prune fold; W12 in
+    docs/PERFORMANCE.md)."""
     uses = {g.id: GrantUse() for g in grants}
     if not grants:
         return uses
-    fold_grant_uses(settings)
-    t = store.grant_use
+    t, m = store.grant_use, store.grant_use_mark
+    wanted = list(uses)
+    # one statement, so the counts and their mark are of one moment (a fold may commit between two statements)
+    kept = (
+        select(m.c.through_id, t)
+        .select_from(m.outerjoin(t, t.c.grant_id.in_(wanted)))
+        .where(m.c.id == _MARK_ROW)
+    )
+    mark = 0
     with store.read_connection(settings) as conn:
-        for row in conn.execute(select(t).where(t.c.grant_id.in_(list(uses)))).mappings():
-            uses[row["grant_id"]] = GrantUse(**{k: v for k, v in row.items() if k != "grant_id"})
+        for row in conn.execute(kept).mappings():
+            mark = row["through_id"]
+            if row["grant_id"] is not None:
+                uses[row["grant_id"]] = _use_of(row)
+        for kind, at, payload in conn.execute(_use_events(mark)):
+            _count(uses, kind, at, payload, only=uses)
     return uses
+
+
+_MARK_ROW = 1
 
 
 def fold_grant_uses(settings: Settings) -> int:
     """Fold the use events appended since the last fold into `grant_use` (per grant: counts, rows, bytes, last use)
     and move the mark past them; returns how many use events were folded. One small read when nothing is new.
 
-    Event ids are handed out one after another under the chain's lock, so once an id is visible every smaller one
-    is committed: folding up to the newest id seen never skips an event committed later."""
-    m, e = store.grant_use_mark, store.events
+    Event ids are handed out one after another under the chain's lock (`events._append`, the only writer of the
+    log), so once an id is visible every smaller one is committed: folding up to the newest id seen never skips an
+    event committed later."""
+    e = store.events
     folded = 0
     while True:
         with store.read_connection(settings) as conn:
-            mark = conn.execute(select(m.c.through_id)).scalar() or 0
-            newest = conn.execute(select(func.max(e.c.id))).scalar() or 0
-        if newest <= mark:
+            mark = _mark(conn)
+            oldest, newest = conn.execute(select(func.min(e.c.id), func.max(e.c.id))).one()
+        if newest is None or newest == mark:
             return folded
         with store.write_transaction(settings, GRANT_USE_LOCK) as conn:
-            # another process may have folded meanwhile
-            mark = conn.execute(select(m.c.through_id)).scalar() or 0
-            bound = min(newest, mark + _FOLD_CHUNK)
-            if bound <= mark:
-                return folded
-            uses: dict[str, GrantUse] = defaultdict(GrantUse)
-            rows = conn.execute(
-                select(e.c.kind, e.c.at, e.c.payload).where(
-                    e.c.id > mark, e.c.id <= bound, e.c.kind.in_(USE_KINDS)
+            mark = _mark(conn)  # another process may have folded meanwhile
+            if mark > newest:  # a mark past the log (a store put together from two moments): count it again
+                log.warning(
+                    "grant_use's mark %s is past the newest event %s: counting the kept log again",
+                    mark,
+                    newest,
                 )
-            )
-            for kind, at, payload in rows:
-                kept = json.loads(payload)
-                for grant in kept.get("grants") or []:
-                    if isinstance(grant, str) and len(grant) <= 32:  # a grant's id (`grants.id`)
-                        uses[grant].count(kind, at, kept)
-                folded += 1
-            _store_uses(conn, uses)
-            if conn.execute(m.update().values(through_id=bound)).rowcount == 0:
-                conn.execute(m.insert().values(id=1, through_id=bound))
+                conn.execute(store.grant_use.delete())
+                mark = 0
+            start = max(mark, (oldest or 1) - 1)  # a pruned log starts later: no empty chunks before it
+            folded += fold_range(conn, start, min(newest, start + _FOLD_CHUNK))
+
+
+def fold_range(conn: Any, mark: int, bound: int) -> int:
+    """Inside the caller's transaction (holding `GRANT_USE_LOCK`, or the log's own lock: an audit prune folds what
+    it is about to remove): the use events in (mark, bound] added to `grant_use`, the mark moved to `bound`."""
+    uses: dict[str, GrantUse] = defaultdict(GrantUse)
+    folded = 0
+    for kind, at, payload in conn.execute(_use_events(mark, bound)):
+        folded += _count(uses, kind, at, payload)
+    _store_uses(conn, uses)
+    m = store.grant_use_mark
+    if conn.execute(m.update().where(m.c.id == _MARK_ROW).values(through_id=bound)).rowcount == 0:
+        conn.execute(m.insert().values(id=_MARK_ROW, through_id=bound))
+    return folded
+
+
+def fold_before_prune(conn: Any, through_id: int) -> None:
+    """`events.prune_events`' last step before it removes the events up to `through_id`, in its transaction: what
+    they say of grants is folded first, so a grant's use is still told after they are gone."""
+    store.also_lock(conn, GRANT_USE_LOCK)  # after the log's lock, as every holder of both takes them
+    mark = _mark(conn)
+    if mark < through_id:
+        fold_range(conn, mark, through_id)
+
+
+def _mark(conn: Any) -> int:
+    m = store.grant_use_mark
+    return conn.execute(select(m.c.through_id).where(m.c.id == _MARK_ROW)).scalar() or 0
+
+
+def _use_events(after: int, through: int | None = None) -> Any:
+    e = store.events
+    q = select(e.c.kind, e.c.at, e.c.payload).where(e.c.id > after, e.c.kind.in_(USE_KINDS))
+    return q.where(e.c.id <= through) if through is not None else q
+
+
+def _count(uses: dict[str, GrantUse], kind: str, at: str, payload: str, only: dict | None = None) -> int:
+    """One use event counted for each grant it names; a damaged one (not an object, grants not a list of ids)
+    counts for nothing rather than stopping every count after it. 1 when it was a use event read."""
+    try:
+        kept = json.loads(payload)
+    except ValueError:
+        return 0
+    grants = kept.get("grants") if isinstance(kept, dict) else None
+    if not isinstance(grants, list):
+        return 0
+    for grant in grants:
+        if isinstance(grant, str) and len(grant) <= 32 and (only is None or grant in only):  # `grants.id`
+            uses[grant].count(kind, at, kept)
+    return 1
+
+
+def _use_of(row: Any) -> GrantUse:
+    return GrantUse(
+        **{k: row[k] for k in ("queries", "exports", "api_calls", "api_rows", "api_bytes", "last_used_at")}
+    )
 
 
 def _store_uses(conn: Any, uses: dict[str, GrantUse]) -> None:
     t = store.grant_use
     kept = {
-        row["grant_id"]: GrantUse(**{k: v for k, v in row.items() if k != "grant_id"})
+        row["grant_id"]: _use_of(row)
         for row in conn.execute(select(t).where(t.c.grant_id.in_(list(uses)))).mappings()
     }
     for grant, new in uses.items():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -159,7 +160,12 @@ class Pruned:
 
 
 def prune_events(
-    settings: Settings, *, before: dt.datetime, actor: str, now: dt.datetime | None = None
+    settings: Settings,
+    *,
+    before: dt.datetime,
+    actor: str,
+    now: dt.datetime | None = None,
+    before_removing: Callable[[Any, int], None] | None = None,
 ) -> Pruned:
     """Remove the events older than `before` — never one younger than the retention (`settings.audit_retention_days`,
     ≥ 180 days: 网络安全法 Art. 21) — leaving a checkpoint (id and hash of the newest pruned event) from which the
@@ -194,6 +200,8 @@ def prune_events(
                     "events.nothing_to_prune", f"{beijing_date(before)}（北京时间）之前没有可清理的审计日志"
                 )
             )
+        if before_removing is not None:  # e.g. what the events say of grants, kept (`services.audit`)
+            before_removing(conn, newest["id"])
         count = conn.execute(select(func.count()).select_from(t).where(t.c.id <= newest["id"])).scalar_one()
         conn.execute(t.delete().where(t.c.id <= newest["id"]))
         conn.execute(

@@ -19,6 +19,7 @@ from govhub.events import record_event
 from govhub.governance.grants import GrantState, list_grants
 from govhub.governance.notices import Notice, already_sent, send_once
 from govhub.governance.requests import Clock, SharingRequest, list_requests, move, overdue
+from govhub.governance.sharing_measures import fold_grant_uses
 from govhub.people import Person, list_people
 from govhub.roles import Role
 from govhub.services.workspaces import drop_api_copies
@@ -93,6 +94,7 @@ def tick(
                          subject=f"grant/{grant.id}", payload={"expires_on": grant.expires_on, "resource": grant.key})  # fmt: skip
             report.expired.append(grant.id)
             drop_api_copies(settings, grant.consumer, grant.key)  # nothing of it left behind on disk
+    fold_grant_uses(settings)  # readers of a grant's use then count only what came after this tick
     return report
 
 

@@ -115,12 +115,21 @@ def archived_tables() -> dict[str, Any]:
     return {n: t for n, t in store.metadata.tables.items() if n not in TRANSIENT_TABLES}
 
 
+def _one_moment(conn: Any) -> Any:
+    """The connection reading every table as of one moment: PostgreSQL's READ COMMITTED gives each query its own
+    (a fold of grant use committed between `events` and `grant_use` would not match the events exported); SQLite's
+    transaction is one snapshot already."""
+    if conn.dialect.name == "postgresql":
+        conn.execution_options(isolation_level="REPEATABLE READ")
+    return conn
+
+
 def _export_store(settings: Settings, folder: Path) -> tuple[dict[str, int], str | None]:
     """Each store table as JSON lines in `folder`, streamed in one read transaction; (row counts, event head).
     The head is the last exported event, so it matches the export even if events are appended meanwhile."""
     counts: dict[str, int] = {}
     head = None
-    with store.read_connection(settings) as conn, conn.begin():
+    with store.read_connection(settings) as conn, _one_moment(conn).begin():
         for name, table in sorted(archived_tables().items()):
             n = 0
             with (folder / f"{name}.jsonl").open("w", encoding="utf-8") as out:

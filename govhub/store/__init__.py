@@ -13,7 +13,7 @@ with a busy timeout so several processes (CLI, Dagster sensor, portal) can write
 A new table goes into `schema.py` with a revision under `migrations/versions/` (docs/ARCHITECTURE.md, "State").
 """
 
-from govhub.store.engines import dispose_engines, engine, read_connection, write_transaction
+from govhub.store.engines import also_lock, dispose_engines, engine, read_connection, write_transaction
 from govhub.store.migrate import StoreRevision, Upgrade, revision, upgrade
 from govhub.store.schema import (
     alerts_sent,
@@ -39,6 +39,7 @@ __all__ = [
     "StoreRevision",
     "Upgrade",
     "alerts_sent",
+    "also_lock",
     "api_tokens",
     "catalog_drift",
     "contacts",

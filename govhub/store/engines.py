@@ -49,9 +49,15 @@ def write_transaction(settings: Settings, lock: str = "govhub") -> Iterator[Conn
         if eng.dialect.name == "sqlite":
             conn.execution_options(**{IMMEDIATE: True})
         with conn.begin():
-            if eng.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": advisory_key(lock)})
+            also_lock(conn, lock)
             yield conn
+
+
+def also_lock(conn: Connection, lock: str) -> None:
+    """Inside a `write_transaction`, hold another writers' lock too, until it ends (PostgreSQL: its advisory lock;
+    SQLite's one writer holds them all already). Take locks in one order everywhere (the event log's first)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": advisory_key(lock)})
 
 
 @contextmanager
