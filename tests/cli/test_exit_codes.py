@@ -30,6 +30,19 @@ RESOURCE = {
     "primary_key": ["id_number"],
 }  # fmt: skip
 ID = "310117199003070028"  # a valid 公民身份号码
+ADD_OFFICE = [
+    "people",
+    "add",
+    "zhaoqiang",
+    "--name",
+    "赵强",
+    "--agency",
+    "kw",
+    "--role",
+    "office",
+    "--by",
+    "installer",
+]
 
 
 def commands() -> set[str]:
@@ -134,23 +147,7 @@ def test_every_command_keeps_the_exit_code_table(hub: Path, capsys) -> None:
             0,
         ),
         ("catalog draft", ["catalog", "draft", "--from-db", "nosuchdialect://x", "--agency", "mzj"], 1),
-        (
-            "people add",
-            [
-                "people",
-                "add",
-                "zhaoqiang",
-                "--name",
-                "赵强",
-                "--agency",
-                "kw",
-                "--role",
-                "office",
-                "--by",
-                "installer",
-            ],
-            0,
-        ),
+        ("people add", ADD_OFFICE, 0),
         (
             "people add",
             [
@@ -388,20 +385,7 @@ def test_an_output_path_that_cannot_be_written_is_said_in_chinese(hub: Path, cap
     """A file where a folder should be, a folder where the file should go: refused (1) with the path and the reason
     in Chinese — never a traceback or the system's English — and nothing left behind."""
     assert run("init", "--home", hub / "home", "--catalog", hub / "catalog") == 0
-    register = [
-        "people",
-        "add",
-        "zhaoqiang",
-        "--name",
-        "赵强",
-        "--agency",
-        "kw",
-        "--role",
-        "office",
-        "--by",
-        "installer",
-    ]
-    assert run(*register) == 0
+    assert run(*ADD_OFFICE) == 0
     capsys.readouterr()
     blocker = hub / "a-file.csv"
     blocker.write_text("x")
