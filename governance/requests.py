@@ -338,7 +338,8 @@ def move(
         request = _request(row)
         if request.state not in allowed:
             raise _refuse("wrong_state", f"共享申请 {request_id} 当前为「{request.state.label}」，不能{what_zh}",
-                          value=request.state.label, expected="、".join(s.label for s in sorted(allowed)))  # fmt: skip
+                          value=request.state.label,  # the states it may be in, in the order a request goes
+                          expected="或".join(f"「{s.label}」" for s in RequestState if s in allowed))  # fmt: skip
         after, values, details = step(request)
         pending = STEP_OF.get(after)
         values.update(state=after.value, updated_at=now, deadline=clock.due(pending) if pending else None,
