@@ -322,6 +322,7 @@ CODES: dict[str, CodeInfo] = {
         ("sandbox.read_only", "工作区只读"),
         ("sandbox.no_table", "表不存在"),
         ("sandbox.syntax", "SQL语法错误"),
+        ("sandbox.many_statements", "多条查询语句只返回最后一条的结果"),
         ("sandbox.no_column", "信息项不存在或未共享"),
         ("sandbox.no_function", "函数不存在"),
         ("sandbox.types", "参数类型不匹配"),

@@ -252,6 +252,12 @@ def explain(header: dict[str, Any], limits: QueryLimits, sql: str = "") -> Query
         return QueryError(
             "sandbox.no_table", f"表 {name} 不存在，或未共享给本部门（可查询的表：{tables}）", first
         )
+    if kind == "ManyStatements":
+        return QueryError(
+            "sandbox.many_statements",
+            f"收到 {first} 条 SQL 语句，只有最后一条的结果会返回：前面的查询结果会被丢弃，请分开执行",
+            first,
+        )
     if kind == "ParserException":
         return QueryError("sandbox.syntax", f"SQL 语法错误：{_engine_words(first)}", first)
     for pattern, code, template in _MISTAKES:

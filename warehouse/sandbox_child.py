@@ -67,7 +67,15 @@ def _tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in rows]
 
 
+class ManyStatements(Exception):
+    """A query whose earlier statements include a SELECT: only the last statement's result comes back, so that
+    SELECT's would be lost unseen (temporary tables made first, then one SELECT, are fine)."""
+
+
 def _run(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int) -> tuple[pa.Table, bool]:
+    statements = con.extract_statements(sql)  # DuckDB's own parser: ";" inside a string is no separator
+    if any(s.type == duckdb.StatementType.SELECT for s in statements[:-1]):
+        raise ManyStatements(str(len(statements)))
     relation = con.sql(sql)
     if relation is None:  # a statement without a result
         return pa.table({}), False
@@ -99,7 +107,7 @@ def answer(request: dict[str, Any], out: Connection) -> duckdb.DuckDBPyConnectio
         out.send_bytes(json.dumps({"status": "ok", "truncated": truncated}).encode())
         out.send_bytes(payload)
     # OSError: DuckDB's export to Arrow out of address space ("Out of Memory Error: ArrowBuffer…")
-    except (duckdb.Error, MemoryError, OSError) as exc:
+    except (duckdb.Error, MemoryError, OSError, ManyStatements) as exc:
         header: dict[str, Any] = {"status": "error", "kind": type(exc).__name__, "message": str(exc)[:2000]}
         if isinstance(exc, duckdb.CatalogException) and con is not None:
             header["tables"] = _tables(con)

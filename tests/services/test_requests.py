@@ -440,7 +440,9 @@ def test_a_step_in_the_wrong_state_says_the_state_in_words(hub) -> None:
     now = svc.show_request(settings, request.id, actor="zhaoqiang")[0].state
     assert problem.code == "sharing.wrong_state" and f"当前为「{now.label}」" in str(problem)
     assert now.value not in str(problem)  # the label, never the code (approved, submitted, …)
-    with pytest.raises(GovhubError) as err:  # a withdrawal of a closed request: the open states, in their order
+    with pytest.raises(
+        GovhubError
+    ) as err:  # a withdrawal of a closed request: the open states, in their order
         svc.withdraw(settings, request.id, actor="zhanghaifeng", today=FORWARDED_ON)
     opened = [s for s in S if s.open]
     assert err.value.problems[0].expected == "或".join(f"「{s.label}」" for s in opened) and len(opened) > 2

@@ -31,6 +31,11 @@ def test_rows_come_back_as_arrow_capped_with_a_truncation_marker(market):
         ),
         ("SELEC 1", "sandbox.syntax", "SQL 语法错误"),
         (
+            "SELECT 1; SELECT count(*) FROM market.firms",
+            "sandbox.many_statements",
+            "只有最后一条的结果会返回",
+        ),
+        (
             "SELECT salary FROM market.firms",
             "sandbox.no_column",
             "信息项 salary 不存在，或未共享给本部门（相近的信息项：",
@@ -56,6 +61,16 @@ def test_errors_are_values_with_a_chinese_message(market, sql, code, message):
     assert not result.ok and result.error.code == code and message in result.error.message_zh
     assert result.rows == 0 and result.error.detail  # DuckDB's own words, for engineers
     assert result.error.problem().code == code
+
+
+def test_one_select_runs_with_a_semicolon_inside_a_string_at_the_end_or_after_temporary_tables(market):
+    settings, path = market
+    for sql in (
+        "SELECT ';' AS x",
+        "SELECT count(*) FROM market.firms;",
+        "CREATE TEMP TABLE t AS SELECT 1 AS x; FROM t",
+    ):
+        assert run_query(settings, path, sql).ok, sql
 
 
 def test_a_runaway_query_stops_at_the_time_limit(market):
