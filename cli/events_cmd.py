@@ -55,6 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--before", required=True, type=_day_or_time, metavar="WHEN", help="清理此时间之前的事件")
     p.add_argument("--by", required=True, metavar="PERSON", help="清理人（区科委）")
+    p.add_argument("--json", action="store_true")
     p.set_defaults(handler=prune_cmd)
 
 
@@ -129,12 +130,29 @@ def _summary(payload: dict, width: int = 60) -> str:
 
 
 def prune_cmd(args: argparse.Namespace) -> int:
+    from govhub.cli.output import print_json
     from govhub.clock import beijing_date, stored_moment
+    from govhub.problems import GovhubError
     from govhub.services.audit import prune
 
-    done = prune(args.settings, before=args.before, actor=args.by)
+    try:
+        done = prune(args.settings, before=args.before, actor=args.by)
+    except GovhubError as exc:  # nothing that old: a fact, not a failure (a scheduled prune is not an error)
+        if exc.problems[0].code != "events.nothing_to_prune":
+            raise
+        if args.json:
+            print_json({"pruned": 0, "before": str(beijing_date(args.before))})
+        else:
+            print(exc.problems[0].message_zh)
+        return 0
+    day = beijing_date(stored_moment(done.before))
+    if args.json:
+        print_json(
+            {"pruned": done.count, "before": str(day), "checkpoint": f"{done.through_id}:{done.through_hash}"}
+        )
+        return 0
     print(
-        f"已清理 {done.count} 条 {beijing_date(stored_moment(done.before))}（北京时间）之前的审计日志；链从检查点 {done.through_id}:{done.through_hash} 起仍可校验"
+        f"已清理 {done.count} 条 {day}（北京时间）之前的审计日志；链从检查点 {done.through_id}:{done.through_hash} 起仍可校验"
     )
     return 0
 
