@@ -241,7 +241,7 @@ def test_every_command_keeps_the_exit_code_table(hub: Path, capsys) -> None:
         ("events verify", ["events", "verify", "--head", "nonsense", "--by", "zhaoqiang"], 2),
         ("events prune", ["events", "prune", "--before", "2026-11-01", "--by", "zhaoqiang"], 1),  # retention
         ("events prune", ["events", "prune", "--before", "someday", "--by", "zhaoqiang"], 2),
-        ("events prune", ["events", "prune", "--before", "2020-01-01", "--by", "zhaoqiang", "--json"], 0),  # none
+        ("events prune", ["events", "prune", "--before", "2020-01-01", "--by", "zhaoqiang", "--json"], 0),
         ("scorecard", ["scorecard", "--json"], 0),
         ("scorecard", ["scorecard", "--from", "2026-12-01", "--to", "2026-11-01"], 2),
         ("notify run", ["notify", "run", "--by", "zhaoqiang", "--json"], 0),
