@@ -61,12 +61,10 @@ def checked_agency(args: argparse.Namespace) -> str | None:
     agency = getattr(args, "agency", None)
     if not agency:
         return agency
-    import yaml
+    from govhub.catalog.load import load_agencies
 
-    try:
-        listed = yaml.safe_load((args.settings.catalog_dir / "agencies.yaml").read_text(encoding="utf-8"))
-        known = [str(a["id"]) for a in listed["agencies"]]
-    except Exception:  # an unreadable catalog is reported by what reads it next (catalog validate names it)
+    known, problems = load_agencies(args.settings.catalog_dir)
+    if problems:  # an invalid agency list is reported by what reads it next (catalog validate names it)
         return agency
     if agency not in known:
         raise CliError(f"目录中没有机构“{agency}”（可选：{'、'.join(known)}）", code=2)

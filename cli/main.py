@@ -110,9 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"错误：{problem}", file=sys.stderr)
         return EXIT_FAILED
-    except (
-        OSError
-    ) as exc:  # an output path that cannot be written (a file where a folder should be, no permission…)
+    # an output path that cannot be written (a file where a folder should be, a folder for a file, no permission)
+    except OSError as exc:
         from govhub.problems import os_error_zh
 
         print(f"错误：{os_error_zh(exc)}", file=sys.stderr)

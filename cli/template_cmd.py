@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 
@@ -26,13 +25,7 @@ def template(args: argparse.Namespace) -> int:
     fmt = args.format or ("csv" if out.suffix.lower() == ".csv" else "xlsx")
     if out.suffix.lower() != f".{fmt}":
         out = out.with_name(out.name + f".{fmt}") if not out.suffix else out.with_suffix(f".{fmt}")
-    try:
-        issue_template(settings, catalog, resource, out, fmt=fmt)
-    except OSError as exc:
-        from govhub.problems import os_error_zh
-
-        print(f"错误：{os_error_zh(exc)}", file=sys.stderr)
-        return 1
+    issue_template(settings, catalog, resource, out, fmt=fmt)  # a path it cannot write: said by `main`
     if args.json:
         from govhub.cli.output import print_json
 

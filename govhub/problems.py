@@ -447,7 +447,7 @@ def os_error_zh(exc: OSError) -> str:
     name = errno.errorcode.get(exc.errno or 0, "")
     reason = _OS_REASONS_ZH.get(name, f"系统错误 {name or exc.errno}")
     path = exc.filename2 or exc.filename or ""  # a move names where it went second
-    if "partial" in str(path):  # the temporary file beside the one asked for: name the folder it is in
+    if str(path).endswith(".partial"):  # the temporary file beside the one asked for: name its folder
         import os
 
         path = os.path.dirname(str(path)) or path

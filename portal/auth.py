@@ -23,6 +23,7 @@ from govhub.config import Settings
 from govhub.people import Person, list_people
 from govhub.problems import AccessDenied
 from govhub.services.accounts import password_seal, record_sign_out
+from govhub.services.sessions import past_its_end
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -90,7 +91,7 @@ async def load_person(request: Request) -> None:
     signed_in_at = dt.datetime.fromisoformat(session["signed_in_at"])
     ended = (
         None if person is None
-        else "expired" if now - signed_in_at >= config.absolute_timeout or now >= _ends_at(session, now)
+        else "expired" if now - signed_in_at >= config.absolute_timeout or past_its_end(session, now)
         else "upgraded" if "seal" not in session  # opened by a portal that did not seal sessions yet
         else "password_changed" if seal != session["seal"]
         else None
@@ -101,15 +102,6 @@ async def load_person(request: Request) -> None:
             await anyio.to_thread.run_sync(lambda: record_sign_out(settings, person, at=now, reason=ended))
         return
     request.scope["govhub.person"] = person  # type: ignore[typeddict-unknown-key]
-
-
-def _ends_at(session: dict, now: dt.datetime) -> dt.datetime:
-    """The end the session was given at sign-in (`ends_at`; later than now for one opened before it was kept) —
-    the moment `services.sessions` stops listing it, so the list and the portal agree whatever the setting is now."""
-    try:
-        return dt.datetime.fromisoformat(session["ends_at"])
-    except (KeyError, TypeError, ValueError):
-        return now + dt.timedelta(days=1)
 
 
 def session_data(

@@ -1,8 +1,8 @@
 """Pruning the audit log past its retention (网络安全法 Art. 21: at least six months), by the office.
 
 What the log says of each grant's use is folded into `grant_use` first, in the prune's own transaction
-(`sharing_measures.fold_before_prune`): the
-sharing pages and `govhub grant show` keep telling how a grant was used after the events themselves are gone.
+(`sharing_measures.fold_before_prune`): the sharing pages and `govhub grant show` keep telling how a grant was used
+after the events themselves are gone.
 """
 
 from __future__ import annotations

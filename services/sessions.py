@@ -98,18 +98,19 @@ def open_sessions(settings: Settings, person_id: str, *, actor: str, at: dt.date
     return [
         _session(r.key, data, r.seen_at)
         for r, data in kept
-        if data.get("seal") == seal and _before_end(data, at)
+        if data.get("seal") == seal and not past_its_end(data, at)
     ]
 
 
-def _before_end(data: dict, at: dt.datetime) -> bool:
-    """Not past the absolute lifetime the portal gave it at sign-in (`ends_at`; sessions opened before it was kept
-    end by their idle expiry alone here)."""
+def past_its_end(data: dict, at: dt.datetime) -> bool:
+    """Past the absolute end the portal gave the session at sign-in (`ends_at`): then no longer listed here, and
+    ended by the portal at its next request. A session opened before the end was kept has none (its idle expiry
+    and the portal's setting end it)."""
     ends_at = data.get("ends_at")
     try:
-        return not isinstance(ends_at, str) or at < dt.datetime.fromisoformat(ends_at)
+        return isinstance(ends_at, str) and at >= dt.datetime.fromisoformat(ends_at)
     except (ValueError, TypeError):  # not a moment with its zone
-        return True
+        return False
 
 
 def session_fields(data: str) -> dict:

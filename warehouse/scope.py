@@ -232,17 +232,10 @@ def _coerce(resource: Resource, kind: FieldType, name: str, value: Any) -> Scala
 
 
 def _kind_of(value: Any) -> str:
-    """What a filter value is, as the field types are named (文本, 整数, …)."""
-    for kind, label in (
-        (bool, "是/否"),
-        (str, "文本"),
-        (int, "整数"),
-        (dt.datetime, "日期时间"),
-        (dt.date, "日期"),
-    ):
-        if isinstance(value, kind):
-            return label
-    return "数字" if isinstance(value, float | Decimal) else "其他"
+    """What a filter value is, named as the field types are (文本, 整数, …)."""
+    kinds = ((bool, FieldType.BOOLEAN), (str, FieldType.STRING), (int, FieldType.INTEGER),
+             (dt.datetime, FieldType.DATETIME), (dt.date, FieldType.DATE), (float | Decimal, FieldType.NUMBER))  # fmt: skip
+    return next((kind.label_zh for python, kind in kinds if isinstance(value, python)), "其他")
 
 
 def checked_filter(resource: Resource, row_filter: RowFilter) -> RowFilter:

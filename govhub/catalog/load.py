@@ -106,9 +106,8 @@ def parse_resource(data: Any, file: str) -> tuple[Resource | None, list[CatalogP
     return (resource, problems) if not problems else (None, problems)
 
 
-def load_catalog(root: Path) -> tuple[Catalog, list[CatalogProblem]]:
-    """Every agency and resource under `root` and every problem found; entries with problems are left out."""
-    root = Path(root)
+def load_agencies(root: Path) -> tuple[dict[str, Agency], list[CatalogProblem]]:
+    """`agencies.yaml` alone, and its problems (a command filtering by agency reads no resource file)."""
     problems: list[CatalogProblem] = []
     agencies: dict[str, Agency] = {}
     agencies_file = root / "agencies.yaml"
@@ -131,6 +130,13 @@ def load_catalog(root: Path) -> tuple[Catalog, list[CatalogProblem]]:
                     CatalogProblem("agencies.yaml", "-", f"agencies[{i}].id", f"机构标识“{agency.id}”重复")
                 )
             agencies[agency.id] = agency
+    return agencies, problems
+
+
+def load_catalog(root: Path) -> tuple[Catalog, list[CatalogProblem]]:
+    """Every agency and resource under `root` and every problem found; entries with problems are left out."""
+    root = Path(root)
+    agencies, problems = load_agencies(root)
 
     resources: list[Resource] = []
     for path in sorted(root.glob("*/*.yaml")) + sorted(root.glob("*/*.yml")):

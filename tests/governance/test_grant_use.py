@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from govhub.events import list_events, record_event
+from govhub.events import record_event
 from govhub.governance import sharing_measures
 from govhub.governance.grants import Grant, GrantState
 from govhub.governance.sharing_measures import USE_KINDS, GrantUse, grant_uses
@@ -31,13 +31,10 @@ def _grant(grant_id: str) -> Grant:
 
 
 def _recount(settings) -> dict[str, GrantUse]:
-    """The oracle: every use event of the log counted again from scratch."""
-    uses = {g: GrantUse() for g in GRANTS}
-    for event in list_events(settings, kinds=USE_KINDS):
-        for grant in event.payload.get("grants") or []:
-            if isinstance(grant, str) and grant in uses:
-                uses[grant].count(event.kind, event.at, event.payload)
-    return uses
+    """The oracle: every use event of the log counted again from scratch (W12's baseline)."""
+    from benchmarks.naive import scan_grant_uses
+
+    return scan_grant_uses(settings, [_grant(g) for g in GRANTS])
 
 
 def _use(settings, rng: random.Random, n: int) -> None:
