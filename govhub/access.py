@@ -12,6 +12,7 @@ scheduler, Dagster launches) may only do what their rule says — they never del
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -130,8 +131,11 @@ def _deny(settings: Settings, ref: str, action: Action, agency: str | None, prob
     return AccessDenied(problem)
 
 
-def decide(people: list[Person], ref: str, action: Action, agency: str | None) -> Actor | Problem:
-    """The rule table applied to the registry (pure: no events); an `Actor`, or the `Problem` saying why not."""
+def decide(
+    people: list[Person], ref: str, action: Action, agency: str | None, names: Mapping[str, str] | None = None
+) -> Actor | Problem:
+    """The rule table applied to the registry (pure: no events); an `Actor`, or the `Problem` saying why not
+    (agencies in it by their `names` when given, else by id)."""
     rule = action.rule
     what = rule.action_zh
     if ref in SYSTEM_ACTORS:
@@ -164,15 +168,29 @@ def decide(people: list[Person], ref: str, action: Action, agency: str | None) -
         return Problem("people.no_role", f"{person.name}的角色为{'、'.join(r.label for r in person.roles)}，"
                        f"{what}需要{need}角色", value=person.id, expected=need)  # fmt: skip
     if agency is not None and person.agency != agency:
-        return Problem("people.other_agency", f"{person.name}属于{person.agency}，不能为{agency}{what}",
-                       value=person.id, expected=agency)  # fmt: skip
+        named = names or {}
+        return Problem("people.other_agency",
+                       f"{person.name}属于{named.get(person.agency or '', person.agency)}，不能为{named.get(agency, agency)}{what}",
+                       value=person.id, expected=named.get(agency, agency))  # fmt: skip
     return Actor(person.name, person)
 
 
 def authorize(settings: Settings, ref: str, action: Action, agency: str | None = None) -> Actor:
     """`ref` (login id, or a name unique in the registry, or a system actor) doing `action` for `agency`; raises
     `AccessDenied` — already recorded as `access.denied` — when the registry says no."""
-    verdict = decide(list_people(settings), ref, action, agency)
+    people = list_people(settings)
+    verdict = decide(people, ref, action, agency)
     if isinstance(verdict, Problem):
-        raise _deny(settings, ref, action, agency, verdict)
+        said = decide(
+            people, ref, action, agency, agency_names(settings)
+        )  # a refusal names agencies as people do
+        raise _deny(settings, ref, action, agency, said if isinstance(said, Problem) else verdict)
     return verdict
+
+
+def agency_names(settings: Settings) -> dict[str, str]:
+    """Each agency's short name (or name) by id, from the catalog's agencies.yaml; {} when it cannot be read."""
+    from govhub.catalog.load import load_agencies
+
+    agencies, _ = load_agencies(settings.catalog_dir)
+    return {a.id: a.short_name or a.name for a in agencies.values()}

@@ -36,6 +36,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from govhub.config import Settings
+from govhub.people import Person
 from govhub.portal import auth
 from govhub.portal.api.errors import api_error
 from govhub.portal.api.routes import Streams, api_router
@@ -133,8 +134,27 @@ def error_page(request: Request, exc: Exception) -> Response:
 
 
 def _page_context(request: Request) -> dict[str, Any]:
-    person = auth.person_of(request)
-    return {"person": person}
+    """The header an error page shares with every page: the person's name and menu (none when signed out)."""
+    from govhub.portal.views import nav
+
+    settings = request.app.state["settings"]
+    person = auth.person_of(request) or _person_outside_routes(request, settings)
+    menu = nav(settings, person) if person else []
+    return {"person": person, "nav": menu, "path": request.url.path}
+
+
+def _person_outside_routes(request: Request, settings: Settings) -> Person | None:
+    """The person of a request no route matched (the session middleware runs inside routes only), while their
+    session is valid; an ended one is left for the next page to end and record (`auth.load_person`)."""
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if not session_id:
+        return None
+    session = request.app.stores.get("sessions").session_now(session_id)
+    if not session or session.get("person") is None:
+        return None
+    config = request.app.state["portal"]
+    person, ended = auth.holder_of(settings, config, session, config.now())
+    return person if ended is None else None
 
 
 def _sign_in_attempt(request: Request) -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 
 import anyio.to_thread
 from litestar.connection import ASGIConnection, Request
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
 from litestar.utils.scope.state import ScopeState
 
@@ -81,13 +81,25 @@ async def load_person(request: Request) -> None:
     password that is no longer theirs (`password_seal`), is ended here (and the sign-out recorded); idle sessions
     never get this far (the store no longer returns them)."""
     session = request.scope.get("session") or {}
-    person_id = session.get("person") if isinstance(session, dict) else None
-    if person_id is None:
+    if not isinstance(session, dict) or session.get("person") is None:
         return
     config = request.app.state["portal"]
     now = config.now()
     settings = _settings(request)
-    person, seal = await anyio.to_thread.run_sync(_holder, settings, person_id)
+    person, ended = await anyio.to_thread.run_sync(holder_of, settings, config, session, now)
+    if person is None or ended is not None:
+        request.clear_session()
+        if person is not None:
+            await anyio.to_thread.run_sync(lambda: record_sign_out(settings, person, at=now, reason=ended))
+        return
+    request.scope["govhub.person"] = person  # type: ignore[typeddict-unknown-key]
+
+
+def holder_of(
+    settings: Settings, config: Any, session: dict[str, Any], now: dt.datetime
+) -> tuple[Person | None, str | None]:
+    """The session's person (None: gone or deactivated) and why the session has ended (None: it is valid)."""
+    person, seal = _holder(settings, session["person"])
     signed_in_at = dt.datetime.fromisoformat(session["signed_in_at"])
     ended = (
         None if person is None
@@ -96,12 +108,7 @@ async def load_person(request: Request) -> None:
         else "password_changed" if seal != session["seal"]
         else None
     )  # fmt: skip
-    if person is None or ended is not None:
-        request.clear_session()
-        if person is not None:
-            await anyio.to_thread.run_sync(lambda: record_sign_out(settings, person, at=now, reason=ended))
-        return
-    request.scope["govhub.person"] = person  # type: ignore[typeddict-unknown-key]
+    return person, ended
 
 
 def session_data(
@@ -144,10 +151,18 @@ async def check_access(connection: ASGIConnection, handler: BaseRouteHandler) ->
         return
     agency = connection.path_params.get("agency")
     settings = _settings(connection)
+    if agency is not None and not await anyio.to_thread.run_sync(_known_agency, settings, agency):
+        raise NotFoundException()  # no such agency: nothing there to refuse (every agency is in the catalog)
     try:
         await anyio.to_thread.run_sync(lambda: authorize(settings, person.id, rule.action, agency))
     except AccessDenied as exc:
         raise PermissionDeniedException(exc.problems[0].message_zh) from None
+
+
+def _known_agency(settings: Settings, agency: str) -> bool:
+    from govhub.portal.views import catalog_of  # views builds on this module
+
+    return agency in catalog_of(settings).agencies
 
 
 def _session_bound_csrf(connection: ASGIConnection) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -80,6 +81,16 @@ class WebSessionStore(Store):
             return None
         left = dt.datetime.fromisoformat(row.expires_at.replace("Z", "+00:00")) - self.clock()
         return max(int(left.total_seconds()), 0)
+
+    def session_now(self, session_id: str) -> dict[str, Any] | None:
+        """A live session's data, read in this thread: for a page drawn where the session middleware never ran (an
+        address no route matches), which still shows its person's own header."""
+        data = self._get(session_key(session_id), None)
+        try:
+            session = json.loads(data) if data else None
+        except ValueError:
+            return None
+        return session if isinstance(session, dict) else None
 
     def _expiry(self, ttl: dt.timedelta | None) -> str:
         return utc_stamp(self.clock() + (ttl or dt.timedelta(days=1)))

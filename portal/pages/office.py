@@ -14,7 +14,9 @@ from litestar.params import Parameter
 from litestar.response import File, Template
 
 from govhub.access import Action
+from govhub.catalog.model import Catalog
 from govhub.portal import auth
+from govhub.portal.event_text import KIND_FAMILIES, kind_label, payload_items
 from govhub.portal.views import catalog_of, freshness_today, page, settings_of, today_of
 from govhub.states import FreshnessState
 
@@ -109,8 +111,18 @@ def events_page(
                          limit=200)  # fmt: skip
     filters = {"kind": kind or "", "agency": agency or "", "actor": actor or "", "since": since or "",
                "until": until or ""}  # fmt: skip
-    return page(request, "events.html", events=events, filters=filters, agencies=catalog_of(settings).agencies,
-                payload=lambda p: json.dumps(p, ensure_ascii=False, sort_keys=True)[:300])  # fmt: skip
+    catalog = catalog_of(settings)
+    return page(request, "events.html", events=events, filters=filters, agencies=catalog.agencies,
+                kind_label=kind_label, families=KIND_FAMILIES, payload=lambda e: payload_items(e.payload, catalog.agencies),
+                subject_link=lambda e: _subject_link(catalog, e.subject, e.agency))  # fmt: skip
+
+
+def _subject_link(catalog: Catalog, subject: str, agency: str | None) -> str | None:
+    """Where the portal shows what an event is about: a request's page (under its consumer), a resource's page."""
+    what, _, name = subject.partition("/")
+    if what == "request" and agency:
+        return f"/agencies/{agency}/sharing/requests/{name}"
+    return f"/catalog/{subject}" if any(subject == f"{r.agency}/{r.id}" for r in catalog.resources) else None
 
 
 @post("/office/events/verify", opt=auth.allow(Action.AUDIT), status_code=200, sync_to_thread=True)

@@ -28,6 +28,7 @@ from govhub.governance.requests import Clock, SharingRequest
 from govhub.governance.sharing import row_condition_lines
 from govhub.people import Person
 from govhub.portal import auth
+from govhub.portal.event_text import payload_items
 from govhub.portal.views import catalog_of, page, person, settings_of, today_of
 from govhub.problems import GovhubError, Problem
 from govhub.states import REQUEST_ACTION_LABELS, Decision, RequestState
@@ -38,11 +39,9 @@ OFFICE_MOVE = "/office/sharing/requests/{request_id:str}/{move:str}"
 MAX_TEXT = 2000
 S = RequestState
 ACTIONS_ZH = REQUEST_ACTION_LABELS
-DETAIL_LABELS = {"fields": "信息项", "rows": "记录范围", "row_scope": "记录范围", "purpose": "用途", "reason": "理由",
-                 "provider": "提供方", "approve": "审核通过", "decision": "意见", "conditions": "条件",
-                 "legal_basis": "依据", "late": "逾期答复", "missed": "原答复期限", "note": "说明",
-                 "leading_group": "领导小组决定", "share_type": "共享类型"}  # fmt: skip
-DECISION_ZH = {"approve": "同意", "narrow": "有条件同意", "refuse": "不同意"}
+# what a request's history shows of each transition's details (who and when are its own columns)
+HISTORY_KEYS = ("fields", "rows", "row_scope", "purpose", "reason", "provider", "approve", "decision", "conditions",
+                "legal_basis", "late", "missed", "note", "leading_group", "share_type")  # fmt: skip
 DECISIONS = [(Decision.APPROVE, "同意（按申请）"), (Decision.NARROW, "有条件同意（减少信息项或记录、附加条件）"),
              (Decision.REFUSE, "不同意（须写明理由和法律依据）")]  # fmt: skip
 
@@ -256,28 +255,11 @@ def _request_page(request: Request, agency: str, r: SharingRequest, *, problems:
                 rows_lines=row_condition_lines(r.row_scope))  # fmt: skip
 
 
-def details_text(details: dict[str, Any]) -> str:
+def details_text(details: dict[str, Any], agencies: dict[str, Any]) -> str:
     """A transition's details for people: Chinese labels, lists joined, row scopes in words, no internal keys."""
-    from govhub.governance.sharing import describe_rows
-
-    parts = []
-    for key, value in details.items():
-        if key not in DETAIL_LABELS or value in (None, "", [], {}, False):
-            continue
-        if key in ("rows", "row_scope"):
-            text = describe_rows(value)
-        elif key == "decision":
-            text = DECISION_ZH.get(str(value), str(value))
-        elif key == "share_type":
-            text = ShareType(value).label
-        elif isinstance(value, bool):
-            text = "是"
-        elif isinstance(value, list):
-            text = "、".join(str(v) for v in value)
-        else:
-            text = str(value)
-        parts.append(f"{DETAIL_LABELS[key]}：{text}")
-    return "；".join(parts)
+    return "；".join(
+        f"{label}：{text}" for label, text in payload_items(details, agencies, keys=HISTORY_KEYS)
+    )
 
 
 def _disputable(r: SharingRequest) -> bool:

@@ -193,6 +193,28 @@ def test_every_response_carries_a_strict_content_security_policy(portal: Portal)
     assert "Traceback" not in c.get("/no-such-page").text
 
 
+def test_an_unknown_address_is_a_404_page_with_the_persons_own_header(portal: Portal) -> None:
+    signed_in, signed_out = portal.sign_in(STEWARD), portal.client()
+    for path in ("/no-such-page", "/catalog/mzj/shjz/more/deep", "/agencies"):
+        mine, anyone = signed_in.get(path), signed_out.get(path)
+        assert mine.status_code == anyone.status_code == 404, path
+        assert "页面不存在" in mine.text and "退出登录" in mine.text and "本机构报送" in mine.text, path
+        assert "页面不存在" in anyone.text and "退出登录" not in anyone.text, path
+    # an agency no catalog holds is not there (404) whatever the page; another agency's is refused in names
+    for path in ("/agencies/nosuch/feeds", "/agencies/nosuch/sharing", "/agencies/nosuch/query"):
+        assert signed_in.get(path).status_code == 404, path
+    r = signed_in.get("/agencies/gaj/feeds")
+    assert r.status_code == 403 and "王静怡属于松江区民政局，不能为松江区公安分局上传填报文件" in r.text
+    # other methods, the API and the static files keep their own answers
+    assert signed_out.post("/no-such-page").status_code in (403, 404, 405)
+    r = signed_out.get("/api/v1/no-such")
+    assert r.status_code in (401, 404) and r.headers["content-type"].startswith("application/")
+    assert signed_out.get("/static/no-such.css").status_code == 404
+    # a session ended meanwhile shows no one's header there either
+    assert signed_in.post("/signout", data={"_csrf_token": csrf(signed_in)}).status_code in (200, 303)
+    assert "退出登录" not in signed_in.get("/no-such-page").text
+
+
 def test_pages_are_kept_by_no_cache_so_back_after_sign_out_shows_nothing(portal: Portal) -> None:
     """A page with people's data (an analyst's query, a steward's feeds) must not come back from the browser's
     cache after 退出登录; the vendored CSS and scripts may be cached."""

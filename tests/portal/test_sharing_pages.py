@@ -267,7 +267,19 @@ def test_dispute_withdraw_decide_and_revoke(hub: Portal) -> None:
     assert f"{decided.grant_id}（已撤销）" in page
     # the office finds the refused steward's events by name too (a refusal records the login given)
     trail = office.get("/office/events", params={"actor": "陆建华", "kind": "access.denied"}).text
-    assert "<code>access.denied</code>" in trail and "lujianhua" in trail
+    assert (
+        "拒绝越权操作" in trail
+        and '<code class="small">access.denied</code>' in trail
+        and "lujianhua" in trail
+    )
+    # and reads the request's trail in words: kinds, keys, agencies, states and decisions, the request linked
+    trail = office.get("/office/events", params={"kind": "request.*"}).text
+    rows = trail[trail.index("<tbody>") :]
+    for words in ("共享申请：提出异议", "共享申请：作出决定", "<dt>申请方</dt><dd>松江区公安分局</dd>", "<dt>意见</dt><dd>有条件同意</dd>",
+                  "<dt>状态</dt><dd>异议协调中</dd>", f'href="/agencies/gaj/sharing/requests/{second}"'):  # fmt: skip
+        assert words in rows, words
+    assert not re.search(r"<dt>(consumer|provider|state|decision|fields)</dt>", rows)
+    assert office.get(f"/agencies/gaj/sharing/requests/{second}").status_code == 200  # where the link leads
 
 
 def test_the_office_reviews_returns_refers_and_records_the_leading_groups_decision(hub: Portal) -> None:

@@ -349,7 +349,7 @@ def test_a_withdrawn_request_stops_its_clock(hub) -> None:
     settings, catalog = hub
     request = file(hub, "gaj/hjrk", fields=["id_number"])
     svc.forward(settings, request.id, actor="zhaoqiang", today=FORWARDED_ON)
-    with pytest.raises(AccessDenied, match="不能为mzj撤回共享申请"):  # the move refused is named
+    with pytest.raises(AccessDenied, match="不能为松江区民政局撤回共享申请"):  # the move refused is named
         svc.withdraw(settings, request.id, actor="lujianhua", today=FORWARDED_ON)
     withdrawn = svc.withdraw(settings, request.id, actor="mzj_fenxi", reason="需求取消", today=FORWARDED_ON)
     assert withdrawn.state is S.WITHDRAWN and withdrawn.deadline is None

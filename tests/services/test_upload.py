@@ -58,7 +58,7 @@ def test_an_upload_by_someone_without_the_right_is_refused_from_the_cli_and_reco
     sheet = clean_sheet(registered, tmp_path / "就业登记.xlsx")
     run = govhub("upload", sheet, "--resource", SHEET_CODE, "--by", OTHER_STEWARD)
     assert run.code == 1 and "Traceback" not in run.out + run.err
-    assert "王静怡属于mzj，不能为rsj上传填报文件" in run.err
+    assert "王静怡属于松江区民政局，不能为松江区人社局上传填报文件" in run.err
     assert denials(registered) == [(OTHER_STEWARD, "rsj", "people.other_agency")]
     assert loads(registered) == []  # nothing was landed or loaded
     assert not (registered.settings.landing_dir / "rsj").exists()
@@ -113,7 +113,7 @@ def test_a_dagster_launch_uploads_only_as_a_person_with_the_right(
         allowed = materialize(s, catalog, [SHEET_CODE], run_config=config, instance=instance)
     assert not refused.success and run_outcome(refused)["status"] == "rejected"
     failure = next(e.step_failure_data for e in refused.all_events if e.is_step_failure)
-    assert "王静怡属于mzj，不能为rsj上传填报文件" in failure.user_failure_data.description
+    assert "王静怡属于松江区民政局，不能为松江区人社局上传填报文件" in failure.user_failure_data.description
     assert (
         not unnamed.success
     )  # a launch that names nobody acts as "system:dagster", which never delivers a sheet
