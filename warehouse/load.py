@@ -19,6 +19,7 @@ import os
 import shutil
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
@@ -306,7 +307,7 @@ class _Load:
         if result is not None:
             self.row_problems += _not_empty_but_unreadable(result.row_problems, read_failed)
             self.table_problems += list(result.table_problems)
-            self.outcome.expectation_results = list(result.expectation_results)
+            self.outcome.expectation_results = _unreadable_not_null(result.expectation_results, read_failed)
         self.row_problems += read_failed
         self.table_problems += [p for p in self.extract.problems if p.row is None]
         if self.validate is None:
@@ -758,6 +759,29 @@ def _not_empty_but_unreadable(checked: list[Problem], read_failed: list[Problem]
     if not unreadable:
         return list(checked)
     return [p for p in checked if not (p.code == "check.required" and (p.row, p.field) in unreadable)]
+
+
+def _unreadable_not_null(results: list[dict[str, Any]], read_failed: list[Problem]) -> list[dict[str, Any]]:
+    """The suite's results as the report says them: a required cell that was not empty but could not be read is
+    not counted as empty by "not null" (its reader's problem says what it is) — counted apart, as
+    `unreadable_count`, so nothing disappears."""
+    cells = {(p.row, p.field) for p in read_failed if p.code.startswith("type.") and p.field}
+    unreadable = Counter(field for _, field in cells)
+    out = []
+    for r in results:
+        n = unreadable.get(r.get("column") or "", 0)
+        if (
+            n
+            and r.get("expectation_type") == "expect_column_values_to_not_be_null"
+            and r.get("unexpected_count")
+        ):
+            empty = max(int(r["unexpected_count"]) - n, 0)
+            whole = r.get("element_count") or 0
+            r = {**r, "unexpected_count": empty, "unreadable_count": min(n, int(r["unexpected_count"])),
+                 "unexpected_percent": empty / whole * 100 if whole else None, "success": empty == 0,
+                 "partial_unexpected_list": (r.get("partial_unexpected_list") or [])[:empty]}  # fmt: skip
+        out.append(r)
+    return out
 
 
 def _finish(job: _Load, started: float, started_at: str) -> LoadOutcome:

@@ -121,3 +121,7 @@ def test_an_unreadable_required_cell_is_one_problem_in_every_report(
     stored = json.loads((report / "problems.json").read_text("utf-8"))["problems"]
     assert [p["code"] for p in stored if p.get("row") == 2] == ["type.date"]
     assert outcome.problem_count == len(stored)
+    # and the suite's "not null" result counts it apart, not as an empty cell
+    (required,) = [r for r in outcome.expectation_results
+                   if r["expectation_type"] == "expect_column_values_to_not_be_null" and r["column"] == "checked_on"]  # fmt: skip
+    assert required["unexpected_count"] == 0 and required["unreadable_count"] == 1 and required["success"]
