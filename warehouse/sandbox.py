@@ -11,7 +11,8 @@ DuckDB and Arrow imported but never opened a database (warehouse/sandbox_child.p
    extensions, no Python replacement scans → `enable_external_access=false` → `lock_configuration=true`;
 3. runs the analyst's SQL and sends the first `max_rows` rows back as Arrow IPC over a pipe (never pickle).
 
-The parent kills the child when the time limit plus a grace is over. Errors come back as `QueryError` values with a
+The parent kills the child when the time limit plus a grace is over; the child ends by itself as soon as its asker
+has gone (Ctrl-C, a kill, a closed page: `sandbox_child._end_with_the_asker`). Errors come back as `QueryError` values with a
 Chinese message, never as a traceback.
 """
 
@@ -215,7 +216,7 @@ def run_query(
         return failed(
             QueryError("sandbox.crashed", f"查询进程异常终止（可能超出内存限制 {limits.memory_mb} MB）")
         )
-    finally:
+    finally:  # closed, also on Ctrl-C or a cancelled request: the child ends as it sees nobody left to answer
         inbox.close()
     return QueryResult(table, header["truncated"], time.perf_counter() - started, None, limits.max_rows)
 

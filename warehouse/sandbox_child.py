@@ -15,10 +15,12 @@ from __future__ import annotations
 import json
 import os
 import resource
+import select
 import signal
 import socket
 import struct
 import sys
+import threading
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -115,6 +117,22 @@ def answer(request: dict[str, Any], out: Connection) -> duckdb.DuckDBPyConnectio
     return con
 
 
+def _end_with_the_asker(result_fd: int) -> None:
+    """Exit as soon as nobody can read the answer any more: the asking process ended or gave up (Ctrl-C, a kill, a
+    closed page) — a runaway query must not go on using a core until its time limit. The result pipe's write end
+    reports an error once its read end is closed; a thread waits for that (DuckDB runs without the GIL)."""
+
+    def watch() -> None:
+        poller = select.poll()
+        poller.register(result_fd, select.POLLERR | select.POLLHUP)
+        while True:
+            for _, events in poller.poll():
+                if events & (select.POLLERR | select.POLLHUP):
+                    os._exit(3)
+
+    threading.Thread(target=watch, name="asker-watch", daemon=True).start()
+
+
 def _child(request_fd: int, result_fd: int) -> None:
     """A forked child's whole life: read the request, answer it, exit without tearing anything down."""
     code = 1
@@ -122,6 +140,7 @@ def _child(request_fd: int, result_fd: int) -> None:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         with Connection(request_fd, writable=False) as inbox:
             request = json.loads(inbox.recv_bytes())
+        _end_with_the_asker(result_fd)
         with Connection(result_fd, readable=False) as out:
             con = answer(request, out)
         code = 0 if con is not None else 1

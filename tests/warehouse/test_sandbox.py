@@ -168,3 +168,53 @@ def test_a_zygote_that_cannot_start_is_a_typed_error_not_a_traceback(market, mon
     assert result.error.code == "sandbox.unavailable" and "无法启动" in result.error.message_zh
     monkeypatch.undo()
     assert run_query(settings, path, "SELECT 1 AS one").table.to_pylist() == [{"one": 1}]
+
+
+_ASKER = """
+import os, sys
+from govhub.config import get_settings
+from govhub.warehouse import sandbox
+from govhub.warehouse.sandbox import QueryLimits, run_query
+
+original = sandbox._spawn
+def spawn():
+    pid, outbox, inbox = original()
+    print(pid, flush=True)
+    return pid, outbox, inbox
+sandbox._spawn = spawn
+endless = "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) FROM r"
+run_query(get_settings(sys.argv[1], sys.argv[2]), sys.argv[3], endless, QueryLimits(timeout_s=60))
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "killed"])
+def test_a_query_ends_with_its_asker_not_at_its_time_limit(market, how):
+    """Ctrl-C on `govhub query`, a killed portal worker: the runaway query stops at once (it would otherwise use a
+    core until its time limit)."""
+    import subprocess
+    import sys
+    import time
+
+    settings, path = market
+    asker = subprocess.Popen([sys.executable, "-c", _ASKER, str(settings.home), str(settings.catalog_dir), str(path)],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+    try:
+        child = int(asker.stdout.readline())
+        time.sleep(1.0)
+        assert _running(child)  # the query runs
+        asker.send_signal(how)
+        asker.wait(timeout=10)
+        deadline = time.monotonic() + 5
+        while _running(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _running(child), "the query went on after its asker had gone"
+    finally:
+        asker.kill()
