@@ -40,6 +40,7 @@ LOCK = "govhub.sharing"
 MAX_USE_DAYS = (
     3 * 366
 )  # a period of use longer than three years is refused: grants are reviewed, not perpetual
+MAX_START_DAYS = 366  # a request is filed for a need at hand: its use starts within a year
 
 
 def _refuse(code: str, message_zh: str, **kw: Any) -> GovhubError:
@@ -256,6 +257,14 @@ def create_request(
         )
     if use_until < clock.today:
         raise _refuse("bad_period", f"使用期限截止于 {use_until}，已经过去")
+    # a grant starts no earlier than its approval: a past start would only mislead (a day's slack: a form left open
+    # over midnight, a script's date in another time zone)
+    if use_from < clock.today - dt.timedelta(days=1):
+        raise _refuse("bad_period", f"使用期限的开始日期 {use_from} 早于今天（{clock.today}），请从今天或以后开始",
+                      expected=f"不早于 {clock.today}")  # fmt: skip
+    if (use_from - clock.today).days > MAX_START_DAYS:
+        raise _refuse("bad_period", f"使用期限的开始日期 {use_from} 在一年以后，请到临近使用时再提出申请",
+                      expected=f"不晚于 {clock.today + dt.timedelta(days=MAX_START_DAYS)}")  # fmt: skip
     share = ShareType.CONDITIONAL if needs_provider(resource, wanted) else ShareType.UNCONDITIONAL
     now = utc_stamp()
     t = store.sharing_requests
@@ -380,6 +389,9 @@ def answer_of(decision: Decision, request: SharingRequest, *, by: str, fields: l
         if not (reason or "").strip() or not (legal_basis or "").strip():
             raise _refuse("refusal_without_basis", "不同意共享须写明理由和法律、法规或规章依据（§12）",
                           expected="理由、依据")  # fmt: skip
+        if fields or row_scope or (conditions or "").strip():  # said in vain: a refusal grants nothing
+            raise _refuse("refusal_with_scope", "不同意时不授权任何信息项或记录，不能同时给出信息项、记录范围或使用条件；"
+                          "要部分同意请选择有条件同意", expected="理由、依据")  # fmt: skip
         return Answer(
             decision, by, utc_stamp(), reason=reason, legal_basis=legal_basis, leading_group=leading_group
         )

@@ -147,8 +147,12 @@ def parse_row_condition(text: str) -> dict[str, Any]:
         raise GovhubError(Problem("scope.bad_condition", f"“{text}” 应为 “信息项 in 值1,值2” 或 “信息项 between 下限 上限”",
                                   value=text, expected="信息项 in 值1,值2 / 信息项 between 下限 上限"))  # fmt: skip
     name, op, rest = m.groups()
-    if op == "in":
-        return {"field": name, "in": [v.strip() for v in rest.split(",") if v.strip()]}
+    if op == "in":  # values split at ASCII or full-width commas and 、, as people type lists
+        values = [v.strip() for v in re.split(r"[,，、]", rest) if v.strip()]
+        if not values:
+            raise GovhubError(Problem("scope.bad_condition", f"“{text}”：in 后面没有给出任何值", value=text,
+                                      expected="信息项 in 值1,值2"))  # fmt: skip
+        return {"field": name, "in": values}
     bounds = rest.split()
     if len(bounds) != 2:
         raise GovhubError(

@@ -62,6 +62,14 @@ def file_request(
                           clock=Clock.of(settings, today))  # fmt: skip
 
 
+def _not_own(request: SharingRequest, who: Actor) -> None:
+    """No one coordinates a request they filed themselves (the office may request too, for its own duties): another
+    person of the office reviews, forwards, executes or decides it — the applicant never approves their own."""
+    if who.person is not None and who.name == request.created_by:
+        raise GovhubError(Problem("sharing.own_request", f"{request.id} 是{who.name}本人提出的申请，须由区科委的其他人员办理",
+                                  value=who.name, expected="申请人以外的区科委人员"))  # fmt: skip
+
+
 def _consumer_actor(settings: Settings, actor: str, consumer: str | None) -> Actor:
     """The actor as the registry knows them (their agency is the default consumer)."""
     from govhub.access import decide
@@ -74,7 +82,9 @@ def _consumer_actor(settings: Settings, actor: str, consumer: str | None) -> Act
 def review(settings: Settings, catalog: Catalog, request_id: str, *, actor: str, approve: bool,
            reason: str | None = None, today: dt.date | None = None) -> SharingRequest:  # fmt: skip
     """The office approves an unconditional request (a grant follows) or returns any new request with a reason."""
-    who = authorize(settings, actor, Action.COORDINATE_SHARING, get_request(settings, request_id).consumer)
+    request = get_request(settings, request_id)
+    who = authorize(settings, actor, Action.COORDINATE_SHARING, request.consumer)
+    _not_own(request, who)
     reason = said("退回理由", reason)
     if not approve and not (reason or "").strip():
         raise GovhubError(Problem("sharing.incomplete", "退回申请须写明理由", expected="理由"))
@@ -93,7 +103,9 @@ def forward(
     settings: Settings, request_id: str, *, actor: str, today: dt.date | None = None
 ) -> SharingRequest:
     """The office forwards a conditional request to the provider; the 10-working-day answer clock starts."""
-    who = authorize(settings, actor, Action.COORDINATE_SHARING, get_request(settings, request_id).consumer)
+    request = get_request(settings, request_id)
+    who = authorize(settings, actor, Action.COORDINATE_SHARING, request.consumer)
+    _not_own(request, who)
 
     def step(r: SharingRequest) -> tuple[RequestState, dict[str, Any], dict[str, Any]]:
         if not r.needs_provider:
@@ -132,7 +144,9 @@ def answer(settings: Settings, catalog: Catalog, request_id: str, *, actor: str,
 def execute(settings: Settings, catalog: Catalog, request_id: str, *, actor: str,
             today: dt.date | None = None) -> SharingRequest:  # fmt: skip
     """The office executes the provider's answer (§13: 区科委根据答复意见执行): a grant, or the refusal."""
-    who = authorize(settings, actor, Action.COORDINATE_SHARING, get_request(settings, request_id).consumer)
+    request = get_request(settings, request_id)
+    who = authorize(settings, actor, Action.COORDINATE_SHARING, request.consumer)
+    _not_own(request, who)
 
     def step(r: SharingRequest) -> tuple[RequestState, dict[str, Any], dict[str, Any]]:
         assert r.answer is not None
@@ -168,8 +182,14 @@ def dispute(settings: Settings, request_id: str, *, actor: str, reason: str,
 def refer(settings: Settings, request_id: str, *, actor: str, note: str,
           today: dt.date | None = None) -> SharingRequest:  # fmt: skip
     """The office refers a dispute to the leading group (领导小组, §13: 必要时报请领导小组决定)."""
-    who = authorize(settings, actor, Action.COORDINATE_SHARING, get_request(settings, request_id).consumer)
+    request = get_request(settings, request_id)
+    who = authorize(settings, actor, Action.COORDINATE_SHARING, request.consumer)
+    _not_own(request, who)
     note = said("报请说明", note) or ""
+    if not note.strip():
+        raise GovhubError(
+            Problem("sharing.incomplete", "报请领导小组须写明说明（争议所在、协调经过）", expected="说明")
+        )
     return move(settings, request_id, "refer", by=who.name, clock=Clock.of(settings, today),
                 allowed={S.DISPUTED}, what_zh="报请领导小组",
                 step=lambda r: (S.REFERRED, {}, {"note": note}))  # fmt: skip
@@ -183,12 +203,17 @@ def decide(settings: Settings, catalog: Catalog, request_id: str, *, actor: str,
     one (`leading_group=True`, required then). The outcome is final."""
     request = get_request(settings, request_id)
     who = authorize(settings, actor, Action.COORDINATE_SHARING, request.consumer)
+    _not_own(request, who)
     if request.state is S.REFERRED and not leading_group:
         raise GovhubError(
             Problem(
                 "sharing.leading_group", f"{request_id} 已报领导小组，请记录领导小组的决定（--leading-group）"
             )
         )
+    if leading_group and request.state is not S.REFERRED:  # the group decides only what was referred to it
+        raise GovhubError(Problem("sharing.leading_group", f"{request_id} 未报领导小组（当前：{request.state.label}），"
+                                  "不能记录领导小组的决定；须先报请领导小组（govhub request refer）",
+                                  expected="已报领导小组的申请"))  # fmt: skip
     reply = answer_of(decision, request, by=who.name, fields=fields, row_scope=row_scope, conditions=conditions,
                       reason=reason, legal_basis=legal_basis, catalog=catalog,
                       leading_group=leading_group)  # fmt: skip

@@ -189,6 +189,10 @@ class RowFilter:
             name = str(item.get("field", ""))
             kind = _field_type(resource, name)
             if "in" in item and isinstance(item["in"], list | tuple):
+                if not item["in"]:  # no row could match: a grant of nothing, or values lost on the way
+                    raise _scope_error(
+                        "scope.bad_condition", f"筛选条件 {name} in 没有给出任何值", field=name
+                    )
                 conditions.append(InValues(name, tuple(_coerce(resource, kind, name, v) for v in item["in"])))
             elif (
                 "between" in item and isinstance(item["between"], list | tuple) and len(item["between"]) == 2
@@ -216,12 +220,22 @@ def _field_type(resource: Resource, name: str) -> FieldType:
         ) from None
 
 
+_INTEGER = re.compile(r"^[+-]?[0-9]{1,38}$")
+
+
 def _coerce(resource: Resource, kind: FieldType, name: str, value: Any) -> Scalar:
+    """A filter value as the field's catalog type: text as people type it (the CLI, the portal, stored JSON) read
+    as a date, a time, an integer or a number; a time with a UTC offset as Beijing wall-clock time, as the hub
+    stores times (no offset), so times written either way compare."""
     try:
         if kind is FieldType.DATE and isinstance(value, str):
             return dt.date.fromisoformat(value)
-        if kind is FieldType.DATETIME and isinstance(value, str):
-            return dt.datetime.fromisoformat(value)
+        if kind is FieldType.DATETIME and isinstance(value, str | dt.date):
+            return _wall_clock(dt.datetime.fromisoformat(value) if isinstance(value, str) else value)
+        if kind is FieldType.INTEGER and isinstance(value, str):
+            if not _INTEGER.match(value.strip()):
+                raise ValueError(value)
+            return int(value.strip())
         if kind is FieldType.NUMBER and isinstance(value, str):
             return Decimal(value)
     except (ValueError, ArithmeticError):  # Decimal("1,5") raises InvalidOperation, an ArithmeticError
@@ -238,6 +252,15 @@ def _kind_of(value: Any) -> str:
     return next((kind.label_zh for python, kind in kinds if isinstance(value, python)), "其他")
 
 
+def _wall_clock(value: dt.date) -> dt.datetime:
+    """A date or time as Beijing wall-clock time without an offset (a date: its midnight)."""
+    from govhub.clock import BEIJING
+
+    if not isinstance(value, dt.datetime):
+        return dt.datetime.combine(value, dt.time())
+    return value.astimezone(BEIJING).replace(tzinfo=None) if value.tzinfo is not None else value
+
+
 def checked_filter(resource: Resource, row_filter: RowFilter) -> RowFilter:
     """The filter, once every field is one of the resource's and every value fits its type."""
     for c in row_filter.conditions:
@@ -251,6 +274,12 @@ def checked_filter(resource: Resource, row_filter: RowFilter) -> RowFilter:
                     field=c.field,
                 )
             literal(v)  # refuses NaN, NUL…
+        allowed = resource.field(c.field).enum
+        if allowed and isinstance(c, InValues):
+            unknown = [str(v) for v in c.values if v not in allowed]
+            if unknown:
+                raise _scope_error("scope.bad_value", f"信息项“{c.field}”的取值只能是"
+                                   f"{'、'.join(map(str, allowed))}，没有“{'、'.join(unknown)}”", field=c.field)  # fmt: skip
     return row_filter
 
 

@@ -16,6 +16,12 @@ def test_in_and_between_conditions_become_structured_filters() -> None:
         "field": "town_code",
         "in": ["310117101", "310117102"],
     }
+    assert parse_row_condition(
+        "school_name in 第一中学，第二中学、第三中学"
+    ) == {  # as Chinese lists are typed
+        "field": "school_name",
+        "in": ["第一中学", "第二中学", "第三中学"],
+    }
     assert parse_row_condition("reg_date between 2026-01-01 2026-06-30") == {
         "field": "reg_date",
         "between": ["2026-01-01", "2026-06-30"],
@@ -24,7 +30,14 @@ def test_in_and_between_conditions_become_structured_filters() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["town_code = 1", "1=1; DROP TABLE x", "Town in 1", "reg_date between 2026-01-01", "town_code like '%'"],
+    [
+        "town_code = 1",
+        "1=1; DROP TABLE x",
+        "Town in 1",
+        "reg_date between 2026-01-01",
+        "town_code like '%'",
+        "school_name in ,,，",
+    ],
 )
 def test_anything_else_is_refused_in_chinese_by_both_entry_points(text: str) -> None:
     with pytest.raises(GovhubError) as caught:

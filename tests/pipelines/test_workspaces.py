@@ -53,7 +53,9 @@ def test_publishes_and_grants_ask_for_the_workspaces_they_concern(
                         known_agencies=known)  # fmt: skip
         register_person(settings, "lu", name="陆建华", agency="gaj", roles=[Role.STEWARD], actor="zhaoqiang",
                         known_agencies=known)  # fmt: skip
-        request = svc.file_request(settings, catalog, catalog.resource("gaj/lhry"), actor="zhaoqiang", consumer="rsj",
+        register_person(settings, "zhang", name="张海峰", agency="rsj", roles=[Role.STEWARD], actor="zhaoqiang",
+                        known_agencies=known)  # fmt: skip
+        request = svc.file_request(settings, catalog, catalog.resource("gaj/lhry"), actor="zhang",
                                    fields=["id_number"], purpose="核对", basis="职责", use_from=today,
                                    use_until=today + dt.timedelta(days=30), today=today)  # fmt: skip
         svc.forward(settings, request.id, actor="zhaoqiang", today=today)

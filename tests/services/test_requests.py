@@ -268,6 +268,9 @@ def test_a_refusal_needs_a_basis_and_a_dispute_goes_to_the_leading_group_whose_d
     with pytest.raises(GovhubError, match="须写明理由"):
         svc.answer(settings, catalog, request.id, actor="lujianhua", decision=Decision.REFUSE, reason="涉密",
                    today=FORWARDED_ON)  # fmt: skip
+    with pytest.raises(GovhubError, match="不同意时不授权任何信息项"):  # fields with a refusal: said in vain
+        svc.answer(settings, catalog, request.id, actor="lujianhua", decision=Decision.REFUSE, reason="涉密",
+                   legal_basis="《保守国家秘密法》", fields=["name"], today=FORWARDED_ON)  # fmt: skip
     svc.answer(settings, catalog, request.id, actor="lujianhua", decision=Decision.REFUSE, reason="涉及个人隐私",
                legal_basis="《个人信息保护法》第三十四条", today=FORWARDED_ON)  # fmt: skip
     refused = svc.execute(settings, catalog, request.id, actor="zhaoqiang", today=FORWARDED_ON)
@@ -278,6 +281,11 @@ def test_a_refusal_needs_a_basis_and_a_dispute_goes_to_the_leading_group_whose_d
         settings, request.id, actor="wangjingyi", reason="低保核查系法定职责", today=FORWARDED_ON
     )
     assert disputed.state is S.DISPUTED and disputed.deadline_step is Step.DECIDE
+    with pytest.raises(GovhubError, match="未报领导小组"):  # the group decides only what was referred to it
+        svc.decide(settings, catalog, request.id, actor="zhaoqiang", decision=Decision.APPROVE,
+                   leading_group=True, today=FORWARDED_ON)  # fmt: skip
+    with pytest.raises(GovhubError, match="须写明说明"):
+        svc.refer(settings, request.id, actor="zhaoqiang", note=" ", today=FORWARDED_ON)
     referred = svc.refer(
         settings, request.id, actor="zhaoqiang", note="涉及跨部门重大事项", today=FORWARDED_ON
     )
@@ -518,3 +526,33 @@ def test_request_show_prints_what_was_granted_the_leading_group_and_beijing_time
     granted = out.split("授权记录范围：")[1].splitlines()[0]
     assert "310117102" in granted and "310117101" not in granted and "授权信息项：id_number" in out
     assert "（北京时间）  提出申请：— → " in out and "转发提供方：" in out and "Z  " not in out
+
+
+def test_no_one_coordinates_their_own_request(hub) -> None:
+    """The office may request for its own duties; another person of the office reviews it, never the applicant."""
+    settings, catalog = hub
+    own = file(hub, "mzj/shzz", by="zhaoqiang", fields=["uscc", "org_name"])
+    assert own.consumer == "kw"
+    with pytest.raises(GovhubError, match="本人提出的申请") as caught:
+        svc.review(settings, catalog, own.id, actor="zhaoqiang", approve=True, today=FORWARDED_ON)
+    assert caught.value.problems[0].code == "sharing.own_request"
+    register_person(settings, "qianli", name="钱莉", agency="kw", roles=[Role.OFFICE], actor="zhaoqiang",
+                    known_agencies=set(catalog.agencies))  # fmt: skip
+    approved = svc.review(settings, catalog, own.id, actor="qianli", approve=True, today=FORWARDED_ON)
+    assert approved.state is S.APPROVED
+
+
+@pytest.mark.parametrize(
+    "start, end, words",
+    [
+        (FORWARDED_ON - dt.timedelta(days=400), FORWARDED_ON + dt.timedelta(days=30), "早于今天"),
+        (dt.date(2099, 12, 1), dt.date(2099, 12, 31), "一年以后"),
+    ],
+    ids=["backdated", "far-future"],
+)
+def test_a_period_of_use_starts_from_today_and_within_a_year(hub, start, end, words) -> None:
+    settings, catalog = hub
+    with pytest.raises(GovhubError, match=words):
+        svc.file_request(settings, catalog, catalog.resource("mzj/shzz"), actor="lujianhua",
+                         fields=["uscc"], purpose="核查", basis="依据", use_from=start, use_until=end,
+                         today=FORWARDED_ON)  # fmt: skip

@@ -100,6 +100,41 @@ def test_a_filter_from_stored_data_takes_the_fields_types_and_compiles_to_quoted
     assert RowFilter.parse(resource, row_filter.to_list()) == row_filter
 
 
+def test_values_typed_as_text_take_the_fields_type_and_times_compare_across_offsets():
+    """What the CLI and the portal send is text: an integer field's "2000" is 2000; a time with an offset is the
+    Beijing wall-clock time the hub stores (no offset), so mixed spellings neither crash nor mis-compare."""
+    resource = make_resource()
+    parsed = RowFilter.parse(resource, [{"field": "age", "between": ["18", " 65 "]},
+                                        {"field": "updated_at", "between": ["2026-01-01", "2026-06-30T12:00:00+08:00"]}])  # fmt: skip
+    assert parsed.conditions == (
+        Between("age", 18, 65),
+        Between("updated_at", dt.datetime(2026, 1, 1), dt.datetime(2026, 6, 30, 12)),
+    )
+    assert RowFilter.parse(
+        resource, [{"field": "updated_at", "in": ["2026-06-30T04:00:00Z"]}]
+    ).conditions == (InValues("updated_at", (dt.datetime(2026, 6, 30, 12),)),)
+    # a narrower answer written with other offsets is inside the range asked
+    asked = RowFilter.parse(resource, [{"field": "updated_at", "between": ["2026-01-01T00:00:00+08:00",
+                                                                           "2026-06-30T00:00:00+08:00"]}])  # fmt: skip
+    narrower = RowFilter.parse(resource, [{"field": "updated_at", "between": ["2026-02-01", "2026-03-01"]}])
+    assert narrower.widens(asked) == []
+
+
+def test_an_enum_fields_values_are_among_its_values():
+    fields = [*PEOPLE_FIELDS, {"name": "kind", "label": "类型", "type": "string", "semantic": "enum",
+                               "enum": ["甲", "乙"]}]  # fmt: skip
+    resource = make_resource(fields=fields)
+    assert RowFilter.parse(resource, [{"field": "kind", "in": ["甲"]}]).conditions == (
+        InValues("kind", ("甲",)),
+    )
+    with pytest.raises(GovhubError) as err:
+        RowFilter.parse(resource, [{"field": "kind", "in": ["甲", "NULL", "O'Brien"]}])
+    assert (
+        err.value.problems[0].code == "scope.bad_value"
+        and "NULL、O'Brien" in err.value.problems[0].message_zh
+    )
+
+
 def test_a_value_crafted_as_sql_stays_a_value():
     resource = make_resource()
     evil = "x') OR true OR ('"
@@ -113,7 +148,17 @@ def test_a_value_crafted_as_sql_stays_a_value():
     "items, code",
     [
         ([{"field": "salary", "in": [1]}], "scope.unknown_field"),
-        ([{"field": "age", "in": ["30"]}], "scope.bad_value"),  # text for an integer field
+        ([{"field": "age", "in": ["3x"]}], "scope.bad_value"),  # text that is no integer
+        ([{"field": "age", "in": ["30.5"]}], "scope.bad_value"),
+        (
+            [{"field": "age", "in": ["1_000"]}],
+            "scope.bad_value",
+        ),  # Python's int() would take it; people don't write it
+        ([{"field": "age", "in": []}], "scope.bad_condition"),  # no value: a grant of nothing
+        (
+            [{"field": "updated_at", "between": ["2026-06-30T12:00:00+08:00", "2026-06-30T03:00:00Z"]}],
+            "scope.bad_condition",
+        ),  # 12:00 Beijing is after 03:00Z (11:00 Beijing): reversed  # fmt: skip
         ([{"field": "age", "in": [True]}], "scope.bad_value"),
         ([{"field": "score", "between": [float("nan"), 1.0]}], "scope.bad_value"),
         ([{"field": "born", "between": ["1980-13-01", "1990-01-01"]}], "scope.bad_value"),
