@@ -25,6 +25,10 @@ class CliError(Exception):
         self.code = code
 
 
+# what any hub's data folder holds once `govhub init`, `govhub demo` or a restore has made it
+HUB_MARKS = ("govhub.yaml", "state", "hub", "hub.duckdb", "landing")
+
+
 def require_folders(settings: Settings, needs: str) -> None:
     """The data folder (needs "hub") and the catalog folder (needs "hub" or "catalog") must exist: a mistyped --home
     or a command run outside the project is a usage error, never a new empty hub or an empty catalog."""
@@ -34,6 +38,13 @@ def require_folders(settings: Settings, needs: str) -> None:
         raise CliError(
             f"数据文件夹 {settings.home} 不存在：请检查 --home 或 $GOVHUB_HOME；"
             f"要新建一个平台，请运行 govhub init --home {settings.home}"
+        )
+    if needs == "hub" and not any((settings.home / name).exists() for name in HUB_MARKS):
+        # an existing folder that holds no hub (a catalog folder, an empty one): acting there would make a new hub
+        # with nobody registered — open to anyone — and report on nothing
+        raise CliError(
+            f"{settings.home} 不是 govhub 的数据文件夹（其中没有 state、hub 等）：请检查 --home 或 $GOVHUB_HOME；"
+            f"要在此新建一个平台，请运行 govhub init --home {settings.home}"
         )
     if not settings.catalog_dir.is_dir():
         raise CliError(

@@ -377,6 +377,15 @@ def test_a_missing_data_folder_or_catalog_is_a_clear_error_never_a_new_hub(tmp_p
         and "govhub init" in done.stderr
     )
     assert not missing.exists()
+    # an existing folder that holds no hub — an empty one, the catalog folder — is no hub either: nothing is made there
+    empty, catalog = tmp_path / "empty", Path(__file__).resolve().parents[2] / "catalog"
+    empty.mkdir()
+    for folder, command in ((empty, "status"), (catalog, "status"), (empty, "token")):
+        argv = [GOVHUB, "--home", folder, command] + (["list"] if command == "token" else [])
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+        assert done.returncode == 2 and "不是 govhub 的数据文件夹" in done.stderr, (folder, done.stderr)
+        assert not (folder / "state").exists() and not (folder / "hub.duckdb").exists()
+    assert list(empty.iterdir()) == []
     outside = subprocess.run([GOVHUB, "catalog", "list"], capture_output=True, text=True, timeout=60, cwd=tmp_path,
                              env={"PATH": "/usr/bin:/bin"})  # fmt: skip
     assert outside.returncode == 2 and "资源目录文件夹" in outside.stderr and outside.stdout == ""
