@@ -215,6 +215,8 @@ CODES: dict[str, CodeInfo] = {
         ("sharing.refusal_without_basis", "不同意须写明理由和依据"),
         ("sharing.wider_than_asked", "授权超出申请范围"),
         ("sharing.narrow_unchanged", "有条件同意但未作任何限定"),
+        ("sharing.refusal_with_scope", "不同意却给出了授权范围"),
+        ("sharing.own_request", "办理本人提出的申请"),
         ("sharing.text_too_long", "填写的文字过长"),
         ("sharing.control_character", "填写的文字含有控制字符"),
         ("sharing.needs_provider", "须转发提供方答复"),

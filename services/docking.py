@@ -24,6 +24,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -46,6 +47,9 @@ from govhub.warehouse.scope import IDENTIFIER, ScopedTable, SnapshotSource
 from govhub.warehouse.snapshots import CHANGES_FILE, current_snapshot_id, published_ids, resource_paths
 
 FORMATS = ("json", "csv", "parquet")
+# a `since`: a snapshot id, or one with "~" and the scope's fingerprint (`since_token`), with room to spare
+SINCE_MAX = 64
+FINGERPRINT = re.compile(r"[0-9a-f]{16}")  # what `_fingerprint` makes
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,7 @@ class Call:
     """What one call did, for its `api.call` event."""
 
     path: str
+    method: str = "GET"  # HEAD: the answer's headers only (no rows went out)
     token: ApiToken | None = None
     resource: str | None = None  # "agency/resource"
     grants: list[str] = field(default_factory=list)
@@ -111,7 +116,7 @@ def record_call(settings: Settings, call: Call) -> None:
     record_event(settings, kind=kind, actor=f"api:{token.id}" if token else "api:anonymous",
                  agency=token.agency if token else None, subject=call.resource or call.path.lstrip("/"),
                  payload={"token": token.id if token else None, "system": token.system if token else None,
-                          "path": call.path, "resource": call.resource, "grants": call.grants,
+                          "path": call.path, "method": call.method, "resource": call.resource, "grants": call.grants,
                           "purposes": call.purposes, "bases": call.bases, "format": call.format,
                           "snapshot_id": call.snapshot_id, "since": call.since, "rows": call.rows, "bytes": call.bytes,
                           "status": call.status, "error": call.error, "complete": call.complete,
@@ -188,12 +193,9 @@ def _group(
     call: Call,
 ) -> tuple[Resource, list[ScopedTable]]:
     """The catalog's resource and the scope's tables of it (403 outside the scope, 404 unknown)."""
-    unknown = DockingError(
-        404,
-        "docking.unknown_resource",
-        f"资源目录中没有资源“{agency}/{resource}”",
-        value=f"{agency}/{resource}",
-    )
+    # quoted as given, at no more than 100 characters (the adapter shows control characters as "�")
+    asked = f"{agency}/{resource}"[:100]
+    unknown = DockingError(404, "docking.unknown_resource", f"资源目录中没有资源“{asked}”", value=asked)
     if not (IDENTIFIER.match(agency) and IDENTIFIER.match(resource)):
         raise unknown
     call.resource = f"{agency}/{resource}"  # recorded, whatever the answer
@@ -299,16 +301,11 @@ def _answer(
     today: dt.date, limits: DockingLimits, mode: str,
 ) -> Answer:  # fmt: skip
     _check_ask(ask, limits, mode)
+    since, since_fp = _split_since(ask.since)
     call.format = ask.format
     res, group = _group(settings, catalog, token, today, ask.agency, ask.resource, call)
     call.scoped(group)
     scope_fp, position = _fingerprint(res, group), 0
-    since, _, since_fp = (ask.since or "").partition("~")
-    since = since or None
-    if since_fp and since_fp != scope_fp:
-        raise DockingError(409, "docking.scope_changed", f"自快照 {since} 以来，本部门对该资源的授权范围已变化（信息项或"
-                           "记录范围），变化记录不能反映新进入或移出范围的记录：请先整表重新读取（rows），再用其返回的 "
-                           "changes_since 读取此后的变化", value=str(ask.since)[:64])  # fmt: skip
     if ask.cursor:
         try:
             cursor = decode_cursor(settings, ask.cursor, ttl_s=limits.cursor_ttl_s, now=now)
@@ -330,7 +327,10 @@ def _answer(
     pinned = _pinned(settings, res, group, snapshot_id)
     # a cursor carries the scope it was issued under (checked above), as a token does
     tokened = bool(since_fp or ask.cursor)
-    old = _since(settings, res, group, since, snapshot_id, tokened=tokened) if mode == "changes" else None
+    old = None
+    if mode == "changes":
+        old = _since(settings, res, group, since, snapshot_id, given=ask.since or since, tokened=tokened)
+        _same_scope(since, since_fp, scope_fp)
     provenance = {"agency": token.agency, "system": token.system, "token": token.id, "resource": call.resource,
                   "snapshot_id": snapshot_id, "since": since, "grants": call.grants, "purposes": call.purposes,
                   "date": today.isoformat()}  # fmt: skip
@@ -391,32 +391,62 @@ def _ready(folder: Path) -> Path:
 
 
 def _check_ask(ask: Ask, limits: DockingLimits, mode: str) -> None:
+    """Each parameter's own refusal, saying what it should be and what was given (Litestar checks them first, by
+    their declarations; these hold for any other caller of the service)."""
     if ask.format not in FORMATS:
+        fmt = str(ask.format)[:20]
         raise DockingError(
-            400, "docking.bad_request", f"format 应为 {'、'.join(FORMATS)} 之一", value=str(ask.format)[:20]
+            400, "docking.bad_request", f"format 应为 {'、'.join(FORMATS)} 之一，收到“{fmt}”", value=fmt
         )
     if ask.limit is not None and not 1 <= ask.limit <= limits.max_limit:
-        raise DockingError(
-            400, "docking.bad_request", f"limit 应为 1～{limits.max_limit} 的整数", value=str(ask.limit)
-        )
+        raise DockingError(400, "docking.bad_request", f"limit 应为 1 到 {limits.max_limit} 之间的整数，"
+                           f"收到“{ask.limit}”", value=str(ask.limit))  # fmt: skip
     if mode == "changes" and not ask.since and not ask.cursor:
         raise DockingError(
             400, "docking.bad_since", "请用 since 指明从哪个快照之后的变化读起（见资源列表的 snapshot_id）"
         )
 
 
+def _split_since(given: str | None) -> tuple[str | None, str | None]:
+    """`since` as given — a snapshot id, or a `changes_since` token (`snapshot~scope`) — as its snapshot id and
+    scope fingerprint. Nothing before "~", or after it no fingerprint as `since_token` makes them, is not a token
+    the hub issued: refused as malformed (400), never taken for a scope that changed (409)."""
+    if not given:
+        return None, None
+    since, tilde, fingerprint = given.partition("~")
+    if not since or (tilde and not FINGERPRINT.fullmatch(fingerprint)):
+        raise DockingError(400, "docking.bad_since", f"since“{given[:SINCE_MAX]}”的格式不对：应为上次读取返回的 "
+                           "changes_since（快照编号~范围标识），或一个快照编号（见资源列表的 snapshot_id）",
+                           value=given[:SINCE_MAX])  # fmt: skip
+    return since, fingerprint or None
+
+
+def _same_scope(since: str | None, since_fp: str | None, scope_fp: str) -> None:
+    """A `changes_since` token read under another scope than today's: rows that entered or left the scope since are
+    in no change feed (409). `since` is by now one of the resource's published snapshots."""
+    if since_fp and since_fp != scope_fp:
+        raise DockingError(409, "docking.scope_changed", f"自快照 {since} 以来，本部门对该资源的授权范围已变化（信息项或"
+                           "记录范围），变化记录不能反映新进入或移出范围的记录：请先整表重新读取（rows），再用其返回的 "
+                           "changes_since 读取此后的变化")  # fmt: skip
+
+
 def _since(
     settings: Settings, res: Resource, group: list[ScopedTable], since: str | None, snapshot_id: str,
-    *, tokened: bool = True,
+    *, given: str | None = None, tokened: bool = True,
 ) -> tuple[list[ScopedTable], list[Path] | None]:  # fmt: skip
     """The group reading snapshot `since`, and the `_changes` files from it up to `snapshot_id` (None when one is
-    missing: every key is compared). `tokened`: `since` came with its scope (`since_token`), as a scope without
-    the primary key needs — its rows are known by `_row`, whose make a bare snapshot id does not name."""
+    missing: every key is compared). `given`: `since` as the caller wrote it, for the refusal to quote. `tokened`:
+    `since` came with its scope (`since_token`), as a scope without the primary key needs — its rows are known by
+    `_row`, whose make a bare snapshot id does not name."""
     ids = published_ids(settings, res)
-    if since is None or since not in ids or since > snapshot_id:
+    shown = (given or since or "")[:SINCE_MAX]
+    if since is None or since not in ids:
         recent = "、".join(ids[-3:]) or "无"
-        raise DockingError(400, "docking.bad_since", f"since 应为该资源已发布的快照编号（最近的：{recent}）",
-                           value=str(since)[:40])  # fmt: skip
+        raise DockingError(400, "docking.bad_since", f"since“{shown}”不是该资源已发布的快照编号：应为上次读取返回的 "
+                           f"changes_since，或资源列表中的 snapshot_id（最近的：{recent}）", value=shown)  # fmt: skip
+    if since > snapshot_id:
+        raise DockingError(400, "docking.bad_since", f"since“{shown}”晚于本次读取的快照 {snapshot_id}：请从第一页重新"
+                           "读取", value=shown)  # fmt: skip
     if not tokened and docking.known_by_row_id(group, res.primary_key):
         raise DockingError(409, "docking.scope_changed", "未授予主键的资源按 _row 标识记录：since 须是上次响应头 "
                            "X-Changes-Since 中的令牌（快照编号~范围），单独的快照编号不能说明 _row 的编法；"

@@ -6,6 +6,8 @@ per address; every answer from `services.docking`, every call one event (`api.ca
     GET /api/v1/resources/{agency}/{resource}/rows        format=json|csv|parquet, limit, cursor
     GET /api/v1/resources/{agency}/{resource}/changes     since=SNAPSHOT_ID, format, limit, cursor
     GET /api/v1/openapi.json                              this API's OpenAPI document (no token needed)
+
+HEAD answers each as GET does, without the body (a whole-table download is not started); OPTIONS says `Allow`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from typing import Annotated, Any, Literal
 
 import anyio
 import anyio.to_thread
-from litestar import Request, Response, Router, get
+from litestar import Request, Response, Router, route
+from litestar.enums import HttpMethod
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
@@ -28,19 +31,23 @@ from govhub.clock import BEIJING
 from govhub.config import Settings
 from govhub.portal import auth
 from govhub.portal.api.config import ApiConfig
-from govhub.portal.api.errors import CALL, RECORDED, api_error, record_refusal
+from govhub.portal.api.errors import CALL, RECORDED, api_error, presented_authorization, record_refusal, reply
 from govhub.portal.api.schema import ApiProblem, ChangesPage, ResourceList, RowsPage
 from govhub.portal.views import catalog_of
 from govhub.services import docking
 from govhub.services.cursors import CURSOR_MAX
-from govhub.services.docking import Answer, Ask, Call, DockingError
+from govhub.services.docking import SINCE_MAX, Answer, Ask, Call, DockingError, DockingLimits
 from govhub.services.tokens import ApiToken
 from govhub.warehouse.docking import QueryTimeout
 
 API_PATH = "/api/v1"
 TAG = "资源共享对接服务"
+# HEAD is GET without the body (RFC 9110 §9.3.2): HTTP implies it, so the OpenAPI document leaves it out
+GET_HEAD = [HttpMethod.GET, HttpMethod.HEAD]
 Format = Literal["json", "csv", "parquet"]
-LimitParam = Annotated[int | None, Parameter(ge=1, le=10_000, description="每页记录数；json 默认 1000")]
+LimitParam = Annotated[
+    int | None, Parameter(ge=1, le=DockingLimits.max_limit, description="每页记录数；json 默认 1000")
+]
 CursorParam = Annotated[str | None, Parameter(max_length=CURSOR_MAX, description="上一页返回的 next_cursor")]
 FormatParam = Annotated[
     Format, Parameter(description="json（分页）、csv 或 parquet（不带 limit 时为整表流式下载）")
@@ -51,6 +58,12 @@ def _errors(*statuses: int) -> dict[int, ResponseSpec]:
     said = {400: "参数有误", 401: "未提供、无效或已撤销的令牌", 403: "不在本部门可访问的范围内", 404: "资源目录中没有该资源",
             409: "读取期间授权范围已变化", 410: "游标所指的快照已不存在", 429: "请求过于频繁", 504: "查询超时"}  # fmt: skip
     return {s: ResponseSpec(ApiProblem, description=said[s], generate_examples=False) for s in statuses}
+
+
+def _operation_id(name: str) -> Callable[..., str]:
+    """The GET operation's id as it was before HEAD shared the handler (Litestar would prefix the method to both):
+    clients generated from the document keep their names. HEAD's own is dropped with it (`openapi.py`)."""
+    return lambda handler, method, path: name if method == HttpMethod.GET else f"{str(method).lower()}{name}"
 
 
 def _config(request: Request) -> ApiConfig:
@@ -69,18 +82,20 @@ def _serve(
     """Authenticate, answer, and record the call (errors are recorded by `api_error`; streams when they end).
     A query parameter outside `known` is refused: a misspelt `limt=5` silently ignored would read the whole table."""
     settings: Settings = request.app.state["settings"]
-    call = Call(path=request.url.path)
+    call = Call(path=request.url.path, method=request.method)
     request.scope[CALL] = call  # type: ignore[literal-required]
     now = _now(request)
     try:
-        call.token = docking.authenticate(settings, request.headers.get("authorization"), now)
+        call.token = docking.authenticate(settings, _authorization(request), now)
         if unknown := sorted(set(request.query_params) - set(known)):
             raise DockingError(400, "docking.bad_request", f"不认识的参数：{'、'.join(unknown)[:200]}"
                                f"（可用：{'、'.join(known) or '无'}）")  # fmt: skip
         answer = work(settings, call.token, call, now)
+        if request.method == HttpMethod.HEAD:
+            return _head(request, settings, answer, call)
         body = None if answer.chunks is None else _streamed(request, settings, answer, call)  # may be 429
     except DockingError as exc:  # recorded here, in the worker thread, before the refusal goes out
-        record_refusal(settings, call, exc.status, exc.problem.code, request.headers.get("authorization"))
+        record_refusal(settings, call, exc.status, exc.problem.code, presented_authorization(request))
         request.scope[RECORDED] = True  # type: ignore[literal-required]
         raise
     if body is None:
@@ -88,6 +103,28 @@ def _serve(
         docking.record_call(settings, call)
         return Response(answer.body, media_type=answer.media_type, headers=answer.headers)
     return Stream(body, media_type=answer.media_type, headers=answer.headers)
+
+
+def _authorization(request: Request) -> str | None:
+    """The one Authorization header. Two are refused (400, as RFC 6750 §3.1 has it), not resolved: a proxy that
+    adds its own header in front of the consumer's would otherwise decide, unseen, which token the call runs as."""
+    found = request.headers.getall("authorization", [])
+    if len(found) > 1:
+        raise DockingError(400, "docking.bad_request", f"请求带有 {len(found)} 个 Authorization 请求头：只能带一个，"
+                           "即 Authorization: Bearer <令牌>（请检查对接系统或代理服务器是否另加了一个）")  # fmt: skip
+    return found[0] if found else None
+
+
+def _head(request: Request, settings: Settings, answer: Answer, call: Call) -> Response:
+    """HEAD: GET's status and headers without its body, recorded as a call that sent no rows. A page was made as GET
+    makes it (its X-Next-Cursor and length are in the headers); a whole-table download is never started — its
+    DuckDB is opened by the first chunk — so HEAD costs it no more than the scope check, and, as for GET, no length."""
+    call.rows = 0
+    docking.record_call(settings, call)
+    if answer.chunks is not None:
+        answer.chunks.close()
+        return Response(b"", media_type=answer.media_type, headers=answer.headers)
+    return reply(request, answer.body or b"", media_type=answer.media_type, headers=answer.headers)
 
 
 class Streams:
@@ -163,9 +200,10 @@ def _today(now: dt.datetime) -> dt.date:
     return now.astimezone(BEIJING).date()
 
 
-@get("/resources", sync_to_thread=True, summary="本部门可访问的资源",
-     description="本部门自有资源、普遍共享的基础资源和生效中的共享授权：信息项、记录范围、授权编号、到期日、当前快照编号。",
-     responses={200: ResponseSpec(ResourceList, generate_examples=False, description="可访问的资源"), **_errors(401, 403, 429)})  # fmt: skip
+@route("/resources", http_method=GET_HEAD, operation_id=_operation_id("ApiV1ResourcesListResources"),
+       sync_to_thread=True, summary="本部门可访问的资源",
+       description="本部门自有资源、普遍共享的基础资源和生效中的共享授权：信息项、记录范围、授权编号、到期日、当前快照编号。",
+       responses={200: ResponseSpec(ResourceList, generate_examples=False, description="可访问的资源"), **_errors(401, 403, 429)})  # fmt: skip
 def list_resources(request: Request) -> Response[ResourceList]:
     def work(settings: Settings, token: ApiToken, call: Call, now: dt.datetime) -> Answer:
         from govhub.warehouse.wire import json_bytes
@@ -190,13 +228,14 @@ def _resource_call(
 RESOURCE = "/resources/{agency:str}/{resource:str}"
 
 
-@get(f"{RESOURCE}/rows", sync_to_thread=True, summary="按授权读取资源记录",
-     description="按主键顺序分页（cursor 固定在第一页的快照上，翻页期间发布新快照也不会混读）；"
-                 "format=csv 或 parquet 且不带 limit 时流式返回整张表（快照的存储顺序）。只含授予的信息项和记录；"
-                 "某信息项只对部分记录授权时（几项授权范围不同），其余记录的该项为 null（未授权，不是空值）。"
-                 "未授予主键时，每条记录首列 _row 为本部门专用的记录标识（主键的加密摘要，各次读取和变化中一致）。",
-     responses={200: ResponseSpec(RowsPage, generate_examples=False, description="一页记录（csv/parquet 见响应头 X-Next-Cursor）"),
-                **_errors(400, 401, 403, 404, 409, 410, 429, 504)})  # fmt: skip
+@route(f"{RESOURCE}/rows", http_method=GET_HEAD, operation_id=_operation_id("ApiV1ResourcesAgencyRowsResourceRows"),
+       sync_to_thread=True, summary="按授权读取资源记录",
+       description="按主键顺序分页（cursor 固定在第一页的快照上，翻页期间发布新快照也不会混读）；"
+                   "format=csv 或 parquet 且不带 limit 时流式返回整张表（快照的存储顺序）。只含授予的信息项和记录；"
+                   "某信息项只对部分记录授权时（几项授权范围不同），其余记录的该项为 null（未授权，不是空值）。"
+                   "未授予主键时，每条记录首列 _row 为本部门专用的记录标识（主键的加密摘要，各次读取和变化中一致）。",
+       responses={200: ResponseSpec(RowsPage, generate_examples=False, description="一页记录（csv/parquet 见响应头 X-Next-Cursor）"),
+                  **_errors(400, 401, 403, 404, 409, 410, 429, 504)})  # fmt: skip
 def resource_rows(
     request: Request, agency: str, resource: str, format: FormatParam = "json", limit: LimitParam = None,
     cursor: CursorParam = None,
@@ -205,14 +244,16 @@ def resource_rows(
     return _resource_call(request, ask, docking.rows, ("format", "limit", "cursor"))
 
 
-@get(f"{RESOURCE}/changes", sync_to_thread=True, summary="某快照之后的变化",
-     description="since 快照之后到当前快照的新增、修改、删除（_change 列），只含授予的信息项和记录："
-                 "移出授权范围的记录为删除，移入的为新增。",
-     responses={200: ResponseSpec(ChangesPage, generate_examples=False, description="一页变化"),
-                **_errors(400, 401, 403, 404, 409, 410, 429, 504)})  # fmt: skip
+@route(f"{RESOURCE}/changes", http_method=GET_HEAD,
+       operation_id=_operation_id("ApiV1ResourcesAgencyChangesResourceChanges"), sync_to_thread=True,
+       summary="某快照之后的变化",
+       description="since 快照之后到当前快照的新增、修改、删除（_change 列），只含授予的信息项和记录："
+                   "移出授权范围的记录为删除，移入的为新增。",
+       responses={200: ResponseSpec(ChangesPage, generate_examples=False, description="一页变化"),
+                  **_errors(400, 401, 403, 404, 409, 410, 429, 504)})  # fmt: skip
 def resource_changes(
     request: Request, agency: str, resource: str,
-    since: Annotated[str | None, Parameter(max_length=64, description="上次读取返回的 changes_since（快照编号及读取时的授权范围；"
+    since: Annotated[str | None, Parameter(max_length=SINCE_MAX, description="上次读取返回的 changes_since（快照编号及读取时的授权范围；"
                                              "授权范围已变化时答 409 docking.scope_changed），或一个快照编号")] = None,
     format: FormatParam = "json", limit: LimitParam = None, cursor: CursorParam = None,
 ) -> Response[ChangesPage]:  # fmt: skip
@@ -220,11 +261,15 @@ def resource_changes(
     return _resource_call(request, ask, docking.changes, ("since", "format", "limit", "cursor"))
 
 
-@get("/openapi.json", sync_to_thread=False, include_in_schema=False, opt=auth.public())
+@route(
+    "/openapi.json", http_method=GET_HEAD, sync_to_thread=False, include_in_schema=False, opt=auth.public()
+)
 def openapi_document(request: Request) -> Response[dict[str, Any]]:
+    import msgspec
+
     from govhub.portal.api.openapi import document
 
-    return Response(document(), media_type="application/json")
+    return reply(request, msgspec.json.encode(document()), media_type="application/json")
 
 
 def _per_token(request: Request) -> str:

@@ -617,3 +617,123 @@ def test_a_keyless_scope_takes_changes_only_since_a_token_that_names_how_rows_ar
     # a token from before `_row` was 128 bits names another make of the keys: refused as a changed scope
     old = first["changes_since"].split("~")[0] + "~" + "0" * 16
     assert c.get(CHANGES.format("fgj/clfjy"), params={"since": old}).status_code == 409
+
+
+def test_a_since_that_no_changes_since_could_be_is_400_and_says_what_was_given(api: Api) -> None:
+    """Only a published snapshot (with, from `changes_since`, its scope's fingerprint) is a `since`; anything else is
+    malformed (400 `docking.bad_since`, quoting it), never a scope that changed (409) "since snapshot None"."""
+    c = api.client()
+    snapshot = c.get(ROWS.format("gaj/hjrk"), params={"limit": 1}).json()["snapshot_id"]
+    for bad in ("~xyz", "~", "abc~xyz", "abc~0123456789abcdef", f"{snapshot}~xyz", f"{snapshot}~"):
+        r = c.get(CHANGES.format("gaj/hjrk"), params={"since": bad})
+        assert (r.status_code, r.json()["code"]) == (400, "docking.bad_since"), (bad, r.text)
+        message = r.json()["message"]
+        assert f"since“{bad}”" in message and "None" not in message, message
+    # a published snapshot read under another scope than today's: that is the 409
+    r = c.get(CHANGES.format("gaj/hjrk"), params={"since": f"{snapshot}~{'0' * 16}"})
+    assert (r.status_code, r.json()["code"]) == (409, "docking.scope_changed")
+    assert f"自快照 {snapshot} 以来" in r.json()["message"]
+
+
+def test_a_bad_parameter_is_named_alone_with_what_was_given(api: Api) -> None:
+    """Each wrong parameter, and only those, is said with what it should be and what was sent."""
+    c = api.client()
+    limit, fmt = "limit 应为 1 到 10000 之间的整数，收到", "format 应为 json、csv、parquet 之一，收到"
+    said = {
+        "limit=0": {f"{limit}“0”"},
+        "limit=10001": {f"{limit}“10001”"},
+        "limit=ten": {f"{limit}“ten”"},
+        "limit=": {f"{limit}空值"},
+        "format=xml": {f"{fmt}“xml”"},
+        "limit=0&format=xml": {f"{limit}“0”", f"{fmt}“xml”"},
+    }
+    for query, parts in said.items():
+        r = c.get(f"{ROWS.format('fgj/clfjy')}?{query}")
+        assert (r.status_code, r.json()["code"]) == (400, "docking.bad_request"), query
+        assert set(r.json()["message"].split("；")) == parts, (query, r.json()["message"])
+    long = c.get(ROWS.format("fgj/clfjy"), params={"cursor": "x" * 5000}).json()["message"]
+    assert long.startswith("cursor 应为上一页返回的 next_cursor") and "（共 5000 个字符）" in long, long
+    assert len(long) < 200 and "limit" not in long and "format" not in long
+
+
+def test_head_answers_as_get_without_a_body_and_never_starts_a_download(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HEAD is GET's status and headers without the body (RFC 9110): a page's length and next cursor; a whole-table
+    download's type and file name — without opening its DuckDB. It is recorded as a call that sent no rows."""
+    from govhub.warehouse import docking as reading
+
+    c = api.client()
+    listing = c.get("/api/v1/resources")
+    head = c.head("/api/v1/resources")
+    assert (head.status_code, head.content) == (200, b"")
+    assert head.headers["content-type"] == "application/json"
+    assert int(head.headers["content-length"]) == len(listing.content)
+    page = c.head(ROWS.format("gaj/hjrk"), params={"limit": 5})
+    assert page.status_code == 200 and page.content == b"" and page.headers["x-next-cursor"]
+    assert page.headers["x-snapshot-id"] == current_snapshot_id(api.settings, api.hub.resource("gaj/hjrk"))
+    opened: list[object] = []
+    real = reading.reader
+    monkeypatch.setattr(reading, "reader", lambda *a, **k: opened.append(a) or real(*a, **k))
+    mark = list_events(api.settings, newest_first=True, limit=1)[0].id
+    whole = c.head(ROWS.format("scjgj/qydj"), params={"format": "parquet"})
+    assert (whole.status_code, whole.content) == (200, b"")
+    assert whole.headers["content-type"] == "application/vnd.apache.parquet"
+    assert "attachment" in whole.headers["content-disposition"] and whole.headers["x-changes-since"]
+    assert opened == [], "a HEAD started the download it only describes"
+    (event,) = list_events(api.settings, kind="api.call", after_id=mark)
+    p = event.payload
+    assert (p["method"], p["rows"], p["bytes"], p["status"]) == ("HEAD", 0, 0, 200)
+    assert c.get(ROWS.format("scjgj/qydj"), params={"format": "parquet"}).status_code == 200 and opened
+    # a refusal too: its status and headers, no body
+    refused = httpx.head(api.url + ROWS.format("gaj/hjrk"))
+    assert (refused.status_code, refused.content) == (401, b"")
+    assert refused.headers["www-authenticate"].startswith("Bearer")
+    assert httpx.head(api.url + "/api/v1/openapi.json").status_code == 200
+
+
+def test_options_says_which_methods_each_address_allows(api: Api) -> None:
+    """OPTIONS (no token needed) answers 204 with `Allow`, HEAD included now that each GET has one."""
+    for path in (
+        "/api/v1/resources",
+        ROWS.format("gaj/hjrk"),
+        CHANGES.format("gaj/hjrk"),
+        "/api/v1/openapi.json",
+    ):
+        r = httpx.options(api.url + path)
+        assert r.status_code == 204, (path, r.text)
+        assert {m.strip() for m in r.headers["allow"].split(",")} == {"GET", "HEAD", "OPTIONS"}, path
+
+
+def test_two_authorization_headers_are_refused_not_resolved(api: Api) -> None:
+    """Which of two tokens would the call run as? Neither: 400, as RFC 6750 has it, and recorded as no one's."""
+    other = create_token(api.settings, api.hub.catalog, agency="mzj", system="第二个系统", actor="wangjingyi")
+    mark = list_events(api.settings, newest_first=True, limit=1)[0].id
+    for second in ("Bearer ghub_" + "A" * 43, f"Bearer {other.secret}", f"Bearer {api.secret}"):
+        headers = [("Authorization", f"Bearer {api.secret}"), ("Authorization", second)]
+        r = httpx.get(api.url + "/api/v1/resources", headers=headers)
+        assert (r.status_code, r.json()["code"]) == (400, "docking.bad_request"), r.text
+        assert "2 个 Authorization 请求头" in r.json()["message"]
+        assert 'error="invalid_request"' in r.headers["www-authenticate"]
+    refused = list_events(api.settings, kind="api.*", after_id=mark)
+    assert [(e.kind, e.actor) for e in refused] == [("api.failed", "api:anonymous")] * 3
+
+
+def test_control_characters_sent_are_never_echoed_back(api: Api) -> None:
+    """A NUL or a terminal escape in the path or a parameter comes back as "�": the message quotes what was sent
+    without letting it act on the consumer's logs or terminal."""
+    import unicodedata
+
+    c = api.client()
+    for path, status in [
+        ("/api/v1/resources/gaj%00%1b[31m/hjrk/rows", 404),
+        ("/api/v1/resources/gaj/hj%07rk%7f/changes?since=x", 404),
+        ("/api/v1/resources?%00x%1b=1", 400),
+        (CHANGES.format("gaj/hjrk") + "?since=%00%1b[2J", 400),
+        (ROWS.format("gaj/hjrk") + "?format=%1b[31m", 400),
+    ]:
+        r = c.get(path)
+        message = r.json()["message"]
+        assert r.status_code == status, (path, r.text)
+        assert not [ch for ch in message if unicodedata.category(ch)[0] == "C"], (path, message)
+        assert "\ufffd" in message, (path, message)
