@@ -313,7 +313,9 @@ def _log(conn: Any, request_id: str, action: str, before: RequestState | None, a
 def _event(
     settings: Settings, request: SharingRequest, action: str, by: str, details: dict[str, Any]
 ) -> None:
-    record_event(settings, kind=f"request.{action}", actor=by, agency=request.consumer, subject=f"request/{request.id}",
+    # filed under the agency that acted: the provider's answer is the provider's (the office finds it by agency)
+    agency = request.provider if action == "answer" else request.consumer
+    record_event(settings, kind=f"request.{action}", actor=by, agency=agency, subject=f"request/{request.id}",
                  payload={"state": request.state.value, "resource": request.key, "consumer": request.consumer,
                           "provider": request.provider, "deadline": request.deadline, **details})  # fmt: skip
 
@@ -353,10 +355,17 @@ def move(
         pending = STEP_OF.get(after)
         values.update(state=after.value, updated_at=now, deadline=clock.due(pending) if pending else None,
                       deadline_step=pending.value if pending else None)  # fmt: skip
-        if request.grant_id and after in (RequestState.APPROVED, RequestState.REFUSED):
-            # a dispute decided anew: the earlier grant gives way to the new one, or to the refusal
-            retired = revoke_in(conn, request.grant_id, by=by, at=now, reason=f"申请{request_id}重新决定",
-                                if_active=True)  # fmt: skip
+        if request.grant_id and after in (
+            RequestState.APPROVED,
+            RequestState.REFUSED,
+            RequestState.WITHDRAWN,
+        ):
+            # a dispute decided anew: the earlier grant gives way to the new one, or to the refusal; a request
+            # withdrawn while disputed takes its grant with it (a withdrawn request grants nothing)
+            why = (
+                f"申请{request_id}已撤回" if after is RequestState.WITHDRAWN else f"申请{request_id}重新决定"
+            )
+            retired = revoke_in(conn, request.grant_id, by=by, at=now, reason=why, if_active=True)
             grant_events.extend([retired] if retired else [])
         if after is RequestState.APPROVED:
             answer = Answer.from_dict(json.loads(values["answer"])) if "answer" in values else request.answer

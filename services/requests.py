@@ -235,9 +235,15 @@ def withdraw(settings: Settings, request_id: str, *, actor: str, reason: str = "
     """The requester withdraws an open request; its clock stops."""
     who = authorize(settings, actor, Action.WITHDRAW_SHARING, get_request(settings, request_id).consumer)
     reason = said("撤回理由", reason) or ""
-    return move(settings, request_id, "withdraw", by=who.name, clock=Clock.of(settings, today),
-                allowed={s for s in RequestState if s.open}, what_zh="撤回",
-                step=lambda r: (S.WITHDRAWN, {}, {"reason": reason}))  # fmt: skip
+    request = get_request(settings, request_id)
+    withdrawn = move(settings, request_id, "withdraw", by=who.name, clock=Clock.of(settings, today),
+                     allowed={s for s in RequestState if s.open}, what_zh="撤回",
+                     step=lambda r: (S.WITHDRAWN, {}, {"reason": reason}))  # fmt: skip
+    if (
+        request.grant_id
+    ):  # withdrawn while disputed: its grant was revoked with it, and leaves the API's copies
+        drop_api_copies(settings, request.consumer, request.key)
+    return withdrawn
 
 
 def visible_requests(settings: Settings, *, actor: str, agency: str | None = None,

@@ -36,7 +36,9 @@ from govhub.states import REQUEST_ACTION_LABELS, Decision, RequestState
 SHARING = "/agencies/{agency:str}/sharing"
 REQUEST = f"{SHARING}/requests/{{request_id:str}}"
 OFFICE_MOVE = "/office/sharing/requests/{request_id:str}/{move:str}"
-MAX_TEXT = 2000
+MAX_ROWS_TEXT = (
+    20_000  # the row conditions' box (a long in-list of codes); other texts: `governance.sharing.said`
+)
 S = RequestState
 ACTIONS_ZH = REQUEST_ACTION_LABELS
 # what a request's history shows of each transition's details (who and when are its own columns)
@@ -65,7 +67,9 @@ def countdown(clock: Clock, r: SharingRequest) -> dict[str, Any] | None:
 
 
 def _text(form: FormMultiDict, name: str) -> str:
-    return str(form.get(name, "")).strip()[:MAX_TEXT]
+    """A form field as typed, never cut: a text over its limit is refused with its real length (`sharing.said`,
+    `_rows`) — a request filed with a cut-off value would ask for something no one asked for."""
+    return str(form.get(name, "")).strip()
 
 
 def _fields(form: FormMultiDict) -> list[str]:
@@ -76,7 +80,11 @@ def _rows(form: FormMultiDict) -> list[dict[str, Any]]:
     """The row scope typed one condition per line ("town_code in 310117101,310117102"): structured, never SQL."""
     from govhub.governance.sharing import parse_row_condition
 
-    return [parse_row_condition(line) for line in _text(form, "rows").splitlines() if line.strip()]
+    text = _text(form, "rows")
+    if len(text) > MAX_ROWS_TEXT:
+        raise GovhubError(Problem("scope.bad_condition", f"记录范围不能超过 {MAX_ROWS_TEXT} 个字（现为 {len(text)} 个字）；"
+                                  "取值很多时请改用 between 或分几次申请", expected=f"不超过 {MAX_ROWS_TEXT} 个字"))  # fmt: skip
+    return [parse_row_condition(line) for line in text.splitlines() if line.strip()]
 
 
 def _date(form: FormMultiDict, name: str, label: str) -> dt.date:
@@ -250,7 +258,7 @@ def _request_page(request: Request, agency: str, r: SharingRequest, *, problems:
                 may_dispute=consumer_side and _disputable(r),
                 may_answer=agency == r.provider and r.state in (S.FORWARDED, S.ESCALATED)
                 and auth.may(settings, who, Action.ANSWER_SHARING, r.provider),
-                office_moves=office_moves(r) if office else [], decisions=DECISIONS,
+                office_moves=office_moves(r, who) if office else [], decisions=DECISIONS,
                 grantable=requestable_fields(resource) if resource else [],
                 rows_lines=row_condition_lines(r.row_scope))  # fmt: skip
 
@@ -268,8 +276,11 @@ def _disputable(r: SharingRequest) -> bool:
     return r.state is S.REFUSED or (r.answer is not None and r.answer.decision is not Decision.APPROVE)
 
 
-def office_moves(r: SharingRequest) -> list[str]:
-    """The office's moves open on `r` (each a form on the request's page and in the queue)."""
+def office_moves(r: SharingRequest, who: Person) -> list[str]:
+    """The office's moves open on `r` for `who` (each a form on the request's page and in the queue); none on a
+    request they filed themselves — another person of the office coordinates it (`services.requests._not_own`)."""
+    if r.created_by == who.name:
+        return []
     moves = {
         S.SUBMITTED: ["forward", "return"] if r.needs_provider else ["approve", "return"],
         S.ANSWERED: ["execute"],
@@ -373,7 +384,7 @@ async def office_queue(request: Request) -> Template:
         late = [r for r in requests if r.answered_late or r.state is S.ESCALATED]
         grants = visible_grants(settings, actor=who.id)
         return page(request, "office_sharing.html", queue=queue, late=late, grants=grants, today=today,
-                    countdown=lambda r: countdown(clock, r), agencies=catalog.agencies, moves=office_moves,
+                    countdown=lambda r: countdown(clock, r), agencies=catalog.agencies, moves=lambda r: office_moves(r, who),
                     decisions=DECISIONS, recent=[r for r in requests if not r.state.open][:50])  # fmt: skip
 
     return await _in_thread(work)

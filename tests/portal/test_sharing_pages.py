@@ -371,3 +371,45 @@ def test_ids_of_another_agency_reach_nothing(hub: Portal) -> None:
     filed = get_request(hub.settings, r.headers["location"].rsplit("/", 1)[1])
     assert (filed.consumer, filed.created_by) == ("gaj", "钱立军")
     assert get_request(hub.settings, request_id).state is RequestState.FORWARDED
+
+
+def test_the_request_form_never_files_what_was_not_typed_and_keeps_what_was_ticked(hub: Portal) -> None:
+    requester = hub.sign_in(GAJ_ANALYST)
+    today = dt.date.today()
+    base = dict(resource="mzj/hydj", purpose="核查", basis="《婚姻登记条例》", use_from=today.isoformat(),
+                use_until=(today + dt.timedelta(days=30)).isoformat())  # fmt: skip
+    before = len(list_events(hub.settings, kind="request.create"))
+    # a row box over its limit is refused with its real length — never cut and filed with a value no one typed
+    codes = ",".join(f"3101171{i:05d}" for i in range(2000))
+    r = requester.post(
+        "/agencies/gaj/sharing/requests",
+        data=form(requester, fields=ASKED, rows=f"reg_type in {codes}", **base),
+    )
+    assert r.status_code == 200 and f"现为 {len('reg_type in ') + len(codes)} 个字" in r.text
+    # a purpose over its limit: the count said is the count typed
+    r = requester.post(
+        "/agencies/gaj/sharing/requests",
+        data=form(requester, fields=ASKED, **{**base, "purpose": "用" * 5000}),
+    )
+    assert r.status_code == 200 and "现为 5000 个字" in r.text
+    assert len(list_events(hub.settings, kind="request.create")) == before
+    # no field ticked: refused, and the form comes back with none ticked (a hurried resubmit must not ask for all)
+    r = requester.post("/agencies/gaj/sharing/requests", data=form(requester, **base))
+    assert "请至少选择一个申请的信息项" in r.text and 'name="fields"' in r.text
+    assert not re.search(r'name="fields"[^>]*checked', r.text)
+
+
+def test_the_office_is_offered_no_move_on_its_own_request_and_grants_name_agencies(hub: Portal) -> None:
+    office = hub.sign_in(OFFICE)
+    today = dt.date.today()
+    r = office.post("/agencies/gaj/sharing/requests", data=form(
+        office, resource="mzj/hydj", fields=ASKED, purpose="区科委核查", basis="《婚姻登记条例》",
+        use_from=today.isoformat(), use_until=(today + dt.timedelta(days=30)).isoformat()))  # fmt: skip
+    assert r.status_code == 303
+    request_id = r.headers["location"].rsplit("/", 1)[1]
+    page = office.get(f"/agencies/gaj/sharing/requests/{request_id}").text
+    assert "区科委办理" not in page and "撤回" in page  # no office move; it may withdraw it
+    queue = office.get("/office/sharing").text
+    row = queue[queue.index(f'id="queue-{request_id}"') :].split("</tr>", 1)[0]
+    assert "<form" not in row  # nothing offered that the service would refuse
+    assert not re.search(r"<td>(gaj|mzj|rsj|wjw)</td>", queue)  # grants and outcomes name agencies

@@ -368,6 +368,21 @@ def test_a_withdrawn_request_stops_its_clock(hub) -> None:
         svc.answer(settings, catalog, request.id, actor="lujianhua", decision=Decision.APPROVE, today=later)
 
 
+def test_a_request_withdrawn_while_disputed_takes_its_grant_with_it(hub) -> None:
+    settings, catalog = hub
+    request = file(hub, "gaj/hjrk", fields=["id_number", "name"])
+    svc.forward(settings, request.id, actor="zhaoqiang", today=FORWARDED_ON)
+    svc.answer(settings, catalog, request.id, actor="lujianhua", decision=Decision.NARROW, fields=["id_number"],
+               today=FORWARDED_ON)  # fmt: skip
+    granted = svc.execute(settings, catalog, request.id, actor="zhaoqiang", today=FORWARDED_ON)
+    svc.dispute(settings, request.id, actor="wangjingyi", reason="还需要姓名", today=FORWARDED_ON)
+    withdrawn = svc.withdraw(settings, request.id, actor="wangjingyi", reason="不再需要", today=FORWARDED_ON)
+    (grant,) = [g for g in list_grants(settings) if g.id == granted.grant_id]
+    assert withdrawn.state is S.WITHDRAWN and grant.state.value == "revoked"
+    assert grant.revoke_reason == f"申请{request.id}已撤回"
+    assert "grant.revoked" in [e.kind for e in list_events(settings, subject=f"grant/{grant.id}")]
+
+
 def test_a_not_shared_resource_or_field_cannot_be_requested_and_the_catalog_basis_is_cited(hub) -> None:
     _, catalog = hub
     with pytest.raises(GovhubError) as err:
