@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from litestar import Litestar, Request, Response
 from litestar.config.csrf import CSRFConfig
@@ -110,7 +111,8 @@ def error_page(request: Request, exc: Exception) -> Response:
     if isinstance(exc, NotAuthorizedException):
         target = "/signin"
         if request.method == "GET" and not _is_htmx(request):
-            target += f"?next={request.url.path}"
+            wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            target += f"?next={quote(wanted, safe='/')}"  # the page asked for, its filters included
         if _is_htmx(request):
             return Response(content="", status_code=200, headers={"HX-Redirect": target})
         return Redirect(path=target, status_code=302)

@@ -17,6 +17,7 @@ from tests.peak import peak_growth
 from tests.portal.conftest import (
     ANALYST,
     CSRF_COOKIE,
+    DEMO_PASSWORD,
     OFFICE,
     OTHER_STEWARD,
     SESSION_COOKIE,
@@ -213,6 +214,23 @@ def test_an_unknown_address_is_a_404_page_with_the_persons_own_header(portal: Po
     # a session ended meanwhile shows no one's header there either
     assert signed_in.post("/signout", data={"_csrf_token": csrf(signed_in)}).status_code in (200, 303)
     assert "退出登录" not in signed_in.get("/no-such-page").text
+
+
+def test_signing_in_leads_back_to_the_page_asked_for_with_its_filters(portal: Portal) -> None:
+    c = portal.client()
+    r = c.get("/office/freshness?agency=gaj&state=fresh")
+    assert r.status_code == 302
+    page = c.get(r.headers["location"])
+    assert 'value="/office/freshness?agency=gaj&amp;state=fresh"' in page.text
+    r = c.post("/signin", data={"login": OFFICE, "password": DEMO_PASSWORD, "_csrf_token": csrf(c),
+                                "next": "/office/freshness?agency=gaj&state=fresh"})  # fmt: skip
+    assert r.status_code == 303 and r.headers["location"] == "/office/freshness?agency=gaj&state=fresh"
+    for outside in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):  # still no open redirect
+        c2 = portal.client()
+        c2.get("/signin")
+        r = c2.post("/signin", data={"login": OFFICE, "password": DEMO_PASSWORD, "_csrf_token": csrf(c2),
+                                     "next": outside})  # fmt: skip
+        assert r.headers["location"] == "/", outside
 
 
 def test_pages_are_kept_by_no_cache_so_back_after_sign_out_shows_nothing(portal: Portal) -> None:
