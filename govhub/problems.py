@@ -183,6 +183,7 @@ CODES: dict[str, CodeInfo] = {
         ("inbox.unattributed", "收件箱文件未注明上传人"),
         ("people.weak_password", "密码不符合要求"),
         ("people.wrong_password", "当前密码不正确"),
+        ("people.locked", "账号已锁定"),
         ("people.changed_meanwhile", "密码已被另行修改"),
         ("people.no_office", "第一位人员须为协调办公室"),
         ("people.exists", "登录名已登记"),

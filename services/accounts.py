@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from govhub import store
 from govhub.access import Action, authorize
-from govhub.clock import stored_moment
+from govhub.clock import beijing_text, stored_moment
 from govhub.config import Settings
 from govhub.events import record_event, utc_stamp
 from govhub.people import Person, find_person, list_people
@@ -126,7 +126,12 @@ def change_own_password(
     with store.read_connection(settings) as conn:
         row = conn.execute(select(t).where(t.c.person == person.id)).mappings().first()
     locked = row is not None and row["locked_until"] is not None and row["locked_until"] > utc_stamp(at)
-    if row is None or locked or not _verify(row["password_hash"], current):
+    if locked:  # said as it is: the person is signed in, so naming the lock-out tells no stranger anything
+        record_event(settings, kind="people.password_change_refused", actor=person.name, agency=person.agency,
+                     subject=f"person/{person.id}", payload={"reason": "locked"}, at=at)  # fmt: skip
+        raise _refuse("locked", f"账号因多次输入错误密码已锁定至 {beijing_text(row['locked_until'])}，期间不能修改密码；"
+                      "请届时再试，或请区科委重置密码")  # fmt: skip
+    if row is None or not _verify(row["password_hash"], current):
         if row is not None:
             _count_failure(settings, person.id, at, policy)
         record_event(settings, kind="people.password_change_refused", actor=person.name, agency=person.agency,

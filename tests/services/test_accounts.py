@@ -121,3 +121,26 @@ def test_a_shared_password_is_hashed_once_and_opens_each_account_as_its_own(sett
     assert (one.person.id, two.person.id) == ("steward1", "lujianhua-02") and one.seal != two.seal
     assert sign_in(settings, "steward1", "Songjiang-2017!", at=at) is None
     assert len(list_events(settings, kind="people.password_set")) == 2
+
+
+def test_a_locked_account_is_told_so_when_changing_its_password_not_that_the_password_is_wrong(
+    settings,
+) -> None:
+    from govhub.people import list_people
+    from govhub.services.accounts import change_own_password
+
+    save_person(settings, "office1", name="赵强", agency="kw", roles=[Role.OFFICE], by="test")
+    save_person(settings, "steward1", name="王静怡", agency="mzj", roles=[Role.STEWARD], by="test")
+    person = next(p for p in list_people(settings) if p.id == "steward1")
+    at = dt.datetime(2026, 11, 27, 9, tzinfo=dt.UTC)
+    set_password(settings, "steward1", "Songjiang-2016!", actor="office1", at=at)
+    policy = SignInPolicy(max_failures=2, window=dt.timedelta(minutes=10), lockout=dt.timedelta(minutes=30))
+    for _ in range(2):
+        with pytest.raises(GovhubError, match="当前密码不正确"):
+            change_own_password(settings, person, "Xq-not-it-9", "Another-Pass-2026", at=at, policy=policy)
+    with pytest.raises(GovhubError) as locked:  # the right one now: the lock-out is what stands in the way
+        change_own_password(settings, person, "Songjiang-2016!", "Another-Pass-2026", at=at, policy=policy)
+    problem = locked.value.problems[0]
+    assert problem.code == "people.locked" and "锁定至 2026-11-27 17:30" in problem.message_zh
+    refusals = list_events(settings, kind="people.password_change_refused")
+    assert [e.payload["reason"] for e in refusals][-1] == "locked"
