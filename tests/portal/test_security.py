@@ -201,6 +201,10 @@ def test_an_unknown_address_is_a_404_page_with_the_persons_own_header(portal: Po
         assert mine.status_code == anyone.status_code == 404, path
         assert "页面不存在" in mine.text and "退出登录" in mine.text and "本机构报送" in mine.text, path
         assert "页面不存在" in anyone.text and "退出登录" not in anyone.text, path
+    # the office holds no resources: its menu offers no feeds of its own (an empty page)
+    office_home = portal.sign_in(OFFICE).get("/").text
+    menu = office_home[office_home.index('aria-label="主菜单"') :].split("</nav>", 1)[0]
+    assert "本机构报送" not in menu and "共享协调" in menu
     # an agency no catalog holds is not there (404) whatever the page; another agency's is refused in names
     for path in ("/agencies/nosuch/feeds", "/agencies/nosuch/sharing", "/agencies/nosuch/query"):
         assert signed_in.get(path).status_code == 404, path
