@@ -192,8 +192,9 @@ def problems_csv(request: Request, agency: str, resource: str, load_id: str) -> 
     import csv
     import io
 
+    from govhub.problems import code_info
     from govhub.warehouse.meta import read_json
-    from govhub.warehouse.reports import CSV_COLUMNS, csv_cell
+    from govhub.warehouse.reports import csv_cell
 
     folder = _report_dir(request, agency, resource, load_id)
     if not (folder / "problems.json").is_file():
@@ -201,10 +202,12 @@ def problems_csv(request: Request, agency: str, resource: str, load_id: str) -> 
     problems = [Problem.from_dict(p) for p in read_json(folder / "problems.json").get("problems", [])]
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(["行", "列", "值", "应为", "问题", "代码", "信息项", "阻止发布"])
-    assert len(CSV_COLUMNS) == 8
+    # for the steward: the problem's kind in words and 是/否; the stable code last, for whoever they ask for help
+    writer.writerow(["行", "列", "值", "应为", "问题", "问题类别", "信息项", "阻止发布", "代码"])
     for p in problems:
-        writer.writerow([csv_cell(getattr(p, c)) for c in CSV_COLUMNS])
+        writer.writerow([csv_cell(v) for v in (p.row, p.column, p.value, p.expected, p.message_zh,
+                                               code_info(p.code).title_zh, p.field, "是" if p.blocking else "否",
+                                               p.code)])  # fmt: skip
     return Response(
         "\ufeff" + buf.getvalue(),
         media_type="text/csv",  # Litestar adds "; charset=utf-8" to text types

@@ -114,6 +114,10 @@ def test_a_stewards_day_in_the_browser(portal: Portal, page: Any, tmp_path: Path
     with pg.expect_download() as got:
         pg.click("#problems-link")
     rows = list(csv.reader(io.StringIO(Path(got.value.path()).read_text(encoding="utf-8-sig"))))
+    assert rows[0] == ["行", "列", "值", "应为", "问题", "问题类别", "信息项", "阻止发布", "代码"]
+    assert {r[7] for r in rows[1:]} <= {"是", "否"} and all(
+        r[5] and r[5] != r[8] for r in rows[1:]
+    )  # in words
     values = [r[2] for r in rows[1:]]
     assert '\'=HYPERLINK("http://evil.example/","点我")' in values  # neutralised: text in any spreadsheet
     assert not any(v.startswith(("=", "+", "@")) for v in values)
