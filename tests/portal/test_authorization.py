@@ -251,3 +251,11 @@ def test_a_steward_cannot_act_for_another_agency_by_changing_ids(portal: Portal)
     assert not (landing / "gaj").exists()
     landed = list_events(portal.settings, kind="load.*", subject="mzj/shjz", newest_first=True, limit=1)
     assert landed and landed[0].actor == "王静怡"  # the signed-in steward, whatever the form said
+
+
+def test_an_irregular_resources_page_offers_no_zero_update_the_service_would_refuse(portal: Portal) -> None:
+    steward = portal.sign_in("jiangyaqin")  # 教育局: 学校基本信息 is updated irregularly
+    irregular = steward.get("/agencies/jyj/resources/xxjbxx/deliver").text
+    assert 'id="zero-irregular"' in irregular and "/zero-update" not in irregular
+    regular = portal.sign_in(STEWARD).get("/agencies/mzj/resources/shjz/deliver").text
+    assert "/zero-update" in regular and 'id="zero-irregular"' not in regular
