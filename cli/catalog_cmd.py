@@ -180,13 +180,10 @@ def draft(args: argparse.Namespace) -> int:
     try:
         drafts = draft_resources(args.from_db, args.agency)
     except (sa.exc.SQLAlchemyError, ValueError) as exc:
-        print(
-            f"无法读取数据库 {args.from_db.split('@')[-1]} 的表结构：{type(exc).__name__}: {exc}".splitlines()[
-                0
-            ],
-            file=sys.stderr,
-        )
-        return 1
+        from govhub.cli.common import CliError
+
+        said = f"无法读取数据库 {args.from_db.split('@')[-1]} 的表结构：{type(exc).__name__}: {exc}"
+        raise CliError(said.splitlines()[0], code=1) from None
     written = write_drafts(drafts, Path(args.output) if args.output else _catalog_dir(args))
     if args.json:
         from govhub.cli.output import print_json

@@ -18,11 +18,14 @@ if TYPE_CHECKING:
 
 
 class CliError(Exception):
-    """A message for the person at the terminal and the exit code to end with (2: usage, the default)."""
+    """A message for the person at the terminal and the exit code to end with (2: usage, the default). `problem`: a
+    registered problem code for scripts (`--json`), when one says exactly what went wrong; else "usage" (exit 2) or
+    "failed" (exit 1)."""
 
-    def __init__(self, message: str, code: int = 2):
+    def __init__(self, message: str, code: int = 2, *, problem: str | None = None):
         super().__init__(message)
         self.code = code
+        self.problem = problem or ("usage" if code == 2 else "failed")
 
 
 # what any hub's data folder holds once `govhub init`, `govhub demo` or a restore has made it
@@ -78,7 +81,9 @@ def checked_agency(args: argparse.Namespace) -> str | None:
     if problems:  # an invalid agency list is reported by what reads it next (catalog validate names it)
         return agency
     if agency not in known:
-        raise CliError(f"目录中没有机构“{agency}”（可选：{'、'.join(known)}）", code=2)
+        raise CliError(
+            f"目录中没有机构“{agency}”（可选：{'、'.join(known)}）", code=2, problem="scope.unknown_agency"
+        )
     return agency
 
 
@@ -90,30 +95,69 @@ def find_resource(catalog: Catalog, ref: str, *, code: int = 2) -> Resource:  # 
         raise CliError(f"目录中没有资源「{ref}」（可用 govhub catalog list 查看）", code=code) from None
 
 
-def at_least(minimum: float, *, whole: bool = True, above: bool = False) -> Callable[[str], float]:
+def at_least(
+    minimum: float, *, whole: bool = True, above: bool = False, most: float | None = None
+) -> Callable[[str], float]:
     """An argparse type for a count (`whole`) or a number of seconds not below `minimum` (strictly above it when
-    `above`): `--limit -1` or `--timeout 0` is a usage error said in Chinese, not a limit nobody can mean."""
+    `above`) and not above `most`: `--limit -1`, `--timeout 0` or an id past what the store can hold is a usage error
+    said in Chinese, not a limit nobody can mean (nor an overflow deeper down)."""
 
     def parse(text: str) -> float:
         try:
             value = int(text) if whole else float(text)
         except ValueError:
             value = None
-        if value is None or not math.isfinite(value) or (value <= minimum if above else value < minimum):
-            kind = "整数" if whole else "数"
-            bound = f"大于 {minimum:g}" if above else f"不小于 {minimum:g}"
+        low_ok = (
+            value is not None and math.isfinite(value) and (value > minimum if above else value >= minimum)
+        )
+        if not low_ok or (most is not None and value > most):
+            kind, said = ("整数", lambda n: str(int(n))) if whole else ("数", lambda n: f"{n:g}")
+            bound = f"大于 {said(minimum)}" if above else f"不小于 {said(minimum)}"
+            if most is not None:
+                bound += f"、不大于 {said(most)}"
             raise argparse.ArgumentTypeError(f"“{text[:40]}”不可用：应为{bound} 的{kind}")
         return value
 
     return parse
 
 
+# the largest integer the workflow store holds (SQLite's INTEGER, PostgreSQL's BIGINT): an id given on the command line
+STORE_INT_MAX = 2**63 - 1
+
+# the days a date option may name: what the working-day calendar, the periods and the store can all work with
+# (Python's dates end in 9999: a period's end, or the moment in UTC, would not; nor would the day before 0001-01-01)
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
+
+
+def _in_span(text: str, day: dt.date) -> None:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise argparse.ArgumentTypeError(f"“{text[:40]}”不可用：日期应在 {FIRST_DAY} 至 {LAST_DAY} 之间")
+
+
 def iso_date(text: str) -> dt.date:
-    """An argparse type for YYYY-MM-DD, with a plain message for anything else."""
+    """An argparse type for YYYY-MM-DD between FIRST_DAY and LAST_DAY, with a plain message for anything else: every
+    date option (--as-of, --from, --to, --until, --in-service-since) uses it."""
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"“{text}”不是日期（应为 YYYY-MM-DD）") from None
+        raise argparse.ArgumentTypeError(f"“{text[:40]}”不是日期（应为 YYYY-MM-DD）") from None
+    _in_span(text, day)
+    return day
+
+
+def day_or_time(text: str) -> dt.datetime:
+    """An argparse type for a day or a moment (ISO 8601; Beijing time unless it names its zone), its day within the
+    same span as `iso_date`'s: --since, --before."""
+    from govhub.clock import BEIJING
+
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"“{text[:40]}”不是日期或时间（应为 ISO 8601，如 2026-11-27 09:00）"
+        ) from None
+    _in_span(text, value.date())
+    return value if value.tzinfo else value.replace(tzinfo=BEIJING)  # people mean Beijing time
 
 
 def pyarrow_without_pandas_detection() -> None:

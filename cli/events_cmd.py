@@ -8,10 +8,9 @@ cannot prove when its newest rows were cut off.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 
-from govhub.cli.common import at_least, checked_agency
-from govhub.clock import BEIJING, beijing_text
+from govhub.cli.common import STORE_INT_MAX, at_least, checked_agency, day_or_time
+from govhub.clock import beijing_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,14 +26,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--grant", help="某项共享授权的事件：签发、撤销，以及经由它的每次查询、导出和接口调用")
     e.add_argument(
         "--since",
-        type=_day_or_time,
+        type=day_or_time,
         metavar="WHEN",
         help="从此日期/时间起（ISO 8601；未注明时区即为北京时间）",
     )
-    e.add_argument("--after", type=int, metavar="ID", help="只看编号大于此值的事件（供读取方接续）")
-    e.add_argument(
-        "--limit", type=at_least(0), default=50, help="最多列出的条数，最新的在前（默认：50；0：全部）"
-    )
+    e.add_argument("--after", type=at_least(0, most=STORE_INT_MAX), metavar="ID",
+                   help="只看编号大于此值的事件（供读取方接续）")  # fmt: skip
+    e.add_argument("--limit", type=at_least(0, most=10**9), default=50,
+                   help="最多列出的条数，最新的在前（默认：50；0：全部）")  # fmt: skip
     e.add_argument(
         "--json",
         action="store_true",
@@ -53,20 +52,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="清理早于指定时间的事件，留存期（至少 180 天，网络安全法第二十一条）内的不清理；"
         "清理后哈希链仍可从检查点起校验，清理本身也记为一条事件",
     )
-    p.add_argument("--before", required=True, type=_day_or_time, metavar="WHEN", help="清理此时间之前的事件")
+    p.add_argument("--before", required=True, type=day_or_time, metavar="WHEN", help="清理此时间之前的事件")
     p.add_argument("--by", required=True, metavar="PERSON", help="清理人（区科委）")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=prune_cmd)
-
-
-def _day_or_time(text: str) -> dt.datetime:
-    try:
-        value = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"“{text}”不是日期或时间（应为 ISO 8601，如 2026-11-27 09:00）"
-        ) from None
-    return value if value.tzinfo else value.replace(tzinfo=BEIJING)  # people mean Beijing time
 
 
 def _reader(args: argparse.Namespace) -> None:
@@ -86,13 +75,15 @@ def list_cmd(args: argparse.Namespace) -> int:
 
     actors = names_of(args.settings, args.person) if args.person else None
     checked_agency(args)
+    resource = _checked_resource(args)
+    _check_grant(args)
     limit = args.limit or None
     events = list_events(
         args.settings,
         kind=args.kind,
         actor=args.actor,
         actors=actors,
-        resource=args.resource,
+        resource=resource,
         grant=args.grant,
         agency=args.agency,
         subject=args.subject,
@@ -122,6 +113,35 @@ def list_cmd(args: argparse.Namespace) -> int:
     if truncated:
         print(f"（只列出最近 {limit} 条；--limit 0 列出全部）")
     return 0
+
+
+def _checked_resource(args: argparse.Namespace) -> str | None:
+    """`--resource` as the log names it (agency/resource), given by code, key or id; one the catalog does not hold is
+    a usage error (2), as an unknown --agency is — an empty table for a typo would read as "nothing happened"."""
+    if args.resource is None:
+        return None
+    from govhub.cli.common import find_resource, settings_and_catalog
+
+    _, catalog = settings_and_catalog(args)
+    found = find_resource(catalog, args.resource)
+    return f"{found.agency}/{found.id}"
+
+
+def _check_grant(args: argparse.Namespace) -> None:
+    """`--grant` must name a grant the store holds (2 otherwise, as above)."""
+    if args.grant is None:
+        return
+    from govhub.cli.common import CliError
+    from govhub.governance.grants import get_grant
+    from govhub.problems import GovhubError
+
+    try:
+        get_grant(args.settings, args.grant)
+    except GovhubError as exc:
+        if exc.problems[0].code != "sharing.unknown_grant":
+            raise
+        raise CliError(f"没有编号为“{args.grant}”的共享授权（govhub grant list 可查看）", code=2,
+                       problem="sharing.unknown_grant") from None  # fmt: skip
 
 
 def _summary(payload: dict, width: int = 60) -> str:

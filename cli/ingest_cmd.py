@@ -138,7 +138,7 @@ def ingest(args: argparse.Namespace) -> int:
         render_outcomes(outcomes)
     if asked_for_a_sheet:  # asked to load a sheet-fed resource that has nothing waiting
         print(f"「{resources[0].name}」为填报类资源，收件箱中没有待处理的文件：请用 govhub upload FILE --resource "
-              f"{resources[0].code} 上传")  # fmt: skip
+              f"{resources[0].code} 上传", file=sys.stderr if args.json else sys.stdout)  # fmt: skip
         return 1
     return 0 if all(o.status.ok for o in outcomes) else 1
 

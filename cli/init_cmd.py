@@ -7,6 +7,8 @@ from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from govhub.cli.common import iso_date
+
     i = sub.add_parser("init", help="新建平台：数据文件夹、工作流数据库和资源目录（示例目录或现有目录）")
     i.add_argument(
         "--home",
@@ -16,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     i.add_argument("--catalog", dest="init_catalog", metavar="C",
                    help="要使用的现有资源目录文件夹，或写入示例目录的位置（默认：H/catalog）")  # fmt: skip
-    i.add_argument("--in-service-since", dest="in_service_since", type=_day, metavar="DATE",
+    i.add_argument("--in-service-since", dest="in_service_since", type=iso_date, metavar="DATE",
                    help="平台启用日期：考核不计此前（含当天）到期的报送周期（默认：新建平台为今天，已有平台保持原设置）")  # fmt: skip
     i.add_argument("--json", action="store_true")
     i.set_defaults(handler=init, needs="nothing")
@@ -24,15 +26,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     c = sub.add_parser("completion", help='打印 shell 补全脚本：eval "$(govhub completion bash)"')
     c.add_argument("shell", choices=["bash", "zsh", "fish"], nargs="?", default="bash")
     c.set_defaults(handler=completion, needs="nothing")
-
-
-def _day(text: str):  # type: ignore[no-untyped-def]
-    import datetime as dt
-
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"应为日期，如 2026-11-10：{text[:40]}") from None
 
 
 def init(args: argparse.Namespace) -> int:

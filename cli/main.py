@@ -6,6 +6,11 @@ Each module in COMMAND_MODULES exposes `register(subparsers)`; a sub-command's h
 
 Exit codes, the same for every command (README, "Exit codes"): 0 done; 1 refused or failed; 2 usage (a bad option,
 a resource, file or folder that does not exist); 3 `status --fail-on`: a feed at that state or worse; 130 Ctrl-C.
+Under `--json` a failure is also a JSON object on stdout, said in one place (`main`): `{"ok": false, "code": …,
+"message": …, "exit": …}` — `code` is the problem's registered code (govhub/problems.py), or "usage" (a usage
+mistake), "failed", "file" (a path the system refused), "interrupted"; a GovhubError lists all its `problems`. The
+Chinese message still goes to stderr for the person watching. Commands whose own report says how they failed (events
+verify, catalog validate, ingest, upload, db current, notify run) print that report instead.
 A command needs the data folder and the catalog to exist (`needs`, set per command: "hub", "catalog", "nothing"):
 a mistyped --home is an error, never a new empty hub (`govhub init` makes one).
 """
@@ -86,7 +91,14 @@ def main(argv: list[str] | None = None) -> int:
         import argcomplete
 
         argcomplete.autocomplete(parser)
-    args = parser.parse_args(argv)
+    from govhub.cli.parser import UsageExit
+
+    try:
+        args = parser.parse_args(argv)
+    except UsageExit as exc:
+        if _json_asked(sys.argv[1:] if argv is None else argv):
+            _print_failure("usage", exc.message, EXIT_USAGE)
+        raise
     if not getattr(args, "handler", None):
         parser.print_help()
         return EXIT_OK
@@ -94,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     from govhub.config import get_settings
     from govhub.problems import GovhubError
 
+    as_json = bool(getattr(args, "json", False))
     try:
         args.settings = get_settings(args.home, args.catalog)  # the one place the CLI reads its configuration
         require_folders(args.settings, getattr(args, "needs", "hub"))
@@ -105,20 +118,46 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     except CliError as exc:
         print(exc, file=sys.stderr)
+        if as_json:
+            _print_failure(exc.problem, str(exc), exc.code)
         return exc.code
     except GovhubError as exc:
         for problem in exc.problems:
             print(f"错误：{problem}", file=sys.stderr)
+        if as_json:
+            _print_failure(exc.problems[0].code, "；".join(str(p) for p in exc.problems), EXIT_FAILED,
+                           problems=[p.to_dict() for p in exc.problems])  # fmt: skip
         return EXIT_FAILED
     # an output path that cannot be written (a file where a folder should be, a folder for a file, no permission)
     except OSError as exc:
         from govhub.problems import os_error_zh
 
         print(f"错误：{os_error_zh(exc)}", file=sys.stderr)
+        if as_json:
+            _print_failure("file", os_error_zh(exc), EXIT_FAILED)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("已中断", file=sys.stderr)
+        if as_json:
+            _print_failure("interrupted", "已中断", EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
+
+
+def _json_asked(argv: list[str]) -> bool:
+    """Whether the command line asks for --json (before a "--" that ends the options)."""
+    words = [str(a) for a in argv]
+    return "--json" in (words[: words.index("--")] if "--" in words else words)
+
+
+def _print_failure(code: str, message: str, exit_code: int, **more: object) -> None:
+    """A failure as scripts read it under --json: one JSON object on stdout."""
+    from govhub.cli.output import print_json
+
+    try:
+        print_json({"ok": False, "code": code, "message": message, "exit": exit_code, **more})
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _stdout_to_devnull()
 
 
 def _stdout_to_devnull() -> None:

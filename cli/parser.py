@@ -105,6 +105,14 @@ class ChineseHelpFormatter(argparse.HelpFormatter):
         return "\n".join(indent + line for line in wrap_columns(text, width - len(indent)))
 
 
+class UsageExit(SystemExit):
+    """argparse's exit for a usage mistake (code 2, as argparse's own), carrying what was said (for `--json`)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(2)
+        self.message = message
+
+
 class ChineseParser(argparse.ArgumentParser):
     """An `ArgumentParser` whose usage line, section titles, help texts and errors read in Chinese (exit code 2, as
     argparse's)."""
@@ -125,8 +133,10 @@ class ChineseParser(argparse.ArgumentParser):
         return _usage_zh(super().format_help())
 
     def error(self, message: str) -> NoReturn:
+        said = chinese_message(message)
         self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}：错误：{chinese_message(message)}\n")
+        sys.stderr.write(f"{self.prog}：错误：{said}\n")
+        raise UsageExit(said)
 
 
 def _usage_zh(text: str) -> str:

@@ -9,10 +9,12 @@ reason in Chinese), 2 for a usage mistake. The full hub.duckdb stays the enginee
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from govhub.cli.common import at_least
+
+MAX_TIMEOUT_S = 3600  # an hour: the sandbox's process and the analyst's terminal wait no longer
+MAX_ROWS = 10_000_000  # what a query may send back (the sandbox keeps them in memory first, 1 GB at most)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,10 +29,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--format", choices=["table", "csv", "json", "parquet"],
                    help="table：在终端显示表格（默认）；配合 -o 时为 csv/json/parquet（默认：按文件扩展名）")  # fmt: skip
     q.add_argument("-o", "--output", type=Path, help="将结果写入此文件（csv/json/parquet，附出处说明）")
-    q.add_argument(
-        "--timeout", type=at_least(0, whole=False, above=True), default=30.0, help="超时秒数（默认：30）"
-    )
-    q.add_argument("--max-rows", type=at_least(1), default=100_000, help="最多返回的行数（默认：100000）")
+    q.add_argument("--timeout", type=at_least(0, whole=False, above=True, most=MAX_TIMEOUT_S), default=30.0,
+                   help=f"超时秒数（默认：30；最长 {MAX_TIMEOUT_S}）")  # fmt: skip
+    q.add_argument("--max-rows", type=at_least(1, most=MAX_ROWS), default=100_000,
+                   help=f"最多返回的行数（默认：100000；最多 {MAX_ROWS}）")  # fmt: skip
     stats = q.add_mutually_exclusive_group()
     stats.add_argument("--count", metavar="TABLE", help="统计表（机构.资源）的行数")
     stats.add_argument(
@@ -53,6 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.set_defaults(handler=build)
     s = verbs.add_parser("show", help="查看某机构工作区中的表及其依据")
     s.add_argument("agency")
+    add_actor(s, "查看人：平台工程师、区科委或该机构的分析人员（与可生成该工作区的人相同）")
     s.set_defaults(handler=show)
     d = verbs.add_parser("download", help="下载本机构工作区文件的副本（可用任何 DuckDB 客户端打开）")
     d.add_argument("-o", "--output", type=Path, required=True)
@@ -71,7 +74,7 @@ def _person(args: argparse.Namespace) -> str:
     return args.person or default_actor()
 
 
-def _statement(args: argparse.Namespace) -> str:
+def _statement(args: argparse.Namespace, catalog) -> str:  # type: ignore[no-untyped-def]
     from govhub.cli.common import CliError
     from govhub.warehouse import stats
 
@@ -92,10 +95,32 @@ def _statement(args: argparse.Namespace) -> str:
     if args.series:
         if not args.date:
             raise CliError("--series 需要 --date 日期信息项", code=2)
+        _check_date_field(catalog, args.series, args.date)
         return stats.time_series_sql(args.series, args.date, stats.Grain(args.per))
     if not (args.sql or "").strip():  # "" and "   " alike: nothing was asked
         raise CliError("请给出 SQL，或 --count / --group-by / --series 之一", code=2)
     return args.sql
+
+
+def _check_date_field(catalog, table: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    """`--series T --date F` counts by F's day, month or year: F must be a date or date-time field. Said before any SQL
+    is made (the analyst wrote none, so DuckDB's words about date_trunc and CAST would be no help). A table or field
+    the catalog does not hold is left to the sandbox, which says it is not in the workspace."""
+    from govhub.catalog.model import FieldType
+    from govhub.cli.common import CliError
+
+    agency, _, resource_id = table.partition(".")
+    try:
+        field = catalog.resource(f"{agency}/{resource_id}").field(name)
+    except KeyError:
+        return
+    dated = (FieldType.DATE, FieldType.DATETIME)
+    if field.type in dated:
+        return
+    dates = [f.name for f in catalog.resource(f"{agency}/{resource_id}").fields if f.type in dated]
+    hint = f"，{table} 中可用：{'、'.join(dates)}" if dates else f"；{table} 没有日期信息项"
+    raise CliError(f"信息项“{name}”（{field.label}）是{field.type.label_zh}，不是日期：--series 需要按日期或日期时间"
+                   f"信息项统计{hint}", code=2)  # fmt: skip
 
 
 def _format(args: argparse.Namespace) -> str:
@@ -124,11 +149,12 @@ def query(args: argparse.Namespace) -> int:
     args.format = _format(args)
     settings, catalog = settings_and_catalog(args)
     limits = QueryLimits(timeout_s=args.timeout, max_rows=args.max_rows)
-    outcome = run_sql(settings, catalog, _statement(args), actor=_person(args), limits=limits)
+    outcome = run_sql(settings, catalog, _statement(args, catalog), actor=_person(args), limits=limits)
     result = outcome.result
-    if not result.ok:
-        print(f"错误：{result.error.message_zh}", file=sys.stderr)
-        return 1
+    if not result.ok:  # said by main, as every failure is (a JSON object on stdout under --json)
+        from govhub.problems import GovhubError, Problem
+
+        raise GovhubError(Problem(code=result.error.code, message_zh=result.error.message_zh))
     written = export(settings, outcome, args.output, args.format) if args.output else None
     if args.json:
         print_json({"rows": result.rows, "truncated": result.truncated, "duration_s": round(result.duration_s, 3),
@@ -142,12 +168,13 @@ def query(args: argparse.Namespace) -> int:
 
 
 def build(args: argparse.Namespace) -> int:
-    from govhub.cli.common import settings_and_catalog
+    from govhub.cli.common import checked_agency, settings_and_catalog
     from govhub.cli.ingest_cmd import default_actor
     from govhub.cli.output import print_json
     from govhub.services.workspaces import build as build_workspace
 
     settings, catalog = settings_and_catalog(args)
+    checked_agency(args)
     done = build_workspace(settings, catalog, args.agency, actor=args.by or default_actor())
     if args.json:
         print_json({"agency": done.agency, "path": str(done.path), "tables": done.tables, "bytes": done.bytes,
@@ -159,19 +186,25 @@ def build(args: argparse.Namespace) -> int:
 
 
 def show(args: argparse.Namespace) -> int:
-    from govhub.cli.common import settings_and_catalog
+    from govhub.access import Action, authorize
+    from govhub.cli.common import checked_agency, settings_and_catalog
+    from govhub.cli.ingest_cmd import default_actor
     from govhub.cli.output import print_json, print_table
+    from govhub.governance.sharing import describe_rows
     from govhub.services.workspaces import agency_scope, today_or
 
     settings, catalog = settings_and_catalog(args)
+    checked_agency(args)
+    # what the workspace holds is theirs to see who may build it (services/workspaces.build's rule): its analysts,
+    # the engineers, the office — not anyone at a terminal (it names another agency's grants and their rows)
+    authorize(settings, args.by or default_actor(), Action.BUILD_WORKSPACE, args.agency)
     scope = agency_scope(settings, catalog, args.agency, today_or(args.as_of))
     if args.json:
-        print_json([{"table": t.name, "basis": t.basis.label, "columns": "、".join(t.columns),
-                     "rows": t.row_filter.sql() if not t.row_filter.everything else "全部",
-                     "grants": "、".join(t.grant_ids)} for t in scope.tables])  # fmt: skip
+        print_json([{"table": t.name, "basis": t.basis.label, "columns": list(t.columns),
+                     "rows": None if t.row_filter.everything else t.row_filter.to_list(),
+                     "rows_zh": describe_rows(t.row_filter.to_list()), "grants": list(t.grant_ids)}
+                    for t in scope.tables])  # fmt: skip
         return 0
-    from govhub.governance.sharing import describe_rows
-
     print_table(["表", "依据", "信息项", "记录范围", "授权"],
                 [(t.name, t.basis.label, "、".join(t.columns), describe_rows(t.row_filter.to_list()),
                   "、".join(t.grant_ids)) for t in scope.tables])  # fmt: skip

@@ -44,6 +44,7 @@ def create_cmd(args: argparse.Namespace) -> int:
     from govhub.services.tokens import create_token
 
     settings, catalog = settings_and_catalog(args)
+    checked_agency(args)  # an agency the catalog does not hold is a usage error (2), as on token list
     issued = create_token(settings, catalog, agency=args.agency, system=args.system, actor=_who(args))
     if args.json:
         print_json({**issued.token.to_dict(), "secret": issued.secret})

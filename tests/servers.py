@@ -33,7 +33,8 @@ def settings(tmp_path, monkeypatch, request) -> Iterator[Settings]:
     if SCALE_RUN and request.node.get_closest_marker("scale"):
         _scale_out(tmp_path, monkeypatch, request)
     (tmp_path / "catalog").mkdir(exist_ok=True)
-    (tmp_path / "state").mkdir(exist_ok=True)  # a hub's data folder, as `govhub init` leaves it (the CLI checks)
+    # a hub's data folder, as `govhub init` leaves it (the CLI checks)
+    (tmp_path / "state").mkdir(exist_ok=True)
     yield get_settings(tmp_path, tmp_path / "catalog")
     store.dispose_engines()
 
@@ -90,7 +91,8 @@ def pg_settings(tmp_path, monkeypatch) -> Iterator[Settings]:
     monkeypatch.setenv("GOVHUB_STATE_URL", f"{PG_URL}?options=-csearch_path%3D{schema}")
     monkeypatch.delenv("GOVHUB_ALERT_WEBHOOK", raising=False)
     (tmp_path / "catalog").mkdir(exist_ok=True)
-    (tmp_path / "state").mkdir(exist_ok=True)  # a hub's data folder, as `govhub init` leaves it (the CLI checks)
+    # a hub's data folder, as `govhub init` leaves it (the CLI checks)
+    (tmp_path / "state").mkdir(exist_ok=True)
     yield get_settings(tmp_path, tmp_path / "catalog")
     store.dispose_engines()
     with admin.begin() as conn:
@@ -270,6 +272,7 @@ def s3_settings(tmp_path, monkeypatch, moto_s3) -> Iterator[Settings]:
     monkeypatch.setenv("GOVHUB_STORAGE_URL", f"s3://{bucket}/district")
     monkeypatch.setenv("GOVHUB_STORAGE_ENDPOINT", moto_s3)
     (tmp_path / "catalog").mkdir(exist_ok=True)
-    (tmp_path / "state").mkdir(exist_ok=True)  # a hub's data folder, as `govhub init` leaves it (the CLI checks)
+    # a hub's data folder, as `govhub init` leaves it (the CLI checks)
+    (tmp_path / "state").mkdir(exist_ok=True)
     yield get_settings(tmp_path, tmp_path / "catalog")
     store.dispose_engines()

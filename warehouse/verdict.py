@@ -53,6 +53,8 @@ class AuditVerdict:
         if unread:  # refused before any column was read: nothing matched the catalog
             schema = CheckVerdict(False, True, 0, "文件未能读取，无法核对数据列")
         keys = CheckVerdict.of(by[Category.KEYS], "主键唯一", "主键重复")
+        if unread:  # no row was read: uniqueness was never checked, and "主键唯一" would say it held
+            keys = CheckVerdict(False, False, 0, "文件未能读取，未核对主键")
         if status.current_confirmed:
             rows_check = CheckVerdict(
                 True, False, quarantined, f"问题记录占{pct:g}%，在允许的{max_bad_row_pct:g}%以内"

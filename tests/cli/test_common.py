@@ -23,7 +23,7 @@ REPO_CATALOG = Path(__file__).resolve().parents[2] / "catalog"
 )
 def test_an_invalid_catalog_is_reported_not_raised(tmp_path, monkeypatch, capsys, argv) -> None:
     monkeypatch.setenv("GOVHUB_HOME", str(tmp_path / "home"))
-    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "state").mkdir(parents=True)  # a hub's data folder
     (tmp_path / "catalog").mkdir()  # no agencies.yaml
     assert main(["--catalog", str(tmp_path / "catalog"), *argv]) == 1
     err = capsys.readouterr().err
@@ -37,5 +37,6 @@ def test_an_invalid_catalog_is_reported_not_raised(tmp_path, monkeypatch, capsys
 )
 def test_an_unknown_resource_is_named_with_a_hint(tmp_path, monkeypatch, capsys, argv, code) -> None:
     monkeypatch.setenv("GOVHUB_HOME", str(tmp_path))
+    (tmp_path / "state").mkdir()  # a hub's data folder
     assert main(["--catalog", str(REPO_CATALOG), *argv]) == code
     assert "目录中没有资源「nosuch」（可用 govhub catalog list 查看）" in capsys.readouterr().err

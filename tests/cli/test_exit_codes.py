@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import sqlite3
 import subprocess
 import sys
@@ -227,6 +228,7 @@ def test_every_command_keeps_the_exit_code_table(hub: Path, capsys) -> None:
         ("status", ["status", "--as-of", "2027-06-01", "--fail-on", "stale"], 3),
         ("status", ["status", "--as-of", "2027-06-01", "--fail-on", "due", "--json"], 3),
         ("status", ["status", "--fail-on", "late"], 2),
+        ("status", ["status", "--as-of", "9999-12-31"], 2),  # past what the calendar and periods can reach
         ("status", ["--home", hub / "no-such-hub", "status"], 2),
         ("zero-update", ["zero-update", "mzj/shjz", "--period", "2026-10", "--by", "wangjingyi"], 0),
         ("zero-update", ["zero-update", "mzj/shjz", "--period", "2099-01", "--by", "wangjingyi"], 1),
@@ -237,6 +239,9 @@ def test_every_command_keeps_the_exit_code_table(hub: Path, capsys) -> None:
         ("events", ["events", "--agency", "nosuch", "--by", "zhaoqiang"], 2),
         ("events", ["events", "--json", "--by", "wangjingyi"], 1),  # a steward: the trail is the office's
         ("events", ["events", "--since", "yesterday"], 2),
+        ("events", ["events", "--after", "99999999999999999999999", "--by", "zhaoqiang"], 2),  # past any id
+        ("events", ["events", "--resource", "nosuch/x", "--by", "zhaoqiang"], 2),  # as --agency nosuch
+        ("events", ["events", "--grant", "GR-20990101-0001", "--by", "zhaoqiang"], 2),
         ("events verify", ["events", "verify", "--by", "zhaoqiang"], 0),
         ("events verify", ["events", "verify", "--head", "nonsense", "--by", "zhaoqiang"], 2),
         ("events prune", ["events", "prune", "--before", "2026-11-01", "--by", "zhaoqiang"], 1),  # retention
@@ -244,8 +249,12 @@ def test_every_command_keeps_the_exit_code_table(hub: Path, capsys) -> None:
         ("events prune", ["events", "prune", "--before", "2020-01-01", "--by", "zhaoqiang", "--json"], 0),
         ("scorecard", ["scorecard", "--json"], 0),
         ("scorecard", ["scorecard", "--from", "2026-12-01", "--to", "2026-11-01"], 2),
+        ("scorecard", ["scorecard", "--from", "0001-01-01", "--to", "0001-12-31"], 2),
         ("notify run", ["notify", "run", "--by", "zhaoqiang", "--json"], 0),
         ("notify run", ["notify", "run", "--as-of", "someday"], 2),
+        ("notify run", ["notify", "run", "--as-of", "0001-01-01", "--by", "zhaoqiang"], 2),
+        # a day before the hub went into service (today, for this new hub): nothing owed then
+        ("notify run", ["notify", "run", "--as-of", "2026-01-01", "--by", "zhaoqiang"], 2),
         ("request list", ["request", "list", "--by", "zhaoqiang"], 0),
         ("request list", ["request", "list", "--agency", "nosuch", "--by", "zhaoqiang"], 2),
         ("request create", ["request", "create"], 2),
@@ -271,11 +280,17 @@ def test_every_command_keeps_the_exit_code_table(hub: Path, capsys) -> None:
             1,
         ),
         ("token create", ["token", "create", "--agency", "mzj"], 2),
+        (
+            "token create",
+            ["token", "create", "--agency", "nosuch", "--system", "某系统", "--by", "zhaoqiang"],
+            2,
+        ),
         ("token list", ["token", "list", "--by", "zhaoqiang", "--json"], 0),
         ("token list", ["token", "list", "--agency", "nosuch", "--by", "zhaoqiang"], 2),
         ("token revoke", ["token", "revoke", "TK-20990101-0001", "--by", "zhaoqiang"], 1),
         ("token revoke", ["token", "revoke"], 2),
         ("query", ["query", "--timeout", "soon", "SELECT 1"], 2),
+        ("query", ["query", "--timeout", "1e9", "SELECT 1"], 2),
         ("query", ["query", "--as", "wangjingyi", "   "], 2),  # as "" is: nothing asked
         (
             "query",
@@ -286,7 +301,11 @@ def test_every_command_keeps_the_exit_code_table(hub: Path, capsys) -> None:
         ("query", ["query", "--as", "wangjingyi", "--by", "name", "SELECT 1"], 2),  # --by without --group-by
         ("workspace build", ["workspace", "build", "mzj", "--by", "zhaoqiang"], 0),
         ("workspace build", ["workspace", "build"], 2),
-        ("workspace show", ["workspace", "show", "mzj"], 0),
+        ("workspace build", ["workspace", "build", "nosuch", "--by", "zhaoqiang"], 2),
+        ("workspace show", ["workspace", "show", "mzj", "--by", "zhaoqiang"], 0),
+        # a steward: what the workspace holds is for those who may build it (analysts, engineers, the office)
+        ("workspace show", ["workspace", "show", "mzj", "--by", "wangjingyi"], 1),
+        ("workspace show", ["workspace", "show", "nosuch", "--by", "zhaoqiang"], 2),
         ("workspace show", ["workspace", "show"], 2),
         ("workspace download", ["workspace", "download"], 2),
         ("db upgrade", ["db", "upgrade", "--json"], 0),
@@ -324,10 +343,15 @@ def test_every_command_keeps_the_exit_code_table(hub: Path, capsys) -> None:
             "参数 --role 的值 'boss' 无效，可选：'steward', 'reviewer', 'office', 'analyst', 'engineer'",
         ),
         (["query", "--count", "a.b", "--series", "a.b"], "参数 --series 不能与 --count 同时使用"),
-        (["query", "--timeout", "soon"], "参数 --timeout：“soon”不可用：应为大于 0 的数"),
-        (["query", "--timeout", "0"], "参数 --timeout：“0”不可用：应为大于 0 的数"),
-        (["query", "--max-rows", "-5"], "参数 --max-rows：“-5”不可用：应为不小于 1 的整数"),
-        (["events", "--limit", "-1"], "参数 --limit：“-1”不可用：应为不小于 0 的整数"),
+        (["query", "--timeout", "soon"], "参数 --timeout：“soon”不可用：应为大于 0、不大于 3600 的数"),
+        (["query", "--timeout", "0"], "参数 --timeout：“0”不可用：应为大于 0、不大于 3600 的数"),
+        (["query", "--timeout", "1e9"], "参数 --timeout：“1e9”不可用：应为大于 0、不大于 3600 的数"),
+        (
+            ["status", "--as-of", "9999-12-31"],
+            "参数 --as-of：“9999-12-31”不可用：日期应在 2000-01-01 至 2100-12-31 之间",
+        ),
+        (["query", "--max-rows", "-5"], "参数 --max-rows：“-5”不可用：应为不小于 1、不大于 10000000 的整数"),
+        (["events", "--limit", "-1"], "参数 --limit：“-1”不可用：应为不小于 0、不大于 1000000000 的整数"),
         (["people", "list", "--idle-days", "1.5"], "参数 --idle-days：“1.5”不可用：应为不小于 0 的整数"),
         (["events", "--since", "yesterday"], "参数 --since：“yesterday”不是日期或时间"),
         (["request", "create", "gaj/hjrk", "--fields", " , "], "参数 --fields：请列出信息项的名称"),
@@ -337,7 +361,11 @@ def test_every_command_keeps_the_exit_code_table(hub: Path, capsys) -> None:
 def test_usage_mistakes_are_said_in_chinese(argv: list[str], said: str) -> None:
     """What argparse says in English, the operator reads in Chinese: under 用法：, after 错误：, exit 2."""
     done = subprocess.run([GOVHUB, *argv], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2 and done.stdout == ""
+    assert done.returncode == 2
+    if "--json" in argv:  # for scripts, the same on stdout
+        assert json.loads(done.stdout) == {"ok": False, "code": "usage", "message": said, "exit": 2}
+    else:
+        assert done.stdout == ""
     assert done.stderr.startswith("用法：govhub") and f"：错误：{said}" in done.stderr, done.stderr
     for english in ("usage:", "error:", "required", "invalid", "argument", "unrecognized", "expected"):
         assert english not in done.stderr.lower().replace("--", " "), (english, done.stderr)

@@ -78,7 +78,8 @@ def test_status_table_and_json(hub, capsys):
     )
     assert rows["zhxx"]["state"] == "irregular" and rows["zhxx"]["due_date"] is None
     code, out, err = run(capsys, "status", "--json", "--agency", "nobody")  # a typo is not an empty list
-    assert code == 2 and out == "" and "目录中没有机构“nobody”" in err
+    assert code == 2 and "目录中没有机构“nobody”" in err
+    assert json.loads(out) == {"ok": False, "code": "scope.unknown_agency", "message": err.strip(), "exit": 2}
 
 
 def test_zero_update_then_status_is_fresh(hub, capsys):

@@ -30,6 +30,8 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settin
     monkeypatch.setenv("GOVHUB_CATALOG", str(CATALOG_DIR))
     for name in ("GOVHUB_STATE_URL", "GOVHUB_ALERT_WEBHOOK", "GOVHUB_SECRETS_FILE", "DAGSTER_HOME"):
         monkeypatch.delenv(name, raising=False)
+    # a hub's data folder, as `govhub init` leaves it (the CLI checks)
+    (tmp_path / "state").mkdir(exist_ok=True)
     yield get_settings()
     store.dispose_engines()
 

@@ -208,5 +208,5 @@ def test_the_cli_runs_sql_and_statistics_and_exits_1_on_a_refusal(
     assert ungranted.code == 1 and "信息项 ethnicity 不存在，或未共享给本部门" in ungranted.err
     assert "Binder" not in ungranted.err
     # the workspace's row scope in words, not SQL
-    shown = govhub("workspace", "show", "mzj")
+    shown = govhub("workspace", "show", "mzj", "--by", "mzj_fenxi")  # who asks is checked (as for a build)
     assert f"town_code 为 {TOWN}" in shown.out and '"town_code" IN' not in shown.out

@@ -42,6 +42,7 @@ def test_duplicate_keys_fail_the_keys_check_and_an_unreadable_file_fails_the_sch
     assert verdict(LoadStatus.REJECTED, [Problem("check.duplicate_key", "主键重复")]).keys.passed is False
     unread = verdict(LoadStatus.REJECTED, [Problem("sheet.not_xlsx", "不是Excel文件")], rows=0)
     assert unread.schema.passed is False and "未能读取" in unread.schema.note_zh
+    assert unread.keys.passed is False and unread.keys.note_zh == "文件未能读取，未核对主键"  # not "主键唯一"
 
 
 def test_schema_matches_catalog_fails_on_a_schema_mismatch_refusal_in_dagster(
