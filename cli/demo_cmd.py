@@ -17,12 +17,24 @@ DEFAULT_REPORTS_PORT = 3001
 DEFAULT_PORTAL_PORT = 8000
 
 
+def scale_factor(text: str) -> float:
+    """--scale: a finite multiple the generator can make rows for (1e308 rows is no demo)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"“{text}”不是数字") from None
+    if not 0.01 <= value <= 10_000:  # NaN fails both comparisons
+        raise argparse.ArgumentTypeError(f"应在 0.01 到 10000 之间，收到 {text}")
+    return value
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="搭建演示区，汇聚全部数据并启动 Dagster 界面")
     p.add_argument(
         "--no-serve", action="store_true", help="完成全部准备工作并打印结果，然后退出（不启动服务）"
     )
-    p.add_argument("--scale", type=float, default=1.0, help="数据行数的倍数（1000 → 数百万行，用于性能测试）")
+    p.add_argument("--scale", type=scale_factor, default=1.0,
+                   help="数据行数的倍数（0.01–10000；1000 → 数百万行，用于性能测试）")  # fmt: skip
     p.add_argument("--seed", type=int, default=2016)
     p.add_argument("--port", type=int, default=DEFAULT_UI_PORT, help="Dagster 界面的端口")
     p.add_argument("--api-port", type=int, default=DEFAULT_API_PORT, help="演示机构 HTTP 接口的端口")

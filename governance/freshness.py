@@ -132,7 +132,8 @@ def parse_period(cycle: UpdateCycle, period_id: str) -> Period:
             UpdateCycle.HALF_YEARLY: lambda: dt.date(nums[0], 6 * nums[1] - 5, 1),
             UpdateCycle.YEARLY: lambda: dt.date(nums[0], 1, 1),
         }[eff]()
-    except ValueError:
+        period = period_of(eff, first)  # its end, a day past the last year Python has, is out of range too
+    except (ValueError, OverflowError):
         raise GovhubError(
             Problem(
                 code="period.invalid",
@@ -141,7 +142,7 @@ def parse_period(cycle: UpdateCycle, period_id: str) -> Period:
                 expected=form,
             )
         ) from None
-    return period_of(eff, first)  # type: ignore[return-value]
+    return period  # type: ignore[return-value]
 
 
 def due_date(

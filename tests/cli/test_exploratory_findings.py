@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from govhub.events import list_events
-from tests.commands import Run
+from tests.commands import GOVHUB, Run
 from tests.conftest import DemoHub
 
 
@@ -212,3 +212,18 @@ def test_a_time_series_by_a_text_field_says_the_field_is_not_a_date(run) -> None
     by_year = run("query", "--as", "mzj_fenxi", "--series", "mzj.hydj", "--date", "registered_on", "--per", "year",
                   "--json")  # fmt: skip
     assert by_year.code == 0 and json.loads(by_year.out)["data"], by_year.err
+
+
+def test_a_period_past_the_calendar_and_an_absurd_demo_scale_are_said_not_raised(tmp_path) -> None:
+    import subprocess
+
+    from govhub.catalog.model import UpdateCycle
+    from govhub.governance.freshness import parse_period
+    from govhub.problems import GovhubError
+
+    with pytest.raises(GovhubError) as caught:
+        parse_period(UpdateCycle.MONTHLY, "9999-12")  # its end would be in year 10000
+    assert caught.value.problems[0].code == "period.invalid"
+    done = subprocess.run([GOVHUB, "demo", "--scale", "1e308", "--no-serve"], capture_output=True, text=True,
+                          timeout=60, cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 2 and "0.01 到 10000" in done.stderr and "Traceback" not in done.stderr
