@@ -22,6 +22,7 @@ from litestar.response import Redirect, Template
 
 from govhub.access import Action
 from govhub.catalog.model import Catalog, Resource, ShareType
+from govhub.clock import beijing_text
 from govhub.config import Settings
 from govhub.governance.grants import Grant, get_grant
 from govhub.governance.requests import Clock, SharingRequest
@@ -248,7 +249,14 @@ def _request_page(request: Request, agency: str, r: SharingRequest, *, problems:
     except KeyError:
         resource = None
     office = auth.may(settings, who, Action.COORDINATE_SHARING)
-    grant_status = get_grant(settings, r.grant_id).status_label(today) if r.grant_id else None
+    grant = get_grant(settings, r.grant_id) if r.grant_id else None
+    grant_status = grant.status_label(today) if grant else None
+    if (
+        grant is not None and grant.revoked_at
+    ):  # the outcome no longer holds: who ended it, when and why, said here
+        grant_status += (
+            f"：{beijing_text(grant.revoked_at)} 由{grant.revoked_by}撤销，理由：{grant.revoke_reason}"
+        )
     consumer_side = agency == r.consumer and auth.may(settings, who, Action.REQUEST_SHARING, r.consumer)
     return page(request, "request.html", status_code=status_code, agency=catalog.agencies.get(agency), r=r,
                 resource=resource, history=history, actions=ACTIONS_ZH, due_info=countdown(clock, r),

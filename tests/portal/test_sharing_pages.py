@@ -264,7 +264,9 @@ def test_dispute_withdraw_decide_and_revoke(hub: Portal) -> None:
     (grant,) = [g for g in list_grants(hub.settings) if g.id == decided.grant_id]
     assert grant.state.value == "revoked" and grant.revoked_by == "王静怡"
     page = provider.get(f"/agencies/mzj/sharing/requests/{decided.id}").text  # the request says so
-    assert f"{decided.grant_id}（已撤销）" in page
+    assert (
+        f"{decided.grant_id}（已撤销：" in page and "由王静怡撤销，理由：核验完毕" in page
+    )  # who, when, why
     # the office finds the refused steward's events by name too (a refusal records the login given)
     trail = office.get("/office/events", params={"actor": "陆建华", "kind": "access.denied"}).text
     assert (
