@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
+from govhub.problems import GovhubError, Problem
 from govhub.warehouse.sandbox import QueryResult
 
 PROVENANCE_KEY = b"govhub.provenance"
@@ -70,6 +71,125 @@ def sidecar_path(path: Path) -> Path:
     return path.with_name(path.name + ".meta.json")
 
 
+def _has(t: pa.DataType, test: Any) -> bool:
+    """Whether the type, or any type nested in it, passes `test`."""
+    return test(t) or any(_has(t.field(i).type, test) for i in range(t.num_fields))
+
+
+def _nested(t: pa.DataType) -> bool:
+    return pa.types.is_nested(t) or pa.types.is_union(t)
+
+
+def interval_text(value: Any) -> str:
+    """An interval (`MonthDayNano`) as DuckDB writes one, which DuckDB reads back: "1 year 2 months 3 days 12:00:00"."""
+    months, days, nanos = value.months, value.days, value.nanoseconds
+    parts = []
+    for amount, unit in (
+        (int(months / 12), "year"),
+        (months - int(months / 12) * 12, "month"),
+        (days, "day"),
+    ):
+        if amount:
+            parts.append(f"{amount} {unit}{'' if abs(amount) == 1 else 's'}")
+    if nanos or not parts:
+        parts.append(clock_text(nanos))
+    return " ".join(parts)
+
+
+def clock_text(nanos: int) -> str:
+    """Nanoseconds as [-]HH:MM:SS[.ffffff] (hours past 24 kept, as DuckDB does)."""
+    sign, nanos = ("-" if nanos < 0 else ""), abs(nanos)
+    micros = nanos // 1000
+    seconds, micros = divmod(micros, 1_000_000)
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{sign}{hours:02d}:{minutes:02d}:{seconds:02d}" + (f".{micros:06d}" if micros else "")
+
+
+def hex_text(value: bytes) -> str:
+    r"""Bytes as `\x78\x79`: DuckDB's escapes for bytes, used for every byte (bytes need not be text)."""
+    return "".join(f"\\x{b:02x}" for b in value)
+
+
+def plain_value(value: Any, t: pa.DataType, *, zone: Any = None) -> Any:
+    """A cell as a plain JSON-able value by its Arrow type: maps as objects, intervals as text, bytes as hex,
+    moments with a zone as ISO text (in `zone` when given). Nested values are walked by their own types."""
+    if value is None:
+        return None
+    if pa.types.is_map(t):
+        return {_key(k, t.key_type): plain_value(v, t.item_type, zone=zone) for k, v in value}
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        return [plain_value(v, t.value_type, zone=zone) for v in value]
+    if pa.types.is_struct(t):
+        return {f.name: plain_value(value.get(f.name), f.type, zone=zone) for f in t}
+    if pa.types.is_union(t) or (pa.types.is_null(t) and isinstance(value, list | dict)):  # walked by kind
+        if isinstance(value, list):
+            return [plain_value(v, pa.null(), zone=zone) for v in value]
+        if isinstance(value, dict):
+            return {str(k): plain_value(v, pa.null(), zone=zone) for k, v in value.items()}
+    if isinstance(value, pa.MonthDayNano) or pa.types.is_interval(t):
+        return interval_text(value)
+    if isinstance(value, bytes):
+        return hex_text(value)
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return (value.astimezone(zone) if zone is not None else value).isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time | dt.timedelta | decimal.Decimal):
+        return _json_value(value)
+    return value
+
+
+def _key(key: Any, t: pa.DataType) -> str:
+    value = plain_value(key, t)
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=_json_value)
+
+
+def json_text(value: Any, t: pa.DataType, *, zone: Any = None) -> str | None:
+    """A nested cell as JSON text (Chinese kept as is, null for missing values); None stays None."""
+    if value is None:
+        return None
+    return json.dumps(plain_value(value, t, zone=zone), ensure_ascii=False, default=_json_value)
+
+
+def _as_text(column: pa.ChunkedArray, to_text: Any) -> pa.Array:
+    return pa.array([None if v is None else to_text(v) for v in column.to_pylist()], pa.string())
+
+
+def csv_ready(table: pa.Table) -> pa.Table:
+    """The table with what the CSV writer cannot write made text: nested values (lists, structs, maps, unions)
+    as JSON, intervals as DuckDB's interval text, bytes as hex escapes (`hex_text`: they need not be UTF-8)."""
+    columns = []
+    for column in table.columns:
+        t = column.type
+        if _nested(t):
+            column = _as_text(column, lambda v, t=t: json_text(v, t))
+        elif pa.types.is_interval(t):
+            column = _as_text(column, interval_text)
+        elif pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t):
+            column = _as_text(column, hex_text)
+        columns.append(column)
+    return pa.table(columns, names=table.column_names)
+
+
+def parquet_ready(table: pa.Table) -> pa.Table:
+    """The table with what Parquet has no type for made text: intervals as DuckDB's interval text, and values
+    with intervals or unions inside them as JSON. The rest keeps its types."""
+    columns = []
+    for column in table.columns:
+        t = column.type
+        if pa.types.is_interval(t):
+            column = _as_text(column, interval_text)
+        elif _has(t, lambda x: pa.types.is_interval(x) or pa.types.is_union(x)):
+            column = _as_text(column, lambda v, t=t: json_text(v, t))
+        columns.append(column)
+    return pa.table(columns, names=table.column_names).replace_schema_metadata(table.schema.metadata)
+
+
+def _unwritable(fmt: str, exc: Exception) -> GovhubError:
+    """A type the writer still refuses: said to the analyst (the page shows it), never a traceback."""
+    message = f"查询结果中有无法写入{fmt}文件的数据类型，请在查询中用 CAST(… AS VARCHAR) 转为文本后再下载"
+    return GovhubError(Problem("sandbox.types", message, value=str(exc)[:200]))
+
+
 def neutralised(table: pa.Table) -> pa.Table:
     """The table with every text cell that a spreadsheet would run as a formula made text (`reports.csv_cell`):
     for CSV handed to people (the portal's downloads). Numbers, dates and the like cannot carry a formula."""
@@ -89,14 +209,18 @@ def write_csv(
     """UTF-8 with a byte-order mark (so spreadsheet programs read the Chinese), plus `<file>.meta.json`;
     `neutralise`: formula-like text cells made text (`neutralised`)."""
     meta = provenance_of(result, provenance)
-    table = neutralised(result.table) if neutralise else result.table
+    table = csv_ready(result.table)
+    table = neutralised(table) if neutralise else table
 
     def write(f: io.BufferedWriter) -> None:
         f.write("\ufeff".encode())
         if table.num_columns:
             pcsv.write_csv(table, f)
 
-    _atomic_write(path, write)
+    try:
+        _atomic_write(path, write)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+        raise _unwritable("CSV", exc) from exc
     _atomic_write(sidecar_path(path), lambda f: f.write(_dumps(meta).encode()))
     return path
 
@@ -113,8 +237,11 @@ def write_json(result: QueryResult, path: Path, provenance: dict[str, Any]) -> P
 
 def write_parquet(result: QueryResult, path: Path, provenance: dict[str, Any]) -> Path:
     meta = {**(result.table.schema.metadata or {}), PROVENANCE_KEY: _dumps(provenance_of(result, provenance))}
-    table = result.table.replace_schema_metadata(meta)
-    return _atomic_write(path, lambda f: pq.write_table(table, f, compression="zstd"))
+    table = parquet_ready(result.table).replace_schema_metadata(meta)
+    try:
+        return _atomic_write(path, lambda f: pq.write_table(table, f, compression="zstd"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+        raise _unwritable("Parquet", exc) from exc
 
 
 def read_provenance(path: Path) -> dict[str, Any]:
@@ -133,8 +260,9 @@ def format_table(result: QueryResult, *, width: int = 160, max_rows: int = 50) -
 
     shown = result.table.slice(0, max_rows)
     table = Table(*shown.column_names, show_lines=False)
-    for row in shown.to_pylist():
-        table.add_row(*("" if v is None else str(v) for v in row.values()))
+    columns = [column.to_pylist() for column in shown.columns]  # by position: names may repeat
+    for i in range(shown.num_rows):
+        table.add_row(*("" if c[i] is None else str(c[i]) for c in columns))
     out = io.StringIO()
     Console(file=out, width=width, color_system=None, legacy_windows=False).print(table)
     notes = []

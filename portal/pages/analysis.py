@@ -10,6 +10,7 @@ person's agency whatever the URL says. SQL and cell contents are shown as text b
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import tempfile
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
+import pyarrow as pa
 from litestar import Request, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.exceptions import NotFoundException
@@ -24,6 +26,7 @@ from litestar.response import File, Response, Template
 
 from govhub.access import Action
 from govhub.catalog.model import Catalog
+from govhub.clock import BEIJING
 from govhub.config import Settings
 from govhub.portal import auth
 from govhub.portal.pages.steward import attachment
@@ -34,7 +37,53 @@ QUERY = "/agencies/{agency:str}/query"
 MAX_SQL = 20_000
 SHOWN_ROWS = 500  # rows shown on the page (downloads carry all the query returned)
 STAT_GROUPS = 30
+SHOWN_BYTES = 32  # bytes of a BLOB shown as hex; longer ones end with their size
 MEDIA = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
+
+
+def interval_words(value: Any) -> str:
+    """An interval in words: "1 年 2 个月 3 天 12:00:00" (a clock part only when there is one)."""
+    from govhub.warehouse.export import clock_text
+
+    months, days, nanos = value.months, value.days, value.nanoseconds
+    years = int(months / 12)
+    parts = [f"{n} {unit}" for n, unit in ((years, "年"), (months - years * 12, "个月"), (days, "天")) if n]
+    if nanos or not parts:
+        parts.append(clock_text(nanos))
+    return " ".join(parts)
+
+
+def cell(value: Any, t: pa.DataType) -> str | None:
+    """One result cell as people read it, by its column's type; None (a NULL) stays None (an empty cell).
+    Booleans 是/否, intervals in words, moments with a zone in Beijing time ("+08:00"), bytes as hex (long ones
+    cut, with their size), lists, structs and maps as JSON (Chinese as is, null for missing values)."""
+    from govhub.warehouse.export import hex_text, json_text
+
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, pa.MonthDayNano):
+        return interval_words(value)
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.astimezone(BEIJING).isoformat(sep=" ")
+    if isinstance(value, bytes):
+        if len(value) <= SHOWN_BYTES:
+            return hex_text(value)
+        return f"{hex_text(value[:SHOWN_BYTES])}…（共 {len(value)} 字节）"
+    if isinstance(value, dt.timedelta):
+        days, rest = divmod(value, dt.timedelta(days=1))
+        clock = str(rest).rjust(8, "0")
+        return f"{days} 天 {clock}" if days else clock
+    if pa.types.is_nested(t) or pa.types.is_union(t) or isinstance(value, list | dict | tuple):
+        return json_text(value, t, zone=BEIJING)
+    return str(value)
+
+
+def result_rows(table: pa.Table) -> list[list[str | None]]:
+    """The rows as lists of shown cells, by column position (names may repeat: `SELECT 1 AS a, 2 AS a`)."""
+    columns = [(column.to_pylist(), column.type) for column in table.columns]
+    return [[cell(values[i], t) for values, t in columns] for i in range(table.num_rows)]
 
 
 def _tables(settings: Settings, catalog: Catalog, agency: str, today: Any) -> list[dict[str, Any]]:
@@ -44,10 +93,11 @@ def _tables(settings: Settings, catalog: Catalog, agency: str, today: Any) -> li
     found = []
     for t in agency_scope(settings, catalog, agency, today).tables:
         try:
-            labels = {f.name: f.label for f in catalog.resource(f"{t.agency}/{t.resource}").fields}
+            resource = catalog.resource(f"{t.agency}/{t.resource}")
+            labels, title = {f.name: f.label for f in resource.fields}, resource.name
         except KeyError:
-            labels = {}
-        found.append({"name": t.name, "basis": t.basis.label, "grants": list(t.grant_ids),
+            labels, title = {}, ""
+        found.append({"name": t.name, "title": title, "basis": t.basis.label, "grants": list(t.grant_ids),
                       "columns": [(c, labels.get(c, "")) for c in t.columns]})  # fmt: skip
     return found
 
@@ -69,7 +119,7 @@ def _query_page(request: Request, agency: str, sql: str, outcome: Any = None, pr
     result = outcome.result if outcome is not None else None
     if result is not None and result.error is not None:
         problems = [*(problems or []), result.error.problem()]
-    rows = result.table.slice(0, SHOWN_ROWS).to_pylist() if result is not None and result.ok else []
+    rows = result_rows(result.table.slice(0, SHOWN_ROWS)) if result is not None and result.ok else []
     return page(request, "query.html", agency=catalog.agencies[agency], tables=tables, sql=sql, outcome=outcome,
                 result=result if result is not None and result.ok else None, rows=rows, shown=SHOWN_ROWS,
                 problems=problems or [])  # fmt: skip
@@ -121,7 +171,10 @@ async def download_query(request: Request, agency: str) -> Response | Template:
         if not outcome.result.ok:
             return _query_page(request, agency, sql, outcome)
         with tempfile.TemporaryDirectory(prefix="govhub-export-") as tmp:
-            written = export(settings, outcome, Path(tmp) / f"query.{fmt}", fmt, via="portal")
+            try:
+                written = export(settings, outcome, Path(tmp) / f"query.{fmt}", fmt, via="portal")
+            except GovhubError as exc:  # a type the file format cannot hold: said on the page
+                return _query_page(request, agency, sql, problems=exc.problems)
             content = written.read_bytes()
         stamp = today.strftime("%Y%m%d")
         return Response(content, media_type=MEDIA[fmt],
@@ -146,7 +199,9 @@ async def statistics_page(request: Request, agency: str, table: str = "", column
         catalog = _agency(request, agency)
         tables = _tables(settings, catalog, agency, today)
         chosen = next((t for t in tables if t["name"] == table), None)
-        columns = [c for c, _ in chosen["columns"]] if chosen else []
+        labels = dict(chosen["columns"]) if chosen else {}
+        columns = list(labels)
+        column_label = labels.get(column, "")
         counts, problems, chart = [], [], ""
         if chosen and column in columns:
             schema, name = chosen["name"].split(".", 1)
@@ -155,14 +210,14 @@ async def statistics_page(request: Request, agency: str, table: str = "", column
             outcome = run_sql(settings, catalog, sql, actor=who.id, today=today)
             if outcome.result.ok:
                 counts = [(r["value"], r["records"]) for r in outcome.result.table.to_pylist()]
+                title = f"{chosen['title'] or chosen['name']} 按 {column_label or column} 统计"
                 chart = json.dumps({"labels": ["（空）" if v is None else v for v, _ in counts],
-                                    "values": [n for _, n in counts], "title": f"{chosen['name']} 按 {column} 统计"},
-                                   ensure_ascii=False)  # fmt: skip
+                                    "values": [n for _, n in counts], "title": title}, ensure_ascii=False)  # fmt: skip
             else:
                 problems = [outcome.result.error.problem()]
         return page(request, "statistics.html", agency=catalog.agencies[agency], tables=tables, table=table,
-                    column=column, columns=columns, counts=counts, chart=chart, problems=problems,
-                    groups=STAT_GROUPS)  # fmt: skip
+                    column=column, columns=columns, labels=labels, column_label=column_label, chosen=chosen,
+                    counts=counts, chart=chart, problems=problems, groups=STAT_GROUPS)  # fmt: skip
 
     return await anyio.to_thread.run_sync(work)
 
