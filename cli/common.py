@@ -42,7 +42,10 @@ def require_folders(settings: Settings, needs: str) -> None:
             f"数据文件夹 {settings.home} 不存在：请检查 --home 或 $GOVHUB_HOME；"
             f"要新建一个平台，请运行 govhub init --home {settings.home}"
         )
-    if needs == "hub" and not any((settings.home / name).exists() for name in HUB_MARKS):
+    # a hub whose state is configured elsewhere (PostgreSQL, a deployment's fresh volume) is a hub: the people
+    # registry lives with that state, not in this folder
+    elsewhere = settings.state_url != f"sqlite:///{settings.home / 'state' / 'govhub.db'}"
+    if needs == "hub" and not elsewhere and not any((settings.home / name).exists() for name in HUB_MARKS):
         # an existing folder that holds no hub (a catalog folder, an empty one): acting there would make a new hub
         # with nobody registered — open to anyone — and report on nothing
         raise CliError(
