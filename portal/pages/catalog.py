@@ -9,12 +9,58 @@ from litestar.params import Parameter
 from litestar.response import Template
 
 from govhub.access import Action
-from govhub.catalog.model import ResourceClass, ShareType, UpdateCycle
+from govhub.catalog.model import (
+    Agency,
+    CatalogField,
+    Resource,
+    ResourceClass,
+    SemanticType,
+    ShareType,
+    UpdateCycle,
+)
 from govhub.portal import auth
 from govhub.portal.views import catalog_of, freshness_today, page, person, resource_in, settings_of
 from govhub.states import FreshnessState
 
 NOT_IN_FORCE = "not_in_force"
+
+SEMANTIC_ZH = {  # what a field's values mean, as the catalog's readers name it
+    SemanticType.CN_ID: "公民身份号码",
+    SemanticType.USCC: "统一社会信用代码",
+    SemanticType.ADMIN_DIVISION: "行政区划代码",
+    SemanticType.PHONE: "联系电话",
+    SemanticType.MOBILE: "手机号码",
+    SemanticType.EMAIL: "电子邮箱",
+    SemanticType.POSTAL_CODE: "邮政编码",
+    SemanticType.DATE: "日期",
+    SemanticType.DATETIME: "日期时间",
+    SemanticType.ENUM: "代码值",
+    SemanticType.PERSON_NAME: "姓名",
+    SemanticType.ORG_NAME: "单位名称",
+    SemanticType.ADDRESS: "地址",
+    SemanticType.LONGITUDE: "经度",
+    SemanticType.LATITUDE: "纬度",
+    SemanticType.AMOUNT: "金额",
+    SemanticType.TEXT: "文本",
+}
+
+
+def field_type_text(f: CatalogField) -> str:
+    """A field's type in Chinese: the storage type, and what the values mean when that says more ("文本（公民身份号码）",
+    but "日期" for a date that is a date)."""
+    base = f.type.label_zh
+    meaning = SEMANTIC_ZH.get(f.semantic) if f.semantic else None
+    return f"{base}（{meaning}）" if meaning and meaning != base else base
+
+
+def _search_texts(r: Resource, agency: Agency | None) -> list[str]:
+    """What the keyword search looks in: the resource's name, code, summary, id and tags; its fields' labels and
+    names; its agency's name, short name and data steward."""
+    texts = [r.name, r.code, r.summary, r.id, *r.tags]
+    texts += [t for f in r.fields for t in (f.label, f.name)]
+    if agency is not None:
+        texts += [agency.id, agency.name, agency.short_name or "", agency.steward.name]
+    return texts
 
 
 @get("/catalog", opt=auth.signed_in(), sync_to_thread=True)
@@ -42,7 +88,7 @@ def catalog_page(
             or (share and r.share.type.value != share)
             or (cycle and r.cycle.value != cycle)
             or (feed_state and state_value != feed_state)
-            or (text and not any(text in v.lower() for v in (r.name, r.code, r.summary, r.id, *r.tags)))
+            or (text and not any(text in v.lower() for v in _search_texts(r, catalog.agencies.get(r.agency))))
         ):
             continue
         rows.append((r, catalog.agencies.get(r.agency), fresh))
@@ -69,7 +115,8 @@ def resource_page(request: Request, agency: str, resource: str) -> Template:
     return page(request, "resource.html", r=res, agency=catalog.agencies.get(res.agency), fresh=fresh,
                 info=None if info is None or info.initial else info, last_load=last[0] if last else None,
                 last_status=_status_zh(last[0].kind) if last else None,
-                docs=docs, can_deliver=auth.may(settings, who, Action.UPLOAD, res.agency))  # fmt: skip
+                docs=docs, can_deliver=auth.may(settings, who, Action.UPLOAD, res.agency),
+                field_type=field_type_text)  # fmt: skip
 
 
 def _status_zh(kind: str) -> str:

@@ -21,7 +21,9 @@ def home(request: Request) -> Template:
     settings, who = settings_of(request), person(request)
     catalog = catalog_of(settings)
     rows = freshness_today(settings, catalog)
-    steward = auth.may(settings, who, Action.UPLOAD, who.agency)
+    own_resources = catalog.of_agency(who.agency) if who.agency else []
+    # "本机构待办" only for an agency with resources to deliver (the office's 科委 has none: nothing to say of them)
+    steward = bool(own_resources) and auth.may(settings, who, Action.UPLOAD, who.agency)
     oversee = auth.may(settings, who, Action.OVERSEE)
     mine = [r for r in rows if r.agency == who.agency]
     owed = [r for r in (rows if oversee and not steward else mine) if not r.state.passing]
@@ -29,7 +31,7 @@ def home(request: Request) -> Template:
     agency = catalog.agencies.get(who.agency)
     return page(request, "home.html", agency=agency, steward=steward, oversee=oversee, mine=mine, owed=owed,
                 counts=[(s, counts.get(s, 0)) for s in FreshnessState], total=len(rows),
-                own_resources=catalog.of_agency(who.agency), sharing=_sharing_todo(settings, who))  # fmt: skip
+                own_resources=own_resources, sharing=_sharing_todo(settings, who))  # fmt: skip
 
 
 def _sharing_todo(settings: Settings, who: Person) -> dict[str, Any] | None:

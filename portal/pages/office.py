@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import mimetypes
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
@@ -17,7 +18,7 @@ from govhub.access import Action
 from govhub.catalog.model import Catalog
 from govhub.portal import auth
 from govhub.portal.event_text import KIND_FAMILIES, kind_label, payload_items
-from govhub.portal.views import catalog_of, freshness_today, page, settings_of, today_of
+from govhub.portal.views import catalog_of, freshness_today, is_htmx, page, settings_of, today_of
 from govhub.states import FreshnessState
 
 LATE = (FreshnessState.OVERDUE, FreshnessState.STALE)
@@ -55,6 +56,43 @@ def _date(text: str | None) -> dt.date | None:
         return None
 
 
+SCORECARD_FLOOR = dt.date(2000, 1, 1)  # no scorecard window reaches before it (a typo such as 0001-01-01)
+
+
+def _scorecard_dates(
+    start_text: str | None, end_text: str | None, today: dt.date, since: dt.date | None
+) -> tuple[dt.date | None, dt.date | None, list[str]]:
+    """The window's start and end as asked, made sensible, and what the page tells the user it changed: a start
+    after today (nothing has fallen due yet) gives this quarter so far; a day before 2000 is a typo, the window
+    starts when the hub went into service (or on 2000-01-01); an end after today ends today; start and end the
+    wrong way round are swapped."""
+    notes: list[str] = []
+    start, end = _date(start_text), _date(end_text)
+    for text, day, what in ((start_text, start, "起始日期"), (end_text, end, "截止日期")):
+        if text and day is None:
+            notes.append(f"{what}“{text[:20]}”不是有效日期（应为 YYYY-MM-DD），已忽略。")
+    floor = max(since, SCORECARD_FLOOR) if since else SCORECARD_FLOOR
+    if start and start > today:
+        notes.append(
+            f"起始日期 {start} 晚于今天（{today}），尚无到期的报送周期可以考核，已改为显示本季度至今。"
+        )
+        return None, None, notes
+    if start and start < SCORECARD_FLOOR:
+        began = "（平台启用日期）" if since and floor == since else ""
+        notes.append(f"起始日期 {start} 早于 {SCORECARD_FLOOR}，已改为从 {floor}{began}起。")
+        start = floor
+    if end and end < SCORECARD_FLOOR:
+        notes.append(f"截止日期 {end} 早于 {SCORECARD_FLOOR}，已忽略，截止到今天。")
+        end = None
+    if end and end > today:
+        notes.append(f"截止日期 {end} 晚于今天，尚未到期的报送周期不计入考核，已截止到今天（{today}）。")
+        end = today
+    if start and end and start > end:
+        notes.append(f"起始日期 {start} 晚于截止日期 {end}，已将两者对调。")
+        start, end = end, start
+    return start, end, notes
+
+
 @get("/office/scorecards", opt=auth.allow(Action.OVERSEE), sync_to_thread=True)
 def scorecards(request: Request, start: str | None = None, end: str | None = None) -> Template:
     from govhub.governance.scorecard import (
@@ -66,8 +104,10 @@ def scorecards(request: Request, start: str | None = None, end: str | None = Non
     )
 
     settings = settings_of(request)
-    first, last = scorecard_window(_date(start), _date(end), today=today_of(request))
-    if first > last:
+    today = today_of(request)
+    asked_start, asked_end, notes = _scorecard_dates(start, end, today, settings.in_service_since)
+    first, last = scorecard_window(asked_start, asked_end, today=today)
+    if first > last:  # cannot happen after `_scorecard_dates` (start ≤ today, start ≤ end); kept as a guard
         first, last = last, first
     scores = agency_scores(settings, catalog_of(settings), first, last)
     labels = {
@@ -81,7 +121,7 @@ def scorecards(request: Request, start: str | None = None, end: str | None = Non
         "series": [{"name": n, "data": [s.rates[k] for s in scores]} for k, n in labels.items()],
     }
     return page(request, "scorecards.html", scores=scores, start=first, end=last, labels=labels,
-                in_service=in_service_note(scores, first),
+                in_service=in_service_note(scores, first), notes=notes,
                 chart=json.dumps(chart, ensure_ascii=False), pct=percent_text, line=RECTIFY_BELOW)  # fmt: skip
 
 
@@ -94,6 +134,18 @@ def events_page(
     since: str | None = None,
     until: str | None = None,
 ) -> Template:
+    return page(request, "events.html", **_events_context(request, kind, agency, actor, since, until))
+
+
+def _events_context(
+    request: Request,
+    kind: str | None = None,
+    agency: str | None = None,
+    actor: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> dict[str, Any]:
+    """What the audit log page shows: the newest events under the filters, and the helpers that word them."""
     from govhub.clock import BEIJING
     from govhub.events import list_events
 
@@ -112,8 +164,8 @@ def events_page(
     filters = {"kind": kind or "", "agency": agency or "", "actor": actor or "", "since": since or "",
                "until": until or ""}  # fmt: skip
     catalog = catalog_of(settings)
-    return page(request, "events.html", events=events, filters=filters, agencies=catalog.agencies,
-                kind_label=kind_label, families=KIND_FAMILIES, payload=lambda e: payload_items(e.payload, catalog.agencies),
+    return dict(events=events, filters=filters, agencies=catalog.agencies, kind_label=kind_label,
+                families=KIND_FAMILIES, payload=lambda e: payload_items(e.payload, catalog.agencies),
                 subject_link=lambda e: _subject_link(catalog, e.subject, e.agency))  # fmt: skip
 
 
@@ -131,7 +183,28 @@ def verify_events(request: Request) -> Template:
 
     settings = settings_of(request)
     problems = verify_chain(settings)
+    if not is_htmx(request):  # the form sent without JavaScript: the whole audit log page, with the result
+        return page(request, "events.html", **_events_context(request), verified=True, problems=problems,
+                    head=chain_head(settings))  # fmt: skip
     return page(request, "_verify.html", problems=problems, head=chain_head(settings))
+
+
+DOCS_MEDIA_TYPES = {  # what Data Docs' site holds, shown in the browser (Litestar adds "; charset=utf-8" to text/*)
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".css": "text/css",
+    ".js": "text/javascript",
+    ".json": "application/json",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".ico": "image/x-icon",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+    ".txt": "text/plain",
+}
 
 
 @get("/data-docs/{path:path}", opt=auth.allow(Action.OVERSEE), sync_to_thread=True)
@@ -144,4 +217,6 @@ def data_docs(request: Request, path: str) -> File:
     target = (root / path.lstrip("/")).resolve()
     if not target.is_relative_to(root) or not target.is_file():
         raise NotFoundException()
-    return File(path=Path(target), content_disposition_type="inline")
+    media_type = DOCS_MEDIA_TYPES.get(target.suffix.lower()) or mimetypes.guess_type(target.name)[0]
+    return File(path=Path(target), filename=target.name, content_disposition_type="inline",
+                media_type=media_type or "application/octet-stream")  # fmt: skip
