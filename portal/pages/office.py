@@ -15,7 +15,6 @@ from litestar.params import Parameter
 from litestar.response import File, Template
 
 from govhub.access import Action
-from govhub.catalog.model import Catalog
 from govhub.portal import auth
 from govhub.portal.event_text import KIND_FAMILIES, kind_label, payload_items
 from govhub.portal.views import catalog_of, freshness_today, is_htmx, page, settings_of, today_of
@@ -134,17 +133,11 @@ def events_page(
     since: str | None = None,
     until: str | None = None,
 ) -> Template:
-    return page(request, "events.html", **_events_context(request, kind, agency, actor, since, until))
+    filters = {"kind": kind, "agency": agency, "actor": actor, "since": since, "until": until}
+    return page(request, "events.html", **_events_context(request, {k: v or "" for k, v in filters.items()}))
 
 
-def _events_context(
-    request: Request,
-    kind: str | None = None,
-    agency: str | None = None,
-    actor: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-) -> dict[str, Any]:
+def _events_context(request: Request, filters: dict[str, str] | None = None) -> dict[str, Any]:
     """What the audit log page shows: the newest events under the filters, and the helpers that word them."""
     from govhub.clock import BEIJING
     from govhub.events import list_events
@@ -154,27 +147,28 @@ def _events_context(
             return None
         return dt.datetime.combine(day + dt.timedelta(days=plus), dt.time(), tzinfo=BEIJING)
 
-    settings = settings_of(request)
     from govhub.people import names_of
 
-    actors = names_of(settings, actor) if actor else None  # under the login and the name alike
-    events = list_events(settings, kind=kind or None, agency=agency or None, actors=actors,
-                         since=moment(_date(since)), until=moment(_date(until), 1), newest_first=True,
+    settings = settings_of(request)
+    f = filters or dict.fromkeys(("kind", "agency", "actor", "since", "until"), "")
+    actors = names_of(settings, f["actor"]) if f["actor"] else None  # under the login and the name alike
+    events = list_events(settings, kind=f["kind"] or None, agency=f["agency"] or None, actors=actors,
+                         since=moment(_date(f["since"])), until=moment(_date(f["until"]), 1), newest_first=True,
                          limit=200)  # fmt: skip
-    filters = {"kind": kind or "", "agency": agency or "", "actor": actor or "", "since": since or "",
-               "until": until or ""}  # fmt: skip
     catalog = catalog_of(settings)
-    return dict(events=events, filters=filters, agencies=catalog.agencies, kind_label=kind_label,
+    resources = {f"{r.agency}/{r.id}" for r in catalog.resources}
+    return dict(events=events, filters=f, agencies=catalog.agencies, kind_label=kind_label,
                 families=KIND_FAMILIES, payload=lambda e: payload_items(e.payload, catalog.agencies),
-                subject_link=lambda e: _subject_link(catalog, e.subject, e.agency))  # fmt: skip
+                subject_link=lambda e: _subject_link(resources, e.subject, e.agency))  # fmt: skip
 
 
-def _subject_link(catalog: Catalog, subject: str, agency: str | None) -> str | None:
-    """Where the portal shows what an event is about: a request's page (under its consumer), a resource's page."""
+def _subject_link(resources: set[str], subject: str, agency: str | None) -> str | None:
+    """Where the portal shows what an event is about: a request's page (under the agency the event is filed
+    under, a party to it), a resource's page."""
     what, _, name = subject.partition("/")
     if what == "request" and agency:
         return f"/agencies/{agency}/sharing/requests/{name}"
-    return f"/catalog/{subject}" if any(subject == f"{r.agency}/{r.id}" for r in catalog.resources) else None
+    return f"/catalog/{subject}" if subject in resources else None
 
 
 @post("/office/events/verify", opt=auth.allow(Action.AUDIT), status_code=200, sync_to_thread=True)
