@@ -214,9 +214,9 @@ def _check_scope(
     (`warehouse.scope.RowFilter` is the one parser; a grant's rows are built from exactly this), no condition is on a
     not-shared field (choosing rows by it would tell who holds a value: a phone number to a person), and — for an
     answer — the rows stay within those `asked` for."""
-    from govhub.warehouse.scope import RowFilter
+    from govhub.warehouse.scope import RowFilter, checked_input
 
-    rows = RowFilter.parse(resource, row_scope)
+    rows = checked_input(resource, RowFilter.parse(resource, row_scope))
     closed = list(dict.fromkeys(f for f in rows.fields if field_share(resource, f) is ShareType.NOT_SHARED))
     if closed:
         labels = "、".join(f"「{resource.field(f).label}」" for f in closed)

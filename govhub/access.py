@@ -181,9 +181,11 @@ def authorize(settings: Settings, ref: str, action: Action, agency: str | None =
     people = list_people(settings)
     verdict = decide(people, ref, action, agency)
     if isinstance(verdict, Problem):
-        said = decide(
-            people, ref, action, agency, agency_names(settings)
-        )  # a refusal names agencies as people do
+        try:  # a refusal names agencies as people do — and is recorded whether or not the names can be read
+            names = agency_names(settings)
+        except Exception:
+            names = {}
+        said = decide(people, ref, action, agency, names)
         raise _deny(settings, ref, action, agency, said if isinstance(said, Problem) else verdict)
     return verdict
 

@@ -189,10 +189,6 @@ class RowFilter:
             name = str(item.get("field", ""))
             kind = _field_type(resource, name)
             if "in" in item and isinstance(item["in"], list | tuple):
-                if not item["in"]:  # no row could match: a grant of nothing, or values lost on the way
-                    raise _scope_error(
-                        "scope.bad_condition", f"筛选条件 {name} in 没有给出任何值", field=name
-                    )
                 conditions.append(InValues(name, tuple(_coerce(resource, kind, name, v) for v in item["in"])))
             elif (
                 "between" in item and isinstance(item["between"], list | tuple) and len(item["between"]) == 2
@@ -274,12 +270,23 @@ def checked_filter(resource: Resource, row_filter: RowFilter) -> RowFilter:
                     field=c.field,
                 )
             literal(v)  # refuses NaN, NUL…
+    return row_filter
+
+
+def checked_input(resource: Resource, row_filter: RowFilter) -> RowFilter:
+    """The rules for rows people ask for or grant now (a request, an answer, a decision), beyond what any stored
+    filter must satisfy: a grant approved earlier stays readable whatever these say (its empty list admits no row,
+    an enum value removed since matches none) — one such grant must not break its agency's whole scope."""
+    for c in row_filter.conditions:
+        if not isinstance(c, InValues):
+            continue
+        if not c.values:  # no row could match: a grant of nothing, or values lost on the way
+            raise _scope_error("scope.bad_condition", f"筛选条件 {c.field} in 没有给出任何值", field=c.field)
         allowed = resource.field(c.field).enum
-        if allowed and isinstance(c, InValues):
-            unknown = [str(v) for v in c.values if v not in allowed]
-            if unknown:
-                raise _scope_error("scope.bad_value", f"信息项“{c.field}”的取值只能是"
-                                   f"{'、'.join(map(str, allowed))}，没有“{'、'.join(unknown)}”", field=c.field)  # fmt: skip
+        unknown = [str(v)[:50] for v in c.values if allowed and v not in allowed][:10]
+        if unknown:
+            raise _scope_error("scope.bad_value", f"信息项“{c.field}”的取值只能是"
+                               f"{'、'.join(map(str, allowed or []))}，没有“{'、'.join(unknown)}”", field=c.field)  # fmt: skip
     return row_filter
 
 

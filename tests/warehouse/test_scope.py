@@ -13,6 +13,7 @@ from govhub.warehouse.scope import (
     SnapshotSource,
     base_scope,
     check_identifier,
+    checked_input,
     current_source,
     scoped_table,
     shared_fields,
@@ -120,7 +121,7 @@ def test_values_typed_as_text_take_the_fields_type_and_times_compare_across_offs
     assert narrower.widens(asked) == []
 
 
-def test_an_enum_fields_values_are_among_its_values():
+def test_new_rows_asked_for_name_values_and_only_an_enum_fields_values():
     fields = [*PEOPLE_FIELDS, {"name": "kind", "label": "类型", "type": "string", "semantic": "enum",
                                "enum": ["甲", "乙"]}]  # fmt: skip
     resource = make_resource(fields=fields)
@@ -128,11 +129,17 @@ def test_an_enum_fields_values_are_among_its_values():
         InValues("kind", ("甲",)),
     )
     with pytest.raises(GovhubError) as err:
-        RowFilter.parse(resource, [{"field": "kind", "in": ["甲", "NULL", "O'Brien"]}])
-    assert (
-        err.value.problems[0].code == "scope.bad_value"
-        and "NULL、O'Brien" in err.value.problems[0].message_zh
-    )
+        checked_input(
+            resource, RowFilter.parse(resource, [{"field": "kind", "in": ["甲", "NULL", "O'Brien"]}])
+        )
+    problem = err.value.problems[0]
+    assert problem.code == "scope.bad_value" and "NULL、O'Brien" in problem.message_zh
+    with pytest.raises(GovhubError) as err:  # no value: a grant of nothing
+        checked_input(resource, RowFilter.parse(resource, [{"field": "age", "in": []}]))
+    assert err.value.problems[0].code == "scope.bad_condition"
+    # stored grants stay readable: an empty list admits no row, a value since removed from the enum matches none
+    stored = RowFilter.parse(resource, [{"field": "age", "in": []}, {"field": "kind", "in": ["丙"]}])
+    assert stored.sql() == """(false) AND ("kind" IN ('丙'))"""
 
 
 def test_a_value_crafted_as_sql_stays_a_value():
@@ -152,7 +159,6 @@ def test_a_value_crafted_as_sql_stays_a_value():
         ([{"field": "age", "in": ["30.5"]}], "scope.bad_value"),
         # Python's int() would take "1_000"; people don't write it
         ([{"field": "age", "in": ["1_000"]}], "scope.bad_value"),
-        ([{"field": "age", "in": []}], "scope.bad_condition"),  # no value: a grant of nothing
         # 12:00 Beijing is after 03:00Z (11:00 Beijing): reversed
         (
             [{"field": "updated_at", "between": ["2026-06-30T12:00:00+08:00", "2026-06-30T03:00:00Z"]}],
