@@ -143,7 +143,7 @@ def query(args: argparse.Namespace) -> int:
     from govhub.cli.common import settings_and_catalog
     from govhub.cli.output import print_json
     from govhub.services.query import export, run_sql
-    from govhub.warehouse.export import format_table
+    from govhub.warehouse.export import format_table, row_objects
     from govhub.warehouse.sandbox import QueryLimits
 
     args.format = _format(args)
@@ -158,7 +158,7 @@ def query(args: argparse.Namespace) -> int:
     written = export(settings, outcome, args.output, args.format) if args.output else None
     if args.json:
         print_json({"rows": result.rows, "truncated": result.truncated, "duration_s": round(result.duration_s, 3),
-                    "columns": result.table.column_names, "data": None if written else result.table.to_pylist(),
+                    "columns": result.table.column_names, "data": None if written else row_objects(result.table),
                     "written": str(written) if written else None, **outcome.provenance})  # fmt: skip
     elif written:
         print(f"已写入 {written}（{result.rows} 行{'，已截断' if result.truncated else ''}）")

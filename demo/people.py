@@ -56,7 +56,7 @@ def demo_people(catalog: Catalog) -> list[DemoPerson]:
         login = (agency.steward.email or agency.id).split("@")[0]
         people.append(DemoPerson(login, agency.steward.name, agency.id, (Role.STEWARD,)))
         analyst, analyst_name, reviewer, reviewer_name = _ANALYSTS.get(
-            agency.id, (f"{agency.id}_fenxi", f"{agency.short_name or agency.name}分析员", None, None)
+            agency.id, (f"{agency.id}_fenxi", f"{agency.display_name}分析员", None, None)
         )
         people.append(DemoPerson(analyst, analyst_name, agency.id, (Role.ANALYST,)))
         if reviewer and reviewer_name:

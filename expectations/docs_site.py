@@ -202,7 +202,7 @@ class DocsSite:
     def _asset_name(self, resource: Resource) -> str:
         """松江区公安分局·hjrk: who delivers it, and the resource's id."""
         agency = self.catalog.agencies.get(resource.agency)
-        return f"{(agency.short_name or agency.name) if agency else resource.agency}·{resource.id}"
+        return f"{agency.display_name if agency else resource.agency}·{resource.id}"
 
     def build_index(self) -> Path:
         """GE's static files and the index, from everything the stores hold (pages without a source are removed)."""

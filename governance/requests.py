@@ -33,6 +33,7 @@ from govhub.governance.sharing import (
     said,
 )
 from govhub.governance.workdays import WorkdayCalendar, calendar_for
+from govhub.people import Person
 from govhub.problems import GovhubError, Problem
 from govhub.states import Decision, RequestState, Step
 
@@ -93,6 +94,15 @@ class SharingRequest:
     answered_late: bool
     grant_id: str | None
     disputed: bool
+    created_by_id: str | None = (
+        None  # the applicant's login (None: filed before it was kept, by a shared name)
+    )
+
+    def filed_by(self, person: Person | None) -> bool:
+        """Whether `person` filed this request: by login, or by name for a request that kept none."""
+        if person is None:
+            return False
+        return person.id == self.created_by_id if self.created_by_id else person.name == self.created_by
 
     @property
     def key(self) -> str:
@@ -116,7 +126,8 @@ def _request(row: Any) -> SharingRequest:
     m = dict(row._mapping)
     return SharingRequest(
         **{k: m[k] for k in ("id", "consumer", "provider", "resource", "code", "purpose", "basis", "use_from",
-                             "use_until", "created_by", "created_at", "updated_at", "deadline", "grant_id")},
+                             "use_until", "created_by", "created_by_id", "created_at", "updated_at", "deadline",
+                             "grant_id")},
         share_type=ShareType(m["share_type"]),
         fields=json.loads(m["fields"]),
         row_scope=json.loads(m["row_scope"]),
@@ -244,6 +255,7 @@ def create_request(
     use_until: dt.date,
     by: str,
     clock: Clock,
+    by_id: str | None = None,
 ) -> SharingRequest:
     """A new request (§13): checked against the catalog (§8), on its way to the office with the review clock."""
     wanted = check_requestable(catalog, consumer, resource, fields)
@@ -282,7 +294,7 @@ def create_request(
             id=request_id, consumer=consumer, provider=resource.agency, resource=resource.id, code=resource.code,
             share_type=share.value, fields=json.dumps(wanted), row_scope=json.dumps(scope, ensure_ascii=False),
             purpose=purpose.strip(), basis=basis.strip(), use_from=use_from, use_until=use_until,
-            state=RequestState.SUBMITTED.value, created_by=by, created_at=now, updated_at=now,
+            state=RequestState.SUBMITTED.value, created_by=by, created_by_id=by_id, created_at=now, updated_at=now,
             deadline=clock.due(Step.REVIEW), deadline_step=Step.REVIEW.value, answer=None, answered_late=0,
             grant_id=None, disputed=0,
         )  # fmt: skip

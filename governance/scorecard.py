@@ -184,7 +184,7 @@ def agency_scores(
     since = settings.in_service_since
     scored_from = max(start, since + dt.timedelta(days=1)) if since else start
     scores = {
-        a.id: AgencyScore(a.id, a.short_name or a.name, catalogued=0, in_force=0, scored_from=scored_from)
+        a.id: AgencyScore(a.id, a.display_name, catalogued=0, in_force=0, scored_from=scored_from)
         for a in catalog.agencies.values()
         if not a.coordinator  # the office coordinates; it is not scored on resources it does not hold
     }

@@ -12,7 +12,7 @@ scheduler, Dagster launches) may only do what their rule says — they never del
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -171,23 +171,43 @@ def decide(
         named = names or {}
         return Problem("people.other_agency",
                        f"{person.name}属于{named.get(person.agency or '', person.agency)}，不能为{named.get(agency, agency)}{what}",
-                       value=person.id, expected=named.get(agency, agency))  # fmt: skip
+                       value=person.id, expected=agency)  # fmt: skip
     return Actor(person.name, person)
 
 
 def authorize(settings: Settings, ref: str, action: Action, agency: str | None = None) -> Actor:
     """`ref` (login id, or a name unique in the registry, or a system actor) doing `action` for `agency`; raises
     `AccessDenied` — already recorded as `access.denied` — when the registry says no."""
-    people = list_people(settings)
-    verdict = decide(people, ref, action, agency)
+    verdict = decide(list_people(settings), ref, action, agency, _NamesWhenAsked(settings))
     if isinstance(verdict, Problem):
-        try:  # a refusal names agencies as people do — and is recorded whether or not the names can be read
-            names = agency_names(settings)
-        except Exception:
-            names = {}
-        said = decide(people, ref, action, agency, names)
-        raise _deny(settings, ref, action, agency, said if isinstance(said, Problem) else verdict)
+        raise _deny(settings, ref, action, agency, verdict)
     return verdict
+
+
+class _NamesWhenAsked(Mapping[str, str]):
+    """Agency names read from agencies.yaml only if a refusal needs them; none (ids shown) if it cannot be read —
+    a refusal is recorded whether or not the names can be."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._names: dict[str, str] | None = None
+
+    def _read(self) -> dict[str, str]:
+        if self._names is None:
+            try:
+                self._names = agency_names(self._settings)
+            except Exception:
+                self._names = {}
+        return self._names
+
+    def __getitem__(self, key: str) -> str:
+        return self._read()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._read())
+
+    def __len__(self) -> int:
+        return len(self._read())
 
 
 def agency_names(settings: Settings) -> dict[str, str]:
@@ -195,4 +215,4 @@ def agency_names(settings: Settings) -> dict[str, str]:
     from govhub.catalog.load import load_agencies
 
     agencies, _ = load_agencies(settings.catalog_dir)
-    return {a.id: a.short_name or a.name for a in agencies.values()}
+    return {a.id: a.display_name for a in agencies.values()}

@@ -41,7 +41,7 @@ def build_workspace_assets(catalog: Catalog) -> list[dg.AssetsDefinition]:
 
 
 def _workspace_asset(catalog: Catalog, agency: str, reads: list[dg.AssetKey]) -> dg.AssetsDefinition:
-    name = catalog.agencies[agency].short_name or catalog.agencies[agency].name
+    name = catalog.agencies[agency].display_name
 
     @dg.asset(key=workspace_key(agency), deps=reads, group_name=GROUP, kinds={"duckdb"},
               description=f"{name}的工作区：本单位资源、普遍共享的基础资源和生效中的共享授权（§14）")  # fmt: skip

@@ -10,10 +10,12 @@ shown as stored — the audit log never hides what happened.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
 from govhub.catalog.model import Agency, ShareType
+from govhub.clock import beijing_text
 from govhub.roles import Role
 from govhub.states import REQUEST_ACTION_LABELS, Decision, LedgerState, LoadStatus, RequestState, Step
 
@@ -36,8 +38,11 @@ KEY_LABELS = {
     "channels": "联系方式", "subject": "主题", "action": "操作", "code": "代码", "pruned": "清理条数",
     "through_id": "清理至编号", "before": "变更前", "snapshot_id": "快照", "previous_snapshot_id": "上一快照",
     "load_id": "载入编号", "landing_sha256": "文件摘要（SHA-256）", "report_path": "校验报告",
-    "annotated_path": "批注工作簿", "event_head": "日志链头", "backed_up_at": "备份时间",
+    "annotated_path": "批注工作簿", "event_head": "日志链头", "backed_up_at": "备份时间", "method": "请求方式",
+    "note_zh": "说明", "passed": "通过",
 }  # fmt: skip
+# a moment as the store keeps it (UTC `…Z`, or with its offset): shown in Beijing time, as every page shows moments
+_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})")
 _ORDER = {key: i for i, key in enumerate(KEY_LABELS)}
 _REPEATS = {"problems_shown"}  # said by problem_count and problems_truncated
 _COUNTS = {
@@ -103,7 +108,7 @@ def value_text(key: str, value: Any, agencies: Mapping[str, Agency]) -> str:
         return "；".join(str(c["note_zh"]) for c in checks if isinstance(c, dict) and "note_zh" in c)
     if key in ("agency", "consumer", "provider") and isinstance(value, str) and value in agencies:
         agency = agencies[value]
-        return agency.short_name or agency.name
+        return agency.display_name
     enum = _ENUMS_OF.get(key)
     if enum is not None and isinstance(value, str) and value in enum.__members__.values():
         return str(enum(value).label)
@@ -116,9 +121,12 @@ def value_text(key: str, value: Any, agencies: Mapping[str, Agency]) -> str:
                         for p in value)  # fmt: skip
     if isinstance(value, list):
         return "、".join(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in value)
-    if isinstance(value, dict):
-        return "，".join(f"{k}：{v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)}"
-                        for k, v in value.items())  # fmt: skip
+    if isinstance(value, dict):  # nested keys in words too, each value read by its own key
+        return "，".join(
+            f"{KEY_LABELS.get(str(k), k)}：{value_text(str(k), v, agencies)}" for k, v in value.items()
+        )
+    if isinstance(value, str) and _MOMENT.fullmatch(value):
+        return beijing_text(value, seconds=True)
     return str(value)
 
 

@@ -59,13 +59,13 @@ def file_request(
     purpose, basis = said("用途", purpose, LONG_TEXT) or "", said("业务或法律依据", basis) or ""
     return create_request(settings, catalog, resource, consumer=agency, fields=fields, row_scope=row_scope or [],
                           purpose=purpose, basis=basis, use_from=use_from, use_until=use_until, by=who.name,
-                          clock=Clock.of(settings, today))  # fmt: skip
+                          by_id=who.person.id if who.person else None, clock=Clock.of(settings, today))  # fmt: skip
 
 
 def _not_own(request: SharingRequest, who: Actor) -> None:
     """No one coordinates a request they filed themselves (the office may request too, for its own duties): another
     person of the office reviews, forwards, executes or decides it — the applicant never approves their own."""
-    if who.person is not None and who.name == request.created_by:
+    if request.filed_by(who.person):
         raise GovhubError(Problem("sharing.own_request", f"{request.id} 是{who.name}本人提出的申请，须由区科委的其他人员办理",
                                   value=who.name, expected="申请人以外的区科委人员"))  # fmt: skip
 
@@ -232,10 +232,11 @@ def decide(settings: Settings, catalog: Catalog, request_id: str, *, actor: str,
 
 def withdraw(settings: Settings, request_id: str, *, actor: str, reason: str = "",
              today: dt.date | None = None) -> SharingRequest:  # fmt: skip
-    """The requester withdraws an open request; its clock stops."""
-    who = authorize(settings, actor, Action.WITHDRAW_SHARING, get_request(settings, request_id).consumer)
-    reason = said("撤回理由", reason) or ""
+    """The requester withdraws an open request; its clock stops. Withdrawn while disputed, it takes the grant the
+    disputed answer gave with it (the request page says so beside the button)."""
     request = get_request(settings, request_id)
+    who = authorize(settings, actor, Action.WITHDRAW_SHARING, request.consumer)
+    reason = said("撤回理由", reason) or ""
     withdrawn = move(settings, request_id, "withdraw", by=who.name, clock=Clock.of(settings, today),
                      allowed={s for s in RequestState if s.open}, what_zh="撤回",
                      step=lambda r: (S.WITHDRAWN, {}, {"reason": reason}))  # fmt: skip

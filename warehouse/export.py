@@ -225,12 +225,36 @@ def write_csv(
     return path
 
 
+def row_keys(names: list[str]) -> list[str]:
+    """Each column's key in a row object: its name, or — for a name an earlier column has (`SELECT a.id, b.id`) —
+    the name with `_1`, `_2`… as DuckDB names such columns of a table, so no value is lost to a repeated key."""
+    keys: list[str] = []
+    taken = set(names)
+    for name in names:
+        key, n = name, 0
+        while key in keys or (key != name and key in taken):
+            n += 1
+            key = f"{name}_{n}"
+        keys.append(key)
+    return keys
+
+
+def row_objects(table: pa.Table) -> list[dict[str, Any]]:
+    """The rows as objects keyed by `row_keys` (read by position: names may repeat)."""
+    keys, columns = row_keys(table.column_names), [c.to_pylist() for c in table.columns]
+    return [dict(zip(keys, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
 def write_json(result: QueryResult, path: Path, provenance: dict[str, Any]) -> Path:
-    """One document: `provenance`, `columns` (name and type) and `rows` (objects)."""
+    """One document: `provenance`, `columns` (name, its key in the rows, type) and `rows` (objects)."""
+    keys = row_keys(result.table.column_names)
     doc = {
         "provenance": provenance_of(result, provenance),
-        "columns": [{"name": f.name, "type": str(f.type)} for f in result.table.schema],
-        "rows": result.table.to_pylist(),
+        "columns": [
+            {"name": f.name, "key": k, "type": str(f.type)}
+            for f, k in zip(result.table.schema, keys, strict=True)
+        ],
+        "rows": row_objects(result.table),
     }
     return _atomic_write(path, lambda f: f.write(_dumps(doc).encode()))
 

@@ -12,7 +12,7 @@ DuckDB and Arrow imported but never opened a database (warehouse/sandbox_child.p
 3. runs the analyst's SQL and sends the first `max_rows` rows back as Arrow IPC over a pipe (never pickle).
 
 The parent kills the child when the time limit plus a grace is over; the child ends by itself as soon as its asker
-has gone (Ctrl-C, a kill, a closed page: `sandbox_child._end_with_the_asker`). Errors come back as `QueryError` values with a
+has gone (Ctrl-C, a kill, its wait given up: `sandbox_child._end_with_the_asker`). Errors come back as `QueryError` values with a
 Chinese message, never as a traceback.
 """
 

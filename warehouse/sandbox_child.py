@@ -118,15 +118,19 @@ def answer(request: dict[str, Any], out: Connection) -> duckdb.DuckDBPyConnectio
 
 
 def _end_with_the_asker(result_fd: int) -> None:
-    """Exit as soon as nobody can read the answer any more: the asking process ended or gave up (Ctrl-C, a kill, a
-    closed page) — a runaway query must not go on using a core until its time limit. The result pipe's write end
-    reports an error once its read end is closed; a thread waits for that (DuckDB runs without the GIL)."""
+    """Exit as soon as nobody can read the answer any more: the asking process ended (Ctrl-C, a kill) or stopped
+    waiting and closed its end — a runaway query must not go on using a core until its time limit. (A portal page
+    closed in the browser does not end the portal's wait: that query runs to its time limit.) The result pipe's write
+    end reports an error once its read end is closed; a thread waits for that (DuckDB runs without the GIL). Once
+    this child closes the pipe itself (its answer sent), the thread ends quietly."""
 
     def watch() -> None:
         poller = select.poll()
         poller.register(result_fd, select.POLLERR | select.POLLHUP)
         while True:
             for _, events in poller.poll():
+                if events & select.POLLNVAL:  # closed here: the answer went out, nothing left to watch
+                    return
                 if events & (select.POLLERR | select.POLLHUP):
                     os._exit(3)
 

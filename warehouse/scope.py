@@ -249,7 +249,9 @@ def _kind_of(value: Any) -> str:
 
 
 def _wall_clock(value: dt.date) -> dt.datetime:
-    """A date or time as Beijing wall-clock time without an offset (a date: its midnight)."""
+    """A date or time as Beijing wall-clock time without an offset (a date: its midnight). A time with an offset
+    is that instant: "…T00:00Z" is 08:00 in the hub — in grants stored before this rule too, which now cover the
+    instant their provider wrote down."""
     from govhub.clock import BEIJING
 
     if not isinstance(value, dt.datetime):

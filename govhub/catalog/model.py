@@ -206,6 +206,11 @@ class Agency(_Model):
     # the coordinating office (区科委, §5): runs the platform, reviews and coordinates; holds no resources of its own
     coordinator: bool = False
 
+    @property
+    def display_name(self) -> str:
+        """How people name the agency on pages and in messages: its short name, else its full name."""
+        return self.short_name or self.name
+
 
 class CatalogField(_Model):
     """信息项: one column of a resource."""

@@ -144,7 +144,8 @@ sharing_requests = Table(
     Column("use_from", Date, nullable=False),
     Column("use_until", Date, nullable=False),
     Column("state", String(20), nullable=False),
-    Column("created_by", String(200), nullable=False),
+    Column("created_by", String(200), nullable=False),  # the applicant's name, as shown
+    Column("created_by_id", String(100)),  # their login (NULL: filed before 0008 by a name two people share)
     Column("created_at", String(32), nullable=False),
     Column("updated_at", String(32), nullable=False),
     Column("deadline", Date),  # when the current step is due (None: nothing pending)

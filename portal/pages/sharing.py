@@ -287,7 +287,7 @@ def _disputable(r: SharingRequest) -> bool:
 def office_moves(r: SharingRequest, who: Person) -> list[str]:
     """The office's moves open on `r` for `who` (each a form on the request's page and in the queue); none on a
     request they filed themselves — another person of the office coordinates it (`services.requests._not_own`)."""
-    if r.created_by == who.name:
+    if r.filed_by(who):
         return []
     moves = {
         S.SUBMITTED: ["forward", "return"] if r.needs_provider else ["approve", "return"],

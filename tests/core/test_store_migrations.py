@@ -304,3 +304,28 @@ def test_a_non_editable_install_ships_the_migrations() -> None:
         assert name in config["packages"], f"pyproject.toml's packages must list {name}"
     shipped = config["package-data"]["govhub.store.migrations"]
     assert {"alembic.ini", "script.py.mako"} <= set(shipped)
+
+
+def test_requests_filed_before_0008_learn_their_applicants_login_where_the_name_is_unique(
+    any_settings: Settings,
+) -> None:
+    """Revision 0008 fills `created_by_id` from the registry: a name one person has gives their login; a name two
+    people share, or no one has any more, stays NULL (the request is then judged by name, as before)."""
+    from alembic import command
+
+    eng = open_engine(any_settings.state_url)
+    with eng.begin() as conn:
+        command.upgrade(alembic_config(conn), "0007_grant_use")
+        conn.execute(text("INSERT INTO people (id, name, agency, roles, active, updated_at) VALUES "
+                          "('wangmin', '王敏', 'mzj', 'steward', 1, 'x'), ('lilei', '李雷', 'kw', 'office', 1, 'x'),"
+                          " ('lilei2', '李雷', 'gaj', 'analyst', 1, 'x')"))  # fmt: skip
+        for n, name in enumerate(["王敏", "李雷", "离职者"]):
+            conn.execute(text(
+                "INSERT INTO sharing_requests (id, consumer, provider, resource, code, share_type, fields, row_scope,"
+                " purpose, basis, use_from, use_until, state, created_by, created_at, updated_at, answered_late,"
+                f" disputed) VALUES ('SQ-{n}', 'kw', 'mzj', 'dibao', 'c', 'unconditional', '[]', '[]', 'p', 'b',"
+                f" '2026-01-01', '2026-12-31', 'submitted', '{name}', 'x', 'x', 0, 0)"))  # fmt: skip
+        command.upgrade(alembic_config(conn), "head")
+        filled = conn.execute(text("SELECT id, created_by_id FROM sharing_requests ORDER BY id")).all()
+    eng.dispose()
+    assert [tuple(r) for r in filled] == [("SQ-0", "wangmin"), ("SQ-1", None), ("SQ-2", None)]

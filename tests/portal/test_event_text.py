@@ -59,3 +59,15 @@ def test_values_in_words() -> None:
     assert text["校验结论"] == "数据列与目录一致；已发布" and "310117101" in text["记录范围"]
     # a request's history keeps the keys it names and leaves out what is false
     assert payload_items(payload, AGENCIES, keys=("decision", "late")) == [("意见", "有条件同意")]
+
+
+def test_nested_keys_are_in_words_and_moments_in_beijing_time() -> None:
+    payload = {"method": "GET", "until": "2026-11-28T16:30:00Z",
+               "before": {"name": "王敏", "agency": "mzj", "at": "2026-01-01T00:00:00+00:00"}}  # fmt: skip
+    text = dict(payload_items(payload, AGENCIES))
+    assert text["请求方式"] == "GET" and text["锁定至"] == "2026-11-29 00:30:00（北京时间）"
+    assert text["变更前"] == "姓名：王敏，机构：松江区民政局，时间：2026-01-01 08:00:00（北京时间）"
+    assert dict(payload_items({"period": "2026-11", "since": "2026-11-01"}, AGENCIES)) == {
+        "期间": "2026-11",
+        "变化起点": "2026-11-01",
+    }  # not moments: as stored

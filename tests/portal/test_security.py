@@ -371,6 +371,10 @@ def test_a_person_sees_where_they_are_signed_in_and_ends_the_other_sessions(port
     assert "127.0.0.1" in listed.text
     done = laptop.post("/account/sessions/end-others", data={"_csrf_token": csrf(laptop)})
     assert done.status_code == 200 and "已退出其他 1 处登录" in done.text
+    lost = phone.get(
+        "/no-such-page"
+    )  # its row is kept, marked ended: a page no route draws names no one either
+    assert lost.status_code == 404 and "退出登录" not in lost.text and "陆建华" not in lost.text
     shut_out = phone.get("/")
     assert shut_out.status_code == 302 and shut_out.headers["location"].startswith("/signin")
     assert laptop.get("/").status_code == 200

@@ -217,6 +217,26 @@ def test_downloads_statistics_and_the_workspace_file(hub: Portal, granted: str, 
     assert hub.sign_in(OFFICE).get("/agencies/gaj/query").status_code == 403
 
 
+def test_withdrawing_a_disputed_request_warns_that_its_grant_goes_too(hub: Portal) -> None:
+    requester, office, provider = hub.sign_in(GAJ_ANALYST), hub.sign_in(OFFICE), hub.sign_in(STEWARD)
+    request_id = file_hydj(hub, requester, purpose="核查婚姻登记（异议后撤回）")  # the hub is the module's
+    office.post(f"/office/sharing/requests/{request_id}/forward", data=form(office))
+    asked = get_request(hub.settings, request_id).fields
+    provider.post(f"/agencies/mzj/sharing/requests/{request_id}/answer",
+                  data=form(provider, decision="narrow", fields=asked[:1], rows=""))  # fmt: skip
+    office.post(f"/office/sharing/requests/{request_id}/execute", data=form(office))
+    page = requester.get(f"/agencies/gaj/sharing/requests/{request_id}").text
+    assert 'id="withdraw-warning"' not in page  # approved: nothing to withdraw
+    requester.post(
+        f"/agencies/gaj/sharing/requests/{request_id}/dispute",
+        data=form(requester, reason="还需要其他信息项"),
+    )
+    disputed = get_request(hub.settings, request_id)
+    assert disputed.state is RequestState.DISPUTED and disputed.grant_id
+    page = requester.get(f"/agencies/gaj/sharing/requests/{request_id}").text
+    assert f"已获得的授权 {disputed.grant_id} 将一并撤销" in page
+
+
 def test_dispute_withdraw_decide_and_revoke(hub: Portal) -> None:
     requester, office, provider = hub.sign_in(GAJ_ANALYST), hub.sign_in(OFFICE), hub.sign_in(STEWARD)
     # withdrawn while open: its clock stops

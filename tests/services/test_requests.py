@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from govhub import store
 from govhub.catalog.load import require_catalog
 from govhub.clock import beijing_text
 from govhub.config import get_settings
@@ -551,6 +552,21 @@ def test_no_one_coordinates_their_own_request(hub) -> None:
     with pytest.raises(GovhubError, match="本人提出的申请") as caught:
         svc.review(settings, catalog, own.id, actor="zhaoqiang", approve=True, today=FORWARDED_ON)
     assert caught.value.problems[0].code == "sharing.own_request"
+    assert own.created_by_id == "zhaoqiang"
+    # the applicant is known by login, not by name: a colleague who shares the name coordinates it
+    register_person(settings, "zhaoqiang2", name=own.created_by, agency="kw", roles=[Role.OFFICE],
+                    actor="zhaoqiang", known_agencies=set(catalog.agencies))  # fmt: skip
+    approved = svc.review(settings, catalog, own.id, actor="zhaoqiang2", approve=True, today=FORWARDED_ON)
+    assert approved.state is S.APPROVED
+
+
+def test_a_request_filed_before_logins_were_kept_is_judged_by_name(hub) -> None:
+    settings, catalog = hub
+    own = file(hub, "mzj/shzz", by="zhaoqiang", fields=["uscc", "org_name"])
+    with store.write_transaction(settings) as conn:  # as revision 0008 leaves a name two people shared
+        conn.execute(store.sharing_requests.update().values(created_by_id=None))
+    with pytest.raises(GovhubError, match="本人提出的申请"):
+        svc.review(settings, catalog, own.id, actor="zhaoqiang", approve=True, today=FORWARDED_ON)
     register_person(settings, "qianli", name="钱莉", agency="kw", roles=[Role.OFFICE], actor="zhaoqiang",
                     known_agencies=set(catalog.agencies))  # fmt: skip
     approved = svc.review(settings, catalog, own.id, actor="qianli", approve=True, today=FORWARDED_ON)

@@ -36,3 +36,14 @@ def test_exports_carry_their_provenance(market, tmp_path):
         assert found["truncated"] is True and found["row_cap"] == 5 and found["rows"] == 5
     text = format_table(result)
     assert "person_id" in text and "P0000004" in text and "结果已截断" in text
+
+
+def test_a_json_export_keeps_every_column_when_names_repeat(market, tmp_path):
+    settings, path = market
+    sql = "SELECT person_id, name, person_id, 1 AS person_id_1 FROM civil.people ORDER BY 1 LIMIT 1"
+    result = run_query(settings, path, sql, QueryLimits(max_rows=5))
+    assert result.table.column_names == ["person_id", "name", "person_id", "person_id_1"]
+    doc = json.loads(write_json(result, tmp_path / "out.json", {"who": "李四"}).read_text(encoding="utf-8"))
+    assert [c["key"] for c in doc["columns"]] == ["person_id", "name", "person_id_2", "person_id_1"]
+    assert doc["rows"][0]["person_id"] == doc["rows"][0]["person_id_2"] == "P0000000"
+    assert doc["rows"][0]["person_id_1"] == 1 and len(doc["rows"][0]) == 4
