@@ -28,15 +28,13 @@ class CliError(Exception):
         self.problem = problem or ("usage" if code == 2 else "failed")
 
 
-# what any hub's data folder holds once `govhub init`, `govhub demo` or a restore has made it
-HUB_MARKS = ("govhub.yaml", "state", "hub", "hub.duckdb", "landing")
-
-
 def require_folders(settings: Settings, needs: str) -> None:
     """The data folder (needs "hub") and the catalog folder (needs "hub" or "catalog") must exist: a mistyped --home
     or a command run outside the project is a usage error, never a new empty hub or an empty catalog."""
     if needs == "nothing":
         return
+    from govhub.config import holds_a_hub
+
     if needs == "hub" and not settings.home.is_dir():
         raise CliError(
             f"数据文件夹 {settings.home} 不存在：请检查 --home 或 $GOVHUB_HOME；"
@@ -45,7 +43,7 @@ def require_folders(settings: Settings, needs: str) -> None:
     # a hub whose state is configured elsewhere (PostgreSQL, a deployment's fresh volume) is a hub: the people
     # registry lives with that state, not in this folder
     elsewhere = settings.state_url != f"sqlite:///{settings.home / 'state' / 'govhub.db'}"
-    if needs == "hub" and not elsewhere and not any((settings.home / name).exists() for name in HUB_MARKS):
+    if needs == "hub" and not elsewhere and not holds_a_hub(settings.home):
         # an existing folder that holds no hub (a catalog folder, an empty one): acting there would make a new hub
         # with nobody registered — open to anyone — and report on nothing
         raise CliError(

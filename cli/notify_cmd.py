@@ -20,33 +20,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.set_defaults(handler=run)
 
 
-def _check_day(settings, day) -> None:  # type: ignore[no-untyped-def]
-    """`--as-of` re-runs a day the hub has lived through (a missed run): not one before it went into service — the
-    notices would go out now, for deadlines nobody owed then, and be kept as sent — nor one still to come."""
-    if day is None:
-        return
-    from govhub.cli.common import CliError
-    from govhub.clock import today_in_beijing
-
-    since, today = settings.in_service_since, today_in_beijing()
-    if since is not None and day < since:
-        raise CliError(
-            f"不能按 {day} 发送催报：早于平台启用日期 {since}（--as-of 只用于补发平台启用以来某天的通知）"
-        )
-    if day > today:
-        raise CliError(
-            f"不能按未来日期 {day} 发送催报：通知会立即发出并记为已发送，到期当天不再发送（今天是 {today}）"
-        )
+AS_OF_REFUSED = {"notify.future_as_of", "notify.before_in_service"}
 
 
 def run(args: argparse.Namespace) -> int:
-    from govhub.cli.common import settings_and_catalog
+    from govhub.cli.common import CliError, settings_and_catalog
     from govhub.cli.ingest_cmd import default_actor
+    from govhub.problems import GovhubError
     from govhub.services.notify import run_notifications
 
     settings, catalog = settings_and_catalog(args)
-    _check_day(settings, args.as_of)
-    report = run_notifications(settings, catalog, actor=args.by or default_actor(), as_of=args.as_of)
+    try:
+        report = run_notifications(settings, catalog, actor=args.by or default_actor(), as_of=args.as_of)
+    except (
+        GovhubError
+    ) as exc:  # the service's rule for --as-of; a day it refuses is a usage mistake here (exit 2)
+        if exc.problems[0].code in AS_OF_REFUSED:
+            raise CliError(exc.problems[0].message_zh, code=2, problem=exc.problems[0].code) from None
+        raise
     if args.json:
         from govhub.cli.output import print_json
 

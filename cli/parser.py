@@ -119,6 +119,9 @@ class ChineseParser(argparse.ArgumentParser):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", ChineseHelpFormatter)  # sub-command parsers get it too
+        # options spelled in full: a script's `--js` would break the day another option starts with it, and a
+        # failure's JSON object (`main._json_asked`) answers `--json` as written
+        kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
         self._positionals.title = "位置参数"
         self._optionals.title = "选项"

@@ -186,19 +186,15 @@ def build(args: argparse.Namespace) -> int:
 
 
 def show(args: argparse.Namespace) -> int:
-    from govhub.access import Action, authorize
     from govhub.cli.common import checked_agency, settings_and_catalog
     from govhub.cli.ingest_cmd import default_actor
     from govhub.cli.output import print_json, print_table
     from govhub.governance.sharing import describe_rows
-    from govhub.services.workspaces import agency_scope, today_or
+    from govhub.services.workspaces import view_scope
 
     settings, catalog = settings_and_catalog(args)
     checked_agency(args)
-    # what the workspace holds is theirs to see who may build it (services/workspaces.build's rule): its analysts,
-    # the engineers, the office — not anyone at a terminal (it names another agency's grants and their rows)
-    authorize(settings, args.by or default_actor(), Action.BUILD_WORKSPACE, args.agency)
-    scope = agency_scope(settings, catalog, args.agency, today_or(args.as_of))
+    scope = view_scope(settings, catalog, args.agency, actor=args.by or default_actor(), today=args.as_of)
     if args.json:
         print_json([{"table": t.name, "basis": t.basis.label, "columns": list(t.columns),
                      "rows": None if t.row_filter.everything else t.row_filter.to_list(),

@@ -156,9 +156,8 @@ def _print(args: argparse.Namespace, request: Any, history: list[dict[str, Any]]
     if request.grant_id:
         from govhub.governance.grants import get_grant
 
-        grant = get_grant(
-            args.settings, request.grant_id
-        )  # an approved request's grant may be revoked or over
+        # an approved request's grant may be revoked or over
+        grant = get_grant(args.settings, request.grant_id)
         print(f"  共享授权：{request.grant_id}（{grant.status_label(today_in_beijing())}）")
     for h in history or []:
         was = RequestState(h["from_state"]).label if h["from_state"] else "—"

@@ -26,9 +26,8 @@ SUMMARY_SHEET = "错误汇总"
 CELL_FILL = "FFC7CE"  # Excel's "light red fill"
 ROW_FILL = "FFEB9C"  # light yellow: the whole row is concerned
 _LETTERS = re.compile(r"^[A-Z]{1,3}$")
-_CONTROL = re.compile(
-    r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
-)  # what XML 1.0 cannot carry (openpyxl's ILLEGAL_CHARACTERS)
+# what XML 1.0 cannot carry (openpyxl's ILLEGAL_CHARACTERS)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _SUMMARY_HEADERS = ["行号", "列", "值", "问题", "应为", "代码"]
 
 

@@ -119,9 +119,8 @@ CAUSES: list[Cause] = [
 @dataclass
 class Diagnosis:
     notes: list[Problem] = field(default_factory=list)  # one per (column, cause), in column order
-    explained: set[int] = field(
-        default_factory=set
-    )  # id() of the row problems a note (or its cell's type error) explains
+    # id() of the row problems a note (or its cell's type error) explains
+    explained: set[int] = field(default_factory=set)
 
     def unexplained(self, problems: list[Problem]) -> list[Problem]:
         return [p for p in problems if id(p) not in self.explained]

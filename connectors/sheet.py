@@ -584,9 +584,8 @@ def _cells(path: Path, part: str) -> Iterator[re.Match[bytes]]:
         while chunk := fh.read(4 << 20):
             window = carry + chunk
             cut = window.rfind(b"</row>") + len(b"</row>")
-            if cut < len(
-                b"</row>"
-            ):  # no row ends here: keep at most a cell's worth, as no match can be longer
+            # no row ends here: keep at most a cell's worth, as no match can be longer
+            if cut < len(b"</row>"):
                 cut = max(0, len(window) - (MAX_CELL_CHARS * 4 + 4096))
             yield from _CELL.finditer(window, 0, cut)
             carry = window[cut:]
@@ -617,9 +616,8 @@ def _read_csv(resource: Resource, path: Path, name: str) -> Grid:
     except pa.ArrowInvalid as exc:
         if "decode" in str(exc).lower() or "utf8" in str(exc).lower():
             raise decode_error(data, encoding, declared=declared) from None
-        if "straddl" in str(exc) or "cannot infer number of columns" in str(
-            exc
-        ):  # a line past the 1 MB block
+        # a line past the 1 MB block
+        if "straddl" in str(exc) or "cannot infer number of columns" in str(exc):
             raise GovhubError(_long_line_problem(data)) from None
         raise _problem(
             "sheet.not_csv",

@@ -148,9 +148,8 @@ def template_props(path: Path) -> dict[str, str]:
 
     try:
         with zipfile.ZipFile(path) as zf:
-            if (
-                zf.getinfo(PROPS_PART).file_size > 64 << 10
-            ):  # ours are a few hundred bytes; never unpack a bomb
+            # ours are a few hundred bytes; never unpack a bomb
+            if zf.getinfo(PROPS_PART).file_size > 64 << 10:
                 return {}
             root = ElementTree.fromstring(zf.read(PROPS_PART))
     except (KeyError, ElementTree.ParseError, *ZIP_ERRORS):

@@ -83,9 +83,8 @@ def check_workbook(path: Path, name: str) -> None:
             reach = [sheet_reach(zf, p.filename) for p in parts if p.filename.startswith("xl/worksheets/")]
         except GovhubError:
             raise
-        except (
-            ZIP_ERRORS
-        ):  # a part that cannot be read to its end (bad CRC, cut deflate stream) is never measured
+        # a part that cannot be read to its end (bad CRC, cut deflate stream) is never measured
+        except ZIP_ERRORS:
             raise _refuse(
                 "sheet.not_xlsx",
                 f"「{name}」已损坏：工作簿中的压缩内容无法读取（数据不完整或校验不符）；请用Excel打开并重新保存为.xlsx后上传",

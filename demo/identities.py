@@ -335,9 +335,8 @@ def person_names(rng: np.random.Generator, male: np.ndarray, *, rare_share: floa
     surname = pick(rng, SURNAMES, n, _SURNAME_P)
     first = pc.if_else(pa.array(male), pick(rng, MALE_GIVEN, n), pick(rng, FEMALE_GIVEN, n))
     second = pc.if_else(pa.array(male), pick(rng, MALE_GIVEN, n), pick(rng, FEMALE_GIVEN, n))
-    second = pc.if_else(
-        pa.array(rng.random(n) < 0.25), pa.scalar(""), second
-    )  # a quarter have one-character names
+    # a quarter have one-character names
+    second = pc.if_else(pa.array(rng.random(n) < 0.25), pa.scalar(""), second)
     rare = pa.array(rng.random(n) < rare_share)
     first = pc.if_else(rare, pick(rng, RARE_GIVEN, n), first)
     return _join(surname, first, second)

@@ -156,9 +156,8 @@ class Freshness:
     state: FreshnessState
     period: Period | None  # fresh: the next period owed; otherwise the oldest missed one
     due_date: dt.date | None  # due date of `period`
-    last_satisfied: (
-        str | None
-    )  # id of the latest satisfied period up to the one just ended (or the current one)
+    # id of the latest satisfied period up to the one just ended (or the current one)
+    last_satisfied: str | None
     overdue_working_days: int = 0
 
 

@@ -38,9 +38,8 @@ from govhub.problems import GovhubError, Problem
 from govhub.states import Decision, RequestState, Step
 
 LOCK = "govhub.sharing"
-MAX_USE_DAYS = (
-    3 * 366
-)  # a period of use longer than three years is refused: grants are reviewed, not perpetual
+# a period of use longer than three years is refused: grants are reviewed, not perpetual
+MAX_USE_DAYS = 3 * 366
 MAX_START_DAYS = 366  # a request is filed for a need at hand: its use starts within a year
 
 

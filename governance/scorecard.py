@@ -51,9 +51,8 @@ class AgencyScore:
     periods_owed: int = 0
     on_time: int = 0
     late: int = 0
-    missing: list[str] = field(
-        default_factory=list
-    )  # "resource period" that were never delivered (for people)
+    # "resource period" that were never delivered (for people)
+    missing: list[str] = field(default_factory=list)
     requests_answered_rate: float | None = None  # None: no request fell due in the window
     median_answer_days: float | None = None
     escalations: int = 0

@@ -67,6 +67,7 @@ class Action(StrEnum):
     QUERY = "query"  # query one's agency's workspace (§14: own data, base resources, live grants)
     DOWNLOAD_WORKSPACE = "download_workspace"  # take a copy of one's agency's workspace file
     BUILD_WORKSPACE = "build_workspace"  # rebuild an agency's workspace now
+    VIEW_WORKSPACE = "view_workspace"  # see what an agency's workspace holds (tables, fields, rows, grants)
     MANAGE_TOKENS = "manage_tokens"  # issue, list and revoke the docking API's tokens of one's agency (§13)
 
     @property
@@ -96,6 +97,8 @@ RULES: dict[Action, Rule] = {
     Action.QUERY: _rule("查询本部门工作区", Role.ANALYST, office=False),
     Action.DOWNLOAD_WORKSPACE: _rule("下载本部门工作区", Role.ANALYST, office=False),
     Action.BUILD_WORKSPACE: _rule("重建工作区", Role.ANALYST, any_agency=(Role.ENGINEER,), system=True),
+    # what a workspace holds names another agency's grants and their rows: for who may build it, no one else
+    Action.VIEW_WORKSPACE: _rule("查看工作区范围", Role.ANALYST, any_agency=(Role.ENGINEER,)),
     # a token reads what the agency may reach: its steward answers for the systems holding one (§17)
     Action.MANAGE_TOKENS: _rule("管理本部门接口令牌", Role.STEWARD),
 }

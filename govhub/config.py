@@ -180,9 +180,8 @@ def get_settings(
     chosen = catalog or env.get("GOVHUB_CATALOG")
     if chosen:
         catalog_path = Path(chosen).resolve()
-    elif stored.get(
-        "catalog"
-    ):  # a hub made by `govhub init` remembers its catalog (absolute, or under the hub)
+    # a hub made by `govhub init` remembers its catalog (absolute, or under the hub)
+    elif stored.get("catalog"):
         catalog_path = (home_path / str(stored["catalog"])).resolve()
     else:
         catalog_path = Path("catalog").resolve()
@@ -248,6 +247,16 @@ def save_hub_setting(home: Path, name: str, value: Any) -> None:
     tmp = home / f".{HUB_FILE}.{os.getpid()}"
     tmp.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=True), encoding="utf-8")
     os.replace(tmp, home / HUB_FILE)
+
+
+# what any hub's data folder holds once `govhub init`, `govhub demo` or a restore has made it
+HUB_MARKS = (HUB_FILE, "state", "hub", "hub.duckdb", "landing")
+
+
+def holds_a_hub(home: Path) -> bool:
+    """Whether the folder holds a hub already (the CLI refuses to act in one that does not; `govhub init` keeps an
+    existing hub's in-service date)."""
+    return any((home / name).exists() for name in HUB_MARKS)
 
 
 def mark_in_service(home: Path, day: dt.date) -> dt.date:

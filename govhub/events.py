@@ -121,9 +121,8 @@ def verify_chain(settings: Settings) -> list[str]:
     expected_prev, expected_id = GENESIS, 1
     with store.read_connection(settings) as conn:
         start = _checkpoint(conn)
-        if (
-            start is not None
-        ):  # events up to the checkpoint were pruned past their retention: verify from there
+        # events up to the checkpoint were pruned past their retention: verify from there
+        if start is not None:
             expected_prev, expected_id = start.through_hash, start.through_id + 1
         rows = conn.execute(select(store.events).order_by(store.events.c.id))
         for r in rows.mappings():
@@ -142,9 +141,8 @@ def verify_chain(settings: Settings) -> list[str]:
                     start.through_hash,
                 ):
                     start = None  # the checkpoint is the one a recorded prune left
-    if (
-        start is not None
-    ):  # a checkpoint no prune in the chain vouches for: events were removed and it was forged
+    # a checkpoint no prune in the chain vouches for: events were removed and it was forged
+    if start is not None:
         problems.append(
             f"检查点（事件 {start.through_id} 之前）没有对应的清理记录（events.pruned）：日志可能被删改"
         )

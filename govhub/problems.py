@@ -198,6 +198,7 @@ CODES: dict[str, CodeInfo] = {
         ("zero_update.already_updated", "该周期已有记录"),
         ("zero_update.before_published", "报送周期早于资源发布"),
         ("notify.future_as_of", "催报日期不能晚于今天"),
+        ("notify.before_in_service", "催报日期不能早于平台启用日期"),
     ),
     **_codes(
         C.WORKFLOW,

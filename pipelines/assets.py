@@ -169,13 +169,11 @@ def _load(settings: Settings, resource: Resource, config: IngestConfig, actor: s
             return [(None, refused(resource, exc.problems))]
     if config.upload_path:
         path = Path(config.upload_path)
-        if (
-            not path.is_file()
-        ):  # a stale request: that file was already loaded (or replaced) and left the inbox
+        # a stale request: that file was already loaded (or replaced) and left the inbox
+        if not path.is_file():
             raise dg.Failure(description=f"上传文件“{path.name}”已不在收件箱中（已被处理或被新的上传替换）")
-        if (
-            inbox_dir(settings, resource) in path.parents
-        ):  # an inbox file: delivered by the person whose folder it is
+        # an inbox file: delivered by the person whose folder it is
+        if inbox_dir(settings, resource) in path.parents:
             return deliver_inbox(settings, resource, via=via, only=path)
         try:
             return [(path, upload_sheet(settings, resource, path, actor=actor, via=via))]

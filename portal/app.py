@@ -105,9 +105,8 @@ CSRF_REFUSED_ZH = "页面已过期或安全校验未通过（CSRF），请刷新
 def error_page(request: Request, exc: Exception) -> Response:
     """Every error as a Chinese page (or an htmx fragment): never a traceback or an internal name."""
     if request.url.path == "/api" or request.url.path.startswith("/api/"):
-        return api_error(
-            request, exc
-        )  # an API path no route matched (any version): the API's JSON, not a page
+        # an API path no route matched (any version): the API's JSON, not a page
+        return api_error(request, exc)
     if isinstance(exc, NotAuthorizedException):
         target = "/signin"
         if request.method == "GET" and not _is_htmx(request):

@@ -39,6 +39,7 @@ KEY_LABELS = {
     "through_id": "清理至编号", "before": "变更前", "snapshot_id": "快照", "previous_snapshot_id": "上一快照",
     "load_id": "载入编号", "landing_sha256": "文件摘要（SHA-256）", "report_path": "校验报告",
     "annotated_path": "批注工作簿", "event_head": "日志链头", "backed_up_at": "备份时间", "method": "请求方式",
+    "to": "收件人",
     "note_zh": "说明", "passed": "通过",
 }  # fmt: skip
 # a moment as the store keeps it (UTC `…Z`, or with its offset): shown in Beijing time, as every page shows moments
@@ -101,9 +102,8 @@ def value_text(key: str, value: Any, agencies: Mapping[str, Agency]) -> str:
         return "是" if value else "否"
     if key in ("rows", "row_scope") and isinstance(value, list):
         return describe_rows(value)
-    if key == "verdict" and isinstance(
-        value, dict
-    ):  # a load's three checks, each a sentence (warehouse.verdict)
+    # a load's three checks, each a sentence (warehouse.verdict)
+    if key == "verdict" and isinstance(value, dict):
         checks = [value.get(name) for name in ("schema", "keys", "rows")]
         return "；".join(str(c["note_zh"]) for c in checks if isinstance(c, dict) and "note_zh" in c)
     if key in ("agency", "consumer", "provider") and isinstance(value, str) and value in agencies:

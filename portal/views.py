@@ -102,9 +102,8 @@ def nav(settings: Settings, who: Person) -> list[tuple[str, str]]:
         return auth.may(settings, who, action, agency, people)
 
     items = [("/", "首页"), ("/catalog", "资源目录")]
-    if may(Action.UPLOAD, who.agency) and catalog_of(settings).of_agency(
-        who.agency or ""
-    ):  # none: nothing owed
+    # none: nothing owed
+    if may(Action.UPLOAD, who.agency) and catalog_of(settings).of_agency(who.agency or ""):
         items.append((f"/agencies/{who.agency}/feeds", "本机构报送"))
     if may(Action.MANAGE_TOKENS, who.agency) and not may(Action.OVERSEE):
         items.append((f"/agencies/{who.agency}/tokens", "接口令牌"))

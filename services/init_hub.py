@@ -11,7 +11,7 @@ from pathlib import Path
 from govhub import store
 from govhub.catalog.load import load_catalog
 from govhub.clock import today_in_beijing
-from govhub.config import Settings, mark_in_service, save_hub_setting
+from govhub.config import Settings, holds_a_hub, mark_in_service, save_hub_setting
 
 STARTER_AGENCIES = """\
 # 提供和使用数据资源的机构（《办法》第十条、第十五条）：每个机构一项，指定数据专管员。
@@ -66,7 +66,7 @@ def init_hub(
     sets the day the hub went into service (an earlier hub's own, say); else a new hub's is today and an existing
     hub keeps what it has."""
     home = settings.home
-    already = (home / "state").is_dir() or settings.hub_file.exists()
+    already = holds_a_hub(home)
     home.mkdir(parents=True, exist_ok=True)
     target = Path(catalog).resolve() if catalog else (home / "catalog")
     created = False

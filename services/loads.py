@@ -71,9 +71,8 @@ def after_load(
         and outcome.status is LoadStatus.REJECTED
         and outcome.problems
         and upload.suffix.lower() in ANNOTATED_SUFFIXES
-        and not any(
-            p.category is Category.FILE for p in outcome.problems
-        )  # unreadable: nothing to mark in it
+        # unreadable: nothing to mark in it
+        and not any(p.category is Category.FILE for p in outcome.problems)
     ):
         if receipt.size > ANNOTATE_MAX_BYTES or outcome.problem_count > ANNOTATE_MAX_PROBLEMS:
             outcome.problems.append(

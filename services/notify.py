@@ -55,6 +55,11 @@ def run_notifications(
         raise GovhubError(Problem("notify.future_as_of", f"不能按未来日期 {as_of.isoformat()} 发送催报：通知会立即发出"
                                   f"并记为已发送，到期当天不再发送", value=as_of.isoformat(),
                                   expected=f"不晚于今天（{today.isoformat()}）"))  # fmt: skip
+    since = settings.in_service_since  # a missed day re-run: not one before the hub went into service either
+    if as_of is not None and since is not None and as_of < since:
+        raise GovhubError(Problem("notify.before_in_service", f"不能按 {as_of.isoformat()} 发送催报：早于平台启用日期 "
+                                  f"{since.isoformat()}（--as-of 只用于补发平台启用以来某天的通知）",
+                                  value=as_of.isoformat(), expected=f"不早于 {since.isoformat()}"))  # fmt: skip
     as_of = as_of or today
     report = NotifyReport(as_of.isoformat())
     again = retry_failed(settings)

@@ -240,9 +240,8 @@ def withdraw(settings: Settings, request_id: str, *, actor: str, reason: str = "
     withdrawn = move(settings, request_id, "withdraw", by=who.name, clock=Clock.of(settings, today),
                      allowed={s for s in RequestState if s.open}, what_zh="撤回",
                      step=lambda r: (S.WITHDRAWN, {}, {"reason": reason}))  # fmt: skip
-    if (
-        request.grant_id
-    ):  # withdrawn while disputed: its grant was revoked with it, and leaves the API's copies
+    # withdrawn while disputed: its grant was revoked with it, and leaves the API's copies
+    if request.grant_id:
         drop_api_copies(settings, request.consumer, request.key)
     return withdrawn
 

@@ -52,9 +52,8 @@ def issue_template(
     else:
         agency = catalog.agencies.get(resource.agency)
         path = write_template(resource, dest, agency_name=agency.name if agency else None)
-    if (
-        settings.home.is_dir()
-    ):  # a template made outside any hub (`govhub template` in the project) records nothing
+    # a template made outside any hub (`govhub template` in the project) records nothing
+    if settings.home.is_dir():
         record_template(settings, resource, template_meta(resource))
     return path
 

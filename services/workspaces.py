@@ -45,6 +45,14 @@ def agency_scope(settings: Settings, catalog: Catalog, agency: str, today: dt.da
     return base_scope(settings, catalog, agency).with_tables(*grant_tables(settings, catalog, agency, today))
 
 
+def view_scope(
+    settings: Settings, catalog: Catalog, agency: str, *, actor: str, today: dt.date | None = None
+) -> WorkspaceScope:
+    """What `agency`'s workspace holds on `today`, for its analysts, the engineers and the office."""
+    authorize(settings, actor, Action.VIEW_WORKSPACE, agency)
+    return agency_scope(settings, catalog, agency, today_or(today))
+
+
 def signature(scope: WorkspaceScope) -> Signature:
     """What a workspace built from `scope` holds, table by table (as its `_scope` table records it)."""
     return frozenset(

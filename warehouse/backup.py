@@ -100,9 +100,8 @@ def _walk(folder: Path) -> Iterator[Path]:
     for path in sorted(folder.iterdir()):
         if path.name in SKIPPED_DIRS or path.name in SKIPPED_FILES or path.suffix == ".lock":
             continue
-        if (
-            path.name.startswith(".") and path.suffix == ".tmp"
-        ):  # a record or link half-written by a killed process
+        # a record or link half-written by a killed process
+        if path.name.startswith(".") and path.suffix == ".tmp":
             continue
         if path.is_symlink() or path.is_file():
             yield path

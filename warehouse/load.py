@@ -181,9 +181,8 @@ def _open_database(settings: Settings) -> duckdb.DuckDBPyConnection:
         for folder in spill.iterdir():
             if not process_alive(int(folder.name.split("-")[0]) if folder.name[:1].isdigit() else 0):
                 shutil.rmtree(folder, ignore_errors=True)
-    spill.mkdir(
-        parents=True, exist_ok=True
-    )  # DuckDB makes only the last folder: a fresh hub's first spill failed
+    # DuckDB makes only the last folder: a fresh hub's first spill failed
+    spill.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     con.execute(f"SET memory_limit = {sql_str(settings.duckdb_memory_limit)}")
     if settings.duckdb_threads:
@@ -211,9 +210,8 @@ class _Load:
     staged_table: pa.Table | None = None  # the staged rows when they fit in memory (else staged.parquet)
     table_problems: list[Problem] = field(default_factory=list)
     row_problems: list[Problem] = field(default_factory=list)
-    diagnosis: Diagnosis = field(
-        default_factory=Diagnosis
-    )  # causes said once per column (connectors.diagnosis)
+    # causes said once per column (connectors.diagnosis)
+    diagnosis: Diagnosis = field(default_factory=Diagnosis)
     notes: list[Problem] = field(default_factory=list)  # about the load itself, not the data (e.g. it waited)
     # the current snapshot when the load began (read once, under the lock), and the journal entry `begin` wrote
     previous: SnapshotInfo | None = None
@@ -406,9 +404,8 @@ class _Load:
         if self.bad_rows == 0:
             return f"(SELECT * EXCLUDE ({ROW_COLUMN}) FROM {self.staged})"
         good = f"(SELECT s.* EXCLUDE ({ROW_COLUMN}) FROM {self.staged} s ANTI JOIN bad_rows USING ({ROW_COLUMN}))"
-        if (
-            prev_folder is None or self.extract.mode == "incremental"
-        ):  # an upsert keeps the previous rows anyway
+        # an upsert keeps the previous rows anyway
+        if prev_folder is None or self.extract.mode == "incremental":
             return good
         keys = ", ".join(quote(k) for k in self.resource.primary_key)
         current = self._current_rows(con, prev_folder)
@@ -623,9 +620,8 @@ def run_load(
             sink,
             audit_key,
         )
-        if (
-            queued
-        ):  # told, not hidden: the user waited for someone else's load of the resource, then this one ran
+        # told, not hidden: the user waited for someone else's load of the resource, then this one ran
+        if queued:
             waited = time.monotonic() - queued[0]
             job.notes.append(
                 Problem(
@@ -649,9 +645,8 @@ def run_load(
             outcome.status = LoadStatus.REJECTED
             job.table_problems += exc.problems
         except BaseException as exc:
-            if journal.went_live(
-                settings, resource
-            ):  # failed after the switch: the publish stands, on the record
+            # failed after the switch: the publish stands, on the record
+            if journal.went_live(settings, resource):
                 return _recorded_from_journal(job, exc)
             outcome.status = LoadStatus.FAILED
             if isinstance(exc, GovhubError):

@@ -78,9 +78,8 @@ def storage_errors(what: str) -> Iterator[None]:
             )
         ) from None
     except (BotoCoreError, ClientError, ConflictingPublish, OSError) as exc:
-        if isinstance(exc, OSError) and "AWS Error" not in str(
-            exc
-        ):  # a local disk's error is not the store's
+        # a local disk's error is not the store's
+        if isinstance(exc, OSError) and "AWS Error" not in str(exc):
             raise
         raise GovhubError(
             Problem(

@@ -182,9 +182,8 @@ class RowFilter:
         converted to the field's catalog type (ISO text for dates): the form grants are stored in."""
         conditions: list[Condition] = []
         for item in items:
-            if not isinstance(
-                item, Mapping
-            ):  # stored data from elsewhere (found by fuzz_row_filter: a bare string)
+            # stored data from elsewhere (found by fuzz_row_filter: a bare string)
+            if not isinstance(item, Mapping):
                 raise _scope_error("scope.bad_condition", f"筛选条件应为“信息项 + in/between”：{item!r:.200}")
             name = str(item.get("field", ""))
             kind = _field_type(resource, name)

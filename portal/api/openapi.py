@@ -48,9 +48,8 @@ def _built() -> dict[str, Any]:
     app = Litestar(route_handlers=[api_router(ApiConfig())], openapi_config=config)
     doc = msgspec.json.decode(msgspec.json.encode(app.openapi_schema.to_schema()))  # plain data, as served
     for item in doc["paths"].values():
-        item.pop(
-            "head", None
-        )  # HEAD is GET without the body (RFC 9110): HTTP says so, a second operation would not
+        # HEAD is GET without the body (RFC 9110): HTTP says so, a second operation would not
+        item.pop("head", None)
     for path in (
         f"{API_PATH}/resources/{{agency}}/{{resource}}/rows",
         f"{API_PATH}/resources/{{agency}}/{{resource}}/changes",

@@ -47,9 +47,8 @@ async def change_password(request: Request) -> Template:
         signed_in_at = dt.datetime.fromisoformat(old["signed_in_at"])
         await rotate_session(request, auth.session_data(request, who, done, signed_in_at, old["csrf"],
                                                         client=old.get("client"), agent=old.get("agent")))  # fmt: skip
-    return page(
-        request, "account.html", problems=problems, changed=not problems
-    )  # as the portal's other forms
+    # as the portal's other forms
+    return page(request, "account.html", problems=problems, changed=not problems)
 
 
 def _this_session(request: Request) -> str:

@@ -251,9 +251,8 @@ def _request_page(request: Request, agency: str, r: SharingRequest, *, problems:
     office = auth.may(settings, who, Action.COORDINATE_SHARING)
     grant = get_grant(settings, r.grant_id) if r.grant_id else None
     grant_status = grant.status_label(today) if grant else None
-    if (
-        grant is not None and grant.revoked_at
-    ):  # the outcome no longer holds: who ended it, when and why, said here
+    # the outcome no longer holds: who ended it, when and why, said here
+    if grant is not None and grant.revoked_at:
         grant_status += (
             f"：{beijing_text(grant.revoked_at)} 由{grant.revoked_by}撤销，理由：{grant.revoke_reason}"
         )

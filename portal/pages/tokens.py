@@ -72,9 +72,8 @@ async def revoke_token_form(request: Request, agency: str) -> Template:
 
     def work() -> Template:
         try:
-            if (
-                get_token(settings, token_id).agency != agency
-            ):  # another agency's token under this agency's URL
+            # another agency's token under this agency's URL
+            if get_token(settings, token_id).agency != agency:
                 raise GovhubError(
                     Problem("token.unknown", f"本部门没有编号为“{token_id}”的接口令牌", value=token_id)
                 )

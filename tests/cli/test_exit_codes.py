@@ -356,6 +356,8 @@ def test_every_command_keeps_the_exit_code_table(hub: Path, capsys) -> None:
         (["events", "--since", "yesterday"], "参数 --since：“yesterday”不是日期或时间"),
         (["request", "create", "gaj/hjrk", "--fields", " , "], "参数 --fields：请列出信息项的名称"),
         (["status", "--json", "--bogus"], "无法识别的参数：--bogus"),
+        # options in full: an abbreviation would break the day another option shares its start
+        (["status", "--js"], "无法识别的参数：--js"),
     ],
 )
 def test_usage_mistakes_are_said_in_chinese(argv: list[str], said: str) -> None:

@@ -46,6 +46,11 @@ SPEC: dict[Action, tuple[set[Role], set[Role], bool]] = {
     Action.QUERY: ({A}, set(), False),  # §14: analysts query their own agency's scope; not the office
     Action.DOWNLOAD_WORKSPACE: ({A}, set(), False),
     Action.BUILD_WORKSPACE: ({A, O, E}, {O, E}, True),
+    Action.VIEW_WORKSPACE: (
+        {A, O, E},
+        {O, E},
+        False,
+    ),  # it names grants and rows: who may build it, no one else
     Action.MANAGE_TOKENS: ({S, O}, {O}, False),  # §13/§17: the steward answers for the systems with tokens
 }
 

@@ -251,6 +251,23 @@ def test_a_future_day_is_refused_it_would_send_now_and_keep_the_notices_as_sent(
         assert conn.execute(store.notices.select()).first() is None
 
 
+def test_the_service_itself_refuses_a_day_before_the_hub_went_into_service(hub, smtp) -> None:
+    """The rule holds for every caller (the Dagster sensor, a script), not only for the CLI."""
+    import dataclasses
+    import datetime as dt
+
+    from govhub.catalog.load import require_catalog
+    from govhub.config import get_settings
+    from govhub.problems import GovhubError
+    from govhub.services.notify import run_notifications
+
+    settings = dataclasses.replace(get_settings(hub), in_service_since=dt.date(2026, 6, 1))
+    with pytest.raises(GovhubError) as caught:
+        run_notifications(settings, require_catalog(settings.catalog_dir), as_of=dt.date(2026, 5, 31))
+    assert caught.value.problems[0].code == "notify.before_in_service" and smtp[0].messages == []
+    assert run_notifications(settings, require_catalog(settings.catalog_dir), as_of=dt.date(2026, 6, 1)).ok
+
+
 def test_someone_without_contact_details_is_still_noticed_once_in_the_log(hub, govhub, smtp) -> None:
     assert notify(govhub, "2026-09-30")["reminded"] == [FEED]
     assert notify(govhub, "2026-09-30")["reminded"] == []

@@ -587,3 +587,24 @@ def test_a_period_of_use_starts_from_today_and_within_a_year(hub, start, end, wo
         svc.file_request(settings, catalog, catalog.resource("mzj/shzz"), actor="lujianhua",
                          fields=["uscc"], purpose="核查", basis="依据", use_from=start, use_until=end,
                          today=FORWARDED_ON)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "start_days, ok",
+    [(-2, False), (-1, True), (0, True), (366, True), (367, False)],
+    ids=["two-days-back", "yesterday", "today", "366-days-on", "367-days-on"],
+)
+def test_the_period_of_use_boundaries_are_exact(hub, start_days: int, ok: bool) -> None:
+    """A day's slack backwards (a form left open over midnight), up to 366 days forwards — each edge exact."""
+    settings, catalog = hub
+    start = FORWARDED_ON + dt.timedelta(days=start_days)
+    file_it = lambda: svc.file_request(  # noqa: E731
+        settings, catalog, catalog.resource("mzj/shzz"), actor="lujianhua", fields=["uscc"],
+        purpose=f"核查{start_days}", basis="依据", use_from=start, use_until=start + dt.timedelta(days=30),
+        today=FORWARDED_ON)  # fmt: skip
+    if ok:
+        assert file_it().use_from == start
+    else:
+        with pytest.raises(GovhubError) as caught:
+            file_it()
+        assert caught.value.problems[0].code == "sharing.bad_period"
