@@ -144,11 +144,26 @@ def download(
     provenance = {"agency": agency, "by": who.name, "grants": grants_of(scope), "date": today_or(today).isoformat(),
                   "purposes": sorted({p for t in scope.tables for p in t.purposes}),
                   "tables": sorted({t.name for t in scope.tables})}  # fmt: skip
+    _keep_provenance(dest, provenance)
     dest.with_name(dest.name + ".meta.json").write_text(json.dumps(provenance, ensure_ascii=False, indent=1),
                                                          encoding="utf-8")  # fmt: skip
     record_event(settings, kind="workspace.downloaded", actor=who.name, agency=agency, subject=f"workspace/{agency}",
                  payload={**provenance, "path": str(dest)})  # fmt: skip
     return dest, provenance
+
+
+PROVENANCE_TABLE = "_provenance"
+
+
+def _keep_provenance(copy: Path, provenance: dict[str, Any]) -> None:
+    """Who took the copy, for which grants, purposes and date — inside the file itself (the `.meta.json` beside it
+    is lost the first time the file is passed on): a table `_provenance(key, value)`, values as JSON text."""
+    import json
+
+    with duckdb.connect(str(copy)) as con:
+        con.execute(f"CREATE OR REPLACE TABLE main.{PROVENANCE_TABLE} (key VARCHAR, value VARCHAR)")
+        con.executemany(f"INSERT INTO main.{PROVENANCE_TABLE} VALUES (?, ?)",
+                        [(k, json.dumps(v, ensure_ascii=False)) for k, v in provenance.items()])  # fmt: skip
 
 
 def actor_agency(who: Any) -> str:

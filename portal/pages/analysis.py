@@ -11,6 +11,7 @@ person's agency whatever the URL says. SQL and cell contents are shown as text b
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import shutil
 import tempfile
@@ -38,7 +39,20 @@ MAX_SQL = 20_000
 SHOWN_ROWS = 500  # rows shown on the page (downloads carry all the query returned)
 STAT_GROUPS = 30
 SHOWN_BYTES = 32  # bytes of a BLOB shown as hex; longer ones end with their size
-MEDIA = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
+MEDIA = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet", "zip": "application/zip"}
+PROVENANCE_NOTE = "来源说明.json"  # beside the CSV in its package: who, grants, purposes, date, SQL, rows
+
+
+def _csv_package(written: Path, name: str) -> bytes:
+    """The CSV and its provenance (`warehouse.export.write_csv`'s `.meta.json`) as one zip, so that whoever the file
+    is passed on to learns where it came from (§17)."""
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(written, f"{name}.csv")
+        zf.write(written.with_name(written.name + ".meta.json"), PROVENANCE_NOTE)
+    return out.getvalue()
 
 
 def interval_words(value: Any) -> str:
@@ -160,7 +174,7 @@ async def download_query(request: Request, agency: str) -> Response | Template:
     settings, who, today = settings_of(request), person(request), today_of(request)
     sql, form = await _sql_of(request)
     fmt = form.get("format", "")
-    if fmt not in MEDIA:
+    if fmt not in ("csv", "parquet"):
         raise NotFoundException()
 
     def work() -> Response | Template:
@@ -175,10 +189,13 @@ async def download_query(request: Request, agency: str) -> Response | Template:
                 written = export(settings, outcome, Path(tmp) / f"query.{fmt}", fmt, via="portal")
             except GovhubError as exc:  # a type the file format cannot hold: said on the page
                 return _query_page(request, agency, sql, problems=exc.problems)
-            content = written.read_bytes()
-        stamp = today.strftime("%Y%m%d")
-        return Response(content, media_type=MEDIA[fmt],
-                        headers=attachment(f"{agency}-查询结果-{stamp}.{fmt}", f"{agency}-query-{stamp}.{fmt}"))  # fmt: skip
+            stamp = today.strftime("%Y%m%d")
+            if fmt == "csv":  # a CSV has no room for its provenance: it travels beside it, in one package
+                content, sent = _csv_package(written, f"{agency}-查询结果-{stamp}"), "zip"
+            else:  # Parquet keeps it in the file's own metadata
+                content, sent = written.read_bytes(), fmt
+        return Response(content, media_type=MEDIA[sent],
+                        headers=attachment(f"{agency}-查询结果-{stamp}.{sent}", f"{agency}-query-{stamp}.{sent}"))  # fmt: skip
 
     return await anyio.to_thread.run_sync(work)
 

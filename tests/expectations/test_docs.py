@@ -95,6 +95,13 @@ def test_the_index_links_every_resources_suite_and_latest_validation(site: Site)
         assert len(mine) == 1, (resource.code, validations)
         assert Path(latest_validation(settings, resource).page) == data_docs_dir(settings) / mine[0]
     assert all((data_docs_dir(settings) / link).is_file() for link in links)
+    # run times in Beijing time, as every page people read (GE would show the server's zone: UTC on a container)
+    text = data_docs_index(settings).read_text(encoding="utf-8")
+    assert "校验时间（北京时间）" in text and "UTC" not in text
+    shown = re.findall(r"['\"]run_time['\"]: ['\"]([^'\"]*)['\"]", text)  # a Python dict's repr in a script
+    assert len(shown) == len(catalog.resources) and all(
+        re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", t) for t in shown
+    )
 
 
 def test_a_resource_gone_from_the_catalog_leaves_the_site(site: Site) -> None:

@@ -86,7 +86,9 @@ def district(tmp_path: Path, demo_source: Path, dagster_pg: str, monkeypatch) ->
         logs = [open(tmp_path / f"worker{i}.log", "w") for i in (1, 2)]  # noqa: SIM115 - closed below
         argv = [sys.executable, "-m", "celery", "-A", "dagster_celery.app", "worker", "-Q", queue, "--pool", "solo",
                 "--prefetch-multiplier", "1", "--without-gossip", "--without-mingle", "--loglevel", "INFO"]  # fmt: skip
-        env = {**os.environ, "DAGSTER_CELERY_BROKER_HOST": "127.0.0.1"}
+        # as deploy/district/compose.yaml gives it: Celery's own variable (dagster_celery.app alone would take
+        # guest@localhost, which a deployment's broker does not accept)
+        env = {**os.environ, "CELERY_BROKER_URL": BROKER}
         workers = [
             subprocess.Popen(
                 [*argv, "-n", f"govhub{i}-{os.getpid()}@%h"], env=env, stdout=log, stderr=subprocess.STDOUT

@@ -10,6 +10,7 @@ import html
 import io
 import json
 import re
+import zipfile
 
 import httpx
 import pyarrow.parquet as pq
@@ -114,7 +115,10 @@ NESTED = (
 def test_csv_downloads_write_nested_values_as_json_and_intervals_as_text(analyst: httpx.Client) -> None:
     r = download(analyst, NESTED, "csv")
     assert r.status_code == 200 and "attachment" in r.headers["content-disposition"], r.text[:500]
-    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    with zipfile.ZipFile(io.BytesIO(r.content)) as package:  # the CSV with its provenance beside it
+        (name,) = [n for n in package.namelist() if n.endswith(".csv")]
+        content = package.read(name)
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
     assert rows[0] == ["l", "s", "m", "i", "li", "f"]
     lst, s, m, i, li, f = rows[1]
     assert json.loads(lst) == [1, 2] and json.loads(s) == {"a": 1, "名": "王"} and json.loads(m) == {"k": 1}

@@ -9,7 +9,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import re
+import zipfile
 
 import duckdb
 import httpx
@@ -175,12 +177,18 @@ def test_downloads_statistics_and_the_workspace_file(hub: Portal, granted: str, 
     sql = "SELECT '=HYPERLINK(\"http://evil.example/\",\"x\")' AS cell, 1 AS n, '-3' AS minus"
     r = analyst.post("/agencies/gaj/query/download", data=form(analyst, sql=sql, format="csv"))
     assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
-    assert r.headers["content-type"] == "text/csv; charset=utf-8"  # said once
+    assert r.headers["content-type"] == "application/zip" and ".zip" in r.headers["content-disposition"]
+    with zipfile.ZipFile(io.BytesIO(r.content)) as package:  # the CSV and, beside it, where it came from
+        (csv_name,) = [n for n in package.namelist() if n.endswith(".csv")]
+        note = json.loads(package.read("来源说明.json"))
+        content = package.read(csv_name)
+    assert csv_name.startswith("gaj-查询结果-") and note["rows"] == 1
+    assert note["person"] == "钱立军" and note["agency"] == "gaj" and {"grants", "purposes", "date"} <= set(note)
     empty = analyst.post("/agencies/gaj/query/download", data=form(analyst, sql="  ", format="csv"))
     assert "请输入要执行的 SQL 查询" in empty.text and "attachment" not in empty.headers.get(
         "content-disposition", ""
     )
-    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
     assert rows[0] == ["cell", "n", "minus"]
     assert rows[1] == ['\'=HYPERLINK("http://evil.example/","x")', "1", "'-3"]
     r = analyst.post(

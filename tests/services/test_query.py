@@ -5,6 +5,7 @@ downloaded workspace; every query and export is accountable."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import duckdb
@@ -134,6 +135,14 @@ def test_the_downloaded_workspace_holds_the_scope_and_nothing_else_even_in_its_b
                 v for (v,) in con.execute(f'SELECT DISTINCT "{column}" FROM "{schema}"."{table}"').fetchall()
             }
     assert columns == ["id_number", "name"] and towns > 0
+    with duckdb.connect(
+        str(path), read_only=True
+    ) as con:  # who, grants, purposes and date travel in the file
+        kept = {
+            k: json.loads(v) for k, v in con.execute("SELECT key, value FROM main._provenance").fetchall()
+        }
+    assert kept == provenance and kept["by"] and kept["purposes"]
+    assert not path.with_name(path.name + ".wal").exists()
     outside = hub_rows(hub, f"SELECT id_number, address FROM gaj.hjrk WHERE town_code <> '{TOWN}'")
     inside = hub_rows(hub, f"SELECT id_number FROM gaj.hjrk WHERE town_code = '{TOWN}' LIMIT 5")
     blob = path.read_bytes()
