@@ -183,7 +183,9 @@ def test_downloads_statistics_and_the_workspace_file(hub: Portal, granted: str, 
         note = json.loads(package.read("来源说明.json"))
         content = package.read(csv_name)
     assert csv_name.startswith("gaj-查询结果-") and note["rows"] == 1
-    assert note["person"] == "钱立军" and note["agency"] == "gaj" and {"grants", "purposes", "date"} <= set(note)
+    assert (
+        note["person"] == "钱立军" and note["agency"] == "gaj" and {"grants", "purposes", "date"} <= set(note)
+    )
     empty = analyst.post("/agencies/gaj/query/download", data=form(analyst, sql="  ", format="csv"))
     assert "请输入要执行的 SQL 查询" in empty.text and "attachment" not in empty.headers.get(
         "content-disposition", ""
