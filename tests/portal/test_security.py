@@ -515,3 +515,21 @@ def test_a_refused_deliverys_check_reads_as_one_sentence_in_chinese(portal: Port
     said = re.search(r"最近一次质量检查</dt><dd[^>]*>(.*?)</dd>", page.text, re.S).group(1)
     assert "与目录不一致" in said and "；；" not in said and not said.rstrip().endswith("；"), said
     assert "load." not in said, said
+
+
+def test_signing_in_needs_the_pages_own_token_no_login_csrf(portal: Portal) -> None:
+    """Login CSRF: a page elsewhere must not sign a browser in as the attacker (whose later uploads or requests the
+    victim would then make under the attacker's name). Without the sign-in page's token, or with another browser's,
+    the right password is refused and no session is opened."""
+    from govhub.demo.people import DEMO_PASSWORD
+
+    attacker = portal.client()
+    attacker.get("/signin")
+    for token, fresh in ((None, True), (csrf(attacker), True), ("forged" * 20, False)):
+        victim = portal.client()
+        if not fresh:
+            victim.get("/signin")
+        data = {"login": STEWARD, "password": DEMO_PASSWORD} | ({"_csrf_token": token} if token else {})
+        r = victim.post("/signin", data=data)
+        assert r.status_code == 403 and "安全校验" in r.text, (token, r.status_code)
+        assert victim.get("/").status_code == 302  # still signed out
