@@ -608,3 +608,67 @@ def test_the_period_of_use_boundaries_are_exact(hub, start_days: int, ok: bool) 
         with pytest.raises(GovhubError) as caught:
             file_it()
         assert caught.value.problems[0].code == "sharing.bad_period"
+
+
+def test_an_escalated_request_is_decided_by_the_office_and_the_sensor_escalates_it(hub) -> None:
+    """The provider never answers: Dagster's sharing-clock sensor (evaluated as the daemon does, on a frozen clock)
+    escalates it the day after the 10th working day, and the office decides in the provider's stead (§13)."""
+    import dagster as dg
+
+    from govhub.pipelines.sharing import build_sharing_clock_sensor
+    from tests.pipelines.conftest import hub_resources
+
+    settings, catalog = hub
+    request = file(hub, "gaj/hjrk", fields=["id_number", "name"])
+    svc.forward(settings, request.id, actor="zhaoqiang", today=FORWARDED_ON)
+    day = [ANSWER_DUE]
+    sensor = build_sharing_clock_sensor(catalog, today=lambda: day[0])
+    with dg.instance_for_test() as instance:
+        for on, escalated in ((ANSWER_DUE, 0), (ANSWER_DUE + dt.timedelta(days=1), 1)):
+            day[0] = on
+            result = sensor(dg.build_sensor_context(instance=instance, resources=hub_resources(settings)))
+            assert isinstance(result, dg.SkipReason) and f"escalated {escalated}," in result.skip_message, on
+    assert svc.show_request(settings, request.id, actor="zhaoqiang")[0].state is S.ESCALATED
+    with pytest.raises(GovhubError, match="依据"):  # a refusal in the provider's stead needs its basis too
+        svc.decide(settings, catalog, request.id, actor="zhaoqiang", decision=Decision.REFUSE, reason="无必要",
+                   today=ANSWER_DUE + dt.timedelta(days=2))  # fmt: skip
+    decided = svc.decide(settings, catalog, request.id, actor="zhaoqiang", decision=Decision.NARROW,
+                         fields=["id_number"], today=ANSWER_DUE + dt.timedelta(days=2))  # fmt: skip
+    (grant,) = [g for g in list_grants(settings) if g.id == decided.grant_id]
+    assert decided.state is S.APPROVED and decided.answered_late and grant.fields == ["id_number"]
+
+
+def _to_state(hub, state: RequestState):
+    """A request of mzj's for gaj/hjrk (conditional) brought to `state` by the moves that lead there."""
+    settings, catalog = hub
+    request = file(hub, "gaj/hjrk", fields=["id_number"], purpose=f"核查（{state.value}）")
+    on = FORWARDED_ON
+    if state is S.SUBMITTED:
+        return request
+    svc.forward(settings, request.id, actor="zhaoqiang", today=on)
+    if state is S.FORWARDED:
+        return request
+    if state is S.ESCALATED:
+        tick(settings, catalog, today=ANSWER_DUE + dt.timedelta(days=30))
+        return request
+    svc.answer(settings, catalog, request.id, actor="lujianhua", decision=Decision.REFUSE, reason="涉及隐私",
+               legal_basis="《个人信息保护法》第十三条", today=on)  # fmt: skip
+    if state is S.ANSWERED:
+        return request
+    svc.execute(settings, catalog, request.id, actor="zhaoqiang", today=on)
+    svc.dispute(settings, request.id, actor="wangjingyi", reason="履职确需", today=on)
+    if state is S.DISPUTED:
+        return request
+    svc.refer(settings, request.id, actor="zhaoqiang", note="报请领导小组", today=on)
+    return request
+
+
+@pytest.mark.parametrize("state", [s for s in RequestState if s.open], ids=lambda s: s.value)
+def test_a_request_can_be_withdrawn_from_every_open_state_and_its_clock_stops(
+    hub, state: RequestState
+) -> None:
+    settings, _ = hub
+    request = _to_state(hub, state)
+    assert svc.show_request(settings, request.id, actor="zhaoqiang")[0].state is state
+    withdrawn = svc.withdraw(settings, request.id, actor="wangjingyi", reason="不再需要", today=FORWARDED_ON)
+    assert withdrawn.state is S.WITHDRAWN and withdrawn.deadline is None
