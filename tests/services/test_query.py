@@ -111,6 +111,34 @@ def test_a_revoked_or_expired_grant_stops_working_at_once(hub: DemoHub) -> None:
     assert built and built[-1].payload["grants"] == []
 
 
+def test_a_workspace_downloaded_after_its_grant_ended_holds_nothing_of_it(
+    hub: DemoHub, tmp_path: Path
+) -> None:
+    """The copy is taken from the workspace as it is now: a grant expired or revoked leaves it at once."""
+    grant = granted(hub, TODAY + dt.timedelta(days=3))
+    for on, name in ((TODAY + dt.timedelta(days=4), "expired"), (TODAY, "live")):
+        path, provenance = download(
+            hub.settings, hub.catalog, tmp_path / f"{name}.duckdb", actor="mzj_fenxi", today=on
+        )
+        with duckdb.connect(str(path), read_only=True) as con:
+            schemas = {
+                r[0]
+                for r in con.execute("SELECT DISTINCT table_schema FROM information_schema.tables").fetchall()
+            }
+        assert ("gaj" in schemas) is (name == "live") and (grant in provenance["grants"]) is (name == "live")
+    revoke(hub.settings, grant, actor="lujianhua", reason="核查已完成")
+    path, provenance = download(
+        hub.settings, hub.catalog, tmp_path / "revoked.duckdb", actor="mzj_fenxi", today=TODAY
+    )
+    with duckdb.connect(str(path), read_only=True) as con:
+        schemas = {
+            r[0]
+            for r in con.execute("SELECT DISTINCT table_schema FROM information_schema.tables").fetchall()
+        }
+    assert "gaj" not in schemas and provenance["grants"] == []
+    assert b"gaj" not in path.read_bytes().replace(b"gaj_", b"")  # nor any trace of its tables in the bytes
+
+
 def test_the_downloaded_workspace_holds_the_scope_and_nothing_else_even_in_its_bytes(
     hub: DemoHub, tmp_path: Path
 ) -> None:
