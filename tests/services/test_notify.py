@@ -274,3 +274,42 @@ def test_someone_without_contact_details_is_still_noticed_once_in_the_log(hub, g
     lines = [json.loads(x) for x in (hub / "state" / "notices.log").read_text(encoding="utf-8").splitlines()]
     assert [x["to"] for x in lines if x["key"] == FEED] == [["wangjingyi"]]
     assert smtp[0].messages == []
+
+
+def test_the_mail_servers_password_is_used_and_kept_nowhere(hub, govhub, monkeypatch) -> None:
+    """GOVHUB_SMTP_PASSWORD reaches the mail server's AUTH (accepted: delivered; refused: recorded as undelivered) and
+    nothing else: not the notices table, the event log, the hub's files or anything printed."""
+    import secrets as tokens
+
+    from aiosmtpd.smtp import AuthResult
+
+    password, tried = "smtp-" + tokens.token_hex(12), []
+
+    def authenticate(server, session, envelope, mechanism, auth_data):  # aiosmtpd's authenticator hook
+        tried.append(auth_data.password.decode())
+        return AuthResult(success=auth_data.password.decode() == password)
+
+    box, port = Mailbox(), _free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port, authenticator=authenticate,
+                            auth_require_tls=False, auth_required=True)  # fmt: skip
+    controller.start()
+    try:
+        assert (
+            govhub("people", "contact", "wangjingyi", "--email", "w@mzj.example", "--by", "zhaoqiang").code
+            == 0
+        )
+        monkeypatch.setenv("GOVHUB_SMTP_PORT", str(port))
+        monkeypatch.setenv("GOVHUB_SMTP_USER", "govhub")
+        monkeypatch.setenv("GOVHUB_SMTP_PASSWORD", "wrong-" + password)
+        refused = govhub("notify", "run", "--as-of", "2026-09-30", "--json", "--by", "system:sensor")
+        assert refused.code == 1 and box.messages == []
+        monkeypatch.setenv("GOVHUB_SMTP_PASSWORD", password)
+        sent = govhub("notify", "run", "--as-of", "2026-09-30", "--json", "--by", "system:sensor")
+        assert sent.code == 0 and box.to("w@mzj.example") and set(tried) == {"wrong-" + password, password}
+    finally:
+        controller.stop()
+    store.dispose_engines()
+    places = {str(p): p.read_bytes() for p in hub.rglob("*") if p.is_file()}
+    places["printed"] = (refused.out + refused.err + sent.out + sent.err).encode()
+    assert len(places) >= 4 and any(b"w@mzj.example" in blob for blob in places.values())  # the search bites
+    assert [name for name, blob in places.items() if password.encode() in blob] == []
