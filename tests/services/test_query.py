@@ -247,3 +247,26 @@ def test_the_cli_runs_sql_and_statistics_and_exits_1_on_a_refusal(
     # the workspace's row scope in words, not SQL
     shown = govhub("workspace", "show", "mzj", "--by", "mzj_fenxi")  # who asks is checked (as for a build)
     assert f"town_code 为 {TOWN}" in shown.out and '"town_code" IN' not in shown.out
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM read_parquet('{hub}/**/*.parquet')",
+        "ATTACH '{hub_db}' AS h (READ_ONLY); SELECT count(*) FROM h.gaj.hjrk",
+        "SELECT * FROM glob('{home}/**')",
+        "SELECT * FROM '{hub_db}'",
+        "INSTALL httpfs",
+    ],
+    ids=["parquet-glob", "attach-hub", "glob-home", "replacement-scan", "install"],
+)
+def test_an_analyst_through_the_service_reaches_no_file_of_the_hub(hub: DemoHub, sql: str) -> None:
+    """The escape attempts of warehouse/test_sandbox_escapes.py, a few of them again as a person through
+    `services.query.run_sql` (the path the CLI, the portal and the API take): refused, recorded, nothing returned."""
+    s = hub.settings
+    asked = sql.format(hub=s.hub_dir, hub_db=s.hub_db, home=s.home)
+    outcome = rows(hub, asked)
+    assert not outcome.result.ok and outcome.result.rows == 0
+    assert outcome.result.error.code in {"sandbox.forbidden", "sandbox.read_only", "sandbox.no_table"}
+    failed = list_events(s, kind="query.failed")
+    assert failed and failed[-1].payload["sql"] == asked
