@@ -93,9 +93,8 @@ class SharingRequest:
     answered_late: bool
     grant_id: str | None
     disputed: bool
-    created_by_id: str | None = (
-        None  # the applicant's login (None: filed before it was kept, by a shared name)
-    )
+    # the applicant's login (None: filed before it was kept, by a name two people share)
+    created_by_id: str | None = None
 
     def filed_by(self, person: Person | None) -> bool:
         """Whether `person` filed this request: by login, or by name for a request that kept none."""
