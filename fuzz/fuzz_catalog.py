@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 with atheris.instrument_imports(include=["govhub"]):
     import yaml
 
-    from govhub.catalog.load import _SAFE_LOADER, YAML_ERRORS, CatalogProblem, parse_resource
+    from govhub.catalog.load import SAFE_LOADER, YAML_ERRORS, CatalogProblem, parse_resource
     from govhub.catalog.model import Catalog
     from govhub.catalog.rules import check_catalog
 
@@ -24,7 +24,7 @@ AGENCIES = catalog().agencies
 
 def test_one_input(data: bytes) -> None:
     try:
-        loaded = yaml.load(data.decode("utf-8"), Loader=_SAFE_LOADER)
+        loaded = yaml.load(data.decode("utf-8"), Loader=SAFE_LOADER)
     except YAML_ERRORS:
         return  # the loader reports these as "不是有效的 YAML 文件" (catalog/load.py `_read_yaml`)
     resource, problems = parse_resource(loaded, "fuzz/x.yaml")

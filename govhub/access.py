@@ -69,6 +69,8 @@ class Action(StrEnum):
     BUILD_WORKSPACE = "build_workspace"  # rebuild an agency's workspace now
     VIEW_WORKSPACE = "view_workspace"  # see what an agency's workspace holds (tables, fields, rows, grants)
     MANAGE_TOKENS = "manage_tokens"  # issue, list and revoke the docking API's tokens of one's agency (§13)
+    PROPOSE_CATALOG_CHANGE = "propose_catalog_change"  # propose one's agency's catalog entries (§10)
+    REVIEW_CATALOG_CHANGE = "review_catalog_change"  # approve or return them (the office, §10)
 
     @property
     def rule(self) -> Rule:
@@ -101,6 +103,9 @@ RULES: dict[Action, Rule] = {
     Action.VIEW_WORKSPACE: _rule("查看工作区范围", Role.ANALYST, any_agency=(Role.ENGINEER,)),
     # a token reads what the agency may reach: its steward answers for the systems holding one (§17)
     Action.MANAGE_TOKENS: _rule("管理本部门接口令牌", Role.STEWARD),
+    # §10: the agency's steward keeps its entries current; the office publishes the catalog
+    Action.PROPOSE_CATALOG_CHANGE: _rule("提出资源目录变更", Role.STEWARD),
+    Action.REVIEW_CATALOG_CHANGE: _rule("审核资源目录变更"),  # the office only
 }
 
 

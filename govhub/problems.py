@@ -159,6 +159,13 @@ CODES: dict[str, CodeInfo] = {
     **_codes(
         C.CATALOG,
         ("catalog.drift", "资源目录未及时更新"),
+        ("catalog_change.invalid", "目录变更未通过校验"),
+        ("catalog_change.wrong_resource", "目录变更不属于该资源"),
+        ("catalog_change.incomplete", "目录变更信息不完整"),
+        ("catalog_change.unchanged", "目录变更与现行目录相同"),
+        ("catalog_change.unknown", "没有该目录变更"),
+        ("catalog_change.wrong_state", "目录变更已办结"),
+        ("catalog_change.unknown_resource", "目录中没有该资源"),
         ("calendar.unreadable", "工作日历无法读取"),
         ("calendar.bad_date", "工作日历日期有误"),
         ("calendar.bad_policy", "工作日历设置有误"),

@@ -183,3 +183,22 @@ class Decision(StrEnum):
 REQUEST_ACTION_LABELS = {"create": "提出申请", "review": "审核", "forward": "转发提供方", "answer": "提供方答复",
                          "execute": "执行答复", "dispute": "提出异议", "refer": "报请领导小组", "decide": "作出决定",
                          "withdraw": "撤回", "escalate": "逾期升级"}  # fmt: skip
+
+
+class ChangeState(StrEnum):
+    """A catalog change a steward proposed (§10): pending until the office approves or returns it."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    RETURNED = "returned"
+
+    @property
+    def label(self) -> str:
+        return _CHANGE_LABELS[self]
+
+
+_CHANGE_LABELS = {
+    ChangeState.PENDING: "待审核",
+    ChangeState.APPROVED: "已批准",
+    ChangeState.RETURNED: "已退回",
+}

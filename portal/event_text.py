@@ -40,7 +40,7 @@ KEY_LABELS = {
     "load_id": "载入编号", "landing_sha256": "文件摘要（SHA-256）", "report_path": "校验报告",
     "annotated_path": "批注工作簿", "event_head": "日志链头", "backed_up_at": "备份时间", "method": "请求方式",
     "to": "收件人",
-    "note_zh": "说明", "passed": "通过",
+    "note_zh": "说明", "passed": "通过", "change_id": "变更编号", "due": "目录更新期限",
 }  # fmt: skip
 # a moment as the store keeps it (UTC `…Z`, or with its offset): shown in Beijing time, as every page shows moments
 _MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})")
@@ -77,6 +77,8 @@ _KINDS = {
     "token.revoked": "撤销接口令牌", "workspace.built": "生成工作区", "workspace.downloaded": "下载工作区",
     "zero_update.declared": "申报零更新", "notice.remind": "截止前提醒", "notice.escalate": "逾期通知",
     "notice.digest": "每日待办汇总", "load.reconciled": "补记已发布的载入",
+    "catalog.change_proposed": "提出资源目录变更", "catalog.change_approved": "批准资源目录变更",
+    "catalog.change_returned": "退回资源目录变更",
 }  # fmt: skip
 _STATE_OF_FAMILY: dict[str, Any] = {"load": LoadStatus, "ledger": LedgerState}
 

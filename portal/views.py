@@ -47,6 +47,13 @@ def catalog_of(settings: Settings) -> Catalog:
         return catalog
 
 
+def forget_catalog(settings: Settings) -> None:
+    """The next page of this process reads the catalog folder again (after a change this process wrote; other
+    portal processes see it at their next look, within seconds)."""
+    with _lock:
+        _cache.pop(settings.catalog_dir, None)
+
+
 _freshness_lock = threading.Lock()
 _freshness: dict[Path, tuple[tuple[Any, ...], list[Any]]] = {}
 

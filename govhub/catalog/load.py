@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from govhub.catalog.model import Agency, Catalog, Resource
 from govhub.catalog.rules import check_catalog
 
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # what reading a YAML file can raise: PyYAML's own errors, and its timestamp constructor's ValueError on a date that
 # does not exist (published_on: 2018-13-09; found by fuzz/fuzz_catalog.py), deep nesting, bytes not UTF-8
 YAML_ERRORS = (yaml.YAMLError, UnicodeDecodeError, ValueError, OverflowError, RecursionError)
@@ -77,7 +77,7 @@ def _read_yaml(path: Path, root: Path, problems: list[CatalogProblem]) -> Any:
     rel = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
     try:
         # libyaml's loader when present: 10x the pure-Python one, which cost a CLI command ≈0.25 s per catalog
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except YAML_ERRORS as exc:
         why = (
             str(exc)

@@ -14,10 +14,12 @@ A new table goes into `schema.py` with a revision under `migrations/versions/` (
 """
 
 from govhub.store.engines import also_lock, dispose_engines, engine, read_connection, write_transaction
+from govhub.store.ids import day_numbered_id
 from govhub.store.migrate import StoreRevision, Upgrade, revision, upgrade
 from govhub.store.schema import (
     alerts_sent,
     api_tokens,
+    catalog_changes,
     catalog_drift,
     contacts,
     credentials,
@@ -41,9 +43,11 @@ __all__ = [
     "alerts_sent",
     "also_lock",
     "api_tokens",
+    "catalog_changes",
     "catalog_drift",
     "contacts",
     "credentials",
+    "day_numbered_id",
     "dispose_engines",
     "engine",
     "event_checkpoints",

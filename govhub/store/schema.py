@@ -290,3 +290,25 @@ notices = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("error", Text),  # why the last attempt failed
 )
+
+# §10: a steward's proposed change to one resource's catalog entry (the full new YAML), until the office approves it
+# (then written to the catalog folder) or returns it with a reason (services/catalog_changes.py).
+catalog_changes = Table(
+    "catalog_changes",
+    metadata,
+    Column("id", String(32), primary_key=True),  # e.g. CC-20261127-0001
+    Column("agency", String(100), nullable=False),
+    Column("resource", String(100), nullable=False),  # catalog id within the agency
+    Column("yaml_text", Text, nullable=False),  # the resource's whole entry as proposed
+    Column("note", Text, nullable=False),  # what changed and why, in the steward's words
+    Column("state", String(20), nullable=False),  # pending | approved | returned
+    Column("proposed_by", String(200), nullable=False),
+    Column("proposed_by_id", String(100)),  # their login (None: an open hub)
+    Column("proposed_at", String(32), nullable=False),
+    Column("decided_by", String(200)),
+    Column("decided_at", String(32)),
+    Column("reason", Text),  # why it was returned
+    Column("due", Date),  # the §10 drift deadline the change answers (None: no open drift when proposed)
+)
+Index("ix_catalog_changes_agency", catalog_changes.c.agency)
+Index("ix_catalog_changes_state", catalog_changes.c.state)

@@ -9,6 +9,7 @@ from govhub.portal.pages.analysis import (
     workspace_download,
 )
 from govhub.portal.pages.catalog import catalog_page, resource_page
+from govhub.portal.pages.catalog_changes import catalog_changes_queue, propose_change, review_change
 from govhub.portal.pages.home import home
 from govhub.portal.pages.office import data_docs, events_page, freshness_board, scorecards, verify_events
 from govhub.portal.pages.sharing import (
@@ -46,6 +47,9 @@ PAGES = [
     home,
     catalog_page,
     resource_page,
+    propose_change,
+    catalog_changes_queue,
+    review_change,
     feeds_page,
     deliver_page,
     template_download,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Request, get
 from litestar.params import Parameter
@@ -19,7 +19,7 @@ from govhub.catalog.model import (
     UpdateCycle,
 )
 from govhub.portal import auth
-from govhub.portal.views import catalog_of, freshness_today, page, person, resource_in, settings_of
+from govhub.portal.views import catalog_of, freshness_today, page, person, resource_in, settings_of, today_of
 from govhub.states import FreshnessState
 
 NOT_IN_FORCE = "not_in_force"
@@ -101,6 +101,13 @@ def catalog_page(
 
 @get("/catalog/{agency:str}/{resource:str}", opt=auth.signed_in(), sync_to_thread=True)
 def resource_page(request: Request, agency: str, resource: str) -> Template:
+    return resource_view(request, agency, resource)
+
+
+def resource_view(request: Request, agency: str, resource: str, *, problems: list[Any] | None = None,
+                  form: dict[str, str] | None = None, status_code: int = 200) -> Template:  # fmt: skip
+    """One resource's page; for its agency's steward (and the office) also the catalog changes proposed for it and
+    the form to propose one (`problems`, `form`: a refused proposal, shown again with what was typed)."""
     from govhub.events import list_events
     from govhub.expectations.docs import data_docs_index
     from govhub.warehouse.snapshots import current_info
@@ -116,7 +123,25 @@ def resource_page(request: Request, agency: str, resource: str) -> Template:
                 info=None if info is None or info.initial else info, last_load=last[0] if last else None,
                 last_status=_status_zh(last[0].kind) if last else None,
                 docs=docs, can_deliver=auth.may(settings, who, Action.UPLOAD, res.agency),
-                field_type=field_type_text)  # fmt: skip
+                field_type=field_type_text, status_code=status_code,
+                **_changes_context(request, res, problems or [], form))  # fmt: skip
+
+
+def _changes_context(
+    request: Request, res: Resource, problems: list[Any], form: dict[str, str] | None
+) -> dict[str, Any]:
+    """The resource's catalog changes and the proposal form, for whoever may propose one for its agency."""
+    from govhub.services.catalog_changes import current_yaml, due_text, list_changes
+
+    settings, who = settings_of(request), person(request)
+    if not auth.may(settings, who, Action.PROPOSE_CATALOG_CHANGE, res.agency):
+        return {"may_propose": False, "changes": [], "change_problems": [], "change_form": {}, "due_of": None}
+    today = today_of(request)
+    changes = [c for c in list_changes(settings, actor=who.id, agency=res.agency) if c.resource == res.id]
+    typed = form or {"yaml_text": current_yaml(settings, res), "note": ""}
+    return {"may_propose": True, "changes": changes, "change_problems": problems, "change_form": typed,
+            "due_of": lambda c: due_text(settings, c, today),
+            "may_review": auth.may(settings, who, Action.REVIEW_CATALOG_CHANGE)}  # fmt: skip
 
 
 def _status_zh(kind: str) -> str:

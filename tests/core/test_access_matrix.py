@@ -52,6 +52,8 @@ SPEC: dict[Action, tuple[set[Role], set[Role], bool]] = {
         False,
     ),  # it names grants and rows: who may build it, no one else
     Action.MANAGE_TOKENS: ({S, O}, {O}, False),  # §13/§17: the steward answers for the systems with tokens
+    Action.PROPOSE_CATALOG_CHANGE: ({S, O}, {O}, False),  # §10: the steward keeps its entries current
+    Action.REVIEW_CATALOG_CHANGE: ({O}, {O}, False),  # §10: the office approves or returns them
 }
 
 

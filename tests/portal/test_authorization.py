@@ -16,9 +16,9 @@ from tests.portal.conftest import ANALYST, ENGINEER, OFFICE, OTHER_STEWARD, REVI
 # who a route is for (what the table expects of each role)
 PUBLIC = "public"
 SIGNED_IN = "signed-in"
-AGENCY_STEWARD = "steward of the agency, or the office"  # Action.UPLOAD / ZERO_UPDATE / MANAGE_TOKENS
+AGENCY_STEWARD = "steward of the agency, or the office"  # Action.UPLOAD / ZERO_UPDATE / MANAGE_TOKENS …
 OVERSEERS = "office and engineers"  # Action.OVERSEE
-OFFICE_ONLY = "office"  # Action.AUDIT
+OFFICE_ONLY = "office"  # Action.AUDIT / REVIEW_CATALOG_CHANGE
 PARTIES = "any role of the agency, or the office"  # Action.VIEW_SHARING
 REQUESTERS = "steward, reviewer or analyst of the agency, or the office"  # Action.REQUEST_SHARING
 PROVIDERS = "steward or reviewer of the agency (not the office: §13)"  # Action.ANSWER_SHARING
@@ -44,6 +44,9 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/"): SIGNED_IN,
     ("GET", "/catalog"): SIGNED_IN,
     ("GET", "/catalog/{agency:str}/{resource:str}"): SIGNED_IN,
+    ("POST", f"{R}/catalog-changes"): AGENCY_STEWARD,
+    ("GET", "/office/catalog-changes"): OFFICE_ONLY,
+    ("POST", "/office/catalog-changes/{change_id:str}/{move:str}"): OFFICE_ONLY,
     ("GET", "/agencies/{agency:str}/feeds"): AGENCY_STEWARD,
     ("GET", f"{R}/deliver"): AGENCY_STEWARD,
     ("GET", f"{R}/template.xlsx"): AGENCY_STEWARD,
@@ -81,9 +84,9 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/openapi.json"): PUBLIC,
 }
 RULE_ACTION = {
-    AGENCY_STEWARD: (Action.UPLOAD, Action.ZERO_UPDATE, Action.MANAGE_TOKENS),
+    AGENCY_STEWARD: (Action.UPLOAD, Action.ZERO_UPDATE, Action.MANAGE_TOKENS, Action.PROPOSE_CATALOG_CHANGE),
     OVERSEERS: (Action.OVERSEE,),
-    OFFICE_ONLY: (Action.AUDIT,),
+    OFFICE_ONLY: (Action.AUDIT, Action.REVIEW_CATALOG_CHANGE),
     PARTIES: (Action.VIEW_SHARING,),
     REQUESTERS: (Action.REQUEST_SHARING, Action.DISPUTE_SHARING, Action.WITHDRAW_SHARING),
     PROVIDERS: (Action.ANSWER_SHARING,),
@@ -142,7 +145,8 @@ def expected(rule: str, role: Role, own: bool) -> str:
 
 def concrete(path: str, agency: str) -> str:
     values = {"agency": agency, "resource": RESOURCE_OF[agency], "load_id": "L-none", "path": "index.html",
-              "file_path": "portal.css", "request_id": "SQ-none", "grant_id": "GR-none", "move": "forward"}  # fmt: skip
+              "file_path": "portal.css", "request_id": "SQ-none", "grant_id": "GR-none", "move": "forward",
+              "change_id": "CC-none"}  # fmt: skip
     return re.sub(r"\{(\w+):\w+\}", lambda m: values[m.group(1)], path)
 
 

@@ -268,6 +268,9 @@ def test_every_store_table_travels_into_a_fresh_postgresql_store_brought_to_head
         conn.execute(store.contacts.insert().values(person="wangmin", email="w@example.org", updated_at=at))
         conn.execute(store.notices.insert().values(key="remind:x", person="wangmin", channel="email", subject="提醒",
                                                    sent_at=at, status="sent"))  # fmt: skip
+        conn.execute(store.catalog_changes.insert().values(
+            id="CC-20260302-0001", agency="mzj", resource="dibao", yaml_text="id: dibao\n", note="改名称",
+            state="pending", proposed_by="王敏", proposed_by_id="wangmin", proposed_at=at, due=dt.date(2026, 3, 4)))  # fmt: skip
         # a prune that removed nothing: the chain still starts at GENESIS (events.verify_chain)
         conn.execute(store.event_checkpoints.insert().values(through_id=0, through_hash="0" * 64, through_at=at,
                                                              pruned=0, before=at, at=at, actor="赵强"))  # fmt: skip
