@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from govhub import store
 from govhub.catalog.model import Catalog
@@ -94,10 +94,7 @@ def issue_grant(
     """Insert the grant an approval creates (inside the approval's transaction); its id and event payload."""
     fields = answer.fields if answer and answer.fields else request.fields
     rows = answer.row_scope if answer and answer.fields else request.row_scope
-    stem = f"GR-{today:%Y%m%d}-"
-    t = store.grants
-    count = conn.execute(select(func.count()).select_from(t).where(t.c.id.startswith(stem))).scalar_one()
-    grant_id = f"{stem}{count + 1:04d}"
+    grant_id = store.day_numbered_id(conn, store.grants, "GR", today)
     values = dict(
         id=grant_id, request_id=request.id, consumer=request.consumer, provider=request.provider,
         resource=request.resource, fields=json.dumps(fields), row_scope=json.dumps(rows, ensure_ascii=False),
@@ -105,7 +102,7 @@ def issue_grant(
         starts_on=max(request.use_from, today), expires_on=request.use_until, state=GrantState.ACTIVE.value,
         created_by=by, created_at=at,
     )  # fmt: skip
-    conn.execute(t.insert().values(**values))
+    conn.execute(store.grants.insert().values(**values))
     payload = {k: v for k, v in values.items() if k not in ("fields", "row_scope")}
     return grant_id, {**payload, "fields": fields, "row_scope": rows, "resource": request.key}
 

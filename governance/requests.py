@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from govhub import store
 from govhub.catalog.model import Catalog, Resource, ShareType
@@ -135,15 +135,6 @@ def _request(row: Any) -> SharingRequest:
         answered_late=bool(m["answered_late"]),
         disputed=bool(m["disputed"]),
     )  # fmt: skip
-
-
-def _next_id(conn: Any, table: Any, prefix: str, today: dt.date) -> str:
-    """PREFIX-YYYYMMDD-NNNN, numbered within the day (under the sharing lock, so never twice)."""
-    stem = f"{prefix}-{today:%Y%m%d}-"
-    count = conn.execute(
-        select(func.count()).select_from(table).where(table.c.id.startswith(stem))
-    ).scalar_one()
-    return f"{stem}{count + 1:04d}"
 
 
 def get_request(settings: Settings, request_id: str) -> SharingRequest:
@@ -287,7 +278,7 @@ def create_request(
                     json.loads(other.row_scope) == scope:  # fmt: skip
                 raise _refuse("duplicate", f"已有相同的共享申请 {other.id}（{RequestState(other.state).label}）正在办理，"
                               "无需重复提出", value=other.id)  # fmt: skip
-        request_id = _next_id(conn, t, "SQ", clock.today)
+        request_id = store.day_numbered_id(conn, t, "SQ", clock.today)
         row = dict(
             id=request_id, consumer=consumer, provider=resource.agency, resource=resource.id, code=resource.code,
             share_type=share.value, fields=json.dumps(wanted), row_scope=json.dumps(scope, ensure_ascii=False),

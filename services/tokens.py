@@ -20,7 +20,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from govhub import store
 from govhub.access import Action, authorize
@@ -111,9 +111,7 @@ def create_token(
         if live is not None:
             raise _problem("token.exists", f"{agency} 的系统“{name}”已有有效令牌 {live.id}：请先撤销，再签发新令牌",
                           value=live.id)  # fmt: skip
-        stem = f"TK-{beijing_date(now):%Y%m%d}-"  # the day as the district reads it, as requests' and grants' ids
-        count = conn.execute(select(func.count()).select_from(t).where(t.c.id.startswith(stem))).scalar_one()
-        row = {"id": f"{stem}{count + 1:04d}", "agency": agency, "system": name, "created_by": who.name,
+        row = {"id": store.day_numbered_id(conn, t, "TK", beijing_date(now)), "agency": agency, "system": name, "created_by": who.name,
                "created_at": utc_stamp(now)}  # fmt: skip
         conn.execute(t.insert().values(**row, token_hash=digest(settings, secret)))
     record_event(settings, kind="token.created", actor=who.name, agency=agency, subject=f"token/{row['id']}",
