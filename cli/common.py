@@ -42,8 +42,7 @@ def require_folders(settings: Settings, needs: str) -> None:
         )
     # a hub whose state is configured elsewhere (PostgreSQL, a deployment's fresh volume) is a hub: the people
     # registry lives with that state, not in this folder
-    elsewhere = settings.state_url != f"sqlite:///{settings.home / 'state' / 'govhub.db'}"
-    if needs == "hub" and not elsewhere and not holds_a_hub(settings.home):
+    if needs == "hub" and settings.state_in_folder and not holds_a_hub(settings.home):
         # an existing folder that holds no hub (a catalog folder, an empty one): acting there would make a new hub
         # with nobody registered — open to anyone — and report on nothing
         raise CliError(

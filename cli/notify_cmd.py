@@ -32,9 +32,8 @@ def run(args: argparse.Namespace) -> int:
     settings, catalog = settings_and_catalog(args)
     try:
         report = run_notifications(settings, catalog, actor=args.by or default_actor(), as_of=args.as_of)
-    except (
-        GovhubError
-    ) as exc:  # the service's rule for --as-of; a day it refuses is a usage mistake here (exit 2)
+    # the service's rule for --as-of: a day it refuses is a usage mistake here (exit 2)
+    except GovhubError as exc:
         if exc.problems[0].code in AS_OF_REFUSED:
             raise CliError(exc.problems[0].message_zh, code=2, problem=exc.problems[0].code) from None
         raise

@@ -130,9 +130,8 @@ def _attempt(
             _send_email(settings, address or "", subject, body)
         elif channel == "webhook":
             _post_webhook(address or "", subject, body)
-    except (
-        Exception
-    ) as exc:  # SMTP, socket, HTTP (httpx, imported lazily), a refusal: recorded, retried later
+    # SMTP, socket, HTTP (httpx, imported lazily), a refusal: recorded, retried later
+    except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
         log.warning("notice %s via %s to %s failed: %s", row_id, channel, address, error)
     t = store.notices

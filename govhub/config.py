@@ -82,13 +82,18 @@ class Settings:
                 )
             )
         defaults = {
-            "state_url": self.state_url or f"sqlite:///{self.home / 'state' / 'govhub.db'}",
+            "state_url": self.state_url or _folder_store(self.home),
             "secrets_file": self.secrets_file or self.home / "secrets.yaml",
             "dagster_home": self.dagster_home or self.home / "dagster",
             "variables": MappingProxyType({**self.variables, "GOVHUB_HOME": str(self.home)}),
         }
         for name, value in defaults.items():
             object.__setattr__(self, name, value)
+
+    @property
+    def state_in_folder(self) -> bool:
+        """Whether the workflow store is the data folder's own SQLite file (the default), not configured elsewhere."""
+        return self.state_url == _folder_store(self.home)
 
     @property
     def landing_dir(self) -> Path:
@@ -247,6 +252,10 @@ def save_hub_setting(home: Path, name: str, value: Any) -> None:
     tmp = home / f".{HUB_FILE}.{os.getpid()}"
     tmp.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=True), encoding="utf-8")
     os.replace(tmp, home / HUB_FILE)
+
+
+def _folder_store(home: Path) -> str:
+    return f"sqlite:///{home / 'state' / 'govhub.db'}"
 
 
 # what any hub's data folder holds once `govhub init`, `govhub demo` or a restore has made it

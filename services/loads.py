@@ -107,10 +107,8 @@ def _annotate(
         outcome.annotated_path = str(
             annotate_workbook(Landing(settings).open_blob(receipt), _all_problems(outcome), dest)
         )
-    except GovhubError:
-        outcome.annotated_path = (
-            None  # a file we cannot open cannot be annotated; the report still lists problems
-        )
+    except GovhubError:  # a file we cannot open cannot be annotated; the report still lists problems
+        outcome.annotated_path = None
 
 
 def _all_problems(outcome: LoadOutcome) -> list[Problem]:

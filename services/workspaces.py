@@ -10,6 +10,7 @@ working at once. Every build is recorded in the event log with the grants it car
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -129,8 +130,6 @@ def download(
     settings: Settings, catalog: Catalog, dest: Path, *, actor: str, today: dt.date | None = None
 ) -> tuple[Path, dict[str, Any]]:
     """A copy of the actor's agency's workspace (current first), with who/grants/purposes/date beside it."""
-    import json
-
     who = authorize(settings, actor, Action.DOWNLOAD_WORKSPACE, None)
     agency = actor_agency(who)
     if dest.stem in catalog.agencies:  # DuckDB names a database after its file: `mzj.hydj` would be ambiguous
@@ -158,8 +157,6 @@ PROVENANCE_TABLE = "_provenance"
 def _keep_provenance(copy: Path, provenance: dict[str, Any]) -> None:
     """Who took the copy, for which grants, purposes and date — inside the file itself (the `.meta.json` beside it
     is lost the first time the file is passed on): a table `_provenance(key, value)`, values as JSON text."""
-    import json
-
     with duckdb.connect(str(copy)) as con:
         con.execute(f"CREATE OR REPLACE TABLE main.{PROVENANCE_TABLE} (key VARCHAR, value VARCHAR)")
         con.executemany(f"INSERT INTO main.{PROVENANCE_TABLE} VALUES (?, ?)",

@@ -294,9 +294,8 @@ class _Renewal(threading.Thread):
                 self.etag = self.client.put_object(
                     Bucket=self.bucket, Key=self.key, Body=body, IfMatch=self.etag
                 )["ETag"]
-            except (
-                Exception
-            ) as exc:  # a failed renewal is retried at the next turn; a lost lock ends the renewal
+            # a failed renewal is retried at the next turn; a lost lock ends the renewal
+            except Exception as exc:
                 if _precondition_failed(exc) or isinstance(exc, self.client.exceptions.NoSuchKey):
                     self.lost = True
                     return

@@ -106,7 +106,8 @@ def scorecards(request: Request, start: str | None = None, end: str | None = Non
     today = today_of(request)
     asked_start, asked_end, notes = _scorecard_dates(start, end, today, settings.in_service_since)
     first, last = scorecard_window(asked_start, asked_end, today=today)
-    if first > last:  # cannot happen after `_scorecard_dates` (start ≤ today, start ≤ end); kept as a guard
+    # no start given and an end before this quarter began: the quarter's first day is after it
+    if first > last:
         first, last = last, first
     scores = agency_scores(settings, catalog_of(settings), first, last)
     labels = {
