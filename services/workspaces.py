@@ -22,6 +22,7 @@ from govhub.catalog.model import Catalog
 from govhub.config import Settings
 from govhub.events import record_event
 from govhub.governance.grants import grant_tables
+from govhub.warehouse.export import sidecar_path
 from govhub.warehouse.scope import WorkspaceScope, base_scope
 from govhub.warehouse.workspace import SCOPE_TABLE, WorkspaceBuild, build_workspace, workspace_path
 
@@ -144,7 +145,7 @@ def download(
                   "purposes": sorted({p for t in scope.tables for p in t.purposes}),
                   "tables": sorted({t.name for t in scope.tables})}  # fmt: skip
     _keep_provenance(dest, provenance)
-    dest.with_name(dest.name + ".meta.json").write_text(json.dumps(provenance, ensure_ascii=False, indent=1),
+    sidecar_path(dest).write_text(json.dumps(provenance, ensure_ascii=False, indent=1),
                                                          encoding="utf-8")  # fmt: skip
     record_event(settings, kind="workspace.downloaded", actor=who.name, agency=agency, subject=f"workspace/{agency}",
                  payload={**provenance, "path": str(dest)})  # fmt: skip

@@ -40,7 +40,9 @@ SHOWN_ROWS = 500  # rows shown on the page (downloads carry all the query return
 STAT_GROUPS = 30
 SHOWN_BYTES = 32  # bytes of a BLOB shown as hex; longer ones end with their size
 MEDIA = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet", "zip": "application/zip"}
-PROVENANCE_NOTE = "来源说明.json"  # beside the CSV in its package: who, grants, purposes, date, SQL, rows
+PROVENANCE_NOTE = (
+    "来源说明.json"  # beside the CSV in its package: who, agency, grants, purposes, tables, date, rows
+)
 
 
 def _csv_package(written: Path, name: str) -> bytes:
@@ -48,10 +50,12 @@ def _csv_package(written: Path, name: str) -> bytes:
     is passed on to learns where it came from (§17)."""
     import zipfile
 
+    from govhub.warehouse.export import sidecar_path
+
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.write(written, f"{name}.csv")
-        zf.write(written.with_name(written.name + ".meta.json"), PROVENANCE_NOTE)
+        zf.write(sidecar_path(written), PROVENANCE_NOTE)
     return out.getvalue()
 
 
