@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from govhub import store
 from govhub.access import Action, Actor, authorize
-from govhub.catalog.load import SAFE_LOADER, YAML_ERRORS, CatalogProblem, load_catalog
+from govhub.catalog.load import YAML_ERRORS, CatalogProblem, load_catalog, load_yaml_text
 from govhub.catalog.model import Catalog, Resource
 from govhub.config import Settings
 from govhub.events import record_event, utc_stamp
@@ -111,7 +111,7 @@ def check_entry(settings: Settings, resource: Resource, yaml_text: str) -> Resou
         raise _problem("catalog_change.invalid", f"目录条目不能超过 {MAX_YAML} 个字（现为 {len(yaml_text)} 个字）",
                        expected=f"不超过 {MAX_YAML} 个字")  # fmt: skip
     try:
-        data = yaml.load(yaml_text, Loader=SAFE_LOADER)
+        data = load_yaml_text(yaml_text)
     except YAML_ERRORS as exc:
         why = (
             str(exc)
@@ -130,7 +130,7 @@ def check_entry(settings: Settings, resource: Resource, yaml_text: str) -> Resou
     target = resource_file(settings, resource)
     rel = target.relative_to(root).as_posix()
     try:
-        unchanged = yaml.load(target.read_text(encoding="utf-8"), Loader=SAFE_LOADER) == data
+        unchanged = load_yaml_text(target.read_text(encoding="utf-8")) == data
     except (OSError, *YAML_ERRORS):
         unchanged = False  # the current file is gone or broken: the proposal replaces it
     if unchanged:

@@ -20,7 +20,8 @@ from govhub.roles import Role
 from govhub.services import catalog_changes as svc
 from govhub.services.people import register_person
 from govhub.states import ChangeState
-from govhub.store.schema import catalog_changes
+
+catalog_changes = store.catalog_changes
 
 REPO_CATALOG = Path(__file__).resolve().parents[2] / "catalog"
 PEOPLE = [  # id, name, agency, role
@@ -197,3 +198,41 @@ def test_the_drift_deadline_travels_with_the_proposal(hub) -> None:
     from govhub.governance.drift import open_flags
 
     assert open_flags(settings) == []
+
+
+BOMB = 'l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n' + "".join(
+    f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]\n" for i in range(1, 9)
+)  # 9**9 strings once expanded: a "billion laughs"
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        (None, "锚点和别名"),  # the bomb under an extra key
+        ("id: hjrk\nagency: gaj\nname: [unclosed\n", "不是有效的 YAML"),
+        ("- id: hjrk\n", "映射"),
+        ("id: hjrk\nagency: gaj\npublished_on: 2026-13-45\n", "不是有效的 YAML"),
+        ("id: hjrk\nagency: gaj\nsummary: " + "长" * 100_001 + "\n", "不能超过"),
+        ("id: hjrk\nagency: gaj\nname: x\x00y\n", "YAML"),
+    ],
+    ids=["alias-bomb", "unclosed", "a-list", "impossible-date", "too-long", "nul"],
+)
+def test_hostile_entries_are_refused_in_chinese_and_nothing_is_stored(hub, text, words) -> None:
+    settings, catalog = hub
+    text = text if text is not None else entry(hub, "gaj/hjrk") + "x_bomb:\n  " + BOMB.replace("\n", "\n  ")
+    with pytest.raises(GovhubError, match=words):
+        svc.propose(settings, catalog, "gaj/hjrk", actor=STEWARD, yaml_text=text, note="试探")
+    with store.engine(settings).connect() as conn:
+        assert conn.execute(select(catalog_changes)).first() is None
+    assert svc.current_yaml(settings, catalog.resource("gaj/hjrk")) == (
+        REPO_CATALOG / "gaj" / "hjrk.yaml"
+    ).read_text(encoding="utf-8")
+
+
+def test_a_catalog_file_with_aliases_is_a_problem_of_that_file_not_a_hang(hub, tmp_path: Path) -> None:
+    """The same rule for the catalog folder itself (`govhub catalog validate`, every load): the file is reported."""
+    settings, _ = hub
+    path = settings.catalog_dir / "gaj" / "bomb.yaml"
+    path.write_text("id: bomb\nagency: gaj\n" + BOMB, encoding="utf-8")
+    _, problems = load_catalog(settings.catalog_dir)
+    assert [p.file for p in problems if "锚点和别名" in str(p)] == ["gaj/bomb.yaml"]
