@@ -10,9 +10,7 @@ import atheris
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 with atheris.instrument_imports(include=["govhub"]):
-    import yaml
-
-    from govhub.catalog.load import SAFE_LOADER, YAML_ERRORS, CatalogProblem, parse_resource
+    from govhub.catalog.load import YAML_ERRORS, CatalogProblem, load_yaml_text, parse_resource
     from govhub.catalog.model import Catalog
     from govhub.catalog.rules import check_catalog
 
@@ -24,9 +22,9 @@ AGENCIES = catalog().agencies
 
 def test_one_input(data: bytes) -> None:
     try:
-        loaded = yaml.load(data.decode("utf-8"), Loader=SAFE_LOADER)
+        loaded = load_yaml_text(data.decode("utf-8"))
     except YAML_ERRORS:
-        return  # the loader reports these as "不是有效的 YAML 文件" (catalog/load.py `_read_yaml`)
+        return  # the loader reports these as "不是有效的 YAML 文件" (catalog/load.py `load_yaml_text`, `_read_yaml`)
     resource, problems = parse_resource(loaded, "fuzz/x.yaml")
     assert all(p.message for p in problems)
     if resource is not None:

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from govhub.catalog.model import Agency, Catalog, Resource
 from govhub.catalog.rules import check_catalog
 
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # what reading a YAML file can raise: PyYAML's own errors, and its timestamp constructor's ValueError on a date that
 # does not exist (published_on: 2018-13-09; found by fuzz/fuzz_catalog.py), deep nesting, bytes not UTF-8
 YAML_ERRORS = (yaml.YAMLError, UnicodeDecodeError, ValueError, OverflowError, RecursionError)
@@ -85,7 +85,7 @@ def load_yaml_text(text: str) -> Any:
     """A catalog file's YAML, refused (`SharedNodes`) when a list or mapping appears in two places: checked on the
     loaded objects, each visited once, before anything walks them whole."""
     # libyaml's loader when present: 10x the pure-Python one, which cost a CLI command ≈0.25 s per catalog
-    data = yaml.load(text, Loader=SAFE_LOADER)
+    data = yaml.load(text, Loader=_SAFE_LOADER)
     seen: set[int] = set()
     stack = [data]
     while stack:
