@@ -20,12 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import select
 
 from govhub import store
 from govhub.access import Action, Actor, authorize
-from govhub.catalog.load import YAML_ERRORS, CatalogProblem, load_catalog, load_yaml_text
+from govhub.catalog.load import YAML_ERRORS, CatalogProblem, load_catalog, load_yaml_text, yaml_problem_zh
 from govhub.catalog.model import Catalog, Resource
 from govhub.config import Settings
 from govhub.events import record_event, utc_stamp
@@ -113,12 +112,7 @@ def check_entry(settings: Settings, resource: Resource, yaml_text: str) -> Resou
     try:
         data = load_yaml_text(yaml_text)
     except YAML_ERRORS as exc:
-        why = (
-            str(exc)
-            if isinstance(exc, yaml.YAMLError)
-            else "有不存在的日期（如13月）、超出范围的值或嵌套过深"
-        )
-        raise _problem("catalog_change.invalid", f"不是有效的 YAML：{why}".replace("\n", " ")) from None
+        raise _problem("catalog_change.invalid", f"不是有效的 YAML：{yaml_problem_zh(exc)}") from None
     if not isinstance(data, dict):
         raise _problem("catalog_change.invalid", "目录条目的内容应为目录元素的映射（键: 值）")
     for key, label, own in (("id", "资源标识", resource.id), ("agency", "所属机构", resource.agency)):

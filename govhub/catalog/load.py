@@ -98,17 +98,45 @@ def load_yaml_text(text: str) -> Any:
     return data
 
 
+# what the YAML parser says went wrong (its English), as a steward reads it
+_YAML_PROBLEMS_ZH = [
+    ("did not find expected ',' or ']'", "方括号 [ ] 没有闭合，或其中的值之间缺少逗号"),
+    ("did not find expected ',' or '}'", "花括号 { } 没有闭合，或其中的键值之间缺少逗号"),
+    ("found unexpected end of stream", "引号没有闭合"),
+    ("mapping values are not allowed", "此处不能出现冒号：键值写法有误，或缩进不齐；值里的冒号须加引号"),
+    ("cannot start any token", "此处的字符不能开头（如 Tab 缩进、@、`）：缩进请用空格，这样的值须加引号"),
+    ("could not find expected ':'", "缺少冒号（应为“键: 值”）"),
+    ("found character '\\t'", "不能用 Tab 缩进，请改用空格"),
+    ("did not find expected key", "缩进不齐：同一层的键应对齐"),
+    ("did not find expected '-' indicator", "缩进不齐：列表的各项应对齐"),
+    ("found undefined alias", "用了未定义的别名（*）"),
+    ("found duplicate anchor", "锚点（&）重复"),
+    ("special characters are not allowed", "含有不能出现在文本中的控制字符"),
+    ("unacceptable character", "含有不能出现在文本中的控制字符"),
+    ("did not find expected", "缺少应有的符号（括号、逗号、冒号或列表的“-”），或缩进不齐"),
+]
+
+
+def yaml_problem_zh(exc: BaseException) -> str:
+    """Why a text is not YAML a catalog can read, in Chinese, with the line and column the parser stopped at."""
+    if isinstance(exc, SharedNodes):
+        return str(exc)
+    if not isinstance(
+        exc, yaml.YAMLError
+    ):  # constructed values: a date that does not exist, a number too big, depth
+        return "有不存在的日期（如13月）、超出范围的值或嵌套过深"
+    text = str(exc)
+    why = next((zh for en, zh in _YAML_PROBLEMS_ZH if en in text), "格式有误")
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    return f"第{mark.line + 1}行第{mark.column + 1}列附近：{why}" if mark is not None else why
+
+
 def _read_yaml(path: Path, root: Path, problems: list[CatalogProblem]) -> Any:
     rel = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
     try:
         return load_yaml_text(path.read_text(encoding="utf-8"))
     except YAML_ERRORS as exc:
-        why = (
-            str(exc)
-            if isinstance(exc, yaml.YAMLError)
-            else "有不存在的日期（如13月）、超出范围的值或嵌套过深"
-        )
-        problems.append(CatalogProblem(rel, "-", "(file)", f"不是有效的 YAML 文件：{why}".replace("\n", " ")))
+        problems.append(CatalogProblem(rel, "-", "(file)", f"不是有效的 YAML 文件：{yaml_problem_zh(exc)}"))
         return None
 
 

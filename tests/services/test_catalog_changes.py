@@ -236,3 +236,25 @@ def test_a_catalog_file_with_aliases_is_a_problem_of_that_file_not_a_hang(hub, t
     path.write_text("id: bomb\nagency: gaj\n" + BOMB, encoding="utf-8")
     _, problems = load_catalog(settings.catalog_dir)
     assert [p.file for p in problems if "锚点和别名" in str(p)] == ["gaj/bomb.yaml"]
+
+
+@pytest.mark.parametrize(
+    "text, where",
+    [
+        ("id: hjrk\nname: [unclosed\n", "第3行第1列"),
+        ("id: hjrk\nname: a: b\n", "第2行第8列"),
+        ("id: hjrk\nfields:\n\t- name: x\n", "第3行第1列"),
+        ('id: hjrk\nname: "open\n', "第3行第1列"),
+        ("id: hjrk\nfields:\n  - a\n b: c\n", "第4行第2列"),
+    ],
+    ids=["bracket", "colon", "tab", "quote", "indent"],
+)
+def test_a_broken_entry_is_said_in_chinese_with_its_line_and_column(hub, text: str, where: str) -> None:
+    """What the YAML parser says in English, a steward reads in Chinese — where it stopped and the likely cause."""
+    import re
+
+    settings, catalog = hub
+    with pytest.raises(GovhubError) as caught:
+        svc.propose(settings, catalog, "gaj/hjrk", actor=STEWARD, yaml_text=text, note="试")
+    message = caught.value.problems[0].message_zh
+    assert message.startswith("不是有效的 YAML：" + where) and not re.search(r"[A-Za-z]{4}", message.replace("YAML", "")), message
