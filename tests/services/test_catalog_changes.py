@@ -257,4 +257,6 @@ def test_a_broken_entry_is_said_in_chinese_with_its_line_and_column(hub, text: s
     with pytest.raises(GovhubError) as caught:
         svc.propose(settings, catalog, "gaj/hjrk", actor=STEWARD, yaml_text=text, note="试")
     message = caught.value.problems[0].message_zh
-    assert message.startswith("不是有效的 YAML：" + where) and not re.search(r"[A-Za-z]{4}", message.replace("YAML", "")), message
+    assert message.startswith("不是有效的 YAML：" + where) and not re.search(
+        r"[A-Za-z]{4}", message.replace("YAML", "")
+    ), message
