@@ -143,7 +143,7 @@ def _page_context(request: Request) -> dict[str, Any]:
     try:  # an error page must never fail itself (the store or the catalog may be what failed)
         if person is None and request.scope.get("route_handler") is None:  # no route matched: a 404
             person = _person_outside_routes(request, settings)
-        menu = nav(settings, person) if person else []
+        menu = nav(request, person) if person else []
     except Exception:  # drawn without the header rather than not at all
         log.warning("error page drawn without the person's menu", exc_info=True)
         person, menu = None, []

@@ -18,14 +18,15 @@ from litestar.exceptions import NotAuthorizedException, NotFoundException, Permi
 from litestar.handlers import BaseRouteHandler
 from litestar.utils.scope.state import ScopeState
 
-from govhub.access import Action, authorize
+from govhub.access import Action, authorize, decide
 from govhub.config import Settings
 from govhub.people import Person, list_people
-from govhub.problems import AccessDenied
+from govhub.problems import AccessDenied, Problem
 from govhub.services.accounts import password_seal, record_sign_out
 from govhub.services.sessions import past_its_end
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_PEOPLE = "govhub.people"  # scope key: the people registry as this request read it
 
 
 @dataclass(frozen=True)
@@ -86,20 +87,31 @@ async def load_person(request: Request) -> None:
     config = request.app.state["portal"]
     now = config.now()
     settings = _settings(request)
-    person, ended = await anyio.to_thread.run_sync(holder_of, settings, config, session, now)
+
+    def holder() -> tuple[list[Person], tuple[Person | None, str | None]]:
+        people = list_people(settings)  # read once per request: the menu and every link's `may` ask it again
+        return people, holder_of(settings, config, session, now, people)
+
+    people, (person, ended) = await anyio.to_thread.run_sync(holder)
     if person is None or ended is not None:
         request.clear_session()
         if person is not None:
             await anyio.to_thread.run_sync(lambda: record_sign_out(settings, person, at=now, reason=ended))
         return
     request.scope["govhub.person"] = person  # type: ignore[typeddict-unknown-key]
+    request.scope[_PEOPLE] = people  # type: ignore[literal-required]
 
 
 def holder_of(
-    settings: Settings, config: Any, session: dict[str, Any], now: dt.datetime
+    settings: Settings,
+    config: Any,
+    session: dict[str, Any],
+    now: dt.datetime,
+    people: list[Person] | None = None,
 ) -> tuple[Person | None, str | None]:
-    """The session's person (None: gone or deactivated) and why the session has ended (None: it is valid)."""
-    person, seal = _holder(settings, session["person"])
+    """The session's person (None: gone or deactivated) and why the session has ended (None: it is valid);
+    `people`: the registry when the caller has just read it."""
+    person, seal = _holder(settings, session["person"], list_people(settings) if people is None else people)
     signed_in_at = dt.datetime.fromisoformat(session["signed_in_at"])
     ended = (
         None if person is None
@@ -130,8 +142,8 @@ def session_data(
             "csrf": csrf, "seal": seal, "client": client, "agent": (agent or "")[:200] or None}  # fmt: skip
 
 
-def _holder(settings: Settings, person_id: str) -> tuple[Person | None, str | None]:
-    person = next((p for p in list_people(settings) if p.id == person_id and p.active), None)
+def _holder(settings: Settings, person_id: str, people: list[Person]) -> tuple[Person | None, str | None]:
+    person = next((p for p in people if p.id == person_id and p.active), None)
     return person, None if person is None else password_seal(settings, person_id)
 
 
@@ -175,12 +187,20 @@ def _session_bound_csrf(connection: ASGIConnection) -> None:
         raise PermissionDeniedException("CSRF token verification failed")
 
 
-def may(settings: Settings, person: Person, action: Action, agency: str | None = None,
-        people: list[Person] | None = None) -> bool:  # fmt: skip
-    """Whether to SHOW a link or a button (no event recorded: showing is not acting). `people`: the registry when
-    the caller already read it (a menu asks many times)."""
-    from govhub.access import decide
-    from govhub.problems import Problem
+def registry(connection: ASGIConnection) -> list[Person]:
+    """The people registry as this request read it (once: `load_person`, or here on first use)."""
+    people = connection.scope.get(_PEOPLE)
+    if people is None:
+        people = connection.scope[_PEOPLE] = list_people(_settings(connection))  # type: ignore[literal-required]
+    return people  # type: ignore[return-value]
 
-    registry = people if people is not None else list_people(settings)
-    return not isinstance(decide(registry, person.id, action, agency), Problem)
+
+def may(connection: ASGIConnection, action: Action, agency: str | None = None) -> bool:
+    """Whether to SHOW the signed-in person a link or a button (no event recorded: showing is not acting)."""
+    who = person_of(connection)
+    return who is not None and allowed(registry(connection), who, action, agency)
+
+
+def allowed(people: list[Person], who: Person, action: Action, agency: str | None = None) -> bool:
+    """`may` for a person and a registry already in hand (the menu of an error page no route matched)."""
+    return not isinstance(decide(people, who.id, action, agency), Problem)

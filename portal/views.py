@@ -99,14 +99,12 @@ def resource_in(catalog: Catalog, agency: str, resource: str) -> Resource:
     return found
 
 
-def nav(settings: Settings, who: Person) -> list[tuple[str, str]]:
-    """The menu: what this person may open (the registry read once for all its questions)."""
-    from govhub.people import list_people
-
-    people = list_people(settings)
+def nav(request: Request, who: Person) -> list[tuple[str, str]]:
+    """The menu: what this person may open (the request's registry, read once for all its questions)."""
+    settings, people = settings_of(request), auth.registry(request)
 
     def may(action: Action, agency: str | None = None) -> bool:
-        return auth.may(settings, who, action, agency, people)
+        return auth.allowed(people, who, action, agency)
 
     items = [("/", "首页"), ("/catalog", "资源目录")]
     # none: nothing owed
@@ -130,9 +128,8 @@ def nav(settings: Settings, who: Person) -> list[tuple[str, str]]:
 
 def page(request: Request, template: str, *, status_code: int = 200, **context: Any) -> Template:
     """A full page, or — for an htmx request that asks for one — the fragment `fragment` names."""
-    settings = settings_of(request)
     who = auth.person_of(request)
-    base = {"person": who, "nav": nav(settings, who) if who else [], "path": request.url.path}
+    base = {"person": who, "nav": nav(request, who) if who else [], "path": request.url.path}
     return Template(template_name=template, context={**base, **context}, status_code=status_code)
 
 

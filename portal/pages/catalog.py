@@ -112,17 +112,17 @@ def resource_view(request: Request, agency: str, resource: str, *, problems: lis
     from govhub.expectations.docs import data_docs_index
     from govhub.warehouse.snapshots import current_info
 
-    settings, who = settings_of(request), person(request)
+    settings = settings_of(request)
     catalog = catalog_of(settings)
     res = resource_in(catalog, agency, resource)
     fresh = next((r for r in freshness_today(settings, catalog) if (r.agency, r.resource) == res.key), None)
     info = current_info(settings, res)
     last = list_events(settings, kind="load.*", subject=f"{res.agency}/{res.id}", newest_first=True, limit=1)
-    docs = auth.may(settings, who, Action.OVERSEE) and data_docs_index(settings).exists()
+    docs = auth.may(request, Action.OVERSEE) and data_docs_index(settings).exists()
     return page(request, "resource.html", r=res, agency=catalog.agencies.get(res.agency), fresh=fresh,
                 info=None if info is None or info.initial else info, last_load=last[0] if last else None,
                 last_status=_status_zh(last[0].kind) if last else None,
-                docs=docs, can_deliver=auth.may(settings, who, Action.UPLOAD, res.agency),
+                docs=docs, can_deliver=auth.may(request, Action.UPLOAD, res.agency),
                 field_type=field_type_text, status_code=status_code,
                 **_changes_context(request, res, problems or [], form))  # fmt: skip
 
@@ -134,14 +134,14 @@ def _changes_context(
     from govhub.services.catalog_changes import current_yaml, due_text, list_changes
 
     settings, who = settings_of(request), person(request)
-    if not auth.may(settings, who, Action.PROPOSE_CATALOG_CHANGE, res.agency):
+    if not auth.may(request, Action.PROPOSE_CATALOG_CHANGE, res.agency):
         return {"may_propose": False, "changes": [], "change_problems": [], "change_form": {}, "due_of": None}
     today = today_of(request)
     changes = [c for c in list_changes(settings, actor=who.id, agency=res.agency) if c.resource == res.id]
     typed = form or {"yaml_text": current_yaml(settings, res), "note": ""}
     return {"may_propose": True, "changes": changes, "change_problems": problems, "change_form": typed,
             "due_of": lambda c: due_text(settings, c, today),
-            "may_review": auth.may(settings, who, Action.REVIEW_CATALOG_CHANGE)}  # fmt: skip
+            "may_review": auth.may(request, Action.REVIEW_CATALOG_CHANGE)}  # fmt: skip
 
 
 def _status_zh(kind: str) -> str:

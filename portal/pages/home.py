@@ -23,32 +23,30 @@ def home(request: Request) -> Template:
     rows = freshness_today(settings, catalog)
     own_resources = catalog.of_agency(who.agency) if who.agency else []
     # "本机构待办" only for an agency with resources to deliver (the office's 科委 has none: nothing to say of them)
-    steward = bool(own_resources) and auth.may(settings, who, Action.UPLOAD, who.agency)
-    oversee = auth.may(settings, who, Action.OVERSEE)
+    steward = bool(own_resources) and auth.may(request, Action.UPLOAD, who.agency)
+    oversee = auth.may(request, Action.OVERSEE)
     mine = [r for r in rows if r.agency == who.agency]
     owed = [r for r in (rows if oversee and not steward else mine) if not r.state.passing]
     counts = Counter(r.state for r in rows)
     agency = catalog.agencies.get(who.agency)
     return page(request, "home.html", agency=agency, steward=steward, oversee=oversee, mine=mine, owed=owed,
                 counts=[(s, counts.get(s, 0)) for s in FreshnessState], total=len(rows),
-                own_resources=own_resources, sharing=_sharing_todo(settings, who))  # fmt: skip
+                own_resources=own_resources, sharing=_sharing_todo(request, settings, who))  # fmt: skip
 
 
-def _sharing_todo(settings: Settings, who: Person) -> dict[str, Any] | None:
+def _sharing_todo(request: Request, settings: Settings, who: Person) -> dict[str, Any] | None:
     """What sharing asks of this person now: the office's open queue, or their agency's requests waiting for its
     answer and its own open requests (one query over open requests); and whether they may query."""
     from govhub.governance.requests import list_requests
-    from govhub.people import list_people
 
-    people = list_people(settings)
-    office = auth.may(settings, who, Action.COORDINATE_SHARING, people=people)
-    if not office and not (who.agency and auth.may(settings, who, Action.VIEW_SHARING, who.agency, people)):
+    office = auth.may(request, Action.COORDINATE_SHARING)
+    if not office and not (who.agency and auth.may(request, Action.VIEW_SHARING, who.agency)):
         return None
     open_requests = list_requests(settings, agency=None if office else who.agency,
                                   states=[s for s in RequestState if s.open])  # fmt: skip
-    answer = auth.may(settings, who, Action.ANSWER_SHARING, who.agency, people) if who.agency else False
+    answer = auth.may(request, Action.ANSWER_SHARING, who.agency) if who.agency else False
     waiting = [r for r in open_requests if r.provider == who.agency and r.state in (RequestState.FORWARDED,
                                                                                    RequestState.ESCALATED)]  # fmt: skip
     return {"office": office, "queue": len(open_requests) if office else 0, "to_answer": len(waiting) if answer else 0,
             "own_open": sum(1 for r in open_requests if r.consumer == who.agency),
-            "query": bool(who.agency) and auth.may(settings, who, Action.QUERY, who.agency, people)}  # fmt: skip
+            "query": bool(who.agency) and auth.may(request, Action.QUERY, who.agency)}  # fmt: skip

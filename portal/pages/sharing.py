@@ -169,8 +169,8 @@ async def sharing_page(request: Request, agency: str) -> Template:
                     waiting=[r for r in inbox if r.state in (S.FORWARDED, S.ESCALATED)],
                     countdown=lambda r: countdown(clock, r), consumed=[g for g in grants if g.consumer == agency],
                     provided=[g for g in grants if g.provider == agency], use=use,
-                    may_request=auth.may(settings, who, Action.REQUEST_SHARING, agency),
-                    may_revoke=auth.may(settings, who, Action.REVOKE_GRANT, agency), problems=[],
+                    may_request=auth.may(request, Action.REQUEST_SHARING, agency),
+                    may_revoke=auth.may(request, Action.REVOKE_GRANT, agency), problems=[],
                     revoked=None)  # fmt: skip
 
     return await _in_thread(work)
@@ -248,7 +248,7 @@ def _request_page(request: Request, agency: str, r: SharingRequest, *, problems:
         resource: Resource | None = catalog.resource(r.key)
     except KeyError:
         resource = None
-    office = auth.may(settings, who, Action.COORDINATE_SHARING)
+    office = auth.may(request, Action.COORDINATE_SHARING)
     grant = get_grant(settings, r.grant_id) if r.grant_id else None
     grant_status = grant.status_label(today) if grant else None
     # the outcome no longer holds: who ended it, when and why, said here
@@ -256,7 +256,7 @@ def _request_page(request: Request, agency: str, r: SharingRequest, *, problems:
         grant_status += (
             f"：{beijing_text(grant.revoked_at)} 由{grant.revoked_by}撤销，理由：{grant.revoke_reason}"
         )
-    consumer_side = agency == r.consumer and auth.may(settings, who, Action.REQUEST_SHARING, r.consumer)
+    consumer_side = agency == r.consumer and auth.may(request, Action.REQUEST_SHARING, r.consumer)
     return page(request, "request.html", status_code=status_code, agency=catalog.agencies.get(agency), r=r,
                 resource=resource, history=history, actions=ACTIONS_ZH, due_info=countdown(clock, r),
                 grant_status=grant_status,
@@ -264,7 +264,7 @@ def _request_page(request: Request, agency: str, r: SharingRequest, *, problems:
                 may_withdraw=consumer_side and r.state.open,
                 may_dispute=consumer_side and _disputable(r),
                 may_answer=agency == r.provider and r.state in (S.FORWARDED, S.ESCALATED)
-                and auth.may(settings, who, Action.ANSWER_SHARING, r.provider),
+                and auth.may(request, Action.ANSWER_SHARING, r.provider),
                 office_moves=office_moves(r, who) if office else [], decisions=DECISIONS,
                 grantable=requestable_fields(resource) if resource else [],
                 rows_lines=row_condition_lines(r.row_scope))  # fmt: skip

@@ -63,6 +63,24 @@ def test_counting_across_spring_festival_2025_includes_the_make_up_saturday(cal)
     assert cal.working_days_between(D("2025-02-10"), D("2025-02-04")) == -5
 
 
+def test_counting_between_equals_counting_day_by_day_across_years_and_overrides():
+    """`working_days_between` counts by year (a board spans a decade of feeds): the same answer as deciding each day."""
+    import random
+    from datetime import timedelta
+
+    cal = WorkdayCalendar({D("2024-02-29"): True, D("2019-06-05"): False})
+    rng = random.Random(7)
+    for _ in range(300):
+        start = D("2016-01-01") + timedelta(days=rng.randrange(0, 3900))
+        end = min(start + timedelta(days=rng.randrange(-800, 800)), D("2026-12-31"))  # years the data covers
+        lo, hi = min(start, end), max(start, end)
+        by_day = sum(cal.is_working_day(lo + timedelta(days=i)) for i in range(1, (hi - lo).days + 1))
+        assert cal.working_days_between(start, end) == (by_day if end >= start else -by_day), (start, end)
+        n = rng.randrange(0, 40)
+        assert cal.working_days_between(start, cal.add_working_days(start, n)) == n
+    assert cal.working_days_between(D("2024-02-28"), D("2024-03-01")) == 2  # Thu 29 Feb, Fri 1 Mar
+
+
 def test_2027_under_the_weekends_policy_warns_once_per_process_in_chinese(cal, caplog, monkeypatch):
     from govhub.governance import workdays
 
