@@ -94,8 +94,14 @@ def site_config(settings: Settings) -> dict[str, Any]:
             "view": {"module_name": VIEWS, "class_name": "IndexPageView"},
         },
         "site_section_builders": {
-            "expectations": {"renderer": {"class_name": "ExpectationSuitePageRenderer"}, "view": view},
-            "validations": {"renderer": {"class_name": "ValidationResultsPageRenderer"}, "view": view},
+            "expectations": {
+                "renderer": {"module_name": VIEWS, "class_name": "SuitePageRenderer"},
+                "view": view,
+            },
+            "validations": {
+                "renderer": {"module_name": VIEWS, "class_name": "ValidationPageRenderer"},
+                "view": view,
+            },
             "profiling": "None",
         },
     }

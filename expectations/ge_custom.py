@@ -85,10 +85,14 @@ def _define(
 
 @functools.cache
 def register() -> dict[str, type]:
-    """Import GE, define and register the custom expectations; returns them by class name."""
+    """Import GE, define and register the custom expectations (and the Chinese renderers of the built-in ones the
+    suites use); returns them by class name."""
+    from govhub.expectations.ge_render_zh import register_builtin_renderers
+
     classes = {}
     for name, (metric_name, reason, description) in CHECKS.items():
         classes[name], _ = _define(name, metric_name, reason, description)
+    register_builtin_renderers()
     return classes
 
 

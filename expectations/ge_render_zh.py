@@ -2,15 +2,19 @@
 
 Without them GE prints a custom expectation as `expect_column_values_to_be_valid_uscc(**{'batch_id': …})`. Each
 check gets a prescriptive renderer (the rule, on suite and validation pages; legacy and atomic) and diagnostic ones
-(what was found: the unexpected statement, the sample table's header, the observed value), all in Chinese. GE's
-built-in expectations keep GE's own rendering. Importing this module imports GE: only `ge_custom.register()` does.
+(what was found: the unexpected statement, the sample table's header, the observed value), all in Chinese. The
+built-in expectations the catalog's suites use (`BUILTIN_RULES`) get the same Chinese renderers in place of GE's
+English ones (`register_builtin_renderers`). Importing this module imports GE: only `ge_custom.register()` does.
 """
 
 from __future__ import annotations
 
+import types
+from collections.abc import Callable
 from typing import Any
 
 from great_expectations.expectations.expectation import Expectation, render_suite_parameter_string
+from great_expectations.expectations.registry import get_expectation_impl, register_renderer
 from great_expectations.render import (
     LegacyDiagnosticRendererType,
     LegacyRendererType,
@@ -39,6 +43,69 @@ def _mostly_pct(kwargs: dict[str, Any]) -> str | None:
 def _rule_template(rule: str, include_column_name: bool, mostly_pct: str | None) -> str:
     template = f"$column 列：{rule}" if include_column_name else rule
     return template + ("，至少 $mostly_pct% 的非空值符合" if mostly_pct else "（空值不检查）")
+
+
+def _join(values: Any) -> str:
+    return "、".join(str(v) for v in values or [])
+
+
+def _bounds(kwargs: dict[str, Any], unit: str = "") -> str:
+    low, high = kwargs.get("min_value"), kwargs.get("max_value")
+    if low is not None and high is not None:
+        return f"在 {low} 至 {high}{unit} 之间"
+    if low is not None:
+        return f"不小于 {low}{unit}"
+    return f"不大于 {high}{unit}" if high is not None else "不限"
+
+
+# The GE built-in expectations `suites.py` writes, as the rule reads in Chinese ($names: `_builtin_params`).
+BUILTIN_RULES = {
+    "expect_column_values_to_not_be_null": "不得为空",
+    "expect_column_values_to_be_in_type_list": "数据类型为 $type_list_zh 之一",
+    "expect_column_values_to_be_in_set": "取值为以下之一：$value_set_zh",
+    "expect_column_values_to_be_between": "取值$bounds_zh",
+    "expect_column_value_lengths_to_be_between": "长度$length_bounds_zh",
+    "expect_column_values_to_match_regex": "符合格式（正则表达式 $regex）",
+    "expect_column_values_to_be_unique": "取值不重复",
+    "expect_compound_columns_to_be_unique": "$column_list_zh 的组合不重复",
+    "expect_table_columns_to_match_set": "表的列与资源目录一致：$column_set_zh",
+}
+_NOT_PER_COLUMN = {"expect_compound_columns_to_be_unique", "expect_table_columns_to_match_set"}
+
+
+def _builtin_params(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The values a built-in rule names, as text (a regex's `$` stays a value, never a placeholder)."""
+    return {"type_list_zh": _join(kwargs.get("type_list")), "value_set_zh": _join(kwargs.get("value_set")),
+            "bounds_zh": _bounds(kwargs), "length_bounds_zh": _bounds(kwargs, " 个字符"),
+            "column_list_zh": _join(kwargs.get("column_list")), "column_set_zh": _join(kwargs.get("column_set")),
+            "regex": kwargs.get("regex")}  # fmt: skip
+
+
+def _builtin_template(kind: str) -> Callable[[dict[str, Any], bool, str | None], str]:
+    rule = BUILTIN_RULES[kind]
+
+    def template(params: dict[str, Any], include_column_name: bool, mostly_pct: str | None) -> str:
+        if kind in _NOT_PER_COLUMN:
+            return rule
+        if kind == "expect_column_values_to_not_be_null":  # nulls are what it checks
+            head = f"$column 列：{rule}" if include_column_name else rule
+            return head + ("，至少 $mostly_pct% 的行不为空" if mostly_pct else "")
+        return _rule_template(rule, include_column_name, mostly_pct)
+
+    return template
+
+
+def register_builtin_renderers() -> None:
+    """Render the built-in expectations of `BUILTIN_RULES` in Chinese: the rule (suite and validation pages) and,
+    for the column checks, what was found. GE looks renderers up by expectation type, so ours replace its own."""
+    for kind in BUILTIN_RULES:
+        cls = get_expectation_impl(kind)
+        found = _renderers(_builtin_template(kind), _builtin_params)
+        names = ["_prescriptive_renderer"] if kind == "expect_table_columns_to_match_set" else list(found)
+        for name in names:  # the table check's observed value (the columns found) stays GE's: a list of names
+            register_renderer(
+                object_name=kind, parent_class=cls, renderer_fn=types.MethodType(found[name].__func__, cls)
+            )
 
 
 def _string(template: str, params: dict[str, Any], styling: dict | None = None, **extra: Any) -> Any:
@@ -73,6 +140,21 @@ def chinese_renderers(rule: str) -> dict[str, Any]:
         )
         return renderer_configuration
 
+    return {
+        "_prescriptive_template": classmethod(prescriptive_template),
+        **_renderers(
+            lambda _params, with_column, pct: _rule_template(rule, with_column, pct), lambda _kw: {}
+        ),
+    }
+
+
+def _renderers(
+    template_of: Callable[[dict[str, Any], bool, str | None], str],
+    params_of: Callable[[dict[str, Any]], dict[str, Any]],
+) -> dict[str, Any]:
+    """The legacy renderers (rule; what was found) as classmethods: the rule's template from its params, whether the
+    column is named and the `mostly` percentage; `params_of` adds the params a template names beyond the kwargs."""
+
     def prescriptive(
         cls: Any,
         configuration: Any = None,
@@ -84,8 +166,9 @@ def chinese_renderers(rule: str) -> dict[str, Any]:
         config = configuration or (result.expectation_config if result is not None else None)
         params = dict(config.kwargs) if config is not None else {}
         params["mostly_pct"] = _mostly_pct(params)
+        params.update(params_of(params))
         include_column_name = runtime_configuration.get("include_column_name") is not False
-        template = _rule_template(rule, include_column_name, params["mostly_pct"])
+        template = template_of(params, include_column_name, params["mostly_pct"])
         return [_string(template, params, runtime_configuration.get("styling"))]
 
     def unexpected_statement(
@@ -127,14 +210,14 @@ def chinese_renderers(rule: str) -> dict[str, Any]:
     ) -> str:
         found = (result.result if result is not None else None) or {}
         percent = found.get("unexpected_percent")
-        if percent is None:
-            return "--"
+        if percent is None:  # an aggregate check (a column's type): what it observed
+            observed = found.get("observed_value")
+            return "--" if observed is None else str(observed)
         if not found.get("unexpected_count"):
             return "全部符合"
         return f"{num_to_str(percent, precision=5)}% 不符合"
 
     return {
-        "_prescriptive_template": classmethod(prescriptive_template),
         "_prescriptive_renderer": classmethod(
             renderer(renderer_type=LegacyRendererType.PRESCRIPTIVE)(
                 render_suite_parameter_string(prescriptive)

@@ -35,6 +35,8 @@ PLANTED = (
     "gaj/hjrk"  # its ID numbers are also checked as USCCs (a rule added after its snapshot was published)
 )
 
+PLANTED_RULE = "统一社会信用代码格式、登记管理部门与机构类别、校验码正确（GB 32100）"
+
 
 @dataclass
 class Site:
@@ -136,22 +138,54 @@ def test_a_browser_follows_every_link_of_the_index_to_its_chinese_page(site: Sit
 
 def test_custom_expectations_read_in_chinese(site: Site, offline_page) -> None:
     """What GE would print as `expect_column_values_to_be_valid_uscc(**{…})` reads as the rule, what was found and
-    a table of the values, in Chinese; GE's own expectations keep GE's wording."""
+    a table of the values, in Chinese; so do GE's own expectations the suites use."""
     settings = site.hub.settings
     resource = site.hub.resource(PLANTED)
     offline_page.goto(suite_page(settings, resource).as_uri())
     rules = offline_page.inner_text("body")
     assert "公民身份号码格式与校验码正确（GB 11643）" in rules
     assert "行政区划代码存在" in rules and "为大陆手机号码" in rules
-    assert "values must never be null." in rules  # a built-in expectation, as GE renders it
+    # GE's built-in expectations, in Chinese too (GE: "values must never be null.", "values must be unique.")
+    assert "values must" not in rules and "must be" not in rules, rules[:3000]
+    assert (
+        "数据类型为 VARCHAR、str 之一（空值不检查）" in rules
+        and "取值为以下之一：男、女（空值不检查）" in rules
+    )
+    assert "取值不重复（空值不检查）" in rules and "表的列与资源目录一致：id_number、name" in rules
+    # and GE's page around them
+    assert (
+        "概览" in rules and "表级规则" in rules and re.search(r"本规则集共 \d+ 条规则，涉及 \d+ 列。", rules)
+    )
+    for english in (
+        "Table of Contents",
+        "Overview",
+        "Notes",
+        "Expectation Suite Name",
+        "This Expectation suite",
+    ):
+        assert english not in rules, english
 
     offline_page.goto(latest_validation(settings, resource).page.as_uri())
     result = offline_page.inner_text("body")
-    assert "统一社会信用代码格式、登记管理部门与机构类别、校验码正确（GB 32100）" in result
+    assert PLANTED_RULE in result
     rows = current_info(settings, resource).rows
     assert re.search(rf"发现 {rows:,} 个不符合的值，占非空值的 100%（共 {rows:,} 行）", result), result[:2000]
     assert "100% 不符合" in result and "全部符合" in result  # observed values: the planted rule, the real one
     assert offline_page.locator("th", has_text="不符合的值").count() >= 1  # the sample table's header
+    assert re.search(r"状态：\s+未通过", result) and "通过率" in result and "实际情况" in result
+    for english in ("Validation Filter", "Show All", "Failed Only", "Statistics", "Evaluated Expectations",
+                    "Observed Value", "Status:", "Failed", "Show more info"):  # fmt: skip
+        assert english not in result, english
+    folded = latest_validation(settings, resource).page.read_text(encoding="utf-8")  # "更多信息…", folded
+    assert re.search(r"校验时间（北京时间）.{0,400}?20\d\d-\d\d-\d\d \d\d:\d\d:\d\d", folded, re.S), folded[
+        :200
+    ]
+    assert "Run Time" not in folded and "Great Expectations 版本" in folded
+    passing = offline_page.get_by_text("取值不重复（空值不检查）").first
+    assert passing.is_visible()
+    offline_page.get_by_text("仅未通过").click()  # the page's filter: only the rules that failed
+    passing.wait_for(state="hidden", timeout=5000)
+    assert offline_page.get_by_text(PLANTED_RULE).first.is_visible()
     assert offline_page.refused == []
 
 
