@@ -114,7 +114,9 @@ def _label(text: str) -> str:
 def _in_chinese(node: Any) -> None:
     """GE's own words in a rendered page, in Chinese, in place: labels, headers, statuses and the run time (Beijing).
     Values stay as they are: a template's params (but the labels GE puts there) and the sample table of values."""
-    if isinstance(node, RenderedTableContent) and any("不符合" in str(h) or "nexpected" in str(h) for h in node.header_row or []):
+    if isinstance(node, RenderedTableContent) and any(
+        "不符合" in str(h) or "nexpected" in str(h) for h in node.header_row or []
+    ):
         return  # the sample of unexpected values: data, never relabelled
     if isinstance(node, list):
         if len(node) == 2 and node[0] == "Run Time" and isinstance(node[1], str):
