@@ -5,6 +5,7 @@ A secret's value never appears in logs, errors, `Extract.source` or landing rece
 
 from __future__ import annotations
 
+import logging
 import re
 
 from govhub.config import Settings
@@ -49,6 +50,56 @@ def resolve_secret(settings: Settings, name: str) -> str:
             value=name,
         )
     )
+
+
+def redact_url(url: str) -> str:
+    """A webhook's address as logs and errors may show it: scheme and host alone. Robots carry their key in the query
+    (WeCom `?key=`, DingTalk `?access_token=`) or in the path (Feishu `/hook/<token>`): anyone holding the URL posts."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # not a URL at all: nothing of it is shown
+        return MASK
+    rest = f"/{MASK}" if parts.path.strip("/") or parts.query else ""
+    return f"{parts.scheme}://{host}{port}{rest}" if parts.scheme else MASK
+
+
+def redact_address(text: str, url: str | None) -> str:
+    """`text` (an error quoting `url`, as httpx's do) with the URL shown as `redact_url` shows it, and its key
+    (query values, path segments, password) masked wherever else it appears."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    if not url:
+        return text
+    text = text.replace(url, redact_url(url))
+    try:
+        parts = urlsplit(url)
+        keys = [v for _, v in parse_qsl(parts.query)] + [s for s in parts.path.split("/") if len(s) >= 8]
+        keys.append(parts.password or "")
+    except ValueError:
+        return text
+    return redact(text, *sorted(keys, key=len, reverse=True))
+
+
+class _AddressesMasked(logging.Filter):
+    """httpx logs every request's full URL at INFO ("HTTP Request: POST https://…?key=…"): shown as `redact_url`
+    shows it, whoever turns INFO on (a robot's key, an API's query parameters)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if (
+            isinstance(record.args, tuple)
+            and len(record.args) >= 2
+            and str(record.msg).startswith("HTTP Request")
+        ):
+            record.args = (record.args[0], redact_url(str(record.args[1])), *record.args[2:])
+        return True
+
+
+if not any(isinstance(f, _AddressesMasked) for f in logging.getLogger("httpx").filters):
+    logging.getLogger("httpx").addFilter(_AddressesMasked())
 
 
 def redact(text: str, *secrets: str | None) -> str:

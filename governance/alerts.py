@@ -19,6 +19,7 @@ from govhub import store
 from govhub.catalog.model import Catalog, LifecycleStatus, Resource
 from govhub.clock import today_in_beijing
 from govhub.config import Settings
+from govhub.connectors.secrets import redact_address, redact_url
 from govhub.events import utc_stamp
 from govhub.governance.freshness import FreshnessPolicy, assess, parse_period, policy_for
 from govhub.governance.ledger import LedgerEntry, ledger_by_resource, mark_missing
@@ -182,10 +183,9 @@ def _deliver(settings: Settings, alert: Alert) -> None:
 
     try:
         httpx.post(url, json=alert.to_dict(), timeout=5.0).raise_for_status()
-    except httpx.HTTPError as exc:
-        log.warning(
-            "alert webhook %s failed for %s/%s %s: %s", url, alert.agency, alert.resource, alert.kind, exc
-        )
+    except httpx.HTTPError as exc:  # the robot's key is in its URL (and in httpx's message): shown masked
+        log.warning("alert webhook %s failed for %s/%s %s: %s", redact_url(url), alert.agency, alert.resource,
+                    alert.kind, redact_address(str(exc), url))  # fmt: skip
 
 
 def check_volume(

@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 
 from govhub import store
 from govhub.config import Settings
+from govhub.connectors.secrets import redact_address, redact_url
 from govhub.events import utc_stamp
 from govhub.people import Contact, Person, contacts
 
@@ -132,8 +133,14 @@ def _attempt(
             _post_webhook(address or "", subject, body)
     # SMTP, socket, HTTP (httpx, imported lazily), a refusal: recorded, retried later
     except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"[:500]
-        log.warning("notice %s via %s to %s failed: %s", row_id, channel, address, error)
+        error = f"{type(exc).__name__}: {exc}"
+        if (
+            channel == "webhook"
+        ):  # a robot's key is in its URL, which httpx's errors quote: kept in contacts alone
+            error = redact_address(error, address)
+        shown = redact_url(address or "") if channel == "webhook" else address
+        error = error[:500]
+        log.warning("notice %s via %s to %s failed: %s", row_id, channel, shown, error)
     t = store.notices
     with store.write_transaction(settings, LOCK) as conn:
         conn.execute(

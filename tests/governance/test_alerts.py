@@ -143,6 +143,41 @@ def test_a_failing_webhook_is_logged_not_raised_and_the_file_still_has_the_alert
     assert len((settings.state_dir / "alerts.log").read_text().splitlines()) == 2
 
 
+class _Refusing(BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize("shape", ["query", "path"])
+def test_a_refusing_webhook_is_logged_without_the_robots_key(settings, catalog, caplog, shape):
+    """A robot's key travels in its URL (DingTalk `?access_token=`, Feishu `/hook/<token>`), and httpx's error
+    quotes the URL: the log names the host, never the key."""
+    import secrets
+
+    key = secrets.token_hex(16)
+    server = HTTPServer(("127.0.0.1", 0), _Refusing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    url = (
+        f"{base}/robot/send?access_token={key}&sign=x"
+        if shape == "query"
+        else f"{base}/open-apis/bot/v2/hook/{key}"
+    )
+    try:
+        alerts = raise_alerts(dataclasses.replace(settings, alert_webhook=url),
+                              evaluate_freshness(settings, catalog, D("2026-11-25")))  # fmt: skip
+    finally:
+        server.shutdown()
+    assert len(alerts) == 2 and "404" in caplog.text and f"{base}/***" in caplog.text  # refused, and said so
+    assert key not in caplog.text and key not in (settings.state_dir / "alerts.log").read_text()
+
+
 def test_volume_anomalies(resource_factory):
     res = resource_factory(quality={"min_rows_ratio": 0.5})
     assert check_volume(res, 0, 1000).kind == "empty_load"

@@ -313,3 +313,60 @@ def test_the_mail_servers_password_is_used_and_kept_nowhere(hub, govhub, monkeyp
     places["printed"] = (refused.out + refused.err + sent.out + sent.err).encode()
     assert len(places) >= 4 and any(b"w@mzj.example" in blob for blob in places.values())  # the search bites
     assert [name for name, blob in places.items() if password.encode() in blob] == []
+
+
+def test_a_robots_key_is_kept_in_the_contact_details_alone(hub, govhub, caplog) -> None:
+    """A robot webhook that refuses (HTTP 500): the failure is recorded and retried, and the key in its URL — which
+    httpx's error quotes — appears in no notice's error, log line, event or printed output."""
+    import logging
+    import secrets as tokens
+
+    from govhub.config import get_settings
+    from govhub.events import list_events
+
+    key = tokens.token_hex(16)
+
+    class Refusing(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(500)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/cgi-bin/webhook/send?key={key}"
+    caplog.set_level(logging.DEBUG)
+    try:
+        assert govhub("people", "contact", "wangjingyi", "--webhook", url, "--by", "zhaoqiang").code == 0
+        run = govhub("notify", "run", "--as-of", "2026-09-30", "--json", "--by", "system:sensor")
+    finally:
+        server.shutdown()
+    assert run.code == 1 and f"{FEED}|wangjingyi|webhook" in json.loads(run.out)["undelivered"]
+    with _engine(hub) as conn:
+        rows = (
+            conn.execute(store.notices.select().where(store.notices.c.channel == "webhook")).mappings().all()
+        )
+        contact = (
+            conn.execute(store.contacts.select().where(store.contacts.c.person == "wangjingyi"))
+            .mappings()
+            .one()
+        )
+    assert rows and all(
+        r["status"] == "failed" and "500" in r["error"] and "/***" in r["error"] for r in rows
+    )
+    assert contact["webhook"] == url  # its home: the person's contact details
+    store.dispose_engines()
+    settings = get_settings(hub)
+    shown = [
+        *(r["error"] for r in rows),
+        run.out,
+        run.err,
+        caplog.text,
+        *(json.dumps(e.payload) for e in list_events(settings)),
+    ]
+    shown += [p.read_text(encoding="utf-8") for p in (hub / "state").glob("*.log")]
+    assert [text[:200] for text in shown if key in text] == []
