@@ -18,6 +18,7 @@ from govhub.catalog.model import (
     ShareType,
     UpdateCycle,
 )
+from govhub.config import Settings
 from govhub.portal import auth
 from govhub.portal.views import catalog_of, freshness_today, page, person, resource_in, settings_of, today_of
 from govhub.states import FreshnessState
@@ -109,7 +110,6 @@ def resource_view(request: Request, agency: str, resource: str, *, problems: lis
     """One resource's page; for its agency's steward (and the office) also the catalog changes proposed for it and
     the form to propose one (`problems`, `form`: a refused proposal, shown again with what was typed)."""
     from govhub.events import list_events
-    from govhub.expectations.docs import data_docs_index
     from govhub.warehouse.snapshots import current_info
 
     settings = settings_of(request)
@@ -118,13 +118,27 @@ def resource_view(request: Request, agency: str, resource: str, *, problems: lis
     fresh = next((r for r in freshness_today(settings, catalog) if (r.agency, r.resource) == res.key), None)
     info = current_info(settings, res)
     last = list_events(settings, kind="load.*", subject=f"{res.agency}/{res.id}", newest_first=True, limit=1)
-    docs = auth.may(request, Action.OVERSEE) and data_docs_index(settings).exists()
+    docs = _docs_links(settings, res) if auth.may(request, Action.OVERSEE) else []
     return page(request, "resource.html", r=res, agency=catalog.agencies.get(res.agency), fresh=fresh,
                 info=None if info is None or info.initial else info, last_load=last[0] if last else None,
                 last_status=_status_zh(last[0].kind) if last else None,
                 docs=docs, can_deliver=auth.may(request, Action.UPLOAD, res.agency),
                 field_type=field_type_text, status_code=status_code,
                 **_changes_context(request, res, problems or [], form))  # fmt: skip
+
+
+def _docs_links(settings: Settings, res: Resource) -> list[tuple[str, str]]:
+    """The resource's own Data Docs pages that exist (its rules; its latest validation) and the site's index, as
+    (address under /data-docs/, label)."""
+    from urllib.parse import quote
+
+    from govhub.expectations.docs import data_docs_index, suite_page, validation_page
+
+    index = data_docs_index(settings)
+    pages = [(suite_page(settings, res), "本资源的校验规则"), (validation_page(settings, res), "最近一次校验结果"),
+             (index, "全部资源的数据质量报告")]  # fmt: skip
+    return [(f"/data-docs/{quote(page.relative_to(index.parent).as_posix())}", label)
+            for page, label in pages if page is not None and page.is_file()]  # fmt: skip
 
 
 def _changes_context(

@@ -96,6 +96,33 @@ def test_data_docs_pages_are_shown_in_the_browser_with_their_types(portal: Porta
     assert office.get("/data-docs/static/..%2f..%2f..%2fgovhub.yaml").status_code == 404
 
 
+def test_a_resource_page_links_its_own_data_docs_for_the_office(portal: Portal) -> None:
+    """The office reads a resource's rules and latest validation from its page (Data Docs built for it); a steward
+    sees no link to pages the office alone may open."""
+    from govhub.expectations.docs import build_resource_docs
+    from govhub.services.upload import upload_sheet
+
+    sheets = portal.settings.home / "demo" / "sheets"
+    resource = next(r for r in portal.catalog.resources if (sheets / r.agency / f"{r.id}.xlsx").exists())
+    loaded = upload_sheet(
+        portal.settings, resource, sheets / resource.agency / f"{resource.id}.xlsx", actor=OFFICE
+    )
+    assert loaded.status == "published", loaded
+    build_resource_docs(portal.settings, portal.catalog, [resource])
+    office = portal.sign_in(OFFICE)
+    page = office.get(f"/catalog/{resource.agency}/{resource.id}")
+    links = dict(
+        (label, href)
+        for href, label in re.findall(r'<a class="btn" href="(/data-docs/[^"]+)">([^<]+)</a>', page.text)
+    )
+    assert set(links) == {"本资源的校验规则", "最近一次校验结果", "全部资源的数据质量报告"}, page.text[-3000:]
+    rules, result = office.get(links["本资源的校验规则"]), office.get(links["最近一次校验结果"])
+    assert rules.status_code == 200 and f"校验规则：{resource.name}" in rules.text
+    assert result.status_code == 200 and f"质量校验结果：{resource.name}" in result.text
+    steward = portal.sign_in(STEWARD).get(f"/catalog/{resource.agency}/{resource.id}")
+    assert steward.status_code == 200 and "/data-docs/" not in steward.text
+
+
 def test_verifying_the_log_without_javascript_shows_the_whole_page(portal: Portal) -> None:
     office = portal.sign_in(OFFICE)
     office.get("/office/events")
