@@ -1,4 +1,4 @@
-"""`govhub catalog validate | list | show | draft`."""
+"""`govhub catalog validate | list | show | draft`, and `catalog change …` (catalog_change_cmd)."""
 
 from __future__ import annotations
 
@@ -43,6 +43,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     d.add_argument("-o", "--output", help="写入的资源目录文件夹（默认：当前资源目录文件夹）")
     d.add_argument("--json", action="store_true", help="以 JSON 列出写入的文件")
     d.set_defaults(handler=draft, needs="catalog")
+
+    from govhub.cli.catalog_change_cmd import register as register_changes
+
+    register_changes(csub)  # catalog change propose / current / list / show / approve / return
 
 
 def _catalog_dir(args: argparse.Namespace, path: str | None = None) -> Path:

@@ -240,6 +240,13 @@ def get_change(settings: Settings, change_id: str) -> CatalogChange:
         return _found(conn, change_id)
 
 
+def show_change(settings: Settings, change_id: str, *, actor: str) -> CatalogChange:
+    """One change, for whoever may see its agency's changes: its stewards and the office (as `list_changes`)."""
+    change = get_change(settings, change_id)
+    authorize(settings, actor, Action.PROPOSE_CATALOG_CHANGE, change.agency)
+    return change
+
+
 def list_changes(
     settings: Settings, *, actor: str, agency: str | None = None, states: list[ChangeState] | None = None
 ) -> list[CatalogChange]:

@@ -97,6 +97,9 @@ def _files(tmp: Path) -> dict[str, Path]:
     other = openpyxl.Workbook()
     other.active.append(["甲", "乙"])
     other.save(stray)
+    entry, broken = tmp / "shjz.yaml", tmp / "broken.yaml"
+    entry.write_text(yaml.safe_dump({**RESOURCE, "name": "社会救助对象基本信息"}, allow_unicode=True), encoding="utf-8")  # fmt: skip
+    broken.write_text("id: shjz\nname: [unclosed\n", encoding="utf-8")
     db = tmp / "source.db"
     with sqlite3.connect(db) as conn:
         conn.execute("CREATE TABLE households (id INTEGER PRIMARY KEY, head TEXT)")
@@ -106,6 +109,8 @@ def _files(tmp: Path) -> dict[str, Path]:
         "stray": stray,
         "db": db,
         "tar": tmp / "hub.tar",
+        "entry": entry,
+        "broken": broken,
         "drafts": tmp / "drafts",
     }
 
@@ -187,6 +192,60 @@ def test_every_command_keeps_the_exit_code_table(hub: Path, capsys) -> None:
                 "zhaoqiang",
             ],
             1,
+        ),
+        ("catalog change current", ["catalog", "change", "current", "mzj/shjz"], 0),
+        ("catalog change current", ["catalog", "change", "current", "nosuch"], 2),
+        (
+            "catalog change propose",
+            [
+                "catalog",
+                "change",
+                "propose",
+                "mzj/shjz",
+                "--file",
+                f["entry"],
+                "--note",
+                "改名",
+                "--by",
+                "wangjingyi",
+            ],
+            0,
+        ),
+        (
+            "catalog change propose",
+            [
+                "catalog",
+                "change",
+                "propose",
+                "mzj/shjz",
+                "--file",
+                f["broken"],
+                "--note",
+                "试",
+                "--by",
+                "wangjingyi",
+            ],
+            1,
+        ),  # YAML that does not parse: refused, said where
+        ("catalog change propose", ["catalog", "change", "propose", "mzj/shjz", "--by", "wangjingyi"], 2),
+        ("catalog change list", ["catalog", "change", "list", "--by", "zhaoqiang", "--json"], 0),
+        ("catalog change list", ["catalog", "change", "list", "--agency", "nosuch", "--by", "zhaoqiang"], 2),
+        ("catalog change show", ["catalog", "change", "show", "CC-20990101-0001", "--by", "zhaoqiang"], 1),
+        (
+            "catalog change approve",
+            ["catalog", "change", "approve", "CC-20990101-0001", "--by", "zhaoqiang"],
+            1,
+        ),
+        ("catalog change approve", ["catalog", "change", "approve"], 2),
+        (
+            "catalog change return",
+            ["catalog", "change", "return", "CC-20990101-0001", "--reason", "r", "--by", "zhaoqiang"],
+            1,
+        ),
+        (
+            "catalog change return",
+            ["catalog", "change", "return", "CC-20990101-0001", "--by", "zhaoqiang"],
+            2,
         ),
         ("people list", ["people", "list", "--json"], 0),
         ("people list", ["people", "list", "--idle-days", "-1"], 2),
