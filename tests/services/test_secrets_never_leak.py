@@ -120,3 +120,78 @@ def test_planted_secrets_appear_nowhere_but_their_own_homes(
         f"secrets: {len(planted)} planted; {len(blobs)} places, {sum(map(len, blobs.values())):,} bytes searched"
     )
     assert blobs["events"].decode().count('"load.failed"') >= 3  # the refusals themselves are on the record
+
+
+def test_a_postgresql_stores_password_is_used_and_shown_nowhere(
+    pg_settings, govhub, tmp_path, monkeypatch, caplog
+):
+    """GOVHUB_STATE_URL with a password (the local server trusts 127.0.0.1, so it is accepted): people, status, the
+    event log and a backup work through it, and an unreachable server is said in Chinese — the password appears in
+    nothing printed, logged, archived or written under the hub, nor in any row of the store's own tables."""
+    import shutil
+    import tarfile
+
+    from sqlalchemy import create_engine, inspect, text
+
+    from govhub import store
+    from tests.conftest import REPO_CATALOG
+    from tests.servers import PG_URL
+
+    password = "pg-" + secrets.token_hex(12)
+    url = pg_settings.state_url.replace("postgres@", f"postgres:{password}@")
+    assert password in url
+    monkeypatch.setenv("GOVHUB_STATE_URL", url)
+    shutil.rmtree(pg_settings.catalog_dir)
+    shutil.copytree(REPO_CATALOG, pg_settings.catalog_dir)
+    monkeypatch.setenv("GOVHUB_CATALOG", str(pg_settings.catalog_dir))
+    caplog.set_level(logging.DEBUG)
+    runs = [
+        govhub("db", "upgrade"),
+        govhub(
+            "people",
+            "add",
+            "zhaoqiang",
+            "--name",
+            "赵强",
+            "--agency",
+            "kw",
+            "--role",
+            "office",
+            "--by",
+            "installer",
+        ),
+        govhub("status", "--json"),
+        govhub("events", "--json", "--by", "zhaoqiang"),
+        govhub("events", "verify", "--by", "zhaoqiang"),
+        govhub("backup", "-o", tmp_path / "hub.tar", "--by", "zhaoqiang"),
+    ]
+    assert [r.code for r in runs[:2]] == [0, 0] and runs[4].code == 0 and runs[5].code == 0, [
+        r.err for r in runs
+    ]
+    assert "赵强" in runs[3].out  # the registration went through the store the password opens
+    monkeypatch.setenv("GOVHUB_STATE_URL", url.replace("127.0.0.1:5432", "127.0.0.1:1"))
+    store.dispose_engines()
+    down = govhub("people", "list")
+    assert down.code == 1 and "无法连接工作流数据库" in down.err and "postgres:***@127.0.0.1:1" in down.err
+    runs.append(down)
+    store.dispose_engines()
+
+    blobs = {str(p): p.read_bytes() for p in _files(pg_settings.home, set())}
+    with tarfile.open(tmp_path / "hub.tar") as archive:
+        blobs |= {f"hub.tar:{m.name}": archive.extractfile(m).read() for m in archive if m.isfile()}
+    blobs["printed"] = "\n".join(r.out + r.err for r in runs).encode()
+    blobs["logs"] = caplog.text.encode()
+    schema = url.split("search_path%3D")[1]
+    admin = create_engine(PG_URL)
+    try:
+        with admin.connect() as conn:
+            for table in inspect(conn).get_table_names(schema=schema):
+                rows = conn.execute(text(f'SELECT * FROM "{schema}"."{table}"')).all()
+                blobs[f"store:{table}"] = repr(rows).encode()
+    finally:
+        admin.dispose()
+    assert any(
+        b"zhaoqiang" in blob for name, blob in blobs.items() if name.startswith("store:")
+    )  # the search bites
+    assert len([n for n in blobs if n.startswith("hub.tar:")]) >= 1
+    assert _found(password, blobs) == []

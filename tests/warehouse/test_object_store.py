@@ -263,3 +263,42 @@ def test_a_large_upload_streams_in_bounded_memory(s3_settings, tmp_path):
     store = object_store(s3_settings)
     head = store.client().head_object(Bucket=store.bucket, Key=store.key("big", "part-00000.parquet"))
     assert head["ContentLength"] == big.stat().st_size
+
+
+def test_the_object_stores_secret_key_is_used_and_kept_nowhere(s3_settings, people, monkeypatch, caplog):
+    """AWS_SECRET_ACCESS_KEY signs every request of two publishes (the server checks the signature's form, not the
+    key) and of a publish to a store that is not there; then every file of the hub, every object in the bucket, the
+    outcomes' messages and every log record are searched for it."""
+    import dataclasses
+    import logging
+    import secrets
+
+    secret = "s3-" + secrets.token_hex(16)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIA" + secrets.token_hex(8).upper())
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    caplog.set_level(logging.DEBUG)
+    outcomes = [_load(s3_settings, people, people_rows(10)), _load(s3_settings, people, people_rows(14))]
+    store = object_store(s3_settings)
+    assert objects.read_current(store, TABLE).num_rows == 14  # signed with the planted key, and accepted
+    gone = dataclasses.replace(s3_settings, storage_endpoint="http://127.0.0.1:1")
+    try:
+        outcomes.append(_load(gone, people, people_rows(12)))
+        failure = ""
+    except Exception as exc:  # however a publish to an unreachable store ends, what it says is searched too
+        failure = f"{type(exc).__name__}: {exc}"
+    client = store.client()
+    blobs = {
+        f"s3:{o['Key']}": client.get_object(Bucket=store.bucket, Key=o["Key"])["Body"].read()
+        for o in client.list_objects_v2(Bucket=store.bucket)["Contents"]
+    }
+    blobs |= {
+        str(p): p.read_bytes()
+        for p in Path(s3_settings.home).rglob("*")
+        if p.is_file() and not p.is_symlink()
+    }
+    blobs["said"] = (failure + "".join(str(p) for o in outcomes for p in o.problems)).encode()
+    blobs["logs"] = caplog.text.encode()
+    assert (
+        len([k for k in blobs if k.startswith("s3:")]) >= 3 and len(caplog.records) > 10
+    )  # the search bites
+    assert [name for name, blob in blobs.items() if secret.encode() in blob] == []
