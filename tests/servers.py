@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,11 +40,14 @@ def settings(tmp_path, monkeypatch, request) -> Iterator[Settings]:
     store.dispose_engines()
 
 
-def _scale_out(tmp_path, monkeypatch, request) -> None:
-    """The store in a PostgreSQL schema of the test's own (dropped after), the hub's objects in a fresh bucket."""
+def scale_state_url(request: pytest.FixtureRequest) -> str | None:
+    """In `make test-scale`, for a test marked `scale`: the URL of a PostgreSQL schema of its own (dropped after the
+    test) for its workflow store; None otherwise (the embedded SQLite store). For fixtures that build their
+    settings themselves rather than through `settings`."""
+    if not (SCALE_RUN and request.node.get_closest_marker("scale")):
+        return None
     import uuid
 
-    import boto3
     from sqlalchemy import create_engine, text
 
     schema = f"govhub_s_{os.getpid()}_{uuid.uuid4().hex[:10]}"
@@ -63,7 +67,27 @@ def _scale_out(tmp_path, monkeypatch, request) -> None:
         admin.dispose()
 
     request.addfinalizer(drop)
-    monkeypatch.setenv("GOVHUB_STATE_URL", f"{PG_URL}?options=-csearch_path%3D{schema}")
+    return f"{PG_URL}?options=-csearch_path%3D{schema}"
+
+
+def store_env(request: pytest.FixtureRequest, home: Path) -> dict[str, str]:
+    """The environment for `get_settings(home, …, env=…)` in such a fixture: the scale run's store URL (also set for
+    the commands the test runs, with the data folder `govhub init` would leave), or nothing."""
+    url = scale_state_url(request)
+    if url is None:
+        return {}
+    request.getfixturevalue("monkeypatch").setenv("GOVHUB_STATE_URL", url)
+    (home / "state").mkdir(parents=True, exist_ok=True)
+    return {"GOVHUB_STATE_URL": url}
+
+
+def _scale_out(tmp_path, monkeypatch, request) -> None:
+    """The store in a PostgreSQL schema of the test's own (dropped after), the hub's objects in a fresh bucket."""
+    import uuid
+
+    import boto3
+
+    monkeypatch.setenv("GOVHUB_STATE_URL", scale_state_url(request))
     endpoint = request.getfixturevalue("moto_s3")
     bucket = f"govhub-{uuid.uuid4().hex[:12]}"
     boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket=bucket)

@@ -20,6 +20,9 @@ from govhub.roles import Role
 from govhub.services import catalog_changes as svc
 from govhub.services.people import register_person
 from govhub.states import ChangeState
+from tests.servers import store_env
+
+pytestmark = pytest.mark.scale  # make test-scale runs these on PostgreSQL too
 
 catalog_changes = store.catalog_changes
 
@@ -34,11 +37,11 @@ STEWARD, ANALYST, OTHER_STEWARD, OFFICE = "lujianhua", "gaj_fenxi", "wangjingyi"
 
 
 @pytest.fixture
-def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest):
     monkeypatch.delenv("GOVHUB_STATE_URL", raising=False)
     catalog_dir = tmp_path / "catalog"
     shutil.copytree(REPO_CATALOG, catalog_dir)
-    settings = get_settings(tmp_path / "home", catalog_dir, env={})
+    settings = get_settings(tmp_path / "home", catalog_dir, env=store_env(request, tmp_path / "home"))
     catalog = require_catalog(catalog_dir)
     for pid, name, agency, role in PEOPLE:  # the office first (the registry is open while empty)
         by = "installer" if role is Role.OFFICE else OFFICE

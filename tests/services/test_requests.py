@@ -21,6 +21,9 @@ from govhub.services import requests as svc
 from govhub.services.people import register_person
 from govhub.services.sharing_clock import tick
 from govhub.states import Decision, RequestState, Step
+from tests.servers import store_env
+
+pytestmark = pytest.mark.scale  # make test-scale runs these on PostgreSQL too
 
 REPO_CATALOG = Path(__file__).resolve().parents[2] / "catalog"
 S = RequestState
@@ -38,9 +41,9 @@ PEOPLE = [  # id, name, agency, role
 
 
 @pytest.fixture
-def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest):
     monkeypatch.delenv("GOVHUB_STATE_URL", raising=False)
-    settings = get_settings(tmp_path / "home", REPO_CATALOG, env={})
+    settings = get_settings(tmp_path / "home", REPO_CATALOG, env=store_env(request, tmp_path / "home"))
     catalog = require_catalog(REPO_CATALOG)
     known = set(catalog.agencies)
     for (
@@ -490,7 +493,9 @@ def test_deadlines_are_configurable_per_step(hub) -> None:
 
     shutil.copytree(REPO_CATALOG, custom)
     (custom / "sharing.yaml").write_text("deadlines: {answer: 5}\nremind_before: 1\n", encoding="utf-8")
-    short = get_settings(settings.home, custom, env={})
+    short = get_settings(
+        settings.home, custom, env={"GOVHUB_STATE_URL": settings.state_url}
+    )  # the same store
     request = svc.file_request(short, catalog, catalog.resource("gaj/hjrk"), actor="wangjingyi", fields=["name"],
                                purpose="核查", basis="职责", use_from=FORWARDED_ON, use_until=dt.date(2027, 1, 1),
                                today=FORWARDED_ON)  # fmt: skip

@@ -29,6 +29,8 @@ from govhub.services.tokens import (
 )
 from tests.conftest import REPO_CATALOG
 
+pytestmark = pytest.mark.scale  # make test-scale runs these on PostgreSQL too
+
 CATALOG = require_catalog(REPO_CATALOG)
 
 
