@@ -119,6 +119,8 @@ def nav(request: Request, who: Person) -> list[tuple[str, str]]:
         items.append((f"/agencies/{who.agency}/query", "数据查询"))
     if office:
         items.append(("/office/sharing", "共享协调"))
+    if may(Action.REVIEW_CATALOG_CHANGE):
+        items.append(("/office/catalog-changes", "目录变更"))
     if may(Action.OVERSEE):
         items += [("/office/freshness", "全区报送看板"), ("/office/scorecards", "考核评分")]
     if may(Action.AUDIT):

@@ -204,7 +204,9 @@ def test_an_unknown_address_is_a_404_page_with_the_persons_own_header(portal: Po
     # the office holds no resources: its menu offers no feeds of its own (an empty page)
     office_home = portal.sign_in(OFFICE).get("/").text
     menu = office_home[office_home.index('aria-label="主菜单"') :].split("</nav>", 1)[0]
-    assert "本机构报送" not in menu and "共享协调" in menu
+    assert "本机构报送" not in menu and "共享协调" in menu and 'href="/office/catalog-changes"' in menu
+    steward_home = signed_in.get("/").text
+    assert "/office/catalog-changes" not in steward_home.split("</nav>", 1)[0]  # the office's queue, not theirs
     # an agency no catalog holds is not there (404) whatever the page; another agency's is refused in names
     for path in ("/agencies/nosuch/feeds", "/agencies/nosuch/sharing", "/agencies/nosuch/query"):
         assert signed_in.get(path).status_code == 404, path
