@@ -62,6 +62,20 @@ def _refuse(code: str, message: str, name: str, expected: str) -> GovhubError:
     return GovhubError(Problem(code=code, message_zh=message, value=name, expected=expected))
 
 
+def found_sound(path: Path) -> str | None:
+    """The sha256 (hex) of `path` when this process has already found it sound, for a process that reads it next
+    (warehouse/sheet_guard.py) not to search it again; None otherwise."""
+    with open(path, "rb") as fh:
+        key = hashlib.file_digest(fh, "sha256").digest()
+    return key.hex() if key in _PASSED else None
+
+
+def trust_sound(digest: str) -> None:
+    """Take the word of the process that handed this one a file it had found sound: `check_workbook` of a file with
+    this sha256 (the same bytes, hashed again here) returns at once."""
+    _remember(bytes.fromhex(digest))
+
+
 def check_workbook(path: Path, name: str) -> None:
     """Raise `GovhubError` when `path` (an xlsx named `name`) would make a reader unpack or hold too much; a zip
     that cannot be read is left to the reader, which says so in its own words."""
@@ -109,6 +123,10 @@ def check_workbook(path: Path, name: str) -> None:
                 name,
                 f"行数×列数不超过{MAX_AREA:,}",
             )
+    _remember(key)
+
+
+def _remember(key: bytes) -> None:
     _PASSED[key] = None
     while len(_PASSED) > 32:
         _PASSED.pop(next(iter(_PASSED)))

@@ -37,6 +37,9 @@ class Settings:
     alert_webhook: str | None = None
     reports_url: str | None = None  # where people open reports/ (the demo's report server), else file URLs
     stage_memory_bytes: int = 256 << 20  # a load's staged rows stay in memory up to this size
+    # a workbook (xlsx/xls) is read in a process of its own, ended beyond these (warehouse/sheet_guard.py)
+    sheet_read_timeout_s: float = 30.0
+    sheet_read_memory_mb: int = 1024
     duckdb_memory_limit: str = "2GB"  # per load; DuckDB spills under hub/_spill/ beyond it
     duckdb_threads: int | None = (
         None  # per load; None: DuckDB's default (the cores). Fewer threads, fewer hash tables
@@ -205,6 +208,8 @@ def get_settings(
         alert_webhook=pick("GOVHUB_ALERT_WEBHOOK"),
         reports_url=pick("GOVHUB_REPORTS_URL"),
         stage_memory_bytes=int(pick("GOVHUB_STAGE_MEMORY_MB", 256)) << 20,
+        sheet_read_timeout_s=float(pick("GOVHUB_SHEET_READ_TIMEOUT_S", 30)),
+        sheet_read_memory_mb=int(pick("GOVHUB_SHEET_READ_MEMORY_MB", 1024)),
         duckdb_memory_limit=str(pick("GOVHUB_DUCKDB_MEMORY_LIMIT", "2GB")),
         duckdb_threads=int(t) if (t := pick("GOVHUB_DUCKDB_THREADS")) else None,
         smtp_host=pick("GOVHUB_SMTP_HOST"),

@@ -78,6 +78,7 @@ CODES: dict[str, CodeInfo] = {
         ("sheet.empty_sheet", "工作表为空"),
         ("sheet.no_rows", "没有数据行"),
         ("sheet.too_large", "文件解压后过大"),
+        ("sheet.too_costly", "读取文件超出时间或内存限制"),
         ("sheet.area_too_large", "工作表区域过大"),
         (
             "sheet.too_many_columns",

@@ -41,6 +41,9 @@ def upload_sheet(
             )
         )
     who = authorize(settings, actor, Action.UPLOAD, resource.agency)
+    from govhub.warehouse.sheet_guard import start_reader
+
+    start_reader(path.name)  # the workbook reader's process starts while the file is identified and landed
     if origin is None or origin.resource.code != resource.code:
         origin = identify_sheet(settings, None, path, resource=resource)
     return _load_file(settings, resource, path, actor=who.name, via=via, origin=origin)
@@ -62,11 +65,10 @@ def _load_file(
     outcome = zero_update_if_same_file(settings, resource, receipt, audit_key=key, actor=actor, trigger=via)
     if outcome is None:
         try:
-            from govhub.connectors.sheet import read_sheet
+            from govhub.warehouse.sheet_guard import read_sheet_bounded
 
-            extract = read_sheet(
-                resource, landing.open_blob(receipt), filename=path.name, template=origin.template
-            )
+            extract = read_sheet_bounded(settings, resource, landing.open_blob(receipt), filename=path.name,
+                                         template=origin.template)  # fmt: skip
             outcome = run_load(settings, resource, extract, receipt=receipt, validate=validate_load, audit_key=key,
                                actor=actor, trigger=via)  # fmt: skip
         except GovhubError as exc:  # the file could not be read: the agency's to fix

@@ -98,11 +98,11 @@ class _Zygote:
     """The pre-started process each query's process is forked from (warehouse/sandbox_child.py): one per parent
     process, started on first use, ended when the parent ends (its socket closes)."""
 
-    def __init__(self) -> None:
+    def __init__(self, module: str) -> None:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         with child:
             self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-m", "govhub.warehouse.sandbox_child", str(child.fileno())],
+                [sys.executable, "-I", "-m", module, str(child.fileno())],
                 pass_fds=[child.fileno()],
                 env={"LC_ALL": "C.UTF-8"},  # nothing of the parent's environment (secrets, paths)
                 cwd="/",
@@ -145,14 +145,16 @@ class _Zygote:
         self.proc.wait(timeout=10)
 
 
-_ZYGOTE: _Zygote | None = None
+QUERY_CHILD = "govhub.warehouse.sandbox_child"
+_ZYGOTES: dict[
+    str, _Zygote
+] = {}  # by the module it runs: the queries' and the sheets' (warehouse/sheet_guard.py)
 _ZYGOTE_LOCK = threading.Lock()
 
 
-def _zygote(*, restart: bool = False) -> _Zygote:
-    global _ZYGOTE
+def _zygote(module: str = QUERY_CHILD, *, restart: bool = False) -> _Zygote:
     with _ZYGOTE_LOCK:
-        current = _ZYGOTE
+        current = _ZYGOTES.get(module)
         if current is not None and (
             restart or current.owner != os.getpid() or current.proc.poll() is not None
         ):
@@ -160,7 +162,7 @@ def _zygote(*, restart: bool = False) -> _Zygote:
                 current.control.close()
             current = None  # a forked copy of a parent's handle is not ours to use
         if current is None:
-            current = _ZYGOTE = _Zygote()
+            current = _ZYGOTES[module] = _Zygote(module)
             atexit.register(current.close)
     return current
 
@@ -170,11 +172,12 @@ def warm_up() -> None:
     _zygote()
 
 
-def _spawn() -> tuple[int, Connection, Connection]:
+def spawn(module: str = QUERY_CHILD) -> tuple[int, Connection, Connection]:
+    """A fresh child forked from `module`'s zygote: its pid, the request pipe to write, the result pipe to read."""
     try:
-        return _zygote().fork()
+        return _zygote(module).fork()
     except OSError:  # the zygote died (killed by someone): start another once
-        return _zygote(restart=True).fork()
+        return _zygote(module, restart=True).fork()
 
 
 def run_query(
@@ -198,7 +201,7 @@ def run_query(
         "limits": {**asdict(limits), "address_space_bytes": limits.address_space_bytes},
     }
     try:
-        pid, outbox, inbox = _spawn()
+        pid, outbox, inbox = spawn()
     except OSError as exc:  # the zygote cannot start (e.g. govhub not installed in this interpreter)
         return failed(QueryError("sandbox.unavailable", "查询服务无法启动，请联系平台管理员", str(exc)))
     try:

@@ -21,6 +21,7 @@ import socket
 import struct
 import sys
 import threading
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -137,7 +138,10 @@ def _end_with_the_asker(result_fd: int) -> None:
     threading.Thread(target=watch, name="asker-watch", daemon=True).start()
 
 
-def _child(request_fd: int, result_fd: int) -> None:
+Answer = Callable[[dict[str, Any], Connection], object]
+
+
+def _child(request_fd: int, result_fd: int, answer: Answer) -> None:
     """A forked child's whole life: read the request, answer it, exit without tearing anything down."""
     code = 1
     try:
@@ -146,14 +150,15 @@ def _child(request_fd: int, result_fd: int) -> None:
             request = json.loads(inbox.recv_bytes())
         _end_with_the_asker(result_fd)
         with Connection(result_fd, readable=False) as out:
-            con = answer(request, out)
-        code = 0 if con is not None else 1
+            done = answer(request, out)
+        code = 0 if done is not None else 1
     finally:
         os._exit(code)
 
 
-def serve(control: socket.socket) -> None:
-    """The zygote's loop: for each request, fork a child and reply with its pid; end when the parent goes."""
+def serve(control: socket.socket, answer: Answer = answer) -> None:
+    """The zygote's loop: for each request, fork a child that answers it with `answer` (this module's: a query;
+    `sheet_child`'s: a sheet read) and reply with its pid; end when the parent goes."""
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel: no zombies
     while True:
         try:
@@ -165,7 +170,7 @@ def serve(control: socket.socket) -> None:
         pid = os.fork()
         if pid == 0:
             control.close()
-            _child(*fds)
+            _child(*fds, answer)
         for fd in fds:
             os.close(fd)
         try:

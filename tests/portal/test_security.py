@@ -206,7 +206,9 @@ def test_an_unknown_address_is_a_404_page_with_the_persons_own_header(portal: Po
     menu = office_home[office_home.index('aria-label="主菜单"') :].split("</nav>", 1)[0]
     assert "本机构报送" not in menu and "共享协调" in menu and 'href="/office/catalog-changes"' in menu
     steward_home = signed_in.get("/").text
-    assert "/office/catalog-changes" not in steward_home.split("</nav>", 1)[0]  # the office's queue, not theirs
+    assert (
+        "/office/catalog-changes" not in steward_home.split("</nav>", 1)[0]
+    )  # the office's queue, not theirs
     # an agency no catalog holds is not there (404) whatever the page; another agency's is refused in names
     for path in ("/agencies/nosuch/feeds", "/agencies/nosuch/sharing", "/agencies/nosuch/query"):
         assert signed_in.get(path).status_code == 404, path

@@ -83,14 +83,14 @@ def test_a_runaway_query_stops_at_the_time_limit(market):
 
 def _with_spawn(hook):
     """Run `hook(pid)` on each query process as soon as it is forked."""
-    original = sandbox._spawn
+    original = sandbox.spawn
 
     def spawn():
         pid, outbox, inbox = original()
         hook(pid)
         return pid, outbox, inbox
 
-    sandbox._spawn = spawn
+    sandbox.spawn = spawn
     return original
 
 
@@ -100,7 +100,7 @@ def test_a_child_that_does_not_stop_is_killed_at_the_deadline_and_the_next_query
     try:
         result = run_query(settings, path, "SELECT 1", QueryLimits(timeout_s=0.5, grace_s=0.5))
     finally:
-        sandbox._spawn = original
+        sandbox.spawn = original
     assert result.error.code == "sandbox.timeout" and 1.0 <= result.duration_s < 3
     assert run_query(settings, path, "SELECT 1 AS one").table.to_pylist() == [{"one": 1}]
 
@@ -111,7 +111,7 @@ def test_a_query_process_killed_from_outside_is_a_typed_error(market):
     try:
         result = run_query(settings, path, "SELECT 1")
     finally:
-        sandbox._spawn = original
+        sandbox.spawn = original
     assert result.error.code == "sandbox.crashed" and "异常终止" in result.error.message_zh
 
 
@@ -163,7 +163,7 @@ def test_a_zygote_that_cannot_start_is_a_typed_error_not_a_traceback(market, mon
     settings, path = market
     sandbox._zygote(restart=True)
     monkeypatch.setattr(sandbox.sys, "executable", "/nonexistent/python")  # every start fails
-    monkeypatch.setattr(sandbox, "_ZYGOTE", None)
+    monkeypatch.setattr(sandbox, "_ZYGOTES", {})
     result = run_query(settings, path, "SELECT 1")
     assert result.error.code == "sandbox.unavailable" and "无法启动" in result.error.message_zh
     monkeypatch.undo()
@@ -176,12 +176,12 @@ from govhub.config import get_settings
 from govhub.warehouse import sandbox
 from govhub.warehouse.sandbox import QueryLimits, run_query
 
-original = sandbox._spawn
+original = sandbox.spawn
 def spawn():
     pid, outbox, inbox = original()
     print(pid, flush=True)
     return pid, outbox, inbox
-sandbox._spawn = spawn
+sandbox.spawn = spawn
 endless = "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) FROM r"
 run_query(get_settings(sys.argv[1], sys.argv[2]), sys.argv[3], endless, QueryLimits(timeout_s=60))
 """
