@@ -69,19 +69,32 @@ def redact_url(url: str) -> str:
 
 def redact_address(text: str, url: str | None) -> str:
     """`text` (an error quoting `url`, as httpx's do) with the URL shown as `redact_url` shows it, and its key
-    (query values, path segments, password) masked wherever else it appears."""
-    from urllib.parse import parse_qsl, urlsplit
+    (query values as written and decoded, path segments, password) masked wherever else it appears — also where
+    the quoting spelled the URL its own way (httpx lower-cases the host)."""
+    from urllib.parse import parse_qsl, unquote, urlsplit
 
     if not url:
         return text
-    text = text.replace(url, redact_url(url))
+    for spelling in {url, url.lower(), _as_httpx_prints(url)}:
+        if spelling:
+            text = text.replace(spelling, redact_url(url))
     try:
         parts = urlsplit(url)
-        keys = [v for _, v in parse_qsl(parts.query)] + [s for s in parts.path.split("/") if len(s) >= 8]
-        keys.append(parts.password or "")
     except ValueError:
         return text
-    return redact(text, *sorted(keys, key=len, reverse=True))
+    raw = [pair.partition("=")[2] for pair in parts.query.split("&")]
+    keys = [*raw, *(unquote(v) for v in raw), *(v for _, v in parse_qsl(parts.query))]
+    keys += [segment for segment in parts.path.split("/") if len(segment) >= 8] + [parts.password or ""]
+    return redact(text, *sorted({k for k in keys if len(k) >= 4}, key=len, reverse=True))
+
+
+def _as_httpx_prints(url: str) -> str | None:
+    try:
+        import httpx
+
+        return str(httpx.URL(url))
+    except Exception:  # not a URL httpx takes: it quotes nothing of it
+        return None
 
 
 class _AddressesMasked(logging.Filter):

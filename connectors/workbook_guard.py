@@ -62,17 +62,21 @@ def _refuse(code: str, message: str, name: str, expected: str) -> GovhubError:
     return GovhubError(Problem(code=code, message_zh=message, value=name, expected=expected))
 
 
-def found_sound(path: Path) -> str | None:
-    """The sha256 (hex) of `path` when this process has already found it sound, for a process that reads it next
-    (warehouse/sheet_guard.py) not to search it again; None otherwise."""
+def digest_of(path: Path) -> str:
+    """The sha256 (hex) `check_workbook` remembers a sound workbook by."""
     with open(path, "rb") as fh:
-        key = hashlib.file_digest(fh, "sha256").digest()
-    return key.hex() if key in _PASSED else None
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def is_sound(digest: str) -> bool:
+    """Whether this process has found the workbook with this sha256 sound (warehouse/sheet_guard.py tells the
+    process that reads it next, which need not search it again)."""
+    return bytes.fromhex(digest) in _PASSED
 
 
 def trust_sound(digest: str) -> None:
-    """Take the word of the process that handed this one a file it had found sound: `check_workbook` of a file with
-    this sha256 (the same bytes, hashed again here) returns at once."""
+    """Take the word of the process that found a workbook with this sha256 sound: `check_workbook` of the same
+    bytes (hashed again where it runs) then returns at once."""
     _remember(bytes.fromhex(digest))
 
 

@@ -37,6 +37,18 @@ class UncoveredPolicy(StrEnum):
     REFUSE = "refuse"
 
 
+def _covered(year: int) -> bool:
+    """Whether `chinese_calendar` holds `year` whole (its holidays and 调休 published)."""
+    if not _COVERED_YEARS:
+        import chinese_calendar
+
+        _COVERED_YEARS.update(d.year for d in chinese_calendar.holidays)
+    return year in _COVERED_YEARS
+
+
+_COVERED_YEARS: set[int] = set()
+
+
 class WorkdayCalendar:
     """Working days: is_working_day, add_working_days, working_days_between, next_working_day (all cached)."""
 
@@ -110,12 +122,23 @@ class WorkdayCalendar:
         """
         if end < start:
             return -self.working_days_between(end, start)
-        whole_years = sum(self._running_count(year)[-1] for year in range(start.year, end.year))
-        return whole_years + self._count_to(end) - self._count_to(start)
-
-    def _count_to(self, day: dt.date) -> int:
-        """Working days from 1 January of `day`'s year to `day`, inclusive."""
-        return self._running_count(day.year)[day.timetuple().tm_yday]
+        total = 0
+        for year in range(start.year, end.year + 1):  # (after, through] within each year
+            after = max(start, dt.date(year - 1, 12, 31))
+            through = min(end, dt.date(year, 12, 31))
+            if through <= after:
+                continue
+            if _covered(year):  # a year the data holds whole: counted once, then looked up
+                running = self._running_count(year)
+                total += running[through.timetuple().tm_yday] - (
+                    running[after.timetuple().tm_yday] if after.year == year else 0
+                )
+            else:  # a year the calendar may not know (a warning, or a refusal): only the days asked about
+                total += sum(
+                    self.is_working_day(after + dt.timedelta(days=i))
+                    for i in range(1, (through - after).days + 1)
+                )
+        return total
 
     def _running_count(self, year: int) -> list[int]:
         """[0, working days to 1 Jan, … to 31 Dec] for `year`: a freshness board spans years of feeds, and counting

@@ -240,6 +240,7 @@ CODES: dict[str, CodeInfo] = {
     **_codes(
         C.HUB,
         ("load.internal_error", "系统内部错误"),
+        ("load.reader_unavailable", "读取文件的进程无法运行"),
         ("load.step_failed", "后续处理步骤出错", False),
         ("load.reconciled", "中断后补记的发布", False),
         ("load.interrupted", "载入被中断"),

@@ -110,6 +110,8 @@ class _Zygote:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
+        # a zygote that does not answer a fork (stuck starting) is given up as a dead one is, not waited on forever
+        parent.settimeout(ZYGOTE_ANSWER_S)
         self.control = parent
         self.owner = os.getpid()
         self.lock = threading.Lock()
@@ -146,15 +148,20 @@ class _Zygote:
 
 
 QUERY_CHILD = "govhub.warehouse.sandbox_child"
+ZYGOTE_ANSWER_S = 60.0  # a zygote's start (imports, the readers' warm-up) takes ≈1 s; its forks, milliseconds
 _ZYGOTES: dict[
     str, _Zygote
 ] = {}  # by the module it runs: the queries' and the sheets' (warehouse/sheet_guard.py)
 _ZYGOTE_LOCK = threading.Lock()
 
 
-def _zygote(module: str = QUERY_CHILD, *, restart: bool = False) -> _Zygote:
+def _zygote(module: str = QUERY_CHILD, *, restart: bool = False, failed: _Zygote | None = None) -> _Zygote:
+    """`module`'s zygote for this process; a new one when asked to `restart` — unless `failed` (the one that failed
+    the caller) is no longer the current one: another thread has started its successor already."""
     with _ZYGOTE_LOCK:
         current = _ZYGOTES.get(module)
+        if restart and failed is not None and current is not failed:
+            restart = False
         if current is not None and (
             restart or current.owner != os.getpid() or current.proc.poll() is not None
         ):
@@ -174,10 +181,11 @@ def warm_up() -> None:
 
 def spawn(module: str = QUERY_CHILD) -> tuple[int, Connection, Connection]:
     """A fresh child forked from `module`'s zygote: its pid, the request pipe to write, the result pipe to read."""
+    zygote = _zygote(module)
     try:
-        return _zygote(module).fork()
-    except OSError:  # the zygote died (killed by someone): start another once
-        return _zygote(module, restart=True).fork()
+        return zygote.fork()
+    except OSError:  # the zygote died (killed by someone) or does not answer: start another once
+        return _zygote(module, restart=True, failed=zygote).fork()
 
 
 def run_query(

@@ -25,7 +25,7 @@ import pyarrow.ipc
 
 from govhub.catalog.model import Resource
 from govhub.connectors.sheet import read_sheet
-from govhub.connectors.workbook_guard import found_sound, trust_sound
+from govhub.connectors.workbook_guard import is_sound, trust_sound
 from govhub.problems import GovhubError
 from govhub.warehouse.sandbox_child import serve
 
@@ -39,8 +39,8 @@ def answer(request: dict[str, Any], out: Connection) -> bool:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash must not write the agency's rows to disk
     space = request["address_space_bytes"]  # the parent watches resident memory; this stops a sudden runaway
     resource.setrlimit(resource.RLIMIT_AS, (space, space))
-    if request.get("sound"):  # the caller already searched these bytes (identifying the sheet): not again
-        trust_sound(request["sound"])
+    if request["known_sound"]:  # the caller already searched these bytes (identifying the sheet): not again
+        trust_sound(request["digest"])
     try:
         extract = read_sheet(Resource.model_validate(request["resource"]), Path(request["path"]),
                              filename=request["filename"], allow_empty=request["allow_empty"],
@@ -50,13 +50,15 @@ def answer(request: dict[str, Any], out: Connection) -> bool:
         with pa.ipc.new_stream(sink, table.schema) as writer:
             writer.write_table(table)
         header = {"status": "ok", "problems": _problems(extract.problems), "source": extract.source,
-                  "mode": extract.mode, "sound": found_sound(Path(request["path"]))}  # fmt: skip
+                  "mode": extract.mode, "sound": is_sound(request["digest"])}  # fmt: skip
         out.send_bytes(json.dumps(header, ensure_ascii=False, default=str).encode())
         out.send_bytes(sink.getvalue())
     except GovhubError as exc:  # the file refused, in Chinese: the outcome the agency reads
         out.send_bytes(
             json.dumps({"status": "refused", "problems": _problems(exc.problems)}, default=str).encode()
         )
+    except MemoryError:  # the address-space limit met (Arrow's own out-of-memory error is one too)
+        out.send_bytes(json.dumps({"status": "too_costly"}).encode())
     except Exception as exc:  # a reader's own failure: the parent says it in Chinese and logs the detail
         out.send_bytes(
             json.dumps({"status": "error", "kind": type(exc).__name__, "message": str(exc)[:2000]}).encode()

@@ -2,7 +2,9 @@
 (warehouse/sheet_child.py) that is killed past `Settings.sheet_read_timeout_s` or `sheet_read_memory_mb` of
 resident memory — whatever the file holds. The readers check a workbook's declared sizes before decompressing
 anything (connectors/workbook_guard.py); this bound holds also for what no check foresaw, in every process that
-receives sheets (the portal, the inbox sensor, `govhub upload`), which never parses a workbook itself.
+receives sheets (the portal, the inbox sensor, `govhub upload`), none of which reads a workbook's rows itself. (Two
+smaller reads still run in the caller, after the same checks: the first rows that identify a sheet without a
+template, and the marked copy of a refused file under 2 MB.)
 
 CSV files are read in the calling process: their reading is linear in a size the upload limit already bounds.
 """
@@ -25,7 +27,7 @@ from govhub.catalog.model import Resource
 from govhub.config import Settings
 from govhub.connectors.base import Extract
 from govhub.connectors.sheet import read_sheet
-from govhub.connectors.workbook_guard import found_sound, trust_sound
+from govhub.connectors.workbook_guard import digest_of, is_sound, trust_sound
 from govhub.problems import GovhubError, Problem
 from govhub.warehouse.sandbox import _zygote, spawn
 
@@ -35,6 +37,7 @@ SHEET_CHILD = "govhub.warehouse.sheet_child"
 BOUNDED = {"xlsx", "xlsm", "xls"}  # the kinds that decompress or decode a container
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 _WATCH_S = 0.05  # how often the child's memory is looked at
+_HEADER_MAX = 64 << 20  # the JSON header (a refusal's problems: up to a file's worth of row problems)
 # the child's address space may exceed its resident bound by this much: Arrow, pandas and the readers' threads
 # reserve address space they never touch (the 200k-row W2 workbook: ≈275 MB resident)
 _ADDRESS_SPACE_MARGIN_MB = 3072
@@ -61,22 +64,28 @@ def read_sheet_bounded(
     name = filename or Path(path).name
     if PurePosixPath(name).suffix.lower().lstrip(".") not in BOUNDED:
         return read_sheet(resource, path, filename=filename, allow_empty=allow_empty, template=template)
+    try:
+        digest = digest_of(Path(path))
+        pid, outbox, inbox = spawn(SHEET_CHILD)
+    except OSError as exc:  # the reader's process cannot start (or the file went): the hub's fault, said so
+        log.error("no process to read %s: %s", name, exc)
+        raise GovhubError(_unavailable(name)) from None
     request = {"resource": resource.model_dump(mode="json"), "path": str(Path(path).resolve()), "filename": name,
-               "allow_empty": allow_empty, "template": template,
-               "address_space_bytes": (settings.sheet_read_memory_mb + _ADDRESS_SPACE_MARGIN_MB) << 20,
-               "sound": found_sound(Path(path))}  # fmt: skip
-    pid, outbox, inbox = spawn(SHEET_CHILD)
+               "allow_empty": allow_empty, "template": template, "digest": digest, "known_sound": is_sound(digest),
+               "address_space_bytes": (settings.sheet_read_memory_mb + _ADDRESS_SPACE_MARGIN_MB) << 20}  # fmt: skip
     try:
         with outbox:
             outbox.send_bytes(json.dumps(request, ensure_ascii=False, default=str).encode())
         _wait(settings, pid, inbox, name)
-        header = json.loads(inbox.recv_bytes())
+        header = json.loads(inbox.recv_bytes(_HEADER_MAX))
         if header["status"] != "ok":
-            raise GovhubError(_refusal(header, name))
+            raise GovhubError(_refusal(settings, header, name))
         table = pa.ipc.open_stream(inbox.recv_bytes()).read_all()
-        if header.get("sound"):  # what the child found sound, this process knows too (as if it had read it)
-            trust_sound(header["sound"])
-    except (EOFError, BrokenPipeError, ConnectionResetError):
+        if header.get(
+            "sound"
+        ):  # the child found these bytes sound: this process knows it too (its own digest)
+            trust_sound(digest)
+    except (EOFError, OSError):  # the reader died (killed from outside, or aborted inside a reader)
         raise GovhubError(_too_costly(settings, name, "读取进程异常终止")) from None
     finally:
         inbox.close()
@@ -88,10 +97,12 @@ def read_sheet_bounded(
 
 
 def _wait(settings: Settings, pid: int, inbox: Any, name: str) -> None:
-    """Until the child has answered; killed (and a `sheet.too_costly` refusal raised) past a bound."""
+    """Until the child has answered; killed (and a `sheet.too_costly` refusal raised) past a bound. The bounds are
+    looked at before each wait, so a child that answers at once is held to them too; and only while its result
+    pipe is still open and silent — the child holds it until it exits, so the pid is still its own."""
     deadline = time.monotonic() + settings.sheet_read_timeout_s
     limit = settings.sheet_read_memory_mb << 20
-    while True:  # the bounds are looked at before each wait: also a child that answers at once is within them
+    while not inbox.poll(0):
         over = None
         if time.monotonic() > deadline:
             over = f"超过 {settings.sheet_read_timeout_s:g} 秒"
@@ -101,8 +112,7 @@ def _wait(settings: Settings, pid: int, inbox: Any, name: str) -> None:
             _kill(pid)
             log.warning("reading %s stopped: %s", name, over)
             raise GovhubError(_too_costly(settings, name, over))
-        if inbox.poll(_WATCH_S):
-            return
+        inbox.poll(_WATCH_S)
 
 
 def _resident(pid: int) -> int:
@@ -129,9 +139,16 @@ def _too_costly(settings: Settings, name: str, why: str) -> Problem:
     )
 
 
-def _refusal(header: dict[str, Any], name: str) -> list[Problem]:
+def _unavailable(name: str) -> Problem:
+    return Problem("load.reader_unavailable",
+                   f"文件「{name}」已收到，但平台读取文件的进程未能运行，请稍后重新上传；如仍不成功请联系平台管理员",
+                   value=name)  # fmt: skip
+
+
+def _refusal(settings: Settings, header: dict[str, Any], name: str) -> list[Problem]:
     if header["status"] == "refused":
         return [Problem(**p) for p in header["problems"]]
+    if header["status"] == "too_costly":
+        return [_too_costly(settings, name, f"占用内存超过 {settings.sheet_read_memory_mb} MB")]
     log.error("reading %s failed in its process: %s: %s", name, header.get("kind"), header.get("message"))
-    return [Problem("sheet.not_xlsx", f"文件「{name}」无法作为 Excel 工作簿读取，请用 Excel 打开并另存为 .xlsx 后重新上传",
-                    value=name)]  # fmt: skip
+    return [_unavailable(name)]  # a reader's own failure is the hub's to fix, not the agency's

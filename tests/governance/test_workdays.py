@@ -81,6 +81,23 @@ def test_counting_between_equals_counting_day_by_day_across_years_and_overrides(
     assert cal.working_days_between(D("2024-02-28"), D("2024-03-01")) == 2  # Thu 29 Feb, Fri 1 Mar
 
 
+def test_counting_decides_only_the_days_asked_about_in_a_year_the_data_does_not_hold(monkeypatch):
+    """Per-year totals are for years chinese_calendar holds whole: a span into an uncovered year decides only its own
+    days there (no refusal, no warning for days nobody asked about), and an empty span decides nothing."""
+    from govhub.governance import workdays
+
+    monkeypatch.setattr(workdays, "_WARNED_YEARS", set())
+    registered = {D("2027-01-01"): False, D("2027-01-02"): False, D("2027-01-03"): False}
+    refuse = WorkdayCalendar({**registered, D("2027-01-04"): True, D("2027-01-05"): True}, policy="refuse")
+    assert refuse.working_days_between(D("2026-12-30"), D("2027-01-05")) == 3  # Thu 31 Dec, Mon 4, Tue 5 Jan
+    assert (
+        refuse.working_days_between(D("2027-03-03"), D("2027-03-03")) == 0
+    )  # nothing asked: nothing refused
+    with pytest.raises(GovhubError):
+        refuse.working_days_between(D("2027-01-05"), D("2027-01-06"))  # a day of 2027 it cannot decide
+    assert not workdays._WARNED_YEARS
+
+
 def test_2027_under_the_weekends_policy_warns_once_per_process_in_chinese(cal, caplog, monkeypatch):
     from govhub.governance import workdays
 

@@ -276,10 +276,20 @@ def test_the_object_stores_secret_key_is_used_and_kept_nowhere(s3_settings, peop
     secret = "s3-" + secrets.token_hex(16)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIA" + secrets.token_hex(8).upper())
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    # the clients are made once per endpoint and process: made again here, with the planted key (and after, without)
+    import boto3
+
+    monkeypatch.setattr(
+        boto3, "DEFAULT_SESSION", None
+    )  # boto3's session keeps the credentials it first found
+    for made in (objects._client, objects._filesystem):
+        made.cache_clear()
     caplog.set_level(logging.DEBUG)
     outcomes = [_load(s3_settings, people, people_rows(10)), _load(s3_settings, people, people_rows(14))]
     store = object_store(s3_settings)
-    assert objects.read_current(store, TABLE).num_rows == 14  # signed with the planted key, and accepted
+    assert objects.read_current(store, TABLE).num_rows == 14
+    signer = store.client()._request_signer._credentials.get_frozen_credentials()
+    assert signer.secret_key == secret  # every request above was signed with the planted key
     gone = dataclasses.replace(s3_settings, storage_endpoint="http://127.0.0.1:1")
     try:
         outcomes.append(_load(gone, people, people_rows(12)))
@@ -302,3 +312,5 @@ def test_the_object_stores_secret_key_is_used_and_kept_nowhere(s3_settings, peop
         len([k for k in blobs if k.startswith("s3:")]) >= 3 and len(caplog.records) > 10
     )  # the search bites
     assert [name for name, blob in blobs.items() if secret.encode() in blob] == []
+    objects._client.cache_clear()  # later tests sign with moto's dummies again
+    objects._filesystem.cache_clear()

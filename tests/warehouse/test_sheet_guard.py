@@ -90,3 +90,36 @@ def test_a_read_past_its_bound_is_refused_in_chinese_and_the_snapshot_stays(
     assert landed  # the input, kept as received
     again = deliver(settings, resource, shorter)  # within bounds: read and published
     assert again.status == "published" and current_snapshot_id(settings, resource) != before
+
+
+def test_a_reader_that_cannot_start_or_dies_is_a_refusal_not_a_traceback(
+    demo_hub: DemoHub, monkeypatch
+) -> None:
+    import os
+    import signal
+
+    from govhub.warehouse import sandbox, sheet_guard
+
+    resource, path = _sheets(demo_hub)[0]
+    settings = demo_hub.settings
+    original = sheet_guard.spawn
+
+    def killed_at_once(module):
+        pid, outbox, inbox = original(module)
+        os.kill(pid, signal.SIGKILL)
+        return pid, outbox, inbox
+
+    monkeypatch.setattr(sheet_guard, "spawn", killed_at_once)
+    with pytest.raises(GovhubError) as died:
+        read_sheet_bounded(settings, resource, path)
+    assert [p.code for p in died.value.problems] == ["sheet.too_costly"]
+    assert "读取进程异常终止" in died.value.problems[0].message_zh
+    monkeypatch.setattr(sheet_guard, "spawn", original)
+    monkeypatch.setattr(sandbox.sys, "executable", "/nonexistent/python")  # no reader process can start
+    monkeypatch.setattr(sandbox, "_ZYGOTES", {})
+    with pytest.raises(GovhubError) as unavailable:
+        read_sheet_bounded(settings, resource, path)
+    assert [p.code for p in unavailable.value.problems] == ["load.reader_unavailable"]
+    assert "请稍后重新上传" in unavailable.value.problems[0].message_zh
+    monkeypatch.undo()
+    assert _table(read_sheet_bounded(settings, resource, path)).num_rows > 0  # started again when it can
