@@ -28,12 +28,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def backup(args: argparse.Namespace) -> int:
     from govhub.cli.common import settings_and_catalog
-    from govhub.cli.ingest_cmd import default_actor
+    from govhub.cli.ingest_cmd import actor_of
     from govhub.cli.output import print_json
     from govhub.services.backup import backup_hub
 
     settings, catalog = settings_and_catalog(args)
-    summary = backup_hub(settings, catalog, Path(args.output), actor=args.by or default_actor(),
+    summary = backup_hub(settings, catalog, Path(args.output), actor=actor_of(args),
                          include_secrets=args.include_secrets)  # fmt: skip
     if args.json:
         print_json({**summary.__dict__, "path": str(summary.path)})
@@ -45,7 +45,7 @@ def backup(args: argparse.Namespace) -> int:
 
 def restore(args: argparse.Namespace) -> int:
     from govhub.cli.common import CliError, require_folders, settings_and_catalog
-    from govhub.cli.ingest_cmd import default_actor
+    from govhub.cli.ingest_cmd import actor_of
     from govhub.cli.output import print_json
     from govhub.services.backup import restore_hub
 
@@ -61,7 +61,7 @@ def restore(args: argparse.Namespace) -> int:
     args.settings = get_settings(args.home, args.catalog)
     require_folders(args.settings, "catalog")
     settings, catalog = settings_and_catalog(args)
-    summary = restore_hub(settings, catalog, Path(args.archive), actor=args.by or default_actor())
+    summary = restore_hub(settings, catalog, Path(args.archive), actor=actor_of(args))
     if args.json:
         print_json(summary)
     else:

@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from govhub.cli.ingest_cmd import actor_of
+
 if TYPE_CHECKING:
     from govhub.services.catalog_changes import CatalogChange
 
@@ -58,12 +60,6 @@ def register(csub: argparse._SubParsersAction) -> None:
     verb("approve", "区科委：批准目录变更，新条目写入资源目录", approve)
     r = verb("return", "区科委：说明理由退回目录变更，资源目录不变", return_cmd)
     r.add_argument("--reason", required=True, help="退回理由")
-
-
-def _who(args: argparse.Namespace) -> str:
-    from govhub.cli.ingest_cmd import default_actor
-
-    return args.by or default_actor()
 
 
 def _read_entry(where: str) -> str:
@@ -150,7 +146,7 @@ def propose(args: argparse.Namespace) -> int:
     yaml_text = _read_entry(args.file)
     settings, catalog = settings_and_catalog(args)
     resource = find_resource(catalog, args.resource)
-    change = propose_change(settings, catalog, f"{resource.agency}/{resource.id}", actor=_who(args),
+    change = propose_change(settings, catalog, f"{resource.agency}/{resource.id}", actor=actor_of(args),
                             yaml_text=yaml_text, note=args.note)  # fmt: skip
     return _print(args, change, f"已提出目录变更 {change.id}（{change.key}）「{change.state.label}」")
 
@@ -185,7 +181,7 @@ def list_cmd(args: argparse.Namespace) -> int:
     from govhub.states import ChangeState
 
     states = [ChangeState(s) for s in args.state] if args.state else None
-    found = list_changes(args.settings, actor=_who(args), agency=checked_agency(args), states=states)
+    found = list_changes(args.settings, actor=actor_of(args), agency=checked_agency(args), states=states)
     if args.json:
         print_json([c.to_dict() for c in found])
         return 0
@@ -202,7 +198,7 @@ def show(args: argparse.Namespace) -> int:
     """One change, for whoever may see its agency's changes (its stewards, the office) — as on the portal."""
     from govhub.services.catalog_changes import show_change
 
-    change = show_change(args.settings, args.id, actor=_who(args))
+    change = show_change(args.settings, args.id, actor=actor_of(args))
     if args.json:
         return _print(args, change, "")
     if args.diff:
@@ -213,30 +209,22 @@ def show(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace, change: CatalogChange) -> str:
-    import difflib
-
     from govhub.catalog.load import load_catalog
-    from govhub.services.catalog_changes import current_yaml
+    from govhub.services.catalog_changes import diff_to_current
 
     catalog, _ = load_catalog(args.settings.catalog_dir)
-    try:
-        before = current_yaml(args.settings, catalog.resource(change.key))
-    except KeyError:  # no longer in the catalog (or its entry is invalid now): all of it is new
-        before = ""
-    lines = difflib.unified_diff(before.splitlines(), change.yaml_text.splitlines(), "现行目录", "提出的变更",
-                                 lineterm="")  # fmt: skip
-    return "\n".join(lines) or "（与现行目录条目相同）"
+    return "\n".join(diff_to_current(args.settings, catalog, change)) or "（与现行目录条目相同）"
 
 
 def approve(args: argparse.Namespace) -> int:
     from govhub.services.catalog_changes import approve as approve_change
 
-    change = approve_change(args.settings, args.id, actor=_who(args))
+    change = approve_change(args.settings, args.id, actor=actor_of(args))
     return _print(args, change, f"已批准目录变更 {change.id}：{change.key} 的新条目已写入资源目录")
 
 
 def return_cmd(args: argparse.Namespace) -> int:
     from govhub.services.catalog_changes import return_change
 
-    change = return_change(args.settings, args.id, actor=_who(args), reason=args.reason)
+    change = return_change(args.settings, args.id, actor=actor_of(args), reason=args.reason)
     return _print(args, change, f"已退回目录变更 {change.id}（{change.key}），资源目录不变")

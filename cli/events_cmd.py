@@ -61,9 +61,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _reader(args: argparse.Namespace) -> None:
     """The audit trail is the office's to read (§16), as on the portal's events page: `--by` is checked."""
     from govhub.access import Action, authorize
-    from govhub.cli.ingest_cmd import default_actor
+    from govhub.cli.ingest_cmd import actor_of
 
-    authorize(args.settings, args.by or default_actor(), Action.AUDIT)
+    authorize(args.settings, actor_of(args), Action.AUDIT)
 
 
 def list_cmd(args: argparse.Namespace) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from govhub.cli.common import checked_agency
+from govhub.cli.ingest_cmd import actor_of
 from govhub.clock import beijing_text
 
 
@@ -37,12 +38,6 @@ def _today(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return args.as_of or today_in_beijing()
 
 
-def _who(args: argparse.Namespace) -> str:
-    from govhub.cli.ingest_cmd import default_actor
-
-    return args.by or default_actor()
-
-
 def list_cmd(args: argparse.Namespace) -> int:
     from govhub.cli.output import print_json, print_table
     from govhub.services.grants import visible_grants
@@ -50,7 +45,7 @@ def list_cmd(args: argparse.Namespace) -> int:
     today = _today(args)
     checked_agency(args)
     found = visible_grants(
-        args.settings, actor=_who(args), agency=args.agency, live_on=today if args.live else None
+        args.settings, actor=actor_of(args), agency=args.agency, live_on=today if args.live else None
     )
     if args.json:
         print_json([g.to_dict(today) for g in found])
@@ -65,8 +60,8 @@ def show_cmd(args: argparse.Namespace) -> int:
     from govhub.cli.output import print_json
     from govhub.services.grants import show_grant, used
 
-    grant = show_grant(args.settings, args.id, actor=_who(args))
-    use = used(args.settings, [grant], actor=_who(args))[grant.id]
+    grant = show_grant(args.settings, args.id, actor=actor_of(args))
+    use = used(args.settings, [grant], actor=actor_of(args))[grant.id]
     today = _today(args)
     if args.json:
         print_json({**grant.to_dict(today), "use": use.to_dict()})
@@ -91,7 +86,7 @@ def revoke_cmd(args: argparse.Namespace) -> int:
     from govhub.cli.output import print_json
     from govhub.services.grants import revoke
 
-    grant = revoke(args.settings, args.id, actor=_who(args), reason=args.reason)
+    grant = revoke(args.settings, args.id, actor=actor_of(args), reason=args.reason)
     if args.json:
         print_json(grant.to_dict(_today(args)))
     else:

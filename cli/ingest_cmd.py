@@ -26,6 +26,11 @@ def default_actor() -> str:
     return os.environ.get("GOVHUB_USER") or getpass.getuser()
 
 
+def actor_of(args: argparse.Namespace) -> str:
+    """Who acts: `--by`, else whoever is at the terminal (`default_actor`)."""
+    return args.by or default_actor()
+
+
 def add_actor(parser: argparse.ArgumentParser, help_text: str) -> None:
     parser.add_argument(
         "--by", default=None, metavar="PERSON", help=f"{help_text}（默认：$GOVHUB_USER 或当前登录名）"
@@ -125,9 +130,7 @@ def ingest(args: argparse.Namespace) -> int:
             raise CliError(f"目录中没有机构“{args.agency}”的资源", code=2)
     else:
         resources = list(catalog.resources)
-    outcomes = ingest_all(
-        settings, resources, actor=args.by or default_actor(), on_done=_progress(len(resources))
-    )
+    outcomes = ingest_all(settings, resources, actor=actor_of(args), on_done=_progress(len(resources)))
     codes = {(r.agency, r.id): r.code for r in resources}
     asked_for_a_sheet = args.resource and [o.status for o in outcomes] == [LoadStatus.NO_UPLOAD]
     if args.json:
@@ -158,7 +161,7 @@ def upload(args: argparse.Namespace) -> int:
         how = "模板" if origin.found_by == "template" else "表头"
         print(f"按{how}识别为「{origin.resource.name}」（{origin.resource.code}）", file=sys.stderr)
     resource = origin.resource
-    outcome = upload_sheet(settings, resource, path, actor=args.by or default_actor(), origin=origin)
+    outcome = upload_sheet(settings, resource, path, actor=actor_of(args), origin=origin)
     if args.json:
         from govhub.cli.output import print_json
 

@@ -25,13 +25,13 @@ AS_OF_REFUSED = {"notify.future_as_of", "notify.before_in_service"}
 
 def run(args: argparse.Namespace) -> int:
     from govhub.cli.common import CliError, settings_and_catalog
-    from govhub.cli.ingest_cmd import default_actor
+    from govhub.cli.ingest_cmd import actor_of
     from govhub.problems import GovhubError
     from govhub.services.notify import run_notifications
 
     settings, catalog = settings_and_catalog(args)
     try:
-        report = run_notifications(settings, catalog, actor=args.by or default_actor(), as_of=args.as_of)
+        report = run_notifications(settings, catalog, actor=actor_of(args), as_of=args.as_of)
     # the service's rule for --as-of: a day it refuses is a usage mistake here (exit 2)
     except GovhubError as exc:
         if exc.problems[0].code in AS_OF_REFUSED:

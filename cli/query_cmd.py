@@ -169,13 +169,13 @@ def query(args: argparse.Namespace) -> int:
 
 def build(args: argparse.Namespace) -> int:
     from govhub.cli.common import checked_agency, settings_and_catalog
-    from govhub.cli.ingest_cmd import default_actor
+    from govhub.cli.ingest_cmd import actor_of
     from govhub.cli.output import print_json
     from govhub.services.workspaces import build as build_workspace
 
     settings, catalog = settings_and_catalog(args)
     checked_agency(args)
-    done = build_workspace(settings, catalog, args.agency, actor=args.by or default_actor())
+    done = build_workspace(settings, catalog, args.agency, actor=actor_of(args))
     if args.json:
         print_json({"agency": done.agency, "path": str(done.path), "tables": done.tables, "bytes": done.bytes,
                     "duration_s": round(done.duration_s, 3)})  # fmt: skip
@@ -187,14 +187,14 @@ def build(args: argparse.Namespace) -> int:
 
 def show(args: argparse.Namespace) -> int:
     from govhub.cli.common import checked_agency, settings_and_catalog
-    from govhub.cli.ingest_cmd import default_actor
+    from govhub.cli.ingest_cmd import actor_of
     from govhub.cli.output import print_json, print_table
     from govhub.governance.sharing import describe_rows
     from govhub.services.workspaces import view_scope
 
     settings, catalog = settings_and_catalog(args)
     checked_agency(args)
-    scope = view_scope(settings, catalog, args.agency, actor=args.by or default_actor(), today=args.as_of)
+    scope = view_scope(settings, catalog, args.agency, actor=actor_of(args), today=args.as_of)
     if args.json:
         print_json([{"table": t.name, "basis": t.basis.label, "columns": list(t.columns),
                      "rows": None if t.row_filter.everything else t.row_filter.to_list(),

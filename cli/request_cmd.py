@@ -11,6 +11,7 @@ import argparse
 from typing import Any
 
 from govhub.cli.common import checked_agency
+from govhub.cli.ingest_cmd import actor_of
 from govhub.clock import beijing_text, stored_moment, today_in_beijing
 from govhub.states import REQUEST_ACTION_LABELS, RequestState
 
@@ -117,12 +118,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
 
 
-def _who(args: argparse.Namespace) -> str:
-    from govhub.cli.ingest_cmd import default_actor
-
-    return args.by or default_actor()
-
-
 def _print(args: argparse.Namespace, request: Any, history: list[dict[str, Any]] | None = None) -> int:
     from govhub.cli.output import print_json
 
@@ -171,7 +166,7 @@ def create(args: argparse.Namespace) -> int:
     from govhub.services.requests import file_request
 
     settings, catalog = settings_and_catalog(args)
-    request = file_request(settings, catalog, find_resource(catalog, args.resource), actor=_who(args),
+    request = file_request(settings, catalog, find_resource(catalog, args.resource), actor=actor_of(args),
                            fields=args.fields or [], row_scope=args.rows or [], purpose=args.purpose, basis=args.basis,
                            use_from=args.use_from or today_in_beijing(), use_until=args.use_until,
                            consumer=args.consumer)  # fmt: skip
@@ -184,7 +179,7 @@ def list_cmd(args: argparse.Namespace) -> int:
     from govhub.states import RequestState
 
     states = [RequestState(s) for s in args.state] if args.state else None
-    found = visible_requests(args.settings, actor=_who(args), agency=checked_agency(args), states=states)
+    found = visible_requests(args.settings, actor=actor_of(args), agency=checked_agency(args), states=states)
     if args.json:
         print_json([r.to_dict() for r in found])
         return 0
@@ -207,7 +202,7 @@ def list_cmd(args: argparse.Namespace) -> int:
 def show(args: argparse.Namespace) -> int:
     from govhub.services.requests import show_request
 
-    request, history = show_request(args.settings, args.id, actor=_who(args))
+    request, history = show_request(args.settings, args.id, actor=actor_of(args))
     return _print(args, request, history)
 
 
@@ -218,14 +213,14 @@ def review(args: argparse.Namespace) -> int:
     if args.approve == args.returned:
         raise CliError("请选择 --approve（同意）或 --return --reason 理由（退回）之一", code=2)
     settings, catalog = settings_and_catalog(args)
-    return _print(args, review_request(settings, catalog, args.id, actor=_who(args), approve=args.approve,
+    return _print(args, review_request(settings, catalog, args.id, actor=actor_of(args), approve=args.approve,
                                        reason=args.reason))  # fmt: skip
 
 
 def forward(args: argparse.Namespace) -> int:
     from govhub.services.requests import forward as forward_request
 
-    return _print(args, forward_request(args.settings, args.id, actor=_who(args)))
+    return _print(args, forward_request(args.settings, args.id, actor=actor_of(args)))
 
 
 def answer(args: argparse.Namespace) -> int:
@@ -234,7 +229,7 @@ def answer(args: argparse.Namespace) -> int:
     from govhub.states import Decision
 
     settings, catalog = settings_and_catalog(args)
-    return _print(args, answer_request(settings, catalog, args.id, actor=_who(args), decision=Decision(args.decision),
+    return _print(args, answer_request(settings, catalog, args.id, actor=actor_of(args), decision=Decision(args.decision),
                                        fields=args.fields, row_scope=args.rows, conditions=args.conditions,
                                        reason=args.reason, legal_basis=args.legal_basis))  # fmt: skip
 
@@ -244,19 +239,19 @@ def execute(args: argparse.Namespace) -> int:
     from govhub.services.requests import execute as execute_request
 
     settings, catalog = settings_and_catalog(args)
-    return _print(args, execute_request(settings, catalog, args.id, actor=_who(args)))
+    return _print(args, execute_request(settings, catalog, args.id, actor=actor_of(args)))
 
 
 def dispute(args: argparse.Namespace) -> int:
     from govhub.services.requests import dispute as dispute_request
 
-    return _print(args, dispute_request(args.settings, args.id, actor=_who(args), reason=args.reason))  # fmt: skip
+    return _print(args, dispute_request(args.settings, args.id, actor=actor_of(args), reason=args.reason))  # fmt: skip
 
 
 def refer(args: argparse.Namespace) -> int:
     from govhub.services.requests import refer as refer_request
 
-    return _print(args, refer_request(args.settings, args.id, actor=_who(args), note=args.note))
+    return _print(args, refer_request(args.settings, args.id, actor=actor_of(args), note=args.note))
 
 
 def decide(args: argparse.Namespace) -> int:
@@ -265,7 +260,7 @@ def decide(args: argparse.Namespace) -> int:
     from govhub.states import Decision
 
     settings, catalog = settings_and_catalog(args)
-    return _print(args, decide_request(settings, catalog, args.id, actor=_who(args), decision=Decision(args.decision),
+    return _print(args, decide_request(settings, catalog, args.id, actor=actor_of(args), decision=Decision(args.decision),
                                        fields=args.fields, row_scope=args.rows, conditions=args.conditions,
                                        reason=args.reason, legal_basis=args.legal_basis,
                                        leading_group=args.leading_group))  # fmt: skip
@@ -274,7 +269,7 @@ def decide(args: argparse.Namespace) -> int:
 def withdraw(args: argparse.Namespace) -> int:
     from govhub.services.requests import withdraw as withdraw_request
 
-    return _print(args, withdraw_request(args.settings, args.id, actor=_who(args), reason=args.reason))  # fmt: skip
+    return _print(args, withdraw_request(args.settings, args.id, actor=actor_of(args), reason=args.reason))  # fmt: skip
 
 
 def tick(args: argparse.Namespace) -> int:
@@ -283,7 +278,7 @@ def tick(args: argparse.Namespace) -> int:
     from govhub.services.sharing_clock import tick as run_clock
 
     settings, catalog = settings_and_catalog(args)
-    report = run_clock(settings, catalog, actor=_who(args))
+    report = run_clock(settings, catalog, actor=actor_of(args))
     if args.json:
         print_json(report.to_dict())
     else:

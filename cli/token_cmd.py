@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 
 from govhub.cli.common import checked_agency
+from govhub.cli.ingest_cmd import actor_of
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,12 +33,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         v.add_argument("--json", action="store_true")
 
 
-def _who(args: argparse.Namespace) -> str:
-    from govhub.cli.ingest_cmd import default_actor
-
-    return args.by or default_actor()
-
-
 def create_cmd(args: argparse.Namespace) -> int:
     from govhub.cli.common import settings_and_catalog
     from govhub.cli.output import print_json
@@ -45,7 +40,7 @@ def create_cmd(args: argparse.Namespace) -> int:
 
     settings, catalog = settings_and_catalog(args)
     checked_agency(args)  # an agency the catalog does not hold is a usage error (2), as on token list
-    issued = create_token(settings, catalog, agency=args.agency, system=args.system, actor=_who(args))
+    issued = create_token(settings, catalog, agency=args.agency, system=args.system, actor=actor_of(args))
     if args.json:
         print_json({**issued.token.to_dict(), "secret": issued.secret})
         return 0
@@ -59,7 +54,7 @@ def list_cmd(args: argparse.Namespace) -> int:
     from govhub.cli.output import print_json, print_table
     from govhub.services.tokens import list_tokens
 
-    found = list_tokens(args.settings, actor=_who(args), agency=checked_agency(args))
+    found = list_tokens(args.settings, actor=actor_of(args), agency=checked_agency(args))
     if args.json:
         print_json([t.to_dict() for t in found])
         return 0
@@ -78,7 +73,7 @@ def revoke_cmd(args: argparse.Namespace) -> int:
     from govhub.cli.output import print_json
     from govhub.services.tokens import revoke_token
 
-    token = revoke_token(args.settings, args.id, actor=_who(args))
+    token = revoke_token(args.settings, args.id, actor=actor_of(args))
     if args.json:
         print_json(token.to_dict())
     else:

@@ -97,6 +97,19 @@ def current_yaml(settings: Settings, resource: Resource) -> str:
         return ""
 
 
+def diff_to_current(settings: Settings, catalog: Catalog, change: CatalogChange) -> list[str]:
+    """The change as a unified diff against the entry in force (all of it new when the resource is no longer in the
+    catalog, or its entry is invalid now): what the office's queue and `catalog change show --diff` show."""
+    import difflib
+
+    try:
+        current = current_yaml(settings, catalog.resource(change.key))
+    except KeyError:
+        current = ""
+    return list(difflib.unified_diff(current.splitlines(), change.yaml_text.splitlines(), "现行目录", "提出的变更",
+                                     lineterm=""))  # fmt: skip
+
+
 def _catalog_problem(p: CatalogProblem) -> Problem:
     return Problem("catalog_change.invalid", str(p), column=p.element, value=p.file)
 

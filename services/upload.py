@@ -68,7 +68,7 @@ def _load_file(
             from govhub.warehouse.sheet_guard import read_sheet_bounded
 
             extract = read_sheet_bounded(settings, resource, landing.open_blob(receipt), filename=path.name,
-                                         template=origin.template)  # fmt: skip
+                                         template=origin.template, sha256=receipt.sha256)  # fmt: skip
             outcome = run_load(settings, resource, extract, receipt=receipt, validate=validate_load, audit_key=key,
                                actor=actor, trigger=via)  # fmt: skip
         except GovhubError as exc:  # the file could not be read: the agency's to fix

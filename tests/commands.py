@@ -35,6 +35,19 @@ def govhub(capsys: pytest.CaptureFixture[str]):
     return run
 
 
+def run_here(capsys: pytest.CaptureFixture[str], *args: object) -> Run:
+    """`govhub args` in this process, argparse's usage errors (SystemExit 2) coming back as a Run too."""
+    from govhub.cli.main import main
+
+    capsys.readouterr()  # drop what earlier steps printed
+    try:
+        code = main([str(a) for a in args])
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    captured = capsys.readouterr()
+    return Run(code, captured.out, captured.err)
+
+
 def run_command(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> Run:
     """The installed `govhub` as a separate process, with this process's environment (GOVHUB_HOME, …) and `env`."""
     assert GOVHUB.is_file(), f"{GOVHUB} is missing: install the project into the venv (pip install -e .)"

@@ -58,14 +58,16 @@ def read_sheet_bounded(
     filename: str | None = None,
     allow_empty: bool = False,
     template: dict[str, Any] | None = None,
+    sha256: str | None = None,
 ) -> Extract:
     """`read_sheet`, with a workbook read in a child within the settings' time and memory; raises `GovhubError`
-    (a refusal in Chinese) as `read_sheet` does, and `sheet.too_costly` when the child had to be stopped."""
+    (a refusal in Chinese) as `read_sheet` does, and `sheet.too_costly` when the child had to be stopped.
+    `sha256`: the file's, when the caller knows it already (landing hashed it)."""
     name = filename or Path(path).name
     if PurePosixPath(name).suffix.lower().lstrip(".") not in BOUNDED:
         return read_sheet(resource, path, filename=filename, allow_empty=allow_empty, template=template)
     try:
-        digest = digest_of(Path(path))
+        digest = sha256 or digest_of(Path(path))
         pid, outbox, inbox = spawn(SHEET_CHILD)
     except OSError as exc:  # the reader's process cannot start (or the file went): the hub's fault, said so
         log.error("no process to read %s: %s", name, exc)

@@ -8,7 +8,6 @@ the catalog file. A resource of another agency under an agency's URL, or an unkn
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from typing import Any
 
@@ -29,15 +28,6 @@ MOVES = ("approve", "return")
 
 def _in_thread(work: Callable[[], Any]) -> Any:
     return anyio.to_thread.run_sync(work)
-
-
-def diff_lines(current: str, proposed: str) -> list[str]:
-    """The change as a unified diff, current entry first (shown in <pre>, escaped by the template)."""
-    return list(
-        difflib.unified_diff(
-            current.splitlines(), proposed.splitlines(), "现行目录", "提出的变更", lineterm=""
-        )
-    )
 
 
 @post("/agencies/{agency:str}/resources/{resource:str}/catalog-changes",
@@ -64,23 +54,14 @@ async def propose_change(request: Request, agency: str, resource: str) -> Templa
 
 
 def _queue(request: Request, *, problems: list[Problem], status_code: int = 200) -> Template:
-    from govhub.services.catalog_changes import current_yaml, due_text, list_changes
+    from govhub.services.catalog_changes import diff_to_current, due_text, list_changes
     from govhub.states import ChangeState
 
     settings, who, today = settings_of(request), person(request), today_of(request)
     catalog = catalog_of(settings)
     changes = list_changes(settings, actor=who.id)
-    pending = []
-    for c in changes:
-        if c.state is not ChangeState.PENDING:
-            continue
-        try:
-            current = current_yaml(settings, catalog.resource(c.key))
-        except KeyError:  # the entry is no longer in the catalog (or is invalid now): all of it is new
-            current = ""
-        pending.append(
-            {"c": c, "diff": diff_lines(current, c.yaml_text), "due": due_text(settings, c, today)}
-        )
+    pending = [{"c": c, "diff": diff_to_current(settings, catalog, c), "due": due_text(settings, c, today)}
+               for c in changes if c.state is ChangeState.PENDING]  # fmt: skip
     recent = [c for c in changes if c.state is not ChangeState.PENDING][:50]
     return page(request, "office_catalog_changes.html", pending=pending, recent=recent, agencies=catalog.agencies,
                 problems=problems, status_code=status_code)  # fmt: skip

@@ -24,7 +24,7 @@ from govhub import store
 from govhub.catalog.load import require_catalog
 from govhub.config import Settings, get_settings
 from govhub.demo.people import OFFICE, register_demo_people, steward_of
-from tests.commands import Run, run_command
+from tests.commands import Run, run_command, run_here
 from tests.conftest import REPO_CATALOG
 
 ISOLATE = ("GOVHUB_STATE_URL", "GOVHUB_USER", "GOVHUB_ALERT_WEBHOOK", "GOVHUB_SECRETS_FILE", "GOVHUB_STORAGE_URL",
@@ -64,17 +64,11 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
 def cli(hub: Hub, capsys: pytest.CaptureFixture[str]):
     """`cli(*args)` runs `govhub args` in this process on the module's hub (as tests.commands' `govhub` does), and
     argparse's usage errors (SystemExit 2) come back as a Run too; no run may end in a traceback."""
-    from govhub.cli.main import main
 
     def run(*args: object) -> Run:
-        capsys.readouterr()
-        try:
-            code = main([str(a) for a in args])
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        captured = capsys.readouterr()
-        assert "Traceback" not in captured.out + captured.err, captured.err
-        return Run(code, captured.out, captured.err)
+        done = run_here(capsys, *args)
+        assert "Traceback" not in done.out + done.err, done.err
+        return done
 
     return run
 

@@ -31,6 +31,9 @@ RESOURCE = {
     "primary_key": ["id_number"],
 }  # fmt: skip
 ID = "310117199003070028"  # a valid 公民身份号码
+CHANGE = ["catalog", "change"]
+PROPOSE = [*CHANGE, "propose", "mzj/shjz", "--by", "wangjingyi"]
+NO_CHANGE = "CC-20990101-0001"  # no such change
 ADD_OFFICE = [
     "people",
     "add",
@@ -193,60 +196,22 @@ def test_every_command_keeps_the_exit_code_table(hub: Path, capsys) -> None:
             ],
             1,
         ),
-        ("catalog change current", ["catalog", "change", "current", "mzj/shjz"], 0),
-        ("catalog change current", ["catalog", "change", "current", "nosuch"], 2),
+        ("catalog change current", [*CHANGE, "current", "mzj/shjz"], 0),
+        ("catalog change current", [*CHANGE, "current", "nosuch"], 2),
+        ("catalog change propose", [*PROPOSE, "--file", f["entry"], "--note", "改名"], 0),
         (
             "catalog change propose",
-            [
-                "catalog",
-                "change",
-                "propose",
-                "mzj/shjz",
-                "--file",
-                f["entry"],
-                "--note",
-                "改名",
-                "--by",
-                "wangjingyi",
-            ],
-            0,
-        ),
-        (
-            "catalog change propose",
-            [
-                "catalog",
-                "change",
-                "propose",
-                "mzj/shjz",
-                "--file",
-                f["broken"],
-                "--note",
-                "试",
-                "--by",
-                "wangjingyi",
-            ],
+            [*PROPOSE, "--file", f["broken"], "--note", "试"],
             1,
-        ),  # YAML that does not parse: refused, said where
-        ("catalog change propose", ["catalog", "change", "propose", "mzj/shjz", "--by", "wangjingyi"], 2),
-        ("catalog change list", ["catalog", "change", "list", "--by", "zhaoqiang", "--json"], 0),
-        ("catalog change list", ["catalog", "change", "list", "--agency", "nosuch", "--by", "zhaoqiang"], 2),
-        ("catalog change show", ["catalog", "change", "show", "CC-20990101-0001", "--by", "zhaoqiang"], 1),
-        (
-            "catalog change approve",
-            ["catalog", "change", "approve", "CC-20990101-0001", "--by", "zhaoqiang"],
-            1,
-        ),
-        ("catalog change approve", ["catalog", "change", "approve"], 2),
-        (
-            "catalog change return",
-            ["catalog", "change", "return", "CC-20990101-0001", "--reason", "r", "--by", "zhaoqiang"],
-            1,
-        ),
-        (
-            "catalog change return",
-            ["catalog", "change", "return", "CC-20990101-0001", "--by", "zhaoqiang"],
-            2,
-        ),
+        ),  # YAML that does not parse
+        ("catalog change propose", PROPOSE, 2),  # neither --file nor --note
+        ("catalog change list", [*CHANGE, "list", "--by", "zhaoqiang", "--json"], 0),
+        ("catalog change list", [*CHANGE, "list", "--agency", "nosuch", "--by", "zhaoqiang"], 2),
+        ("catalog change show", [*CHANGE, "show", NO_CHANGE, "--by", "zhaoqiang"], 1),
+        ("catalog change approve", [*CHANGE, "approve", NO_CHANGE, "--by", "zhaoqiang"], 1),
+        ("catalog change approve", [*CHANGE, "approve"], 2),
+        ("catalog change return", [*CHANGE, "return", NO_CHANGE, "--reason", "r", "--by", "zhaoqiang"], 1),
+        ("catalog change return", [*CHANGE, "return", NO_CHANGE, "--by", "zhaoqiang"], 2),
         ("people list", ["people", "list", "--json"], 0),
         ("people list", ["people", "list", "--idle-days", "-1"], 2),
         ("people list", ["people", "list", "--agency", "nosuch"], 2),

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from govhub.events import list_events
-from tests.commands import GOVHUB, Run
+from tests.commands import GOVHUB, run_here
 from tests.conftest import DemoHub
 
 
@@ -34,23 +34,10 @@ def hub(ingested_hub: DemoHub) -> Iterator[DemoHub]:
     yield ingested_hub
 
 
-def _run(capsys: pytest.CaptureFixture[str], *args: object) -> Run:
-    """Run `govhub args` in this process; argparse's usage errors (SystemExit 2) come back as a Run too."""
-    from govhub.cli.main import main
-
-    capsys.readouterr()
-    try:
-        code = main([str(a) for a in args])
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return Run(code, captured.out, captured.err)
-
-
 @pytest.fixture
 def run(hub: DemoHub, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("GOVHUB_USER", raising=False)
-    return lambda *args: _run(capsys, *args)
+    return lambda *args: run_here(capsys, *args)
 
 
 OUT_OF_RANGE = [

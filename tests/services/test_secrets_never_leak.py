@@ -134,6 +134,7 @@ def test_a_postgresql_stores_password_is_used_and_shown_nowhere(
     from sqlalchemy import create_engine, inspect, text
 
     from govhub import store
+    from tests.cli.test_exit_codes import ADD_OFFICE
     from tests.conftest import REPO_CATALOG
     from tests.servers import PG_URL
 
@@ -147,19 +148,7 @@ def test_a_postgresql_stores_password_is_used_and_shown_nowhere(
     caplog.set_level(logging.DEBUG)
     runs = [
         govhub("db", "upgrade"),
-        govhub(
-            "people",
-            "add",
-            "zhaoqiang",
-            "--name",
-            "赵强",
-            "--agency",
-            "kw",
-            "--role",
-            "office",
-            "--by",
-            "installer",
-        ),
+        govhub(*ADD_OFFICE),
         govhub("status", "--json"),
         govhub("events", "--json", "--by", "zhaoqiang"),
         govhub("events", "verify", "--by", "zhaoqiang"),
